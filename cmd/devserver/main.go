@@ -1,0 +1,79 @@
+// Command devserver runs the whole backend on one port (PORT, default 3001)
+// with every route of the API, on in-process DynamoDB and S3 stand-ins whose
+// data persists in DEV_DATA_DIR. No AWS account, key or Docker is needed.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/zocket/agent/internal/api"
+	"github.com/zocket/agent/internal/config"
+	"github.com/zocket/agent/internal/devstack"
+	"github.com/zocket/agent/internal/httpapi"
+)
+
+func main() {
+	if err := run(); err != nil {
+		fmt.Fprintln(os.Stderr, "devserver:", err)
+		os.Exit(1)
+	}
+}
+
+func run() error {
+	cfg, err := config.Load(os.Getenv)
+	if err != nil {
+		return err
+	}
+	log := httpapi.NewLogger(os.Stderr, cfg.LogLevel)
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+
+	env, err := devstack.Open(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		closeCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		if err := env.Close(closeCtx); err != nil {
+			log.Error("saving local data", "err", err)
+		}
+	}()
+
+	host := os.Getenv("HOST")
+	if host == "" {
+		host = "127.0.0.1"
+	}
+	ln, err := net.Listen("tcp", net.JoinHostPort(host, env.Config.Port))
+	if err != nil {
+		return fmt.Errorf("listen: %w", err)
+	}
+	srv := &http.Server{
+		Handler:           api.Handler(env.Deps, api.Routes()),
+		ReadHeaderTimeout: 10 * time.Second,
+	}
+	log.Info("devserver listening", "url", "http://"+ln.Addr().String(), "dynamodb", env.Config.DynamoEndpoint, "s3", env.Config.S3Endpoint)
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	log.Info("shutting down")
+	shutCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(shutCtx); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}
+

@@ -1,0 +1,7 @@
+// Command auth-refresh is the Lambda function behind POST /api/auth/refresh: the route of that
+// name in the API's route table, served through API Gateway's HTTP API.
+package main
+
+import "github.com/zocket/agent/internal/lambdahost"
+
+func main() { lambdahost.StartAPI("auth-refresh") }

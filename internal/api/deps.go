@@ -1,0 +1,72 @@
+package api
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+
+	"github.com/zocket/agent/internal/auth"
+	"github.com/zocket/agent/internal/awsconn"
+	"github.com/zocket/agent/internal/blob"
+	"github.com/zocket/agent/internal/config"
+	"github.com/zocket/agent/internal/health"
+	"github.com/zocket/agent/internal/password"
+	"github.com/zocket/agent/internal/store"
+	"github.com/zocket/agent/internal/token"
+)
+
+// Deps are the clients and settings handlers use, built once per cold start
+// (or once per devserver) and shared by every request.
+type Deps struct {
+	Config config.Config
+	Log    *slog.Logger
+	Store  *store.Store
+	Blob   *blob.Store
+	Signer *token.Signer
+	Hasher *password.Hasher
+	Now    func() time.Time
+}
+
+// Options adjust NewDeps (tests count DynamoDB calls with a middleware).
+type Options struct {
+	DynamoOptions []func(*dynamodb.Options)
+}
+
+// NewDeps builds the AWS clients for cfg. It makes no network calls.
+func NewDeps(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options) (*Deps, error) {
+	if err := cfg.RequireSecret(); err != nil {
+		return nil, err
+	}
+	awsCfg, err := awsconn.Load(ctx, cfg.Region, awsconn.Endpoints{DynamoDB: cfg.DynamoEndpoint, S3: cfg.S3Endpoint})
+	if err != nil {
+		return nil, fmt.Errorf("deps: %w", err)
+	}
+	return &Deps{
+		Config: cfg,
+		Log:    log,
+		Store:  store.New(awsconn.DynamoDB(awsCfg, cfg.DynamoEndpoint, opts.DynamoOptions...), cfg.TableName),
+		Blob:   blob.New(awsconn.S3(awsCfg, cfg.S3Endpoint), cfg.BucketName),
+		Signer: token.NewSigner(cfg.JWTSecret, cfg.JWTTTL),
+		Hasher: password.NewHasher(password.OWASP),
+		Now:    time.Now,
+	}, nil
+}
+
+func (d *Deps) auth() *auth.Service {
+	return &auth.Service{
+		Users: d.Store, Tokens: d.Signer, Hasher: d.Hasher,
+		DefaultCredits: d.Config.DefaultCredits, Throttle: auth.DefaultThrottle, Now: d.Now,
+	}
+}
+
+func (d *Deps) health() http.Handler {
+	return &health.Handler{
+		Version: d.Config.Version,
+		Checks:  map[string]health.Pinger{"dynamodb": d.Store, "s3": d.Blob},
+		Now:     d.Now,
+	}
+}

@@ -1,0 +1,112 @@
+// Package config reads the service's settings from environment variables,
+// applies the documented defaults, and rejects unsafe values (a short JWT
+// secret) at start-up rather than at the first request.
+package config
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Config is every setting the handlers and adapters need.
+type Config struct {
+	Port           string        // PORT: the devserver's port
+	Region         string        // AWS_REGION
+	TableName      string        // TABLE_NAME: the single DynamoDB table
+	BucketName     string        // S3_BUCKET_NAME: code and build outputs
+	CodePrefix     string        // S3_CODE_PREFIX: where artifact code lives
+	DynamoEndpoint string        // DYNAMODB_ENDPOINT: a DynamoDB-compatible endpoint; empty means AWS
+	S3Endpoint     string        // S3_ENDPOINT: an S3-compatible endpoint (path-style); empty means AWS
+	JWTSecret      []byte        // JWT_SECRET: at least 32 bytes
+	JWTTTL         time.Duration // JWT_TTL: token lifetime
+	CORSOrigins    []string      // CORS_ORIGINS: comma separated
+	DefaultCredits int           // DEFAULT_CREDITS: a new user's credits; negative means unlimited
+	GeminiAPIKey   string        // GEMINI_API_KEY
+	GeminiModel    string        // GEMINI_MODEL
+	GeminiBaseURL  string        // GEMINI_BASE_URL: another Gemini-compatible endpoint
+	DevDataDir     string        // DEV_DATA_DIR: the devserver's persistent data
+	LogLevel       slog.Level    // LOG_LEVEL: debug, info, warn, error
+	Version        string        // VERSION: reported by /health
+}
+
+// MinSecretBytes is the shortest JWT secret accepted.
+const MinSecretBytes = 32
+
+// Defaults for unset variables.
+const (
+	DefaultPort        = "3001"
+	DefaultTable       = "ai-coding-agent"
+	DefaultBucket      = "ai-coding-agent-artifacts"
+	DefaultCodePrefix  = "code-artifacts/"
+	DefaultRegion      = "us-east-1"
+	DefaultModel       = "gemini-2.5-flash"
+	DefaultCORSOrigins = "http://localhost:3000,http://localhost:5173"
+	DefaultTTL         = 7 * 24 * time.Hour
+	DefaultCreditCount = 20
+)
+
+// ErrWeakSecret is returned when JWT_SECRET is shorter than MinSecretBytes.
+var ErrWeakSecret = errors.New("JWT_SECRET must be at least 32 bytes")
+
+// Load reads the configuration through getenv (os.Getenv in production, a
+// map in tests). A missing JWT secret is not an error here: Lambda hosts
+// check it (RequireSecret), and the devserver generates one.
+func Load(getenv func(string) string) (Config, error) {
+	get := func(key, def string) string {
+		if v := strings.TrimSpace(getenv(key)); v != "" {
+			return v
+		}
+		return def
+	}
+	c := Config{
+		Port:           get("PORT", DefaultPort),
+		Region:         get("AWS_REGION", DefaultRegion),
+		TableName:      get("TABLE_NAME", DefaultTable),
+		BucketName:     get("S3_BUCKET_NAME", DefaultBucket),
+		CodePrefix:     get("S3_CODE_PREFIX", DefaultCodePrefix),
+		DynamoEndpoint: get("DYNAMODB_ENDPOINT", ""),
+		S3Endpoint:     get("S3_ENDPOINT", ""),
+		JWTSecret:      []byte(getenv("JWT_SECRET")),
+		GeminiAPIKey:   get("GEMINI_API_KEY", ""),
+		GeminiModel:    get("GEMINI_MODEL", DefaultModel),
+		GeminiBaseURL:  get("GEMINI_BASE_URL", ""),
+		DevDataDir:     get("DEV_DATA_DIR", ".devdata"),
+		Version:        get("VERSION", "dev"),
+	}
+	if !strings.HasSuffix(c.CodePrefix, "/") {
+		c.CodePrefix += "/"
+	}
+	for _, o := range strings.Split(get("CORS_ORIGINS", DefaultCORSOrigins), ",") {
+		if o = strings.TrimRight(strings.TrimSpace(o), "/"); o != "" {
+			c.CORSOrigins = append(c.CORSOrigins, o)
+		}
+	}
+	var err error
+	if c.JWTTTL, err = time.ParseDuration(get("JWT_TTL", DefaultTTL.String())); err != nil || c.JWTTTL <= 0 {
+		return Config{}, fmt.Errorf("JWT_TTL %q: want a positive Go duration such as 168h", getenv("JWT_TTL"))
+	}
+	if c.DefaultCredits, err = strconv.Atoi(get("DEFAULT_CREDITS", strconv.Itoa(DefaultCreditCount))); err != nil {
+		return Config{}, fmt.Errorf("DEFAULT_CREDITS %q: want an integer", getenv("DEFAULT_CREDITS"))
+	}
+	if err := c.LogLevel.UnmarshalText([]byte(get("LOG_LEVEL", "info"))); err != nil {
+		return Config{}, fmt.Errorf("LOG_LEVEL: %w", err)
+	}
+	if len(c.JWTSecret) > 0 {
+		if err := c.RequireSecret(); err != nil {
+			return Config{}, err
+		}
+	}
+	return c, nil
+}
+
+// RequireSecret reports ErrWeakSecret unless the JWT secret is long enough.
+func (c Config) RequireSecret() error {
+	if len(c.JWTSecret) < MinSecretBytes {
+		return ErrWeakSecret
+	}
+	return nil
+}

@@ -1,0 +1,130 @@
+// Package devstack prepares a laptop environment: the in-process DynamoDB
+// and S3 stand-ins (unless endpoints are configured), the table and the
+// bucket, the data of the previous run, and a persistent random JWT secret
+// when none is set. The devserver and the seed command share it.
+package devstack
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"net"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/zocket/agent/internal/api"
+	"github.com/zocket/agent/internal/config"
+	"github.com/zocket/agent/internal/localaws"
+)
+
+// Env is a ready local environment.
+type Env struct {
+	Config config.Config
+	Deps   *api.Deps
+	stack  *localaws.Stack
+}
+
+// Open starts (or connects to) the local stack for cfg and returns the
+// dependencies wired to it. Configured endpoints must be loopback addresses:
+// this package never touches real AWS.
+func Open(ctx context.Context, cfg config.Config, log *slog.Logger) (*Env, error) {
+	for _, ep := range []string{cfg.DynamoEndpoint, cfg.S3Endpoint} {
+		if ep != "" && !loopback(ep) {
+			return nil, fmt.Errorf("endpoint %s is not on this machine: the local environment never writes to a remote service", ep)
+		}
+	}
+	env := &Env{}
+	if len(cfg.JWTSecret) == 0 {
+		secret, err := devSecret(cfg.DevDataDir)
+		if err != nil {
+			return nil, err
+		}
+		cfg.JWTSecret = secret
+	}
+	if cfg.DynamoEndpoint == "" || cfg.S3Endpoint == "" {
+		stack, err := localaws.Start(localaws.Options{DataDir: cfg.DevDataDir, Table: cfg.TableName, Log: log})
+		if err != nil {
+			return nil, err
+		}
+		env.stack = stack
+		if cfg.DynamoEndpoint == "" {
+			cfg.DynamoEndpoint = stack.DynamoURL
+		}
+		if cfg.S3Endpoint == "" {
+			cfg.S3Endpoint = stack.S3URL
+		}
+	}
+	deps, err := api.NewDeps(ctx, cfg, log, api.Options{})
+	if err != nil {
+		env.Close(ctx)
+		return nil, err
+	}
+	env.Config, env.Deps = cfg, deps
+	if err := deps.Store.EnsureTable(ctx); err != nil {
+		env.Close(ctx)
+		return nil, err
+	}
+	if err := deps.Blob.EnsureBucket(ctx); err != nil {
+		env.Close(ctx)
+		return nil, err
+	}
+	if env.stack != nil && cfg.DynamoEndpoint == env.stack.DynamoURL {
+		n, err := env.stack.Restore(ctx)
+		if err != nil {
+			env.Close(ctx)
+			return nil, err
+		}
+		log.Info("local dynamodb ready", "restoredItems", n, "dataDir", cfg.DevDataDir)
+	}
+	return env, nil
+}
+
+// Close saves the local data and stops the stand-ins.
+func (e *Env) Close(ctx context.Context) error {
+	if e.stack == nil {
+		return nil
+	}
+	return e.stack.Close(ctx)
+}
+
+// devSecret reads the devserver's JWT secret from the data directory,
+// creating a random one on first use, so tokens survive restarts.
+func devSecret(dir string) ([]byte, error) {
+	path := filepath.Join(dir, "jwt-secret")
+	data, err := os.ReadFile(path)
+	if err == nil && len(strings.TrimSpace(string(data))) >= config.MinSecretBytes {
+		return []byte(strings.TrimSpace(string(data))), nil
+	}
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("read dev secret: %w", err)
+	}
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, fmt.Errorf("create data dir: %w", err)
+	}
+	b := make([]byte, 32)
+	rand.Read(b) // never fails since Go 1.24
+	secret := hex.EncodeToString(b)
+	if err := os.WriteFile(path, []byte(secret+"\n"), 0o600); err != nil {
+		return nil, fmt.Errorf("write dev secret: %w", err)
+	}
+	return []byte(secret), nil
+}
+
+func loopback(endpoint string) bool {
+	u, err := url.Parse(endpoint)
+	if err != nil {
+		return false
+	}
+	host := u.Hostname()
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}

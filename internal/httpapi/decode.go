@@ -1,0 +1,74 @@
+package httpapi
+
+import (
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"strings"
+
+	"github.com/zocket/agent/internal/apperr"
+)
+
+func decodeError(err error) error {
+	var (
+		syntax    *json.SyntaxError
+		typeErr   *json.UnmarshalTypeError
+		tooLarge  *http.MaxBytesError
+		unknownFd = "json: unknown field "
+	)
+	switch {
+	case errors.As(err, &tooLarge):
+		return apperr.Wrap(err, apperr.TooLarge, "The request body is larger than 1 MiB.")
+	case errors.As(err, &syntax), errors.Is(err, io.ErrUnexpectedEOF):
+		return apperr.Wrap(err, apperr.InvalidJSON, "The request body is not valid JSON.")
+	case errors.Is(err, io.EOF):
+		return apperr.New(apperr.InvalidJSON, "The request body must be a JSON object.")
+	case errors.As(err, &typeErr):
+		field := typeErr.Field
+		if field == "" {
+			return apperr.Wrap(err, apperr.InvalidJSON, "The request body must be a JSON object.")
+		}
+		e := apperr.Validation(apperr.Detail{Field: field, Message: "must be a " + jsonKind(typeErr.Type.Kind().String())})
+		e.Err = err
+		return e
+	case strings.HasPrefix(err.Error(), unknownFd):
+		field := strings.Trim(strings.TrimPrefix(err.Error(), unknownFd), `"`)
+		e := apperr.Validation(apperr.Detail{Field: field, Message: "is not an accepted field"})
+		e.Err = err
+		return e
+	}
+	return apperr.Wrap(err, apperr.InvalidJSON, "The request body is not valid JSON.")
+}
+
+func jsonKind(goKind string) string {
+	switch goKind {
+	case "string":
+		return "string"
+	case "bool":
+		return "boolean"
+	case "int", "int64", "int32", "float64", "uint":
+		return "number"
+	case "slice", "array":
+		return "array"
+	}
+	return "object"
+}
+
+// Checker collects field problems so a response lists all of them at once.
+type Checker struct{ details []apperr.Detail }
+
+// Check records message for field when ok is false.
+func (c *Checker) Check(ok bool, field, message string) {
+	if !ok {
+		c.details = append(c.details, apperr.Detail{Field: field, Message: message})
+	}
+}
+
+// Err is nil when every check passed, else a validation_error with details.
+func (c *Checker) Err() error {
+	if len(c.details) == 0 {
+		return nil
+	}
+	return apperr.Validation(c.details...)
+}

@@ -1,0 +1,254 @@
+package httpapi
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"runtime/debug"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/zocket/agent/internal/apperr"
+)
+
+type ctxKey int
+
+const (
+	keyRequestID ctxKey = iota
+	keyLogger
+	keyUserID
+	keyUserSlot
+)
+
+// RequestID returns the id of the request in ctx ("" outside a request).
+func RequestID(ctx context.Context) string {
+	id, _ := ctx.Value(keyRequestID).(string)
+	return id
+}
+
+// Logger returns the request's logger (with its request id), or the default.
+func Logger(ctx context.Context) *slog.Logger {
+	if l, ok := ctx.Value(keyLogger).(*slog.Logger); ok {
+		return l
+	}
+	return slog.Default()
+}
+
+// Middleware wraps a handler.
+type Middleware func(http.Handler) http.Handler
+
+// Chain applies the standard middleware to h: request id, access log, panic
+// recovery and CORS, outermost first.
+func Chain(h http.Handler, log *slog.Logger, cors CORS) http.Handler {
+	return WithRequestID(log)(AccessLog(Recover(cors.Handler(h))))
+}
+
+// WithRequestID gives every request an id (a valid incoming X-Request-Id, or a
+// new one), returns it in X-Request-Id, and a logger carrying it.
+func WithRequestID(log *slog.Logger) Middleware {
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			id := r.Header.Get("X-Request-Id")
+			if !validRequestID(id) {
+				id = newRequestID()
+			}
+			w.Header().Set("X-Request-Id", id)
+			ctx := context.WithValue(r.Context(), keyRequestID, id)
+			ctx = context.WithValue(ctx, keyLogger, log.With("requestId", id))
+			ctx = context.WithValue(ctx, keyUserSlot, new(string))
+			next.ServeHTTP(w, r.WithContext(ctx))
+		})
+	}
+}
+
+func validRequestID(id string) bool {
+	if len(id) < 8 || len(id) > 64 {
+		return false
+	}
+	for _, c := range id {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_') {
+			return false
+		}
+	}
+	return true
+}
+
+func newRequestID() string {
+	b := make([]byte, 12)
+	rand.Read(b) // never fails since Go 1.24
+	return hex.EncodeToString(b)
+}
+
+// statusWriter records the status and size of a response. It forwards
+// Flush and Unwrap so streaming handlers keep working through it.
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+	bytes  int64
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	if w.status == 0 {
+		w.status = code
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *statusWriter) Write(b []byte) (int, error) {
+	if w.status == 0 {
+		w.status = http.StatusOK
+	}
+	n, err := w.ResponseWriter.Write(b)
+	w.bytes += int64(n)
+	return n, err
+}
+
+// Unwrap lets http.ResponseController reach the underlying writer.
+func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+// AccessLog writes one structured line per request. It logs the path but
+// never the query string (preview tokens travel there) nor any header.
+func AccessLog(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		sw := &statusWriter{ResponseWriter: w}
+		next.ServeHTTP(sw, r)
+		if sw.status == 0 {
+			// A handler that wrote nothing still answers: the Lambda adapter
+			// would otherwise turn a missing status into a 504.
+			sw.WriteHeader(http.StatusOK)
+		}
+		level := slog.LevelInfo
+		if sw.status >= 500 {
+			level = slog.LevelError
+		}
+		Logger(r.Context()).LogAttrs(r.Context(), level, "request",
+			slog.String("method", r.Method),
+			slog.String("path", r.URL.Path),
+			slog.Int("status", sw.status),
+			slog.Int64("bytes", sw.bytes),
+			slog.Float64("ms", float64(time.Since(start).Microseconds())/1000),
+			slog.String("userId", loggedUser(r.Context())),
+		)
+	})
+}
+
+// Recover turns a panic into a 500 envelope (when nothing was written yet)
+// and a log line with the stack, so one bad request never kills the process.
+// lambdaurl runs handlers in a goroutine without recovering, so every host
+// needs this.
+func Recover(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		defer func() {
+			v := recover()
+			if v == nil {
+				return
+			}
+			if v == http.ErrAbortHandler {
+				panic(v)
+			}
+			Logger(r.Context()).Error("panic", "panic", fmt.Sprint(v), "stack", string(debug.Stack()))
+			if sw, ok := w.(*statusWriter); !ok || sw.status == 0 {
+				Error(w, r, fmt.Errorf("panic: %v", v))
+			}
+		}()
+		next.ServeHTTP(w, r)
+	})
+}
+
+// CORS answers preflights and marks responses for allowed origins.
+type CORS struct {
+	Origins []string
+}
+
+// AllowedHeaders and AllowedMethods are the CORS lists of SPEC.md.
+const (
+	AllowedHeaders = "Authorization, Content-Type"
+	AllowedMethods = "GET, POST, PUT, DELETE, OPTIONS"
+)
+
+func (c CORS) allowed(origin string) bool {
+	return origin != "" && (slices.Contains(c.Origins, origin) || slices.Contains(c.Origins, "*"))
+}
+
+// Handler wraps next with CORS.
+func (c CORS) Handler(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		origin := r.Header.Get("Origin")
+		h := w.Header()
+		h.Add("Vary", "Origin")
+		if c.allowed(origin) {
+			h.Set("Access-Control-Allow-Origin", origin)
+			h.Set("Access-Control-Expose-Headers", "X-Request-Id, Retry-After, Content-Disposition")
+		}
+		if r.Method == http.MethodOptions && r.Header.Get("Access-Control-Request-Method") != "" {
+			if c.allowed(origin) {
+				h.Set("Access-Control-Allow-Methods", AllowedMethods)
+				h.Set("Access-Control-Allow-Headers", AllowedHeaders)
+				h.Set("Access-Control-Max-Age", "600")
+			}
+			w.WriteHeader(http.StatusNoContent)
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// TokenVerifier checks a user token and returns its user id.
+type TokenVerifier interface {
+	VerifyUser(token string) (string, error)
+}
+
+// BearerToken returns the token of an "Authorization: Bearer <token>" header.
+func BearerToken(r *http.Request) (string, bool) {
+	scheme, tok, ok := strings.Cut(r.Header.Get("Authorization"), " ")
+	if !ok || scheme != "Bearer" || tok == "" || strings.ContainsAny(tok, " \t") {
+		return "", false
+	}
+	return tok, true
+}
+
+// RequireUser rejects requests without a valid user token with 401 and puts
+// the user id in the context of the others.
+func RequireUser(v TokenVerifier, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		tok, ok := BearerToken(r)
+		if !ok {
+			Error(w, r, apperr.New(apperr.Unauthorized, "Sign in to continue: the request has no bearer token."))
+			return
+		}
+		uid, err := v.VerifyUser(tok)
+		if err != nil {
+			Error(w, r, apperr.Wrap(err, apperr.Unauthorized, "Your session is invalid or has expired. Please sign in again."))
+			return
+		}
+		next.ServeHTTP(w, r.WithContext(WithUserID(r.Context(), uid)))
+	})
+}
+
+// WithUserID returns ctx carrying the authenticated user id.
+func WithUserID(ctx context.Context, id string) context.Context {
+	if slot, ok := ctx.Value(keyUserSlot).(*string); ok {
+		*slot = id
+	}
+	return context.WithValue(ctx, keyUserID, id)
+}
+
+// loggedUser is the user id recorded for the access log by WithUserID.
+func loggedUser(ctx context.Context) string {
+	if slot, ok := ctx.Value(keyUserSlot).(*string); ok {
+		return *slot
+	}
+	return ""
+}
+
+// UserID returns the authenticated user id; handlers behind RequireUser can
+// rely on it being set.
+func UserID(ctx context.Context) string {
+	id, _ := ctx.Value(keyUserID).(string)
+	return id
+}

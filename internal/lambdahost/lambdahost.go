@@ -1,0 +1,99 @@
+// Package lambdahost turns the API's http.Handlers into Lambda functions:
+// one route per function behind API Gateway's HTTP API (payload 2.0), built
+// once per cold start. Function mains are one call to StartAPI.
+package lambdahost
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"os"
+	"strings"
+
+	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-lambda-go/lambda"
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ssm"
+	"github.com/awslabs/aws-lambda-go-api-proxy/httpadapter"
+
+	"github.com/zocket/agent/internal/api"
+	"github.com/zocket/agent/internal/awsconn"
+	"github.com/zocket/agent/internal/config"
+	"github.com/zocket/agent/internal/httpapi"
+)
+
+// StartAPI serves function's route as an API Gateway HTTP API Lambda. A
+// configuration error ends the process with a log line, which Lambda reports
+// as an init failure.
+func StartAPI(function string) {
+	ctx := context.Background()
+	log := httpapi.NewLogger(os.Stdout, slog.LevelInfo)
+	h, err := Setup(ctx, function, log, os.Getenv)
+	if err != nil {
+		log.Error("init failed", "function", function, "err", err)
+		os.Exit(1)
+	}
+	lambda.Start(APIGatewayV2(h))
+}
+
+// Setup loads the configuration (with the JWT secret from SSM when
+// JWT_SECRET_PARAM names a parameter), builds the dependencies and returns
+// the handler of function's route.
+func Setup(ctx context.Context, function string, log *slog.Logger, getenv func(string) string) (http.Handler, error) {
+	route, ok := api.RouteFor(function)
+	if !ok {
+		return nil, fmt.Errorf("no route for function %q", function)
+	}
+	cfg, err := config.Load(getenv)
+	if err != nil {
+		return nil, err
+	}
+	if len(cfg.JWTSecret) == 0 {
+		if cfg.JWTSecret, err = secretFromSSM(ctx, cfg, getenv("JWT_SECRET_PARAM")); err != nil {
+			return nil, err
+		}
+	}
+	deps, err := api.NewDeps(ctx, cfg, log, api.Options{})
+	if err != nil {
+		return nil, err
+	}
+	return api.Handler(deps, []api.Route{route}), nil
+}
+
+func secretFromSSM(ctx context.Context, cfg config.Config, name string) ([]byte, error) {
+	if name == "" {
+		return nil, fmt.Errorf("set JWT_SECRET_PARAM (an SSM SecureString name) or JWT_SECRET")
+	}
+	awsCfg, err := awsconn.Load(ctx, cfg.Region, awsconn.Endpoints{})
+	if err != nil {
+		return nil, err
+	}
+	out, err := ssm.NewFromConfig(awsCfg).GetParameter(ctx, &ssm.GetParameterInput{
+		Name: aws.String(name), WithDecryption: aws.Bool(true),
+	})
+	if err != nil {
+		return nil, fmt.Errorf("read JWT secret parameter %s: %w", name, err)
+	}
+	secret := []byte(aws.ToString(out.Parameter.Value))
+	if len(secret) < config.MinSecretBytes {
+		return nil, config.ErrWeakSecret
+	}
+	return secret, nil
+}
+
+// APIGatewayV2 adapts h to API Gateway HTTP API events. It strips a named
+// stage from the path (API Gateway prefixes it; "$default" has none), so the
+// route patterns match however the API is staged.
+func APIGatewayV2(h http.Handler) func(context.Context, events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error) {
+	adapter := httpadapter.NewV2(h)
+	return func(ctx context.Context, ev events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error) {
+		if stage := ev.RequestContext.Stage; stage != "" && stage != "$default" {
+			prefix := "/" + stage
+			if ev.RawPath == prefix || strings.HasPrefix(ev.RawPath, prefix+"/") {
+				ev.RawPath = strings.TrimPrefix(ev.RawPath, prefix)
+			}
+		}
+		return adapter.ProxyWithContext(ctx, ev)
+	}
+}

@@ -1,0 +1,105 @@
+// Package store keeps users, conversations, messages and artifact metadata
+// in one DynamoDB table (single-table design, no Scan on any request path).
+// Every method returns *apperr.Error for what a client did wrong (not found,
+// conflict) and a wrapped error for everything else.
+//
+// Item layout (PK / SK, and GSI1PK / GSI1SK where set):
+//
+//	USER#<id>            PROFILE                  user: credentials, credits, conversationCount
+//	EMAIL#<email>        EMAIL                    credentials: unique email, user id, password hash
+//	USERNAME#<lower>     USERNAME                 uniqueness of a username; holds the user id
+//	THROTTLE#<scope>     <window start>           failed-login counter, expires by TTL
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/guregu/dynamo/v2"
+)
+
+// Attribute and index names of the table.
+const (
+	AttrPK     = "PK"
+	AttrSK     = "SK"
+	AttrGSI1PK = "GSI1PK"
+	AttrGSI1SK = "GSI1SK"
+	AttrTTL    = "expiresAt"
+	IndexGSI1  = "GSI1"
+)
+
+// Store is the DynamoDB adapter of the service.
+type Store struct {
+	client *dynamodb.Client
+	db     *dynamo.DB
+	table  dynamo.Table
+	name   string
+	now    func() time.Time
+}
+
+// New returns a Store over client and table. Building it makes no calls.
+func New(client *dynamodb.Client, table string) *Store {
+	db := dynamo.NewFromIface(client)
+	return &Store{client: client, db: db, table: db.Table(table), name: table, now: time.Now}
+}
+
+// TimeFormat is the API's timestamp format: ISO 8601 UTC with milliseconds.
+const TimeFormat = "2006-01-02T15:04:05.000Z"
+
+// Timestamp formats t in TimeFormat.
+func Timestamp(t time.Time) string { return t.UTC().Format(TimeFormat) }
+
+// Ping checks that the table is reachable.
+func (s *Store) Ping(ctx context.Context) error {
+	_, err := s.client.DescribeTable(ctx, &dynamodb.DescribeTableInput{TableName: aws.String(s.name)})
+	if err != nil {
+		return fmt.Errorf("describe table %s: %w", s.name, err)
+	}
+	return nil
+}
+
+// CreateTableInput is the table definition: keys, the GSI and on-demand
+// billing. The SAM template and the CDK app declare the same; a test keeps
+// them in step.
+func CreateTableInput(name string) *dynamodb.CreateTableInput {
+	str := types.ScalarAttributeTypeS
+	return &dynamodb.CreateTableInput{
+		TableName:   aws.String(name),
+		BillingMode: types.BillingModePayPerRequest,
+		AttributeDefinitions: []types.AttributeDefinition{
+			{AttributeName: aws.String(AttrPK), AttributeType: str},
+			{AttributeName: aws.String(AttrSK), AttributeType: str},
+			{AttributeName: aws.String(AttrGSI1PK), AttributeType: str},
+			{AttributeName: aws.String(AttrGSI1SK), AttributeType: str},
+		},
+		KeySchema: []types.KeySchemaElement{
+			{AttributeName: aws.String(AttrPK), KeyType: types.KeyTypeHash},
+			{AttributeName: aws.String(AttrSK), KeyType: types.KeyTypeRange},
+		},
+		GlobalSecondaryIndexes: []types.GlobalSecondaryIndex{{
+			IndexName: aws.String(IndexGSI1),
+			KeySchema: []types.KeySchemaElement{
+				{AttributeName: aws.String(AttrGSI1PK), KeyType: types.KeyTypeHash},
+				{AttributeName: aws.String(AttrGSI1SK), KeyType: types.KeyTypeRange},
+			},
+			Projection: &types.Projection{ProjectionType: types.ProjectionTypeAll},
+		}},
+	}
+}
+
+// EnsureTable creates the table when it does not exist (local stacks only;
+// deployed tables come from the template). It does not use the TableExists
+// waiter, which minidyn cannot satisfy.
+func (s *Store) EnsureTable(ctx context.Context) error {
+	_, err := s.client.CreateTable(ctx, CreateTableInput(s.name))
+	var inUse *types.ResourceInUseException
+	if err != nil && !errors.As(err, &inUse) {
+		return fmt.Errorf("create table %s: %w", s.name, err)
+	}
+	return nil
+}

@@ -1,0 +1,204 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/guregu/dynamo/v2"
+
+	"github.com/zocket/agent/internal/apperr"
+)
+
+// User is an account's profile. The password hash is not part of it: it
+// lives only on the email record, so no read of a profile can leak it.
+type User struct {
+	PK                string `dynamo:"PK,hash" json:"-"`
+	SK                string `dynamo:"SK,range" json:"-"`
+	ID                string `dynamo:"id" json:"id"`
+	Email             string `dynamo:"email" json:"email"`
+	Username          string `dynamo:"username" json:"username"`
+	Credits           int    `dynamo:"credits" json:"credits"`
+	ConversationCount int    `dynamo:"conversationCount" json:"-"`
+	CreatedAt         string `dynamo:"createdAt" json:"createdAt"`
+	UpdatedAt         string `dynamo:"updatedAt" json:"updatedAt"`
+}
+
+// UnlimitedCredits is the credit balance of a user who is never charged.
+const UnlimitedCredits = -1
+
+type uniqueItem struct {
+	PK           string `dynamo:"PK,hash"`
+	SK           string `dynamo:"SK,range"`
+	UserID       string `dynamo:"userId"`
+	PasswordHash string `dynamo:"passwordHash,omitempty"`
+}
+
+type throttleItem struct {
+	PK        string `dynamo:"PK,hash"`
+	SK        string `dynamo:"SK,range"`
+	Count     int    `dynamo:"count"`
+	ExpiresAt int64  `dynamo:"expiresAt"`
+}
+
+func userKey(id string) string           { return "USER#" + id }
+func emailKey(email string) string       { return "EMAIL#" + email }
+func usernameKey(username string) string { return "USERNAME#" + strings.ToLower(username) }
+
+const (
+	skProfile  = "PROFILE"
+	skEmail    = "EMAIL"
+	skUsername = "USERNAME"
+)
+
+// CreateUser writes the user with its email record (which also holds the
+// password hash) and its username record in one transaction, so two
+// registrations of one email or one username can never both succeed. A
+// taken email or username is an apperr.Conflict.
+func (s *Store) CreateUser(ctx context.Context, u User, passwordHash string) error {
+	u.PK, u.SK = userKey(u.ID), skProfile
+	tx := s.db.WriteTx()
+	tx.Put(s.table.Put(u).If("attribute_not_exists(PK)"))
+	tx.Put(s.table.Put(uniqueItem{PK: emailKey(u.Email), SK: skEmail, UserID: u.ID, PasswordHash: passwordHash}).If("attribute_not_exists(PK)"))
+	tx.Put(s.table.Put(uniqueItem{PK: usernameKey(u.Username), SK: skUsername, UserID: u.ID}).If("attribute_not_exists(PK)"))
+	err := tx.Run(ctx)
+	if err == nil {
+		return nil
+	}
+	var canceled *types.TransactionCanceledException
+	if errors.As(err, &canceled) {
+		reasons := canceled.CancellationReasons
+		failed := func(i int) bool {
+			return i < len(reasons) && reasons[i].Code != nil && *reasons[i].Code == "ConditionalCheckFailed"
+		}
+		switch {
+		case failed(1):
+			return apperr.Wrap(err, apperr.Conflict, "An account with this email already exists.")
+		case failed(2):
+			return apperr.Wrap(err, apperr.Conflict, "This username is already taken.")
+		case failed(0):
+			return fmt.Errorf("create user %s: id collision: %w", u.ID, err)
+		}
+		// Without per-item reasons (some implementations), a condition
+		// failure still means one of the records exists.
+		if len(reasons) == 0 && strings.Contains(err.Error(), "ConditionalCheckFailed") {
+			return apperr.Wrap(err, apperr.Conflict, "An account with this email or username already exists.")
+		}
+	}
+	return fmt.Errorf("create user %s: %w", u.ID, err)
+}
+
+// UserByID returns the user, or apperr.NotFound.
+func (s *Store) UserByID(ctx context.Context, id string) (User, error) {
+	var u User
+	err := s.table.Get(AttrPK, userKey(id)).Range(AttrSK, dynamo.Equal, skProfile).Consistent(true).One(ctx, &u)
+	if errors.Is(err, dynamo.ErrNotFound) {
+		return User{}, apperr.New(apperr.NotFound, "User not found.")
+	}
+	if err != nil {
+		return User{}, fmt.Errorf("get user %s: %w", id, err)
+	}
+	return u, nil
+}
+
+// LoginState is what a login attempt needs: the user id and password hash
+// the email belongs to (empty if none) and the recent failure counts for the
+// email and for the client address.
+type LoginState struct {
+	UserID        string
+	PasswordHash  string
+	EmailFailures int
+	IPFailures    int
+}
+
+// Throttle scopes and windows for failed logins.
+func emailThrottle(email string) string { return "THROTTLE#login-email#" + email }
+func ipThrottle(ip string) string       { return "THROTTLE#login-ip#" + ip }
+func windowKey(start time.Time) string  { return strconv.FormatInt(start.Unix(), 10) }
+
+// LoginState reads the email record and both failure counters of the
+// current window in one BatchGetItem.
+func (s *Store) LoginState(ctx context.Context, email, ip string, window time.Duration) (LoginState, error) {
+	start := s.now().Truncate(window)
+	keys := []dynamo.Keyed{
+		dynamo.Keys{emailKey(email), skEmail},
+		dynamo.Keys{emailThrottle(email), windowKey(start)},
+	}
+	if ip != "" {
+		keys = append(keys, dynamo.Keys{ipThrottle(ip), windowKey(start)})
+	}
+	var items []map[string]types.AttributeValue
+	err := s.table.Batch(AttrPK, AttrSK).Get(keys...).Consistent(true).All(ctx, &items)
+	if err != nil && !errors.Is(err, dynamo.ErrNotFound) {
+		return LoginState{}, fmt.Errorf("login state: %w", err)
+	}
+	var st LoginState
+	for _, raw := range items {
+		pk := stringAttr(raw, AttrPK)
+		switch {
+		case pk == emailKey(email):
+			st.UserID = stringAttr(raw, "userId")
+			st.PasswordHash = stringAttr(raw, "passwordHash")
+		case pk == emailThrottle(email):
+			st.EmailFailures = intAttr(raw, "count")
+		case ip != "" && pk == ipThrottle(ip):
+			st.IPFailures = intAttr(raw, "count")
+		}
+	}
+	return st, nil
+}
+
+// RecordLoginFailure counts one failed login against the email and the
+// client address in the current window, in one transaction. The counters
+// expire by TTL two windows later.
+func (s *Store) RecordLoginFailure(ctx context.Context, email, ip string, window time.Duration) error {
+	start := s.now().Truncate(window)
+	expires := start.Add(2 * window).Unix()
+	tx := s.db.WriteTx()
+	tx.Update(s.table.Update(AttrPK, emailThrottle(email)).Range(AttrSK, windowKey(start)).
+		Add("count", 1).Set(AttrTTL, expires))
+	if ip != "" {
+		tx.Update(s.table.Update(AttrPK, ipThrottle(ip)).Range(AttrSK, windowKey(start)).
+			Add("count", 1).Set(AttrTTL, expires))
+	}
+	if err := tx.Run(ctx); err != nil {
+		return fmt.Errorf("record login failure: %w", err)
+	}
+	return nil
+}
+
+// WindowEnd is when the throttle window containing now ends.
+func (s *Store) WindowEnd(window time.Duration) time.Time {
+	return s.now().Truncate(window).Add(window)
+}
+
+// ReplacePasswordHash swaps the hash on the email record for a new one, only
+// if it is still old (an upgrade must not undo a concurrent password change).
+func (s *Store) ReplacePasswordHash(ctx context.Context, email, old, replacement string) error {
+	err := s.table.Update(AttrPK, emailKey(email)).Range(AttrSK, skEmail).
+		Set("passwordHash", replacement).
+		If("passwordHash = ?", old).Run(ctx)
+	if err != nil && !dynamo.IsCondCheckFailed(err) {
+		return fmt.Errorf("replace password hash: %w", err)
+	}
+	return nil
+}
+
+func stringAttr(item map[string]types.AttributeValue, name string) string {
+	if v, ok := item[name].(*types.AttributeValueMemberS); ok {
+		return v.Value
+	}
+	return ""
+}
+
+func intAttr(item map[string]types.AttributeValue, name string) int {
+	if v, ok := item[name].(*types.AttributeValueMemberN); ok {
+		n, _ := strconv.Atoi(v.Value)
+		return n
+	}
+	return 0
+}
