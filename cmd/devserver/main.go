@@ -76,4 +76,3 @@ func run() error {
 	}
 	return nil
 }
-

@@ -36,21 +36,26 @@ type Options struct {
 	DynamoOptions []func(*dynamodb.Options)
 }
 
-// NewDeps builds the AWS clients for cfg. It makes no network calls.
+// NewDeps builds the AWS clients for cfg. It makes no network calls. Without
+// a JWT secret there is no Signer: only routes that need none may be served.
 func NewDeps(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options) (*Deps, error) {
-	if err := cfg.RequireSecret(); err != nil {
-		return nil, err
-	}
 	awsCfg, err := awsconn.Load(ctx, cfg.Region, awsconn.Endpoints{DynamoDB: cfg.DynamoEndpoint, S3: cfg.S3Endpoint})
 	if err != nil {
 		return nil, fmt.Errorf("deps: %w", err)
+	}
+	var signer *token.Signer
+	if len(cfg.JWTSecret) > 0 {
+		if err := cfg.RequireSecret(); err != nil {
+			return nil, err
+		}
+		signer = token.NewSigner(cfg.JWTSecret, cfg.JWTTTL)
 	}
 	return &Deps{
 		Config: cfg,
 		Log:    log,
 		Store:  store.New(awsconn.DynamoDB(awsCfg, cfg.DynamoEndpoint, opts.DynamoOptions...), cfg.TableName),
 		Blob:   blob.New(awsconn.S3(awsCfg, cfg.S3Endpoint), cfg.BucketName),
-		Signer: token.NewSigner(cfg.JWTSecret, cfg.JWTTTL),
+		Signer: signer,
 		Hasher: password.NewHasher(password.OWASP),
 		Now:    time.Now,
 	}, nil

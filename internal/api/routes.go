@@ -16,8 +16,12 @@ type Route struct {
 	Method   string
 	Path     string // a net/http pattern path: /api/conversations/{id}
 	Auth     bool   // requires a user token
+	Tokens   bool   // issues or verifies tokens, so it needs the JWT secret (true when Auth)
 	Handler  func(*Deps) http.Handler
 }
+
+// NeedsSecret reports whether the route's function needs the JWT secret.
+func (r Route) NeedsSecret() bool { return r.Auth || r.Tokens }
 
 // Pattern is the route's net/http ServeMux pattern.
 func (r Route) Pattern() string { return r.Method + " " + r.Path }
@@ -26,8 +30,8 @@ func (r Route) Pattern() string { return r.Method + " " + r.Path }
 func Routes() []Route {
 	return []Route{
 		{Function: "health", Method: http.MethodGet, Path: "/health", Handler: func(d *Deps) http.Handler { return d.health() }},
-		{Function: "auth-register", Method: http.MethodPost, Path: "/api/auth/register", Handler: func(d *Deps) http.Handler { return http.HandlerFunc(d.auth().Register) }},
-		{Function: "auth-login", Method: http.MethodPost, Path: "/api/auth/login", Handler: func(d *Deps) http.Handler { return http.HandlerFunc(d.auth().Login) }},
+		{Function: "auth-register", Method: http.MethodPost, Path: "/api/auth/register", Tokens: true, Handler: func(d *Deps) http.Handler { return http.HandlerFunc(d.auth().Register) }},
+		{Function: "auth-login", Method: http.MethodPost, Path: "/api/auth/login", Tokens: true, Handler: func(d *Deps) http.Handler { return http.HandlerFunc(d.auth().Login) }},
 		{Function: "auth-me", Method: http.MethodGet, Path: "/api/auth/me", Auth: true, Handler: func(d *Deps) http.Handler { return http.HandlerFunc(d.auth().Me) }},
 		{Function: "auth-refresh", Method: http.MethodPost, Path: "/api/auth/refresh", Auth: true, Handler: func(d *Deps) http.Handler { return http.HandlerFunc(d.auth().Refresh) }},
 	}

@@ -49,7 +49,7 @@ func Setup(ctx context.Context, function string, log *slog.Logger, getenv func(s
 	if err != nil {
 		return nil, err
 	}
-	if len(cfg.JWTSecret) == 0 {
+	if route.NeedsSecret() && len(cfg.JWTSecret) == 0 {
 		if cfg.JWTSecret, err = secretFromSSM(ctx, cfg, getenv("JWT_SECRET_PARAM")); err != nil {
 			return nil, err
 		}

@@ -1,0 +1,77 @@
+package api_test
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"testing"
+
+	"github.com/zocket/agent/internal/api"
+	"github.com/zocket/agent/internal/apitest"
+	"github.com/zocket/agent/internal/awsconn"
+	"github.com/zocket/agent/internal/blob"
+	"github.com/zocket/agent/internal/dynamotest"
+)
+
+func TestHealth(t *testing.T) {
+	dynamotest.Each(t, func(t *testing.T, tb dynamotest.Table) {
+		env := apitest.New(t, tb, nil)
+		resp := env.Do(t, "GET", "/health", "", nil)
+		var body struct {
+			Status, Timestamp, Version string
+			Checks                     map[string]string
+		}
+		resp.Decode(t, &body)
+		if resp.Status != 200 || body.Status != "ok" || body.Checks["dynamodb"] != "ok" || body.Checks["s3"] != "ok" || body.Timestamp == "" {
+			t.Fatalf("health = %d %s", resp.Status, resp.Body)
+		}
+
+		// With S3 unreachable, health says so with a 503.
+		deps := *env.Deps
+		cfg, err := awsconn.Load(context.Background(), "us-east-1", awsconn.Endpoints{S3: "http://127.0.0.1:1"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		deps.Blob = blob.New(awsconn.S3(cfg, "http://127.0.0.1:1"), "nowhere")
+		srv := httptest.NewServer(api.Handler(&deps, api.Routes()))
+		defer srv.Close()
+		r, err := http.Get(srv.URL + "/health")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer r.Body.Close()
+		body.Checks = nil
+		if err := json.NewDecoder(r.Body).Decode(&body); err != nil {
+			t.Fatal(err)
+		}
+		if r.StatusCode != http.StatusServiceUnavailable || body.Checks["s3"] != "error" || body.Checks["dynamodb"] != "ok" {
+			t.Errorf("health with S3 down = %d %+v", r.StatusCode, body)
+		}
+	})
+}
+
+func TestUnknownRoute(t *testing.T) {
+	dynamotest.Each(t, func(t *testing.T, tb dynamotest.Table) {
+		env := apitest.New(t, tb, nil)
+		for _, c := range []struct{ method, path string }{{"GET", "/api/nope"}, {"DELETE", "/api/auth/login"}} {
+			resp := env.Do(t, c.method, c.path, "", nil)
+			if resp.Status != 404 || resp.Err(t).Code != "not_found" {
+				t.Errorf("%s %s = %d %s", c.method, c.path, resp.Status, resp.Body)
+			}
+		}
+	})
+}
+
+func TestRouteTable(t *testing.T) {
+	seen := map[string]bool{}
+	for _, r := range api.Routes() {
+		if seen[r.Function] || seen[r.Pattern()] {
+			t.Errorf("duplicate function or pattern: %s %s", r.Function, r.Pattern())
+		}
+		seen[r.Function], seen[r.Pattern()] = true, true
+		if got, ok := api.RouteFor(r.Function); !ok || got.Pattern() != r.Pattern() {
+			t.Errorf("RouteFor(%q) = %v, %v", r.Function, got.Pattern(), ok)
+		}
+	}
+}

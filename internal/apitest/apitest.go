@@ -1,0 +1,226 @@
+// Package apitest runs the whole API over real HTTP against local DynamoDB
+// (each backend of dynamotest) and an in-process S3, for end-to-end tests of
+// handlers exactly as clients see them.
+package apitest
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"sync"
+	"sync/atomic"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/johannesboyne/gofakes3"
+	"github.com/johannesboyne/gofakes3/backend/s3mem"
+
+	"github.com/zocket/agent/internal/api"
+	"github.com/zocket/agent/internal/config"
+	"github.com/zocket/agent/internal/dynamotest"
+	"github.com/zocket/agent/internal/httpapi"
+)
+
+// Secret is the JWT secret of test environments.
+const Secret = "test-secret-test-secret-test-secret-0123"
+
+// Env is a running API.
+type Env struct {
+	Deps  *api.Deps
+	URL   string
+	Calls *dynamotest.Calls
+	Table dynamotest.Table
+	logs  *syncBuffer
+}
+
+var (
+	s3Once  sync.Once
+	s3URL   string
+	buckets atomic.Int64
+)
+
+// S3Endpoint returns the URL of a shared in-memory S3 server.
+func S3Endpoint() string {
+	s3Once.Do(func() {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			panic(fmt.Sprintf("apitest: listen: %v", err))
+		}
+		fake := gofakes3.New(s3mem.New(), gofakes3.WithAutoBucket(true), gofakes3.WithoutVersioning())
+		go func() { _ = http.Serve(ln, fake.Server()) }()
+		s3URL = "http://" + ln.Addr().String()
+	})
+	return s3URL
+}
+
+// New starts the API on tb's table and a fresh bucket. env overrides
+// configuration variables (for example DEFAULT_CREDITS).
+func New(t testing.TB, tb dynamotest.Table, env map[string]string) *Env {
+	t.Helper()
+	vars := map[string]string{
+		"JWT_SECRET":        Secret,
+		"TABLE_NAME":        tb.Name,
+		"S3_BUCKET_NAME":    fmt.Sprintf("test-bucket-%d", buckets.Add(1)),
+		"DYNAMODB_ENDPOINT": tb.Backend.Endpoint,
+		"S3_ENDPOINT":       S3Endpoint(),
+		"LOG_LEVEL":         "debug",
+	}
+	for k, v := range env {
+		vars[k] = v
+	}
+	cfg, err := config.Load(func(k string) string { return vars[k] })
+	if err != nil {
+		t.Fatal(err)
+	}
+	logs := &syncBuffer{}
+	calls := &dynamotest.Calls{}
+	deps, err := api.NewDeps(context.Background(), cfg, httpapi.NewLogger(logs, slog.LevelDebug), api.Options{
+		DynamoOptions: []func(*dynamodb.Options){calls.Option()},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := deps.Blob.EnsureBucket(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(api.Handler(deps, api.Routes()))
+	t.Cleanup(srv.Close)
+	return &Env{Deps: deps, URL: srv.URL, Calls: calls, Table: tb, logs: logs}
+}
+
+// Logs returns everything the API logged so far.
+func (e *Env) Logs() string { return e.logs.String() }
+
+// Response is a finished HTTP exchange.
+type Response struct {
+	Status int
+	Header http.Header
+	Body   []byte
+}
+
+// Decode unmarshals the body into v, failing the test on error.
+func (r *Response) Decode(t testing.TB, v any) {
+	t.Helper()
+	if err := json.Unmarshal(r.Body, v); err != nil {
+		t.Fatalf("decode %s: %v", r.Body, err)
+	}
+}
+
+// Envelope is the error body of SPEC.md.
+type Envelope struct {
+	Error   string `json:"error"`
+	Message string `json:"message"`
+	Code    string `json:"code"`
+	Details []struct {
+		Field   string `json:"field"`
+		Message string `json:"message"`
+	} `json:"details"`
+}
+
+// Err decodes the error envelope and checks it is complete.
+func (r *Response) Err(t testing.TB) Envelope {
+	t.Helper()
+	var e Envelope
+	r.Decode(t, &e)
+	if e.Error == "" || e.Message == "" || e.Code == "" {
+		t.Fatalf("incomplete error envelope: %s", r.Body)
+	}
+	return e
+}
+
+// Do sends a request; body is JSON-encoded unless it is a string or []byte.
+func (e *Env) Do(t testing.TB, method, path, token string, body any) *Response {
+	t.Helper()
+	var rd io.Reader
+	switch b := body.(type) {
+	case nil:
+	case string:
+		rd = bytes.NewReader([]byte(b))
+	case []byte:
+		rd = bytes.NewReader(b)
+	default:
+		data, err := json.Marshal(b)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rd = bytes.NewReader(data)
+	}
+	req, err := http.NewRequest(method, e.URL+path, rd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	return Send(t, req)
+}
+
+// Send sends req and reads the whole response.
+func Send(t testing.TB, req *http.Request) *Response {
+	t.Helper()
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	data, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &Response{Status: resp.StatusCode, Header: resp.Header, Body: data}
+}
+
+// User is a registered test user.
+type User struct {
+	ID, Email, Username, Password, Token string
+}
+
+var userSeq atomic.Int64
+
+// Register creates a new user with unique credentials and returns it.
+func (e *Env) Register(t testing.TB) User {
+	t.Helper()
+	n := userSeq.Add(1)
+	u := User{Email: fmt.Sprintf("user%d@example.com", n), Username: fmt.Sprintf("user_%d", n), Password: "correct horse battery"}
+	resp := e.Do(t, http.MethodPost, "/api/auth/register", "", map[string]string{
+		"email": u.Email, "username": u.Username, "password": u.Password,
+	})
+	if resp.Status != http.StatusCreated {
+		t.Fatalf("register: %d %s", resp.Status, resp.Body)
+	}
+	var out struct {
+		Token string `json:"token"`
+		User  struct {
+			ID string `json:"id"`
+		} `json:"user"`
+	}
+	resp.Decode(t, &out)
+	u.ID, u.Token = out.User.ID, out.Token
+	return u
+}
+
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}

@@ -1,0 +1,140 @@
+package httpapi_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"github.com/zocket/agent/internal/apperr"
+	"github.com/zocket/agent/internal/httpapi"
+)
+
+func serve(t *testing.T, h http.Handler, req *http.Request) (*httptest.ResponseRecorder, string) {
+	t.Helper()
+	var logs bytes.Buffer
+	rec := httptest.NewRecorder()
+	httpapi.Chain(h, httpapi.NewLogger(&logs, nil), httpapi.CORS{Origins: []string{"http://localhost:3000"}}).ServeHTTP(rec, req)
+	return rec, logs.String()
+}
+
+func TestCORS(t *testing.T) {
+	ok := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { httpapi.JSON(w, 200, map[string]bool{"ok": true}) })
+	tests := []struct {
+		name, method, origin, reqMethod string
+		wantStatus                      int
+		wantAllowOrigin                 string
+		wantAllowMethods                bool
+	}{
+		{"preflight allowed", "OPTIONS", "http://localhost:3000", "POST", 204, "http://localhost:3000", true},
+		{"preflight other origin", "OPTIONS", "https://evil.example", "POST", 204, "", false},
+		{"simple allowed", "GET", "http://localhost:3000", "", 200, "http://localhost:3000", false},
+		{"simple other origin", "GET", "https://evil.example", "", 200, "", false},
+		{"no origin", "GET", "", "", 200, "", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			req := httptest.NewRequest(tt.method, "/api/x", nil)
+			if tt.origin != "" {
+				req.Header.Set("Origin", tt.origin)
+			}
+			if tt.reqMethod != "" {
+				req.Header.Set("Access-Control-Request-Method", tt.reqMethod)
+				req.Header.Set("Access-Control-Request-Headers", "authorization,content-type")
+			}
+			rec, _ := serve(t, ok, req)
+			if rec.Code != tt.wantStatus {
+				t.Errorf("status = %d, want %d", rec.Code, tt.wantStatus)
+			}
+			if got := rec.Header().Get("Access-Control-Allow-Origin"); got != tt.wantAllowOrigin {
+				t.Errorf("Allow-Origin = %q, want %q", got, tt.wantAllowOrigin)
+			}
+			if got := rec.Header().Get("Access-Control-Allow-Methods") != ""; got != tt.wantAllowMethods {
+				t.Errorf("Allow-Methods present = %v, want %v", got, tt.wantAllowMethods)
+			}
+			if tt.wantAllowMethods && rec.Header().Get("Access-Control-Allow-Headers") != httpapi.AllowedHeaders {
+				t.Errorf("Allow-Headers = %q", rec.Header().Get("Access-Control-Allow-Headers"))
+			}
+		})
+	}
+}
+
+func TestRecoverAndRequestID(t *testing.T) {
+	boom := http.HandlerFunc(func(http.ResponseWriter, *http.Request) { panic("boom") })
+	req := httptest.NewRequest("GET", "/api/x?token=secret-query-token", nil)
+	req.Header.Set("X-Request-Id", "client-supplied-id-123")
+	rec, logs := serve(t, boom, req)
+	if rec.Code != 500 {
+		t.Fatalf("status = %d", rec.Code)
+	}
+	var env struct{ Code, Message, RequestID string }
+	if err := json.Unmarshal(rec.Body.Bytes(), &env); err != nil || env.Code != "internal" || env.Message == "" {
+		t.Fatalf("body = %s", rec.Body)
+	}
+	if strings.Contains(rec.Body.String(), "boom") {
+		t.Error("panic value leaked to the client")
+	}
+	if got := rec.Header().Get("X-Request-Id"); got != "client-supplied-id-123" || env.RequestID != got {
+		t.Errorf("request id = %q / %q", got, env.RequestID)
+	}
+	if !strings.Contains(logs, `"panic":"boom"`) || !strings.Contains(logs, "client-supplied-id-123") {
+		t.Errorf("panic not logged with request id: %s", logs)
+	}
+	if strings.Contains(logs, "secret-query-token") {
+		t.Error("query string reached the log")
+	}
+
+	bad := httptest.NewRequest("GET", "/", nil)
+	bad.Header.Set("X-Request-Id", "bad id with spaces\nand newline")
+	rec, _ = serve(t, http.NotFoundHandler(), bad)
+	if id := rec.Header().Get("X-Request-Id"); len(id) != 24 {
+		t.Errorf("invalid incoming id not replaced: %q", id)
+	}
+}
+
+func TestSilentHandlerAnswers200(t *testing.T) {
+	rec, _ := serve(t, http.HandlerFunc(func(http.ResponseWriter, *http.Request) {}), httptest.NewRequest("POST", "/x", nil))
+	if rec.Code != 200 {
+		t.Errorf("status = %d, want 200 (a missing status becomes a 504 behind the Lambda adapter)", rec.Code)
+	}
+}
+
+func TestErrorEnvelope(t *testing.T) {
+	tests := []struct {
+		err        error
+		wantStatus int
+		wantCode   string
+		wantHeader string
+	}{
+		{apperr.New(apperr.NotFound, "Conversation not found."), 404, "not_found", ""},
+		{&apperr.Error{Code: apperr.RateLimited, Message: "slow down", RetryAfter: 1500e6}, 429, "rate_limited", "2"},
+		{apperr.Validation(apperr.Detail{Field: "title", Message: "is required"}), 400, "validation_error", ""},
+		{apperr.New(apperr.CreditsExhausted, "You have exhausted your credits."), 403, "credits_exhausted", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.wantCode, func(t *testing.T) {
+			rec, _ := serve(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { httpapi.Error(w, r, tt.err) }), httptest.NewRequest("GET", "/", nil))
+			if rec.Code != tt.wantStatus || !strings.Contains(rec.Body.String(), `"code":"`+tt.wantCode+`"`) {
+				t.Errorf("got %d %s", rec.Code, rec.Body)
+			}
+			if got := rec.Header().Get("Retry-After"); got != tt.wantHeader {
+				t.Errorf("Retry-After = %q, want %q", got, tt.wantHeader)
+			}
+		})
+	}
+}
+
+func TestLoggerRedacts(t *testing.T) {
+	var buf bytes.Buffer
+	httpapi.NewLogger(&buf, nil).Info("x", "password", "hunter22", "token", "abc.def.ghi", "Authorization", "Bearer xyz", "user", "ok")
+	for _, secret := range []string{"hunter22", "abc.def.ghi", "Bearer xyz"} {
+		if strings.Contains(buf.String(), secret) {
+			t.Errorf("log contains %q: %s", secret, buf.String())
+		}
+	}
+	if !strings.Contains(buf.String(), `"user":"ok"`) {
+		t.Errorf("ordinary attribute lost: %s", buf.String())
+	}
+}

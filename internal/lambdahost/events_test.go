@@ -1,0 +1,119 @@
+package lambdahost_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/aws/aws-lambda-go/events"
+
+	"github.com/zocket/agent/internal/apitest"
+	"github.com/zocket/agent/internal/dynamotest"
+	"github.com/zocket/agent/internal/httpapi"
+	"github.com/zocket/agent/internal/lambdahost"
+)
+
+// TestEventsReplay sends every sample event in events/ through the real API
+// Gateway adapter and the function's own handler, against the local stack,
+// in an order where each can succeed (register before login before me).
+func TestEventsReplay(t *testing.T) {
+	tb := dynamotest.NewTable(t, dynamotest.Backends(t)[0]) // minidyn: registration is a transaction
+	vars := map[string]string{
+		"JWT_SECRET":        apitest.Secret,
+		"TABLE_NAME":        tb.Name,
+		"S3_BUCKET_NAME":    "events-replay",
+		"DYNAMODB_ENDPOINT": tb.Backend.Endpoint,
+		"S3_ENDPOINT":       apitest.S3Endpoint(),
+	}
+	getenv := func(k string) string { return vars[k] }
+	log := httpapi.NewLogger(io.Discard, slog.LevelInfo)
+	ctx := context.Background()
+	apitest.New(t, tb, vars) // creates the bucket
+
+	tests := []struct {
+		function   string
+		wantStatus int
+		wantBody   string
+	}{
+		{"health", 200, `"status":"ok"`},
+		{"auth-register", 201, `"email":"sam-user@example.com"`},
+		{"auth-login", 200, `"message":"Login successful"`},
+		{"auth-me", 200, `"username":"sam_user"`},
+		{"auth-refresh", 200, `"token":"`},
+	}
+	files, err := filepath.Glob("../../events/*.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(files) != len(tests) {
+		t.Errorf("events/ has %d files, the test replays %d: add the new event here", len(files), len(tests))
+	}
+	var token string
+	for _, tt := range tests {
+		t.Run(tt.function, func(t *testing.T) {
+			data, err := os.ReadFile(fmt.Sprintf("../../events/%s.json", tt.function))
+			if err != nil {
+				t.Fatal(err)
+			}
+			data = []byte(strings.ReplaceAll(string(data), "REPLACE_WITH_A_TOKEN_FROM_LOGIN", token))
+			var ev events.APIGatewayV2HTTPRequest
+			if err := json.Unmarshal(data, &ev); err != nil {
+				t.Fatal(err)
+			}
+			h, err := lambdahost.Setup(ctx, tt.function, log, getenv)
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp, err := lambdahost.APIGatewayV2(h)(ctx, ev)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if resp.StatusCode != tt.wantStatus || !strings.Contains(resp.Body, tt.wantBody) {
+				t.Fatalf("got %d %s, want %d containing %s", resp.StatusCode, resp.Body, tt.wantStatus, tt.wantBody)
+			}
+			if resp.Headers["X-Request-Id"] == "" || !strings.HasPrefix(resp.Headers["Content-Type"], "application/json") {
+				t.Errorf("headers = %v", resp.Headers)
+			}
+			if got := resp.Headers["Access-Control-Allow-Origin"]; got != "http://localhost:3000" {
+				t.Errorf("Access-Control-Allow-Origin = %q", got)
+			}
+			var body struct{ Token string }
+			_ = json.Unmarshal([]byte(resp.Body), &body)
+			if body.Token != "" {
+				token = body.Token
+			}
+		})
+	}
+}
+
+func TestSetupRejects(t *testing.T) {
+	ctx := context.Background()
+	log := httpapi.NewLogger(io.Discard, slog.LevelInfo)
+	tests := []struct {
+		name     string
+		function string
+		env      map[string]string
+		want     string
+	}{
+		{"unknown function", "nope", nil, "no route"},
+		{"short secret", "auth-me", map[string]string{"JWT_SECRET": "short"}, "at least 32 bytes"},
+		{"no secret source", "auth-login", map[string]string{}, "JWT_SECRET_PARAM"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := lambdahost.Setup(ctx, tt.function, log, func(k string) string { return tt.env[k] })
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("err = %v, want it to mention %q", err, tt.want)
+			}
+		})
+	}
+	if _, err := lambdahost.Setup(ctx, "health", log, func(string) string { return "" }); err != nil {
+		t.Errorf("health needs no secret, got %v", err)
+	}
+}
