@@ -9,10 +9,12 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
+	"github.com/zocket/agent/internal/artifacts"
 	"github.com/zocket/agent/internal/auth"
 	"github.com/zocket/agent/internal/awsconn"
 	"github.com/zocket/agent/internal/blob"
 	"github.com/zocket/agent/internal/config"
+	"github.com/zocket/agent/internal/conversations"
 	"github.com/zocket/agent/internal/health"
 	"github.com/zocket/agent/internal/password"
 	"github.com/zocket/agent/internal/store"
@@ -65,6 +67,17 @@ func (d *Deps) auth() *auth.Service {
 	return &auth.Service{
 		Users: d.Store, Tokens: d.Signer, Hasher: d.Hasher,
 		DefaultCredits: d.Config.DefaultCredits, Throttle: auth.DefaultThrottle, Now: d.Now,
+	}
+}
+
+func (d *Deps) presenter() *artifacts.Presenter {
+	return &artifacts.Presenter{Blob: d.Blob, Tokens: d.Signer, PublicURL: d.Config.PublicURL}
+}
+
+func (d *Deps) conversations() *conversations.Service {
+	return &conversations.Service{
+		Store: d.Store, Blobs: d.Blob, Artifacts: d.presenter(),
+		Cursors: conversations.NewCursors(d.Config.JWTSecret), CodePrefix: d.Config.CodePrefix, Now: d.Now,
 	}
 }
 

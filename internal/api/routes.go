@@ -34,6 +34,11 @@ func Routes() []Route {
 		{Function: "auth-login", Method: http.MethodPost, Path: "/api/auth/login", Tokens: true, Handler: func(d *Deps) http.Handler { return http.HandlerFunc(d.auth().Login) }},
 		{Function: "auth-me", Method: http.MethodGet, Path: "/api/auth/me", Auth: true, Handler: func(d *Deps) http.Handler { return http.HandlerFunc(d.auth().Me) }},
 		{Function: "auth-refresh", Method: http.MethodPost, Path: "/api/auth/refresh", Auth: true, Handler: func(d *Deps) http.Handler { return http.HandlerFunc(d.auth().Refresh) }},
+		{Function: "conversations-list", Method: http.MethodGet, Path: "/api/conversations", Auth: true, Handler: func(d *Deps) http.Handler { return http.HandlerFunc(d.conversations().List) }},
+		{Function: "conversations-get", Method: http.MethodGet, Path: "/api/conversations/{id}", Auth: true, Handler: func(d *Deps) http.Handler { return http.HandlerFunc(d.conversations().Get) }},
+		{Function: "conversations-update", Method: http.MethodPut, Path: "/api/conversations/{id}", Auth: true, Handler: func(d *Deps) http.Handler { return http.HandlerFunc(d.conversations().Rename) }},
+		{Function: "conversations-delete", Method: http.MethodDelete, Path: "/api/conversations/{id}", Auth: true, Handler: func(d *Deps) http.Handler { return http.HandlerFunc(d.conversations().Delete) }},
+		{Function: "conversations-export", Method: http.MethodGet, Path: "/api/conversations/{id}/export", Auth: true, Handler: func(d *Deps) http.Handler { return http.HandlerFunc(d.conversations().Export) }},
 	}
 }
 

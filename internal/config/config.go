@@ -31,6 +31,7 @@ type Config struct {
 	DevDataDir     string        // DEV_DATA_DIR: the devserver's persistent data
 	LogLevel       slog.Level    // LOG_LEVEL: debug, info, warn, error
 	Version        string        // VERSION: reported by /health
+	PublicURL      string        // PUBLIC_URL: the API's base URL as clients reach it (preview links); empty means the request's host
 }
 
 // MinSecretBytes is the shortest JWT secret accepted.
@@ -76,6 +77,7 @@ func Load(getenv func(string) string) (Config, error) {
 		GeminiBaseURL:  get("GEMINI_BASE_URL", ""),
 		DevDataDir:     get("DEV_DATA_DIR", ".devdata"),
 		Version:        get("VERSION", "dev"),
+		PublicURL:      strings.TrimRight(get("PUBLIC_URL", ""), "/"),
 	}
 	if !strings.HasSuffix(c.CodePrefix, "/") {
 		c.CodePrefix += "/"

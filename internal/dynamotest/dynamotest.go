@@ -116,6 +116,18 @@ func NewTable(t testing.TB, b Backend, opts ...func(*dynamodb.Options)) Table {
 	if err := store.New(client, name).EnsureTable(ctx); err != nil {
 		t.Fatalf("create table on %s: %v", b.Name, err)
 	}
+	// dynalite creates tables asynchronously even with --createTableMs 0;
+	// minidyn reports no status at all.
+	for deadline := time.Now().Add(10 * time.Second); ; {
+		out, err := client.DescribeTable(ctx, &dynamodb.DescribeTableInput{TableName: &name})
+		if err == nil && (out.Table.TableStatus == "ACTIVE" || out.Table.TableStatus == "") {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("table %s on %s not active: %v", name, b.Name, err)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
 	t.Cleanup(func() {
 		_, _ = client.DeleteTable(context.Background(), &dynamodb.DeleteTableInput{TableName: &name})
 	})

@@ -10,13 +10,16 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-lambda-go/events"
+	"github.com/google/uuid"
 
 	"github.com/zocket/agent/internal/apitest"
 	"github.com/zocket/agent/internal/dynamotest"
 	"github.com/zocket/agent/internal/httpapi"
 	"github.com/zocket/agent/internal/lambdahost"
+	"github.com/zocket/agent/internal/store"
 )
 
 // TestEventsReplay sends every sample event in events/ through the real API
@@ -34,7 +37,7 @@ func TestEventsReplay(t *testing.T) {
 	getenv := func(k string) string { return vars[k] }
 	log := httpapi.NewLogger(io.Discard, slog.LevelInfo)
 	ctx := context.Background()
-	apitest.New(t, tb, vars) // creates the bucket
+	env := apitest.New(t, tb, vars) // creates the bucket
 
 	tests := []struct {
 		function   string
@@ -46,6 +49,11 @@ func TestEventsReplay(t *testing.T) {
 		{"auth-login", 200, `"message":"Login successful"`},
 		{"auth-me", 200, `"username":"sam_user"`},
 		{"auth-refresh", 200, `"token":"`},
+		{"conversations-list", 200, `"totalCount":1`},
+		{"conversations-get", 200, `"title":"From a replayed event"`},
+		{"conversations-update", 200, `"title":"Renamed from an event"`},
+		{"conversations-export", 200, "# Renamed from an event"},
+		{"conversations-delete", 200, `"deletedArtifacts":0`},
 	}
 	files, err := filepath.Glob("../../events/*.json")
 	if err != nil {
@@ -54,14 +62,18 @@ func TestEventsReplay(t *testing.T) {
 	if len(files) != len(tests) {
 		t.Errorf("events/ has %d files, the test replays %d: add the new event here", len(files), len(tests))
 	}
-	var token string
+	var token, userID string
+	conversationID := uuid.Must(uuid.NewV7()).String()
 	for _, tt := range tests {
 		t.Run(tt.function, func(t *testing.T) {
 			data, err := os.ReadFile(fmt.Sprintf("../../events/%s.json", tt.function))
 			if err != nil {
 				t.Fatal(err)
 			}
-			data = []byte(strings.ReplaceAll(string(data), "REPLACE_WITH_A_TOKEN_FROM_LOGIN", token))
+			data = []byte(strings.NewReplacer(
+				"REPLACE_WITH_A_TOKEN_FROM_LOGIN", token,
+				"REPLACE_WITH_A_CONVERSATION_ID", conversationID,
+			).Replace(string(data)))
 			var ev events.APIGatewayV2HTTPRequest
 			if err := json.Unmarshal(data, &ev); err != nil {
 				t.Fatal(err)
@@ -77,16 +89,27 @@ func TestEventsReplay(t *testing.T) {
 			if resp.StatusCode != tt.wantStatus || !strings.Contains(resp.Body, tt.wantBody) {
 				t.Fatalf("got %d %s, want %d containing %s", resp.StatusCode, resp.Body, tt.wantStatus, tt.wantBody)
 			}
-			if resp.Headers["X-Request-Id"] == "" || !strings.HasPrefix(resp.Headers["Content-Type"], "application/json") {
+			if resp.Headers["X-Request-Id"] == "" || resp.Headers["Content-Type"] == "" {
 				t.Errorf("headers = %v", resp.Headers)
 			}
 			if got := resp.Headers["Access-Control-Allow-Origin"]; got != "http://localhost:3000" {
 				t.Errorf("Access-Control-Allow-Origin = %q", got)
 			}
-			var body struct{ Token string }
+			var body struct {
+				Token string
+				User  struct{ ID string }
+			}
 			_ = json.Unmarshal([]byte(resp.Body), &body)
 			if body.Token != "" {
 				token = body.Token
+			}
+			if tt.function == "auth-login" {
+				// The conversation events need a conversation of this user.
+				userID = body.User.ID
+				c := store.Conversation{ID: conversationID, UserID: userID, Title: "From a replayed event", CreatedAt: store.Timestamp(time.Now())}
+				if err := env.Deps.Store.CreateConversation(ctx, c); err != nil {
+					t.Fatal(err)
+				}
 			}
 		})
 	}

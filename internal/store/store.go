@@ -9,6 +9,10 @@
 //	EMAIL#<email>        EMAIL                    credentials: unique email, user id, password hash
 //	USERNAME#<lower>     USERNAME                 uniqueness of a username; holds the user id
 //	THROTTLE#<scope>     <window start>           failed-login counter, expires by TTL
+//	CONV#<id>            META                     conversation; GSI1: USER#<user>#CONVS / <activityAt>#<id>
+//	CONV#<id>            MSG#<msgId>              message (UUIDv7 ids sort oldest first)
+//	CONV#<id>            MSG#<msgId>#ART#<artId>  artifact, next to its message
+//	ART#<artId>          ARTIFACT                 the same artifact, read by id
 package store
 
 import (
@@ -63,6 +67,10 @@ func (s *Store) Ping(ctx context.Context) error {
 	return nil
 }
 
+// ListAttributes are the attributes GSI1 projects: what a conversation list
+// shows, and nothing larger (summaries stay out of the index).
+var ListAttributes = []string{"id", "userId", "title", "titleLower", "messageCount", "lastMessage", "activityAt", "createdAt", "updatedAt"}
+
 // CreateTableInput is the table definition: keys, the GSI and on-demand
 // billing. The SAM template and the CDK app declare the same; a test keeps
 // them in step.
@@ -87,7 +95,10 @@ func CreateTableInput(name string) *dynamodb.CreateTableInput {
 				{AttributeName: aws.String(AttrGSI1PK), KeyType: types.KeyTypeHash},
 				{AttributeName: aws.String(AttrGSI1SK), KeyType: types.KeyTypeRange},
 			},
-			Projection: &types.Projection{ProjectionType: types.ProjectionTypeAll},
+			Projection: &types.Projection{
+				ProjectionType:   types.ProjectionTypeInclude,
+				NonKeyAttributes: ListAttributes,
+			},
 		}},
 	}
 }

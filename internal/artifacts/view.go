@@ -1,0 +1,111 @@
+// Package artifacts serves the artifact endpoints and renders artifacts for
+// every response that carries them (conversations, chat events): metadata
+// with a fresh presigned download URL and a preview URL whose token opens
+// only that artifact.
+package artifacts
+
+import (
+	"context"
+	"net/http"
+	"net/url"
+	"time"
+
+	"github.com/zocket/agent/internal/store"
+)
+
+// URLTTL is the lifetime of presigned URLs and preview tokens.
+const URLTTL = time.Hour
+
+// View is the artifact object of the API.
+type View struct {
+	ID             string     `json:"id"`
+	MessageID      string     `json:"messageId"`
+	ConversationID string     `json:"conversationId"`
+	Title          string     `json:"title"`
+	Language       string     `json:"language"`
+	Type           string     `json:"type"`
+	S3Key          string     `json:"s3Key"`
+	S3URL          string     `json:"s3Url"`
+	BundledHTMLKey *string    `json:"bundledHtmlKey"`
+	BundledHTMLURL *string    `json:"bundledHtmlUrl"`
+	PreviewURL     string     `json:"previewUrl"`
+	FileSize       int        `json:"fileSize"`
+	Size           int        `json:"size"`
+	Files          []FileView `json:"files,omitempty"`
+	CreatedAt      string     `json:"createdAt"`
+	UpdatedAt      string     `json:"updatedAt"`
+}
+
+// FileView is one file of a PROJECT artifact.
+type FileView struct {
+	Path     string `json:"path"`
+	Language string `json:"language"`
+	Size     int    `json:"size"`
+}
+
+// Presigner makes download URLs.
+type Presigner interface {
+	PresignGet(ctx context.Context, key string, ttl time.Duration) (string, error)
+}
+
+// PreviewSigner issues tokens scoped to one artifact.
+type PreviewSigner interface {
+	IssuePreview(userID, artifactID string, ttl time.Duration) (string, error)
+}
+
+// Presenter renders artifacts for responses.
+type Presenter struct {
+	Blob   Presigner
+	Tokens PreviewSigner
+	// PublicURL is the API's public base URL; empty means the request's own
+	// scheme and host.
+	PublicURL string
+}
+
+// View renders a for the request r (whose host makes the preview URL
+// absolute when no public URL is configured). Signing is local: no calls.
+func (p *Presenter) View(r *http.Request, a store.Artifact) (View, error) {
+	u, err := p.Blob.PresignGet(r.Context(), a.S3Key, URLTTL)
+	if err != nil {
+		return View{}, err
+	}
+	tok, err := p.Tokens.IssuePreview(a.UserID, a.ID, URLTTL)
+	if err != nil {
+		return View{}, err
+	}
+	route := "/preview"
+	if a.Type == "PROJECT" {
+		route = "/project-preview"
+	}
+	v := View{
+		ID: a.ID, MessageID: a.MessageID, ConversationID: a.ConversationID,
+		Title: a.Title, Language: a.Language, Type: a.Type,
+		S3Key: a.S3Key, S3URL: u,
+		PreviewURL: p.base(r) + "/api/artifacts/" + a.ID + route + "?token=" + url.QueryEscape(tok),
+		FileSize:   a.FileSize, Size: a.FileSize,
+		CreatedAt: a.CreatedAt, UpdatedAt: a.UpdatedAt,
+	}
+	if a.BundledHTMLKey != "" {
+		k := a.BundledHTMLKey
+		v.BundledHTMLKey = &k
+		if bu, err := p.Blob.PresignGet(r.Context(), k, URLTTL); err == nil {
+			v.BundledHTMLURL = &bu
+		}
+	}
+	for _, f := range a.Files {
+		v.Files = append(v.Files, FileView{Path: f.Path, Language: f.Language, Size: f.Size})
+	}
+	return v, nil
+}
+
+// base is the scheme and host clients reach the API at.
+func (p *Presenter) base(r *http.Request) string {
+	if p.PublicURL != "" {
+		return p.PublicURL
+	}
+	scheme := "http"
+	if r.TLS != nil || r.Header.Get("X-Forwarded-Proto") == "https" {
+		scheme = "https"
+	}
+	return scheme + "://" + r.Host
+}

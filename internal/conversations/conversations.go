@@ -1,0 +1,284 @@
+// Package conversations serves a user's conversations: the list (newest
+// activity first, paged by an opaque signed cursor or by page number, with
+// case-insensitive title search), one conversation with its messages and
+// artifacts, rename, delete (every item and every S3 object, resumable) and
+// export as JSON or Markdown.
+package conversations
+
+import (
+	"context"
+	"math"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/google/uuid"
+
+	"github.com/zocket/agent/internal/apperr"
+	"github.com/zocket/agent/internal/artifacts"
+	"github.com/zocket/agent/internal/httpapi"
+	"github.com/zocket/agent/internal/store"
+)
+
+// Store is the storage the endpoints need.
+type Store interface {
+	UserByID(ctx context.Context, id string) (store.User, error)
+	ListConversations(ctx context.Context, q store.ListQuery) (store.ListPage, error)
+	CountConversations(ctx context.Context, userID, search string) (int, error)
+	Thread(ctx context.Context, userID, id string) (store.Thread, error)
+	RenameConversation(ctx context.Context, userID, id, title string, now time.Time) (store.Conversation, error)
+	BeginDeleteConversation(ctx context.Context, userID, id string) error
+	PurgeConversation(ctx context.Context, id string) ([]string, error)
+	FinishDeleteConversation(ctx context.Context, id string) error
+}
+
+// Blobs is the object storage the endpoints need.
+type Blobs interface {
+	Get(ctx context.Context, key string) ([]byte, error)
+	DeletePrefix(ctx context.Context, prefix string) (int, error)
+}
+
+var _ Store = (*store.Store)(nil)
+
+// Service implements the conversation endpoints.
+type Service struct {
+	Store      Store
+	Blobs      Blobs
+	Artifacts  *artifacts.Presenter
+	Cursors    *Cursors
+	CodePrefix string // S3_CODE_PREFIX
+	Now        func() time.Time
+}
+
+// Paging limits of SPEC.md.
+const (
+	DefaultLimit   = 20
+	MaxLimit       = 50
+	MaxSearchRunes = 100
+)
+
+type listItem struct {
+	ID           string             `json:"id"`
+	Title        string             `json:"title"`
+	MessageCount int                `json:"messageCount"`
+	LastMessage  *store.LastMessage `json:"lastMessage"`
+	CreatedAt    string             `json:"createdAt"`
+	UpdatedAt    string             `json:"updatedAt"`
+}
+
+type pagination struct {
+	Page       int     `json:"page"`
+	Limit      int     `json:"limit"`
+	TotalCount int     `json:"totalCount"`
+	TotalPages int     `json:"totalPages"`
+	HasNext    bool    `json:"hasNext"`
+	HasPrev    bool    `json:"hasPrev"`
+	NextCursor *string `json:"nextCursor"`
+}
+
+// List handles GET /api/conversations.
+func (s *Service) List(w http.ResponseWriter, r *http.Request) {
+	ctx, uid := r.Context(), httpapi.UserID(r.Context())
+	q := r.URL.Query()
+	var c httpapi.Checker
+	page, pageErr := intParam(q.Get("page"), 1)
+	c.Check(pageErr == nil && page >= 1 && page <= 100000, "page", "must be a whole number from 1")
+	limit, limitErr := intParam(q.Get("limit"), DefaultLimit)
+	c.Check(limitErr == nil && limit >= 1 && limit <= MaxLimit, "limit", "must be a whole number from 1 to 50")
+	search := strings.TrimSpace(q.Get("search"))
+	c.Check(utf8.RuneCountInString(search) <= MaxSearchRunes, "search", "must be at most 100 characters")
+	if err := c.Err(); err != nil {
+		httpapi.Error(w, r, err)
+		return
+	}
+	lq := store.ListQuery{UserID: uid, Limit: limit, Search: search, Skip: (page - 1) * limit}
+	if raw := q.Get("cursor"); raw != "" {
+		cur, err := s.Cursors.Open(raw, uid, search)
+		if err != nil {
+			httpapi.Error(w, r, err)
+			return
+		}
+		lq.After, lq.Skip, page = &cur.Position, 0, cur.Page
+	}
+	res, err := s.Store.ListConversations(ctx, lq)
+	if err != nil {
+		httpapi.Error(w, r, err)
+		return
+	}
+	total, err := s.total(ctx, uid, search)
+	if err != nil {
+		httpapi.Error(w, r, err)
+		return
+	}
+	items := make([]listItem, 0, len(res.Conversations))
+	for _, cv := range res.Conversations {
+		items = append(items, listItem{ID: cv.ID, Title: title(cv.Title), MessageCount: cv.MessageCount, LastMessage: cv.LastMessage, CreatedAt: cv.CreatedAt, UpdatedAt: cv.UpdatedAt})
+	}
+	p := pagination{
+		Page: page, Limit: limit, TotalCount: total,
+		TotalPages: int(math.Ceil(float64(total) / float64(limit))),
+		HasNext:    res.Next != nil, HasPrev: page > 1,
+	}
+	if res.Next != nil {
+		next := s.Cursors.Seal(Cursor{UserID: uid, Search: search, Position: *res.Next, Page: page + 1})
+		p.NextCursor = &next
+	}
+	httpapi.JSON(w, http.StatusOK, map[string]any{"conversations": items, "pagination": p})
+}
+
+func (s *Service) total(ctx context.Context, uid, search string) (int, error) {
+	if search != "" {
+		return s.Store.CountConversations(ctx, uid, search)
+	}
+	u, err := s.Store.UserByID(ctx, uid)
+	if err != nil {
+		return 0, err
+	}
+	return max(u.ConversationCount, 0), nil
+}
+
+func intParam(s string, def int) (int, error) {
+	if s == "" {
+		return def, nil
+	}
+	return strconv.Atoi(s)
+}
+
+// title is never empty in responses.
+func title(t string) string {
+	if strings.TrimSpace(t) == "" {
+		return "New conversation"
+	}
+	return t
+}
+
+type messageView struct {
+	ID             string           `json:"id"`
+	ConversationID string           `json:"conversationId"`
+	Role           string           `json:"role"`
+	Content        string           `json:"content"`
+	CreatedAt      string           `json:"createdAt"`
+	Error          string           `json:"error,omitempty"`
+	Artifacts      []artifacts.View `json:"artifacts"`
+}
+
+// Get handles GET /api/conversations/{id}: one Query for the whole
+// conversation, ownership checked on the items it returns.
+func (s *Service) Get(w http.ResponseWriter, r *http.Request) {
+	id, ok := pathID(w, r)
+	if !ok {
+		return
+	}
+	th, err := s.Store.Thread(r.Context(), httpapi.UserID(r.Context()), id)
+	if err != nil {
+		httpapi.Error(w, r, err)
+		return
+	}
+	msgs := make([]messageView, 0, len(th.Messages))
+	for _, m := range th.Messages {
+		mv := messageView{ID: m.ID, ConversationID: m.ConversationID, Role: m.Role, Content: m.Content, CreatedAt: m.CreatedAt, Error: m.Error, Artifacts: []artifacts.View{}}
+		for _, a := range th.Artifacts[m.ID] {
+			v, err := s.Artifacts.View(r, a)
+			if err != nil {
+				httpapi.Error(w, r, err)
+				return
+			}
+			mv.Artifacts = append(mv.Artifacts, v)
+		}
+		msgs = append(msgs, mv)
+	}
+	c := th.Conversation
+	httpapi.JSON(w, http.StatusOK, map[string]any{"conversation": map[string]any{
+		"id": c.ID, "title": title(c.Title), "userId": c.UserID, "createdAt": c.CreatedAt,
+		"updatedAt": c.UpdatedAt, "messageCount": c.MessageCount, "messages": msgs,
+	}})
+}
+
+type renameRequest struct {
+	Title *string `json:"title"`
+}
+
+// MaxTitleRunes is the longest title accepted.
+const MaxTitleRunes = 200
+
+// Rename handles PUT /api/conversations/{id}.
+func (s *Service) Rename(w http.ResponseWriter, r *http.Request) {
+	id, ok := pathID(w, r)
+	if !ok {
+		return
+	}
+	var req renameRequest
+	if err := httpapi.Decode(w, r, &req); err != nil {
+		httpapi.Error(w, r, err)
+		return
+	}
+	t := strings.TrimSpace(deref(req.Title))
+	var c httpapi.Checker
+	c.Check(req.Title != nil, "title", "is required")
+	n := utf8.RuneCountInString(t)
+	c.Check(req.Title == nil || n >= 1 && n <= MaxTitleRunes, "title", "must be 1-200 characters")
+	if err := c.Err(); err != nil {
+		httpapi.Error(w, r, err)
+		return
+	}
+	cv, err := s.Store.RenameConversation(r.Context(), httpapi.UserID(r.Context()), id, t, s.Now())
+	if err != nil {
+		httpapi.Error(w, r, err)
+		return
+	}
+	httpapi.JSON(w, http.StatusOK, map[string]any{
+		"message": "Conversation updated successfully",
+		"conversation": map[string]any{
+			"id": cv.ID, "title": cv.Title, "createdAt": cv.CreatedAt, "updatedAt": cv.UpdatedAt, "messageCount": cv.MessageCount,
+		},
+	})
+}
+
+// Delete handles DELETE /api/conversations/{id}. The conversation is hidden
+// first (a read answers 404 from then on), then its items and S3 objects are
+// removed, then its META item: a failure half-way leaves a hidden
+// conversation that a retry of the delete finishes.
+func (s *Service) Delete(w http.ResponseWriter, r *http.Request) {
+	id, ok := pathID(w, r)
+	if !ok {
+		return
+	}
+	ctx, uid := r.Context(), httpapi.UserID(r.Context())
+	if err := s.Store.BeginDeleteConversation(ctx, uid, id); err != nil {
+		httpapi.Error(w, r, err)
+		return
+	}
+	arts, err := s.Store.PurgeConversation(ctx, id)
+	if err != nil {
+		httpapi.Error(w, r, err)
+		return
+	}
+	if _, err := s.Blobs.DeletePrefix(ctx, s.CodePrefix+uid+"/"+id+"/"); err != nil {
+		httpapi.Error(w, r, err)
+		return
+	}
+	if err := s.Store.FinishDeleteConversation(ctx, id); err != nil {
+		httpapi.Error(w, r, err)
+		return
+	}
+	httpapi.JSON(w, http.StatusOK, map[string]any{"message": "Conversation deleted successfully", "deletedArtifacts": len(arts)})
+}
+
+// pathID reads the {id} path value; anything but a UUID is a 404.
+func pathID(w http.ResponseWriter, r *http.Request) (string, bool) {
+	id := r.PathValue("id")
+	if _, err := uuid.Parse(id); err != nil || len(id) != 36 {
+		httpapi.Error(w, r, apperr.New(apperr.NotFound, "Conversation not found."))
+		return "", false
+	}
+	return strings.ToLower(id), true
+}
+
+func deref(p *string) string {
+	if p == nil {
+		return ""
+	}
+	return *p
+}

@@ -1,0 +1,255 @@
+package conversations
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"strings"
+	"sync"
+
+	"github.com/zocket/agent/internal/apperr"
+	"github.com/zocket/agent/internal/httpapi"
+	"github.com/zocket/agent/internal/store"
+)
+
+// ExportSchemaVersion versions the JSON export format.
+const ExportSchemaVersion = 1
+
+// Export is the JSON export document.
+type Export struct {
+	SchemaVersion int             `json:"schemaVersion"`
+	ExportedAt    string          `json:"exportedAt"`
+	Conversation  ExportedConv    `json:"conversation"`
+	Messages      []ExportMessage `json:"messages"`
+}
+
+// ExportedConv is the conversation part of an export.
+type ExportedConv struct {
+	ID        string     `json:"id"`
+	Title     string     `json:"title"`
+	CreatedAt string     `json:"createdAt"`
+	UpdatedAt string     `json:"updatedAt"`
+	User      ExportUser `json:"user"`
+}
+
+// ExportUser names the conversation's owner.
+type ExportUser struct {
+	Username string `json:"username"`
+	Email    string `json:"email"`
+}
+
+// ExportMessage is one message with its artifacts and their code.
+type ExportMessage struct {
+	ID        string           `json:"id"`
+	Role      string           `json:"role"`
+	Content   string           `json:"content"`
+	CreatedAt string           `json:"createdAt"`
+	Artifacts []ExportArtifact `json:"artifacts"`
+}
+
+// ExportArtifact is an artifact with its code (and, for a PROJECT, every file).
+type ExportArtifact struct {
+	ID        string       `json:"id"`
+	Title     string       `json:"title"`
+	Language  string       `json:"language"`
+	Type      string       `json:"type"`
+	FileSize  int          `json:"fileSize"`
+	Code      string       `json:"code"`
+	Files     []ExportFile `json:"files,omitempty"`
+	CreatedAt string       `json:"createdAt"`
+}
+
+// ExportFile is one file of an exported PROJECT.
+type ExportFile struct {
+	Path     string `json:"path"`
+	Language string `json:"language"`
+	Code     string `json:"code"`
+}
+
+// Export handles GET /api/conversations/{id}/export?format=json|markdown.
+func (s *Service) Export(w http.ResponseWriter, r *http.Request) {
+	id, ok := pathID(w, r)
+	if !ok {
+		return
+	}
+	format := r.URL.Query().Get("format")
+	if format == "" {
+		format = "json"
+	}
+	if format != "json" && format != "markdown" && format != "md" {
+		httpapi.Error(w, r, apperr.Validation(apperr.Detail{Field: "format", Message: "must be json or markdown"}))
+		return
+	}
+	ctx, uid := r.Context(), httpapi.UserID(r.Context())
+	th, err := s.Store.Thread(ctx, uid, id)
+	if err != nil {
+		httpapi.Error(w, r, err)
+		return
+	}
+	u, err := s.Store.UserByID(ctx, uid)
+	if err != nil {
+		httpapi.Error(w, r, err)
+		return
+	}
+	doc, err := s.exportDoc(ctx, th, u)
+	if err != nil {
+		httpapi.Error(w, r, err)
+		return
+	}
+	var body []byte
+	ext, ctype := "json", "application/json; charset=utf-8"
+	if format == "json" {
+		body, err = json.MarshalIndent(doc, "", "  ")
+		if err != nil {
+			httpapi.Error(w, r, err)
+			return
+		}
+	} else {
+		ext, ctype = "md", "text/markdown; charset=utf-8"
+		body = []byte(Markdown(doc))
+	}
+	w.Header().Set("Content-Type", ctype)
+	w.Header().Set("Content-Disposition", fmt.Sprintf(`attachment; filename="conversation-%s.%s"`, id, ext))
+	w.Header().Set("Cache-Control", "no-store")
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	w.WriteHeader(http.StatusOK)
+	_, _ = w.Write(body)
+}
+
+// exportDoc assembles the export, reading every artifact's code from S3
+// (eight at a time).
+func (s *Service) exportDoc(ctx context.Context, th store.Thread, u store.User) (Export, error) {
+	c := th.Conversation
+	doc := Export{
+		SchemaVersion: ExportSchemaVersion,
+		ExportedAt:    store.Timestamp(s.Now()),
+		Conversation:  ExportedConv{ID: c.ID, Title: title(c.Title), CreatedAt: c.CreatedAt, UpdatedAt: c.UpdatedAt, User: ExportUser{Username: u.Username, Email: u.Email}},
+		Messages:      make([]ExportMessage, 0, len(th.Messages)),
+	}
+	type job struct {
+		dst *string
+		key string
+	}
+	var jobs []job
+	for _, m := range th.Messages {
+		em := ExportMessage{ID: m.ID, Role: m.Role, Content: m.Content, CreatedAt: m.CreatedAt, Artifacts: []ExportArtifact{}}
+		for _, a := range th.Artifacts[m.ID] {
+			em.Artifacts = append(em.Artifacts, ExportArtifact{ID: a.ID, Title: a.Title, Language: a.Language, Type: a.Type, FileSize: a.FileSize, CreatedAt: a.CreatedAt})
+		}
+		doc.Messages = append(doc.Messages, em)
+	}
+	// Pointers into doc are taken after every append, so they stay valid.
+	for mi, m := range th.Messages {
+		for ai, a := range th.Artifacts[m.ID] {
+			ea := &doc.Messages[mi].Artifacts[ai]
+			if len(a.Files) == 0 {
+				jobs = append(jobs, job{&ea.Code, a.S3Key})
+				continue
+			}
+			ea.Files = make([]ExportFile, len(a.Files))
+			for fi, f := range a.Files {
+				ea.Files[fi] = ExportFile{Path: f.Path, Language: f.Language}
+				jobs = append(jobs, job{&ea.Files[fi].Code, f.S3Key})
+				if f.Path == a.Entry {
+					jobs = append(jobs, job{&ea.Code, f.S3Key})
+				}
+			}
+		}
+	}
+	var (
+		wg       sync.WaitGroup
+		mu       sync.Mutex
+		firstErr error
+		sem      = make(chan struct{}, 8)
+	)
+	for _, j := range jobs {
+		wg.Go(func() {
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			data, err := s.Blobs.Get(ctx, j.key)
+			if err != nil {
+				mu.Lock()
+				firstErr = cmpErr(firstErr, fmt.Errorf("export: read artifact code: %w", err))
+				mu.Unlock()
+				return
+			}
+			*j.dst = string(data)
+		})
+	}
+	wg.Wait()
+	return doc, firstErr
+}
+
+func cmpErr(first, next error) error {
+	if first != nil {
+		return first
+	}
+	return next
+}
+
+// Markdown renders an export as a Markdown document: title, timestamps,
+// each message under its role, each artifact's code in a fenced block with
+// its language. Fences are longer than any backtick run in the code, so
+// code cannot close its block early.
+func Markdown(doc Export) string {
+	var b strings.Builder
+	c := doc.Conversation
+	fmt.Fprintf(&b, "# %s\n\n", oneLine(c.Title))
+	fmt.Fprintf(&b, "- Created: %s\n- Updated: %s\n- Exported: %s\n- User: %s\n\n", c.CreatedAt, c.UpdatedAt, doc.ExportedAt, oneLine(c.User.Username))
+	for _, m := range doc.Messages {
+		fmt.Fprintf(&b, "## %s\n\n_%s_\n\n", roleHeading(m.Role), m.CreatedAt)
+		b.WriteString(strings.TrimRight(m.Content, "\n"))
+		b.WriteString("\n\n")
+		for _, a := range m.Artifacts {
+			fmt.Fprintf(&b, "### Artifact: %s\n\n", oneLine(a.Title))
+			if len(a.Files) == 0 {
+				writeFence(&b, a.Language, a.Code)
+				continue
+			}
+			for _, f := range a.Files {
+				fmt.Fprintf(&b, "`%s`\n\n", strings.ReplaceAll(f.Path, "`", ""))
+				writeFence(&b, f.Language, f.Code)
+			}
+		}
+	}
+	return b.String()
+}
+
+func roleHeading(role string) string {
+	switch role {
+	case store.RoleUser:
+		return "User"
+	case store.RoleAssistant:
+		return "Assistant"
+	}
+	return "System"
+}
+
+func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
+
+// writeFence writes code in a backtick fence one longer than its longest
+// backtick run (at least three).
+func writeFence(b *strings.Builder, lang, code string) {
+	longest, run := 0, 0
+	for _, r := range code {
+		if r == '`' {
+			run++
+			longest = max(longest, run)
+		} else {
+			run = 0
+		}
+	}
+	fence := strings.Repeat("`", max(3, longest+1))
+	lang = strings.Map(func(r rune) rune {
+		if r == '`' || r == ' ' || r == '\n' {
+			return -1
+		}
+		return r
+	}, lang)
+	fmt.Fprintf(b, "%s%s\n%s", fence, lang, code)
+	if !strings.HasSuffix(code, "\n") {
+		b.WriteString("\n")
+	}
+	fmt.Fprintf(b, "%s\n\n", fence)
+}

@@ -1,0 +1,92 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/guregu/dynamo/v2"
+
+	"github.com/zocket/agent/internal/apperr"
+)
+
+// Artifact is the metadata of code taken from an assistant reply; the code
+// itself is in S3 under S3Key (and, for a PROJECT, one object per file).
+// It is stored twice, written in one transaction: in its conversation's
+// partition (so a conversation reads in one Query) and under its own key (so
+// an artifact reads in one GetItem).
+type Artifact struct {
+	PK             string     `dynamo:"PK,hash" json:"-"`
+	SK             string     `dynamo:"SK,range" json:"-"`
+	ID             string     `dynamo:"id" json:"id"`
+	UserID         string     `dynamo:"userId" json:"-"`
+	ConversationID string     `dynamo:"conversationId" json:"conversationId"`
+	MessageID      string     `dynamo:"messageId" json:"messageId"`
+	Title          string     `dynamo:"title" json:"title"`
+	Language       string     `dynamo:"language" json:"language"`
+	Type           string     `dynamo:"type" json:"type"`
+	S3Key          string     `dynamo:"s3Key" json:"s3Key"`
+	FileSize       int        `dynamo:"fileSize" json:"fileSize"`
+	Files          []FileMeta `dynamo:"files,omitempty" json:"files,omitempty"`
+	Entry          string     `dynamo:"entry,omitempty" json:"entry,omitempty"`
+	ContentHash    string     `dynamo:"contentHash,omitempty" json:"-"`
+	BundledHTMLKey string     `dynamo:"bundledHtmlKey,omitempty" json:"bundledHtmlKey"`
+	CreatedAt      string     `dynamo:"createdAt" json:"createdAt"`
+	UpdatedAt      string     `dynamo:"updatedAt" json:"updatedAt"`
+}
+
+// FileMeta is one file of a PROJECT artifact.
+type FileMeta struct {
+	Path     string `dynamo:"path" json:"path"`
+	Language string `dynamo:"language" json:"language"`
+	Size     int    `dynamo:"size" json:"size"`
+	S3Key    string `dynamo:"s3Key" json:"-"`
+}
+
+const (
+	artifactInfix = "#ART#"
+	skArtifact    = "ARTIFACT"
+)
+
+func artifactKey(id string) string { return "ART#" + id }
+func artifactSK(messageID, id string) string {
+	return messageSK(messageID) + artifactInfix + id
+}
+
+// PutArtifact writes (or replaces) both copies of a, only while its
+// conversation exists.
+func (s *Store) PutArtifact(ctx context.Context, a Artifact) error {
+	own, inConv := a, a
+	own.PK, own.SK = artifactKey(a.ID), skArtifact
+	inConv.PK, inConv.SK = convKey(a.ConversationID), artifactSK(a.MessageID, a.ID)
+	if err := checkItemSize(own); err != nil {
+		return err
+	}
+	err := s.db.WriteTx().
+		Put(s.table.Put(own)).
+		Put(s.table.Put(inConv)).
+		Check(s.table.Check(AttrPK, convKey(a.ConversationID)).Range(AttrSK, skMeta).
+			If("userId = ? AND attribute_not_exists(deleting)", a.UserID)).
+		Run(ctx)
+	if isConditionFailure(err) {
+		return apperr.Wrap(err, apperr.NotFound, "Conversation not found.")
+	}
+	if err != nil {
+		return fmt.Errorf("put artifact %s: %w", a.ID, err)
+	}
+	return nil
+}
+
+// ArtifactByID returns the caller's artifact; another user's is
+// apperr.NotFound.
+func (s *Store) ArtifactByID(ctx context.Context, userID, id string) (Artifact, error) {
+	var a Artifact
+	err := s.table.Get(AttrPK, artifactKey(id)).Range(AttrSK, dynamo.Equal, skArtifact).Consistent(true).One(ctx, &a)
+	if errors.Is(err, dynamo.ErrNotFound) || err == nil && a.UserID != userID {
+		return Artifact{}, apperr.New(apperr.NotFound, "Artifact not found.")
+	}
+	if err != nil {
+		return Artifact{}, fmt.Errorf("get artifact %s: %w", id, err)
+	}
+	return a, nil
+}

@@ -1,0 +1,70 @@
+package store
+
+import (
+	"fmt"
+
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/guregu/dynamo/v2"
+
+	"github.com/zocket/agent/internal/apperr"
+)
+
+// MaxItemBytes is DynamoDB's item size limit (400 KB).
+const MaxItemBytes = 400 * 1024
+
+// checkItemSize rejects an item DynamoDB would reject for its size, before
+// the call, with a 413: the local stand-in does not enforce the limit.
+func checkItemSize(v any) error {
+	item, err := dynamo.MarshalItem(v)
+	if err != nil {
+		return fmt.Errorf("marshal item: %w", err)
+	}
+	if n := ItemSize(item); n > MaxItemBytes {
+		return apperr.Newf(apperr.TooLarge, "The content is too large to save (%d KB; the limit is 400 KB).", n/1024)
+	}
+	return nil
+}
+
+// ItemSize computes an item's size as DynamoDB counts it: attribute names
+// plus values (numbers are counted at their maximum of 21 bytes).
+func ItemSize(item map[string]types.AttributeValue) int {
+	n := 0
+	for name, v := range item {
+		n += len(name) + valueSize(v)
+	}
+	return n
+}
+
+func valueSize(v types.AttributeValue) int {
+	switch v := v.(type) {
+	case *types.AttributeValueMemberS:
+		return len(v.Value)
+	case *types.AttributeValueMemberN:
+		return 21
+	case *types.AttributeValueMemberB:
+		return len(v.Value)
+	case *types.AttributeValueMemberBOOL, *types.AttributeValueMemberNULL:
+		return 1
+	case *types.AttributeValueMemberSS:
+		n := 0
+		for _, s := range v.Value {
+			n += len(s)
+		}
+		return n
+	case *types.AttributeValueMemberNS:
+		return 21 * len(v.Value)
+	case *types.AttributeValueMemberL:
+		n := 3
+		for _, e := range v.Value {
+			n += 1 + valueSize(e)
+		}
+		return n
+	case *types.AttributeValueMemberM:
+		n := 3
+		for k, e := range v.Value {
+			n += 1 + len(k) + valueSize(e)
+		}
+		return n
+	}
+	return 0
+}

@@ -1,0 +1,88 @@
+package store_test
+
+import (
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/zocket/agent/internal/apperr"
+	"github.com/zocket/agent/internal/dynamotest"
+	"github.com/zocket/agent/internal/store"
+)
+
+func newUser(t *testing.T, s *store.Store) store.User {
+	t.Helper()
+	now := store.Timestamp(time.Now())
+	u := store.User{ID: id(), Email: id() + "@example.com", Username: "u" + id()[:8], CreatedAt: now, UpdatedAt: now}
+	if err := s.CreateUser(ctx, u, "$argon2id$x"); err != nil {
+		t.Fatal(err)
+	}
+	return u
+}
+
+func TestConversationWrites(t *testing.T) {
+	dynamotest.Each(t, func(t *testing.T, tb dynamotest.Table) {
+		dynamotest.RequireTransactions(t, tb)
+		s := newStore(t, tb)
+		u := newUser(t, s)
+		start := time.Now().Add(-time.Minute)
+		c := store.Conversation{ID: id(), UserID: u.ID, Title: "Counter", CreatedAt: store.Timestamp(start)}
+		if err := s.CreateConversation(ctx, c); err != nil {
+			t.Fatal(err)
+		}
+		if got, _ := s.UserByID(ctx, u.ID); got.ConversationCount != 1 {
+			t.Errorf("conversationCount = %d, want 1", got.ConversationCount)
+		}
+
+		// Concurrent appends: every one is counted, the newest is the preview.
+		const n = 20
+		var wg sync.WaitGroup
+		for i := range n {
+			wg.Go(func() {
+				m := store.Message{ID: id(), ConversationID: c.ID, Role: store.RoleUser, Content: "message", CreatedAt: store.Timestamp(start.Add(time.Duration(i+1) * time.Second))}
+				if i == n-1 {
+					m.Content = "the newest"
+				}
+				if err := s.AppendMessage(ctx, m); err != nil {
+					t.Error(err)
+				}
+			})
+		}
+		wg.Wait()
+		got, err := s.ConversationMeta(ctx, u.ID, c.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.MessageCount != n || got.LastMessage == nil || got.LastMessage.Content != "the newest" ||
+			got.UpdatedAt != store.Timestamp(start.Add(n*time.Second)) {
+			t.Errorf("after %d concurrent appends: count %d, last %+v, updatedAt %s", n, got.MessageCount, got.LastMessage, got.UpdatedAt)
+		}
+
+		if err := s.AppendMessage(ctx, store.Message{ID: id(), ConversationID: id(), Role: store.RoleUser, Content: "x", CreatedAt: store.Timestamp(time.Now())}); !apperr.Is(err, apperr.NotFound) {
+			t.Errorf("append to a missing conversation: %v", err)
+		}
+		if _, err := s.RenameConversation(ctx, id(), c.ID, "stolen", time.Now()); !apperr.Is(err, apperr.NotFound) {
+			t.Errorf("rename another user's conversation: %v", err)
+		}
+
+		// Delete: begin twice (a retry) counts once; writes to it now fail.
+		for range 2 {
+			if err := s.BeginDeleteConversation(ctx, u.ID, c.ID); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if got, _ := s.UserByID(ctx, u.ID); got.ConversationCount != 0 {
+			t.Errorf("conversationCount after delete = %d, want 0", got.ConversationCount)
+		}
+		if _, err := s.ConversationMeta(ctx, u.ID, c.ID); !apperr.Is(err, apperr.NotFound) {
+			t.Errorf("a conversation being deleted is readable: %v", err)
+		}
+		a := store.Artifact{ID: id(), UserID: u.ID, ConversationID: c.ID, MessageID: id(), Title: "late", Language: "tsx", Type: "REACT"}
+		if err := s.PutArtifact(ctx, a); !apperr.Is(err, apperr.NotFound) {
+			t.Errorf("artifact into a deleted conversation: %v", err)
+		}
+		if err := s.BeginDeleteConversation(ctx, id(), c.ID); !apperr.Is(err, apperr.NotFound) {
+			t.Errorf("another user deleting: %v", err)
+		}
+	})
+}
