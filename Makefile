@@ -1,6 +1,8 @@
 # The two commands a newcomer needs: `make dev` and `make test`.
 # Everything else here builds Lambda binaries, seeds demo data and measures.
 
+SHELL       := bash
+.SHELLFLAGS := -o pipefail -ec
 GO        ?= go
 FUNCTIONS := $(notdir $(wildcard functions/*))
 GOARCH    ?= arm64
@@ -15,6 +17,9 @@ dev:
 
 ## test: vet and the whole suite (DynamoDB tests also run on dynalite when CI=true or DYNALITE=1).
 test: deps-test vet
+	@echo "== store suite, per DynamoDB backend (dynalite runs when CI=true or DYNALITE=1)"
+	$(GO) test -count=1 -v ./internal/store | grep -E '^\s*--- (PASS|FAIL|SKIP): Test[^/]*/(minidyn|dynalite) |^(ok|FAIL)'
+	@echo "== everything"
 	$(GO) test -count=1 ./...
 
 test-short: vet

@@ -56,8 +56,12 @@ func run() error {
 	if err != nil {
 		return fmt.Errorf("listen: %w", err)
 	}
+	h, err := api.Handler(env.Deps, api.HTTPFunctions())
+	if err != nil {
+		return err
+	}
 	srv := &http.Server{
-		Handler:           api.Handler(env.Deps, api.Routes()),
+		Handler:           h,
 		ReadHeaderTimeout: 10 * time.Second,
 	}
 	log.Info("devserver listening", "url", "http://"+ln.Addr().String(), "dynamodb", env.Config.DynamoEndpoint, "s3", env.Config.S3Endpoint)

@@ -6,12 +6,15 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"testing"
+	"time"
 
 	"github.com/zocket/agent/internal/api"
 	"github.com/zocket/agent/internal/apitest"
 	"github.com/zocket/agent/internal/awsconn"
 	"github.com/zocket/agent/internal/blob"
 	"github.com/zocket/agent/internal/dynamotest"
+	"github.com/zocket/agent/internal/token"
+	"github.com/zocket/agent/routes"
 )
 
 func TestHealth(t *testing.T) {
@@ -34,7 +37,11 @@ func TestHealth(t *testing.T) {
 			t.Fatal(err)
 		}
 		deps.Blob = blob.New(awsconn.S3(cfg, "http://127.0.0.1:1"), "nowhere")
-		srv := httptest.NewServer(api.Handler(&deps, api.Routes()))
+		h, err := api.Handler(&deps, api.HTTPFunctions())
+		if err != nil {
+			t.Fatal(err)
+		}
+		srv := httptest.NewServer(h)
 		defer srv.Close()
 		r, err := http.Get(srv.URL + "/health")
 		if err != nil {
@@ -63,15 +70,16 @@ func TestUnknownRoute(t *testing.T) {
 	})
 }
 
-func TestRouteTable(t *testing.T) {
+func TestEveryHTTPFunctionHasAHandler(t *testing.T) {
 	seen := map[string]bool{}
-	for _, r := range api.Routes() {
-		if seen[r.Function] || seen[r.Pattern()] {
-			t.Errorf("duplicate function or pattern: %s %s", r.Function, r.Pattern())
+	for _, f := range routes.All() {
+		if seen[f.Name] || f.Path != "" && seen[api.Pattern(f)] {
+			t.Errorf("duplicate function or pattern: %s %s", f.Name, api.Pattern(f))
 		}
-		seen[r.Function], seen[r.Pattern()] = true, true
-		if got, ok := api.RouteFor(r.Function); !ok || got.Pattern() != r.Pattern() {
-			t.Errorf("RouteFor(%q) = %v, %v", r.Function, got.Pattern(), ok)
-		}
+		seen[f.Name], seen[api.Pattern(f)] = true, true
+	}
+	deps := &api.Deps{Signer: token.NewSigner([]byte(apitest.Secret), time.Hour)}
+	if _, err := api.Handler(deps, api.HTTPFunctions()); err != nil {
+		t.Fatal(err)
 	}
 }

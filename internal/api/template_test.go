@@ -1,6 +1,7 @@
 package api_test
 
 import (
+	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -9,26 +10,36 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/zocket/agent/internal/api"
 	"github.com/zocket/agent/internal/cfn"
+	"github.com/zocket/agent/routes"
 )
 
 const root = "../.."
 
-// LogicalID is the template's name for a function directory: auth-me →
-// AuthMeFunction.
-func logicalID(function string) string {
-	var b strings.Builder
-	for _, part := range strings.Split(function, "-") {
-		b.WriteString(strings.ToUpper(part[:1]) + part[1:])
-	}
-	return b.String() + "Function"
+// samResources maps how template.yaml spells a resource to the routes
+// table's name for it.
+var samResources = map[string]routes.Resource{
+	`{"Fn::GetAtt":["Table","Arn"]}`:               routes.Table,
+	`{"Fn::Sub":"${Table.Arn}/index/*"}`:           routes.TableIndexes,
+	`{"Fn::GetAtt":["Bucket","Arn"]}`:              routes.Bucket,
+	`{"Fn::Sub":"${Bucket.Arn}/code-artifacts/*"}`: routes.CodeObjects,
+	`{"Fn::Sub":"${Bucket.Arn}/builds/*"}`:         routes.BuildObjects,
+	`{"Fn::GetAtt":["BuildFunction","Arn"]}`:       routes.BuildFunc,
+	`{"Fn::Sub":"arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:parameter${JwtSecretParameterName}"}`: routes.JWTSecret,
 }
 
-// TestTemplateMatchesRouteTable checks that template.yaml, functions/, the
-// Makefile's SAM targets and the route table describe the same functions
-// and routes.
-func TestTemplateMatchesRouteTable(t *testing.T) {
+// templateFunction is what the test reads of one function in template.yaml.
+type templateFunction struct {
+	route     string
+	memory    int
+	timeout   int
+	env       []string
+	grants    []string // "action on resource", sorted
+	makefiled bool
+}
+
+func readTemplate(t *testing.T) map[string]templateFunction {
+	t.Helper()
 	data, err := os.ReadFile(filepath.Join(root, "template.yaml"))
 	if err != nil {
 		t.Fatal(err)
@@ -37,56 +48,146 @@ func TestTemplateMatchesRouteTable(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	makefile, err := os.ReadFile(filepath.Join(root, "Makefile"))
-	if err != nil {
-		t.Fatal(err)
-	}
-
-	var templateRoutes, tableRoutes []string
-	functions := map[string]bool{}
+	globals, _ := tpl.Globals["Function"].(map[string]any)
+	out := map[string]templateFunction{}
 	for id, res := range tpl.Resources {
 		if res.Type != "AWS::Serverless::Function" {
 			continue
 		}
-		events, _ := res.Properties["Events"].(map[string]any)
-		for _, ev := range events {
-			ev := ev.(map[string]any)
-			if ev["Type"] != "HttpApi" {
-				continue
+		p := res.Properties
+		tf := templateFunction{memory: num(p["MemorySize"], globals["MemorySize"]), timeout: num(p["Timeout"], globals["Timeout"])}
+		tf.makefiled = res.Metadata["BuildMethod"] == "makefile"
+		if events, ok := p["Events"].(map[string]any); ok {
+			for _, ev := range events {
+				ev := ev.(map[string]any)
+				if ev["Type"] == "HttpApi" {
+					ep := ev["Properties"].(map[string]any)
+					tf.route = fmt.Sprintf("%s %s", ep["Method"], ep["Path"])
+				}
 			}
-			p := ev["Properties"].(map[string]any)
-			templateRoutes = append(templateRoutes, fmt.Sprintf("%s %s %s", id, p["Method"], p["Path"]))
 		}
-		functions[id] = true
-		if res.Metadata["BuildMethod"] == "makefile" && !regexp.MustCompile(`(?m)sam_target,`+id+`,`).Match(makefile) {
-			t.Errorf("%s uses BuildMethod makefile but the Makefile has no build-%s target", id, id)
+		if env, ok := p["Environment"].(map[string]any); ok {
+			for k := range env["Variables"].(map[string]any) {
+				tf.env = append(tf.env, k)
+			}
 		}
+		slices.Sort(tf.env)
+		pols, _ := p["Policies"].([]any)
+		for _, pol := range pols {
+			stmts, _ := pol.(map[string]any)["Statement"].([]any)
+			for _, st := range stmts {
+				st := st.(map[string]any)
+				resources, ok := st["Resource"].([]any)
+				if !ok {
+					resources = []any{st["Resource"]}
+				}
+				for _, r := range resources {
+					key, _ := json.Marshal(r)
+					name, ok := samResources[string(key)]
+					if !ok {
+						t.Errorf("%s: unknown resource %s", id, key)
+					}
+					for _, a := range st["Action"].([]any) {
+						tf.grants = append(tf.grants, fmt.Sprintf("%s on %s", a, name))
+					}
+				}
+			}
+		}
+		slices.Sort(tf.grants)
+		out[id] = tf
 	}
-	for _, r := range api.Routes() {
-		tableRoutes = append(tableRoutes, fmt.Sprintf("%s %s %s", logicalID(r.Function), r.Method, r.Path))
-		if !functions[logicalID(r.Function)] {
-			t.Errorf("route %s: template has no %s", r.Pattern(), logicalID(r.Function))
-		}
-		main, err := os.ReadFile(filepath.Join(root, "functions", r.Function, "main.go"))
-		if err != nil {
-			t.Errorf("route %s: %v", r.Pattern(), err)
-		} else if !strings.Contains(string(main), fmt.Sprintf("%q", r.Function)) {
-			t.Errorf("functions/%s/main.go does not start its own route", r.Function)
-		}
-	}
-	slices.Sort(templateRoutes)
-	slices.Sort(tableRoutes)
-	if !slices.Equal(templateRoutes, tableRoutes) {
-		t.Errorf("template routes and route table differ:\ntemplate: %q\ntable:    %q", templateRoutes, tableRoutes)
-	}
+	return out
+}
 
+func num(v, def any) int {
+	if f, ok := v.(float64); ok {
+		return int(f)
+	}
+	if f, ok := def.(float64); ok {
+		return int(f)
+	}
+	return 0
+}
+
+// wantEnv is the environment each function must be given beyond Globals.
+func wantEnv(f routes.Function) []string {
+	var env []string
+	if f.NeedsSecret() {
+		env = append(env, "JWT_SECRET_PARAM")
+	}
+	for _, g := range f.Grants {
+		if g.Resource == routes.Bucket || g.Resource == routes.CodeObjects || g.Resource == routes.BuildObjects {
+			env = append(env, "S3_BUCKET_NAME")
+			break
+		}
+	}
+	if f.Name == "auth-register" {
+		env = append(env, "DEFAULT_CREDITS")
+	}
+	slices.Sort(env)
+	return env
+}
+
+// TestTemplateMatchesRoutes checks that template.yaml, functions/, the
+// Makefile's SAM targets and the routes table describe the same functions:
+// routes, memory, timeout, environment and every IAM grant.
+func TestTemplateMatchesRoutes(t *testing.T) {
+	tpl := readTemplate(t)
+	makefile, err := os.ReadFile(filepath.Join(root, "Makefile"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range routes.All() {
+		id := f.LogicalID()
+		tf, ok := tpl[id]
+		if !ok {
+			t.Errorf("template.yaml has no %s for function %s", id, f.Name)
+			continue
+		}
+		delete(tpl, id)
+		var route string
+		if f.Path != "" && !f.StreamURL {
+			route = f.Method + " " + f.Path
+		}
+		if tf.route != route {
+			t.Errorf("%s: template route %q, table %q", id, tf.route, route)
+		}
+		if tf.memory != f.Memory() || tf.timeout != f.Timeout() {
+			t.Errorf("%s: template memory/timeout %d/%d, table %d/%d", id, tf.memory, tf.timeout, f.Memory(), f.Timeout())
+		}
+		if want := wantEnv(f); !slices.Equal(tf.env, want) {
+			t.Errorf("%s: template environment %v, want %v", id, tf.env, want)
+		}
+		var grants []string
+		for _, g := range f.Grants {
+			for _, a := range g.Actions {
+				grants = append(grants, fmt.Sprintf("%s on %s", a, g.Resource))
+			}
+		}
+		slices.Sort(grants)
+		if !slices.Equal(tf.grants, grants) {
+			t.Errorf("%s: template grants\n  %s\ntable grants\n  %s", id, strings.Join(tf.grants, "\n  "), strings.Join(grants, "\n  "))
+		}
+		if !tf.makefiled || !regexp.MustCompile(`(?m)sam_target,`+id+`,`+f.Name+`\)`).Match(makefile) {
+			t.Errorf("%s: needs BuildMethod makefile and a build-%s target in the Makefile", id, id)
+		}
+		main, err := os.ReadFile(filepath.Join(root, "functions", f.Name, "main.go"))
+		if err != nil {
+			t.Errorf("%s: %v", f.Name, err)
+		} else if !strings.Contains(string(main), fmt.Sprintf("%q", f.Name)) {
+			t.Errorf("functions/%s/main.go does not start its own function", f.Name)
+		}
+	}
+	for id := range tpl {
+		t.Errorf("template.yaml has %s, which the routes table does not", id)
+	}
 	dirs, err := os.ReadDir(filepath.Join(root, "functions"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, d := range dirs {
-		if !functions[logicalID(d.Name())] {
-			t.Errorf("functions/%s is not in template.yaml", d.Name())
+		if _, ok := routes.ByName(d.Name()); !ok {
+			t.Errorf("functions/%s is not in the routes table", d.Name())
 		}
 	}
 }

@@ -89,7 +89,11 @@ func New(t testing.TB, tb dynamotest.Table, env map[string]string) *Env {
 	if err := deps.Blob.EnsureBucket(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	srv := httptest.NewServer(api.Handler(deps, api.Routes()))
+	h, err := api.Handler(deps, api.HTTPFunctions())
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)
 	return &Env{Deps: deps, URL: srv.URL, Calls: calls, Table: tb, logs: logs}
 }

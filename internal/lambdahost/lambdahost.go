@@ -21,6 +21,7 @@ import (
 	"github.com/zocket/agent/internal/awsconn"
 	"github.com/zocket/agent/internal/config"
 	"github.com/zocket/agent/internal/httpapi"
+	"github.com/zocket/agent/routes"
 )
 
 // StartAPI serves function's route as an API Gateway HTTP API Lambda. A
@@ -41,7 +42,7 @@ func StartAPI(function string) {
 // JWT_SECRET_PARAM names a parameter), builds the dependencies and returns
 // the handler of function's route.
 func Setup(ctx context.Context, function string, log *slog.Logger, getenv func(string) string) (http.Handler, error) {
-	route, ok := api.RouteFor(function)
+	route, ok := routes.ByName(function)
 	if !ok {
 		return nil, fmt.Errorf("no route for function %q", function)
 	}
@@ -58,7 +59,7 @@ func Setup(ctx context.Context, function string, log *slog.Logger, getenv func(s
 	if err != nil {
 		return nil, err
 	}
-	return api.Handler(deps, []api.Route{route}), nil
+	return api.Handler(deps, []routes.Function{route})
 }
 
 func secretFromSSM(ctx context.Context, cfg config.Config, name string) ([]byte, error) {

@@ -1,0 +1,142 @@
+// Package routes is the service's deployment table: every Lambda function,
+// the HTTP route it serves, its size and the AWS permissions it is granted.
+// It is plain data with no dependencies, so the API (which attaches a
+// handler to each function), the SAM template check, the CDK app in infra/
+// (a separate module) and the README all read the same list.
+package routes
+
+// Resource names what a grant applies to, independent of how a template
+// spells its ARN.
+type Resource string
+
+// The resources functions are granted access to.
+const (
+	Table        Resource = "table"         // the DynamoDB table
+	TableIndexes Resource = "table-indexes" // the table's GSIs
+	Bucket       Resource = "bucket"        // the bucket itself (ListBucket)
+	CodeObjects  Resource = "code-objects"  // objects under S3_CODE_PREFIX
+	BuildObjects Resource = "build-objects" // objects under builds/
+	JWTSecret    Resource = "jwt-secret"    // the SSM parameter holding the JWT secret
+	BuildFunc    Resource = "build-function"
+)
+
+// Grant allows actions on a resource.
+type Grant struct {
+	Resource Resource
+	Actions  []string
+}
+
+// Function is one Lambda function.
+type Function struct {
+	Name string // directory under functions/
+	// Method and Path are its API Gateway HTTP API route; empty for a
+	// function reached otherwise (the build function, the stream URL).
+	Method, Path string
+	// Auth requires a user token; Tokens means the function issues or
+	// verifies tokens without requiring one (login). Either needs the secret.
+	Auth, Tokens bool
+	// StreamURL serves the route through a Function URL in RESPONSE_STREAM
+	// mode instead of API Gateway.
+	StreamURL bool
+	MemoryMB  int // 0 means DefaultMemoryMB
+	TimeoutS  int // 0 means DefaultTimeoutS
+	Grants    []Grant
+}
+
+// Defaults for functions that do not say.
+const (
+	DefaultMemoryMB = 256
+	DefaultTimeoutS = 10
+)
+
+// NeedsSecret reports whether the function needs the JWT secret.
+func (f Function) NeedsSecret() bool { return f.Auth || f.Tokens }
+
+// Memory is the function's memory size in MB.
+func (f Function) Memory() int {
+	if f.MemoryMB == 0 {
+		return DefaultMemoryMB
+	}
+	return f.MemoryMB
+}
+
+// Timeout is the function's timeout in seconds.
+func (f Function) Timeout() int {
+	if f.TimeoutS == 0 {
+		return DefaultTimeoutS
+	}
+	return f.TimeoutS
+}
+
+// LogicalID is the function's name in templates: auth-me → AuthMeFunction.
+func (f Function) LogicalID() string {
+	out := make([]byte, 0, len(f.Name)+8)
+	upper := true
+	for i := 0; i < len(f.Name); i++ {
+		c := f.Name[i]
+		if c == '-' {
+			upper = true
+			continue
+		}
+		if upper && c >= 'a' && c <= 'z' {
+			c -= 'a' - 'A'
+		}
+		upper = false
+		out = append(out, c)
+	}
+	return string(out) + "Function"
+}
+
+func dynamo(actions ...string) Grant {
+	return Grant{Resource: Table, Actions: prefix("dynamodb:", actions)}
+}
+
+func s3(r Resource, actions ...string) Grant {
+	return Grant{Resource: r, Actions: prefix("s3:", actions)}
+}
+
+var secret = Grant{Resource: JWTSecret, Actions: []string{"ssm:GetParameter"}}
+
+func prefix(p string, xs []string) []string {
+	out := make([]string, len(xs))
+	for i, x := range xs {
+		out[i] = p + x
+	}
+	return out
+}
+
+// All is every function of the service.
+func All() []Function {
+	return []Function{
+		{Name: "health", Method: "GET", Path: "/health",
+			Grants: []Grant{dynamo("DescribeTable"), s3(Bucket, "ListBucket")}},
+		{Name: "auth-register", Method: "POST", Path: "/api/auth/register", Tokens: true,
+			Grants: []Grant{dynamo("PutItem"), secret}},
+		{Name: "auth-login", Method: "POST", Path: "/api/auth/login", Tokens: true,
+			Grants: []Grant{dynamo("BatchGetItem", "GetItem", "UpdateItem"), secret}},
+		{Name: "auth-me", Method: "GET", Path: "/api/auth/me", Auth: true,
+			Grants: []Grant{dynamo("GetItem"), secret}},
+		{Name: "auth-refresh", Method: "POST", Path: "/api/auth/refresh", Auth: true,
+			Grants: []Grant{dynamo("GetItem"), secret}},
+		{Name: "conversations-list", Method: "GET", Path: "/api/conversations", Auth: true,
+			Grants: []Grant{dynamo("Query", "GetItem"), {Resource: TableIndexes, Actions: []string{"dynamodb:Query"}}, secret}},
+		{Name: "conversations-get", Method: "GET", Path: "/api/conversations/{id}", Auth: true,
+			Grants: []Grant{dynamo("Query"), s3(CodeObjects, "GetObject"), secret}},
+		{Name: "conversations-update", Method: "PUT", Path: "/api/conversations/{id}", Auth: true,
+			Grants: []Grant{dynamo("UpdateItem"), secret}},
+		{Name: "conversations-delete", Method: "DELETE", Path: "/api/conversations/{id}", Auth: true, TimeoutS: 60,
+			Grants: []Grant{dynamo("GetItem", "UpdateItem", "Query", "BatchWriteItem", "DeleteItem"), s3(Bucket, "ListBucket"), s3(CodeObjects, "DeleteObject"), secret}},
+		{Name: "conversations-export", Method: "GET", Path: "/api/conversations/{id}/export", Auth: true, TimeoutS: 30,
+			Grants: []Grant{dynamo("Query", "GetItem"), s3(CodeObjects, "GetObject"), secret}},
+	}
+}
+
+// ByName returns the function called name.
+func ByName(name string) (Function, bool) {
+	for _, f := range All() {
+		if f.Name == name {
+			return f, true
+		}
+	}
+	return Function{}, false
+}
