@@ -1,0 +1,475 @@
+package codeblock
+
+import (
+	"encoding/json"
+	"path"
+	"slices"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+)
+
+// Draft is an artifact to be saved: the code of one file, or a PROJECT of
+// several files.
+type Draft struct {
+	// Title names the artifact, at most MaxTitleLen characters.
+	Title string
+	// Language is the canonical language of Code.
+	Language string
+	// Type is one of the Type constants.
+	Type string
+	// Code is the content of the file; for a PROJECT, the entry file's.
+	Code string
+	// Files lists a PROJECT's files in first-seen order; nil otherwise.
+	Files []File
+	// Entry is a PROJECT's entry file path; "" otherwise.
+	Entry string
+}
+
+// File is one file of a PROJECT draft.
+type File struct {
+	// Path is the file's clean relative path (see CleanPath).
+	Path string
+	// Language is the canonical language of Code.
+	Language string
+	// Code is the file's content, exactly its block's code.
+	Code string
+}
+
+// MaxTitleLen is the maximum length of a draft title, in characters.
+const MaxTitleLen = 100
+
+// Consolidator turns the code blocks of one reply, given in order, into
+// artifact drafts, keeping the drafts up to date after each block so that
+// the caller can save each artifact as soon as its block closes. The zero
+// value is ready to use.
+type Consolidator struct {
+	drafts []Draft
+	// The group a new block of each kind may join.
+	project, script, python, style, page *group
+}
+
+// group is what a draft is made of.
+type group struct {
+	index   int
+	kind    groupKind
+	single  Block
+	files   []File
+	scripts []*scriptPart
+	lang    string // of scripts
+	pythons []*pythonPart
+	styles  []cssPart
+	page    *page
+}
+
+// groupKind says how a group makes its draft.
+type groupKind int
+
+const (
+	kindSingle  groupKind = iota // one block of a language that is never merged
+	kindFile                     // the one block with a file path so far
+	kindProject                  // several blocks with file paths
+	kindScript                   // JavaScript or TypeScript blocks of one module
+	kindPython                   // Python blocks of one module
+	kindStyle                    // CSS blocks of one stylesheet
+	kindPage                     // an HTML block with its CSS and JavaScript
+)
+
+// Extract returns the artifact drafts of a Markdown reply: Parse, then Add
+// for every block.
+func Extract(text string) []Draft {
+	var c Consolidator
+	for _, b := range Parse(text) {
+		c.Add(b)
+	}
+	return c.Drafts()
+}
+
+// Add takes the next block of the reply and returns the index of the draft
+// it created or changed, and whether it created it. A block whose code is
+// blank is ignored, and Add returns -1. An index returned before keeps
+// naming the same draft: a changed draft is to be saved again as the same
+// artifact. Unterminated blocks (Closed false), as a cut-off reply ends
+// with, are taken like closed ones.
+func (c *Consolidator) Add(b Block) (index int, created bool) {
+	b = normalizeBlock(b)
+	if strings.TrimSpace(b.Code) == "" {
+		return -1, false
+	}
+	switch {
+	case b.Path != "":
+		return c.addFile(b)
+	case b.Language == "html":
+		return c.addHTML(b)
+	case b.Language == "css":
+		return c.addCSS(b)
+	case b.Language == "javascript" || b.Language == "typescript" || b.Language == "jsx" || b.Language == "tsx":
+		return c.addScript(b)
+	case b.Language == "python":
+		return c.addPython(b)
+	}
+	return c.create(&group{kind: kindSingle, single: b})
+}
+
+// Drafts returns copies of the drafts so far, in the order they were
+// created.
+func (c *Consolidator) Drafts() []Draft {
+	out := make([]Draft, len(c.drafts))
+	for i, d := range c.drafts {
+		d.Files = slices.Clone(d.Files)
+		out[i] = d
+	}
+	return out
+}
+
+// normalizeBlock makes a block's language canonical and its path clean, so
+// that blocks built by hand are held to what Parse guarantees. Untagged
+// code that is plainly an HTML document is read as HTML.
+func normalizeBlock(b Block) Block {
+	b.Language = CanonicalLanguage(b.Language)
+	b.Path = CleanPath(b.Path)
+	if b.Language != "text" {
+		return b
+	}
+	if l := languageForPath(b.Path); l != "" {
+		b.Language = l
+	} else if t := asciiLower(prefix(strings.TrimSpace(b.Code), len("<!doctype html"))); strings.HasPrefix(t, "<!doctype html") || tagAt(t, "<html") == 0 {
+		b.Language = "html"
+	}
+	return b
+}
+
+// prefix returns at most the first n bytes of s.
+func prefix(s string, n int) string {
+	if len(s) > n {
+		return s[:n]
+	}
+	return s
+}
+
+// create adds a draft for a new group.
+func (c *Consolidator) create(g *group) (int, bool) {
+	g.index = len(c.drafts)
+	c.drafts = append(c.drafts, g.draft())
+	return g.index, true
+}
+
+// update renders a changed group's draft again.
+func (c *Consolidator) update(g *group) (int, bool) {
+	c.drafts[g.index] = g.draft()
+	return g.index, false
+}
+
+// addFile adds a block that names a file. The first one makes a single-file
+// draft; the next ones turn it into the reply's one PROJECT. A path seen
+// before replaces that file's content.
+func (c *Consolidator) addFile(b Block) (int, bool) {
+	f := File{Path: b.Path, Language: b.Language, Code: b.Code}
+	g := c.project
+	if g == nil {
+		c.project = &group{kind: kindFile, files: []File{f}}
+		return c.create(c.project)
+	}
+	if i := slices.IndexFunc(g.files, func(e File) bool { return e.Path == f.Path }); i >= 0 {
+		g.files[i] = f
+	} else {
+		g.files = append(g.files, f)
+		g.kind = kindProject
+	}
+	return c.update(g)
+}
+
+// addHTML adds an HTML block: it replaces the HTML of the latest page when it
+// repeats all of that page's HTML lines (a complete version of an excerpt),
+// dropping the page's CSS and JavaScript it also repeats, and starts a new
+// page otherwise.
+func (c *Consolidator) addHTML(b Block) (int, bool) {
+	lines := significantLines(strings.Split(b.Code, "\n"))
+	if g := c.page; g != nil && repeats(lines, significantLines(strings.Split(g.page.html.Code, "\n"))) {
+		repeated := func(q Block) bool { return repeats(lines, significantLines(strings.Split(q.Code, "\n"))) }
+		g.page.html = b
+		g.page.styles = slices.DeleteFunc(g.page.styles, repeated)
+		g.page.scripts = slices.DeleteFunc(g.page.scripts, repeated)
+		return c.update(g)
+	}
+	c.page = &group{kind: kindPage, page: &page{html: b}}
+	return c.create(c.page)
+}
+
+// openPage returns the page that CSS and browser JavaScript blocks join: the
+// latest page, unless a JavaScript module was started after it.
+func (c *Consolidator) openPage() *group {
+	if c.page == nil || (c.script != nil && c.script.index > c.page.index) {
+		return nil
+	}
+	return c.page
+}
+
+// addCSS adds a CSS block to the open page, else to the reply's stylesheet.
+func (c *Consolidator) addCSS(b Block) (int, bool) {
+	if g := c.openPage(); g != nil {
+		g.page.styles = appendBlock(g.page.styles, b)
+		return c.update(g)
+	}
+	part := cssPart{block: b, lines: significantLines(strings.Split(b.Code, "\n"))}
+	if g := c.style; g != nil {
+		g.styles = slices.DeleteFunc(g.styles, func(q cssPart) bool { return repeats(part.lines, q.lines) })
+		g.styles = append(g.styles, part)
+		return c.update(g)
+	}
+	c.style = &group{kind: kindStyle, styles: []cssPart{part}}
+	return c.create(c.style)
+}
+
+// appendBlock appends b to a page's blocks of one language, dropping those
+// whose lines b repeats.
+func appendBlock(blocks []Block, b Block) []Block {
+	lines := significantLines(strings.Split(b.Code, "\n"))
+	blocks = slices.DeleteFunc(blocks, func(q Block) bool {
+		return repeats(lines, significantLines(strings.Split(q.Code, "\n")))
+	})
+	return append(blocks, b)
+}
+
+// addScript adds a JavaScript-family block: a plain browser script joins the
+// open page; other code joins the latest module of its dialect when it
+// belongs with it (see mergeScript) and starts a new module otherwise.
+func (c *Consolidator) addScript(b Block) (int, bool) {
+	if b.Language == "javascript" && isBrowserScript(b.Code) {
+		if g := c.openPage(); g != nil {
+			g.page.scripts = appendBlock(g.page.scripts, b)
+			return c.update(g)
+		}
+	}
+	p := readScript(b)
+	if g := c.script; g != nil && scriptDialect(g.lang) == scriptDialect(b.Language) {
+		if parts, ok := mergeScript(g.scripts, p); ok {
+			g.scripts = parts
+			g.lang = scriptLanguage(parts)
+			return c.update(g)
+		}
+	}
+	c.script = &group{kind: kindScript, scripts: []*scriptPart{p}, lang: b.Language}
+	return c.create(c.script)
+}
+
+// scriptLanguage returns the language of a module made of parts: TSX or JSX
+// when a part is, else TypeScript or JavaScript.
+func scriptLanguage(parts []*scriptPart) string {
+	lang := parts[0].block.Language
+	for _, p := range parts {
+		switch l := p.block.Language; {
+		case l == "tsx" || l == "jsx":
+			return l
+		case l == "typescript":
+			lang = l
+		}
+	}
+	return lang
+}
+
+// isBrowserScript reports whether JavaScript is a classic script for a
+// page: not React, no module syntax, no Node.js require or process.
+func isBrowserScript(code string) bool {
+	if isReact(code) || strings.Contains(code, "require(") || strings.Contains(code, "module.exports") || strings.Contains(code, "process.") {
+		return false
+	}
+	for _, line := range strings.Split(code, "\n") {
+		if strings.HasPrefix(line, "import ") || strings.HasPrefix(line, "export ") {
+			return false
+		}
+	}
+	return true
+}
+
+// addPython adds a Python block to the latest Python module when it belongs
+// with it (see mergePython) and starts a new module otherwise.
+func (c *Consolidator) addPython(b Block) (int, bool) {
+	p := readPython(b)
+	if g := c.python; g != nil {
+		if parts, ok := mergePython(g.pythons, p); ok {
+			g.pythons = parts
+			return c.update(g)
+		}
+	}
+	c.python = &group{kind: kindPython, pythons: []*pythonPart{p}}
+	return c.create(c.python)
+}
+
+// draft renders the group's draft.
+func (g *group) draft() Draft {
+	switch g.kind {
+	case kindFile:
+		f := g.files[0]
+		return Draft{Title: cleanTitle(path.Base(f.Path)), Language: f.Language, Type: TypeFor(f.Language, f.Code), Code: f.Code}
+	case kindProject:
+		return projectDraft(g.files)
+	case kindScript:
+		code := renderScript(g.scripts)
+		return Draft{Title: titleOr(scriptTitle(g.scripts), g.lang), Language: g.lang, Type: TypeFor(g.lang, code), Code: code}
+	case kindPython:
+		return Draft{Title: titleOr(pythonTitle(g.pythons), "python"), Language: "python", Type: TypePython, Code: renderPython(g.pythons)}
+	case kindStyle:
+		return Draft{Title: titleOr("", "css"), Language: "css", Type: TypeCSS, Code: renderStyles(g.styles)}
+	case kindPage:
+		title := titleOr(htmlTitle(g.page.html.Code), "html")
+		return Draft{Title: title, Language: "html", Type: TypeHTML, Code: renderPage(g.page, title)}
+	default:
+		b := g.single
+		return Draft{Title: titleOr(singleTitle(b), b.Language), Language: b.Language, Type: TypeFor(b.Language, b.Code), Code: b.Code}
+	}
+}
+
+// singleTitle names a block that is never merged: a Markdown document by its
+// first heading.
+func singleTitle(b Block) string {
+	if b.Language != "markdown" && b.Language != "mdx" {
+		return ""
+	}
+	for _, line := range strings.Split(b.Code, "\n") {
+		if h, ok := strings.CutPrefix(line, "# "); ok {
+			return cleanTitle(h)
+		}
+	}
+	return ""
+}
+
+// titleOr returns title when it is not blank and "<Language> snippet"
+// otherwise.
+func titleOr(title, language string) string {
+	if t := cleanTitle(title); t != "" {
+		return t
+	}
+	return displayName(language) + " snippet"
+}
+
+// cleanTitle collapses blanks, drops control characters and cuts a title to
+// MaxTitleLen characters.
+func cleanTitle(s string) string {
+	s = strings.Map(func(r rune) rune {
+		if unicode.IsControl(r) && !unicode.IsSpace(r) {
+			return -1
+		}
+		return r
+	}, strings.ToValidUTF8(s, ""))
+	s = strings.Join(strings.Fields(s), " ")
+	if utf8.RuneCountInString(s) <= MaxTitleLen {
+		return s
+	}
+	n := 0
+	for i := range s {
+		if n == MaxTitleLen {
+			return strings.TrimSpace(s[:i])
+		}
+		n++
+	}
+	return s
+}
+
+// entryFiles are the conventional entry files of a project, most likely
+// first, relative to the project's root directory.
+var entryFiles = [...]string{
+	"src/main.tsx", "src/main.jsx", "src/index.tsx", "src/index.jsx",
+	"src/App.tsx", "App.tsx", "src/App.jsx", "App.jsx",
+	"index.html", "src/main.ts", "src/main.js", "src/index.ts", "src/index.js",
+	"app/page.tsx", "app/page.jsx", "pages/index.tsx", "pages/index.jsx",
+	"main.py", "app.py", "main.go", "index.js", "index.ts", "server.js", "server.ts", "app.js", "app.ts",
+}
+
+// conventionalDirs are directory names that say where a file sits in a
+// project, not what the project is called.
+var conventionalDirs = [...]string{"src", "app", "pages", "public", "components", "lib", "styles", "static", "assets", "utils", "hooks", "test", "tests", "internal", "cmd", "pkg"}
+
+// projectDraft renders a PROJECT draft.
+func projectDraft(files []File) Draft {
+	root := projectRoot(files)
+	entry := files[0]
+	found := false
+	for _, name := range entryFiles {
+		for _, f := range files {
+			if atRoot(f.Path, root, name) {
+				entry, found = f, true
+				break
+			}
+		}
+		if found {
+			break
+		}
+	}
+	return Draft{
+		Title:    projectTitle(files, root, entry),
+		Language: entry.Language,
+		Type:     TypeProject,
+		Code:     entry.Code,
+		Files:    slices.Clone(files),
+		Entry:    entry.Path,
+	}
+}
+
+// projectRoot returns the top-level directory all files share, or "".
+func projectRoot(files []File) string {
+	root := ""
+	for i, f := range files {
+		dir, _, ok := strings.Cut(f.Path, "/")
+		if !ok || (i > 0 && dir != root) {
+			return ""
+		}
+		root = dir
+	}
+	return root
+}
+
+// atRoot reports whether p is name at the top of the project, or under the
+// directory root that all of its files share.
+func atRoot(p, root, name string) bool {
+	return p == name || (root != "" && p == root+"/"+name)
+}
+
+// projectTitle names a project: the name in its package.json, else its
+// top-level directory when that is not a conventional one such as src,
+// else the title of its index.html, else the name of its App or entry
+// component, else "Project".
+func projectTitle(files []File, root string, entry File) string {
+	for _, f := range files {
+		if !atRoot(f.Path, root, "package.json") {
+			continue
+		}
+		var pkg struct {
+			Name string `json:"name"`
+		}
+		if json.Unmarshal([]byte(f.Code), &pkg) == nil {
+			if t := cleanTitle(pkg.Name); t != "" {
+				return t
+			}
+		}
+	}
+	if root != "" && !slices.Contains(conventionalDirs[:], root) {
+		if t := cleanTitle(root); t != "" {
+			return t
+		}
+	}
+	for _, f := range files {
+		if atRoot(f.Path, root, "index.html") {
+			if t := htmlTitle(f.Code); t != "" {
+				return t
+			}
+		}
+	}
+	candidates := []File{entry}
+	for _, f := range files {
+		if base := path.Base(f.Path); strings.HasPrefix(base, "App.") {
+			candidates = append([]File{f}, candidates...)
+			break
+		}
+	}
+	for _, f := range candidates {
+		switch f.Language {
+		case "javascript", "typescript", "jsx", "tsx":
+			p := readScript(Block{Language: f.Language, Code: f.Code})
+			if t := cleanTitle(scriptTitle([]*scriptPart{p})); t != "" && p.react {
+				return t
+			}
+		}
+	}
+	return "Project"
+}

@@ -1,0 +1,114 @@
+// Package codeblock finds the fenced code blocks of a model's Markdown reply
+// and turns them into artifact drafts: the files a reply's code becomes.
+//
+// # Blocks
+//
+// Parse reads a whole text; a Scanner reads the same text as it streams in,
+// split anywhere, and returns each block once its closing fence's line is
+// complete, so that the chat handler can announce an artifact while the
+// reply is still being written. Over a whole stream a Scanner returns
+// exactly the blocks Parse returns.
+//
+// Fences follow CommonMark, made robust to what models write:
+//
+//   - A fence is a run of at least three backticks or tildes. A backtick
+//     fence's info string cannot contain a backtick (that is inline code).
+//   - A closing fence uses the same character, is at least as long as the
+//     opening fence and has nothing but blanks after it; a longer fence can
+//     therefore hold shorter ones (a ````markdown block around ``` blocks).
+//   - The opening fence may be indented by any amount, since models indent
+//     fences inside list items; a closing fence may be indented at most three
+//     columns more than its opening fence, and the opening fence's
+//     indentation is removed from each content line.
+//   - Inside a markdown block, a fence line of the same kind that has an
+//     info string opens a nested block and the next bare fence closes it,
+//     because models write README files with inner fences as long as the
+//     outer one. Other languages keep CommonMark's rule: only the first bare
+//     fence closes.
+//   - CRLF line endings are read as LF, so Code never holds a carriage
+//     return at the end of a line.
+//   - A block still open at the end of the text is returned with Closed
+//     false; block quotes are not containers.
+//
+// A block's language and file path come from its info string ("tsx",
+// "tsx src/App.tsx", `tsx title="App.tsx"`, "tsx filename=App.tsx",
+// "jsx:src/App.jsx", "src/App.tsx", "{.python}") or, for the path, from a
+// comment on its first line ("// file: src/App.tsx", "/* file: x.css */",
+// "# file: main.py", "<!-- file: index.html -->", "-- file: schema.sql").
+// A comment holding a bare path ("// src/App.tsx") counts only when the
+// path has a known source extension or file name. A path must be clean and
+// relative (see CleanPath); any other is dropped and the block has no path.
+//
+// # Drafts
+//
+// A Consolidator takes a reply's blocks in order and keeps its drafts up to
+// date, in the "single-file focus" of the Node backend it replaces: blocks
+// that belong to one file become one draft. Add returns the index of the
+// draft a block created or changed; indexes are stable, so the caller saves
+// a changed draft again under the same artifact. Extract is Parse followed
+// by Add for every block, so streaming and batch give the same drafts. The
+// rules, in order:
+//
+//   - A block whose code is blank is ignored. Every other block makes or
+//     changes a draft, short shell commands included (as the Node backend
+//     kept them), and so does an unterminated block, which is what a
+//     cut-off reply ends with.
+//   - Blocks that name a path form the reply's one PROJECT draft, files in
+//     first-seen order, a repeated path replacing that file's content. Its
+//     entry is the first of src/main.tsx, src/main.jsx, src/index.tsx,
+//     src/index.jsx, src/App.tsx, App.tsx, src/App.jsx, App.jsx, index.html,
+//     ... main.py, app.py, main.go ... present (also under a top-level
+//     directory all files share), else the first file; its code is the
+//     entry's. It is titled by its package.json name, else that top-level
+//     directory (unless conventional, such as src), else its index.html
+//     title, else its App component's name, else "Project". While only one
+//     block has named a path, the draft is a plain single-file draft titled
+//     by the file's name; the second path turns it into the PROJECT.
+//   - JavaScript-family blocks without a path (javascript, jsx, typescript,
+//     tsx; JavaScript with JSX and TypeScript with TSX, never across) join
+//     the latest such module: a component split across blocks, or a helper
+//     followed by the component that uses it. Their imports are merged per
+//     module at the top (default, namespace, named and type-only bindings
+//     each kept correct, side-effect imports kept once, each local name bound
+//     once), directives such as 'use client' come first and whole-line
+//     require declarations are de-duplicated. Imports from a local module
+//     ("./utils", "@/lib/x") of a name the merged file now declares are
+//     dropped. A block does not join when it declares a top-level name the
+//     module already declares, or when both export a default and the new
+//     block does not import the module's names from a local file: that is a
+//     second version or an unrelated module, and it starts a new draft. When
+//     it does import them (App using the Card above it), the earlier
+//     default export is demoted to a plain declaration.
+//   - Python blocks without a path join the latest Python module in the
+//     same way: import lines merged and de-duplicated at the top (from
+//     __future__ first, one from-import per module), a redefined def or
+//     class (or a second main guard) starting a new draft.
+//   - A block that repeats all the lines of earlier blocks of its module,
+//     stylesheet or page, whatever the indentation (the complete component
+//     after excerpts of it), replaces them instead of being appended; a
+//     complete HTML document also replaces the page's CSS and JavaScript it
+//     already holds.
+//   - An HTML block starts a page; the CSS blocks and plain browser scripts
+//     (JavaScript without React, module syntax or Node.js APIs) that follow
+//     join it, unless a JavaScript module was started after it. The page
+//     becomes one document, the CSS in a <style> at the end of <head>, the
+//     scripts in a <script> at the end of <body>, links to the local files
+//     they replace removed; a fragment is wrapped in a full document. Blocks
+//     that come before their HTML stay separate drafts.
+//   - CSS blocks with no page to join make one stylesheet draft, @import
+//     and @charset rules moved to the top once. Blocks of any other language
+//     each make their own draft.
+//   - A draft made from one block has exactly that block's code: the
+//     frontend matches artifacts to the fences it renders.
+//
+// Types come from TypeFor on the draft's language and code, so React code
+// is REACT whatever its language tag, and a page stays HTML. Titles come
+// from the code: the default export or first component of a script, the
+// first class or function of Python, the <title> or first <h1> of HTML, the
+// first heading of Markdown, the file name of a single file; otherwise
+// "<Language> snippet". Titles are at most MaxTitleLen characters.
+//
+// A known limit: a pathless block that imports a file named by the reply's
+// only path block ("// utils/slugify.js" above a component importing
+// "./utils/slugify") gives two drafts, the component's import unresolved.
+package codeblock

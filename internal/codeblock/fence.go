@@ -1,0 +1,251 @@
+package codeblock
+
+import "strings"
+
+// Block is one fenced code block of a Markdown text.
+type Block struct {
+	// Language is the canonical language (see CanonicalLanguage): from the
+	// info string, else from the file extension of Path, else "text".
+	Language string
+	// Info is the raw info string after the opening fence, trimmed.
+	Info string
+	// Path is the clean relative file path the block names, in its info
+	// string or in a comment on its first line, or "" when it names none.
+	Path string
+	// Code is the content between the fences: the lines joined by "\n",
+	// without the line break before the closing fence, with CRLF line
+	// endings read as LF and the opening fence's indentation removed from
+	// each line.
+	Code string
+	// Start is the byte offset of the start of the opening fence's line.
+	Start int
+	// End is the byte offset of the end of the closing fence's line, before
+	// its line break; for an unterminated block, the end of its last line.
+	End int
+	// Closed is false for a block still open at the end of the text.
+	Closed bool
+}
+
+// Parse returns the fenced code blocks of a Markdown text in order,
+// including a final unterminated block (Closed false).
+func Parse(text string) []Block {
+	var s Scanner
+	blocks := s.Write(text)
+	return append(blocks, s.Close()...)
+}
+
+// Scanner finds fenced code blocks in text that arrives in pieces, such as
+// the deltas of a streamed model reply, split anywhere (even inside a fence
+// or a UTF-8 sequence). The blocks it returns over a stream are exactly
+// those Parse returns for the whole text. The zero value is ready to use.
+type Scanner struct {
+	off     int    // stream offset of the first byte of pending
+	pending []byte // the bytes of a line whose line break has not arrived
+	open    *openBlock
+}
+
+// openBlock is a block whose closing fence has not been seen yet.
+type openBlock struct {
+	start, end int
+	indent     int  // columns of indentation of the opening fence
+	char       byte // '`' or '~'
+	n          int  // length of the opening fence
+	info       string
+	lang, path string // from the info string
+	nests      bool   // markdown: inner fences with an info string nest
+	depth      int    // inner fences open in a nesting block
+	code       strings.Builder
+	lines      int
+}
+
+// Write takes the next piece of the stream and returns the blocks whose
+// closing fence line was completed by it. A closing fence line is complete
+// when its line break arrives, since more fence characters or text could
+// still follow on that line.
+func (s *Scanner) Write(delta string) []Block {
+	var out []Block
+	for delta != "" {
+		i := strings.IndexByte(delta, '\n')
+		if i < 0 {
+			s.pending = append(s.pending, delta...)
+			break
+		}
+		line := delta[:i]
+		if len(s.pending) > 0 {
+			s.pending = append(s.pending, line...)
+			line = string(s.pending)
+			s.pending = s.pending[:0]
+		}
+		delta = delta[i+1:]
+		start := s.off
+		s.off += len(line) + 1
+		if b, ok := s.line(start, line); ok {
+			out = append(out, b)
+		}
+	}
+	return out
+}
+
+// Close ends the stream and returns the blocks it completes: one closed by
+// a fence on the last line when that line has no line break, and a block
+// left unterminated (Closed false). The Scanner is then ready for a new
+// stream.
+func (s *Scanner) Close() []Block {
+	var out []Block
+	if len(s.pending) > 0 {
+		if b, ok := s.line(s.off, string(s.pending)); ok {
+			out = append(out, b)
+		}
+	}
+	if s.open != nil {
+		out = append(out, s.open.block(false))
+	}
+	*s = Scanner{}
+	return out
+}
+
+// line processes one complete line, without its line break, that starts at
+// stream offset start. It returns a block when the line closes one.
+func (s *Scanner) line(start int, line string) (Block, bool) {
+	line = strings.TrimSuffix(line, "\r")
+	end := start + len(line)
+	o := s.open
+	if o == nil {
+		indent, char, n, info, ok := openingFence(line)
+		if ok {
+			s.open = newOpenBlock(start, end, indent, char, n, info)
+		}
+		return Block{}, false
+	}
+	if indent, char, n, rest, ok := fence(line); ok && char == o.char && n >= o.n && indent <= o.indent+maxFenceIndent {
+		rest = strings.Trim(rest, " \t")
+		switch {
+		case rest == "" && o.depth == 0:
+			o.end = end
+			s.open = nil
+			return o.block(true), true
+		case rest == "":
+			o.depth--
+		case o.nests && (char == '~' || !strings.Contains(rest, "`")):
+			o.depth++
+		}
+	}
+	o.add(stripIndent(line, o.indent))
+	o.end = end
+	return Block{}, false
+}
+
+// maxFenceIndent is how many columns deeper than the opening fence a closing
+// fence may be indented (CommonMark allows 3 for a top-level fence).
+const maxFenceIndent = 3
+
+// newOpenBlock starts a block at its opening fence.
+func newOpenBlock(start, end, indent int, char byte, n int, info string) *openBlock {
+	lang, p := parseInfo(info)
+	return &openBlock{
+		start:  start,
+		end:    end,
+		indent: indent,
+		char:   char,
+		n:      n,
+		info:   info,
+		lang:   lang,
+		path:   p,
+		nests:  lang == "markdown" || lang == "mdx",
+	}
+}
+
+// add appends a content line.
+func (o *openBlock) add(line string) {
+	if o.lines > 0 {
+		o.code.WriteByte('\n')
+	}
+	o.code.WriteString(line)
+	o.lines++
+}
+
+// block returns the finished Block.
+func (o *openBlock) block(closed bool) Block {
+	code := o.code.String()
+	lang, p := o.lang, o.path
+	if p == "" {
+		p = pathFromComment(code, lang)
+	}
+	if lang == "text" && p != "" {
+		if l := languageForPath(p); l != "" {
+			lang = l
+		}
+	}
+	return Block{
+		Language: lang,
+		Info:     o.info,
+		Path:     p,
+		Code:     code,
+		Start:    o.start,
+		End:      o.end,
+		Closed:   closed,
+	}
+}
+
+// fence splits a line that starts, after any indentation, with a run of at
+// least three backticks or tildes: the indentation in columns, the fence
+// character, the run's length and the rest of the line.
+func fence(line string) (indent int, char byte, n int, rest string, ok bool) {
+	i := 0
+	for ; i < len(line); i++ {
+		if line[i] == ' ' {
+			indent++
+		} else if line[i] == '\t' {
+			indent += 4 - indent%4
+		} else {
+			break
+		}
+	}
+	if i == len(line) || (line[i] != '`' && line[i] != '~') {
+		return 0, 0, 0, "", false
+	}
+	char = line[i]
+	j := i
+	for j < len(line) && line[j] == char {
+		j++
+	}
+	if j-i < 3 {
+		return 0, 0, 0, "", false
+	}
+	return indent, char, j - i, line[j:], true
+}
+
+// openingFence reports whether line opens a fenced block and returns the
+// fence and its trimmed info string. The opening fence may be indented by
+// any amount, since models indent fences inside list items; a backtick
+// fence's info string cannot contain a backtick (that is inline code).
+func openingFence(line string) (indent int, char byte, n int, info string, ok bool) {
+	indent, char, n, rest, ok := fence(line)
+	if !ok || (char == '`' && strings.Contains(rest, "`")) {
+		return 0, 0, 0, "", false
+	}
+	return indent, char, n, strings.Trim(rest, " \t"), true
+}
+
+// stripIndent removes up to cols columns of leading spaces and tabs.
+func stripIndent(line string, cols int) string {
+	col := 0
+	for i := 0; i < len(line); i++ {
+		if col >= cols {
+			return line[i:]
+		}
+		switch line[i] {
+		case ' ':
+			col++
+		case '\t':
+			w := 4 - col%4
+			if col+w > cols {
+				return line[i:]
+			}
+			col += w
+		default:
+			return line[i:]
+		}
+	}
+	return ""
+}

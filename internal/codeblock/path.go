@@ -1,0 +1,254 @@
+package codeblock
+
+import (
+	"path"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+)
+
+// maxPathLen bounds the length of a file path a block may name.
+const maxPathLen = 255
+
+// CleanPath returns p as a clean, relative, slash-separated file path, or ""
+// when p is not acceptable as the path of a project file: empty, absolute,
+// escaping its root with "..", naming a directory, or containing
+// backslashes, drive letters, spaces, control characters or quotes.
+func CleanPath(p string) string {
+	if p == "" || len(p) > maxPathLen || !utf8.ValidString(p) || p[0] == '/' || p[0] == '~' || strings.HasSuffix(p, "/") {
+		return ""
+	}
+	for _, r := range p {
+		if unicode.IsSpace(r) || unicode.IsControl(r) || strings.ContainsRune("\\:*?\"'`<>|", r) || r == utf8.RuneError {
+			return ""
+		}
+	}
+	for _, seg := range strings.Split(p, "/") {
+		if seg == ".." {
+			return ""
+		}
+	}
+	c := path.Clean(p)
+	if c == "." || c == "/" {
+		return ""
+	}
+	return c
+}
+
+// parseInfo reads a fence info string: the language and, when it names
+// one, a file path. It understands "tsx", "tsx src/App.tsx",
+// `tsx title="App.tsx"`, "tsx filename=App.tsx", "jsx:src/App.jsx",
+// "jsx:title=src/App.jsx", "src/App.tsx", "{.python}" and "tsx {1,3}". The
+// language is canonical.
+func parseInfo(info string) (lang, p string) {
+	var explicit, positional, titled string
+	langSeen := false
+	rest := strings.TrimSpace(info)
+	if strings.HasPrefix(rest, "{") {
+		inner, after, _ := strings.Cut(rest[1:], "}")
+		for _, tok := range infoTokens(inner) {
+			switch {
+			case strings.HasPrefix(tok, "."):
+				if !langSeen {
+					lang, langSeen = tok[1:], true
+				}
+			case strings.Contains(tok, "="):
+				readAttribute(tok, &explicit, &titled)
+			case !strings.HasPrefix(tok, "#") && !langSeen:
+				lang, langSeen = tok, true
+			}
+		}
+		rest = after
+	}
+	for _, tok := range infoTokens(rest) {
+		if key, _, ok := strings.Cut(tok, "="); ok {
+			if l, _, ok := strings.Cut(key, ":"); ok && !langSeen && isLanguageWord(asciiLower(l)) {
+				lang, langSeen = l, true
+				tok = tok[len(l)+1:]
+			}
+			readAttribute(tok, &explicit, &titled)
+			continue
+		}
+		tok = unwrap(tok)
+		if !langSeen {
+			langSeen = true
+			if i := strings.IndexAny(tok, "{,;"); i >= 0 {
+				tok = tok[:i]
+			}
+			if l, q, ok := strings.Cut(tok, ":"); ok && isLanguageWord(asciiLower(l)) {
+				lang, positional = l, CleanPath(q)
+				continue
+			}
+			if _, known := knownLanguage(asciiLower(tok)); !known && looksLikeFile(tok) {
+				positional = CleanPath(tok)
+				continue
+			}
+			lang = tok
+			continue
+		}
+		if positional == "" && looksLikeFile(tok) {
+			positional = CleanPath(tok)
+		}
+	}
+	for _, c := range [...]string{explicit, positional, titled} {
+		if c != "" {
+			p = c
+			break
+		}
+	}
+	lang = CanonicalLanguage(lang)
+	if lang == "text" && p != "" {
+		if l := languageForPath(p); l != "" {
+			lang = l
+		}
+	}
+	return lang, p
+}
+
+// unwrap removes a trailing comma or colon and the parentheses, brackets or
+// quotes around a word of an info string: "(src/App.tsx)" is a path.
+func unwrap(tok string) string {
+	tok = strings.TrimRight(tok, ",:")
+	for _, pair := range [...]string{"()", "[]", `""`, "''"} {
+		if len(tok) >= 2 && tok[0] == pair[0] && tok[len(tok)-1] == pair[1] {
+			return tok[1 : len(tok)-1]
+		}
+	}
+	return tok
+}
+
+// readAttribute reads a key=value token of an info string: file, filename
+// and path name the file; title and name do when their value is a file name.
+func readAttribute(tok string, explicit, titled *string) {
+	key, val, _ := strings.Cut(tok, "=")
+	val = strings.Trim(val, "\"'")
+	switch asciiLower(key) {
+	case "file", "filename", "path", "filepath", "src":
+		if *explicit == "" {
+			*explicit = CleanPath(val)
+		}
+	case "title", "name":
+		if *titled == "" && hasExtension(val) {
+			*titled = CleanPath(val)
+		}
+	}
+}
+
+// infoTokens splits an info string on blanks, keeping quoted values such as
+// title="My App.tsx" in one token.
+func infoTokens(s string) []string {
+	var toks []string
+	var quote byte
+	start := -1
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case quote != 0:
+			if c == quote {
+				quote = 0
+			}
+		case c == ' ' || c == '\t':
+			if start >= 0 {
+				toks = append(toks, s[start:i])
+				start = -1
+			}
+			continue
+		case c == '"' || c == '\'':
+			quote = c
+		}
+		if start < 0 {
+			start = i
+		}
+	}
+	if start >= 0 {
+		toks = append(toks, s[start:])
+	}
+	return toks
+}
+
+// looksLikeFile reports whether a bare word is clearly a file path: a
+// clean path whose base name has a known source extension or is a known
+// file name such as Dockerfile.
+func looksLikeFile(word string) bool {
+	c := CleanPath(word)
+	return c != "" && languageForPath(c) != ""
+}
+
+// hasExtension reports whether a path's base name has an extension.
+func hasExtension(p string) bool {
+	base := path.Base(p)
+	i := strings.LastIndexByte(base, '.')
+	return i > 0 && i < len(base)-1
+}
+
+// pathFromComment returns the file path named by a comment on the first
+// non-blank line of code (after any #! line or directive): "// file: src/App.tsx",
+// "/* file: styles.css */", "# file: main.py", "<!-- file: index.html -->",
+// "-- file: schema.sql", or the same comments holding only a path, which is
+// accepted when it clearly looks like a file path. A "#" line is not read in
+// Markdown, where it is a heading.
+func pathFromComment(code, lang string) string {
+	line := commentLine(code)
+	var body string
+	switch {
+	case strings.HasPrefix(line, "<!--"):
+		b, ok := strings.CutSuffix(line[len("<!--"):], "-->")
+		if !ok {
+			return ""
+		}
+		body = b
+	case strings.HasPrefix(line, "/*"):
+		b, ok := strings.CutSuffix(line[len("/*"):], "*/")
+		if !ok {
+			return ""
+		}
+		body = strings.Trim(b, "* ")
+	case strings.HasPrefix(line, "//"):
+		body = line[len("//"):]
+	case strings.HasPrefix(line, "--"):
+		body = line[len("--"):]
+	case strings.HasPrefix(line, "#") && lang != "markdown" && lang != "mdx":
+		body = line[len("#"):]
+	default:
+		return ""
+	}
+	body = strings.TrimSpace(body)
+	if rest, ok := cutPathLabel(body); ok {
+		if f := strings.Fields(rest); len(f) > 0 {
+			return CleanPath(strings.Trim(f[0], "`'\""))
+		}
+		return ""
+	}
+	if word := strings.Trim(body, "`"); looksLikeFile(word) {
+		return CleanPath(word)
+	}
+	return ""
+}
+
+// commentLine returns the first line of code that may hold a path comment,
+// trimmed: the first non-blank line that is not a #! line or a directive
+// such as 'use client'.
+func commentLine(code string) string {
+	for code != "" {
+		line, rest, _ := strings.Cut(code, "\n")
+		code = rest
+		t := strings.TrimSpace(line)
+		if t == "" || strings.HasPrefix(t, "#!") || isDirective(t) {
+			continue
+		}
+		return t
+	}
+	return ""
+}
+
+// cutPathLabel removes a leading "file:", "filename:", "file name:" or
+// "path:" label, in any case, and reports whether there was one.
+func cutPathLabel(s string) (string, bool) {
+	l := asciiLower(s)
+	for _, label := range [...]string{"file:", "filename:", "file name:", "filepath:", "path:"} {
+		if strings.HasPrefix(l, label) {
+			return strings.TrimSpace(s[len(label):]), true
+		}
+	}
+	return "", false
+}

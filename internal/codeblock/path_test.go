@@ -1,0 +1,122 @@
+package codeblock_test
+
+import (
+	"testing"
+
+	"github.com/zocket/agent/internal/codeblock"
+)
+
+// TestBlockPath checks the language and path read from info strings and
+// first-line comments.
+func TestBlockPath(t *testing.T) {
+	tests := []struct {
+		name, info, code string
+		lang, path       string
+	}{
+		{"language only", "tsx", "x", "tsx", ""},
+		{"language and path", "tsx src/App.tsx", "x", "tsx", "src/App.tsx"},
+		{"title attribute", `tsx title="App.tsx"`, "x", "tsx", "App.tsx"},
+		{"title attribute that is not a file", `tsx title="Counter component"`, "x", "tsx", ""},
+		{"filename attribute", "tsx filename=App.tsx", "x", "tsx", "App.tsx"},
+		{"file attribute in single quotes", "js file='lib/a.js'", "x", "javascript", "lib/a.js"},
+		{"explicit attribute wins", `jsx title="Other.jsx" file=src/A.jsx`, "x", "jsx", "src/A.jsx"},
+		{"language colon path", "jsx:src/App.jsx", "x", "jsx", "src/App.jsx"},
+		{"language colon attribute", "jsx:title=src/App.jsx", "x", "jsx", "src/App.jsx"},
+		{"path only, language from extension", "src/App.tsx", "x", "tsx", "src/App.tsx"},
+		{"file name only", "main.py", "x", "python", "main.py"},
+		{"pandoc class", "{.python}", "x", "python", ""},
+		{"pandoc class with attributes", `{.js file="a.js" .numberLines}`, "x", "javascript", "a.js"},
+		{"line highlights", "tsx {1,3-4}", "x", "tsx", ""},
+		{"line highlights glued", "tsx{1,3}", "x", "tsx", ""},
+		{"bare word is not a path", "bash npm", "x", "bash", ""},
+		{"dotted language is not a path", "c++", "x", "cpp", ""},
+		{"Dockerfile", "Dockerfile", "FROM x", "dockerfile", ""},
+		{"dockerfile path", "dockerfile docker/Dockerfile", "FROM x", "dockerfile", "docker/Dockerfile"},
+		{"dotenv", "bash .env", "A=1", "bash", ".env"},
+		{"clean ./", "ts ./src//util.ts", "x", "typescript", "src/util.ts"},
+		{"parenthesised path", "tsx (src/App.tsx)", "x", "tsx", "src/App.tsx"},
+		{"next.js route", "tsx app/[id]/page.tsx", "x", "tsx", "app/[id]/page.tsx"},
+		{"next.js dynamic page", "tsx [slug].tsx", "x", "tsx", "[slug].tsx"},
+		{"quoted path", "tsx 'src/App.tsx',", "x", "tsx", "src/App.tsx"},
+
+		{"comment file label", "tsx", "// file: src/App.tsx\nexport {}", "tsx", "src/App.tsx"},
+		{"comment File label with extra words", "tsx", "// File: src/App.tsx (updated)\nx", "tsx", "src/App.tsx"},
+		{"bare comment path", "tsx", "// src/App.tsx\nx", "tsx", "src/App.tsx"},
+		{"bare comment that is prose", "js", "// App component\nx", "javascript", ""},
+		{"bare comment without extension", "js", "// src/components\nx", "javascript", ""},
+		{"bare comment with unknown extension", "js", "// e.g.Usage\nx", "javascript", ""},
+		{"block comment", "css", "/* file: styles/main.css */\na{}", "css", "styles/main.css"},
+		{"bare block comment", "css", "/** main.css **/\na{}", "css", "main.css"},
+		{"hash comment", "python", "# file: main.py\nprint()", "python", "main.py"},
+		{"bare hash comment", "python", "# main.py\nprint()", "python", "main.py"},
+		{"hash in markdown is a heading", "markdown", "# README.md\ntext", "markdown", ""},
+		{"html comment", "html", "<!-- file: index.html -->\n<p>", "html", "index.html"},
+		{"bare html comment", "html", "<!-- public/index.html -->\n<p>", "html", "public/index.html"},
+		{"sql comment", "sql", "-- schema.sql\nCREATE", "sql", "schema.sql"},
+		{"after a shebang", "bash", "#!/bin/bash\n# file: scripts/run.sh\nls", "bash", "scripts/run.sh"},
+		{"after a directive", "tsx", "'use client';\n// app/page.tsx\nx", "tsx", "app/page.tsx"},
+		{"after blank lines", "go", "\n\n// cmd/api/main.go\npackage main", "go", "cmd/api/main.go"},
+		{"only the first line counts", "js", "const a = 1;\n// file: a.js", "javascript", ""},
+		{"language from comment path", "", "// src/App.jsx\nx", "jsx", "src/App.jsx"},
+		{"info wins over comment", "tsx a.tsx", "// file: b.tsx\nx", "tsx", "a.tsx"},
+		{"url is not a path", "js", "// https://example.com/app.js\nx", "javascript", ""},
+		{"include is not a path", "c", "#include <stdio.h>\nint main;", "c", ""},
+		{"css id selector is not a path", "css", "#main.css {}\n", "css", ""},
+
+		{"traversal in info", "js ../../etc/passwd.js", "x", "javascript", ""},
+		{"traversal inside path", "ts src/../../x.ts", "x", "typescript", ""},
+		{"traversal in comment", "js", "// file: ../secret.js\nx", "javascript", ""},
+		{"absolute path", "python /etc/main.py", "x", "python", ""},
+		{"home path", "python ~/main.py", "x", "python", ""},
+		{"backslashes", "js", "// file: src\\app.js\nx", "javascript", ""},
+		{"drive letter", "js file=C:/app.js", "x", "javascript", ""},
+		{"directory", "js file=src/", "x", "javascript", ""},
+		{"dot", "js file=.", "x", "javascript", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			blocks := codeblock.Parse("```" + tt.info + "\n" + tt.code + "\n```\n")
+			if len(blocks) != 1 {
+				t.Fatalf("Parse returned %d blocks", len(blocks))
+			}
+			if b := blocks[0]; b.Language != tt.lang || b.Path != tt.path {
+				t.Errorf("info %q, code %q: got language %q path %q, want %q %q", tt.info, tt.code, b.Language, b.Path, tt.lang, tt.path)
+			}
+		})
+	}
+}
+
+func TestCleanPath(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{"src/App.tsx", "src/App.tsx"},
+		{"./src/App.tsx", "src/App.tsx"},
+		{"src//App.tsx", "src/App.tsx"},
+		{"src/./App.tsx", "src/App.tsx"},
+		{".env", ".env"},
+		{"app/(auth)/login/page.tsx", "app/(auth)/login/page.tsx"},
+		{"app/[...slug]/page.tsx", "app/[...slug]/page.tsx"},
+		{"v1..2.txt", "v1..2.txt"},
+		{"", ""},
+		{".", ""},
+		{"./", ""},
+		{"/etc/passwd", ""},
+		{"../x", ""},
+		{"a/../b", ""},
+		{"a/..", ""},
+		{"..", ""},
+		{`a\b.js`, ""},
+		{"C:/x.js", ""},
+		{"a b.js", ""},
+		{"a\tb.js", ""},
+		{"a\x00b", ""},
+		{"~/x", ""},
+		{"src/", ""},
+		{"a\"b", ""},
+		{"\xff.js", ""},
+	}
+	for _, tt := range tests {
+		if got := codeblock.CleanPath(tt.in); got != tt.want {
+			t.Errorf("CleanPath(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+}
