@@ -18,6 +18,7 @@ const (
 	BuildObjects Resource = "build-objects" // objects under builds/
 	JWTSecret    Resource = "jwt-secret"    // the SSM parameter holding the JWT secret
 	BuildFunc    Resource = "build-function"
+	GeminiKey    Resource = "gemini-key" // the SSM parameter holding the Gemini API key
 )
 
 // Grant allows actions on a resource.
@@ -51,6 +52,19 @@ const (
 
 // NeedsSecret reports whether the function needs the JWT secret.
 func (f Function) NeedsSecret() bool { return f.Auth || f.Tokens }
+
+// NeedsModel reports whether the function calls the language model (and so
+// needs its API key).
+func (f Function) NeedsModel() bool { return f.grants(GeminiKey) }
+
+func (f Function) grants(r Resource) bool {
+	for _, g := range f.Grants {
+		if g.Resource == r {
+			return true
+		}
+	}
+	return false
+}
 
 // Memory is the function's memory size in MB.
 func (f Function) Memory() int {
@@ -128,7 +142,31 @@ func All() []Function {
 			Grants: []Grant{dynamo("GetItem", "UpdateItem", "Query", "BatchWriteItem", "DeleteItem"), s3(Bucket, "ListBucket"), s3(CodeObjects, "DeleteObject"), secret}},
 		{Name: "conversations-export", Method: "GET", Path: "/api/conversations/{id}/export", Auth: true, TimeoutS: 30,
 			Grants: []Grant{dynamo("Query", "GetItem"), s3(CodeObjects, "GetObject"), secret}},
+		{Name: "artifacts-get", Method: "GET", Path: "/api/artifacts/{id}", Auth: true,
+			Grants: []Grant{dynamo("GetItem"), s3(CodeObjects, "GetObject"), s3(BuildObjects, "GetObject"), secret}},
+		{Name: "artifacts-code", Method: "GET", Path: "/api/artifacts/{id}/code", Auth: true,
+			Grants: []Grant{dynamo("GetItem"), s3(CodeObjects, "GetObject"), secret}},
+		{Name: "artifacts-download", Method: "GET", Path: "/api/artifacts/{id}/download", Auth: true,
+			Grants: []Grant{dynamo("GetItem"), s3(CodeObjects, "GetObject"), secret}},
+		{Name: "artifacts-project", Method: "GET", Path: "/api/artifacts/{id}/project", Auth: true,
+			Grants: []Grant{dynamo("GetItem"), secret}},
+		{Name: "artifacts-delete", Method: "DELETE", Path: "/api/artifacts/{id}", Auth: true,
+			Grants: []Grant{dynamo("GetItem", "DeleteItem"), s3(Bucket, "ListBucket"), s3(CodeObjects, "DeleteObject"), secret}},
+		{Name: "chat-send", Method: "POST", Path: "/api/chat/send", Auth: true, MemoryMB: 512, TimeoutS: 30,
+			Grants: chatGrants},
+		{Name: "chat-stream", Method: "POST", Path: "/api/chat/send", Auth: true, StreamURL: true, MemoryMB: 512, TimeoutS: 300,
+			Grants: chatGrants},
 	}
+}
+
+// chatGrants are the permissions of a chat turn: read the user and the
+// conversation, write messages and artifacts (transactions of puts, updates
+// and condition checks), store artifact code and presign its download.
+var chatGrants = []Grant{
+	dynamo("GetItem", "PutItem", "UpdateItem", "ConditionCheckItem", "Query"),
+	s3(CodeObjects, "PutObject", "GetObject"),
+	secret,
+	{Resource: GeminiKey, Actions: []string{"ssm:GetParameter"}},
 }
 
 // ByName returns the function called name.

@@ -13,9 +13,11 @@ import (
 	"github.com/zocket/agent/internal/auth"
 	"github.com/zocket/agent/internal/awsconn"
 	"github.com/zocket/agent/internal/blob"
+	"github.com/zocket/agent/internal/chat"
 	"github.com/zocket/agent/internal/config"
 	"github.com/zocket/agent/internal/conversations"
 	"github.com/zocket/agent/internal/health"
+	"github.com/zocket/agent/internal/llm"
 	"github.com/zocket/agent/internal/password"
 	"github.com/zocket/agent/internal/store"
 	"github.com/zocket/agent/internal/token"
@@ -30,6 +32,7 @@ type Deps struct {
 	Blob   *blob.Store
 	Signer *token.Signer
 	Hasher *password.Hasher
+	Model  *llm.Client // nil without GEMINI_API_KEY
 	Now    func() time.Time
 }
 
@@ -45,6 +48,14 @@ func NewDeps(ctx context.Context, cfg config.Config, log *slog.Logger, opts Opti
 	if err != nil {
 		return nil, fmt.Errorf("deps: %w", err)
 	}
+	var model *llm.Client
+	if cfg.GeminiAPIKey != "" {
+		m, err := llm.New(ctx, llm.Config{APIKey: cfg.GeminiAPIKey, Model: cfg.GeminiModel, BaseURL: cfg.GeminiBaseURL})
+		if err != nil {
+			return nil, fmt.Errorf("deps: %w", err)
+		}
+		model = m
+	}
 	var signer *token.Signer
 	if len(cfg.JWTSecret) > 0 {
 		if err := cfg.RequireSecret(); err != nil {
@@ -58,6 +69,7 @@ func NewDeps(ctx context.Context, cfg config.Config, log *slog.Logger, opts Opti
 		Store:  store.New(awsconn.DynamoDB(awsCfg, cfg.DynamoEndpoint, opts.DynamoOptions...), cfg.TableName),
 		Blob:   blob.New(awsconn.S3(awsCfg, cfg.S3Endpoint), cfg.BucketName),
 		Signer: signer,
+		Model:  model,
 		Hasher: password.NewHasher(password.OWASP),
 		Now:    time.Now,
 	}, nil
@@ -78,6 +90,17 @@ func (d *Deps) conversations() *conversations.Service {
 	return &conversations.Service{
 		Store: d.Store, Blobs: d.Blob, Artifacts: d.presenter(),
 		Cursors: conversations.NewCursors(d.Config.JWTSecret), CodePrefix: d.Config.CodePrefix, Now: d.Now,
+	}
+}
+
+func (d *Deps) artifacts() *artifacts.Service {
+	return &artifacts.Service{Store: d.Store, Blobs: d.Blob, Presenter: d.presenter(), CodePrefix: d.Config.CodePrefix}
+}
+
+func (d *Deps) chat() *chat.Service {
+	return &chat.Service{
+		Store: d.Store, Blobs: d.Blob, Model: d.Model, Artifacts: d.presenter(),
+		CodePrefix: d.Config.CodePrefix, Now: d.Now,
 	}
 }
 

@@ -24,13 +24,22 @@ var handlers = map[string]func(*Deps) http.Handler{
 	"conversations-update": func(d *Deps) http.Handler { return http.HandlerFunc(d.conversations().Rename) },
 	"conversations-delete": func(d *Deps) http.Handler { return http.HandlerFunc(d.conversations().Delete) },
 	"conversations-export": func(d *Deps) http.Handler { return http.HandlerFunc(d.conversations().Export) },
+	"artifacts-get":        func(d *Deps) http.Handler { return http.HandlerFunc(d.artifacts().Get) },
+	"artifacts-code":       func(d *Deps) http.Handler { return http.HandlerFunc(d.artifacts().Code) },
+	"artifacts-download":   func(d *Deps) http.Handler { return http.HandlerFunc(d.artifacts().Download) },
+	"artifacts-project":    func(d *Deps) http.Handler { return http.HandlerFunc(d.artifacts().Project) },
+	"artifacts-delete":     func(d *Deps) http.Handler { return http.HandlerFunc(d.artifacts().Delete) },
+	"chat-send":            func(d *Deps) http.Handler { return http.HandlerFunc(d.chat().Send) },
+	"chat-stream":          func(d *Deps) http.Handler { return http.HandlerFunc(d.chat().Send) },
 }
 
-// HTTPFunctions are the functions that serve an HTTP route.
+// HTTPFunctions are the functions that serve an HTTP route through API
+// Gateway (the devserver mounts these; streaming functions serve the same
+// route from a Function URL, and the devserver streams natively).
 func HTTPFunctions() []routes.Function {
 	var out []routes.Function
 	for _, f := range routes.All() {
-		if f.Path != "" {
+		if f.Path != "" && !f.StreamURL {
 			out = append(out, f)
 		}
 	}
@@ -51,6 +60,9 @@ func Handler(d *Deps, fns []routes.Function) (http.Handler, error) {
 		}
 		if f.NeedsSecret() && d.Signer == nil {
 			return nil, fmt.Errorf("function %q needs the JWT secret", f.Name)
+		}
+		if f.NeedsModel() && d.Model == nil {
+			return nil, fmt.Errorf("function %q needs the model: set GEMINI_API_KEY (or GEMINI_API_KEY_PARAM in Lambda)", f.Name)
 		}
 		h := build(d)
 		if f.Auth {

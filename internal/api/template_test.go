@@ -25,7 +25,8 @@ var samResources = map[string]routes.Resource{
 	`{"Fn::Sub":"${Bucket.Arn}/code-artifacts/*"}`: routes.CodeObjects,
 	`{"Fn::Sub":"${Bucket.Arn}/builds/*"}`:         routes.BuildObjects,
 	`{"Fn::GetAtt":["BuildFunction","Arn"]}`:       routes.BuildFunc,
-	`{"Fn::Sub":"arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:parameter${JwtSecretParameterName}"}`: routes.JWTSecret,
+	`{"Fn::Sub":"arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:parameter${JwtSecretParameterName}"}`:    routes.JWTSecret,
+	`{"Fn::Sub":"arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:parameter${GeminiApiKeyParameterName}"}`: routes.GeminiKey,
 }
 
 // templateFunction is what the test reads of one function in template.yaml.
@@ -36,6 +37,7 @@ type templateFunction struct {
 	env       []string
 	grants    []string // "action on resource", sorted
 	makefiled bool
+	urlMode   string // the Function URL's invoke mode, if it has one
 }
 
 func readTemplate(t *testing.T) map[string]templateFunction {
@@ -57,6 +59,9 @@ func readTemplate(t *testing.T) map[string]templateFunction {
 		p := res.Properties
 		tf := templateFunction{memory: num(p["MemorySize"], globals["MemorySize"]), timeout: num(p["Timeout"], globals["Timeout"])}
 		tf.makefiled = res.Metadata["BuildMethod"] == "makefile"
+		if u, ok := p["FunctionUrlConfig"].(map[string]any); ok {
+			tf.urlMode, _ = u["InvokeMode"].(string)
+		}
 		if events, ok := p["Events"].(map[string]any); ok {
 			for _, ev := range events {
 				ev := ev.(map[string]any)
@@ -121,6 +126,9 @@ func wantEnv(f routes.Function) []string {
 			break
 		}
 	}
+	if f.NeedsModel() {
+		env = append(env, "GEMINI_API_KEY_PARAM", "GEMINI_MODEL")
+	}
 	if f.Name == "auth-register" {
 		env = append(env, "DEFAULT_CREDITS")
 	}
@@ -151,6 +159,9 @@ func TestTemplateMatchesRoutes(t *testing.T) {
 		}
 		if tf.route != route {
 			t.Errorf("%s: template route %q, table %q", id, tf.route, route)
+		}
+		if want := map[bool]string{true: "RESPONSE_STREAM"}[f.StreamURL]; tf.urlMode != want {
+			t.Errorf("%s: Function URL invoke mode %q, want %q", id, tf.urlMode, want)
 		}
 		if tf.memory != f.Memory() || tf.timeout != f.Timeout() {
 			t.Errorf("%s: template memory/timeout %d/%d, table %d/%d", id, tf.memory, tf.timeout, f.Memory(), f.Timeout())

@@ -25,6 +25,7 @@ import (
 	"github.com/zocket/agent/internal/config"
 	"github.com/zocket/agent/internal/dynamotest"
 	"github.com/zocket/agent/internal/httpapi"
+	"github.com/zocket/agent/internal/llm/geminitest"
 )
 
 // Secret is the JWT secret of test environments.
@@ -32,12 +33,16 @@ const Secret = "test-secret-test-secret-test-secret-0123"
 
 // Env is a running API.
 type Env struct {
-	Deps  *api.Deps
-	URL   string
-	Calls *dynamotest.Calls
-	Table dynamotest.Table
-	logs  *syncBuffer
+	Deps   *api.Deps
+	URL    string
+	Calls  *dynamotest.Calls
+	Table  dynamotest.Table
+	Gemini *geminitest.Server // the model the API talks to, through the real SDK
+	logs   *syncBuffer
 }
+
+// GeminiKey is the API key the fake model requires in test environments.
+const GeminiKey = "test-gemini-key"
 
 var (
 	s3Once  sync.Once
@@ -63,7 +68,11 @@ func S3Endpoint() string {
 // configuration variables (for example DEFAULT_CREDITS).
 func New(t testing.TB, tb dynamotest.Table, env map[string]string) *Env {
 	t.Helper()
+	gemini := geminitest.New(geminitest.WithAPIKey(GeminiKey))
+	t.Cleanup(gemini.Close)
 	vars := map[string]string{
+		"GEMINI_API_KEY":    GeminiKey,
+		"GEMINI_BASE_URL":   gemini.URL(),
 		"JWT_SECRET":        Secret,
 		"TABLE_NAME":        tb.Name,
 		"S3_BUCKET_NAME":    fmt.Sprintf("test-bucket-%d", buckets.Add(1)),
@@ -95,7 +104,7 @@ func New(t testing.TB, tb dynamotest.Table, env map[string]string) *Env {
 	}
 	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)
-	return &Env{Deps: deps, URL: srv.URL, Calls: calls, Table: tb, logs: logs}
+	return &Env{Deps: deps, URL: srv.URL, Calls: calls, Table: tb, Gemini: gemini, logs: logs}
 }
 
 // Logs returns everything the API logged so far.

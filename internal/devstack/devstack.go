@@ -13,13 +13,16 @@ import (
 	"io/fs"
 	"log/slog"
 	"net"
+	"net/http"
 	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/zocket/agent/internal/api"
 	"github.com/zocket/agent/internal/config"
+	"github.com/zocket/agent/internal/llm/geminitest"
 	"github.com/zocket/agent/internal/localaws"
 )
 
@@ -28,6 +31,7 @@ type Env struct {
 	Config config.Config
 	Deps   *api.Deps
 	stack  *localaws.Stack
+	model  *http.Server // the offline model, without GEMINI_API_KEY
 }
 
 // Open starts (or connects to) the local stack for cfg and returns the
@@ -60,6 +64,16 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger) (*Env, error
 			cfg.S3Endpoint = stack.S3URL
 		}
 	}
+	if cfg.GeminiAPIKey == "" {
+		url, srv, err := startOfflineModel()
+		if err != nil {
+			env.Close(ctx)
+			return nil, err
+		}
+		env.model = srv
+		cfg.GeminiAPIKey, cfg.GeminiBaseURL = "offline", url
+		log.Info("no GEMINI_API_KEY: chatting with the offline model", "url", url)
+	}
 	deps, err := api.NewDeps(ctx, cfg, log, api.Options{})
 	if err != nil {
 		env.Close(ctx)
@@ -87,10 +101,26 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger) (*Env, error
 
 // Close saves the local data and stops the stand-ins.
 func (e *Env) Close(ctx context.Context) error {
-	if e.stack == nil {
-		return nil
+	var errs []error
+	if e.model != nil {
+		errs = append(errs, e.model.Shutdown(ctx))
 	}
-	return e.stack.Close(ctx)
+	if e.stack != nil {
+		errs = append(errs, e.stack.Close(ctx))
+	}
+	return errors.Join(errs...)
+}
+
+// startOfflineModel serves the fake Gemini's offline model on loopback: the
+// real genai SDK talks to it, so the devserver chats with no key.
+func startOfflineModel() (string, *http.Server, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", nil, fmt.Errorf("offline model: %w", err)
+	}
+	srv := &http.Server{Handler: geminitest.NewHandler(geminitest.Offline()), ReadHeaderTimeout: 10 * time.Second}
+	go func() { _ = srv.Serve(ln) }()
+	return "http://" + ln.Addr().String(), srv, nil
 }
 
 // devSecret reads the devserver's JWT secret from the data directory,

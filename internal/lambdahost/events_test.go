@@ -1,7 +1,9 @@
 package lambdahost_test
 
 import (
+	"bufio"
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -13,12 +15,14 @@ import (
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-lambda-go/lambdaurl"
 	"github.com/google/uuid"
 
 	"github.com/zocket/agent/internal/apitest"
 	"github.com/zocket/agent/internal/dynamotest"
 	"github.com/zocket/agent/internal/httpapi"
 	"github.com/zocket/agent/internal/lambdahost"
+	"github.com/zocket/agent/internal/llm/geminitest"
 	"github.com/zocket/agent/internal/store"
 )
 
@@ -26,18 +30,9 @@ import (
 // Gateway adapter and the function's own handler, against the local stack,
 // in an order where each can succeed (register before login before me).
 func TestEventsReplay(t *testing.T) {
-	tb := dynamotest.NewTable(t, dynamotest.Backends(t)[0]) // minidyn: registration is a transaction
-	vars := map[string]string{
-		"JWT_SECRET":        apitest.Secret,
-		"TABLE_NAME":        tb.Name,
-		"S3_BUCKET_NAME":    "events-replay",
-		"DYNAMODB_ENDPOINT": tb.Backend.Endpoint,
-		"S3_ENDPOINT":       apitest.S3Endpoint(),
-	}
-	getenv := func(k string) string { return vars[k] }
+	env, getenv := replayEnv(t)
 	log := httpapi.NewLogger(io.Discard, slog.LevelInfo)
 	ctx := context.Background()
-	env := apitest.New(t, tb, vars) // creates the bucket
 
 	tests := []struct {
 		function   string
@@ -53,16 +48,22 @@ func TestEventsReplay(t *testing.T) {
 		{"conversations-get", 200, `"title":"From a replayed event"`},
 		{"conversations-update", 200, `"title":"Renamed from an event"`},
 		{"conversations-export", 200, "# Renamed from an event"},
+		{"chat-send", 200, `"message":"Message sent successfully"`},
+		{"artifacts-get", 200, `"type":"REACT"`},
+		{"artifacts-code", 200, `export default function Button`},
+		{"artifacts-download", 200, `export default function Button`},
+		{"artifacts-project", 200, `"entry":"Button.tsx"`},
+		{"artifacts-delete", 200, `"message":"Artifact deleted successfully"`},
 		{"conversations-delete", 200, `"deletedArtifacts":0`},
 	}
 	files, err := filepath.Glob("../../events/*.json")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(files) != len(tests) {
-		t.Errorf("events/ has %d files, the test replays %d: add the new event here", len(files), len(tests))
+	if len(files) != len(tests)+1 { // + chat-stream, a Function URL event: TestStreamThroughFunctionURL
+		t.Errorf("events/ has %d files, the tests replay %d: add the new event here", len(files), len(tests)+1)
 	}
-	var token, userID string
+	var token, userID, artifactID string
 	conversationID := uuid.Must(uuid.NewV7()).String()
 	for _, tt := range tests {
 		t.Run(tt.function, func(t *testing.T) {
@@ -73,6 +74,7 @@ func TestEventsReplay(t *testing.T) {
 			data = []byte(strings.NewReplacer(
 				"REPLACE_WITH_A_TOKEN_FROM_LOGIN", token,
 				"REPLACE_WITH_A_CONVERSATION_ID", conversationID,
+				"REPLACE_WITH_AN_ARTIFACT_ID", artifactID,
 			).Replace(string(data)))
 			var ev events.APIGatewayV2HTTPRequest
 			if err := json.Unmarshal(data, &ev); err != nil {
@@ -86,6 +88,10 @@ func TestEventsReplay(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
+			if resp.IsBase64Encoded {
+				raw, _ := base64.StdEncoding.DecodeString(resp.Body)
+				resp.Body = string(raw)
+			}
 			if resp.StatusCode != tt.wantStatus || !strings.Contains(resp.Body, tt.wantBody) {
 				t.Fatalf("got %d %s, want %d containing %s", resp.StatusCode, resp.Body, tt.wantStatus, tt.wantBody)
 			}
@@ -98,10 +104,14 @@ func TestEventsReplay(t *testing.T) {
 			var body struct {
 				Token string
 				User  struct{ ID string }
+				Data  struct{ Artifacts []struct{ ID string } }
 			}
 			_ = json.Unmarshal([]byte(resp.Body), &body)
 			if body.Token != "" {
 				token = body.Token
+			}
+			if len(body.Data.Artifacts) > 0 {
+				artifactID = body.Data.Artifacts[0].ID
 			}
 			if tt.function == "auth-login" {
 				// The conversation events need a conversation of this user.
@@ -138,5 +148,78 @@ func TestSetupRejects(t *testing.T) {
 	}
 	if _, err := lambdahost.Setup(ctx, "health", log, func(string) string { return "" }); err != nil {
 		t.Errorf("health needs no secret, got %v", err)
+	}
+}
+
+// replayEnv is a local stack, a fake model and the environment a function
+// would read in Lambda, pointed at them.
+func replayEnv(t *testing.T) (*apitest.Env, func(string) string) {
+	t.Helper()
+	tb := dynamotest.NewTable(t, dynamotest.Backends(t)[0]) // minidyn: registration is a transaction
+	vars := map[string]string{
+		"JWT_SECRET":        apitest.Secret,
+		"TABLE_NAME":        tb.Name,
+		"S3_BUCKET_NAME":    "events-replay",
+		"DYNAMODB_ENDPOINT": tb.Backend.Endpoint,
+		"S3_ENDPOINT":       apitest.S3Endpoint(),
+	}
+	env := apitest.New(t, tb, vars) // creates the bucket and the fake model
+	vars["GEMINI_API_KEY"], vars["GEMINI_BASE_URL"] = apitest.GeminiKey, env.Gemini.URL()
+	return env, func(k string) string { return vars[k] }
+}
+
+// TestStreamThroughFunctionURL runs events/chat-stream.json through
+// lambdaurl.Wrap, the streaming Function URL's adapter, and reads the body
+// as it is produced: the first delta arrives while the model still holds the
+// rest of its reply.
+func TestStreamThroughFunctionURL(t *testing.T) {
+	env, getenv := replayEnv(t)
+	ctx := context.Background()
+	u := env.Register(t)
+	data, err := os.ReadFile("../../events/chat-stream.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ev events.LambdaFunctionURLRequest
+	if err := json.Unmarshal([]byte(strings.ReplaceAll(string(data), "REPLACE_WITH_A_TOKEN_FROM_LOGIN", u.Token)), &ev); err != nil {
+		t.Fatal(err)
+	}
+	h, err := lambdahost.Setup(ctx, "chat-stream", httpapi.NewLogger(io.Discard, slog.LevelInfo), getenv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	hold := make(chan struct{})
+	env.Gemini.Enqueue(geminitest.Reply{Chunks: []string{"Here ", "is ", "a button."}, Hold: hold, HoldAfter: 1})
+	resp, err := lambdaurl.Wrap(h)(ctx, &ev)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if resp.StatusCode != 200 || !strings.HasPrefix(resp.Headers["Content-Type"], "text/event-stream") {
+		t.Fatalf("status %d, headers %v", resp.StatusCode, resp.Headers)
+	}
+	if resp.Headers["Access-Control-Allow-Origin"] != "http://localhost:3000" {
+		t.Errorf("CORS header = %q", resp.Headers["Access-Control-Allow-Origin"])
+	}
+	rd := bufio.NewReader(resp.Body)
+	var seen strings.Builder
+	for !strings.Contains(seen.String(), `"text":"Here "`) {
+		line, err := rd.ReadString('\n')
+		if err != nil {
+			t.Fatalf("stream ended before the first delta: %v\n%s", err, seen.String())
+		}
+		seen.WriteString(line)
+	}
+	if strings.Contains(seen.String(), "a button.") {
+		t.Fatal("held chunks arrived early")
+	}
+	close(hold)
+	rest, err := io.ReadAll(rd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	all := seen.String() + string(rest)
+	if !strings.HasPrefix(strings.TrimSpace(all), "id: 1\nevent: metadata") || !strings.Contains(all, `"text":"a button."`) ||
+		!strings.Contains(all, "event: complete") || !strings.HasSuffix(all, "data: [DONE]\n\n") {
+		t.Errorf("stream = %s", all)
 	}
 }

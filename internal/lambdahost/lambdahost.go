@@ -13,6 +13,7 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-lambda-go/lambda"
+	"github.com/aws/aws-lambda-go/lambdaurl"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
 	"github.com/awslabs/aws-lambda-go-api-proxy/httpadapter"
@@ -51,7 +52,16 @@ func Setup(ctx context.Context, function string, log *slog.Logger, getenv func(s
 		return nil, err
 	}
 	if route.NeedsSecret() && len(cfg.JWTSecret) == 0 {
-		if cfg.JWTSecret, err = secretFromSSM(ctx, cfg, getenv("JWT_SECRET_PARAM")); err != nil {
+		secret, err := parameter(ctx, cfg, "JWT_SECRET", getenv("JWT_SECRET_PARAM"))
+		if err != nil {
+			return nil, err
+		}
+		if cfg.JWTSecret = []byte(secret); cfg.RequireSecret() != nil {
+			return nil, config.ErrWeakSecret
+		}
+	}
+	if route.NeedsModel() && cfg.GeminiAPIKey == "" {
+		if cfg.GeminiAPIKey, err = parameter(ctx, cfg, "GEMINI_API_KEY", getenv("GEMINI_API_KEY_PARAM")); err != nil {
 			return nil, err
 		}
 	}
@@ -62,25 +72,36 @@ func Setup(ctx context.Context, function string, log *slog.Logger, getenv func(s
 	return api.Handler(deps, []routes.Function{route})
 }
 
-func secretFromSSM(ctx context.Context, cfg config.Config, name string) ([]byte, error) {
+// parameter reads a secret from the SSM SecureString called name, for the
+// variable that could have held it directly.
+func parameter(ctx context.Context, cfg config.Config, variable, name string) (string, error) {
 	if name == "" {
-		return nil, fmt.Errorf("set JWT_SECRET_PARAM (an SSM SecureString name) or JWT_SECRET")
+		return "", fmt.Errorf("set %s_PARAM (an SSM SecureString name) or %s", variable, variable)
 	}
 	awsCfg, err := awsconn.Load(ctx, cfg.Region, awsconn.Endpoints{})
 	if err != nil {
-		return nil, err
+		return "", err
 	}
 	out, err := ssm.NewFromConfig(awsCfg).GetParameter(ctx, &ssm.GetParameterInput{
 		Name: aws.String(name), WithDecryption: aws.Bool(true),
 	})
 	if err != nil {
-		return nil, fmt.Errorf("read JWT secret parameter %s: %w", name, err)
+		return "", fmt.Errorf("read parameter %s for %s: %w", name, variable, err)
 	}
-	secret := []byte(aws.ToString(out.Parameter.Value))
-	if len(secret) < config.MinSecretBytes {
-		return nil, config.ErrWeakSecret
+	return aws.ToString(out.Parameter.Value), nil
+}
+
+// StartStream serves function's route from a Lambda Function URL in
+// RESPONSE_STREAM mode: every Write reaches the client as it happens.
+func StartStream(function string) {
+	ctx := context.Background()
+	log := httpapi.NewLogger(os.Stdout, slog.LevelInfo)
+	h, err := Setup(ctx, function, log, os.Getenv)
+	if err != nil {
+		log.Error("init failed", "function", function, "err", err)
+		os.Exit(1)
 	}
-	return secret, nil
+	lambdaurl.Start(h)
 }
 
 // APIGatewayV2 adapts h to API Gateway HTTP API events. It strips a named

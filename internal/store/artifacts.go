@@ -90,3 +90,34 @@ func (s *Store) ArtifactByID(ctx context.Context, userID, id string) (Artifact, 
 	}
 	return a, nil
 }
+
+// DeleteArtifact removes both copies of the caller's artifact in one
+// transaction; another user's (or a missing) artifact is apperr.NotFound.
+func (s *Store) DeleteArtifact(ctx context.Context, userID string, a Artifact) error {
+	err := s.db.WriteTx().
+		Delete(s.table.Delete(AttrPK, artifactKey(a.ID)).Range(AttrSK, skArtifact).If("userId = ?", userID)).
+		Delete(s.table.Delete(AttrPK, convKey(a.ConversationID)).Range(AttrSK, artifactSK(a.MessageID, a.ID))).
+		Run(ctx)
+	if isConditionFailure(err) {
+		return apperr.Wrap(err, apperr.NotFound, "Artifact not found.")
+	}
+	if err != nil {
+		return fmt.Errorf("delete artifact %s: %w", a.ID, err)
+	}
+	return nil
+}
+
+// SetBundledHTML records the key of an artifact's built page on both copies.
+func (s *Store) SetBundledHTML(ctx context.Context, a Artifact, key string) error {
+	err := s.db.WriteTx().
+		Update(s.table.Update(AttrPK, artifactKey(a.ID)).Range(AttrSK, skArtifact).Set("bundledHtmlKey", key).If("attribute_exists(PK)")).
+		Update(s.table.Update(AttrPK, convKey(a.ConversationID)).Range(AttrSK, artifactSK(a.MessageID, a.ID)).Set("bundledHtmlKey", key).If("attribute_exists(PK)")).
+		Run(ctx)
+	if isConditionFailure(err) {
+		return apperr.Wrap(err, apperr.NotFound, "Artifact not found.")
+	}
+	if err != nil {
+		return fmt.Errorf("set bundled html of %s: %w", a.ID, err)
+	}
+	return nil
+}

@@ -263,3 +263,31 @@ func (s *Store) RenameConversation(ctx context.Context, userID, id, title string
 	}
 	return c, nil
 }
+
+// RefineTitle replaces the title of a conversation only while it is still
+// provisional: a title the user chose in the meantime is kept. It reports
+// whether the title changed.
+func (s *Store) RefineTitle(ctx context.Context, id, provisional, title string) (bool, error) {
+	err := s.table.Update(AttrPK, convKey(id)).Range(AttrSK, skMeta).
+		Set("title", title).Set("titleLower", strings.ToLower(title)).
+		If("title = ? AND attribute_not_exists(deleting)", provisional).Run(ctx)
+	if dynamo.IsCondCheckFailed(err) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("refine title of %s: %w", id, err)
+	}
+	return true, nil
+}
+
+// SetSummary stores the running summary of a conversation and the id of the
+// newest message folded into it.
+func (s *Store) SetSummary(ctx context.Context, id, summary, through string) error {
+	err := s.table.Update(AttrPK, convKey(id)).Range(AttrSK, skMeta).
+		Set("summary", summary).Set("summaryThrough", through).
+		If("attribute_exists(PK) AND attribute_not_exists(deleting)").Run(ctx)
+	if err != nil && !dynamo.IsCondCheckFailed(err) {
+		return fmt.Errorf("set summary of %s: %w", id, err)
+	}
+	return nil
+}

@@ -202,3 +202,24 @@ func intAttr(item map[string]types.AttributeValue, name string) int {
 	}
 	return 0
 }
+
+// ChargeCredit takes one credit from the user, atomically and never below
+// zero, and returns what is left; with none left it is
+// apperr.CreditsExhausted. Callers do not charge users with unlimited
+// (negative) credits.
+func (s *Store) ChargeCredit(ctx context.Context, userID string) (int, error) {
+	var u User
+	err := s.table.Update(AttrPK, userKey(userID)).Range(AttrSK, skProfile).
+		Add("credits", -1).If("credits > ?", 0).Value(ctx, &u)
+	if dynamo.IsCondCheckFailed(err) {
+		return 0, apperr.Wrap(err, apperr.CreditsExhausted, ExhaustedMessage)
+	}
+	if err != nil {
+		return 0, fmt.Errorf("charge credit of %s: %w", userID, err)
+	}
+	return u.Credits, nil
+}
+
+// ExhaustedMessage is the message of credits_exhausted; the frontend opens
+// its credits dialog on its first sentence.
+const ExhaustedMessage = "You have exhausted your credits. Please contact support to get more."

@@ -1,0 +1,7 @@
+// Command artifacts-download is the Lambda function behind GET /api/artifacts/{id}/download: the route of that
+// name in the API's route table, served through API Gateway's HTTP API.
+package main
+
+import "github.com/zocket/agent/internal/lambdahost"
+
+func main() { lambdahost.StartAPI("artifacts-download") }

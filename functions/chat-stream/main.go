@@ -1,0 +1,8 @@
+// Command chat-stream serves POST /api/chat/send from a Lambda Function URL
+// in RESPONSE_STREAM mode, so each reply event reaches the client as the
+// model produces it. It checks the JWT itself and answers CORS.
+package main
+
+import "github.com/zocket/agent/internal/lambdahost"
+
+func main() { lambdahost.StartStream("chat-stream") }

@@ -1,0 +1,260 @@
+package artifacts
+
+import (
+	"archive/zip"
+	"bytes"
+	"context"
+	"fmt"
+	"net/http"
+	"path"
+	"strings"
+	"sync"
+
+	"github.com/google/uuid"
+
+	"github.com/zocket/agent/internal/apperr"
+	"github.com/zocket/agent/internal/codeblock"
+	"github.com/zocket/agent/internal/httpapi"
+	"github.com/zocket/agent/internal/store"
+)
+
+// Store is the artifact storage the endpoints need.
+type Store interface {
+	ArtifactByID(ctx context.Context, userID, id string) (store.Artifact, error)
+	DeleteArtifact(ctx context.Context, userID string, a store.Artifact) error
+	SetBundledHTML(ctx context.Context, a store.Artifact, key string) error
+}
+
+// Blobs is the object storage the endpoints need.
+type Blobs interface {
+	Presigner
+	Get(ctx context.Context, key string) ([]byte, error)
+	DeletePrefix(ctx context.Context, prefix string) (int, error)
+}
+
+var _ Store = (*store.Store)(nil)
+
+// Service implements the artifact endpoints.
+type Service struct {
+	Store      Store
+	Blobs      Blobs
+	Presenter  *Presenter
+	CodePrefix string
+}
+
+// load reads the caller's artifact named by the {id} path value; a
+// malformed id, like another user's, is a 404.
+func (s *Service) load(r *http.Request) (store.Artifact, error) {
+	id := strings.ToLower(r.PathValue("id"))
+	if _, err := uuid.Parse(id); err != nil || len(id) != 36 {
+		return store.Artifact{}, apperr.New(apperr.NotFound, "Artifact not found.")
+	}
+	return s.Store.ArtifactByID(r.Context(), httpapi.UserID(r.Context()), id)
+}
+
+// Get handles GET /api/artifacts/{id}: the metadata with fresh URLs.
+func (s *Service) Get(w http.ResponseWriter, r *http.Request) {
+	a, err := s.load(r)
+	if err != nil {
+		httpapi.Error(w, r, err)
+		return
+	}
+	v, err := s.Presenter.View(r, a)
+	if err != nil {
+		httpapi.Error(w, r, err)
+		return
+	}
+	httpapi.JSON(w, http.StatusOK, map[string]any{"artifact": v})
+}
+
+// Source is an artifact's code: one file, or every file of a PROJECT.
+type Source struct {
+	Code  string       // the file, or a PROJECT's entry
+	Files []SourceFile // a PROJECT's files, in order
+}
+
+// SourceFile is one file of a PROJECT.
+type SourceFile struct {
+	Path     string `json:"path"`
+	Language string `json:"language"`
+	Code     string `json:"code"`
+}
+
+// source reads an artifact's code from S3, a PROJECT's files eight at a time.
+func (s *Service) source(ctx context.Context, a store.Artifact) (Source, error) {
+	if len(a.Files) == 0 {
+		code, err := s.Blobs.Get(ctx, a.S3Key)
+		if err != nil {
+			return Source{}, fmt.Errorf("read artifact %s: %w", a.ID, err)
+		}
+		return Source{Code: string(code)}, nil
+	}
+	src := Source{Files: make([]SourceFile, len(a.Files))}
+	errs := make([]error, len(a.Files))
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, 8)
+	for i, f := range a.Files {
+		src.Files[i] = SourceFile{Path: f.Path, Language: f.Language}
+		wg.Go(func() {
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			code, err := s.Blobs.Get(ctx, f.S3Key)
+			src.Files[i].Code, errs[i] = string(code), err
+		})
+	}
+	wg.Wait()
+	for i, err := range errs {
+		if err != nil {
+			return Source{}, fmt.Errorf("read %s of artifact %s: %w", a.Files[i].Path, a.ID, err)
+		}
+		if a.Files[i].Path == a.Entry {
+			src.Code = src.Files[i].Code
+		}
+	}
+	return src, nil
+}
+
+// Code handles GET /api/artifacts/{id}/code.
+func (s *Service) Code(w http.ResponseWriter, r *http.Request) {
+	a, err := s.load(r)
+	if err != nil {
+		httpapi.Error(w, r, err)
+		return
+	}
+	src, err := s.source(r.Context(), a)
+	if err != nil {
+		httpapi.Error(w, r, err)
+		return
+	}
+	out := map[string]any{
+		"code": src.Code,
+		"artifact": map[string]any{
+			"id": a.ID, "title": a.Title, "language": a.Language, "type": a.Type,
+			"fileSize": a.FileSize, "createdAt": a.CreatedAt,
+		},
+	}
+	if len(src.Files) > 0 {
+		out["files"] = src.Files
+		out["entry"] = a.Entry
+	}
+	httpapi.JSON(w, http.StatusOK, out)
+}
+
+// Download handles GET /api/artifacts/{id}/download: the file itself, or a
+// zip of a PROJECT's files, as an attachment with a safe name.
+func (s *Service) Download(w http.ResponseWriter, r *http.Request) {
+	a, err := s.load(r)
+	if err != nil {
+		httpapi.Error(w, r, err)
+		return
+	}
+	src, err := s.source(r.Context(), a)
+	if err != nil {
+		httpapi.Error(w, r, err)
+		return
+	}
+	body, name := []byte(src.Code), FileName(a.Title, codeblock.Extension(a.Language))
+	ctype := "application/octet-stream"
+	if len(src.Files) > 0 {
+		var buf bytes.Buffer
+		zw := zip.NewWriter(&buf)
+		root := strings.TrimSuffix(FileName(a.Title, "zip"), ".zip")
+		for _, f := range src.Files {
+			fw, err := zw.Create(root + "/" + f.Path)
+			if err != nil {
+				httpapi.Error(w, r, err)
+				return
+			}
+			if _, err := fw.Write([]byte(f.Code)); err != nil {
+				httpapi.Error(w, r, err)
+				return
+			}
+		}
+		if err := zw.Close(); err != nil {
+			httpapi.Error(w, r, err)
+			return
+		}
+		body, name, ctype = buf.Bytes(), root+".zip", "application/zip"
+	}
+	h := w.Header()
+	h.Set("Content-Type", ctype)
+	h.Set("Content-Disposition", fmt.Sprintf(`attachment; filename="%s"`, name))
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("Cache-Control", "private, no-store")
+	w.WriteHeader(http.StatusOK)
+	_, _ = w.Write(body)
+}
+
+// FileName makes a safe download name from a title: letters, digits, dots,
+// dashes and underscores only, at most 80 characters, never empty, never a
+// hidden file, with ext.
+func FileName(title, ext string) string {
+	var b strings.Builder
+	dash := false
+	for _, r := range title {
+		ok := r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '_' || r == '.'
+		switch {
+		case ok:
+			b.WriteRune(r)
+			dash = false
+		case !dash && b.Len() > 0:
+			b.WriteByte('-')
+			dash = true
+		}
+		if b.Len() >= 80 {
+			break
+		}
+	}
+	name := strings.Trim(b.String(), "-._")
+	if name == "" {
+		name = "artifact"
+	}
+	if ext != "" && !strings.EqualFold(path.Ext(name), "."+ext) {
+		name += "." + ext
+	}
+	return name
+}
+
+// Project handles GET /api/artifacts/{id}/project: a PROJECT's entry and
+// files (a single-file artifact is a project of one file).
+func (s *Service) Project(w http.ResponseWriter, r *http.Request) {
+	a, err := s.load(r)
+	if err != nil {
+		httpapi.Error(w, r, err)
+		return
+	}
+	files := make([]FileView, 0, max(1, len(a.Files)))
+	entry := a.Entry
+	for _, f := range a.Files {
+		files = append(files, FileView{Path: f.Path, Language: f.Language, Size: f.Size})
+	}
+	if len(a.Files) == 0 {
+		entry = FileName(a.Title, codeblock.Extension(a.Language))
+		files = append(files, FileView{Path: entry, Language: a.Language, Size: a.FileSize})
+	}
+	httpapi.JSON(w, http.StatusOK, map[string]any{"entry": entry, "files": files})
+}
+
+// Delete handles DELETE /api/artifacts/{id}: both metadata items and the
+// artifact's source objects. Content-addressed build outputs are shared by
+// identical artifacts and expire by the bucket's lifecycle rule; this
+// artifact no longer names them.
+func (s *Service) Delete(w http.ResponseWriter, r *http.Request) {
+	a, err := s.load(r)
+	if err != nil {
+		httpapi.Error(w, r, err)
+		return
+	}
+	ctx := r.Context()
+	if err := s.Store.DeleteArtifact(ctx, a.UserID, a); err != nil {
+		httpapi.Error(w, r, err)
+		return
+	}
+	prefix := fmt.Sprintf("%s%s/%s/%s/", s.CodePrefix, a.UserID, a.ConversationID, a.ID)
+	if _, err := s.Blobs.DeletePrefix(ctx, prefix); err != nil {
+		// The metadata is gone, so nothing can reach these objects; the
+		// conversation's delete sweeps its whole prefix.
+		httpapi.Logger(ctx).Error("delete artifact objects", "artifactId", a.ID, "err", err)
+	}
+	httpapi.JSON(w, http.StatusOK, map[string]string{"message": "Artifact deleted successfully"})
+}

@@ -1,0 +1,134 @@
+package chat
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"strings"
+
+	"github.com/zocket/agent/internal/codeblock"
+	"github.com/zocket/agent/internal/httpapi"
+	"github.com/zocket/agent/internal/store"
+)
+
+// artifactSaver turns a reply's closed code blocks into saved artifacts as
+// the reply streams: code to S3 first, then the metadata, then the event, so
+// an artifact announced is an artifact whose code can be read at once.
+// A draft that a later block changes is saved again under the same id.
+type artifactSaver struct {
+	turn *turn
+	sink Sink
+	cons codeblock.Consolidator
+	ids  map[int]saved
+}
+
+type saved struct {
+	id, createdAt string
+}
+
+func (a *artifactSaver) add(ctx context.Context, b codeblock.Block) {
+	idx, _ := a.cons.Add(b)
+	if idx < 0 {
+		return
+	}
+	d := a.cons.Drafts()[idx]
+	if a.ids == nil {
+		a.ids = map[int]saved{}
+	}
+	sv, ok := a.ids[idx]
+	if !ok {
+		sv = saved{id: newID(), createdAt: store.Timestamp(a.turn.svc.Now())}
+		a.ids[idx] = sv
+	}
+	art, err := a.save(ctx, sv, d)
+	log := httpapi.Logger(a.turn.r.Context())
+	if err != nil {
+		log.Error("save artifact", "artifactId", sv.id, "err", err)
+		a.sink.ArtifactFailed(sv.id, d.Title)
+		return
+	}
+	view, err := a.turn.svc.Artifacts.View(a.turn.r, art)
+	if err != nil {
+		log.Error("render artifact", "artifactId", art.ID, "err", err)
+		return
+	}
+	a.sink.Artifact(view)
+	if a.turn.building && a.turn.svc.Builder != nil && art.Type == "REACT" {
+		res, err := a.turn.svc.Builder.BuildArtifact(ctx, art)
+		if err != nil {
+			res = BuildResult{Success: false, ArtifactID: art.ID, Errors: []string{err.Error()}, Warnings: []string{}}
+		}
+		a.sink.Build(res)
+	}
+}
+
+func (a *artifactSaver) save(ctx context.Context, sv saved, d codeblock.Draft) (store.Artifact, error) {
+	t := a.turn
+	prefix := fmt.Sprintf("%s%s/%s/%s/", t.svc.CodePrefix, t.user.ID, t.conv.ID, sv.id)
+	art := store.Artifact{
+		ID: sv.id, UserID: t.user.ID, ConversationID: t.conv.ID, MessageID: t.assistantID,
+		Title: d.Title, Language: d.Language, Type: d.Type, Entry: d.Entry,
+		CreatedAt: sv.createdAt, UpdatedAt: store.Timestamp(t.svc.Now()),
+	}
+	h := sha256.New()
+	if len(d.Files) == 0 {
+		art.S3Key = prefix + fileName(d.Title, d.Language)
+		art.FileSize = len(d.Code)
+		h.Write([]byte(d.Code))
+		if err := t.svc.Blobs.Put(ctx, art.S3Key, []byte(d.Code), contentType(d.Language)); err != nil {
+			return store.Artifact{}, err
+		}
+	} else {
+		for _, f := range d.Files {
+			key := prefix + "files/" + f.Path
+			if err := t.svc.Blobs.Put(ctx, key, []byte(f.Code), contentType(f.Language)); err != nil {
+				return store.Artifact{}, err
+			}
+			art.Files = append(art.Files, store.FileMeta{Path: f.Path, Language: f.Language, Size: len(f.Code), S3Key: key})
+			art.FileSize += len(f.Code)
+			fmt.Fprintf(h, "%s\x00%d\x00%s", f.Path, len(f.Code), f.Code)
+			if f.Path == d.Entry {
+				art.S3Key = key
+			}
+		}
+	}
+	art.ContentHash = hex.EncodeToString(h.Sum(nil))
+	if err := t.svc.Store.PutArtifact(ctx, art); err != nil {
+		return store.Artifact{}, err
+	}
+	return art, nil
+}
+
+// fileName is a safe object name for a single-file artifact.
+func fileName(title, language string) string {
+	var b strings.Builder
+	for _, r := range strings.ToLower(title) {
+		switch {
+		case r >= 'a' && r <= 'z', r >= '0' && r <= '9':
+			b.WriteRune(r)
+		case b.Len() > 0 && !strings.HasSuffix(b.String(), "-"):
+			b.WriteByte('-')
+		}
+		if b.Len() >= 60 {
+			break
+		}
+	}
+	name := strings.Trim(b.String(), "-")
+	if name == "" {
+		name = "artifact"
+	}
+	return name + "." + codeblock.Extension(language)
+}
+
+func contentType(language string) string {
+	switch language {
+	case "html":
+		return "text/html; charset=utf-8"
+	case "css":
+		return "text/css; charset=utf-8"
+	case "json":
+		return "application/json"
+	}
+	return "text/plain; charset=utf-8"
+}

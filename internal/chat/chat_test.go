@@ -1,0 +1,394 @@
+package chat_test
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/zocket/agent/internal/apitest"
+	"github.com/zocket/agent/internal/codeblock"
+	"github.com/zocket/agent/internal/dynamotest"
+	"github.com/zocket/agent/internal/llm"
+	"github.com/zocket/agent/internal/llm/geminitest"
+	"github.com/zocket/agent/internal/memory"
+	"github.com/zocket/agent/internal/store"
+)
+
+var ctx = context.Background()
+
+// each runs fn on every backend with transactions (a turn writes messages
+// in transactions).
+func each(t *testing.T, env map[string]string, fn func(t *testing.T, env *apitest.Env)) {
+	dynamotest.Each(t, func(t *testing.T, tb dynamotest.Table) {
+		dynamotest.RequireTransactions(t, tb)
+		fn(t, apitest.New(t, tb, env))
+	})
+}
+
+// frontendStream is what the existing frontend's streamChatMessage
+// (frontend/lib/api/chat.ts) makes of a response: it decodes each network
+// read on its own, splits it on newlines, keeps `data: ` lines, parses them
+// as JSON and dispatches on type and data.type.
+type frontendStream struct {
+	conversationID, messageID string
+	text                      strings.Builder
+	artifacts                 []map[string]any
+	builds                    []map[string]any
+	kinds                     []string // every event's type, in order ("[DONE]" last)
+	complete                  map[string]any
+	err                       string
+	parseFailures             int
+	// onRead is called after each read with the deltas seen so far.
+	onRead func(deltas int)
+	deltas int
+}
+
+func (f *frontendStream) consume(t *testing.T, body io.Reader) {
+	t.Helper()
+	buf := make([]byte, 64<<10)
+	for {
+		n, err := body.Read(buf)
+		if n > 0 {
+			for _, line := range strings.Split(string(buf[:n]), "\n") {
+				if strings.TrimSpace(line) == "" || !strings.HasPrefix(line, "data: ") {
+					continue
+				}
+				data := strings.TrimPrefix(line, "data: ")
+				if data == "[DONE]" {
+					f.kinds = append(f.kinds, "[DONE]")
+					return
+				}
+				var ev struct {
+					Type string         `json:"type"`
+					Data map[string]any `json:"data"`
+				}
+				if err := json.Unmarshal([]byte(data), &ev); err != nil {
+					f.parseFailures++ // the frontend logs "Failed to parse SSE data" and loses the event
+					continue
+				}
+				f.kinds = append(f.kinds, ev.Type)
+				switch {
+				case ev.Type == "chunk" && ev.Data["text"] != nil:
+					f.text.WriteString(ev.Data["text"].(string))
+					f.deltas++
+				case ev.Type == "chunk" && ev.Data["type"] == "artifact":
+					f.artifacts = append(f.artifacts, ev.Data["artifact"].(map[string]any))
+				case ev.Type == "chunk" && ev.Data["type"] == "build":
+					f.builds = append(f.builds, ev.Data["buildResult"].(map[string]any))
+				case ev.Type == "metadata":
+					f.conversationID, _ = ev.Data["conversationId"].(string)
+					f.messageID, _ = ev.Data["messageId"].(string)
+				case ev.Type == "complete":
+					f.complete = ev.Data
+				case ev.Type == "error":
+					f.err, _ = ev.Data["error"].(string)
+				}
+			}
+			if f.onRead != nil {
+				f.onRead(f.deltas)
+			}
+		}
+		if err != nil {
+			return
+		}
+	}
+}
+
+func send(t *testing.T, env *apitest.Env, token string, body map[string]any) *http.Response {
+	t.Helper()
+	data, _ := json.Marshal(body)
+	req, _ := http.NewRequest("POST", env.URL+"/api/chat/send", bytes.NewReader(data))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Authorization", "Bearer "+token)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return resp
+}
+
+func TestStreamAsTheFrontendReadsIt(t *testing.T) {
+	each(t, nil, func(t *testing.T, env *apitest.Env) {
+		u := env.Register(t)
+		resp := send(t, env, u.Token, map[string]any{"message": "Create a React counter component", "stream": true,
+			"enableSecurity": true, "enableBuilding": true, "enablePreview": true})
+		defer resp.Body.Close()
+		if resp.StatusCode != 200 || !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/event-stream") {
+			t.Fatalf("status %d, content type %q", resp.StatusCode, resp.Header.Get("Content-Type"))
+		}
+		var f frontendStream
+		f.consume(t, resp.Body)
+		if f.parseFailures != 0 {
+			t.Errorf("%d events did not parse as the frontend reads them", f.parseFailures)
+		}
+		if len(f.kinds) < 4 || f.kinds[0] != "metadata" || f.kinds[len(f.kinds)-2] != "complete" || f.kinds[len(f.kinds)-1] != "[DONE]" {
+			t.Fatalf("event sequence = %v", f.kinds)
+		}
+		if f.complete["reason"] != "completed" || f.complete["credits"] != float64(19) || f.complete["messageId"] != f.messageID {
+			t.Errorf("complete = %v", f.complete)
+		}
+
+		// The saved conversation holds exactly what the client assembled.
+		th, err := env.Deps.Store.Thread(ctx, u.ID, f.conversationID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(th.Messages) != 2 || th.Messages[0].Content != "Create a React counter component" || th.Messages[1].ID != f.messageID {
+			t.Fatalf("saved messages = %+v", th.Messages)
+		}
+		if got := th.Messages[1].Content; got != f.text.String() || !strings.Contains(got, "export default function") {
+			t.Errorf("saved reply differs from the streamed text:\nsaved:    %q\nstreamed: %q", got, f.text.String())
+		}
+		// One artifact, announced once, whose code equals the fenced block.
+		blocks := codeblock.Parse(f.text.String())
+		if len(f.artifacts) != 1 || len(blocks) != 1 {
+			t.Fatalf("artifacts %d, blocks %d", len(f.artifacts), len(blocks))
+		}
+		a := f.artifacts[0]
+		if a["type"] != "REACT" || a["language"] != "tsx" || a["size"] != a["fileSize"] || a["messageId"] != f.messageID {
+			t.Errorf("artifact = %v", a)
+		}
+		code, err := env.Deps.Blob.Get(ctx, a["s3Key"].(string))
+		if err != nil || string(code) != blocks[0].Code {
+			t.Errorf("stored code differs from the fenced block (%v)", err)
+		}
+		if arts := th.Artifacts[f.messageID]; len(arts) != 1 || arts[0].ID != a["id"] {
+			t.Errorf("artifact not saved with its message: %+v", th.Artifacts)
+		}
+	})
+}
+
+func TestDeltasArriveBeforeTheModelFinishes(t *testing.T) {
+	each(t, nil, func(t *testing.T, env *apitest.Env) {
+		u := env.Register(t)
+		hold := make(chan struct{})
+		env.Gemini.Enqueue(geminitest.Reply{Chunks: []string{"First ", "second ", "third ", "fourth."}, Hold: hold, HoldAfter: 2})
+		resp := send(t, env, u.Token, map[string]any{"message": "count to four", "stream": true})
+		defer resp.Body.Close()
+		released := false
+		f := frontendStream{onRead: func(deltas int) {
+			if deltas >= 2 && !released {
+				// Two deltas are here while the model still holds the rest.
+				released = true
+				close(hold)
+			}
+		}}
+		done := make(chan struct{})
+		go func() { f.consume(t, resp.Body); close(done) }()
+		select {
+		case <-done:
+		case <-time.After(10 * time.Second):
+			t.Fatal("stream did not finish: were the first deltas held back until the end?")
+		}
+		if !released || f.text.String() != "First second third fourth." {
+			t.Errorf("released %v, text %q", released, f.text.String())
+		}
+	})
+}
+
+func TestClientDisconnectStillSavesTheWholeReply(t *testing.T) {
+	each(t, nil, func(t *testing.T, env *apitest.Env) {
+		u := env.Register(t)
+		chunks := []string{"one ", "two ", "three ", "four ", "five ", "six ", "seven ", "eight."}
+		env.Gemini.Enqueue(geminitest.Reply{Chunks: chunks, Delay: 40 * time.Millisecond})
+		reqCtx, cancel := context.WithCancel(ctx)
+		data, _ := json.Marshal(map[string]any{"message": "count", "stream": true})
+		req, _ := http.NewRequestWithContext(reqCtx, "POST", env.URL+"/api/chat/send", bytes.NewReader(data))
+		req.Header.Set("Authorization", "Bearer "+u.Token)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var conv, msg string
+		sc := bufio.NewScanner(resp.Body)
+		deltas := 0
+		for sc.Scan() && deltas < 2 {
+			line := sc.Text()
+			if strings.Contains(line, `"type":"metadata"`) {
+				var ev struct{ Data map[string]string }
+				json.Unmarshal([]byte(strings.TrimPrefix(line, "data: ")), &ev)
+				conv, msg = ev.Data["conversationId"], ev.Data["messageId"]
+			}
+			if strings.Contains(line, `"text"`) {
+				deltas++
+			}
+		}
+		cancel() // the client leaves after two deltas
+		resp.Body.Close()
+
+		want := strings.Join(chunks, "")
+		var got store.Message
+		deadline := time.Now().Add(10 * time.Second)
+		for time.Now().Before(deadline) {
+			th, err := env.Deps.Store.Thread(ctx, u.ID, conv)
+			if err == nil && len(th.Messages) == 2 {
+				got = th.Messages[1]
+				break
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+		if got.ID != msg || got.Content != want || got.Error != "" {
+			t.Fatalf("saved reply = %+v, want the complete text %q", got, want)
+		}
+		if me, _ := env.Deps.Store.UserByID(ctx, u.ID); me.Credits != 19 {
+			t.Errorf("credits = %d, want 19: a completed reply is charged even if the client left", me.Credits)
+		}
+	})
+}
+
+func TestModelFailureMidStream(t *testing.T) {
+	each(t, nil, func(t *testing.T, env *apitest.Env) {
+		u := env.Register(t)
+		env.Gemini.Enqueue(geminitest.Reply{Chunks: []string{"Here is ", "part ", "of it", " and more"}, Cut: true, CutAfter: 3})
+		resp := send(t, env, u.Token, map[string]any{"message": "write something", "stream": true})
+		defer resp.Body.Close()
+		var f frontendStream
+		f.consume(t, resp.Body)
+		if !strings.HasPrefix(f.err, "Stream error: ") || f.complete != nil {
+			t.Fatalf("error event %q, complete %v, kinds %v", f.err, f.complete, f.kinds)
+		}
+		if f.kinds[len(f.kinds)-2] != "error" || f.kinds[len(f.kinds)-1] != "[DONE]" {
+			t.Errorf("sequence = %v", f.kinds)
+		}
+		th, err := env.Deps.Store.Thread(ctx, u.ID, f.conversationID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(th.Messages) != 2 || th.Messages[1].Content != "Here is part of it" || th.Messages[1].Error == "" {
+			t.Errorf("saved = %+v, want the partial text with an error mark", th.Messages)
+		}
+		if me, _ := env.Deps.Store.UserByID(ctx, u.ID); me.Credits != 20 {
+			t.Errorf("credits = %d, want 20: a failed reply is not charged", me.Credits)
+		}
+	})
+}
+
+func TestCreditsExhausted(t *testing.T) {
+	each(t, map[string]string{"DEFAULT_CREDITS": "1"}, func(t *testing.T, env *apitest.Env) {
+		u := env.Register(t)
+		resp := env.Do(t, "POST", "/api/chat/send", u.Token, map[string]any{"message": "hi", "stream": false})
+		var ok struct {
+			Message string
+			Data    struct {
+				ConversationID, MessageID, UserMessageID, Response, Title string
+				Artifacts                                                 []any
+				Credits                                                   int
+			}
+		}
+		resp.Decode(t, &ok)
+		if resp.Status != 200 || ok.Data.Response == "" || ok.Data.ConversationID == "" || ok.Data.Artifacts == nil || ok.Data.Credits != 0 {
+			t.Fatalf("first chat = %d %s", resp.Status, resp.Body)
+		}
+		before := len(env.Gemini.Requests())
+		resp = env.Do(t, "POST", "/api/chat/send", u.Token, map[string]any{"message": "again", "stream": true, "conversationId": ok.Data.ConversationID})
+		e := resp.Err(t)
+		if resp.Status != 403 || e.Code != "credits_exhausted" || !strings.Contains(e.Message, "You have exhausted your credits") {
+			t.Fatalf("second chat = %d %s", resp.Status, resp.Body)
+		}
+		if after := len(env.Gemini.Requests()); after != before {
+			t.Errorf("the model was called %d times after credits ran out", after-before)
+		}
+	})
+}
+
+func TestSendRejects(t *testing.T) {
+	each(t, nil, func(t *testing.T, env *apitest.Env) {
+		owner, other := env.Register(t), env.Register(t)
+		resp := env.Do(t, "POST", "/api/chat/send", owner.Token, map[string]any{"message": "mine", "stream": false})
+		var body struct {
+			Data struct{ ConversationID string }
+		}
+		resp.Decode(t, &body)
+		tests := []struct {
+			name       string
+			token      string
+			body       any
+			wantStatus int
+		}{
+			{"another user's conversation", other.Token, map[string]any{"message": "hi", "conversationId": body.Data.ConversationID}, 404},
+			{"unknown conversation", owner.Token, map[string]any{"message": "hi", "conversationId": "0190a000-0000-7000-8000-000000000000"}, 404},
+			{"malformed conversation id", owner.Token, map[string]any{"message": "hi", "conversationId": "nope"}, 400},
+			{"no message", owner.Token, map[string]any{"stream": true}, 400},
+			{"blank message", owner.Token, map[string]any{"message": "  \n"}, 400},
+			{"message too long", owner.Token, map[string]any{"message": strings.Repeat("x", 32001)}, 400},
+			{"unknown field", owner.Token, map[string]any{"message": "hi", "temperature": 2}, 400},
+			{"no token", "", map[string]any{"message": "hi"}, 401},
+		}
+		for _, tt := range tests {
+			t.Run(tt.name, func(t *testing.T) {
+				resp := env.Do(t, "POST", "/api/chat/send", tt.token, tt.body)
+				if resp.Status != tt.wantStatus {
+					t.Errorf("status %d, want %d: %s", resp.Status, tt.wantStatus, resp.Body)
+				}
+				resp.Err(t)
+			})
+		}
+	})
+}
+
+// TestHistoryFitsTheBudget sends the 201st message of a conversation whose
+// history is far over the budget: the model receives the recent messages
+// within the budget and a summary of the rest, and the summary is kept.
+func TestHistoryFitsTheBudget(t *testing.T) {
+	each(t, nil, func(t *testing.T, env *apitest.Env) {
+		u := env.Register(t)
+		conv := store.Conversation{ID: "0190a000-0000-7000-8000-00000000c0de", UserID: u.ID, Title: "Long", CreatedAt: store.Timestamp(time.Now().Add(-time.Hour))}
+		if err := env.Deps.Store.CreateConversation(ctx, conv); err != nil {
+			t.Fatal(err)
+		}
+		base := time.Now().Add(-59 * time.Minute)
+		for i := range 200 {
+			role := store.RoleUser
+			if i%2 == 1 {
+				role = store.RoleAssistant
+			}
+			m := store.Message{ID: fmt.Sprintf("0190a001-0000-7000-8000-%012d", i), ConversationID: conv.ID, Role: role,
+				Content: fmt.Sprintf("Message %d about the dashboard layout. %s", i, strings.Repeat("Details of the grid and the charts. ", 25)), CreatedAt: store.Timestamp(base.Add(time.Duration(i) * time.Second))}
+			if err := env.Deps.Store.AppendMessage(ctx, m); err != nil {
+				t.Fatal(err)
+			}
+		}
+		resp := env.Do(t, "POST", "/api/chat/send", u.Token, map[string]any{"message": "And now the footer?", "conversationId": conv.ID})
+		if resp.Status != 200 {
+			t.Fatalf("send = %d %s", resp.Status, resp.Body)
+		}
+		var stream *geminitest.Request
+		var summaries int
+		for _, r := range env.Gemini.Requests() {
+			if r.Stream {
+				r := r
+				stream = &r
+			} else if strings.Contains(r.SystemInstruction, "running summary") {
+				summaries++
+			}
+		}
+		if stream == nil || summaries != 1 {
+			t.Fatalf("stream request %v, summary requests %d", stream != nil, summaries)
+		}
+		tokens := 0
+		for _, c := range stream.Contents {
+			tokens += llm.EstimateTokens(c.Text)
+		}
+		if tokens > memory.DefaultBudget.History {
+			t.Errorf("history sent = %d tokens, budget %d", tokens, memory.DefaultBudget.History)
+		}
+		if len(stream.Contents) < 10 || stream.Contents[len(stream.Contents)-1].Text != "And now the footer?" {
+			t.Errorf("history sent has %d turns, last %q", len(stream.Contents), stream.Contents[len(stream.Contents)-1].Text)
+		}
+		if !strings.Contains(stream.SystemInstruction, "Summary of the earlier part of this conversation") ||
+			!strings.Contains(stream.SystemInstruction, "Summary from the offline model") {
+			t.Errorf("system instruction carries no summary:\n%s", stream.SystemInstruction)
+		}
+		meta, err := env.Deps.Store.ConversationMeta(ctx, u.ID, conv.ID)
+		if err != nil || meta.Summary == "" || meta.SummaryThrough == "" {
+			t.Errorf("summary not kept: %+v %v", meta, err)
+		}
+	})
+}

@@ -1,0 +1,204 @@
+package chat
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/zocket/agent/internal/artifacts"
+)
+
+// Metadata is the first event of a turn.
+type Metadata struct {
+	ConversationID string `json:"conversationId"`
+	MessageID      string `json:"messageId"`
+	UserMessageID  string `json:"userMessageId"`
+	Title          string `json:"title"`
+}
+
+// Usage is the token count of a reply.
+type Usage struct {
+	PromptTokens int `json:"promptTokens"`
+	OutputTokens int `json:"outputTokens"`
+}
+
+// BuildResult reports the build of a React artifact right after it was
+// saved (when the request asked for it).
+type BuildResult struct {
+	Success    bool     `json:"success"`
+	ArtifactID string   `json:"artifactId"`
+	BundleSize int      `json:"bundleSize"`
+	BuildTime  int64    `json:"buildTime"`
+	Errors     []string `json:"errors"`
+	Warnings   []string `json:"warnings"`
+}
+
+// Complete is the last event of a reply that completed.
+type Complete struct {
+	Reason    string `json:"reason"`
+	MessageID string `json:"messageId"`
+	Usage     Usage  `json:"usage"`
+	Title     string `json:"title"`
+	Credits   int    `json:"credits"`
+}
+
+// StreamError is the last event of a reply the model could not finish.
+type StreamError struct {
+	Error string `json:"error"`
+	Code  string `json:"code"`
+}
+
+// Sink receives the events of a turn. The SSE sink writes them as they
+// come; the JSON sink collects them for one response.
+type Sink interface {
+	Metadata(Metadata)
+	Delta(text string)
+	Artifact(artifacts.View)
+	Build(BuildResult)
+	// ArtifactFailed reports code that could not be stored (after the
+	// SDK's retries): no metadata was written, so nothing dangles.
+	ArtifactFailed(id, title string)
+	Complete(Complete)
+	Error(StreamError)
+}
+
+// sse writes events in the framing the existing frontend parses: each event
+// in one Write, flushed, with one compact `data:` line; then `data: [DONE]`.
+// Writes after the client has gone fail silently: the turn goes on.
+type sse struct {
+	mu   sync.Mutex
+	w    http.ResponseWriter
+	rc   *http.ResponseController
+	id   int
+	gone bool
+	last time.Time
+}
+
+func newSSE(w http.ResponseWriter) *sse {
+	h := w.Header()
+	h.Set("Content-Type", "text/event-stream; charset=utf-8")
+	h.Set("Cache-Control", "no-cache, no-transform")
+	h.Set("X-Accel-Buffering", "no")
+	w.WriteHeader(http.StatusOK)
+	return &sse{w: w, rc: http.NewResponseController(w), last: time.Now()}
+}
+
+type envelope struct {
+	Type string `json:"type"`
+	Data any    `json:"data"`
+}
+
+func (s *sse) event(kind string, data any) {
+	var enc bytes.Buffer
+	e := json.NewEncoder(&enc)
+	e.SetEscapeHTML(false)
+	if err := e.Encode(envelope{Type: kind, Data: data}); err != nil {
+		return
+	}
+	payload := bytes.TrimRight(enc.Bytes(), "\n")
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.id++
+	buf := make([]byte, 0, len(payload)+48)
+	buf = append(buf, "id: "...)
+	buf = strconv.AppendInt(buf, int64(s.id), 10)
+	buf = append(buf, "\nevent: "...)
+	buf = append(buf, kind...)
+	buf = append(buf, "\ndata: "...)
+	buf = append(buf, payload...)
+	buf = append(buf, "\n\n"...)
+	s.writeLocked(buf)
+}
+
+func (s *sse) write(b []byte) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.writeLocked(b)
+}
+
+func (s *sse) writeLocked(b []byte) {
+	if s.gone {
+		return
+	}
+	if _, err := s.w.Write(b); err != nil {
+		s.gone = true
+		return
+	}
+	// lambdaurl's writer streams every Write without implementing Flusher;
+	// http.Server's needs the flush.
+	if err := s.rc.Flush(); err != nil && !errors.Is(err, http.ErrNotSupported) {
+		s.gone = true
+	}
+	s.last = time.Now()
+}
+
+// ping writes a comment when nothing was written for idle.
+func (s *sse) ping(idle time.Duration) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if time.Since(s.last) >= idle {
+		s.writeLocked([]byte(": ping\n\n"))
+	}
+}
+
+// disconnected reports whether a write to the client failed.
+func (s *sse) disconnected() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.gone
+}
+
+func (s *sse) done() { s.write([]byte("data: [DONE]\n\n")) }
+
+func (s *sse) Metadata(m Metadata) { s.event("metadata", m) }
+func (s *sse) Delta(text string)   { s.event("chunk", map[string]string{"text": text}) }
+func (s *sse) Artifact(a artifacts.View) {
+	s.event("chunk", map[string]any{"type": "artifact", "artifact": a})
+}
+func (s *sse) Build(b BuildResult) {
+	s.event("chunk", map[string]any{"type": "build", "buildResult": b})
+}
+func (s *sse) ArtifactFailed(id, title string) {
+	s.event("chunk", map[string]any{"type": "artifact_error", "artifactId": id, "title": title,
+		"message": "This code could not be saved as an artifact. It is still in the reply."})
+}
+func (s *sse) Complete(c Complete) { s.event("complete", c) }
+func (s *sse) Error(e StreamError) { s.event("error", e) }
+
+// collector keeps a turn's events for the JSON response of stream: false.
+type collector struct {
+	mu       sync.Mutex
+	meta     Metadata
+	text     []byte
+	arts     []artifacts.View
+	builds   []BuildResult
+	complete *Complete
+	err      *StreamError
+	failed   []string
+}
+
+func (c *collector) Metadata(m Metadata) { c.mu.Lock(); c.meta = m; c.mu.Unlock() }
+func (c *collector) Delta(t string)      { c.mu.Lock(); c.text = append(c.text, t...); c.mu.Unlock() }
+func (c *collector) Artifact(a artifacts.View) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for i := range c.arts {
+		if c.arts[i].ID == a.ID {
+			c.arts[i] = a
+			return
+		}
+	}
+	c.arts = append(c.arts, a)
+}
+func (c *collector) Build(b BuildResult) { c.mu.Lock(); c.builds = append(c.builds, b); c.mu.Unlock() }
+func (c *collector) ArtifactFailed(id, _ string) {
+	c.mu.Lock()
+	c.failed = append(c.failed, id)
+	c.mu.Unlock()
+}
+func (c *collector) Complete(x Complete) { c.mu.Lock(); c.complete = &x; c.mu.Unlock() }
+func (c *collector) Error(e StreamError) { c.mu.Lock(); c.err = &e; c.mu.Unlock() }

@@ -1,0 +1,93 @@
+package memory_test
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/zocket/agent/internal/llm"
+	"github.com/zocket/agent/internal/memory"
+	"github.com/zocket/agent/internal/store"
+)
+
+// words counts one token per word: easy to reason about in tables.
+func words(s string) int { return len(strings.Fields(s)) }
+
+func history(n, wordsEach int) []store.Message {
+	var out []store.Message
+	for i := range n {
+		role := store.RoleUser
+		if i%2 == 1 {
+			role = store.RoleAssistant
+		}
+		out = append(out, store.Message{ID: fmt.Sprintf("m%03d", i), Role: role, Content: strings.TrimSpace(strings.Repeat("w ", wordsEach))})
+	}
+	return out
+}
+
+func TestNewPlan(t *testing.T) {
+	tests := []struct {
+		name         string
+		conv         store.Conversation
+		history      []store.Message
+		budget       int
+		wantRecent   int
+		wantUnfolded []string // first and last id
+	}{
+		{"all fit", store.Conversation{}, history(5, 10), 100, 5, nil},
+		{"oldest fold", store.Conversation{}, history(9, 10), 45, 3, []string{"m000", "m005"}},
+		// 4 would fit, but the window must start with the user's message.
+		{"window starts with a user turn", store.Conversation{}, history(7, 10), 40, 3, []string{"m000", "m003"}},
+		{"already folded", store.Conversation{Summary: "s", SummaryThrough: "m003"}, history(9, 10), 45, 3, []string{"m004", "m005"}},
+		{"everything older folded", store.Conversation{Summary: "s", SummaryThrough: "m005"}, history(9, 10), 45, 3, nil},
+		{"a huge new message still goes", store.Conversation{}, append(history(2, 10), store.Message{ID: "big", Role: store.RoleUser, Content: strings.Repeat("w ", 500)}), 45, 1, []string{"m000", "m001"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p := memory.NewPlan(tt.conv, tt.history, memory.Budget{History: tt.budget, Summary: 50}, words)
+			if len(p.Recent) != tt.wantRecent {
+				t.Errorf("recent = %d, want %d", len(p.Recent), tt.wantRecent)
+			}
+			if len(p.Recent) > 0 && p.Recent[0].Role != llm.RoleUser {
+				t.Errorf("recent starts with %s", p.Recent[0].Role)
+			}
+			var got []string
+			if len(p.Unfolded) > 0 {
+				got = []string{p.Unfolded[0].ID, p.Unfolded[len(p.Unfolded)-1].ID}
+			}
+			if fmt.Sprint(got) != fmt.Sprint(tt.wantUnfolded) {
+				t.Errorf("unfolded = %v, want %v", got, tt.wantUnfolded)
+			}
+		})
+	}
+}
+
+type fakeSummarizer struct {
+	got  llm.Request
+	text string
+	err  error
+}
+
+func (f *fakeSummarizer) Generate(_ context.Context, req llm.Request) (llm.Result, error) {
+	f.got = req
+	return llm.Result{Text: f.text}, f.err
+}
+
+func TestFold(t *testing.T) {
+	p := memory.Plan{Summary: "They chose Tailwind.", Unfolded: history(4, 3)}
+	f := &fakeSummarizer{text: strings.Repeat("long summary ", 100)}
+	summary, through, err := memory.Fold(context.Background(), f, p, memory.Budget{History: 100, Summary: 20}, words)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if through != "m003" || words(summary) > 20 {
+		t.Errorf("through %q, summary of %d words", through, words(summary))
+	}
+	if in := f.got.Messages[0].Text; !strings.Contains(in, "They chose Tailwind.") || !strings.Contains(in, "Assistant: w w w") {
+		t.Errorf("summary request lacks the old summary or the messages:\n%s", in)
+	}
+	if memory.System("I", "") != "I" || !strings.Contains(memory.System("I", "S"), "S") {
+		t.Error("System does not carry the summary only when there is one")
+	}
+}
