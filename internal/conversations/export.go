@@ -9,6 +9,7 @@ import (
 	"sync"
 
 	"github.com/zocket/agent/internal/apperr"
+	"github.com/zocket/agent/internal/codeblock"
 	"github.com/zocket/agent/internal/httpapi"
 	"github.com/zocket/agent/internal/store"
 )
@@ -199,7 +200,7 @@ func Markdown(doc Export) string {
 	fmt.Fprintf(&b, "- Created: %s\n- Updated: %s\n- Exported: %s\n- User: %s\n\n", c.CreatedAt, c.UpdatedAt, doc.ExportedAt, oneLine(c.User.Username))
 	for _, m := range doc.Messages {
 		fmt.Fprintf(&b, "## %s\n\n_%s_\n\n", roleHeading(m.Role), m.CreatedAt)
-		b.WriteString(strings.TrimRight(m.Content, "\n"))
+		b.WriteString(closeOpenFence(strings.TrimRight(m.Content, "\n")))
 		b.WriteString("\n\n")
 		for _, a := range m.Artifacts {
 			fmt.Fprintf(&b, "### Artifact: %s\n\n", oneLine(a.Title))
@@ -252,4 +253,16 @@ func writeFence(b *strings.Builder, lang, code string) {
 		b.WriteString("\n")
 	}
 	fmt.Fprintf(b, "%s\n\n", fence)
+}
+
+// closeOpenFence closes a code fence a message leaves open (a reply cut off
+// mid-block), so the rest of the document is not swallowed into it.
+func closeOpenFence(content string) string {
+	blocks := codeblock.Parse(content)
+	if len(blocks) == 0 || blocks[len(blocks)-1].Closed {
+		return content
+	}
+	opening := strings.TrimLeft(content[blocks[len(blocks)-1].Start:], " \t")
+	fence := opening[:len(opening)-len(strings.TrimLeft(opening, opening[:1]))]
+	return content + "\n" + fence
 }
