@@ -9,14 +9,14 @@ GOARCH    ?= arm64
 LDFLAGS   := -s -w
 BUILDFLAGS := -trimpath -tags lambda.norpc -ldflags "$(LDFLAGS)"
 
-.PHONY: dev test test-short vet build sizes seed clean deps-test
+.PHONY: dev test test-short vet build sizes seed clean deps-test deps-web bench-build
 
 ## dev: the whole backend on PORT (default 3001) with in-process DynamoDB and S3.
-dev:
+dev: deps-web
 	$(GO) run ./cmd/devserver
 
 ## test: vet and the whole suite (DynamoDB tests also run on dynalite when CI=true or DYNALITE=1).
-test: deps-test vet
+test: deps-test deps-web vet
 	@echo "== store suite, per DynamoDB backend (dynalite runs when CI=true or DYNALITE=1)"
 	$(GO) test -count=1 -v ./internal/store | grep -E '^\s*--- (PASS|FAIL|SKIP): Test[^/]*/(minidyn|dynalite) |^(ok|FAIL)'
 	@echo "== everything"
@@ -35,8 +35,25 @@ deps-test: tools/dynalite/node_modules/.package-lock.json
 tools/dynalite/node_modules/.package-lock.json: tools/dynalite/package-lock.json
 	npm ci --prefix tools/dynalite --no-audit --no-fund
 
+# The curated package set previews import (web/package-lock.json), with its
+# vendor chunks bundled once (npm ci deletes them, so prebuild follows it).
+deps-web: web/node_modules/.package-lock.json
+
+web/node_modules/.package-lock.json: web/package-lock.json
+	npm ci --prefix web --no-audit --no-fund
+	$(GO) run ./internal/build/cmd/prebuild -packages web/node_modules
+
+## bench-build: Go builder vs npm esbuild's naive full bundle, same components, same run.
+bench-build: deps-web
+	node internal/build/bench/compare.mjs 10
+
 ## build: one linux/$(GOARCH) bootstrap per function under build/<name>/.
-build: $(addprefix build/,$(addsuffix /bootstrap,$(FUNCTIONS)))
+build: $(addprefix build/,$(addsuffix /bootstrap,$(FUNCTIONS))) build/build/web/node_modules/.package-lock.json
+
+# The build function ships the package set (without dev tools) and its
+# prebuilt vendor chunks beside its bootstrap.
+build/build/web/node_modules/.package-lock.json: web/package.json web/package-lock.json
+	$(call stage_packages,build/build)
 
 build/%/bootstrap: FORCE
 	@mkdir -p $(dir $@)
@@ -55,6 +72,17 @@ seed:
 clean:
 	rm -rf build
 
+define stage_packages
+	rm -rf $(1)/web && mkdir -p $(1)/web
+	cp web/package.json web/package-lock.json $(1)/web/
+	npm ci --prefix $(1)/web --omit=dev --no-audit --no-fund
+	$(GO) run ./internal/build/cmd/prebuild -packages $(1)/web/node_modules
+endef
+
+build-BuildFunction:
+	CGO_ENABLED=0 GOOS=linux GOARCH=arm64 $(GO) build $(BUILDFLAGS) -o $(ARTIFACTS_DIR)/bootstrap ./functions/build
+	$(call stage_packages,$(ARTIFACTS_DIR))
+
 # `sam build` (BuildMethod: makefile) calls build-<LogicalId> with ARTIFACTS_DIR.
 define sam_target
 build-$(1):
@@ -70,10 +98,15 @@ $(eval $(call sam_target,ConversationsGetFunction,conversations-get))
 $(eval $(call sam_target,ConversationsUpdateFunction,conversations-update))
 $(eval $(call sam_target,ConversationsDeleteFunction,conversations-delete))
 $(eval $(call sam_target,ConversationsExportFunction,conversations-export))
-$(eval $(call sam_target,ChatSendFunction,chat-send))
-$(eval $(call sam_target,ChatStreamFunction,chat-stream))
 $(eval $(call sam_target,ArtifactsGetFunction,artifacts-get))
 $(eval $(call sam_target,ArtifactsCodeFunction,artifacts-code))
 $(eval $(call sam_target,ArtifactsDownloadFunction,artifacts-download))
 $(eval $(call sam_target,ArtifactsProjectFunction,artifacts-project))
 $(eval $(call sam_target,ArtifactsDeleteFunction,artifacts-delete))
+$(eval $(call sam_target,ArtifactsBuildFunction,artifacts-build))
+$(eval $(call sam_target,ArtifactsBundleFunction,artifacts-bundle))
+$(eval $(call sam_target,ArtifactsBuildProjectFunction,artifacts-build-project))
+$(eval $(call sam_target,ArtifactsPreviewFunction,artifacts-preview))
+$(eval $(call sam_target,ArtifactsProjectPreviewFunction,artifacts-project-preview))
+$(eval $(call sam_target,ChatSendFunction,chat-send))
+$(eval $(call sam_target,ChatStreamFunction,chat-stream))

@@ -66,6 +66,9 @@ func (f Function) grants(r Resource) bool {
 	return false
 }
 
+// InvokesBuild reports whether the function calls the build function.
+func (f Function) InvokesBuild() bool { return f.grants(BuildFunc) }
+
 // Memory is the function's memory size in MB.
 func (f Function) Memory() int {
 	if f.MemoryMB == 0 {
@@ -152,11 +155,29 @@ func All() []Function {
 			Grants: []Grant{dynamo("GetItem"), secret}},
 		{Name: "artifacts-delete", Method: "DELETE", Path: "/api/artifacts/{id}", Auth: true,
 			Grants: []Grant{dynamo("GetItem", "DeleteItem"), s3(Bucket, "ListBucket"), s3(CodeObjects, "DeleteObject"), secret}},
+		{Name: "artifacts-build", Method: "POST", Path: "/api/artifacts/{id}/build", Auth: true, TimeoutS: 30, Grants: buildGrants},
+		{Name: "artifacts-bundle", Method: "POST", Path: "/api/artifacts/{id}/bundle", Auth: true, TimeoutS: 30, Grants: buildGrants},
+		{Name: "artifacts-build-project", Method: "POST", Path: "/api/artifacts/{id}/build-project", Auth: true, TimeoutS: 30, Grants: buildGrants},
+		{Name: "artifacts-preview", Method: "GET", Path: "/api/artifacts/{id}/preview", Tokens: true, TimeoutS: 30, Grants: buildGrants},
+		{Name: "artifacts-project-preview", Method: "GET", Path: "/api/artifacts/{id}/project-preview", Tokens: true, TimeoutS: 30, Grants: buildGrants},
+		{Name: "build", MemoryMB: 1769, TimeoutS: 60,
+			Grants: []Grant{s3(BuildObjects, "GetObject", "PutObject")}},
 		{Name: "chat-send", Method: "POST", Path: "/api/chat/send", Auth: true, MemoryMB: 512, TimeoutS: 30,
 			Grants: chatGrants},
 		{Name: "chat-stream", Method: "POST", Path: "/api/chat/send", Auth: true, StreamURL: true, MemoryMB: 512, TimeoutS: 300,
 			Grants: chatGrants},
 	}
+}
+
+// buildGrants are the permissions of the routes that build and serve
+// previews: read the artifact and record its page, read its code and its
+// page, and invoke the build function (the only functions that may).
+var buildGrants = []Grant{
+	dynamo("GetItem", "UpdateItem"),
+	s3(CodeObjects, "GetObject"),
+	s3(BuildObjects, "GetObject"),
+	{Resource: BuildFunc, Actions: []string{"lambda:InvokeFunction"}},
+	secret,
 }
 
 // chatGrants are the permissions of a chat turn: read the user and the
@@ -165,6 +186,8 @@ func All() []Function {
 var chatGrants = []Grant{
 	dynamo("GetItem", "PutItem", "UpdateItem", "ConditionCheckItem", "Query"),
 	s3(CodeObjects, "PutObject", "GetObject"),
+	s3(BuildObjects, "GetObject"),
+	{Resource: BuildFunc, Actions: []string{"lambda:InvokeFunction"}},
 	secret,
 	{Resource: GeminiKey, Actions: []string{"ssm:GetParameter"}},
 }

@@ -56,7 +56,7 @@ func run() error {
 	if err != nil {
 		return fmt.Errorf("listen: %w", err)
 	}
-	h, err := api.Handler(env.Deps, api.HTTPFunctions())
+	h, err := api.Handler(env.Deps, api.HTTPFunctions(), api.Constructors)
 	if err != nil {
 		return err
 	}

@@ -4,6 +4,9 @@
 // chat-stream's Function URL.
 package main
 
-import "github.com/zocket/agent/internal/lambdahost"
+import (
+	"github.com/zocket/agent/internal/api"
+	"github.com/zocket/agent/internal/lambdahost"
+)
 
-func main() { lambdahost.StartAPI("chat-send") }
+func main() { lambdahost.StartAPI("chat-send", api.ChatSend) }

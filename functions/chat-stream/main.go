@@ -3,6 +3,9 @@
 // model produces it. It checks the JWT itself and answers CORS.
 package main
 
-import "github.com/zocket/agent/internal/lambdahost"
+import (
+	"github.com/zocket/agent/internal/api"
+	"github.com/zocket/agent/internal/lambdahost"
+)
 
-func main() { lambdahost.StartStream("chat-stream") }
+func main() { lambdahost.StartStream("chat-stream", api.ChatStream) }

@@ -2,6 +2,9 @@
 // name in the API's route table, served through API Gateway's HTTP API.
 package main
 
-import "github.com/zocket/agent/internal/lambdahost"
+import (
+	"github.com/zocket/agent/internal/api"
+	"github.com/zocket/agent/internal/lambdahost"
+)
 
-func main() { lambdahost.StartAPI("conversations-list") }
+func main() { lambdahost.StartAPI("conversations-list", api.ConversationsList) }

@@ -12,8 +12,9 @@ import (
 	"github.com/zocket/agent/internal/apitest"
 	"github.com/zocket/agent/internal/awsconn"
 	"github.com/zocket/agent/internal/blob"
+	"github.com/zocket/agent/internal/buildrpc"
+	"github.com/zocket/agent/internal/config"
 	"github.com/zocket/agent/internal/dynamotest"
-	"github.com/zocket/agent/internal/llm"
 	"github.com/zocket/agent/internal/token"
 	"github.com/zocket/agent/routes"
 )
@@ -38,7 +39,7 @@ func TestHealth(t *testing.T) {
 			t.Fatal(err)
 		}
 		deps.Blob = blob.New(awsconn.S3(cfg, "http://127.0.0.1:1"), "nowhere")
-		h, err := api.Handler(&deps, api.HTTPFunctions())
+		h, err := api.Handler(&deps, api.HTTPFunctions(), api.Constructors)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -85,12 +86,12 @@ func TestEveryHTTPFunctionHasAHandler(t *testing.T) {
 		}
 		seen[api.Pattern(f)] = true
 	}
-	model, err := llm.New(context.Background(), llm.Config{APIKey: "k"})
-	if err != nil {
-		t.Fatal(err)
+	deps := &api.Deps{
+		Config:  config.Config{GeminiAPIKey: "k"},
+		Signer:  token.NewSigner([]byte(apitest.Secret), time.Hour),
+		Builder: buildrpc.Remote{Function: "build"},
 	}
-	deps := &api.Deps{Signer: token.NewSigner([]byte(apitest.Secret), time.Hour), Model: model}
-	if _, err := api.Handler(deps, api.HTTPFunctions()); err != nil {
+	if _, err := api.Handler(deps, api.HTTPFunctions(), api.Constructors); err != nil {
 		t.Fatal(err)
 	}
 }

@@ -9,10 +9,12 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
+	"github.com/zocket/agent/internal/apperr"
 	"github.com/zocket/agent/internal/artifacts"
 	"github.com/zocket/agent/internal/auth"
 	"github.com/zocket/agent/internal/awsconn"
 	"github.com/zocket/agent/internal/blob"
+	"github.com/zocket/agent/internal/buildrpc"
 	"github.com/zocket/agent/internal/chat"
 	"github.com/zocket/agent/internal/config"
 	"github.com/zocket/agent/internal/conversations"
@@ -32,8 +34,10 @@ type Deps struct {
 	Blob   *blob.Store
 	Signer *token.Signer
 	Hasher *password.Hasher
-	Model  *llm.Client // nil without GEMINI_API_KEY
-	Now    func() time.Time
+	// Builder builds previews: the build Lambda when BUILD_FUNCTION_NAME is
+	// set; local hosts (devserver, tests) set an in-process one.
+	Builder buildrpc.Builder
+	Now     func() time.Time
 }
 
 // Options adjust NewDeps (tests count DynamoDB calls with a middleware).
@@ -44,17 +48,9 @@ type Options struct {
 // NewDeps builds the AWS clients for cfg. It makes no network calls. Without
 // a JWT secret there is no Signer: only routes that need none may be served.
 func NewDeps(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options) (*Deps, error) {
-	awsCfg, err := awsconn.Load(ctx, cfg.Region, awsconn.Endpoints{DynamoDB: cfg.DynamoEndpoint, S3: cfg.S3Endpoint})
+	awsCfg, err := awsconn.Load(ctx, cfg.Region, awsconn.Endpoints{DynamoDB: cfg.DynamoEndpoint, S3: cfg.S3Endpoint, Lambda: cfg.LambdaEndpoint})
 	if err != nil {
 		return nil, fmt.Errorf("deps: %w", err)
-	}
-	var model *llm.Client
-	if cfg.GeminiAPIKey != "" {
-		m, err := llm.New(ctx, llm.Config{APIKey: cfg.GeminiAPIKey, Model: cfg.GeminiModel, BaseURL: cfg.GeminiBaseURL})
-		if err != nil {
-			return nil, fmt.Errorf("deps: %w", err)
-		}
-		model = m
 	}
 	var signer *token.Signer
 	if len(cfg.JWTSecret) > 0 {
@@ -63,15 +59,20 @@ func NewDeps(ctx context.Context, cfg config.Config, log *slog.Logger, opts Opti
 		}
 		signer = token.NewSigner(cfg.JWTSecret, cfg.JWTTTL)
 	}
+	blobs := blob.New(awsconn.S3(awsCfg, cfg.S3Endpoint), cfg.BucketName)
+	var builder buildrpc.Builder
+	if cfg.BuildFunction != "" {
+		builder = buildrpc.Remote{Client: awsconn.Lambda(awsCfg, cfg.LambdaEndpoint), Function: cfg.BuildFunction}
+	}
 	return &Deps{
-		Config: cfg,
-		Log:    log,
-		Store:  store.New(awsconn.DynamoDB(awsCfg, cfg.DynamoEndpoint, opts.DynamoOptions...), cfg.TableName),
-		Blob:   blob.New(awsconn.S3(awsCfg, cfg.S3Endpoint), cfg.BucketName),
-		Signer: signer,
-		Model:  model,
-		Hasher: password.NewHasher(password.OWASP),
-		Now:    time.Now,
+		Config:  cfg,
+		Log:     log,
+		Store:   store.New(awsconn.DynamoDB(awsCfg, cfg.DynamoEndpoint, opts.DynamoOptions...), cfg.TableName),
+		Blob:    blobs,
+		Signer:  signer,
+		Builder: builder,
+		Hasher:  password.NewHasher(password.OWASP),
+		Now:     time.Now,
 	}, nil
 }
 
@@ -94,14 +95,46 @@ func (d *Deps) conversations() *conversations.Service {
 }
 
 func (d *Deps) artifacts() *artifacts.Service {
-	return &artifacts.Service{Store: d.Store, Blobs: d.Blob, Presenter: d.presenter(), CodePrefix: d.Config.CodePrefix}
+	return &artifacts.Service{
+		Store: d.Store, Blobs: d.Blob, Presenter: d.presenter(), CodePrefix: d.Config.CodePrefix,
+		Builder: d.Builder, Tokens: d.Signer, FrameAncestors: d.Config.CORSOrigins,
+	}
 }
 
-func (d *Deps) chat() *chat.Service {
-	return &chat.Service{
-		Store: d.Store, Blobs: d.Blob, Model: d.Model, Artifacts: d.presenter(),
-		CodePrefix: d.Config.CodePrefix, Now: d.Now,
+// chat builds the chat service with its model client (only the chat
+// functions build one: the other binaries do not link the Gemini SDK).
+func (d *Deps) chat() (*chat.Service, error) {
+	if d.Config.GeminiAPIKey == "" {
+		return nil, fmt.Errorf("no model: set GEMINI_API_KEY (or GEMINI_API_KEY_PARAM in Lambda)")
 	}
+	model, err := llm.New(context.Background(), llm.Config{APIKey: d.Config.GeminiAPIKey, Model: d.Config.GeminiModel, BaseURL: d.Config.GeminiBaseURL})
+	if err != nil {
+		return nil, err
+	}
+	return &chat.Service{
+		Store: d.Store, Blobs: d.Blob, Model: model, Artifacts: d.presenter(),
+		Builder: chatBuilder{d.artifacts()}, CodePrefix: d.Config.CodePrefix, Now: d.Now,
+	}, nil
+}
+
+// chatBuilder builds the artifacts of a reply as they are saved.
+type chatBuilder struct{ svc *artifacts.Service }
+
+func (b chatBuilder) BuildArtifact(ctx context.Context, a store.Artifact) (chat.BuildResult, error) {
+	res, err := b.svc.BuildArtifact(ctx, a)
+	if err != nil {
+		e := apperr.From(err)
+		errs := []string{e.Message}
+		for _, d := range e.Details {
+			errs = append(errs, fmt.Sprintf("%s:%d:%d: %s", d.File, d.Line, d.Column, d.Text))
+		}
+		return chat.BuildResult{ArtifactID: a.ID, Errors: errs, Warnings: []string{}}, nil
+	}
+	warnings := make([]string, 0, len(res.Warnings))
+	for _, w := range res.Warnings {
+		warnings = append(warnings, w.String())
+	}
+	return chat.BuildResult{Success: true, ArtifactID: a.ID, BundleSize: res.Size, BuildTime: int64(res.DurationMS), Errors: []string{}, Warnings: warnings}, nil
 }
 
 func (d *Deps) health() http.Handler {

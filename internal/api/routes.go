@@ -12,25 +12,138 @@ import (
 	"github.com/zocket/agent/routes"
 )
 
-// handlers builds each function's handler from the dependencies.
-var handlers = map[string]func(*Deps) http.Handler{
-	"health":               func(d *Deps) http.Handler { return d.health() },
-	"auth-register":        func(d *Deps) http.Handler { return http.HandlerFunc(d.auth().Register) },
-	"auth-login":           func(d *Deps) http.Handler { return http.HandlerFunc(d.auth().Login) },
-	"auth-me":              func(d *Deps) http.Handler { return http.HandlerFunc(d.auth().Me) },
-	"auth-refresh":         func(d *Deps) http.Handler { return http.HandlerFunc(d.auth().Refresh) },
-	"conversations-list":   func(d *Deps) http.Handler { return http.HandlerFunc(d.conversations().List) },
-	"conversations-get":    func(d *Deps) http.Handler { return http.HandlerFunc(d.conversations().Get) },
-	"conversations-update": func(d *Deps) http.Handler { return http.HandlerFunc(d.conversations().Rename) },
-	"conversations-delete": func(d *Deps) http.Handler { return http.HandlerFunc(d.conversations().Delete) },
-	"conversations-export": func(d *Deps) http.Handler { return http.HandlerFunc(d.conversations().Export) },
-	"artifacts-get":        func(d *Deps) http.Handler { return http.HandlerFunc(d.artifacts().Get) },
-	"artifacts-code":       func(d *Deps) http.Handler { return http.HandlerFunc(d.artifacts().Code) },
-	"artifacts-download":   func(d *Deps) http.Handler { return http.HandlerFunc(d.artifacts().Download) },
-	"artifacts-project":    func(d *Deps) http.Handler { return http.HandlerFunc(d.artifacts().Project) },
-	"artifacts-delete":     func(d *Deps) http.Handler { return http.HandlerFunc(d.artifacts().Delete) },
-	"chat-send":            func(d *Deps) http.Handler { return http.HandlerFunc(d.chat().Send) },
-	"chat-stream":          func(d *Deps) http.Handler { return http.HandlerFunc(d.chat().Send) },
+// Constructor builds a function's handler from the dependencies. Each
+// function's main names its own, so a Lambda binary links only the code of
+// its endpoint (the chat functions alone carry the Gemini SDK).
+type Constructor func(*Deps) (http.Handler, error)
+
+// Health serves the health function.
+func Health(d *Deps) (http.Handler, error) { return d.health(), nil }
+
+// AuthRegister serves the auth-register function.
+func AuthRegister(d *Deps) (http.Handler, error) { return http.HandlerFunc(d.auth().Register), nil }
+
+// AuthLogin serves the auth-login function.
+func AuthLogin(d *Deps) (http.Handler, error) { return http.HandlerFunc(d.auth().Login), nil }
+
+// AuthMe serves the auth-me function.
+func AuthMe(d *Deps) (http.Handler, error) { return http.HandlerFunc(d.auth().Me), nil }
+
+// AuthRefresh serves the auth-refresh function.
+func AuthRefresh(d *Deps) (http.Handler, error) { return http.HandlerFunc(d.auth().Refresh), nil }
+
+// ConversationsList serves the conversations-list function.
+func ConversationsList(d *Deps) (http.Handler, error) {
+	return http.HandlerFunc(d.conversations().List), nil
+}
+
+// ConversationsGet serves the conversations-get function.
+func ConversationsGet(d *Deps) (http.Handler, error) {
+	return http.HandlerFunc(d.conversations().Get), nil
+}
+
+// ConversationsUpdate serves the conversations-update function.
+func ConversationsUpdate(d *Deps) (http.Handler, error) {
+	return http.HandlerFunc(d.conversations().Rename), nil
+}
+
+// ConversationsDelete serves the conversations-delete function.
+func ConversationsDelete(d *Deps) (http.Handler, error) {
+	return http.HandlerFunc(d.conversations().Delete), nil
+}
+
+// ConversationsExport serves the conversations-export function.
+func ConversationsExport(d *Deps) (http.Handler, error) {
+	return http.HandlerFunc(d.conversations().Export), nil
+}
+
+// ArtifactsGet serves the artifacts-get function.
+func ArtifactsGet(d *Deps) (http.Handler, error) { return http.HandlerFunc(d.artifacts().Get), nil }
+
+// ArtifactsCode serves the artifacts-code function.
+func ArtifactsCode(d *Deps) (http.Handler, error) { return http.HandlerFunc(d.artifacts().Code), nil }
+
+// ArtifactsDownload serves the artifacts-download function.
+func ArtifactsDownload(d *Deps) (http.Handler, error) {
+	return http.HandlerFunc(d.artifacts().Download), nil
+}
+
+// ArtifactsProject serves the artifacts-project function.
+func ArtifactsProject(d *Deps) (http.Handler, error) {
+	return http.HandlerFunc(d.artifacts().Project), nil
+}
+
+// ArtifactsDelete serves the artifacts-delete function.
+func ArtifactsDelete(d *Deps) (http.Handler, error) {
+	return http.HandlerFunc(d.artifacts().Delete), nil
+}
+
+// ArtifactsBuild serves the artifacts-build function.
+func ArtifactsBuild(d *Deps) (http.Handler, error) { return http.HandlerFunc(d.artifacts().Build), nil }
+
+// ArtifactsBuildProject serves the artifacts-build-project function.
+func ArtifactsBuildProject(d *Deps) (http.Handler, error) {
+	return http.HandlerFunc(d.artifacts().Build), nil
+}
+
+// ArtifactsBundle serves the artifacts-bundle function.
+func ArtifactsBundle(d *Deps) (http.Handler, error) {
+	return http.HandlerFunc(d.artifacts().Bundle), nil
+}
+
+// ArtifactsPreview serves the artifacts-preview function.
+func ArtifactsPreview(d *Deps) (http.Handler, error) {
+	return http.HandlerFunc(d.artifacts().Preview), nil
+}
+
+// ArtifactsProjectPreview serves the artifacts-project-preview function.
+func ArtifactsProjectPreview(d *Deps) (http.Handler, error) {
+	return http.HandlerFunc(d.artifacts().Preview), nil
+}
+
+// ChatSend serves the chat-send function.
+func ChatSend(d *Deps) (http.Handler, error) {
+	svc, err := d.chat()
+	if err != nil {
+		return nil, err
+	}
+	return http.HandlerFunc(svc.Send), nil
+}
+
+// ChatStream serves the chat-stream function.
+func ChatStream(d *Deps) (http.Handler, error) {
+	svc, err := d.chat()
+	if err != nil {
+		return nil, err
+	}
+	return http.HandlerFunc(svc.Send), nil
+}
+
+// Constructors are every function's constructor, for hosts that serve them
+// all (the devserver, the tests).
+var Constructors = map[string]Constructor{
+	"health":                    Health,
+	"auth-register":             AuthRegister,
+	"auth-login":                AuthLogin,
+	"auth-me":                   AuthMe,
+	"auth-refresh":              AuthRefresh,
+	"conversations-list":        ConversationsList,
+	"conversations-get":         ConversationsGet,
+	"conversations-update":      ConversationsUpdate,
+	"conversations-delete":      ConversationsDelete,
+	"conversations-export":      ConversationsExport,
+	"artifacts-get":             ArtifactsGet,
+	"artifacts-code":            ArtifactsCode,
+	"artifacts-download":        ArtifactsDownload,
+	"artifacts-project":         ArtifactsProject,
+	"artifacts-delete":          ArtifactsDelete,
+	"artifacts-build":           ArtifactsBuild,
+	"artifacts-build-project":   ArtifactsBuildProject,
+	"artifacts-bundle":          ArtifactsBundle,
+	"artifacts-preview":         ArtifactsPreview,
+	"artifacts-project-preview": ArtifactsProjectPreview,
+	"chat-send":                 ChatSend,
+	"chat-stream":               ChatStream,
 }
 
 // HTTPFunctions are the functions that serve an HTTP route through API
@@ -49,22 +162,26 @@ func HTTPFunctions() []routes.Function {
 // Pattern is f's net/http ServeMux pattern.
 func Pattern(f routes.Function) string { return f.Method + " " + f.Path }
 
-// Handler mounts the routes of fns on a new mux behind the standard
-// middleware. Unknown paths and methods answer with the JSON envelope.
-func Handler(d *Deps, fns []routes.Function) (http.Handler, error) {
+// Handler mounts the routes of fns, each built by ctors, on a new mux behind
+// the standard middleware. Unknown paths and methods answer with the JSON
+// envelope.
+func Handler(d *Deps, fns []routes.Function, ctors map[string]Constructor) (http.Handler, error) {
 	mux := http.NewServeMux()
 	for _, f := range fns {
-		build, ok := handlers[f.Name]
+		build, ok := ctors[f.Name]
 		if !ok || f.Path == "" {
 			return nil, fmt.Errorf("function %q has no HTTP handler", f.Name)
 		}
 		if f.NeedsSecret() && d.Signer == nil {
 			return nil, fmt.Errorf("function %q needs the JWT secret", f.Name)
 		}
-		if f.NeedsModel() && d.Model == nil {
-			return nil, fmt.Errorf("function %q needs the model: set GEMINI_API_KEY (or GEMINI_API_KEY_PARAM in Lambda)", f.Name)
+		if f.InvokesBuild() && d.Builder == nil {
+			return nil, fmt.Errorf("function %q needs a builder: set BUILD_FUNCTION_NAME", f.Name)
 		}
-		h := build(d)
+		h, err := build(d)
+		if err != nil {
+			return nil, fmt.Errorf("function %q: %w", f.Name, err)
+		}
 		if f.Auth {
 			h = httpapi.RequireUser(d.Signer, h)
 		}

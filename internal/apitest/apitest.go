@@ -13,6 +13,8 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"path/filepath"
+	"runtime"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -22,6 +24,9 @@ import (
 	"github.com/johannesboyne/gofakes3/backend/s3mem"
 
 	"github.com/zocket/agent/internal/api"
+	"github.com/zocket/agent/internal/build"
+	"github.com/zocket/agent/internal/buildhost"
+	"github.com/zocket/agent/internal/buildrpc"
 	"github.com/zocket/agent/internal/config"
 	"github.com/zocket/agent/internal/dynamotest"
 	"github.com/zocket/agent/internal/httpapi"
@@ -98,13 +103,20 @@ func New(t testing.TB, tb dynamotest.Table, env map[string]string) *Env {
 	if err := deps.Blob.EnsureBucket(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	h, err := api.Handler(deps, api.HTTPFunctions())
+	deps.Builder = buildhost.NewLocal(PackagesDir(), buildhost.S3Cache{Blob: deps.Blob})
+	h, err := api.Handler(deps, api.HTTPFunctions(), api.Constructors)
 	if err != nil {
 		t.Fatal(err)
 	}
 	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)
 	return &Env{Deps: deps, URL: srv.URL, Calls: calls, Table: tb, Gemini: gemini, logs: logs}
+}
+
+// PackagesDir is the repository's preview package set (npm ci --prefix web).
+func PackagesDir() string {
+	_, file, _, _ := runtime.Caller(0)
+	return filepath.Join(filepath.Dir(file), "..", "..", "web", "node_modules")
 }
 
 // Logs returns everything the API logged so far.
@@ -236,4 +248,30 @@ func (b *syncBuffer) String() string {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.buf.String()
+}
+
+// InvokeServer serves the Lambda Invoke API for one function on loopback,
+// answering with b: API functions configured with BUILD_FUNCTION_NAME and
+// LAMBDA_ENDPOINT reach it through the real Lambda client, as they reach the
+// build Lambda in AWS.
+func InvokeServer(t testing.TB, function string, b buildrpc.Builder) string {
+	t.Helper()
+	mux := http.NewServeMux()
+	mux.HandleFunc("POST /2015-03-31/functions/"+function+"/invocations", func(w http.ResponseWriter, r *http.Request) {
+		var req build.Request
+		if err := json.NewDecoder(r.Body).Decode(&req); err != nil {
+			http.Error(w, err.Error(), http.StatusBadRequest)
+			return
+		}
+		resp, err := b.Build(r.Context(), req)
+		if err != nil {
+			w.Header().Set("X-Amz-Function-Error", "Unhandled")
+			_ = json.NewEncoder(w).Encode(map[string]string{"errorMessage": err.Error(), "errorType": "error"})
+			return
+		}
+		_ = json.NewEncoder(w).Encode(resp)
+	})
+	srv := httptest.NewServer(mux)
+	t.Cleanup(srv.Close)
+	return srv.URL
 }

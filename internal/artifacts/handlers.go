@@ -13,6 +13,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/zocket/agent/internal/apperr"
+	"github.com/zocket/agent/internal/buildrpc"
 	"github.com/zocket/agent/internal/codeblock"
 	"github.com/zocket/agent/internal/httpapi"
 	"github.com/zocket/agent/internal/store"
@@ -22,7 +23,7 @@ import (
 type Store interface {
 	ArtifactByID(ctx context.Context, userID, id string) (store.Artifact, error)
 	DeleteArtifact(ctx context.Context, userID string, a store.Artifact) error
-	SetBundledHTML(ctx context.Context, a store.Artifact, key string) error
+	SetBundledHTML(ctx context.Context, a store.Artifact, key string, scriptHashes []string) error
 }
 
 // Blobs is the object storage the endpoints need.
@@ -40,16 +41,27 @@ type Service struct {
 	Blobs      Blobs
 	Presenter  *Presenter
 	CodePrefix string
+	// Builder builds previews (the build Lambda, or in process).
+	Builder buildrpc.Builder
+	// Tokens verifies the tokens a preview URL carries.
+	Tokens PreviewVerifier
+	// FrameAncestors are the origins that may frame previews (CORS_ORIGINS).
+	FrameAncestors []string
 }
 
 // load reads the caller's artifact named by the {id} path value; a
 // malformed id, like another user's, is a 404.
 func (s *Service) load(r *http.Request) (store.Artifact, error) {
+	return s.loadFor(r, httpapi.UserID(r.Context()))
+}
+
+// loadFor reads the {id} artifact of user uid.
+func (s *Service) loadFor(r *http.Request, uid string) (store.Artifact, error) {
 	id := strings.ToLower(r.PathValue("id"))
 	if _, err := uuid.Parse(id); err != nil || len(id) != 36 {
 		return store.Artifact{}, apperr.New(apperr.NotFound, "Artifact not found.")
 	}
-	return s.Store.ArtifactByID(r.Context(), httpapi.UserID(r.Context()), id)
+	return s.Store.ArtifactByID(r.Context(), uid, id)
 }
 
 // Get handles GET /api/artifacts/{id}: the metadata with fresh URLs.

@@ -12,6 +12,7 @@ import (
 	awsconfig "github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/lambda"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 )
 
@@ -19,9 +20,10 @@ import (
 type Endpoints struct {
 	DynamoDB string
 	S3       string
+	Lambda   string
 }
 
-func (e Endpoints) local() bool { return e.DynamoDB != "" || e.S3 != "" }
+func (e Endpoints) local() bool { return e.DynamoDB != "" || e.S3 != "" || e.Lambda != "" }
 
 // Load reads the shared AWS configuration for region. When any endpoint is
 // local, credentials are fixed placeholders (local servers do not check
@@ -60,4 +62,14 @@ func S3(cfg aws.Config, endpoint string, extra ...func(*s3.Options)) *s3.Client 
 			o.UsePathStyle = true
 		}
 	}}, extra...)...)
+}
+
+// Lambda returns a Lambda client, pointed at endpoint when it is set (a
+// runtime interface emulator, or a test's Invoke server).
+func Lambda(cfg aws.Config, endpoint string) *lambda.Client {
+	return lambda.NewFromConfig(cfg, func(o *lambda.Options) {
+		if endpoint != "" {
+			o.BaseEndpoint = aws.String(endpoint)
+		}
+	})
 }

@@ -32,6 +32,9 @@ type Config struct {
 	LogLevel       slog.Level    // LOG_LEVEL: debug, info, warn, error
 	Version        string        // VERSION: reported by /health
 	PublicURL      string        // PUBLIC_URL: the API's base URL as clients reach it (preview links); empty means the request's host
+	BuildFunction  string        // BUILD_FUNCTION_NAME: the build Lambda; empty builds in process
+	LambdaEndpoint string        // LAMBDA_ENDPOINT: a Lambda-compatible Invoke endpoint (tests, RIE); empty means AWS
+	PackagesDir    string        // BUILD_PACKAGES_DIR: the preview package set (node_modules) for in-process builds
 }
 
 // MinSecretBytes is the shortest JWT secret accepted.
@@ -78,6 +81,9 @@ func Load(getenv func(string) string) (Config, error) {
 		DevDataDir:     get("DEV_DATA_DIR", ".devdata"),
 		Version:        get("VERSION", "dev"),
 		PublicURL:      strings.TrimRight(get("PUBLIC_URL", ""), "/"),
+		BuildFunction:  get("BUILD_FUNCTION_NAME", ""),
+		LambdaEndpoint: get("LAMBDA_ENDPOINT", ""),
+		PackagesDir:    get("BUILD_PACKAGES_DIR", ""),
 	}
 	if !strings.HasSuffix(c.CodePrefix, "/") {
 		c.CodePrefix += "/"

@@ -21,6 +21,7 @@ import (
 	"time"
 
 	"github.com/zocket/agent/internal/api"
+	"github.com/zocket/agent/internal/buildhost"
 	"github.com/zocket/agent/internal/config"
 	"github.com/zocket/agent/internal/llm/geminitest"
 	"github.com/zocket/agent/internal/localaws"
@@ -78,6 +79,9 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger) (*Env, error
 	if err != nil {
 		env.Close(ctx)
 		return nil, err
+	}
+	if deps.Builder == nil {
+		deps.Builder = buildhost.NewLocal(buildhost.PackagesDir(cfg.PackagesDir), buildhost.S3Cache{Blob: deps.Blob})
 	}
 	env.Config, env.Deps = cfg, deps
 	if err := deps.Store.EnsureTable(ctx); err != nil {

@@ -18,6 +18,7 @@ import (
 	"github.com/aws/aws-lambda-go/lambdaurl"
 	"github.com/google/uuid"
 
+	"github.com/zocket/agent/internal/api"
 	"github.com/zocket/agent/internal/apitest"
 	"github.com/zocket/agent/internal/dynamotest"
 	"github.com/zocket/agent/internal/httpapi"
@@ -53,6 +54,11 @@ func TestEventsReplay(t *testing.T) {
 		{"artifacts-code", 200, `export default function Button`},
 		{"artifacts-download", 200, `export default function Button`},
 		{"artifacts-project", 200, `"entry":"Button.tsx"`},
+		{"artifacts-build", 200, `"success":true`},
+		{"artifacts-build-project", 200, `"cached":true`},
+		{"artifacts-bundle", 200, `"bundledHtmlUrl":"https://`},
+		{"artifacts-preview", 200, "<!doctype html>"},
+		{"artifacts-project-preview", 200, "<!doctype html>"},
 		{"artifacts-delete", 200, `"message":"Artifact deleted successfully"`},
 		{"conversations-delete", 200, `"deletedArtifacts":0`},
 	}
@@ -60,8 +66,10 @@ func TestEventsReplay(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(files) != len(tests)+1 { // + chat-stream, a Function URL event: TestStreamThroughFunctionURL
-		t.Errorf("events/ has %d files, the tests replay %d: add the new event here", len(files), len(tests)+1)
+	// + chat-stream (a Function URL event: TestStreamThroughFunctionURL) and
+	// build (the build Lambda's request: internal/buildhost).
+	if len(files) != len(tests)+2 {
+		t.Errorf("events/ has %d files, the tests replay %d: add the new event here", len(files), len(tests)+2)
 	}
 	var token, userID, artifactID string
 	conversationID := uuid.Must(uuid.NewV7()).String()
@@ -80,7 +88,7 @@ func TestEventsReplay(t *testing.T) {
 			if err := json.Unmarshal(data, &ev); err != nil {
 				t.Fatal(err)
 			}
-			h, err := lambdahost.Setup(ctx, tt.function, log, getenv)
+			h, err := lambdahost.Setup(ctx, tt.function, api.Constructors[tt.function], log, getenv)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -140,13 +148,13 @@ func TestSetupRejects(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := lambdahost.Setup(ctx, tt.function, log, func(k string) string { return tt.env[k] })
+			_, err := lambdahost.Setup(ctx, tt.function, api.Constructors[tt.function], log, func(k string) string { return tt.env[k] })
 			if err == nil || !strings.Contains(err.Error(), tt.want) {
 				t.Errorf("err = %v, want it to mention %q", err, tt.want)
 			}
 		})
 	}
-	if _, err := lambdahost.Setup(ctx, "health", log, func(string) string { return "" }); err != nil {
+	if _, err := lambdahost.Setup(ctx, "health", api.Health, log, func(string) string { return "" }); err != nil {
 		t.Errorf("health needs no secret, got %v", err)
 	}
 }
@@ -165,6 +173,9 @@ func replayEnv(t *testing.T) (*apitest.Env, func(string) string) {
 	}
 	env := apitest.New(t, tb, vars) // creates the bucket and the fake model
 	vars["GEMINI_API_KEY"], vars["GEMINI_BASE_URL"] = apitest.GeminiKey, env.Gemini.URL()
+	// Builds go through the real Lambda client to an Invoke endpoint that
+	// runs the build code, as the artifact functions reach the build Lambda.
+	vars["BUILD_FUNCTION_NAME"], vars["LAMBDA_ENDPOINT"] = "build", apitest.InvokeServer(t, "build", env.Deps.Builder)
 	return env, func(k string) string { return vars[k] }
 }
 
@@ -184,7 +195,7 @@ func TestStreamThroughFunctionURL(t *testing.T) {
 	if err := json.Unmarshal([]byte(strings.ReplaceAll(string(data), "REPLACE_WITH_A_TOKEN_FROM_LOGIN", u.Token)), &ev); err != nil {
 		t.Fatal(err)
 	}
-	h, err := lambdahost.Setup(ctx, "chat-stream", httpapi.NewLogger(io.Discard, slog.LevelInfo), getenv)
+	h, err := lambdahost.Setup(ctx, "chat-stream", api.ChatStream, httpapi.NewLogger(io.Discard, slog.LevelInfo), getenv)
 	if err != nil {
 		t.Fatal(err)
 	}

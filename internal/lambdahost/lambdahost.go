@@ -28,10 +28,10 @@ import (
 // StartAPI serves function's route as an API Gateway HTTP API Lambda. A
 // configuration error ends the process with a log line, which Lambda reports
 // as an init failure.
-func StartAPI(function string) {
+func StartAPI(function string, newHandler api.Constructor) {
 	ctx := context.Background()
 	log := httpapi.NewLogger(os.Stdout, slog.LevelInfo)
-	h, err := Setup(ctx, function, log, os.Getenv)
+	h, err := Setup(ctx, function, newHandler, log, os.Getenv)
 	if err != nil {
 		log.Error("init failed", "function", function, "err", err)
 		os.Exit(1)
@@ -39,10 +39,10 @@ func StartAPI(function string) {
 	lambda.Start(APIGatewayV2(h))
 }
 
-// Setup loads the configuration (with the JWT secret from SSM when
-// JWT_SECRET_PARAM names a parameter), builds the dependencies and returns
-// the handler of function's route.
-func Setup(ctx context.Context, function string, log *slog.Logger, getenv func(string) string) (http.Handler, error) {
+// Setup loads the configuration (with the JWT secret and the Gemini key
+// from SSM when *_PARAM variables name parameters), builds the dependencies
+// and returns the handler of function's route, built by newHandler.
+func Setup(ctx context.Context, function string, newHandler api.Constructor, log *slog.Logger, getenv func(string) string) (http.Handler, error) {
 	route, ok := routes.ByName(function)
 	if !ok {
 		return nil, fmt.Errorf("no route for function %q", function)
@@ -69,7 +69,7 @@ func Setup(ctx context.Context, function string, log *slog.Logger, getenv func(s
 	if err != nil {
 		return nil, err
 	}
-	return api.Handler(deps, []routes.Function{route})
+	return api.Handler(deps, []routes.Function{route}, map[string]api.Constructor{function: newHandler})
 }
 
 // parameter reads a secret from the SSM SecureString called name, for the
@@ -93,10 +93,10 @@ func parameter(ctx context.Context, cfg config.Config, variable, name string) (s
 
 // StartStream serves function's route from a Lambda Function URL in
 // RESPONSE_STREAM mode: every Write reaches the client as it happens.
-func StartStream(function string) {
+func StartStream(function string, newHandler api.Constructor) {
 	ctx := context.Background()
 	log := httpapi.NewLogger(os.Stdout, slog.LevelInfo)
-	h, err := Setup(ctx, function, log, os.Getenv)
+	h, err := Setup(ctx, function, newHandler, log, os.Getenv)
 	if err != nil {
 		log.Error("init failed", "function", function, "err", err)
 		os.Exit(1)

@@ -31,8 +31,10 @@ type Artifact struct {
 	Entry          string     `dynamo:"entry,omitempty" json:"entry,omitempty"`
 	ContentHash    string     `dynamo:"contentHash,omitempty" json:"-"`
 	BundledHTMLKey string     `dynamo:"bundledHtmlKey,omitempty" json:"bundledHtmlKey"`
-	CreatedAt      string     `dynamo:"createdAt" json:"createdAt"`
-	UpdatedAt      string     `dynamo:"updatedAt" json:"updatedAt"`
+	// BundledScriptHashes are the CSP hashes of the built page's scripts.
+	BundledScriptHashes []string `dynamo:"bundledScriptHashes,omitempty" json:"-"`
+	CreatedAt           string   `dynamo:"createdAt" json:"createdAt"`
+	UpdatedAt           string   `dynamo:"updatedAt" json:"updatedAt"`
 }
 
 // FileMeta is one file of a PROJECT artifact.
@@ -107,11 +109,22 @@ func (s *Store) DeleteArtifact(ctx context.Context, userID string, a Artifact) e
 	return nil
 }
 
-// SetBundledHTML records the key of an artifact's built page on both copies.
-func (s *Store) SetBundledHTML(ctx context.Context, a Artifact, key string) error {
+// SetBundledHTML records the key of an artifact's built page, and the CSP
+// hashes of its scripts, on both copies, only while the artifact's content
+// is the one that was built (contentHash).
+func (s *Store) SetBundledHTML(ctx context.Context, a Artifact, key string, scriptHashes []string) error {
+	set := func(u *dynamo.Update) *dynamo.Update {
+		u = u.Set("bundledHtmlKey", key)
+		if len(scriptHashes) > 0 {
+			u = u.Set("bundledScriptHashes", scriptHashes)
+		} else {
+			u = u.Remove("bundledScriptHashes")
+		}
+		return u.If("attribute_exists(PK) AND contentHash = ?", a.ContentHash)
+	}
 	err := s.db.WriteTx().
-		Update(s.table.Update(AttrPK, artifactKey(a.ID)).Range(AttrSK, skArtifact).Set("bundledHtmlKey", key).If("attribute_exists(PK)")).
-		Update(s.table.Update(AttrPK, convKey(a.ConversationID)).Range(AttrSK, artifactSK(a.MessageID, a.ID)).Set("bundledHtmlKey", key).If("attribute_exists(PK)")).
+		Update(set(s.table.Update(AttrPK, artifactKey(a.ID)).Range(AttrSK, skArtifact))).
+		Update(set(s.table.Update(AttrPK, convKey(a.ConversationID)).Range(AttrSK, artifactSK(a.MessageID, a.ID)))).
 		Run(ctx)
 	if isConditionFailure(err) {
 		return apperr.Wrap(err, apperr.NotFound, "Artifact not found.")

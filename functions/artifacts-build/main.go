@@ -1,0 +1,10 @@
+// Command artifacts-build is the Lambda function behind POST /api/artifacts/{id}/build: the route of that
+// name in the API's route table, served through API Gateway's HTTP API.
+package main
+
+import (
+	"github.com/zocket/agent/internal/api"
+	"github.com/zocket/agent/internal/lambdahost"
+)
+
+func main() { lambdahost.StartAPI("artifacts-build", api.ArtifactsBuild) }

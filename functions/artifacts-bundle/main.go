@@ -1,0 +1,10 @@
+// Command artifacts-bundle is the Lambda function behind POST /api/artifacts/{id}/bundle: the route of that
+// name in the API's route table, served through API Gateway's HTTP API.
+package main
+
+import (
+	"github.com/zocket/agent/internal/api"
+	"github.com/zocket/agent/internal/lambdahost"
+)
+
+func main() { lambdahost.StartAPI("artifacts-bundle", api.ArtifactsBundle) }

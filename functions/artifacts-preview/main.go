@@ -1,0 +1,10 @@
+// Command artifacts-preview is the Lambda function behind GET /api/artifacts/{id}/preview: the route of that
+// name in the API's route table, served through API Gateway's HTTP API.
+package main
+
+import (
+	"github.com/zocket/agent/internal/api"
+	"github.com/zocket/agent/internal/lambdahost"
+)
+
+func main() { lambdahost.StartAPI("artifacts-preview", api.ArtifactsPreview) }

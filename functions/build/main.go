@@ -1,0 +1,8 @@
+// Command build is the build Lambda: it runs esbuild in process and answers
+// the artifact functions' typed build requests (Invoke API), keeping pages
+// in S3 under builds/, content-addressed.
+package main
+
+import "github.com/zocket/agent/internal/buildhost"
+
+func main() { buildhost.Start() }

@@ -1,0 +1,259 @@
+package artifacts
+
+import (
+	"context"
+	"fmt"
+	"html"
+	"net/http"
+	"strings"
+
+	"github.com/zocket/agent/internal/apperr"
+	"github.com/zocket/agent/internal/build"
+	"github.com/zocket/agent/internal/httpapi"
+	"github.com/zocket/agent/internal/store"
+)
+
+// PreviewVerifier checks the tokens a preview request may carry.
+type PreviewVerifier interface {
+	VerifyUser(token string) (string, error)
+	VerifyPreview(token, artifactID string) (string, error)
+}
+
+// request is what a build of a turns into.
+func (s *Service) request(ctx context.Context, a store.Artifact) (build.Request, error) {
+	src, err := s.source(ctx, a)
+	if err != nil {
+		return build.Request{}, err
+	}
+	if len(src.Files) == 0 {
+		return build.Request{Kind: "single", Language: a.Language, Title: a.Title, Code: src.Code}, nil
+	}
+	req := build.Request{Kind: "project", Title: a.Title, Entry: a.Entry}
+	for _, f := range src.Files {
+		req.Files = append(req.Files, build.File{Path: f.Path, Code: f.Code})
+	}
+	return req, nil
+}
+
+// BuildArtifact builds a right after chat saved it (enableBuilding).
+func (s *Service) BuildArtifact(ctx context.Context, a store.Artifact) (build.Result, error) {
+	return s.built(ctx, a)
+}
+
+// built builds a (or finds its earlier build) and records the page on the
+// artifact. Its error is an *apperr.Error for what the artifact's source
+// caused: build_failed with esbuild's messages, or not_previewable.
+func (s *Service) built(ctx context.Context, a store.Artifact) (build.Result, error) {
+	req, err := s.request(ctx, a)
+	if err != nil {
+		return build.Result{}, err
+	}
+	resp, err := s.Builder.Build(ctx, req)
+	if err != nil {
+		return build.Result{}, apperr.Wrap(err, apperr.Upstream, "The build service failed. Please try again.")
+	}
+	switch {
+	case resp.NotPreviewable != "":
+		return build.Result{}, apperr.Newf(apperr.NotPreviewable, "A %s artifact cannot run in a browser. Download it to run it.", a.Language)
+	case len(resp.Failure) > 0 || resp.Result == nil:
+		e := &apperr.Error{Code: apperr.BuildFailed, Message: buildFailedMessage(resp.Failure)}
+		for _, m := range resp.Failure {
+			e.Details = append(e.Details, apperr.Detail{Text: m.Text, File: m.File, Line: m.Line, Column: m.Column, LineText: m.LineText})
+		}
+		return build.Result{}, e
+	}
+	res := *resp.Result
+	if key := build.PageKey(res.Key); key != a.BundledHTMLKey {
+		if err := s.Store.SetBundledHTML(ctx, a, key, res.ScriptHashes); err != nil && !apperr.Is(err, apperr.NotFound) {
+			return build.Result{}, err
+		}
+	}
+	return res, nil
+}
+
+func buildFailedMessage(msgs []build.Message) string {
+	if len(msgs) == 0 {
+		return "The code did not build."
+	}
+	msg := "The code did not build: " + msgs[0].String()
+	if len(msgs) > 1 {
+		msg += fmt.Sprintf(" (and %d more)", len(msgs)-1)
+	}
+	return msg
+}
+
+type buildResponse struct {
+	Success    bool            `json:"success"`
+	Cached     bool            `json:"cached"`
+	DurationMS float64         `json:"durationMs"`
+	OutputSize int             `json:"outputSize"`
+	Warnings   []build.Message `json:"warnings"`
+}
+
+// Build handles POST /api/artifacts/{id}/build (and build-project).
+func (s *Service) Build(w http.ResponseWriter, r *http.Request) {
+	a, err := s.load(r)
+	if err != nil {
+		httpapi.Error(w, r, err)
+		return
+	}
+	res, err := s.built(r.Context(), a)
+	if err != nil {
+		httpapi.Error(w, r, err)
+		return
+	}
+	warnings := res.Warnings
+	if warnings == nil {
+		warnings = []build.Message{}
+	}
+	httpapi.JSON(w, http.StatusOK, buildResponse{Success: true, Cached: res.Cached, DurationMS: res.DurationMS, OutputSize: res.Size, Warnings: warnings})
+}
+
+// Bundle handles POST /api/artifacts/{id}/bundle, the frontend's "Package"
+// button: its bundledHtmlUrl opens the built page in a new tab with no
+// header (a preview URL whose token opens only this artifact).
+func (s *Service) Bundle(w http.ResponseWriter, r *http.Request) {
+	a, err := s.load(r)
+	if err != nil {
+		httpapi.Error(w, r, err)
+		return
+	}
+	res, err := s.built(r.Context(), a)
+	if err != nil {
+		e := apperr.From(err)
+		errs := []string{e.Message}
+		for _, d := range e.Details {
+			errs = append(errs, fmt.Sprintf("%s:%d:%d: %s", d.File, d.Line, d.Column, d.Text))
+		}
+		httpapi.JSON(w, e.Status(), map[string]any{
+			"success": false, "errors": errs,
+			"error": e.Title(), "message": e.Message, "code": e.Code, "details": e.Details,
+			"requestId": httpapi.RequestID(r.Context()),
+		})
+		return
+	}
+	v, err := s.Presenter.View(r, a)
+	if err != nil {
+		httpapi.Error(w, r, err)
+		return
+	}
+	deps := res.Packages
+	if deps == nil {
+		deps = []string{}
+	}
+	httpapi.JSON(w, http.StatusOK, map[string]any{
+		"success":        true,
+		"message":        "Bundle created successfully",
+		"bundledHtmlUrl": v.PreviewURL,
+		"buildResult": map[string]any{
+			"bundleSize": res.Size, "buildTime": res.DurationMS, "dependencies": deps,
+			"installedPackages": []string{}, "cached": res.Cached,
+		},
+	})
+}
+
+// Preview handles GET /api/artifacts/{id}/preview (and project-preview): the
+// built page, sandboxed. An iframe cannot send a header, so the token may
+// come in ?token=: a preview token for this artifact, or the user's JWT.
+func (s *Service) Preview(w http.ResponseWriter, r *http.Request) {
+	a, err := s.authorizePreview(r)
+	if err != nil {
+		s.previewError(w, r, err)
+		return
+	}
+	ctx := r.Context()
+	page, hashes, err := s.page(ctx, a)
+	if err != nil {
+		s.previewError(w, r, err)
+		return
+	}
+	etag := `"` + build.ContentHash(page) + `"`
+	h := w.Header()
+	s.previewHeaders(h, hashes)
+	h.Set("ETag", etag)
+	h.Set("Cache-Control", "private, max-age=0, must-revalidate")
+	if match := r.Header.Get("If-None-Match"); match != "" && strings.Contains(match, etag) {
+		w.WriteHeader(http.StatusNotModified)
+		return
+	}
+	h.Set("Content-Type", "text/html; charset=utf-8")
+	w.WriteHeader(http.StatusOK)
+	_, _ = w.Write(page)
+}
+
+// page returns a's built page: the recorded one when S3 still has it, else
+// a new (or cached) build.
+func (s *Service) page(ctx context.Context, a store.Artifact) ([]byte, []string, error) {
+	if a.BundledHTMLKey != "" {
+		if page, err := s.Blobs.Get(ctx, a.BundledHTMLKey); err == nil {
+			return page, a.BundledScriptHashes, nil
+		}
+	}
+	res, err := s.built(ctx, a)
+	if err != nil {
+		return nil, nil, err
+	}
+	page, err := s.Blobs.Get(ctx, build.PageKey(res.Key))
+	if err != nil {
+		return nil, nil, fmt.Errorf("read built page: %w", err)
+	}
+	return page, res.ScriptHashes, nil
+}
+
+func (s *Service) previewHeaders(h http.Header, hashes []string) {
+	h.Set("Content-Security-Policy", build.ContentSecurityPolicy(s.FrameAncestors, hashes))
+	h.Set("Referrer-Policy", "no-referrer")
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("Cross-Origin-Resource-Policy", "same-site")
+}
+
+// authorizePreview finds the artifact for the request's token: the
+// Authorization header, or ?token= holding this artifact's preview token or
+// the user's own JWT. Another user's artifact is a 404.
+func (s *Service) authorizePreview(r *http.Request) (store.Artifact, error) {
+	tok, ok := httpapi.BearerToken(r)
+	if !ok {
+		tok = r.URL.Query().Get("token")
+	}
+	if tok == "" {
+		return store.Artifact{}, apperr.New(apperr.Unauthorized, "This preview link needs a token.")
+	}
+	id := strings.ToLower(r.PathValue("id"))
+	uid, err := s.Tokens.VerifyPreview(tok, id)
+	if err != nil {
+		if uid, err = s.Tokens.VerifyUser(tok); err != nil {
+			return store.Artifact{}, apperr.Wrap(err, apperr.Unauthorized, "This preview link has expired. Open the artifact again.")
+		}
+	}
+	return s.loadFor(r, uid)
+}
+
+// previewError answers in HTML when the client wants a page (an iframe
+// shows it), in JSON otherwise.
+func (s *Service) previewError(w http.ResponseWriter, r *http.Request, err error) {
+	if !strings.Contains(r.Header.Get("Accept"), "text/html") {
+		httpapi.Error(w, r, err)
+		return
+	}
+	e := apperr.From(err)
+	if e.Status() >= 500 {
+		httpapi.Logger(r.Context()).Error("preview failed", "err", err)
+	}
+	var b strings.Builder
+	b.WriteString(`<!doctype html><html lang="en"><head><meta charset="utf-8"><title>`)
+	b.WriteString(html.EscapeString(e.Title()))
+	b.WriteString(`</title><style>body{font:15px/1.5 system-ui,sans-serif;margin:2rem;color:#1f2937}h1{font-size:1.1rem}pre{background:#fef2f2;color:#991b1b;padding:1rem;border-radius:.5rem;white-space:pre-wrap}</style></head><body><h1>`)
+	b.WriteString(html.EscapeString(e.Title()))
+	b.WriteString(`</h1><p>`)
+	b.WriteString(html.EscapeString(e.Message))
+	b.WriteString(`</p>`)
+	for _, d := range e.Details {
+		fmt.Fprintf(&b, "<pre>%s:%d:%d: %s\n%s</pre>", html.EscapeString(d.File), d.Line, d.Column, html.EscapeString(d.Text), html.EscapeString(d.LineText))
+	}
+	b.WriteString(`</body></html>`)
+	s.previewHeaders(w.Header(), nil)
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(e.Status())
+	_, _ = w.Write([]byte(b.String()))
+}

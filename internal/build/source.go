@@ -1,0 +1,324 @@
+package build
+
+import (
+	"fmt"
+	"path"
+	"regexp"
+	"strings"
+)
+
+// mode is how a source becomes a page.
+type mode int
+
+const (
+	// modeScript bundles JavaScript or TypeScript into a generated page and
+	// mounts its React component, if it has one.
+	modeScript mode = iota + 1
+	// modeHTML serves an HTML document as written, with the project's local
+	// scripts and stylesheets inlined.
+	modeHTML
+	// modeCSS applies a stylesheet to a page of sample elements.
+	modeCSS
+)
+
+// source is a validated Request: the files by clean path and the entry.
+type source struct {
+	kind     string
+	language string
+	title    string
+	files    map[string]string
+	entry    string
+	mode     mode
+}
+
+// Limits on a request, far above what a chat reply holds.
+const (
+	maxFiles      = 500
+	maxSourceSize = 8 << 20
+)
+
+// singleFile names a single artifact's file by its language; the name is what
+// diagnostics show.
+func singleFile(language, code string) (string, error) {
+	switch language {
+	case "tsx":
+		return "App.tsx", nil
+	case "jsx":
+		return "App.jsx", nil
+	case "typescript":
+		if looksLikeJSX(code) {
+			return "App.tsx", nil
+		}
+		return "index.ts", nil
+	case "javascript":
+		return "index.js", nil
+	case "html":
+		return "index.html", nil
+	case "css":
+		return "styles.css", nil
+	case "":
+		return "", fmt.Errorf("%w: no language", ErrInvalidRequest)
+	}
+	return "", fmt.Errorf("%w: %s runs outside a browser", ErrNotPreviewable, language)
+}
+
+// languageAliases maps common short names to the canonical language.
+var languageAliases = map[string]string{
+	"ts": "typescript", "js": "javascript", "mjs": "javascript", "react": "jsx", "htm": "html",
+}
+
+func parseRequest(req Request) (*source, error) {
+	src := &source{language: strings.ToLower(strings.TrimSpace(req.Language)), title: req.Title, files: map[string]string{}}
+	if alias, ok := languageAliases[src.language]; ok {
+		src.language = alias
+	}
+	switch req.Kind {
+	case "", "single":
+		src.kind = "single"
+		if strings.TrimSpace(req.Code) == "" {
+			return nil, fmt.Errorf("%w: no code", ErrInvalidRequest)
+		}
+		if len(req.Code) > maxSourceSize {
+			return nil, fmt.Errorf("%w: code is larger than %d bytes", ErrInvalidRequest, maxSourceSize)
+		}
+		name, err := singleFile(src.language, req.Code)
+		if err != nil {
+			return nil, err
+		}
+		src.files[name] = req.Code
+		src.entry = name
+	case "project":
+		src.kind = "project"
+		if err := src.addFiles(req.Files); err != nil {
+			return nil, err
+		}
+		entry, err := src.findEntry(req.Entry)
+		if err != nil {
+			return nil, err
+		}
+		src.entry = entry
+	default:
+		return nil, fmt.Errorf("%w: unknown kind %q", ErrInvalidRequest, req.Kind)
+	}
+	switch ext := path.Ext(src.entry); {
+	case ext == ".html" || ext == ".htm":
+		src.mode = modeHTML
+	case ext == ".css":
+		src.mode = modeCSS
+	case loaderFor(src.entry) != 0:
+		src.mode = modeScript
+	default:
+		return nil, fmt.Errorf("%w: entry %s is not a web file", ErrNotPreviewable, src.entry)
+	}
+	return src, nil
+}
+
+func (src *source) addFiles(files []File) error {
+	if len(files) == 0 {
+		return fmt.Errorf("%w: a project needs files", ErrInvalidRequest)
+	}
+	if len(files) > maxFiles {
+		return fmt.Errorf("%w: more than %d files", ErrInvalidRequest, maxFiles)
+	}
+	total := 0
+	for _, f := range files {
+		p, ok := cleanPath(f.Path)
+		if !ok {
+			return fmt.Errorf("%w: bad file path %q", ErrInvalidRequest, f.Path)
+		}
+		if _, dup := src.files[p]; dup {
+			return fmt.Errorf("%w: file %s given twice", ErrInvalidRequest, p)
+		}
+		total += len(f.Code)
+		if total > maxSourceSize {
+			return fmt.Errorf("%w: files are larger than %d bytes", ErrInvalidRequest, maxSourceSize)
+		}
+		src.files[p] = f.Code
+	}
+	return nil
+}
+
+// cleanPath makes a project path relative to the project root; ok is false
+// for a path that is empty or leaves the root.
+func cleanPath(p string) (string, bool) {
+	p = path.Clean("/" + strings.ReplaceAll(strings.TrimSpace(p), "\\", "/"))
+	p = strings.TrimPrefix(p, "/")
+	if p == "" || p == "." || strings.HasPrefix(p, "../") {
+		return "", false
+	}
+	return p, true
+}
+
+// scriptEntries are a project's entry files by convention, in order.
+var scriptEntries = []string{
+	"src/main.tsx", "src/main.jsx", "src/index.tsx", "src/index.jsx",
+	"src/main.ts", "src/index.ts", "src/main.js", "src/index.js",
+	"src/App.tsx", "src/App.jsx", "App.tsx", "App.jsx",
+	"main.tsx", "main.jsx", "index.tsx", "index.jsx", "main.ts", "index.ts", "main.js", "index.js",
+}
+
+// moduleScriptSrc finds the local module scripts of an HTML page.
+var moduleScriptSrc = regexp.MustCompile(`(?i)<script\b[^>]*\btype\s*=\s*["']?module["']?[^>]*\bsrc\s*=\s*["']([^"']+)["']|<script\b[^>]*\bsrc\s*=\s*["']([^"']+)["'][^>]*\btype\s*=\s*["']?module`)
+
+// Entry returns the entry of a project: its index.html when that page loads
+// one of the project's scripts (a Vite project), else the first of
+// src/main.tsx, src/index.tsx, src/App.tsx, App.tsx, index.tsx, ... that
+// exists, else index.html, else the project's only HTML or script file.
+func Entry(files []File) (string, bool) {
+	src := &source{files: map[string]string{}}
+	for _, f := range files {
+		if p, ok := cleanPath(f.Path); ok {
+			src.files[p] = f.Code
+		}
+	}
+	entry, err := src.findEntry("")
+	return entry, err == nil
+}
+
+func (src *source) findEntry(explicit string) (string, error) {
+	if explicit != "" {
+		p, ok := cleanPath(explicit)
+		if _, exists := src.files[p]; !ok || !exists {
+			return "", &Failure{Messages: []Message{{Text: fmt.Sprintf("The entry %q is not one of the project's files.", explicit)}}}
+		}
+		return p, nil
+	}
+	if html, ok := src.files["index.html"]; ok {
+		for _, m := range moduleScriptSrc.FindAllStringSubmatch(html, -1) {
+			ref := m[1] + m[2]
+			if _, ok := src.resolveRef("index.html", ref); ok {
+				return "index.html", nil
+			}
+		}
+	}
+	for _, e := range scriptEntries {
+		if _, ok := src.files[e]; ok {
+			return e, nil
+		}
+	}
+	if _, ok := src.files["index.html"]; ok {
+		return "index.html", nil
+	}
+	var candidates []string
+	for p := range src.files {
+		if ext := path.Ext(p); ext == ".html" || (loaderFor(p) != 0 && ext != ".json" && ext != ".css") {
+			candidates = append(candidates, p)
+		}
+	}
+	if len(candidates) == 1 {
+		return candidates[0], nil
+	}
+	return "", &Failure{Messages: []Message{{Text: "The project has no entry file: add src/main.tsx, src/App.tsx or index.html, or name the entry."}}}
+}
+
+// resolveRef resolves a reference from a project file (an import or an
+// HTML src) to a project file, trying the usual extensions and index files.
+// Root-absolute ("/src/x") and "@/x" (src/x) references are project paths.
+func (src *source) resolveRef(importer, ref string) (string, bool) {
+	var base string
+	switch {
+	case strings.HasPrefix(ref, "./") || strings.HasPrefix(ref, "../") || ref == "." || ref == "..":
+		base = path.Join(path.Dir(importer), ref)
+	case strings.HasPrefix(ref, "/"):
+		base = path.Clean(ref)[1:]
+	case strings.HasPrefix(ref, "@/"):
+		base = path.Join("src", ref[2:])
+	default:
+		return "", false
+	}
+	base = strings.TrimPrefix(base, "/")
+	if base == "" || base == "." || strings.HasPrefix(base, "../") {
+		return "", false
+	}
+	candidates := []string{base}
+	// TypeScript ESM code imports "./x.js" for the file x.ts.
+	if stem, ok := strings.CutSuffix(base, ".js"); ok {
+		candidates = append(candidates, stem+".ts", stem+".tsx")
+	}
+	for _, ext := range resolveExtensions {
+		candidates = append(candidates, base+ext)
+	}
+	for _, ext := range resolveExtensions {
+		candidates = append(candidates, base+"/index"+ext)
+	}
+	for _, c := range candidates {
+		if _, ok := src.files[c]; ok {
+			return c, true
+		}
+	}
+	return "", false
+}
+
+var resolveExtensions = []string{".tsx", ".ts", ".jsx", ".js", ".mjs", ".json", ".css"}
+
+var (
+	jsxHint         = regexp.MustCompile(`</[A-Za-z]|/>`)
+	reactHint       = regexp.MustCompile(`from\s*["']react["']|require\(\s*["']react["']\s*\)|</[A-Za-z]|/>`)
+	reactImport     = regexp.MustCompile(`from\s*["']react["']|require\(\s*["']react["']\s*\)`)
+	selfMounting    = regexp.MustCompile(`\bcreateRoot\s*\(|\bhydrateRoot\s*\(|\bReactDOM\s*\.\s*render\s*\(`)
+	componentExport = regexp.MustCompile(`\bexport\s+default\s+(?:async\s+)?(?:function|class)\s+[A-Z]`)
+	defaultExport   = regexp.MustCompile(`\bexport\s+default\b|\bexport\s*\{[^}]*\bas\s+default\b`)
+	componentDecl   = regexp.MustCompile(`(?m)^(?:export\s+)?(?:async\s+)?function\s*\*?\s*([A-Z][\w$]*)|^(?:export\s+)?class\s+([A-Z][\w$]*)|^(?:export\s+)?(?:const|let|var)\s+([A-Z][\w$]*)\s*(?::[^=\n]+)?=\s*(?:async\s+)?(?:\(|function\b|(?:React\s*\.\s*)?(?:memo|forwardRef)\b|[a-z_$][\w$]*\s*=>)`)
+)
+
+// looksLikeJSX reports whether TypeScript code holds JSX, so that it needs
+// the TSX loader.
+func looksLikeJSX(code string) bool { return jsxHint.MatchString(code) }
+
+// looksLikeComponent reports whether an entry is a React component module,
+// whose page needs React even if the code never imports it. (Code with JSX
+// imports React's JSX runtime anyway.)
+func looksLikeComponent(code string) bool {
+	return reactImport.MatchString(code) || componentExport.MatchString(code)
+}
+
+// mounts reports whether any file mounts React itself (createRoot ...), in
+// which case the page must not mount a component too.
+func (src *source) mounts() bool {
+	for _, code := range src.files {
+		if selfMounting.MatchString(code) {
+			return true
+		}
+	}
+	return false
+}
+
+// withDefaultExport returns React code that declares its component without
+// exporting it with a default export appended, so that the page can mount it:
+// App if declared, else the last capitalised function or class. Appending
+// keeps every line number of the original code.
+func withDefaultExport(code string) string {
+	if !reactHint.MatchString(code) || defaultExport.MatchString(code) {
+		return code
+	}
+	var name string
+	for _, m := range componentDecl.FindAllStringSubmatch(code, -1) {
+		n := m[1] + m[2] + m[3]
+		if strings.ToUpper(n) == n {
+			continue // a CONSTANT, not a component
+		}
+		name = n
+		if n == "App" {
+			break
+		}
+	}
+	if name == "" {
+		return code
+	}
+	return code + "\n;export default " + name + ";\n"
+}
+
+// tailwindClass matches a string that reads like Tailwind utility classes.
+var tailwindClass = regexp.MustCompile(`(?:^|[\s"'\x60{])(?:[a-z0-9-]+:)*-?(?:bg|text|border|rounded|shadow|p[xytrbl]?|m[xytrbl]?|w|h|size|min-w|min-h|max-w|max-h|gap|space-[xy]|grid-cols|col-span|flex|items|justify|font|tracking|leading|ring|opacity|inset|top|left|right|bottom|z|translate-[xy]|scale|rotate|transition|duration|ease|cursor|overflow|from|to|via|divide|outline|place|self|content|order|aspect|object|line-clamp|backdrop|blur)-[a-z0-9/.\[\]#%-]+`)
+
+// usesTailwind reports whether the sources use Tailwind utility classes.
+func usesTailwind(codes ...string) bool {
+	n := 0
+	for _, code := range codes {
+		n += len(tailwindClass.FindAllStringIndex(code, 3))
+		if n >= 3 {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,163 @@
+// Package buildhost runs builds: the build Lambda's main, and the same
+// builder in process for the devserver and the tests. Only the build
+// function and local hosts link esbuild; API functions reach it through
+// buildrpc.Remote.
+package buildhost
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"sync"
+
+	"github.com/aws/aws-lambda-go/lambda"
+
+	"github.com/zocket/agent/internal/awsconn"
+	"github.com/zocket/agent/internal/blob"
+	"github.com/zocket/agent/internal/build"
+	"github.com/zocket/agent/internal/buildrpc"
+	"github.com/zocket/agent/internal/config"
+	"github.com/zocket/agent/internal/httpapi"
+)
+
+// Serve runs one build in process and turns its outcome into a Response.
+// Errors are the builder's own failures (S3, a broken package set).
+func Serve(ctx context.Context, b *build.Builder, req build.Request) (buildrpc.Response, error) {
+	res, err := b.Build(ctx, req)
+	var failure *build.Failure
+	switch {
+	case err == nil:
+		return buildrpc.Response{Result: &res}, nil
+	case errors.As(err, &failure):
+		return buildrpc.Response{Failure: failure.Messages}, nil
+	case errors.Is(err, build.ErrNotPreviewable), errors.Is(err, build.ErrInvalidRequest):
+		return buildrpc.Response{NotPreviewable: err.Error()}, nil
+	}
+	return buildrpc.Response{}, err
+}
+
+// Local builds in this process, preparing the builder at its first build so
+// that a devserver without the npm package set still serves everything else.
+type Local struct {
+	dir   string
+	cache build.Cache
+	once  sync.Once
+	b     *build.Builder
+	err   error
+}
+
+var _ buildrpc.Builder = (*Local)(nil)
+
+// NewLocal returns a Local over the package set in dir, keeping pages in
+// cache.
+func NewLocal(dir string, cache build.Cache) *Local {
+	return &Local{dir: dir, cache: cache}
+}
+
+// Build implements buildrpc.Builder.
+func (l *Local) Build(ctx context.Context, req build.Request) (buildrpc.Response, error) {
+	l.once.Do(func() {
+		l.b, l.err = build.New(build.Options{PackagesDir: l.dir, Cache: l.cache})
+		if l.err != nil {
+			l.err = fmt.Errorf("%w (install the preview packages with: npm ci --prefix web)", l.err)
+		}
+	})
+	if l.err != nil {
+		return buildrpc.Response{}, l.err
+	}
+	return Serve(ctx, l.b, req)
+}
+
+// PackagesDir is the preview package set: configured when set, else
+// web/node_modules beside the executable (how the build Lambda ships it),
+// else under the working directory.
+func PackagesDir(configured string) string {
+	if configured != "" {
+		return configured
+	}
+	if exe, err := os.Executable(); err == nil {
+		dir := filepath.Join(filepath.Dir(exe), "web", "node_modules")
+		if _, err := os.Stat(dir); err == nil {
+			return dir
+		}
+	}
+	return filepath.Join("web", "node_modules")
+}
+
+// S3Cache keeps built pages in S3, under the build.PageKey prefix that the
+// bucket's lifecycle rule expires. It implements build.Cache.
+type S3Cache struct {
+	Blob *blob.Store
+}
+
+var _ build.Cache = S3Cache{}
+
+// Get returns the object under key, or ok false when it is missing.
+func (c S3Cache) Get(ctx context.Context, key string) ([]byte, bool, error) {
+	data, err := c.Blob.Get(ctx, key)
+	if errors.Is(err, blob.ErrNotFound) {
+		return nil, false, nil
+	}
+	if err != nil {
+		return nil, false, err
+	}
+	return data, true, nil
+}
+
+// Put stores data under key, as HTML for pages.
+func (c S3Cache) Put(ctx context.Context, key string, data []byte) error {
+	ctype := "application/json"
+	if len(key) > 5 && key[len(key)-5:] == ".html" {
+		ctype = "text/html; charset=utf-8"
+	}
+	return c.Blob.Put(ctx, key, data, ctype)
+}
+
+// Start runs the build Lambda: the builder and its vendor chunks are ready
+// before the first invocation (Lambda's init phase), each invocation builds
+// one request (or finds it built in S3) and answers a buildrpc.Response.
+func Start() {
+	ctx := context.Background()
+	log := httpapi.NewLogger(os.Stdout, slog.LevelInfo)
+	b, err := setup(ctx, os.Getenv)
+	if err != nil {
+		log.Error("init failed", "function", "build", "err", err)
+		os.Exit(1)
+	}
+	lambda.Start(Handler(b, log))
+}
+
+// Handler is the build Lambda's handler over b: a build request in, a
+// buildrpc.Response out; an error only when the builder itself failed.
+func Handler(b *build.Builder, log *slog.Logger) func(context.Context, build.Request) (buildrpc.Response, error) {
+	return func(ctx context.Context, req build.Request) (buildrpc.Response, error) {
+		resp, err := Serve(ctx, b, req)
+		if err != nil {
+			log.Error("build failed", "err", err)
+		}
+		return resp, err
+	}
+}
+
+func setup(ctx context.Context, getenv func(string) string) (*build.Builder, error) {
+	cfg, err := config.Load(getenv)
+	if err != nil {
+		return nil, err
+	}
+	awsCfg, err := awsconn.Load(ctx, cfg.Region, awsconn.Endpoints{S3: cfg.S3Endpoint})
+	if err != nil {
+		return nil, err
+	}
+	blobs := blob.New(awsconn.S3(awsCfg, cfg.S3Endpoint), cfg.BucketName)
+	b, err := build.New(build.Options{PackagesDir: PackagesDir(cfg.PackagesDir), Cache: S3Cache{Blob: blobs}})
+	if err != nil {
+		return nil, err
+	}
+	if err := b.Warm(); err != nil {
+		return nil, fmt.Errorf("warm builder: %w", err)
+	}
+	return b, nil
+}
