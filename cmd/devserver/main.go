@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/zocket/agent/internal/api"
+	"github.com/zocket/agent/internal/api/all"
 	"github.com/zocket/agent/internal/config"
 	"github.com/zocket/agent/internal/devstack"
 	"github.com/zocket/agent/internal/httpapi"
@@ -56,7 +57,7 @@ func run() error {
 	if err != nil {
 		return fmt.Errorf("listen: %w", err)
 	}
-	h, err := api.Handler(env.Deps, api.HTTPFunctions(), api.Constructors)
+	h, err := api.Handler(env.Deps, api.HTTPFunctions(), all.Constructors())
 	if err != nil {
 		return err
 	}

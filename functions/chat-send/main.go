@@ -5,8 +5,8 @@
 package main
 
 import (
-	"github.com/zocket/agent/internal/api"
+	"github.com/zocket/agent/internal/api/chatapi"
 	"github.com/zocket/agent/internal/lambdahost"
 )
 
-func main() { lambdahost.StartAPI("chat-send", api.ChatSend) }
+func main() { lambdahost.StartAPI("chat-send", chatapi.Send) }

@@ -4,8 +4,8 @@
 package main
 
 import (
-	"github.com/zocket/agent/internal/api"
+	"github.com/zocket/agent/internal/api/chatapi"
 	"github.com/zocket/agent/internal/lambdahost"
 )
 
-func main() { lambdahost.StartStream("chat-stream", api.ChatStream) }
+func main() { lambdahost.StartStream("chat-stream", chatapi.Send) }

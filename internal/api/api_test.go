@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/zocket/agent/internal/api"
+	"github.com/zocket/agent/internal/api/all"
 	"github.com/zocket/agent/internal/apitest"
 	"github.com/zocket/agent/internal/awsconn"
 	"github.com/zocket/agent/internal/blob"
@@ -39,7 +40,7 @@ func TestHealth(t *testing.T) {
 			t.Fatal(err)
 		}
 		deps.Blob = blob.New(awsconn.S3(cfg, "http://127.0.0.1:1"), "nowhere")
-		h, err := api.Handler(&deps, api.HTTPFunctions(), api.Constructors)
+		h, err := api.Handler(&deps, api.HTTPFunctions(), all.Constructors())
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -91,7 +92,7 @@ func TestEveryHTTPFunctionHasAHandler(t *testing.T) {
 		Signer:  token.NewSigner([]byte(apitest.Secret), time.Hour),
 		Builder: buildrpc.Remote{Function: "build"},
 	}
-	if _, err := api.Handler(deps, api.HTTPFunctions(), api.Constructors); err != nil {
+	if _, err := api.Handler(deps, api.HTTPFunctions(), all.Constructors()); err != nil {
 		t.Fatal(err)
 	}
 }

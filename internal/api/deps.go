@@ -9,17 +9,14 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
-	"github.com/zocket/agent/internal/apperr"
 	"github.com/zocket/agent/internal/artifacts"
 	"github.com/zocket/agent/internal/auth"
 	"github.com/zocket/agent/internal/awsconn"
 	"github.com/zocket/agent/internal/blob"
 	"github.com/zocket/agent/internal/buildrpc"
-	"github.com/zocket/agent/internal/chat"
 	"github.com/zocket/agent/internal/config"
 	"github.com/zocket/agent/internal/conversations"
 	"github.com/zocket/agent/internal/health"
-	"github.com/zocket/agent/internal/llm"
 	"github.com/zocket/agent/internal/password"
 	"github.com/zocket/agent/internal/store"
 	"github.com/zocket/agent/internal/token"
@@ -83,58 +80,24 @@ func (d *Deps) auth() *auth.Service {
 	}
 }
 
-func (d *Deps) presenter() *artifacts.Presenter {
+// Presenter renders artifacts for responses.
+func (d *Deps) Presenter() *artifacts.Presenter {
 	return &artifacts.Presenter{Blob: d.Blob, Tokens: d.Signer, PublicURL: d.Config.PublicURL}
 }
 
 func (d *Deps) conversations() *conversations.Service {
 	return &conversations.Service{
-		Store: d.Store, Blobs: d.Blob, Artifacts: d.presenter(),
+		Store: d.Store, Blobs: d.Blob, Artifacts: d.Presenter(),
 		Cursors: conversations.NewCursors(d.Config.JWTSecret), CodePrefix: d.Config.CodePrefix, Now: d.Now,
 	}
 }
 
-func (d *Deps) artifacts() *artifacts.Service {
+// Artifacts is the artifact service.
+func (d *Deps) Artifacts() *artifacts.Service {
 	return &artifacts.Service{
-		Store: d.Store, Blobs: d.Blob, Presenter: d.presenter(), CodePrefix: d.Config.CodePrefix,
+		Store: d.Store, Blobs: d.Blob, Presenter: d.Presenter(), CodePrefix: d.Config.CodePrefix,
 		Builder: d.Builder, Tokens: d.Signer, FrameAncestors: d.Config.CORSOrigins,
 	}
-}
-
-// chat builds the chat service with its model client (only the chat
-// functions build one: the other binaries do not link the Gemini SDK).
-func (d *Deps) chat() (*chat.Service, error) {
-	if d.Config.GeminiAPIKey == "" {
-		return nil, fmt.Errorf("no model: set GEMINI_API_KEY (or GEMINI_API_KEY_PARAM in Lambda)")
-	}
-	model, err := llm.New(context.Background(), llm.Config{APIKey: d.Config.GeminiAPIKey, Model: d.Config.GeminiModel, BaseURL: d.Config.GeminiBaseURL})
-	if err != nil {
-		return nil, err
-	}
-	return &chat.Service{
-		Store: d.Store, Blobs: d.Blob, Model: model, Artifacts: d.presenter(),
-		Builder: chatBuilder{d.artifacts()}, CodePrefix: d.Config.CodePrefix, Now: d.Now,
-	}, nil
-}
-
-// chatBuilder builds the artifacts of a reply as they are saved.
-type chatBuilder struct{ svc *artifacts.Service }
-
-func (b chatBuilder) BuildArtifact(ctx context.Context, a store.Artifact) (chat.BuildResult, error) {
-	res, err := b.svc.BuildArtifact(ctx, a)
-	if err != nil {
-		e := apperr.From(err)
-		errs := []string{e.Message}
-		for _, d := range e.Details {
-			errs = append(errs, fmt.Sprintf("%s:%d:%d: %s", d.File, d.Line, d.Column, d.Text))
-		}
-		return chat.BuildResult{ArtifactID: a.ID, Errors: errs, Warnings: []string{}}, nil
-	}
-	warnings := make([]string, 0, len(res.Warnings))
-	for _, w := range res.Warnings {
-		warnings = append(warnings, w.String())
-	}
-	return chat.BuildResult{Success: true, ArtifactID: a.ID, BundleSize: res.Size, BuildTime: int64(res.DurationMS), Errors: []string{}, Warnings: warnings}, nil
 }
 
 func (d *Deps) health() http.Handler {

@@ -58,69 +58,51 @@ func ConversationsExport(d *Deps) (http.Handler, error) {
 }
 
 // ArtifactsGet serves the artifacts-get function.
-func ArtifactsGet(d *Deps) (http.Handler, error) { return http.HandlerFunc(d.artifacts().Get), nil }
+func ArtifactsGet(d *Deps) (http.Handler, error) { return http.HandlerFunc(d.Artifacts().Get), nil }
 
 // ArtifactsCode serves the artifacts-code function.
-func ArtifactsCode(d *Deps) (http.Handler, error) { return http.HandlerFunc(d.artifacts().Code), nil }
+func ArtifactsCode(d *Deps) (http.Handler, error) { return http.HandlerFunc(d.Artifacts().Code), nil }
 
 // ArtifactsDownload serves the artifacts-download function.
 func ArtifactsDownload(d *Deps) (http.Handler, error) {
-	return http.HandlerFunc(d.artifacts().Download), nil
+	return http.HandlerFunc(d.Artifacts().Download), nil
 }
 
 // ArtifactsProject serves the artifacts-project function.
 func ArtifactsProject(d *Deps) (http.Handler, error) {
-	return http.HandlerFunc(d.artifacts().Project), nil
+	return http.HandlerFunc(d.Artifacts().Project), nil
 }
 
 // ArtifactsDelete serves the artifacts-delete function.
 func ArtifactsDelete(d *Deps) (http.Handler, error) {
-	return http.HandlerFunc(d.artifacts().Delete), nil
+	return http.HandlerFunc(d.Artifacts().Delete), nil
 }
 
 // ArtifactsBuild serves the artifacts-build function.
-func ArtifactsBuild(d *Deps) (http.Handler, error) { return http.HandlerFunc(d.artifacts().Build), nil }
+func ArtifactsBuild(d *Deps) (http.Handler, error) { return http.HandlerFunc(d.Artifacts().Build), nil }
 
 // ArtifactsBuildProject serves the artifacts-build-project function.
 func ArtifactsBuildProject(d *Deps) (http.Handler, error) {
-	return http.HandlerFunc(d.artifacts().Build), nil
+	return http.HandlerFunc(d.Artifacts().Build), nil
 }
 
 // ArtifactsBundle serves the artifacts-bundle function.
 func ArtifactsBundle(d *Deps) (http.Handler, error) {
-	return http.HandlerFunc(d.artifacts().Bundle), nil
+	return http.HandlerFunc(d.Artifacts().Bundle), nil
 }
 
 // ArtifactsPreview serves the artifacts-preview function.
 func ArtifactsPreview(d *Deps) (http.Handler, error) {
-	return http.HandlerFunc(d.artifacts().Preview), nil
+	return http.HandlerFunc(d.Artifacts().Preview), nil
 }
 
 // ArtifactsProjectPreview serves the artifacts-project-preview function.
 func ArtifactsProjectPreview(d *Deps) (http.Handler, error) {
-	return http.HandlerFunc(d.artifacts().Preview), nil
+	return http.HandlerFunc(d.Artifacts().Preview), nil
 }
 
-// ChatSend serves the chat-send function.
-func ChatSend(d *Deps) (http.Handler, error) {
-	svc, err := d.chat()
-	if err != nil {
-		return nil, err
-	}
-	return http.HandlerFunc(svc.Send), nil
-}
-
-// ChatStream serves the chat-stream function.
-func ChatStream(d *Deps) (http.Handler, error) {
-	svc, err := d.chat()
-	if err != nil {
-		return nil, err
-	}
-	return http.HandlerFunc(svc.Send), nil
-}
-
-// Constructors are every function's constructor, for hosts that serve them
-// all (the devserver, the tests).
+// Constructors are the constructors of every function but chat's (package
+// chatapi, which alone links the Gemini SDK); package all has them all.
 var Constructors = map[string]Constructor{
 	"health":                    Health,
 	"auth-register":             AuthRegister,
@@ -142,8 +124,6 @@ var Constructors = map[string]Constructor{
 	"artifacts-bundle":          ArtifactsBundle,
 	"artifacts-preview":         ArtifactsPreview,
 	"artifacts-project-preview": ArtifactsProjectPreview,
-	"chat-send":                 ChatSend,
-	"chat-stream":               ChatStream,
 }
 
 // HTTPFunctions are the functions that serve an HTTP route through API

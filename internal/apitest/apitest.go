@@ -24,9 +24,10 @@ import (
 	"github.com/johannesboyne/gofakes3/backend/s3mem"
 
 	"github.com/zocket/agent/internal/api"
-	"github.com/zocket/agent/internal/build"
+	"github.com/zocket/agent/internal/api/all"
 	"github.com/zocket/agent/internal/buildhost"
 	"github.com/zocket/agent/internal/buildrpc"
+	"github.com/zocket/agent/internal/buildspec"
 	"github.com/zocket/agent/internal/config"
 	"github.com/zocket/agent/internal/dynamotest"
 	"github.com/zocket/agent/internal/httpapi"
@@ -104,7 +105,7 @@ func New(t testing.TB, tb dynamotest.Table, env map[string]string) *Env {
 		t.Fatal(err)
 	}
 	deps.Builder = buildhost.NewLocal(PackagesDir(), buildhost.S3Cache{Blob: deps.Blob})
-	h, err := api.Handler(deps, api.HTTPFunctions(), api.Constructors)
+	h, err := api.Handler(deps, api.HTTPFunctions(), all.Constructors())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -258,15 +259,15 @@ func InvokeServer(t testing.TB, function string, b buildrpc.Builder) string {
 	t.Helper()
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /2015-03-31/functions/"+function+"/invocations", func(w http.ResponseWriter, r *http.Request) {
-		var req build.Request
+		var req buildspec.Request
 		if err := json.NewDecoder(r.Body).Decode(&req); err != nil {
 			http.Error(w, err.Error(), http.StatusBadRequest)
 			return
 		}
-		resp, err := b.Build(r.Context(), req)
-		if err != nil {
+		resp := buildspec.NewResponse(b.Build(r.Context(), req))
+		if resp.Error == buildspec.ErrorInternal {
 			w.Header().Set("X-Amz-Function-Error", "Unhandled")
-			_ = json.NewEncoder(w).Encode(map[string]string{"errorMessage": err.Error(), "errorType": "error"})
+			_ = json.NewEncoder(w).Encode(map[string]string{"errorMessage": resp.Message, "errorType": "error"})
 			return
 		}
 		_ = json.NewEncoder(w).Encode(resp)

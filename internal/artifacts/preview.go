@@ -2,13 +2,14 @@ package artifacts
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"html"
 	"net/http"
 	"strings"
 
 	"github.com/zocket/agent/internal/apperr"
-	"github.com/zocket/agent/internal/build"
+	build "github.com/zocket/agent/internal/buildspec"
 	"github.com/zocket/agent/internal/httpapi"
 	"github.com/zocket/agent/internal/store"
 )
@@ -48,21 +49,20 @@ func (s *Service) built(ctx context.Context, a store.Artifact) (build.Result, er
 	if err != nil {
 		return build.Result{}, err
 	}
-	resp, err := s.Builder.Build(ctx, req)
-	if err != nil {
-		return build.Result{}, apperr.Wrap(err, apperr.Upstream, "The build service failed. Please try again.")
-	}
+	res, err := s.Builder.Build(ctx, req)
+	var failure *build.Failure
 	switch {
-	case resp.NotPreviewable != "":
-		return build.Result{}, apperr.Newf(apperr.NotPreviewable, "A %s artifact cannot run in a browser. Download it to run it.", a.Language)
-	case len(resp.Failure) > 0 || resp.Result == nil:
-		e := &apperr.Error{Code: apperr.BuildFailed, Message: buildFailedMessage(resp.Failure)}
-		for _, m := range resp.Failure {
+	case errors.As(err, &failure):
+		e := &apperr.Error{Code: apperr.BuildFailed, Message: buildFailedMessage(failure.Messages), Err: err}
+		for _, m := range failure.Messages {
 			e.Details = append(e.Details, apperr.Detail{Text: m.Text, File: m.File, Line: m.Line, Column: m.Column, LineText: m.LineText})
 		}
 		return build.Result{}, e
+	case errors.Is(err, build.ErrNotPreviewable), errors.Is(err, build.ErrInvalidRequest):
+		return build.Result{}, apperr.Wrap(err, apperr.NotPreviewable, fmt.Sprintf("A %s artifact cannot run in a browser. Download it to run it.", a.Language))
+	case err != nil:
+		return build.Result{}, apperr.Wrap(err, apperr.Upstream, "The build service failed. Please try again.")
 	}
-	res := *resp.Result
 	if key := build.PageKey(res.Key); key != a.BundledHTMLKey {
 		if err := s.Store.SetBundledHTML(ctx, a, key, res.ScriptHashes); err != nil && !apperr.Is(err, apperr.NotFound) {
 			return build.Result{}, err

@@ -8,55 +8,33 @@ import (
 	"path/filepath"
 	"sync/atomic"
 	"time"
+
+	"github.com/zocket/agent/internal/buildspec"
 )
 
-// Request is the typed JSON request of the build Lambda.
-type Request struct {
-	// Kind is "single" (the default) or "project".
-	Kind string `json:"kind,omitempty"`
-	// Language is the canonical language of a single artifact: tsx, jsx,
-	// typescript, javascript, html or css can be previewed; any other is
-	// ErrNotPreviewable.
-	Language string `json:"language,omitempty"`
-	// Title becomes the page's <title>.
-	Title string `json:"title,omitempty"`
-	// Code is a single artifact's source.
-	Code string `json:"code,omitempty"`
-	// Files are a project's files.
-	Files []File `json:"files,omitempty"`
-	// Entry is the path of a project's entry; empty finds it by convention
-	// (see the function Entry).
-	Entry string `json:"entry,omitempty"`
-}
+// The wire types of a build live in package buildspec, which API functions
+// import without linking esbuild; these names keep this package's API whole.
+type (
+	// Request is buildspec.Request.
+	Request = buildspec.Request
+	// File is buildspec.File.
+	File = buildspec.File
+	// Result is buildspec.Result.
+	Result = buildspec.Result
+	// Message is buildspec.Message.
+	Message = buildspec.Message
+	// Failure is buildspec.Failure.
+	Failure = buildspec.Failure
+	// Response is buildspec.Response.
+	Response = buildspec.Response
+)
 
-// File is one file of a project, under its path relative to the project root.
-type File struct {
-	Path string `json:"path"`
-	Code string `json:"code"`
-}
-
-// Result describes a built page. The page itself is in the Cache under
-// PageKey(Key); a Result stays far below the Lambda response limit.
-type Result struct {
-	// Key is the content address of the build: a hash of the sources, the
-	// package lock and the builder version.
-	Key string `json:"key"`
-	// ContentHash is the hex SHA-256 of the page, for ETag and cache headers.
-	ContentHash string `json:"contentHash"`
-	// Size is the page's size in bytes.
-	Size int `json:"size"`
-	// ScriptHashes are the CSP sources ('sha256-...') of the page's inline
-	// scripts; none for an HTML artifact, whose inline code runs as written.
-	ScriptHashes []string `json:"scriptHashes,omitempty"`
-	// Packages are the curated packages the page contains.
-	Packages []string `json:"packages,omitempty"`
-	// Warnings are esbuild's warnings.
-	Warnings []Message `json:"warnings,omitempty"`
-	// Cached is true when the page was already built and nothing was compiled.
-	Cached bool `json:"cached"`
-	// DurationMS is how long Build took, in milliseconds.
-	DurationMS float64 `json:"durationMs"`
-}
+// Errors and helpers of buildspec, under this package's names.
+var (
+	ErrNotPreviewable = buildspec.ErrNotPreviewable
+	ErrInvalidRequest = buildspec.ErrInvalidRequest
+	NewResponse       = buildspec.NewResponse
+)
 
 // Options configure a Builder.
 type Options struct {

@@ -3,6 +3,8 @@ package build
 import (
 	"context"
 	"sync"
+
+	"github.com/zocket/agent/internal/buildspec"
 )
 
 // Cache holds finished pages and their manifests, keyed by PageKey and
@@ -14,8 +16,9 @@ type Cache interface {
 	Put(ctx context.Context, key string, data []byte) error
 }
 
-// PageKey is the Cache key of the page built for a Result.Key.
-func PageKey(key string) string { return "builds/" + key + ".html" }
+// PageKey is buildspec.PageKey: the Cache key of the page built for a
+// Result.Key.
+var PageKey = buildspec.PageKey
 
 // manifestKey is the Cache key of the small JSON Result stored beside a page,
 // so that a cached build answers without reading the page.

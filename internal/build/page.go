@@ -4,7 +4,7 @@ import (
 	"bytes"
 	"crypto/sha256"
 	"encoding/base64"
-	"encoding/hex"
+
 	"fmt"
 	"html"
 	"maps"
@@ -13,6 +13,8 @@ import (
 	"strings"
 
 	"github.com/evanw/esbuild/pkg/api"
+
+	"github.com/zocket/agent/internal/buildspec"
 )
 
 // page is a rendered preview before it is stored.
@@ -23,12 +25,8 @@ type page struct {
 	warnings     []Message
 }
 
-// ContentHash returns the hex SHA-256 of a page: its ETag and the base of its
-// cache headers.
-func ContentHash(page []byte) string {
-	sum := sha256.Sum256(page)
-	return hex.EncodeToString(sum[:])
-}
+// ContentHash is buildspec.ContentHash: the hex SHA-256 of a page.
+var ContentHash = buildspec.ContentHash
 
 // cspHash returns the CSP source that allows an inline script.
 func cspHash(script string) string {

@@ -19,25 +19,10 @@ import (
 	"github.com/zocket/agent/internal/blob"
 	"github.com/zocket/agent/internal/build"
 	"github.com/zocket/agent/internal/buildrpc"
+	"github.com/zocket/agent/internal/buildspec"
 	"github.com/zocket/agent/internal/config"
 	"github.com/zocket/agent/internal/httpapi"
 )
-
-// Serve runs one build in process and turns its outcome into a Response.
-// Errors are the builder's own failures (S3, a broken package set).
-func Serve(ctx context.Context, b *build.Builder, req build.Request) (buildrpc.Response, error) {
-	res, err := b.Build(ctx, req)
-	var failure *build.Failure
-	switch {
-	case err == nil:
-		return buildrpc.Response{Result: &res}, nil
-	case errors.As(err, &failure):
-		return buildrpc.Response{Failure: failure.Messages}, nil
-	case errors.Is(err, build.ErrNotPreviewable), errors.Is(err, build.ErrInvalidRequest):
-		return buildrpc.Response{NotPreviewable: err.Error()}, nil
-	}
-	return buildrpc.Response{}, err
-}
 
 // Local builds in this process, preparing the builder at its first build so
 // that a devserver without the npm package set still serves everything else.
@@ -58,7 +43,7 @@ func NewLocal(dir string, cache build.Cache) *Local {
 }
 
 // Build implements buildrpc.Builder.
-func (l *Local) Build(ctx context.Context, req build.Request) (buildrpc.Response, error) {
+func (l *Local) Build(ctx context.Context, req build.Request) (build.Result, error) {
 	l.once.Do(func() {
 		l.b, l.err = build.New(build.Options{PackagesDir: l.dir, Cache: l.cache})
 		if l.err != nil {
@@ -66,9 +51,9 @@ func (l *Local) Build(ctx context.Context, req build.Request) (buildrpc.Response
 		}
 	})
 	if l.err != nil {
-		return buildrpc.Response{}, l.err
+		return build.Result{}, l.err
 	}
-	return Serve(ctx, l.b, req)
+	return l.b.Build(ctx, req)
 }
 
 // PackagesDir is the preview package set: configured when set, else
@@ -131,14 +116,18 @@ func Start() {
 }
 
 // Handler is the build Lambda's handler over b: a build request in, a
-// buildrpc.Response out; an error only when the builder itself failed.
-func Handler(b *build.Builder, log *slog.Logger) func(context.Context, build.Request) (buildrpc.Response, error) {
-	return func(ctx context.Context, req build.Request) (buildrpc.Response, error) {
-		resp, err := Serve(ctx, b, req)
-		if err != nil {
+// build.Response out. What the source caused (a failure, a language no
+// browser runs) is data in the response; only the builder's own failure is
+// a Lambda error.
+func Handler(b *build.Builder, log *slog.Logger) func(context.Context, build.Request) (build.Response, error) {
+	return func(ctx context.Context, req build.Request) (build.Response, error) {
+		res, err := b.Build(ctx, req)
+		resp := build.NewResponse(res, err)
+		if resp.Error == buildspec.ErrorInternal {
 			log.Error("build failed", "err", err)
+			return resp, err
 		}
-		return resp, err
+		return resp, nil
 	}
 }
 

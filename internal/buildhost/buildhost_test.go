@@ -13,6 +13,7 @@ import (
 	"github.com/zocket/agent/internal/blob"
 	"github.com/zocket/agent/internal/build"
 	"github.com/zocket/agent/internal/buildhost"
+	"github.com/zocket/agent/internal/buildspec"
 )
 
 // TestBuildEvent replays events/build.json through the build Lambda's
@@ -63,7 +64,7 @@ func TestBuildEvent(t *testing.T) {
 	}
 	b, _ := build.New(build.Options{PackagesDir: dir})
 	resp, err := buildhost.Handler(b, log)(ctx, build.Request{Language: "python", Code: "print(1)"})
-	if err != nil || resp.NotPreviewable == "" {
+	if err != nil || resp.Error != buildspec.ErrorNotPreviewable {
 		t.Errorf("python: %+v, %v", resp, err)
 	}
 }

@@ -19,6 +19,8 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/zocket/agent/internal/api"
+	"github.com/zocket/agent/internal/api/all"
+	"github.com/zocket/agent/internal/api/chatapi"
 	"github.com/zocket/agent/internal/apitest"
 	"github.com/zocket/agent/internal/dynamotest"
 	"github.com/zocket/agent/internal/httpapi"
@@ -88,7 +90,7 @@ func TestEventsReplay(t *testing.T) {
 			if err := json.Unmarshal(data, &ev); err != nil {
 				t.Fatal(err)
 			}
-			h, err := lambdahost.Setup(ctx, tt.function, api.Constructors[tt.function], log, getenv)
+			h, err := lambdahost.Setup(ctx, tt.function, all.Constructors()[tt.function], log, getenv)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -148,7 +150,7 @@ func TestSetupRejects(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := lambdahost.Setup(ctx, tt.function, api.Constructors[tt.function], log, func(k string) string { return tt.env[k] })
+			_, err := lambdahost.Setup(ctx, tt.function, all.Constructors()[tt.function], log, func(k string) string { return tt.env[k] })
 			if err == nil || !strings.Contains(err.Error(), tt.want) {
 				t.Errorf("err = %v, want it to mention %q", err, tt.want)
 			}
@@ -195,7 +197,7 @@ func TestStreamThroughFunctionURL(t *testing.T) {
 	if err := json.Unmarshal([]byte(strings.ReplaceAll(string(data), "REPLACE_WITH_A_TOKEN_FROM_LOGIN", u.Token)), &ev); err != nil {
 		t.Fatal(err)
 	}
-	h, err := lambdahost.Setup(ctx, "chat-stream", api.ChatStream, httpapi.NewLogger(io.Discard, slog.LevelInfo), getenv)
+	h, err := lambdahost.Setup(ctx, "chat-stream", chatapi.Send, httpapi.NewLogger(io.Discard, slog.LevelInfo), getenv)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,0 +1,62 @@
+// Package chatapi builds the chat functions' handlers. It is apart from
+// package api so that only the chat functions link the Gemini SDK.
+package chatapi
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+
+	"github.com/zocket/agent/internal/api"
+	"github.com/zocket/agent/internal/apperr"
+	"github.com/zocket/agent/internal/artifacts"
+	"github.com/zocket/agent/internal/chat"
+	"github.com/zocket/agent/internal/llm"
+	"github.com/zocket/agent/internal/store"
+)
+
+// Send serves chat-send (API Gateway) and chat-stream (the Function URL):
+// one handler, two hosts.
+func Send(d *api.Deps) (http.Handler, error) {
+	svc, err := service(d)
+	if err != nil {
+		return nil, err
+	}
+	return http.HandlerFunc(svc.Send), nil
+}
+
+// service builds the chat service with its model client.
+func service(d *api.Deps) (*chat.Service, error) {
+	if d.Config.GeminiAPIKey == "" {
+		return nil, fmt.Errorf("no model: set GEMINI_API_KEY (or GEMINI_API_KEY_PARAM in Lambda)")
+	}
+	model, err := llm.New(context.Background(), llm.Config{APIKey: d.Config.GeminiAPIKey, Model: d.Config.GeminiModel, BaseURL: d.Config.GeminiBaseURL})
+	if err != nil {
+		return nil, err
+	}
+	return &chat.Service{
+		Store: d.Store, Blobs: d.Blob, Model: model, Artifacts: d.Presenter(),
+		Builder: builder{d.Artifacts()}, CodePrefix: d.Config.CodePrefix, Now: d.Now,
+	}, nil
+}
+
+// builder builds the artifacts of a reply as they are saved.
+type builder struct{ svc *artifacts.Service }
+
+// BuildArtifact implements chat.Builder.
+func (b builder) BuildArtifact(ctx context.Context, a store.Artifact) (chat.BuildResult, error) {
+	res, err := b.svc.BuildArtifact(ctx, a)
+	if err != nil {
+		e := apperr.From(err)
+		errs := []string{e.Message}
+		for _, d := range e.Details {
+			errs = append(errs, fmt.Sprintf("%s:%d:%d: %s", d.File, d.Line, d.Column, d.Text))
+		}
+		return chat.BuildResult{ArtifactID: a.ID, Errors: errs, Warnings: []string{}}, nil
+	}
+	warnings := make([]string, 0, len(res.Warnings))
+	for _, w := range res.Warnings {
+		warnings = append(warnings, w.String())
+	}
+	return chat.BuildResult{Success: true, ArtifactID: a.ID, BundleSize: res.Size, BuildTime: int64(res.DurationMS), Errors: []string{}, Warnings: warnings}, nil
+}
