@@ -5,83 +5,20 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"os/exec"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
-	"time"
 
 	"github.com/chromedp/chromedp"
 
+	"github.com/zocket/agent/internal/browsertest"
 	"github.com/zocket/agent/internal/build"
 )
 
 // The browser tests load previews in headless Chromium from a server that
 // sends the headers of the real preview route, Content-Security-Policy with
 // sandbox allow-scripts included.
-
-var browser struct {
-	once   sync.Once
-	ctx    context.Context
-	cancel context.CancelFunc
-	dir    string
-	err    error
-}
-
-// chromiumPath finds Debian's Chromium; it is missing until
-// `apt-get install -y chromium` ran, which CI must have done.
-func chromiumPath(tb testing.TB) string {
-	tb.Helper()
-	for _, p := range []string{"/usr/bin/chromium", "chromium", "chromium-browser"} {
-		if path, err := exec.LookPath(p); err == nil {
-			return path
-		}
-	}
-	if os.Getenv("CI") == "true" {
-		tb.Fatal("Chromium is not installed: run `apt-get install -y chromium`")
-	}
-	tb.Skip("Chromium is not installed: run `apt-get install -y chromium`")
-	return ""
-}
-
-// newTab opens a tab in the shared headless Chromium.
-func newTab(t *testing.T) context.Context {
-	t.Helper()
-	path := chromiumPath(t)
-	browser.once.Do(func() {
-		browser.dir, browser.err = os.MkdirTemp("", "build-chromium-")
-		if browser.err != nil {
-			return
-		}
-		alloc, cancelAlloc := chromedp.NewExecAllocator(context.Background(),
-			chromedp.ExecPath(path),
-			chromedp.Headless,
-			chromedp.NoSandbox,
-			chromedp.DisableGPU,
-			chromedp.NoFirstRun,
-			chromedp.Flag("disable-quic", true),
-			chromedp.Flag("disable-background-networking", true),
-			chromedp.Flag("disable-component-update", true),
-			chromedp.Flag("disable-sync", true),
-			chromedp.Flag("disable-dev-shm-usage", true),
-			chromedp.UserDataDir(browser.dir),
-		)
-		ctx, cancel := chromedp.NewContext(alloc)
-		browser.ctx = ctx
-		browser.cancel = func() { cancel(); cancelAlloc() }
-		browser.err = chromedp.Do(ctx)
-	})
-	if browser.err != nil {
-		t.Fatalf("start Chromium: %v", browser.err)
-	}
-	tab, cancel := chromedp.NewContext(browser.ctx)
-	t.Cleanup(cancel)
-	ctx, cancelTimeout := context.WithTimeout(tab, 45*time.Second)
-	t.Cleanup(cancelTimeout)
-	return ctx
-}
 
 // previewServer serves built pages as the preview route does.
 type previewServer struct {
@@ -168,28 +105,16 @@ func open(t *testing.T, ctx context.Context, url string) {
 	waitFor(t, ctx, `document.readyState === "complete" && (document.querySelector("#root") === null || document.querySelector("#root").childElementCount > 0 || document.querySelector("#__preview-errors") !== null)`)
 }
 
-// waitFor polls a JavaScript expression until it is truthy.
-func waitFor(t *testing.T, ctx context.Context, expr string) {
-	t.Helper()
-	if _, err := chromedp.Run(ctx, chromedp.Poll[bool](expr, chromedp.WithPollingInterval(20*time.Millisecond), chromedp.WithPollingTimeout(15*time.Second))); err != nil {
-		t.Fatalf("waiting for %s: %v\npage errors: %s", expr, err, pageErrors(ctx))
-	}
-}
+// newTab, waitFor, eval and pageErrors are browsertest's, under short names.
+var (
+	newTab     = browsertest.NewTab
+	pageErrors = browsertest.PageErrors
+	waitFor    = browsertest.WaitFor
+)
 
-// eval returns the value of a JavaScript expression.
 func eval[T any](t *testing.T, ctx context.Context, expr string) T {
 	t.Helper()
-	v, err := chromedp.Run(ctx, chromedp.Evaluate[T](expr))
-	if err != nil {
-		t.Fatalf("evaluate %s: %v", expr, err)
-	}
-	return v
-}
-
-// pageErrors returns what the preview shows as errors.
-func pageErrors(ctx context.Context) string {
-	s, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`[...document.querySelectorAll("#__preview-errors, [data-preview-error]")].map((e) => e.textContent).join("\n")`))
-	return s
+	return browsertest.Eval[T](t, ctx, expr)
 }
 
 func TestPreviewCounter(t *testing.T) {

@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/zocket/agent/internal/browsertest"
 	"github.com/zocket/agent/internal/build"
 )
 
@@ -20,10 +21,7 @@ func TestMain(m *testing.M) {
 		os.Exit(0)
 	}
 	code := m.Run()
-	if browser.cancel != nil {
-		browser.cancel()
-		os.RemoveAll(browser.dir)
-	}
+	browsertest.Close()
 	os.Exit(code)
 }
 
