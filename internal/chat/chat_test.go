@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -389,6 +390,29 @@ func TestHistoryFitsTheBudget(t *testing.T) {
 		meta, err := env.Deps.Store.ConversationMeta(ctx, u.ID, conv.ID)
 		if err != nil || meta.Summary == "" || meta.SummaryThrough == "" {
 			t.Errorf("summary not kept: %+v %v", meta, err)
+		}
+	})
+}
+
+func TestEnableBuildingReportsTheBuild(t *testing.T) {
+	if _, err := os.Stat(apitest.PackagesDir()); err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("preview packages missing: %v (npm ci --prefix web)", err)
+		}
+		t.Skip("preview packages missing: npm ci --prefix web")
+	}
+	each(t, nil, func(t *testing.T, env *apitest.Env) {
+		u := env.Register(t)
+		resp := send(t, env, u.Token, map[string]any{"message": "Create a React counter component", "stream": true, "enableBuilding": true})
+		defer resp.Body.Close()
+		var f frontendStream
+		f.consume(t, resp.Body)
+		if len(f.artifacts) != 1 || len(f.builds) != 1 {
+			t.Fatalf("artifacts %d, builds %d: %v", len(f.artifacts), len(f.builds), f.kinds)
+		}
+		b := f.builds[0]
+		if b["success"] != true || b["artifactId"] != f.artifacts[0]["id"] || b["bundleSize"].(float64) <= 0 {
+			t.Errorf("build = %v", b)
 		}
 	})
 }
