@@ -8,12 +8,17 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/zocket/agent/internal/api"
+	"github.com/zocket/agent/internal/api/all"
 	"github.com/zocket/agent/internal/apitest"
+	"github.com/zocket/agent/internal/awsconn"
+	"github.com/zocket/agent/internal/blob"
 	"github.com/zocket/agent/internal/codeblock"
 	"github.com/zocket/agent/internal/dynamotest"
 	"github.com/zocket/agent/internal/llm"
@@ -413,6 +418,50 @@ func TestEnableBuildingReportsTheBuild(t *testing.T) {
 		b := f.builds[0]
 		if b["success"] != true || b["artifactId"] != f.artifacts[0]["id"] || b["bundleSize"].(float64) <= 0 {
 			t.Errorf("build = %v", b)
+		}
+	})
+}
+
+// TestArtifactStorageFailure sends a reply with code while S3 is unreachable:
+// the reply is still saved and completed, the client hears that the
+// artifact could not be stored, and no artifact metadata points at code that
+// is not there.
+func TestArtifactStorageFailure(t *testing.T) {
+	each(t, nil, func(t *testing.T, env *apitest.Env) {
+		u := env.Register(t)
+		deps := *env.Deps
+		cfg, err := awsconn.Load(ctx, "us-east-1", awsconn.Endpoints{S3: "http://127.0.0.1:1"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		deps.Blob = blob.New(awsconn.S3(cfg, "http://127.0.0.1:1"), "unreachable")
+		h, err := api.Handler(&deps, api.HTTPFunctions(), all.Constructors())
+		if err != nil {
+			t.Fatal(err)
+		}
+		srv := httptest.NewServer(h)
+		defer srv.Close()
+
+		data, _ := json.Marshal(map[string]any{"message": "Create a React counter component", "stream": true})
+		req, _ := http.NewRequest("POST", srv.URL+"/api/chat/send", bytes.NewReader(data))
+		req.Header.Set("Authorization", "Bearer "+u.Token)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		body, _ := io.ReadAll(resp.Body)
+		var f frontendStream
+		f.consume(t, bytes.NewReader(body))
+		if f.complete == nil || len(f.artifacts) != 0 || !strings.Contains(string(body), `"type":"artifact_error"`) {
+			t.Fatalf("complete %v, artifacts %d, stream:\n%.2000s", f.complete, len(f.artifacts), body)
+		}
+		th, err := env.Deps.Store.Thread(ctx, u.ID, f.conversationID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(th.Messages) != 2 || !strings.Contains(th.Messages[1].Content, "export default function") || len(th.Artifacts) != 0 {
+			t.Errorf("saved: %d messages, %d artifacts", len(th.Messages), len(th.Artifacts))
 		}
 	})
 }
