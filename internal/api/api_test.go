@@ -1,7 +1,6 @@
 package api_test
 
 import (
-	"context"
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
@@ -11,8 +10,6 @@ import (
 	"github.com/zocket/agent/internal/api"
 	"github.com/zocket/agent/internal/api/all"
 	"github.com/zocket/agent/internal/apitest"
-	"github.com/zocket/agent/internal/awsconn"
-	"github.com/zocket/agent/internal/blob"
 	"github.com/zocket/agent/internal/buildrpc"
 	"github.com/zocket/agent/internal/config"
 	"github.com/zocket/agent/internal/dynamotest"
@@ -35,11 +32,7 @@ func TestHealth(t *testing.T) {
 
 		// With S3 unreachable, health says so with a 503.
 		deps := *env.Deps
-		cfg, err := awsconn.Load(context.Background(), "us-east-1", awsconn.Endpoints{S3: "http://127.0.0.1:1"})
-		if err != nil {
-			t.Fatal(err)
-		}
-		deps.Blob = blob.New(awsconn.S3(cfg, "http://127.0.0.1:1"), "nowhere")
+		deps.Blob = apitest.UnreachableBlob(t)
 		h, err := api.Handler(&deps, api.HTTPFunctions(), all.Constructors())
 		if err != nil {
 			t.Fatal(err)

@@ -25,6 +25,8 @@ import (
 
 	"github.com/zocket/agent/internal/api"
 	"github.com/zocket/agent/internal/api/all"
+	"github.com/zocket/agent/internal/awsconn"
+	"github.com/zocket/agent/internal/blob"
 	"github.com/zocket/agent/internal/buildhost"
 	"github.com/zocket/agent/internal/buildrpc"
 	"github.com/zocket/agent/internal/buildspec"
@@ -275,4 +277,16 @@ func InvokeServer(t testing.TB, function string, b buildrpc.Builder) string {
 	srv := httptest.NewServer(mux)
 	t.Cleanup(srv.Close)
 	return srv.URL
+}
+
+// UnreachableBlob is a blob store whose S3 endpoint refuses connections:
+// real failures, after the SDK's retries.
+func UnreachableBlob(t testing.TB) *blob.Store {
+	t.Helper()
+	const dead = "http://127.0.0.1:1"
+	cfg, err := awsconn.Load(context.Background(), "us-east-1", awsconn.Endpoints{S3: dead})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return blob.New(awsconn.S3(cfg, dead), "unreachable")
 }

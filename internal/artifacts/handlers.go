@@ -126,16 +126,24 @@ func (s *Service) source(ctx context.Context, a store.Artifact) (Source, error) 
 	return src, nil
 }
 
+// loadSource reads the request's artifact and its code, answering the
+// error itself when it fails.
+func (s *Service) loadSource(w http.ResponseWriter, r *http.Request) (store.Artifact, Source, bool) {
+	a, err := s.load(r)
+	if err == nil {
+		var src Source
+		if src, err = s.source(r.Context(), a); err == nil {
+			return a, src, true
+		}
+	}
+	httpapi.Error(w, r, err)
+	return store.Artifact{}, Source{}, false
+}
+
 // Code handles GET /api/artifacts/{id}/code.
 func (s *Service) Code(w http.ResponseWriter, r *http.Request) {
-	a, err := s.load(r)
-	if err != nil {
-		httpapi.Error(w, r, err)
-		return
-	}
-	src, err := s.source(r.Context(), a)
-	if err != nil {
-		httpapi.Error(w, r, err)
+	a, src, ok := s.loadSource(w, r)
+	if !ok {
 		return
 	}
 	out := map[string]any{
@@ -155,14 +163,8 @@ func (s *Service) Code(w http.ResponseWriter, r *http.Request) {
 // Download handles GET /api/artifacts/{id}/download: the file itself, or a
 // zip of a PROJECT's files, as an attachment with a safe name.
 func (s *Service) Download(w http.ResponseWriter, r *http.Request) {
-	a, err := s.load(r)
-	if err != nil {
-		httpapi.Error(w, r, err)
-		return
-	}
-	src, err := s.source(r.Context(), a)
-	if err != nil {
-		httpapi.Error(w, r, err)
+	a, src, ok := s.loadSource(w, r)
+	if !ok {
 		return
 	}
 	body, name := []byte(src.Code), FileName(a.Title, codeblock.Extension(a.Language))

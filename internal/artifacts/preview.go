@@ -73,6 +73,17 @@ func (s *Service) built(ctx context.Context, a store.Artifact) (build.Result, er
 	return res, nil
 }
 
+// ErrorLines are a build error's lines for a client that shows a list: the
+// message, then each diagnostic as file:line:column: text.
+func ErrorLines(err error) []string {
+	e := apperr.From(err)
+	lines := []string{e.Message}
+	for _, d := range e.Details {
+		lines = append(lines, fmt.Sprintf("%s:%d:%d: %s", d.File, d.Line, d.Column, d.Text))
+	}
+	return lines
+}
+
 func buildFailedMessage(msgs []build.Message) string {
 	if len(msgs) == 0 {
 		return "The code did not build."
@@ -123,12 +134,8 @@ func (s *Service) Bundle(w http.ResponseWriter, r *http.Request) {
 	res, err := s.built(r.Context(), a)
 	if err != nil {
 		e := apperr.From(err)
-		errs := []string{e.Message}
-		for _, d := range e.Details {
-			errs = append(errs, fmt.Sprintf("%s:%d:%d: %s", d.File, d.Line, d.Column, d.Text))
-		}
 		httpapi.JSON(w, e.Status(), map[string]any{
-			"success": false, "errors": errs,
+			"success": false, "errors": ErrorLines(err),
 			"error": e.Title(), "message": e.Message, "code": e.Code, "details": e.Details,
 			"requestId": httpapi.RequestID(r.Context()),
 		})

@@ -17,8 +17,6 @@ import (
 	"github.com/zocket/agent/internal/api"
 	"github.com/zocket/agent/internal/api/all"
 	"github.com/zocket/agent/internal/apitest"
-	"github.com/zocket/agent/internal/awsconn"
-	"github.com/zocket/agent/internal/blob"
 	"github.com/zocket/agent/internal/codeblock"
 	"github.com/zocket/agent/internal/dynamotest"
 	"github.com/zocket/agent/internal/llm"
@@ -430,11 +428,7 @@ func TestArtifactStorageFailure(t *testing.T) {
 	each(t, nil, func(t *testing.T, env *apitest.Env) {
 		u := env.Register(t)
 		deps := *env.Deps
-		cfg, err := awsconn.Load(ctx, "us-east-1", awsconn.Endpoints{S3: "http://127.0.0.1:1"})
-		if err != nil {
-			t.Fatal(err)
-		}
-		deps.Blob = blob.New(awsconn.S3(cfg, "http://127.0.0.1:1"), "unreachable")
+		deps.Blob = apitest.UnreachableBlob(t)
 		h, err := api.Handler(&deps, api.HTTPFunctions(), all.Constructors())
 		if err != nil {
 			t.Fatal(err)

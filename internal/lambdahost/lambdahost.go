@@ -29,14 +29,19 @@ import (
 // configuration error ends the process with a log line, which Lambda reports
 // as an init failure.
 func StartAPI(function string, newHandler api.Constructor) {
-	ctx := context.Background()
+	lambda.Start(APIGatewayV2(mustSetup(function, newHandler)))
+}
+
+// mustSetup is Setup in a Lambda's init phase: a failure ends the process
+// with a log line, which Lambda reports as an init error.
+func mustSetup(function string, newHandler api.Constructor) http.Handler {
 	log := httpapi.NewLogger(os.Stdout, slog.LevelInfo)
-	h, err := Setup(ctx, function, newHandler, log, os.Getenv)
+	h, err := Setup(context.Background(), function, newHandler, log, os.Getenv)
 	if err != nil {
 		log.Error("init failed", "function", function, "err", err)
 		os.Exit(1)
 	}
-	lambda.Start(APIGatewayV2(h))
+	return h
 }
 
 // Setup loads the configuration (with the JWT secret and the Gemini key
@@ -94,14 +99,7 @@ func parameter(ctx context.Context, cfg config.Config, variable, name string) (s
 // StartStream serves function's route from a Lambda Function URL in
 // RESPONSE_STREAM mode: every Write reaches the client as it happens.
 func StartStream(function string, newHandler api.Constructor) {
-	ctx := context.Background()
-	log := httpapi.NewLogger(os.Stdout, slog.LevelInfo)
-	h, err := Setup(ctx, function, newHandler, log, os.Getenv)
-	if err != nil {
-		log.Error("init failed", "function", function, "err", err)
-		os.Exit(1)
-	}
-	lambdaurl.Start(h)
+	lambdaurl.Start(mustSetup(function, newHandler))
 }
 
 // APIGatewayV2 adapts h to API Gateway HTTP API events. It strips a named

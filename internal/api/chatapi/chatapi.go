@@ -8,7 +8,6 @@ import (
 	"net/http"
 
 	"github.com/zocket/agent/internal/api"
-	"github.com/zocket/agent/internal/apperr"
 	"github.com/zocket/agent/internal/artifacts"
 	"github.com/zocket/agent/internal/chat"
 	"github.com/zocket/agent/internal/llm"
@@ -47,12 +46,7 @@ type builder struct{ svc *artifacts.Service }
 func (b builder) BuildArtifact(ctx context.Context, a store.Artifact) (chat.BuildResult, error) {
 	res, err := b.svc.BuildArtifact(ctx, a)
 	if err != nil {
-		e := apperr.From(err)
-		errs := []string{e.Message}
-		for _, d := range e.Details {
-			errs = append(errs, fmt.Sprintf("%s:%d:%d: %s", d.File, d.Line, d.Column, d.Text))
-		}
-		return chat.BuildResult{ArtifactID: a.ID, Errors: errs, Warnings: []string{}}, nil
+		return chat.BuildResult{ArtifactID: a.ID, Errors: artifacts.ErrorLines(err), Warnings: []string{}}, nil
 	}
 	warnings := make([]string, 0, len(res.Warnings))
 	for _, w := range res.Warnings {
