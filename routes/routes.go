@@ -42,6 +42,9 @@ type Function struct {
 	MemoryMB  int // 0 means DefaultMemoryMB
 	TimeoutS  int // 0 means DefaultTimeoutS
 	Grants    []Grant
+	// Settings are environment variables the function reads beyond what its
+	// grants imply (see Environment).
+	Settings []string
 }
 
 // Defaults for functions that do not say.
@@ -68,6 +71,26 @@ func (f Function) grants(r Resource) bool {
 
 // InvokesBuild reports whether the function calls the build function.
 func (f Function) InvokesBuild() bool { return f.grants(BuildFunc) }
+
+// Environment lists the variables a deployment sets for the function, beyond
+// those every function gets (TABLE_NAME, CORS_ORIGINS, VERSION): what its
+// grants imply, then its Settings.
+func (f Function) Environment() []string {
+	var env []string
+	if f.NeedsSecret() {
+		env = append(env, "JWT_SECRET_PARAM")
+	}
+	if f.NeedsModel() {
+		env = append(env, "GEMINI_API_KEY_PARAM", "GEMINI_MODEL")
+	}
+	if f.grants(Bucket) || f.grants(CodeObjects) || f.grants(BuildObjects) {
+		env = append(env, "S3_BUCKET_NAME")
+	}
+	if f.InvokesBuild() {
+		env = append(env, "BUILD_FUNCTION_NAME")
+	}
+	return append(env, f.Settings...)
+}
 
 // Memory is the function's memory size in MB.
 func (f Function) Memory() int {
@@ -128,7 +151,7 @@ func All() []Function {
 		{Name: "health", Method: "GET", Path: "/health",
 			Grants: []Grant{dynamo("DescribeTable"), s3(Bucket, "ListBucket")}},
 		{Name: "auth-register", Method: "POST", Path: "/api/auth/register", Tokens: true,
-			Grants: []Grant{dynamo("PutItem"), secret}},
+			Grants: []Grant{dynamo("PutItem"), secret}, Settings: []string{"DEFAULT_CREDITS"}},
 		{Name: "auth-login", Method: "POST", Path: "/api/auth/login", Tokens: true,
 			Grants: []Grant{dynamo("BatchGetItem", "GetItem", "UpdateItem"), secret}},
 		{Name: "auth-me", Method: "GET", Path: "/api/auth/me", Auth: true,

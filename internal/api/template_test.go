@@ -114,31 +114,6 @@ func num(v, def any) int {
 	return 0
 }
 
-// wantEnv is the environment each function must be given beyond Globals.
-func wantEnv(f routes.Function) []string {
-	var env []string
-	if f.NeedsSecret() {
-		env = append(env, "JWT_SECRET_PARAM")
-	}
-	for _, g := range f.Grants {
-		if g.Resource == routes.Bucket || g.Resource == routes.CodeObjects || g.Resource == routes.BuildObjects {
-			env = append(env, "S3_BUCKET_NAME")
-			break
-		}
-	}
-	if f.NeedsModel() {
-		env = append(env, "GEMINI_API_KEY_PARAM", "GEMINI_MODEL")
-	}
-	if f.InvokesBuild() {
-		env = append(env, "BUILD_FUNCTION_NAME")
-	}
-	if f.Name == "auth-register" {
-		env = append(env, "DEFAULT_CREDITS")
-	}
-	slices.Sort(env)
-	return env
-}
-
 // TestTemplateMatchesRoutes checks that template.yaml, functions/, the
 // Makefile's SAM targets and the routes table describe the same functions:
 // routes, memory, timeout, environment and every IAM grant.
@@ -169,7 +144,8 @@ func TestTemplateMatchesRoutes(t *testing.T) {
 		if tf.memory != f.Memory() || tf.timeout != f.Timeout() {
 			t.Errorf("%s: template memory/timeout %d/%d, table %d/%d", id, tf.memory, tf.timeout, f.Memory(), f.Timeout())
 		}
-		if want := wantEnv(f); !slices.Equal(tf.env, want) {
+		want := slices.Sorted(slices.Values(f.Environment()))
+		if !slices.Equal(tf.env, want) {
 			t.Errorf("%s: template environment %v, want %v", id, tf.env, want)
 		}
 		var grants []string

@@ -1,0 +1,374 @@
+// Package stack defines the service's CloudFormation stack with the AWS CDK,
+// generated from the routes table (github.com/zocket/agent/routes): the
+// HTTP API, the DynamoDB table, the S3 bucket, and one Lambda function per
+// row with the route, size, environment and least-privilege policy the row
+// asks for. It declares the same system as template.yaml (SAM) and names
+// the shared resources with the same logical IDs (Table, Bucket, HttpApi,
+// <Name>Function, <Name>FunctionUrl), so the parity test can compare the
+// two templates resource by resource.
+package stack
+
+import (
+	"fmt"
+	"maps"
+	"path/filepath"
+	"slices"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsapigatewayv2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsapigatewayv2integrations"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsdynamodb"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awss3"
+	"github.com/aws/constructs-go/constructs/v10"
+	"github.com/aws/jsii-runtime-go"
+
+	"github.com/zocket/agent/routes"
+)
+
+// buildFunction is the routes table's name of the function that
+// routes.BuildFunc grants invoke.
+const buildFunction = "build"
+
+// Object prefixes in the bucket: artifact code (the default S3_CODE_PREFIX)
+// and build outputs (expired by the lifecycle rule).
+const (
+	codePrefix  = "code-artifacts/"
+	buildPrefix = "builds/"
+)
+
+// CORS settings shared by the HTTP API and the streaming Function URL; the
+// allowed origins come from the CorsOrigins parameter.
+var (
+	corsHeaders       = []string{"Authorization", "Content-Type"}
+	corsExposeHeaders = []string{"X-Request-Id", "Retry-After", "Content-Disposition"}
+	corsMaxAge        = awscdk.Duration_Seconds(jsii.Number(600))
+)
+
+// Props configures New.
+type Props struct {
+	awscdk.StackProps
+	// Functions are the rows to deploy; nil means routes.All().
+	Functions []routes.Function
+	// Code is a function's deployment package. AssetsIn serves the
+	// binaries of `make build`.
+	Code func(routes.Function) awslambda.Code
+}
+
+// AssetsIn returns the deployment packages under dir, one directory per
+// function holding its bootstrap, as `make build` lays them out.
+func AssetsIn(dir string) func(routes.Function) awslambda.Code {
+	return func(f routes.Function) awslambda.Code {
+		return awslambda.Code_FromAsset(jsii.String(filepath.Join(dir, f.Name)), nil)
+	}
+}
+
+// parameters are the stack's CloudFormation parameters, named as in
+// template.yaml.
+type parameters struct {
+	stage, jwtSecret, geminiKey, geminiModel, corsOrigins, defaultCredits awscdk.CfnParameter
+}
+
+// builder holds what the functions refer to while the stack is built.
+type builder struct {
+	stack     awscdk.Stack
+	params    parameters
+	origins   *[]*string
+	table     awsdynamodb.Table
+	bucket    awss3.Bucket
+	functions map[string]awslambda.Function
+}
+
+// New adds the stack to scope. It fails when a row grants a resource the
+// stack does not know, when a row invokes the build function and there is
+// none, or when more than one row asks for a streaming Function URL.
+func New(scope constructs.Construct, id string, props Props) (awscdk.Stack, error) {
+	fns := props.Functions
+	if fns == nil {
+		fns = routes.All()
+	}
+	if props.Code == nil {
+		return nil, fmt.Errorf("stack %s: Props.Code is required", id)
+	}
+	b := &builder{stack: awscdk.NewStack(scope, jsii.String(id), &props.StackProps), functions: map[string]awslambda.Function{}}
+	b.params = b.addParameters()
+	b.origins = awscdk.Fn_Split(jsii.String(","), b.params.corsOrigins.ValueAsString(), nil)
+	b.table = b.addTable()
+	b.bucket = b.addBucket()
+	api := b.addAPI()
+
+	for _, f := range fns {
+		b.functions[f.Name] = b.addFunction(f, props.Code(f))
+	}
+	var streamURL *string
+	for _, f := range fns {
+		fn := b.functions[f.Name]
+		env, err := b.environment(f)
+		if err != nil {
+			return nil, err
+		}
+		for _, k := range slices.Sorted(maps.Keys(env)) { // a stable template
+			fn.AddEnvironment(jsii.String(k), env[k], nil)
+		}
+		for _, g := range f.Grants {
+			arn, err := b.arn(g.Resource)
+			if err != nil {
+				return nil, fmt.Errorf("function %s: %w", f.Name, err)
+			}
+			fn.AddToRolePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+				Actions:   jsii.Strings(g.Actions...),
+				Resources: &[]*string{arn},
+			}))
+		}
+		switch {
+		case f.StreamURL:
+			if streamURL != nil {
+				return nil, fmt.Errorf("function %s: a second streaming Function URL needs its own output", f.Name)
+			}
+			streamURL = b.addStreamURL(f, fn)
+		case f.Path != "":
+			api.AddRoutes(&awsapigatewayv2.AddRoutesOptions{
+				Path:        jsii.String(f.Path),
+				Methods:     &[]awsapigatewayv2.HttpMethod{awsapigatewayv2.HttpMethod(f.Method)},
+				Integration: awsapigatewayv2integrations.NewHttpLambdaIntegration(jsii.String(f.LogicalID()+"Integration"), fn, nil),
+			})
+		}
+	}
+	b.addOutputs(api, streamURL)
+	return b.stack, nil
+}
+
+func (b *builder) addParameters() parameters {
+	str := func(id, def, desc string) awscdk.CfnParameter {
+		p := &awscdk.CfnParameterProps{Type: jsii.String("String"), Default: jsii.String(def)}
+		if desc != "" {
+			p.Description = jsii.String(desc)
+		}
+		return awscdk.NewCfnParameter(b.stack, jsii.String(id), p)
+	}
+	// The validator takes a parameter named like a secret for one; it holds
+	// the name of the SSM parameter, which is not secret.
+	awscdk.Validations_Of(b.stack).Acknowledge(&awscdk.Acknowledgment{
+		Id:     jsii.String("CloudFormation-Validate::W2509"),
+		Reason: jsii.String("JwtSecretParameterName is the name of an SSM parameter, not the secret"),
+	})
+	stage := awscdk.NewCfnParameter(b.stack, jsii.String("Stage"), &awscdk.CfnParameterProps{
+		Type: jsii.String("String"), Default: jsii.String("dev"), AllowedValues: jsii.Strings("dev", "prod"),
+	})
+	return parameters{
+		stage: stage,
+		jwtSecret: str("JwtSecretParameterName", "/ai-coding-agent/dev/jwt-secret",
+			"Name of an SSM SecureString (at least 32 bytes) holding the JWT secret. Create it before deploying; the functions read it at cold start."),
+		geminiKey:   str("GeminiApiKeyParameterName", "/ai-coding-agent/dev/gemini-api-key", "Name of an SSM SecureString holding the Gemini API key."),
+		geminiModel: str("GeminiModel", "gemini-2.5-flash", ""),
+		corsOrigins: str("CorsOrigins", "http://localhost:3000,http://localhost:5173", ""),
+		defaultCredits: awscdk.NewCfnParameter(b.stack, jsii.String("DefaultCredits"), &awscdk.CfnParameterProps{
+			Type: jsii.String("Number"), Default: jsii.Number(20),
+		}),
+	}
+}
+
+// addTable is the single table: the keys, GSI1 and TTL attribute that
+// store.CreateTableInput declares, with point-in-time recovery.
+func (b *builder) addTable() awsdynamodb.Table {
+	str := func(name string) *awsdynamodb.Attribute {
+		return &awsdynamodb.Attribute{Name: jsii.String(name), Type: awsdynamodb.AttributeType_STRING}
+	}
+	table := awsdynamodb.NewTable(b.stack, jsii.String("Table"), &awsdynamodb.TableProps{
+		PartitionKey:        str("PK"),
+		SortKey:             str("SK"),
+		BillingMode:         awsdynamodb.BillingMode_PAY_PER_REQUEST,
+		TimeToLiveAttribute: jsii.String("expiresAt"),
+		PointInTimeRecoverySpecification: &awsdynamodb.PointInTimeRecoverySpecification{
+			PointInTimeRecoveryEnabled: jsii.Bool(true),
+		},
+		Encryption:    awsdynamodb.TableEncryption_AWS_MANAGED,
+		RemovalPolicy: awscdk.RemovalPolicy_RETAIN,
+	})
+	table.AddGlobalSecondaryIndex(&awsdynamodb.GlobalSecondaryIndexProps{
+		IndexName:      jsii.String("GSI1"),
+		PartitionKey:   str("GSI1PK"),
+		SortKey:        str("GSI1SK"),
+		ProjectionType: awsdynamodb.ProjectionType_INCLUDE,
+		NonKeyAttributes: jsii.Strings("id", "userId", "title", "titleLower", "messageCount",
+			"lastMessage", "activityAt", "createdAt", "updatedAt"),
+	})
+	table.Node().DefaultChild().(awsdynamodb.CfnTable).OverrideLogicalId(jsii.String("Table"))
+	return table
+}
+
+// addBucket holds artifact code and build outputs: private, encrypted,
+// build outputs expire, and browsers may GET presigned downloads.
+func (b *builder) addBucket() awss3.Bucket {
+	bucket := awss3.NewBucket(b.stack, jsii.String("Bucket"), &awss3.BucketProps{
+		Encryption:        awss3.BucketEncryption_S3_MANAGED,
+		BlockPublicAccess: awss3.BlockPublicAccess_BLOCK_ALL(),
+		ObjectOwnership:   awss3.ObjectOwnership_BUCKET_OWNER_ENFORCED,
+		LifecycleRules: &[]*awss3.LifecycleRule{
+			{Id: jsii.String("expire-build-outputs"), Prefix: jsii.String(buildPrefix), Expiration: awscdk.Duration_Days(jsii.Number(30))},
+			{Id: jsii.String("abort-incomplete-uploads"), AbortIncompleteMultipartUploadAfter: awscdk.Duration_Days(jsii.Number(1))},
+		},
+		Cors: &[]*awss3.CorsRule{{
+			AllowedMethods: &[]awss3.HttpMethods{awss3.HttpMethods_GET, awss3.HttpMethods_HEAD},
+			AllowedOrigins: b.origins,
+			AllowedHeaders: jsii.Strings("*"),
+			MaxAge:         jsii.Number(3600),
+		}},
+		RemovalPolicy: awscdk.RemovalPolicy_RETAIN,
+	})
+	bucket.Node().DefaultChild().(awss3.CfnBucket).OverrideLogicalId(jsii.String("Bucket"))
+	return bucket
+}
+
+// addAPI is the HTTP API with CORS and a throttled $default stage.
+func (b *builder) addAPI() awsapigatewayv2.HttpApi {
+	api := awsapigatewayv2.NewHttpApi(b.stack, jsii.String("HttpApi"), &awsapigatewayv2.HttpApiProps{
+		CorsPreflight: &awsapigatewayv2.CorsPreflightOptions{
+			AllowOrigins: b.origins,
+			AllowHeaders: jsii.Strings(corsHeaders...),
+			AllowMethods: &[]awsapigatewayv2.CorsHttpMethod{
+				awsapigatewayv2.CorsHttpMethod_GET, awsapigatewayv2.CorsHttpMethod_POST, awsapigatewayv2.CorsHttpMethod_PUT,
+				awsapigatewayv2.CorsHttpMethod_DELETE, awsapigatewayv2.CorsHttpMethod_OPTIONS,
+			},
+			ExposeHeaders: jsii.Strings(corsExposeHeaders...),
+			MaxAge:        corsMaxAge,
+		},
+		CreateDefaultStage: jsii.Bool(false),
+	})
+	api.Node().DefaultChild().(awsapigatewayv2.CfnApi).OverrideLogicalId(jsii.String("HttpApi"))
+	awsapigatewayv2.NewHttpStage(b.stack, jsii.String("HttpApiDefaultStage"), &awsapigatewayv2.HttpStageProps{
+		HttpApi:    api,
+		StageName:  jsii.String("$default"),
+		AutoDeploy: jsii.Bool(true),
+		Throttle:   &awsapigatewayv2.ThrottleSettings{BurstLimit: jsii.Number(200), RateLimit: jsii.Number(100)},
+	})
+	return api
+}
+
+func (b *builder) addFunction(f routes.Function, code awslambda.Code) awslambda.Function {
+	fn := awslambda.NewFunction(b.stack, jsii.String(f.LogicalID()), &awslambda.FunctionProps{
+		Runtime:               awslambda.Runtime_PROVIDED_AL2023(),
+		Architecture:          awslambda.Architecture_ARM_64(),
+		Handler:               jsii.String("bootstrap"),
+		Code:                  code,
+		MemorySize:            jsii.Number(f.Memory()),
+		Timeout:               awscdk.Duration_Seconds(jsii.Number(f.Timeout())),
+		LoggingFormat:         awslambda.LoggingFormat_JSON,
+		ApplicationLogLevelV2: awslambda.ApplicationLogLevel_INFO,
+		SystemLogLevelV2:      awslambda.SystemLogLevel_WARN,
+	})
+	fn.Node().DefaultChild().(awslambda.CfnFunction).OverrideLogicalId(jsii.String(f.LogicalID()))
+	return fn
+}
+
+// addStreamURL serves f from a Function URL in RESPONSE_STREAM mode. The
+// handler checks the JWT itself, so the URL has no IAM auth.
+func (b *builder) addStreamURL(f routes.Function, fn awslambda.Function) *string {
+	url := fn.AddFunctionUrl(&awslambda.FunctionUrlOptions{
+		AuthType:   awslambda.FunctionUrlAuthType_NONE,
+		InvokeMode: awslambda.InvokeMode_RESPONSE_STREAM,
+		Cors: &awslambda.FunctionUrlCorsOptions{
+			AllowedOrigins: b.origins,
+			AllowedMethods: &[]awslambda.HttpMethod{awslambda.HttpMethod(f.Method)},
+			AllowedHeaders: jsii.Strings(corsHeaders...),
+			ExposedHeaders: jsii.Strings(corsExposeHeaders...),
+			MaxAge:         corsMaxAge,
+		},
+	})
+	url.Node().DefaultChild().(awslambda.CfnUrl).OverrideLogicalId(jsii.String(f.LogicalID() + "Url"))
+	return url.Url()
+}
+
+func (b *builder) addOutputs(api awsapigatewayv2.HttpApi, streamURL *string) {
+	out := func(id, desc string, value *string) {
+		p := &awscdk.CfnOutputProps{Value: value}
+		if desc != "" {
+			p.Description = jsii.String(desc)
+		}
+		awscdk.NewCfnOutput(b.stack, jsii.String(id), p)
+	}
+	out("ApiUrl", "Base URL of the HTTP API (set it as the frontend's NEXT_PUBLIC_API_URL)",
+		awscdk.Fn_Join(jsii.String(""), &[]*string{
+			jsii.String("https://"), api.ApiId(), jsii.String(".execute-api."), awscdk.Aws_REGION(),
+			jsii.String("."), awscdk.Aws_URL_SUFFIX(),
+		}))
+	if streamURL != nil {
+		out("StreamUrl", "Function URL of the streaming chat (POST <StreamUrl>api/chat/send)", streamURL)
+	}
+	out("TableName", "", b.table.TableName())
+	out("BucketName", "", b.bucket.BucketName())
+}
+
+// environment is what the function reads at cold start: the table and the
+// settings every function gets, then what its grants and role call for.
+func (b *builder) environment(f routes.Function) (map[string]*string, error) {
+	p := b.params
+	env := map[string]*string{
+		"TABLE_NAME":   b.table.TableName(),
+		"CORS_ORIGINS": p.corsOrigins.ValueAsString(),
+		"VERSION":      p.stage.ValueAsString(),
+	}
+	for _, name := range f.Environment() {
+		var v *string
+		switch name {
+		case "JWT_SECRET_PARAM":
+			v = p.jwtSecret.ValueAsString()
+		case "GEMINI_API_KEY_PARAM":
+			v = p.geminiKey.ValueAsString()
+		case "GEMINI_MODEL":
+			v = p.geminiModel.ValueAsString()
+		case "S3_BUCKET_NAME":
+			v = b.bucket.BucketName()
+		case "DEFAULT_CREDITS":
+			v = p.defaultCredits.ValueAsString()
+		case "BUILD_FUNCTION_NAME":
+			build, ok := b.functions[buildFunction]
+			if !ok {
+				return nil, fmt.Errorf("function %s invokes the build function, and the table has no %q", f.Name, buildFunction)
+			}
+			v = build.FunctionName()
+		default:
+			return nil, fmt.Errorf("function %s: no value for %s", f.Name, name)
+		}
+		env[name] = v
+	}
+	return env, nil
+}
+
+// arn is the ARN of a symbolic resource of the routes table, spelt so that
+// it reads like template.yaml's once intrinsic functions are resolved.
+func (b *builder) arn(r routes.Resource) (*string, error) {
+	switch r {
+	case routes.Table:
+		return b.table.TableArn(), nil
+	case routes.TableIndexes:
+		return awscdk.Fn_Join(jsii.String(""), &[]*string{b.table.TableArn(), jsii.String("/index/*")}), nil
+	case routes.Bucket:
+		return b.bucket.BucketArn(), nil
+	case routes.CodeObjects:
+		return b.bucket.ArnForObjects(jsii.String(codePrefix + "*")), nil
+	case routes.BuildObjects:
+		return b.bucket.ArnForObjects(jsii.String(buildPrefix + "*")), nil
+	case routes.JWTSecret:
+		return parameterARN(b.params.jwtSecret), nil
+	case routes.GeminiKey:
+		return parameterARN(b.params.geminiKey), nil
+	case routes.BuildFunc:
+		build, ok := b.functions[buildFunction]
+		if !ok {
+			return nil, fmt.Errorf("grant on the build function, and the table has no %q", buildFunction)
+		}
+		return build.FunctionArn(), nil
+	}
+	return nil, fmt.Errorf("unknown resource %q", r)
+}
+
+// parameterARN is the ARN of the SSM parameter whose name (starting with a
+// slash) the CloudFormation parameter p holds.
+func parameterARN(p awscdk.CfnParameter) *string {
+	return awscdk.Fn_Join(jsii.String(""), &[]*string{
+		jsii.String("arn:"), awscdk.Aws_PARTITION(), jsii.String(":ssm:"), awscdk.Aws_REGION(),
+		jsii.String(":"), awscdk.Aws_ACCOUNT_ID(), jsii.String(":parameter"), p.ValueAsString(),
+	})
+}
