@@ -77,6 +77,10 @@ type Service struct {
 	TurnTimeout time.Duration
 }
 
+// DefaultRetryAfter is the Retry-After of a rate-limited turn when the model
+// did not say how long to wait.
+const DefaultRetryAfter = 10 * time.Second
+
 // MaxMessageRunes is the longest message accepted.
 const MaxMessageRunes = 32000
 
@@ -200,11 +204,11 @@ type sendData struct {
 
 func (s *Service) respondJSON(w http.ResponseWriter, r *http.Request, t *turn, col *collector) {
 	if col.err != nil {
-		code := apperr.Upstream
+		e := apperr.New(apperr.Upstream, strings.TrimPrefix(col.err.Error, "Stream error: "))
 		if col.err.Code == string(apperr.RateLimited) {
-			code = apperr.RateLimited
+			e.Code, e.RetryAfter = apperr.RateLimited, max(t.retryAfter, DefaultRetryAfter)
 		}
-		httpapi.Error(w, r, apperr.New(code, strings.TrimPrefix(col.err.Error, "Stream error: ")))
+		httpapi.Error(w, r, e)
 		return
 	}
 	arts := col.arts

@@ -459,3 +459,20 @@ func TestArtifactStorageFailure(t *testing.T) {
 		}
 	})
 }
+
+func TestRateLimitedModel(t *testing.T) {
+	each(t, nil, func(t *testing.T, env *apitest.Env) {
+		u := env.Register(t)
+		// Gemini asks for a wait longer than the client will hold a Lambda
+		// for: no retries, a 429 with the wait, the user's message kept.
+		env.Gemini.Enqueue(geminitest.Reply{Fail: 429, RetryAfter: 40 * time.Second, Chunks: []string{"never"}})
+		resp := env.Do(t, "POST", "/api/chat/send", u.Token, map[string]any{"message": "hello", "stream": false})
+		if resp.Status != 429 || resp.Err(t).Code != "rate_limited" || resp.Header.Get("Retry-After") != "40" {
+			t.Fatalf("got %d %v %s", resp.Status, resp.Header.Get("Retry-After"), resp.Body)
+		}
+		l, err := env.Deps.Store.ListConversations(ctx, store.ListQuery{UserID: u.ID, Limit: 5})
+		if err != nil || len(l.Conversations) != 1 || l.Conversations[0].MessageCount != 2 {
+			t.Errorf("conversation after a rate-limited turn: %+v %v", l.Conversations, err)
+		}
+	})
+}

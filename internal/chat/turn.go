@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"github.com/google/uuid"
@@ -30,6 +31,8 @@ type turn struct {
 	isNew       bool
 	userMsg     store.Message
 	assistantID string
+	// retryAfter is the wait the model asked for when it rate-limited the turn.
+	retryAfter time.Duration
 }
 
 func newID() string { return uuid.Must(uuid.NewV7()).String() }
@@ -178,6 +181,9 @@ func (t *turn) complete(ctx context.Context, sink Sink, res llm.Result) {
 func (t *turn) fail(ctx context.Context, sink Sink, partial string, usage llm.Usage, cause error) {
 	log := httpapi.Logger(t.r.Context())
 	sentence, code := describe(cause)
+	if llmErr, ok := errors.AsType[*llm.Error](cause); ok {
+		t.retryAfter = llmErr.RetryAfter
+	}
 	log.Warn("reply failed", "err", cause, "partialBytes", len(partial))
 	if err := t.save(ctx, partial, usage, sentence); err != nil {
 		log.Error("save partial reply", "err", err)
