@@ -5,131 +5,118 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
-	"fmt"
 	"io"
 	"log/slog"
 	"os"
-	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-lambda-go/lambdaurl"
-	"github.com/google/uuid"
 
 	"github.com/zocket/agent/internal/api"
 	"github.com/zocket/agent/internal/api/all"
 	"github.com/zocket/agent/internal/api/chatapi"
 	"github.com/zocket/agent/internal/apitest"
+	"github.com/zocket/agent/internal/build"
+	"github.com/zocket/agent/internal/buildhost"
 	"github.com/zocket/agent/internal/dynamotest"
+	"github.com/zocket/agent/internal/eventreplay"
 	"github.com/zocket/agent/internal/httpapi"
 	"github.com/zocket/agent/internal/lambdahost"
 	"github.com/zocket/agent/internal/llm/geminitest"
-	"github.com/zocket/agent/internal/store"
+	"github.com/zocket/agent/routes"
 )
 
-// TestEventsReplay sends every sample event in events/ through the real API
-// Gateway adapter and the function's own handler, against the local stack,
-// in an order where each can succeed (register before login before me).
+// TestEventsReplay sends every sample event in events/ through the real
+// adapter of its function (API Gateway, the streaming Function URL, or the
+// build Lambda's handler) and the function's own handler, against the local
+// stack, in an order where each can succeed (internal/eventreplay).
 func TestEventsReplay(t *testing.T) {
 	env, getenv := replayEnv(t)
 	log := httpapi.NewLogger(io.Discard, slog.LevelInfo)
 	ctx := context.Background()
-
-	tests := []struct {
-		function   string
-		wantStatus int
-		wantBody   string
-	}{
-		{"health", 200, `"status":"ok"`},
-		{"auth-register", 201, `"email":"sam-user@example.com"`},
-		{"auth-login", 200, `"message":"Login successful"`},
-		{"auth-me", 200, `"username":"sam_user"`},
-		{"auth-refresh", 200, `"token":"`},
-		{"conversations-list", 200, `"totalCount":1`},
-		{"conversations-get", 200, `"title":"From a replayed event"`},
-		{"conversations-update", 200, `"title":"Renamed from an event"`},
-		{"conversations-export", 200, "# Renamed from an event"},
-		{"chat-send", 200, `"message":"Message sent successfully"`},
-		{"artifacts-get", 200, `"type":"REACT"`},
-		{"artifacts-code", 200, `export default function Button`},
-		{"artifacts-download", 200, `export default function Button`},
-		{"artifacts-project", 200, `"entry":"Button.tsx"`},
-		{"artifacts-build", 200, `"success":true`},
-		{"artifacts-build-project", 200, `"cached":true`},
-		{"artifacts-bundle", 200, `"bundledHtmlUrl":"https://`},
-		{"artifacts-preview", 200, "<!doctype html>"},
-		{"artifacts-project-preview", 200, "<!doctype html>"},
-		{"artifacts-delete", 200, `"message":"Artifact deleted successfully"`},
-		{"conversations-delete", 200, `"deletedArtifacts":0`},
-	}
-	files, err := filepath.Glob("../../events/*.json")
+	names, err := eventreplay.Events("../../events")
 	if err != nil {
 		t.Fatal(err)
 	}
-	// + chat-stream (a Function URL event: TestStreamThroughFunctionURL) and
-	// build (the build Lambda's request: internal/buildhost).
-	if len(files) != len(tests)+2 {
-		t.Errorf("events/ has %d files, the tests replay %d: add the new event here", len(files), len(tests)+2)
-	}
-	var token, userID, artifactID string
-	conversationID := uuid.Must(uuid.NewV7()).String()
-	for _, tt := range tests {
-		t.Run(tt.function, func(t *testing.T) {
-			data, err := os.ReadFile(fmt.Sprintf("../../events/%s.json", tt.function))
+	values := eventreplay.NewValues(env.Deps.Store)
+	for _, name := range names {
+		t.Run(name, func(t *testing.T) {
+			event, err := values.Event("../../events", name)
 			if err != nil {
 				t.Fatal(err)
 			}
-			data = []byte(strings.NewReplacer(
-				"REPLACE_WITH_A_TOKEN_FROM_LOGIN", token,
-				"REPLACE_WITH_A_CONVERSATION_ID", conversationID,
-				"REPLACE_WITH_AN_ARTIFACT_ID", artifactID,
-			).Replace(string(data)))
-			var ev events.APIGatewayV2HTTPRequest
-			if err := json.Unmarshal(data, &ev); err != nil {
-				t.Fatal(err)
-			}
-			h, err := lambdahost.Setup(ctx, tt.function, all.Constructors()[tt.function], log, getenv)
-			if err != nil {
-				t.Fatal(err)
-			}
-			resp, err := lambdahost.APIGatewayV2(h)(ctx, ev)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if resp.IsBase64Encoded {
-				raw, _ := base64.StdEncoding.DecodeString(resp.Body)
-				resp.Body = string(raw)
-			}
-			if resp.StatusCode != tt.wantStatus || !strings.Contains(resp.Body, tt.wantBody) {
-				t.Fatalf("got %d %s, want %d containing %s", resp.StatusCode, resp.Body, tt.wantStatus, tt.wantBody)
-			}
-			if resp.Headers["X-Request-Id"] == "" || resp.Headers["Content-Type"] == "" {
-				t.Errorf("headers = %v", resp.Headers)
-			}
-			if got := resp.Headers["Access-Control-Allow-Origin"]; got != "http://localhost:3000" {
-				t.Errorf("Access-Control-Allow-Origin = %q", got)
-			}
-			var body struct {
-				Token string
-				User  struct{ ID string }
-				Data  struct{ Artifacts []struct{ ID string } }
-			}
-			_ = json.Unmarshal([]byte(resp.Body), &body)
-			if body.Token != "" {
-				token = body.Token
-			}
-			if len(body.Data.Artifacts) > 0 {
-				artifactID = body.Data.Artifacts[0].ID
-			}
-			if tt.function == "auth-login" {
-				// The conversation events need a conversation of this user.
-				userID = body.User.ID
-				c := store.Conversation{ID: conversationID, UserID: userID, Title: "From a replayed event", CreatedAt: store.Timestamp(time.Now())}
-				if err := env.Deps.Store.CreateConversation(ctx, c); err != nil {
+			f, _ := routes.ByName(name)
+			var status int
+			var headers map[string]string
+			var body string
+			switch {
+			case f.Path == "": // the build Lambda
+				var req build.Request
+				if err := json.Unmarshal(event, &req); err != nil {
 					t.Fatal(err)
 				}
+				b, err := build.New(build.Options{PackagesDir: apitest.PackagesDir(), Cache: buildhost.S3Cache{Blob: env.Deps.Blob}})
+				if err != nil {
+					t.Fatal(err)
+				}
+				resp, err := buildhost.Handler(b, log)(ctx, req)
+				if err != nil {
+					t.Fatal(err)
+				}
+				out, _ := json.Marshal(resp)
+				body = string(out)
+			case f.StreamURL:
+				var ev events.LambdaFunctionURLRequest
+				if err := json.Unmarshal(event, &ev); err != nil {
+					t.Fatal(err)
+				}
+				h, err := lambdahost.Setup(ctx, name, all.Constructors()[name], log, getenv)
+				if err != nil {
+					t.Fatal(err)
+				}
+				resp, err := lambdaurl.Wrap(h)(ctx, &ev)
+				if err != nil {
+					t.Fatal(err)
+				}
+				data, err := io.ReadAll(resp.Body)
+				if err != nil {
+					t.Fatal(err)
+				}
+				status, headers, body = resp.StatusCode, resp.Headers, string(data)
+			default:
+				var ev events.APIGatewayV2HTTPRequest
+				if err := json.Unmarshal(event, &ev); err != nil {
+					t.Fatal(err)
+				}
+				h, err := lambdahost.Setup(ctx, name, all.Constructors()[name], log, getenv)
+				if err != nil {
+					t.Fatal(err)
+				}
+				resp, err := lambdahost.APIGatewayV2(h)(ctx, ev)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if resp.IsBase64Encoded {
+					raw, _ := base64.StdEncoding.DecodeString(resp.Body)
+					resp.Body = string(raw)
+				}
+				status, headers, body = resp.StatusCode, resp.Headers, resp.Body
+			}
+			if err := eventreplay.Check(name, status, body); err != nil {
+				t.Fatal(err)
+			}
+			if f.Path != "" {
+				if headers["X-Request-Id"] == "" || headers["Content-Type"] == "" {
+					t.Errorf("headers = %v", headers)
+				}
+				if got := headers["Access-Control-Allow-Origin"]; got != "http://localhost:3000" {
+					t.Errorf("Access-Control-Allow-Origin = %q", got)
+				}
+			}
+			if err := values.Learn(ctx, name, body); err != nil {
+				t.Fatal(err)
 			}
 		})
 	}

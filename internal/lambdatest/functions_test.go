@@ -12,16 +12,15 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
-	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
-	"github.com/google/uuid"
 
 	"github.com/zocket/agent/internal/awsconn"
 	"github.com/zocket/agent/internal/blob"
+	"github.com/zocket/agent/internal/eventreplay"
 	"github.com/zocket/agent/internal/lambdatest"
 	"github.com/zocket/agent/internal/llm/geminitest"
 	"github.com/zocket/agent/internal/localaws"
@@ -128,69 +127,6 @@ func (e *localEnv) environ(t *testing.T, extra map[string]string) []string {
 	return env
 }
 
-// replayStep is what a function must answer to its event.
-type replayStep struct {
-	function string
-	status   int    // 0 for a function behind no HTTP route
-	body     string // a substring of the body
-}
-
-// replay is the order in which events/ is replayed and what each function
-// must answer. Its order makes each succeed: register before login before
-// the calls that need a token; the conversation calls before chat adds
-// conversations; chat before the artifact calls, which use its artifact;
-// build before the cached build-project. Events it does not list are
-// replayed after its other entries and before its deletions, and must
-// answer with a 2xx status.
-var replay = []replayStep{
-	{"health", 200, `"status":"ok"`},
-	{"auth-register", 201, `"email":"sam-user@example.com"`},
-	{"auth-login", 200, `"message":"Login successful"`},
-	{"auth-me", 200, `"username":"sam_user"`},
-	{"auth-refresh", 200, `"token":"`},
-	{"conversations-list", 200, `"totalCount":1`},
-	{"conversations-get", 200, `"title":"From a replayed event"`},
-	{"conversations-update", 200, `"title":"Renamed from an event"`},
-	{"conversations-export", 200, "# Renamed from an event"},
-	{"chat-send", 200, `"message":"Message sent successfully"`},
-	{"chat-stream", 200, "data: [DONE]"},
-	{"artifacts-get", 200, `"type":"REACT"`},
-	{"artifacts-code", 200, `export default function Button`},
-	{"artifacts-download", 200, `export default function Button`},
-	{"artifacts-project", 200, `"entry":"Button.tsx"`},
-	{"artifacts-build", 200, `"success":true`},
-	{"artifacts-build-project", 200, `"cached":true`},
-	{"artifacts-bundle", 200, `"bundledHtmlUrl":"https://`},
-	{"artifacts-preview", 200, "<!doctype html>"},
-	{"artifacts-project-preview", 200, "<!doctype html>"},
-	{"build", 0, `"result":`},
-	{"artifacts-delete", 200, `"message":"Artifact deleted successfully"`},
-	{"conversations-delete", 200, `"deletedArtifacts":0`},
-}
-
-// replayOrder is every event name in replay order.
-func replayOrder(names []string) []string {
-	var listed, deletes []string
-	for _, r := range replay {
-		if !slices.Contains(names, r.function) {
-			continue
-		}
-		if f, _ := routes.ByName(r.function); f.Method == http.MethodDelete {
-			deletes = append(deletes, r.function)
-		} else {
-			listed = append(listed, r.function)
-		}
-	}
-	var unlisted []string
-	for _, n := range names {
-		if !slices.Contains(listed, n) && !slices.Contains(deletes, n) {
-			unlisted = append(unlisted, n)
-		}
-	}
-	slices.Sort(unlisted)
-	return slices.Concat(listed, unlisted, deletes)
-}
-
 // TestEventsUnderEmulator runs every function's real binary under the
 // Runtime Interface Emulator, a fresh process each, against the local
 // stack, and invokes it with its events/ file. Functions that invoke the
@@ -201,22 +137,9 @@ func TestEventsUnderEmulator(t *testing.T) {
 	env := newLocalEnv(t)
 	ctx := context.Background()
 
-	files, err := filepath.Glob("../../events/*.json")
+	names, err := eventreplay.Events("../../events")
 	if err != nil {
 		t.Fatal(err)
-	}
-	var names []string
-	for _, f := range files {
-		name := strings.TrimSuffix(filepath.Base(f), ".json")
-		names = append(names, name)
-		if _, ok := routes.ByName(name); !ok {
-			t.Errorf("events/%s.json is the event of no function in the routes table", name)
-		}
-	}
-	for _, f := range routes.All() {
-		if !slices.Contains(names, f.Name) {
-			t.Errorf("function %s has no events/%s.json: every function needs a sample event", f.Name, f.Name)
-		}
 	}
 
 	build, err := lambdatest.StartEmulator(ctx, rie, filepath.Join(dir, "build"), env.environ(t, nil))
@@ -226,20 +149,13 @@ func TestEventsUnderEmulator(t *testing.T) {
 	t.Cleanup(func() { build.Close() })
 	buildVars := map[string]string{"BUILD_FUNCTION_NAME": "function", "LAMBDA_ENDPOINT": build.URL()}
 
-	values := map[string]string{"REPLACE_WITH_A_CONVERSATION_ID": uuid.Must(uuid.NewV7()).String()}
-	for _, name := range replayOrder(names) {
+	values := eventreplay.NewValues(env.store)
+	for _, name := range names {
 		t.Run(name, func(t *testing.T) {
 			f, _ := routes.ByName(name)
-			data, err := os.ReadFile(fmt.Sprintf("../../events/%s.json", name))
+			event, err := values.Event("../../events", name)
 			if err != nil {
 				t.Fatal(err)
-			}
-			event := string(data)
-			for k, v := range values {
-				event = strings.ReplaceAll(event, k, v)
-			}
-			if i := strings.Index(event, "REPLACE_WITH_"); i >= 0 {
-				t.Fatalf("placeholder %.40s... has no value yet: replay an event that provides it first", event[i:])
 			}
 			var extra map[string]string
 			if f.InvokesBuild() {
@@ -252,7 +168,7 @@ func TestEventsUnderEmulator(t *testing.T) {
 			defer fn.Close()
 			invokeCtx, cancel := context.WithTimeout(ctx, 2*time.Minute)
 			defer cancel()
-			payload, err := fn.Invoke(invokeCtx, []byte(event))
+			payload, err := fn.Invoke(invokeCtx, event)
 			if err != nil {
 				t.Fatalf("%v\n%s\nbuild function:\n%s", err, fn.Logs(), build.Logs())
 			}
@@ -260,17 +176,15 @@ func TestEventsUnderEmulator(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			i := slices.IndexFunc(replay, func(r replayStep) bool { return r.function == name })
-			switch {
-			case i >= 0 && (got.status != replay[i].status || !strings.Contains(got.body, replay[i].body)):
-				t.Fatalf("got %d %.2000s\nwant %d containing %s\n%s", got.status, got.body, replay[i].status, replay[i].body, fn.Logs())
-			case i < 0 && f.Path != "" && (got.status < 200 || got.status > 299):
-				t.Fatalf("got %d %.2000s, want a 2xx status (add %s to replay to check more)\n%s", got.status, got.body, name, fn.Logs())
+			if err := eventreplay.Check(name, got.status, got.body); err != nil {
+				t.Fatalf("%v\n%s", err, fn.Logs())
 			}
 			if f.Path != "" && (got.headers["X-Request-Id"] == "" || got.headers["Content-Type"] == "") {
 				t.Errorf("headers = %v", got.headers)
 			}
-			learn(t, env, values, name, got.body)
+			if err := values.Learn(ctx, name, got.body); err != nil {
+				t.Fatal(err)
+			}
 		})
 	}
 }
@@ -304,35 +218,6 @@ func decode(f routes.Function, payload []byte) (response, error) {
 		r.Body = string(raw)
 	}
 	return response{status: r.StatusCode, headers: r.Headers, body: r.Body}, nil
-}
-
-// learn records what later events need from an answer: the token, the
-// artifact, and, after login, a conversation of the user.
-func learn(t *testing.T, env *localEnv, values map[string]string, function, body string) {
-	t.Helper()
-	var out struct {
-		Token string
-		User  struct{ ID string }
-		Data  struct{ Artifacts []struct{ ID string } }
-	}
-	if json.Unmarshal([]byte(body), &out) != nil {
-		return
-	}
-	if out.Token != "" {
-		values["REPLACE_WITH_A_TOKEN_FROM_LOGIN"] = out.Token
-	}
-	if len(out.Data.Artifacts) > 0 {
-		values["REPLACE_WITH_AN_ARTIFACT_ID"] = out.Data.Artifacts[0].ID
-	}
-	if function == "auth-login" {
-		c := store.Conversation{
-			ID: values["REPLACE_WITH_A_CONVERSATION_ID"], UserID: out.User.ID,
-			Title: "From a replayed event", CreatedAt: store.Timestamp(time.Now()),
-		}
-		if err := env.store.CreateConversation(context.Background(), c); err != nil {
-			t.Fatal(err)
-		}
-	}
 }
 
 // TestChatStreamArrivesIncrementally runs the real chat-stream binary under

@@ -1,0 +1,192 @@
+// Package eventreplay replays the sample Lambda events of events/ in an
+// order where each can succeed, fills their placeholders from earlier
+// answers, and says what each function must answer. The in-process adapter
+// tests (internal/lambdahost) and the real binaries under the emulator
+// (internal/lambdatest) replay the same files with the same expectations.
+package eventreplay
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/zocket/agent/internal/store"
+	"github.com/zocket/agent/routes"
+)
+
+// Step is what a function must answer to its event.
+type Step struct {
+	Function string
+	Status   int    // 0 for a function behind no HTTP route
+	Body     string // a substring of the body
+}
+
+// Steps is the replay order and what each function must answer. The order
+// makes each succeed: register before login before the calls that need a
+// token; the conversation calls before chat adds conversations; chat before
+// the artifact calls, which use its artifact; build before the cached
+// build-project. Events it does not list replay after its other entries and
+// before the deletions, and must answer 2xx.
+var Steps = []Step{
+	{"health", 200, `"status":"ok"`},
+	{"auth-register", 201, `"email":"sam-user@example.com"`},
+	{"auth-login", 200, `"message":"Login successful"`},
+	{"auth-me", 200, `"username":"sam_user"`},
+	{"auth-refresh", 200, `"token":"`},
+	{"conversations-list", 200, `"totalCount":1`},
+	{"conversations-get", 200, `"title":"From a replayed event"`},
+	{"conversations-update", 200, `"title":"Renamed from an event"`},
+	{"conversations-export", 200, "# Renamed from an event"},
+	{"chat-send", 200, `"message":"Message sent successfully"`},
+	{"chat-stream", 200, "data: [DONE]"},
+	{"artifacts-get", 200, `"type":"REACT"`},
+	{"artifacts-code", 200, `export default function Button`},
+	{"artifacts-download", 200, `export default function Button`},
+	{"artifacts-project", 200, `"entry":"Button.tsx"`},
+	{"artifacts-build", 200, `"success":true`},
+	{"artifacts-build-project", 200, `"cached":true`},
+	{"artifacts-bundle", 200, `"bundledHtmlUrl":"https://`},
+	{"artifacts-preview", 200, "<!doctype html>"},
+	{"artifacts-project-preview", 200, "<!doctype html>"},
+	{"build", 0, `"result":`},
+	{"artifacts-delete", 200, `"message":"Artifact deleted successfully"`},
+	{"conversations-delete", 200, `"deletedArtifacts":0`},
+}
+
+// Events returns the names of the events in dir (events/), checking that
+// every function of the routes table has one and every event a function.
+func Events(dir string) ([]string, error) {
+	files, err := filepath.Glob(filepath.Join(dir, "*.json"))
+	if err != nil {
+		return nil, err
+	}
+	var names, problems []string
+	for _, f := range files {
+		name := strings.TrimSuffix(filepath.Base(f), ".json")
+		names = append(names, name)
+		if _, ok := routes.ByName(name); !ok {
+			problems = append(problems, fmt.Sprintf("events/%s.json is the event of no function in the routes table", name))
+		}
+	}
+	for _, f := range routes.All() {
+		if !slices.Contains(names, f.Name) {
+			problems = append(problems, fmt.Sprintf("function %s has no events/%s.json: every function needs a sample event", f.Name, f.Name))
+		}
+	}
+	if len(problems) > 0 {
+		return nil, fmt.Errorf("%s", strings.Join(problems, "\n"))
+	}
+	return Order(names), nil
+}
+
+// Order is names in replay order: Steps' order, then unlisted events, then
+// the deletions.
+func Order(names []string) []string {
+	var listed, deletes []string
+	for _, s := range Steps {
+		if !slices.Contains(names, s.Function) {
+			continue
+		}
+		if f, _ := routes.ByName(s.Function); f.Method == http.MethodDelete {
+			deletes = append(deletes, s.Function)
+		} else {
+			listed = append(listed, s.Function)
+		}
+	}
+	var unlisted []string
+	for _, n := range names {
+		if !slices.Contains(listed, n) && !slices.Contains(deletes, n) {
+			unlisted = append(unlisted, n)
+		}
+	}
+	slices.Sort(unlisted)
+	return slices.Concat(listed, unlisted, deletes)
+}
+
+// Check reports whether a function's answer is what its step wants (any
+// 2xx for a function without a step).
+func Check(function string, status int, body string) error {
+	i := slices.IndexFunc(Steps, func(s Step) bool { return s.Function == function })
+	if i < 0 {
+		if f, _ := routes.ByName(function); f.Path != "" && (status < 200 || status > 299) {
+			return fmt.Errorf("got %d %.2000s, want a 2xx status (add %s to Steps to check more)", status, body, function)
+		}
+		return nil
+	}
+	if s := Steps[i]; status != s.Status || !strings.Contains(body, s.Body) {
+		return fmt.Errorf("got %d %.2000s\nwant %d containing %s", status, body, s.Status, s.Body)
+	}
+	return nil
+}
+
+// ConversationCreator writes the conversation the conversation events use.
+type ConversationCreator interface {
+	CreateConversation(ctx context.Context, c store.Conversation) error
+}
+
+// Values fills the events' placeholders (REPLACE_WITH_...) with what
+// earlier answers gave: the token, the artifact, a conversation of the user.
+type Values struct {
+	store  ConversationCreator
+	values map[string]string
+}
+
+// NewValues returns Values that create the events' conversation in s.
+func NewValues(s ConversationCreator) *Values {
+	return &Values{store: s, values: map[string]string{
+		"REPLACE_WITH_A_CONVERSATION_ID": uuid.Must(uuid.NewV7()).String(),
+	}}
+}
+
+// Event reads dir/name.json with its placeholders filled; a placeholder no
+// earlier answer provided is an error.
+func (v *Values) Event(dir, name string) ([]byte, error) {
+	data, err := os.ReadFile(filepath.Join(dir, name+".json"))
+	if err != nil {
+		return nil, err
+	}
+	event := string(data)
+	for k, val := range v.values {
+		event = strings.ReplaceAll(event, k, val)
+	}
+	if i := strings.Index(event, "REPLACE_WITH_"); i >= 0 {
+		return nil, fmt.Errorf("placeholder %.40s... has no value yet: replay an event that provides it first", event[i:])
+	}
+	return []byte(event), nil
+}
+
+// Learn records what later events need from a function's answer.
+func (v *Values) Learn(ctx context.Context, function, body string) error {
+	var out struct {
+		Token string
+		User  struct{ ID string }
+		Data  struct{ Artifacts []struct{ ID string } }
+	}
+	if json.Unmarshal([]byte(body), &out) != nil {
+		return nil
+	}
+	if out.Token != "" {
+		v.values["REPLACE_WITH_A_TOKEN_FROM_LOGIN"] = out.Token
+	}
+	if len(out.Data.Artifacts) > 0 {
+		v.values["REPLACE_WITH_AN_ARTIFACT_ID"] = out.Data.Artifacts[0].ID
+	}
+	if function == "auth-login" {
+		c := store.Conversation{
+			ID: v.values["REPLACE_WITH_A_CONVERSATION_ID"], UserID: out.User.ID,
+			Title: "From a replayed event", CreatedAt: store.Timestamp(time.Now()),
+		}
+		if err := v.store.CreateConversation(ctx, c); err != nil {
+			return fmt.Errorf("create the events' conversation: %w", err)
+		}
+	}
+	return nil
+}
