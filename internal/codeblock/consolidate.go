@@ -473,3 +473,29 @@ func projectTitle(files []File, root string, entry File) string {
 	}
 	return "Project"
 }
+
+// remainingParts returns parts without those whose lines p repeats (p
+// replaces them) and the names the rest declare, or false when p declares
+// one of those names: then p is another version, not a continuation. text
+// gives a part's significant lines and its top-level names.
+func remainingParts[P any](parts []P, p P, text func(P) (lines, names []string)) ([]P, map[string]bool, bool) {
+	pLines, pNames := text(p)
+	var kept []P
+	declared := map[string]bool{}
+	for _, q := range parts {
+		lines, names := text(q)
+		if repeats(pLines, lines) {
+			continue
+		}
+		kept = append(kept, q)
+		for _, n := range names {
+			declared[n] = true
+		}
+	}
+	for _, n := range pNames {
+		if declared[n] {
+			return nil, nil, false
+		}
+	}
+	return kept, declared, true
+}

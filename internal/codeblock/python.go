@@ -238,21 +238,9 @@ func isDottedName(s string) bool {
 // defines: then it is another version, not a continuation. Parts whose
 // lines p repeats are replaced by p.
 func mergePython(parts []*pythonPart, p *pythonPart) ([]*pythonPart, bool) {
-	var kept []*pythonPart
-	declared := map[string]bool{}
-	for _, q := range parts {
-		if repeats(p.lines, q.lines) {
-			continue
-		}
-		kept = append(kept, q)
-		for _, n := range q.names {
-			declared[n] = true
-		}
-	}
-	for _, n := range p.names {
-		if declared[n] {
-			return nil, false
-		}
+	kept, _, ok := remainingParts(parts, p, func(q *pythonPart) ([]string, []string) { return q.lines, q.names })
+	if !ok {
+		return nil, false
 	}
 	return append(kept, p), true
 }

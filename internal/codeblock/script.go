@@ -549,21 +549,9 @@ func scriptDialect(lang string) string {
 // when both export a default and p does not import the others' names from a
 // local file (a second version, not a use of the first).
 func mergeScript(parts []*scriptPart, p *scriptPart) ([]*scriptPart, bool) {
-	var kept []*scriptPart
-	declared := map[string]bool{}
-	for _, q := range parts {
-		if repeats(p.lines, q.lines) {
-			continue
-		}
-		kept = append(kept, q)
-		for _, n := range q.names {
-			declared[n] = true
-		}
-	}
-	for _, n := range p.names {
-		if declared[n] {
-			return nil, false
-		}
+	kept, declared, ok := remainingParts(parts, p, func(q *scriptPart) ([]string, []string) { return q.lines, q.names })
+	if !ok {
+		return nil, false
 	}
 	if p.def.form != noDefault {
 		for _, q := range kept {
