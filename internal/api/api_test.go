@@ -10,10 +10,10 @@ import (
 	"github.com/zocket/agent/internal/api"
 	"github.com/zocket/agent/internal/api/all"
 	"github.com/zocket/agent/internal/apitest"
+	"github.com/zocket/agent/internal/auth"
 	"github.com/zocket/agent/internal/buildrpc"
 	"github.com/zocket/agent/internal/config"
 	"github.com/zocket/agent/internal/dynamotest"
-	"github.com/zocket/agent/internal/token"
 	"github.com/zocket/agent/routes"
 )
 
@@ -82,7 +82,7 @@ func TestEveryHTTPFunctionHasAHandler(t *testing.T) {
 	}
 	deps := &api.Deps{
 		Config:  config.Config{GeminiAPIKey: "k"},
-		Signer:  token.NewSigner([]byte(apitest.Secret), time.Hour),
+		Signer:  auth.NewSigner([]byte(apitest.Secret), time.Hour),
 		Builder: buildrpc.Remote{Function: "build"},
 	}
 	if _, err := api.Handler(deps, api.HTTPFunctions(), all.Constructors()); err != nil {

@@ -17,9 +17,7 @@ import (
 	"github.com/zocket/agent/internal/config"
 	"github.com/zocket/agent/internal/conversations"
 	"github.com/zocket/agent/internal/health"
-	"github.com/zocket/agent/internal/password"
 	"github.com/zocket/agent/internal/store"
-	"github.com/zocket/agent/internal/token"
 )
 
 // Deps are the clients and settings handlers use, built once per cold start
@@ -29,8 +27,8 @@ type Deps struct {
 	Log    *slog.Logger
 	Store  *store.Store
 	Blob   *blob.Store
-	Signer *token.Signer
-	Hasher *password.Hasher
+	Signer *auth.Signer
+	Hasher *auth.Hasher
 	// Builder builds previews: the build Lambda when BUILD_FUNCTION_NAME is
 	// set; local hosts (devserver, tests) set an in-process one.
 	Builder buildrpc.Builder
@@ -49,12 +47,12 @@ func NewDeps(ctx context.Context, cfg config.Config, log *slog.Logger, opts Opti
 	if err != nil {
 		return nil, fmt.Errorf("deps: %w", err)
 	}
-	var signer *token.Signer
+	var signer *auth.Signer
 	if len(cfg.JWTSecret) > 0 {
 		if err := cfg.RequireSecret(); err != nil {
 			return nil, err
 		}
-		signer = token.NewSigner(cfg.JWTSecret, cfg.JWTTTL)
+		signer = auth.NewSigner(cfg.JWTSecret, cfg.JWTTTL)
 	}
 	blobs := blob.New(awsconn.S3(awsCfg, cfg.S3Endpoint), cfg.BucketName)
 	var builder buildrpc.Builder
@@ -68,7 +66,7 @@ func NewDeps(ctx context.Context, cfg config.Config, log *slog.Logger, opts Opti
 		Blob:    blobs,
 		Signer:  signer,
 		Builder: builder,
-		Hasher:  password.NewHasher(password.OWASP),
+		Hasher:  auth.NewHasher(auth.OWASP),
 		Now:     time.Now,
 	}, nil
 }

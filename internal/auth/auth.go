@@ -1,6 +1,7 @@
-// Package auth registers users, logs them in, and answers who they are: the
-// four /api/auth endpoints of SPEC.md. Passwords are argon2id (bcrypt hashes
-// from the Node backend verify and are upgraded at login); failed logins are
+// Package auth provides accounts and sessions: the /api/auth endpoints of
+// SPEC.md, password hashing (argon2id; bcrypt hashes from the Node backend
+// verify and are upgraded at login), and the JWTs that carry a session (user
+// tokens) or open one artifact's preview (preview tokens). Failed logins are
 // counted per email and per client address and throttled.
 package auth
 
@@ -18,8 +19,7 @@ import (
 
 	"github.com/zocket/agent/internal/apperr"
 	"github.com/zocket/agent/internal/httpapi"
-	"github.com/zocket/agent/internal/password"
-	"github.com/zocket/agent/internal/store"
+		"github.com/zocket/agent/internal/store"
 )
 
 // Users is the storage auth needs.
@@ -54,7 +54,7 @@ var DefaultThrottle = Throttle{Window: 15 * time.Minute, PerEmail: 10, PerAddres
 type Service struct {
 	Users          Users
 	Tokens         Tokens
-	Hasher         *password.Hasher
+	Hasher         *Hasher
 	DefaultCredits int
 	Throttle       Throttle
 	Now            func() time.Time
@@ -207,7 +207,7 @@ func (s *Service) Login(w http.ResponseWriter, r *http.Request) {
 		switch {
 		case err == nil:
 			ok = true
-		case !errors.Is(err, password.ErrMismatch):
+		case !errors.Is(err, ErrPasswordMismatch):
 			httpapi.Logger(ctx).Error("stored password hash unusable", "userId", st.UserID, "err", err)
 		}
 	}

@@ -12,9 +12,9 @@ import (
 	"golang.org/x/crypto/bcrypt"
 
 	"github.com/zocket/agent/internal/apitest"
+	"github.com/zocket/agent/internal/auth"
 	"github.com/zocket/agent/internal/dynamotest"
 	"github.com/zocket/agent/internal/store"
-	"github.com/zocket/agent/internal/token"
 )
 
 // each starts the API on each backend that has transactions (registration
@@ -283,7 +283,7 @@ func TestBcryptUserIsUpgraded(t *testing.T) {
 func TestBadTokens(t *testing.T) {
 	each(t, func(t *testing.T, env *apitest.Env) {
 		u := env.Register(t)
-		signer := token.NewSigner([]byte(apitest.Secret), time.Hour)
+		signer := auth.NewSigner([]byte(apitest.Secret), time.Hour)
 		sign := func(method jwt.SigningMethod, key any, claims jwt.MapClaims) string {
 			s, err := jwt.NewWithClaims(method, claims).SignedString(key)
 			if err != nil {
@@ -292,7 +292,7 @@ func TestBadTokens(t *testing.T) {
 			return s
 		}
 		now := time.Now()
-		valid := jwt.MapClaims{"sub": u.ID, "iss": token.Issuer, "aud": token.UserAudience, "iat": now.Unix(), "exp": now.Add(time.Hour).Unix()}
+		valid := jwt.MapClaims{"sub": u.ID, "iss": auth.Issuer, "aud": auth.UserAudience, "iat": now.Unix(), "exp": now.Add(time.Hour).Unix()}
 		with := func(k string, v any) jwt.MapClaims {
 			c := jwt.MapClaims{}
 			for key, val := range valid {

@@ -1,9 +1,9 @@
-// Package token issues and verifies the service's JWTs: user tokens (the
-// bearer token of every API call) and preview tokens (scoped to one artifact,
-// carried in an iframe URL). Both are HS256 only, with issuer, audience,
-// expiry and issued-at checked; the two audiences differ, so a preview token
-// can never act as a user token.
-package token
+// The service's JWTs: user tokens (the bearer token of every API call) and
+// preview tokens (scoped to one artifact, carried in an iframe URL). Both are
+// HS256 only, with issuer, audience, expiry and issued-at checked; the two
+// audiences differ, so a preview token can never act as a user token.
+
+package auth
 
 import (
 	"errors"
@@ -21,9 +21,9 @@ const (
 	PreviewAudience = "ai-coding-agent-preview"
 )
 
-// ErrInvalid is returned for any token that does not verify. The cause is
+// ErrInvalidToken is returned for any token that does not verify. The cause is
 // wrapped for logs; clients only ever learn "invalid".
-var ErrInvalid = errors.New("invalid token")
+var ErrInvalidToken = errors.New("invalid token")
 
 // Claims are the registered claims plus the artifact of a preview token.
 type Claims struct {
@@ -88,7 +88,7 @@ func (s *Signer) VerifyUser(raw string) (string, error) {
 		return "", err
 	}
 	if c.Artifact != "" {
-		return "", fmt.Errorf("%w: user token carries an artifact scope", ErrInvalid)
+		return "", fmt.Errorf("%w: user token carries an artifact scope", ErrInvalidToken)
 	}
 	return c.Subject, nil
 }
@@ -100,7 +100,7 @@ func (s *Signer) VerifyPreview(raw, artifactID string) (string, error) {
 		return "", err
 	}
 	if c.Artifact == "" || c.Artifact != artifactID {
-		return "", fmt.Errorf("%w: preview token for another artifact", ErrInvalid)
+		return "", fmt.Errorf("%w: preview token for another artifact", ErrInvalidToken)
 	}
 	return c.Subject, nil
 }
@@ -118,10 +118,10 @@ func (s *Signer) verify(raw, audience string) (*Claims, error) {
 	var c Claims
 	_, err := p.ParseWithClaims(raw, &c, func(*jwt.Token) (any, error) { return s.secret, nil })
 	if err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrInvalid, err)
+		return nil, fmt.Errorf("%w: %w", ErrInvalidToken, err)
 	}
 	if c.Subject == "" {
-		return nil, fmt.Errorf("%w: no subject", ErrInvalid)
+		return nil, fmt.Errorf("%w: no subject", ErrInvalidToken)
 	}
 	return &c, nil
 }

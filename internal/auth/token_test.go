@@ -1,16 +1,16 @@
-package token_test
+package auth_test
 
 import (
 	"errors"
 	"testing"
 	"time"
 
-	"github.com/zocket/agent/internal/token"
+	"github.com/zocket/agent/internal/auth"
 )
 
 func TestUserAndPreviewTokens(t *testing.T) {
 	now := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
-	s := token.NewSigner([]byte("0123456789abcdef0123456789abcdef"), time.Hour).WithClock(func() time.Time { return now })
+	s := auth.NewSigner([]byte("0123456789abcdef0123456789abcdef"), time.Hour).WithClock(func() time.Time { return now })
 	user, err := s.IssueUser("u1")
 	if err != nil {
 		t.Fatal(err)
@@ -20,7 +20,7 @@ func TestUserAndPreviewTokens(t *testing.T) {
 		t.Fatal(err)
 	}
 	later := s.WithClock(func() time.Time { return now.Add(2 * time.Hour) })
-	other := token.NewSigner([]byte("another secret of thirty-two bytes!!"), time.Hour).WithClock(func() time.Time { return now })
+	other := auth.NewSigner([]byte("another secret of thirty-two bytes!!"), time.Hour).WithClock(func() time.Time { return now })
 
 	tests := []struct {
 		name    string
@@ -39,7 +39,7 @@ func TestUserAndPreviewTokens(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			sub, err := tt.verify()
 			if tt.wantSub == "" {
-				if !errors.Is(err, token.ErrInvalid) {
+				if !errors.Is(err, auth.ErrInvalidToken) {
 					t.Errorf("err = %v, want ErrInvalid", err)
 				}
 				return

@@ -1,8 +1,8 @@
-// Package password hashes passwords with argon2id (OWASP parameters) in the
-// PHC string format, and verifies both those hashes and the bcrypt hashes
-// the Node backend stored, so old accounts keep working and are upgraded at
-// their next login.
-package password
+// Passwords are hashed with argon2id (OWASP parameters) in the PHC string
+// format; bcrypt hashes the Node backend stored still verify, so old
+// accounts keep working and are upgraded at their next login.
+
+package auth
 
 import (
 	"crypto/rand"
@@ -17,8 +17,8 @@ import (
 	"golang.org/x/crypto/bcrypt"
 )
 
-// Params are argon2id cost parameters.
-type Params struct {
+// HashParams are argon2id cost parameters.
+type HashParams struct {
 	Memory  uint32 // KiB
 	Time    uint32
 	Threads uint8
@@ -28,34 +28,34 @@ type Params struct {
 
 // OWASP is the OWASP-recommended argon2id configuration: 19 MiB, 2
 // iterations, 1 lane.
-var OWASP = Params{Memory: 19 * 1024, Time: 2, Threads: 1, SaltLen: 16, KeyLen: 32}
+var OWASP = HashParams{Memory: 19 * 1024, Time: 2, Threads: 1, SaltLen: 16, KeyLen: 32}
 
-// ErrMismatch is returned when a password does not match its hash.
-var ErrMismatch = errors.New("password does not match")
+// ErrPasswordMismatch is returned when a password does not match its hash.
+var ErrPasswordMismatch = errors.New("password does not match")
 
-// ErrUnknownFormat is returned for a hash that is neither argon2id nor bcrypt.
-var ErrUnknownFormat = errors.New("unknown password hash format")
+// ErrUnknownHashFormat is returned for a hash that is neither argon2id nor bcrypt.
+var ErrUnknownHashFormat = errors.New("unknown password hash format")
 
 // Hasher hashes and verifies passwords.
 type Hasher struct {
-	Params Params
+	HashParams HashParams
 	dummy  func() string
 }
 
 // NewHasher returns a Hasher with p. The dummy hash that unknown accounts are
 // checked against is made at its first use, not at start-up.
-func NewHasher(p Params) *Hasher {
-	h := &Hasher{Params: p}
+func NewHasher(p HashParams) *Hasher {
+	h := &Hasher{HashParams: p}
 	h.dummy = sync.OnceValue(func() string { return h.Hash("dummy password for unknown accounts") })
 	return h
 }
 
 // Hash returns the argon2id PHC string of pw with a random salt.
 func (h *Hasher) Hash(pw string) string {
-	salt := make([]byte, h.Params.SaltLen)
+	salt := make([]byte, h.HashParams.SaltLen)
 	rand.Read(salt) // never fails since Go 1.24: it crashes the program instead
 
-	p := h.Params
+	p := h.HashParams
 	key := argon2.IDKey([]byte(pw), salt, p.Time, p.Memory, p.Threads, p.KeyLen)
 	b64 := base64.RawStdEncoding
 	return fmt.Sprintf("$argon2id$v=%d$m=%d,t=%d,p=%d$%s$%s",
@@ -64,7 +64,7 @@ func (h *Hasher) Hash(pw string) string {
 
 // Verify checks pw against hash (argon2id or bcrypt). needsRehash is true
 // when the match is good but the hash should be replaced: bcrypt, or argon2id
-// with parameters other than h.Params.
+// with parameters other than h.HashParams.
 func (h *Hasher) Verify(hash, pw string) (needsRehash bool, err error) {
 	switch {
 	case strings.HasPrefix(hash, "$argon2id$"):
@@ -74,20 +74,20 @@ func (h *Hasher) Verify(hash, pw string) (needsRehash bool, err error) {
 		}
 		got := argon2.IDKey([]byte(pw), salt, p.Time, p.Memory, p.Threads, uint32(len(key)))
 		if subtle.ConstantTimeCompare(got, key) != 1 {
-			return false, ErrMismatch
+			return false, ErrPasswordMismatch
 		}
-		cur := h.Params
+		cur := h.HashParams
 		return p.Memory != cur.Memory || p.Time != cur.Time || p.Threads != cur.Threads, nil
 	case strings.HasPrefix(hash, "$2a$"), strings.HasPrefix(hash, "$2b$"), strings.HasPrefix(hash, "$2y$"):
 		if err := bcrypt.CompareHashAndPassword([]byte(hash), []byte(pw)); err != nil {
 			if errors.Is(err, bcrypt.ErrMismatchedHashAndPassword) {
-				return false, ErrMismatch
+				return false, ErrPasswordMismatch
 			}
 			return false, fmt.Errorf("bcrypt: %w", err)
 		}
 		return true, nil
 	}
-	return false, ErrUnknownFormat
+	return false, ErrUnknownHashFormat
 }
 
 // VerifyDummy spends the time of one Verify against a hash no password
@@ -96,31 +96,31 @@ func (h *Hasher) VerifyDummy(pw string) {
 	_, _ = h.Verify(h.dummy(), pw+"\x00")
 }
 
-func decodeArgon2id(hash string) (Params, []byte, []byte, error) {
+func decodeArgon2id(hash string) (HashParams, []byte, []byte, error) {
 	parts := strings.Split(hash, "$")
 	// "", "argon2id", "v=19", "m=..,t=..,p=..", salt, key
 	if len(parts) != 6 {
-		return Params{}, nil, nil, ErrUnknownFormat
+		return HashParams{}, nil, nil, ErrUnknownHashFormat
 	}
 	var version int
 	if _, err := fmt.Sscanf(parts[2], "v=%d", &version); err != nil || version != argon2.Version {
-		return Params{}, nil, nil, fmt.Errorf("argon2id version %q: %w", parts[2], ErrUnknownFormat)
+		return HashParams{}, nil, nil, fmt.Errorf("argon2id version %q: %w", parts[2], ErrUnknownHashFormat)
 	}
-	var p Params
+	var p HashParams
 	if _, err := fmt.Sscanf(parts[3], "m=%d,t=%d,p=%d", &p.Memory, &p.Time, &p.Threads); err != nil {
-		return Params{}, nil, nil, fmt.Errorf("argon2id params %q: %w", parts[3], ErrUnknownFormat)
+		return HashParams{}, nil, nil, fmt.Errorf("argon2id params %q: %w", parts[3], ErrUnknownHashFormat)
 	}
 	if p.Memory == 0 || p.Time == 0 || p.Threads == 0 || p.Memory > 1<<22 || p.Time > 64 {
-		return Params{}, nil, nil, fmt.Errorf("argon2id params out of range: %w", ErrUnknownFormat)
+		return HashParams{}, nil, nil, fmt.Errorf("argon2id params out of range: %w", ErrUnknownHashFormat)
 	}
 	b64 := base64.RawStdEncoding
 	salt, err := b64.DecodeString(parts[4])
 	if err != nil {
-		return Params{}, nil, nil, fmt.Errorf("argon2id salt: %w", ErrUnknownFormat)
+		return HashParams{}, nil, nil, fmt.Errorf("argon2id salt: %w", ErrUnknownHashFormat)
 	}
 	key, err := b64.DecodeString(parts[5])
 	if err != nil || len(key) < 16 {
-		return Params{}, nil, nil, fmt.Errorf("argon2id key: %w", ErrUnknownFormat)
+		return HashParams{}, nil, nil, fmt.Errorf("argon2id key: %w", ErrUnknownHashFormat)
 	}
 	return p, salt, key, nil
 }

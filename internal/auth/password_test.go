@@ -1,4 +1,4 @@
-package password_test
+package auth_test
 
 import (
 	"errors"
@@ -7,11 +7,11 @@ import (
 
 	"golang.org/x/crypto/bcrypt"
 
-	"github.com/zocket/agent/internal/password"
+	"github.com/zocket/agent/internal/auth"
 )
 
 func TestHashAndVerify(t *testing.T) {
-	h := password.NewHasher(password.OWASP)
+	h := auth.NewHasher(auth.OWASP)
 	hash := h.Hash("correct horse")
 	if !strings.HasPrefix(hash, "$argon2id$v=19$m=19456,t=2,p=1$") {
 		t.Fatalf("hash = %q, want an argon2id PHC string with OWASP parameters", hash)
@@ -23,7 +23,7 @@ func TestHashAndVerify(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	weaker := password.NewHasher(password.Params{Memory: 8 * 1024, Time: 1, Threads: 1, SaltLen: 16, KeyLen: 32}).Hash("pw")
+	weaker := auth.NewHasher(auth.HashParams{Memory: 8 * 1024, Time: 1, Threads: 1, SaltLen: 16, KeyLen: 32}).Hash("pw")
 
 	tests := []struct {
 		name       string
@@ -32,13 +32,13 @@ func TestHashAndVerify(t *testing.T) {
 		wantRehash bool
 	}{
 		{"argon2id match", hash, "correct horse", nil, false},
-		{"argon2id mismatch", hash, "correct horsE", password.ErrMismatch, false},
+		{"argon2id mismatch", hash, "correct horsE", auth.ErrPasswordMismatch, false},
 		{"bcrypt match needs rehash", string(bc), "demo123", nil, true},
-		{"bcrypt mismatch", string(bc), "demo124", password.ErrMismatch, false},
+		{"bcrypt mismatch", string(bc), "demo124", auth.ErrPasswordMismatch, false},
 		{"old argon2id parameters need rehash", weaker, "pw", nil, true},
-		{"unknown format", "plaintext", "plaintext", password.ErrUnknownFormat, false},
-		{"truncated argon2id", "$argon2id$v=19$m=19456,t=2,p=1$c2FsdA", "x", password.ErrUnknownFormat, false},
-		{"absurd memory", "$argon2id$v=19$m=999999999,t=2,p=1$c2FsdHNhbHQ$a2V5a2V5a2V5a2V5a2V5a2V5", "x", password.ErrUnknownFormat, false},
+		{"unknown format", "plaintext", "plaintext", auth.ErrUnknownHashFormat, false},
+		{"truncated argon2id", "$argon2id$v=19$m=19456,t=2,p=1$c2FsdA", "x", auth.ErrUnknownHashFormat, false},
+		{"absurd memory", "$argon2id$v=19$m=999999999,t=2,p=1$c2FsdHNhbHQ$a2V5a2V5a2V5a2V5a2V5a2V5", "x", auth.ErrUnknownHashFormat, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -54,7 +54,7 @@ func TestHashAndVerify(t *testing.T) {
 }
 
 func BenchmarkHash(b *testing.B) {
-	h := password.NewHasher(password.OWASP)
+	h := auth.NewHasher(auth.OWASP)
 	for b.Loop() {
 		h.Hash("correct horse battery staple")
 	}
