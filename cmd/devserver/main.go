@@ -16,9 +16,9 @@ import (
 
 	"github.com/zocket/agent/internal/api"
 	"github.com/zocket/agent/internal/api/all"
-	"github.com/zocket/agent/internal/config"
 	"github.com/zocket/agent/internal/devstack"
 	"github.com/zocket/agent/internal/httpapi"
+	"github.com/zocket/agent/internal/settings"
 )
 
 func main() {
@@ -29,7 +29,7 @@ func main() {
 }
 
 func run() error {
-	cfg, err := config.Load(os.Getenv)
+	cfg, err := settings.Load(os.Getenv)
 	if err != nil {
 		return err
 	}

@@ -17,9 +17,9 @@ import (
 	"golang.org/x/crypto/bcrypt"
 
 	"github.com/zocket/agent/internal/apperr"
-	"github.com/zocket/agent/internal/config"
 	"github.com/zocket/agent/internal/devstack"
 	"github.com/zocket/agent/internal/httpapi"
+	"github.com/zocket/agent/internal/settings"
 	"github.com/zocket/agent/internal/store"
 )
 
@@ -36,7 +36,7 @@ func main() {
 }
 
 func run() error {
-	cfg, err := config.Load(os.Getenv)
+	cfg, err := settings.Load(os.Getenv)
 	if err != nil {
 		return err
 	}

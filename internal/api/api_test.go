@@ -12,8 +12,8 @@ import (
 	"github.com/zocket/agent/internal/apitest"
 	"github.com/zocket/agent/internal/auth"
 	"github.com/zocket/agent/internal/buildrpc"
-	"github.com/zocket/agent/internal/config"
 	"github.com/zocket/agent/internal/dynamotest"
+	"github.com/zocket/agent/internal/settings"
 	"github.com/zocket/agent/routes"
 )
 
@@ -81,7 +81,7 @@ func TestEveryHTTPFunctionHasAHandler(t *testing.T) {
 		seen[api.Pattern(f)] = true
 	}
 	deps := &api.Deps{
-		Config:  config.Config{GeminiAPIKey: "k"},
+		Config:  settings.Config{GeminiAPIKey: "k"},
 		Signer:  auth.NewSigner([]byte(apitest.Secret), time.Hour),
 		Builder: buildrpc.Remote{Function: "build"},
 	}

@@ -11,19 +11,18 @@ import (
 
 	"github.com/zocket/agent/internal/artifacts"
 	"github.com/zocket/agent/internal/auth"
-	"github.com/zocket/agent/internal/awsconn"
 	"github.com/zocket/agent/internal/blob"
 	"github.com/zocket/agent/internal/buildrpc"
-	"github.com/zocket/agent/internal/config"
 	"github.com/zocket/agent/internal/conversations"
 	"github.com/zocket/agent/internal/health"
+	"github.com/zocket/agent/internal/settings"
 	"github.com/zocket/agent/internal/store"
 )
 
 // Deps are the clients and settings handlers use, built once per cold start
 // (or once per devserver) and shared by every request.
 type Deps struct {
-	Config config.Config
+	Config settings.Config
 	Log    *slog.Logger
 	Store  *store.Store
 	Blob   *blob.Store
@@ -42,8 +41,8 @@ type Options struct {
 
 // NewDeps builds the AWS clients for cfg. It makes no network calls. Without
 // a JWT secret there is no Signer: only routes that need none may be served.
-func NewDeps(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options) (*Deps, error) {
-	awsCfg, err := awsconn.Load(ctx, cfg.Region, awsconn.Endpoints{DynamoDB: cfg.DynamoEndpoint, S3: cfg.S3Endpoint, Lambda: cfg.LambdaEndpoint})
+func NewDeps(ctx context.Context, cfg settings.Config, log *slog.Logger, opts Options) (*Deps, error) {
+	awsCfg, err := settings.LoadAWS(ctx, cfg.Region, settings.Endpoints{DynamoDB: cfg.DynamoEndpoint, S3: cfg.S3Endpoint, Lambda: cfg.LambdaEndpoint})
 	if err != nil {
 		return nil, fmt.Errorf("deps: %w", err)
 	}
@@ -54,15 +53,15 @@ func NewDeps(ctx context.Context, cfg config.Config, log *slog.Logger, opts Opti
 		}
 		signer = auth.NewSigner(cfg.JWTSecret, cfg.JWTTTL)
 	}
-	blobs := blob.New(awsconn.S3(awsCfg, cfg.S3Endpoint), cfg.BucketName)
+	blobs := blob.New(settings.S3Client(awsCfg, cfg.S3Endpoint), cfg.BucketName)
 	var builder buildrpc.Builder
 	if cfg.BuildFunction != "" {
-		builder = buildrpc.Remote{Client: awsconn.Lambda(awsCfg, cfg.LambdaEndpoint), Function: cfg.BuildFunction}
+		builder = buildrpc.Remote{Client: settings.LambdaClient(awsCfg, cfg.LambdaEndpoint), Function: cfg.BuildFunction}
 	}
 	return &Deps{
 		Config:  cfg,
 		Log:     log,
-		Store:   store.New(awsconn.DynamoDB(awsCfg, cfg.DynamoEndpoint, opts.DynamoOptions...), cfg.TableName),
+		Store:   store.New(settings.DynamoDBClient(awsCfg, cfg.DynamoEndpoint, opts.DynamoOptions...), cfg.TableName),
 		Blob:    blobs,
 		Signer:  signer,
 		Builder: builder,

@@ -25,15 +25,14 @@ import (
 
 	"github.com/zocket/agent/internal/api"
 	"github.com/zocket/agent/internal/api/all"
-	"github.com/zocket/agent/internal/awsconn"
 	"github.com/zocket/agent/internal/blob"
 	"github.com/zocket/agent/internal/buildhost"
 	"github.com/zocket/agent/internal/buildrpc"
 	"github.com/zocket/agent/internal/buildspec"
-	"github.com/zocket/agent/internal/config"
 	"github.com/zocket/agent/internal/dynamotest"
 	"github.com/zocket/agent/internal/httpapi"
 	"github.com/zocket/agent/internal/llm/geminitest"
+	"github.com/zocket/agent/internal/settings"
 )
 
 // Secret is the JWT secret of test environments.
@@ -91,7 +90,7 @@ func New(t testing.TB, tb dynamotest.Table, env map[string]string) *Env {
 	for k, v := range env {
 		vars[k] = v
 	}
-	cfg, err := config.Load(func(k string) string { return vars[k] })
+	cfg, err := settings.Load(func(k string) string { return vars[k] })
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -284,9 +283,9 @@ func InvokeServer(t testing.TB, function string, b buildrpc.Builder) string {
 func UnreachableBlob(t testing.TB) *blob.Store {
 	t.Helper()
 	const dead = "http://127.0.0.1:1"
-	cfg, err := awsconn.Load(context.Background(), "us-east-1", awsconn.Endpoints{S3: dead})
+	cfg, err := settings.LoadAWS(context.Background(), "us-east-1", settings.Endpoints{S3: dead})
 	if err != nil {
 		t.Fatal(err)
 	}
-	return blob.New(awsconn.S3(cfg, dead), "unreachable")
+	return blob.New(settings.S3Client(cfg, dead), "unreachable")
 }

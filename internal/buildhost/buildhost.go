@@ -15,13 +15,12 @@ import (
 
 	"github.com/aws/aws-lambda-go/lambda"
 
-	"github.com/zocket/agent/internal/awsconn"
 	"github.com/zocket/agent/internal/blob"
 	"github.com/zocket/agent/internal/build"
 	"github.com/zocket/agent/internal/buildrpc"
 	"github.com/zocket/agent/internal/buildspec"
-	"github.com/zocket/agent/internal/config"
 	"github.com/zocket/agent/internal/httpapi"
+	"github.com/zocket/agent/internal/settings"
 )
 
 // Local builds in this process, preparing the builder at its first build so
@@ -132,15 +131,15 @@ func Handler(b *build.Builder, log *slog.Logger) func(context.Context, build.Req
 }
 
 func setup(ctx context.Context, getenv func(string) string) (*build.Builder, error) {
-	cfg, err := config.Load(getenv)
+	cfg, err := settings.Load(getenv)
 	if err != nil {
 		return nil, err
 	}
-	awsCfg, err := awsconn.Load(ctx, cfg.Region, awsconn.Endpoints{S3: cfg.S3Endpoint})
+	awsCfg, err := settings.LoadAWS(ctx, cfg.Region, settings.Endpoints{S3: cfg.S3Endpoint})
 	if err != nil {
 		return nil, err
 	}
-	blobs := blob.New(awsconn.S3(awsCfg, cfg.S3Endpoint), cfg.BucketName)
+	blobs := blob.New(settings.S3Client(awsCfg, cfg.S3Endpoint), cfg.BucketName)
 	b, err := build.New(build.Options{PackagesDir: PackagesDir(cfg.PackagesDir), Cache: S3Cache{Blob: blobs}})
 	if err != nil {
 		return nil, err

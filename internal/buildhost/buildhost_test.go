@@ -9,11 +9,11 @@ import (
 	"testing"
 
 	"github.com/zocket/agent/internal/apitest"
-	"github.com/zocket/agent/internal/awsconn"
 	"github.com/zocket/agent/internal/blob"
 	"github.com/zocket/agent/internal/build"
 	"github.com/zocket/agent/internal/buildhost"
 	"github.com/zocket/agent/internal/buildspec"
+	"github.com/zocket/agent/internal/settings"
 )
 
 // TestBuildEvent replays events/build.json through the build Lambda's
@@ -28,11 +28,11 @@ func TestBuildEvent(t *testing.T) {
 		t.Skip("preview packages missing: npm ci --prefix web")
 	}
 	ctx := context.Background()
-	cfg, err := awsconn.Load(ctx, "us-east-1", awsconn.Endpoints{S3: apitest.S3Endpoint()})
+	cfg, err := settings.LoadAWS(ctx, "us-east-1", settings.Endpoints{S3: apitest.S3Endpoint()})
 	if err != nil {
 		t.Fatal(err)
 	}
-	blobs := blob.New(awsconn.S3(cfg, apitest.S3Endpoint()), "buildhost-test")
+	blobs := blob.New(settings.S3Client(cfg, apitest.S3Endpoint()), "buildhost-test")
 	if err := blobs.EnsureBucket(ctx); err != nil {
 		t.Fatal(err)
 	}

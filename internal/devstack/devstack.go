@@ -22,14 +22,14 @@ import (
 
 	"github.com/zocket/agent/internal/api"
 	"github.com/zocket/agent/internal/buildhost"
-	"github.com/zocket/agent/internal/config"
 	"github.com/zocket/agent/internal/llm/geminitest"
 	"github.com/zocket/agent/internal/localaws"
+	"github.com/zocket/agent/internal/settings"
 )
 
 // Env is a ready local environment.
 type Env struct {
-	Config config.Config
+	Config settings.Config
 	Deps   *api.Deps
 	stack  *localaws.Stack
 	model  *http.Server // the offline model, without GEMINI_API_KEY
@@ -38,7 +38,7 @@ type Env struct {
 // Open starts (or connects to) the local stack for cfg and returns the
 // dependencies wired to it. Configured endpoints must be loopback addresses:
 // this package never touches real AWS.
-func Open(ctx context.Context, cfg config.Config, log *slog.Logger) (*Env, error) {
+func Open(ctx context.Context, cfg settings.Config, log *slog.Logger) (*Env, error) {
 	for _, ep := range []string{cfg.DynamoEndpoint, cfg.S3Endpoint} {
 		if ep != "" && !loopback(ep) {
 			return nil, fmt.Errorf("endpoint %s is not on this machine: the local environment never writes to a remote service", ep)
@@ -132,7 +132,7 @@ func startOfflineModel() (string, *http.Server, error) {
 func devSecret(dir string) ([]byte, error) {
 	path := filepath.Join(dir, "jwt-secret")
 	data, err := os.ReadFile(path)
-	if err == nil && len(strings.TrimSpace(string(data))) >= config.MinSecretBytes {
+	if err == nil && len(strings.TrimSpace(string(data))) >= settings.MinSecretBytes {
 		return []byte(strings.TrimSpace(string(data))), nil
 	}
 	if err != nil && !errors.Is(err, fs.ErrNotExist) {

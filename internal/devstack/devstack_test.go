@@ -12,10 +12,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
-	"github.com/zocket/agent/internal/awsconn"
-	"github.com/zocket/agent/internal/config"
 	"github.com/zocket/agent/internal/devstack"
 	"github.com/zocket/agent/internal/httpapi"
+	"github.com/zocket/agent/internal/settings"
 	"github.com/zocket/agent/internal/store"
 )
 
@@ -24,7 +23,7 @@ import (
 // both back: what `make dev` promises across restarts.
 func TestDataSurvivesRestart(t *testing.T) {
 	dir := t.TempDir()
-	cfg, err := config.Load(func(k string) string {
+	cfg, err := settings.Load(func(k string) string {
 		if k == "DEV_DATA_DIR" {
 			return dir
 		}
@@ -44,11 +43,11 @@ func TestDataSurvivesRestart(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		s3c := awsconn.S3(mustAWS(t, env.Config), env.Config.S3Endpoint)
+		s3c := settings.S3Client(mustAWS(t, env.Config), env.Config.S3Endpoint)
 		key := aws.String("code-artifacts/keep.txt")
 		if run == 0 {
 			secret = env.Config.JWTSecret
-			if len(secret) < config.MinSecretBytes {
+			if len(secret) < settings.MinSecretBytes {
 				t.Fatalf("generated secret has %d bytes", len(secret))
 			}
 			if err := env.Deps.Store.CreateUser(ctx, user, "$argon2id$placeholder"); err != nil {
@@ -83,16 +82,16 @@ func TestDataSurvivesRestart(t *testing.T) {
 
 func TestRefusesRemoteEndpoints(t *testing.T) {
 	for _, ep := range []string{"https://dynamodb.us-east-1.amazonaws.com", "http://10.0.0.5:8000"} {
-		cfg := config.Config{DynamoEndpoint: ep, DevDataDir: t.TempDir()}
+		cfg := settings.Config{DynamoEndpoint: ep, DevDataDir: t.TempDir()}
 		if _, err := devstack.Open(context.Background(), cfg, slog.Default()); err == nil || !strings.Contains(err.Error(), "not on this machine") {
 			t.Errorf("Open with %s: err = %v", ep, err)
 		}
 	}
 }
 
-func mustAWS(t *testing.T, cfg config.Config) aws.Config {
+func mustAWS(t *testing.T, cfg settings.Config) aws.Config {
 	t.Helper()
-	c, err := awsconn.Load(context.Background(), cfg.Region, awsconn.Endpoints{DynamoDB: cfg.DynamoEndpoint, S3: cfg.S3Endpoint})
+	c, err := settings.LoadAWS(context.Background(), cfg.Region, settings.Endpoints{DynamoDB: cfg.DynamoEndpoint, S3: cfg.S3Endpoint})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -26,7 +26,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/truora/minidyn/server"
 
-	"github.com/zocket/agent/internal/awsconn"
+	"github.com/zocket/agent/internal/settings"
 	"github.com/zocket/agent/internal/store"
 )
 
@@ -107,12 +107,12 @@ func RequireTransactions(t *testing.T, tb Table) {
 func NewTable(t testing.TB, b Backend, opts ...func(*dynamodb.Options)) Table {
 	t.Helper()
 	ctx := context.Background()
-	cfg, err := awsconn.Load(ctx, "us-east-1", awsconn.Endpoints{DynamoDB: b.Endpoint})
+	cfg, err := settings.LoadAWS(ctx, "us-east-1", settings.Endpoints{DynamoDB: b.Endpoint})
 	if err != nil {
 		t.Fatal(err)
 	}
 	name := fmt.Sprintf("test-%d-%d", os.Getpid(), tableSeq.Add(1))
-	client := awsconn.DynamoDB(cfg, b.Endpoint, opts...)
+	client := settings.DynamoDBClient(cfg, b.Endpoint, opts...)
 	if err := store.New(client, name).EnsureTable(ctx); err != nil {
 		t.Fatalf("create table on %s: %v", b.Name, err)
 	}

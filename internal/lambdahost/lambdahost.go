@@ -19,9 +19,8 @@ import (
 	"github.com/awslabs/aws-lambda-go-api-proxy/httpadapter"
 
 	"github.com/zocket/agent/internal/api"
-	"github.com/zocket/agent/internal/awsconn"
-	"github.com/zocket/agent/internal/config"
 	"github.com/zocket/agent/internal/httpapi"
+	"github.com/zocket/agent/internal/settings"
 	"github.com/zocket/agent/routes"
 )
 
@@ -52,7 +51,7 @@ func Setup(ctx context.Context, function string, newHandler api.Constructor, log
 	if !ok {
 		return nil, fmt.Errorf("no route for function %q", function)
 	}
-	cfg, err := config.Load(getenv)
+	cfg, err := settings.Load(getenv)
 	if err != nil {
 		return nil, err
 	}
@@ -62,7 +61,7 @@ func Setup(ctx context.Context, function string, newHandler api.Constructor, log
 			return nil, err
 		}
 		if cfg.JWTSecret = []byte(secret); cfg.RequireSecret() != nil {
-			return nil, config.ErrWeakSecret
+			return nil, settings.ErrWeakSecret
 		}
 	}
 	if route.NeedsModel() && cfg.GeminiAPIKey == "" {
@@ -79,11 +78,11 @@ func Setup(ctx context.Context, function string, newHandler api.Constructor, log
 
 // parameter reads a secret from the SSM SecureString called name, for the
 // variable that could have held it directly.
-func parameter(ctx context.Context, cfg config.Config, variable, name string) (string, error) {
+func parameter(ctx context.Context, cfg settings.Config, variable, name string) (string, error) {
 	if name == "" {
 		return "", fmt.Errorf("set %s_PARAM (an SSM SecureString name) or %s", variable, variable)
 	}
-	awsCfg, err := awsconn.Load(ctx, cfg.Region, awsconn.Endpoints{})
+	awsCfg, err := settings.LoadAWS(ctx, cfg.Region, settings.Endpoints{})
 	if err != nil {
 		return "", err
 	}

@@ -18,12 +18,12 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 
-	"github.com/zocket/agent/internal/awsconn"
 	"github.com/zocket/agent/internal/blob"
 	"github.com/zocket/agent/internal/eventreplay"
 	"github.com/zocket/agent/internal/lambdatest"
 	"github.com/zocket/agent/internal/llm/geminitest"
 	"github.com/zocket/agent/internal/localaws"
+	"github.com/zocket/agent/internal/settings"
 	"github.com/zocket/agent/internal/store"
 	"github.com/zocket/agent/routes"
 )
@@ -82,16 +82,16 @@ func newLocalEnv(t *testing.T) *localEnv {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { stack.Close(ctx) })
-	cfg, err := awsconn.Load(ctx, "us-east-1", awsconn.Endpoints{DynamoDB: stack.DynamoURL, S3: stack.S3URL})
+	cfg, err := settings.LoadAWS(ctx, "us-east-1", settings.Endpoints{DynamoDB: stack.DynamoURL, S3: stack.S3URL})
 	if err != nil {
 		t.Fatal(err)
 	}
 	const name = "lambda-test"
-	st := store.New(awsconn.DynamoDB(cfg, stack.DynamoURL), name)
+	st := store.New(settings.DynamoDBClient(cfg, stack.DynamoURL), name)
 	if err := st.EnsureTable(ctx); err != nil {
 		t.Fatal(err)
 	}
-	if err := blob.New(awsconn.S3(cfg, stack.S3URL), name).EnsureBucket(ctx); err != nil {
+	if err := blob.New(settings.S3Client(cfg, stack.S3URL), name).EnsureBucket(ctx); err != nil {
 		t.Fatal(err)
 	}
 	gemini := geminitest.New(geminitest.WithAPIKey(geminiKey))

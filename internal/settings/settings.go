@@ -1,7 +1,8 @@
-// Package config reads the service's settings from environment variables,
-// applies the documented defaults, and rejects unsafe values (a short JWT
-// secret) at start-up rather than at the first request.
-package config
+// Package settings provides the service's configuration: every setting read
+// from the environment with its documented default (unsafe values, such as a
+// short JWT secret, rejected at start-up rather than at the first request),
+// and the AWS clients built from it.
+package settings
 
 import (
 	"errors"

@@ -1,8 +1,9 @@
-// Package awsconn builds the AWS SDK configuration and clients once per cold
-// start. With a custom endpoint (the local stack, or any compatible service)
-// it uses static placeholder credentials so nothing probes the instance
-// metadata service, and path-style S3 addressing.
-package awsconn
+// AWS clients are built once per cold start from the settings. With a custom
+// endpoint (the local stack, or any compatible service) they use static
+// placeholder credentials so nothing probes the instance metadata service,
+// and path-style S3 addressing.
+
+package settings
 
 import (
 	"context"
@@ -25,10 +26,10 @@ type Endpoints struct {
 
 func (e Endpoints) local() bool { return e.DynamoDB != "" || e.S3 != "" || e.Lambda != "" }
 
-// Load reads the shared AWS configuration for region. When any endpoint is
+// LoadAWS reads the shared AWS configuration for region. When any endpoint is
 // local, credentials are fixed placeholders (local servers do not check
 // signatures) so no credential chain lookup can stall a start.
-func Load(ctx context.Context, region string, ep Endpoints) (aws.Config, error) {
+func LoadAWS(ctx context.Context, region string, ep Endpoints) (aws.Config, error) {
 	opts := []func(*awsconfig.LoadOptions) error{awsconfig.WithRegion(region)}
 	if ep.local() {
 		opts = append(opts, awsconfig.WithCredentialsProvider(
@@ -41,8 +42,8 @@ func Load(ctx context.Context, region string, ep Endpoints) (aws.Config, error) 
 	return cfg, nil
 }
 
-// DynamoDB returns a DynamoDB client, pointed at endpoint when it is set.
-func DynamoDB(cfg aws.Config, endpoint string, extra ...func(*dynamodb.Options)) *dynamodb.Client {
+// DynamoDBClient returns a DynamoDB client, pointed at endpoint when it is set.
+func DynamoDBClient(cfg aws.Config, endpoint string, extra ...func(*dynamodb.Options)) *dynamodb.Client {
 	return dynamodb.NewFromConfig(cfg, append([]func(*dynamodb.Options){func(o *dynamodb.Options) {
 		if endpoint != "" {
 			o.BaseEndpoint = aws.String(endpoint)
@@ -53,9 +54,9 @@ func DynamoDB(cfg aws.Config, endpoint string, extra ...func(*dynamodb.Options))
 	}}, extra...)...)
 }
 
-// S3 returns an S3 client, pointed at endpoint with path-style addressing
+// S3Client returns an S3 client, pointed at endpoint with path-style addressing
 // when it is set.
-func S3(cfg aws.Config, endpoint string, extra ...func(*s3.Options)) *s3.Client {
+func S3Client(cfg aws.Config, endpoint string, extra ...func(*s3.Options)) *s3.Client {
 	return s3.NewFromConfig(cfg, append([]func(*s3.Options){func(o *s3.Options) {
 		if endpoint != "" {
 			o.BaseEndpoint = aws.String(endpoint)
@@ -64,9 +65,9 @@ func S3(cfg aws.Config, endpoint string, extra ...func(*s3.Options)) *s3.Client 
 	}}, extra...)...)
 }
 
-// Lambda returns a Lambda client, pointed at endpoint when it is set (a
+// LambdaClient returns a Lambda client, pointed at endpoint when it is set (a
 // runtime interface emulator, or a test's Invoke server).
-func Lambda(cfg aws.Config, endpoint string) *lambda.Client {
+func LambdaClient(cfg aws.Config, endpoint string) *lambda.Client {
 	return lambda.NewFromConfig(cfg, func(o *lambda.Options) {
 		if endpoint != "" {
 			o.BaseEndpoint = aws.String(endpoint)

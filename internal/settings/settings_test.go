@@ -1,4 +1,4 @@
-package config_test
+package settings_test
 
 import (
 	"errors"
@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/zocket/agent/internal/config"
+	"github.com/zocket/agent/internal/settings"
 )
 
 func TestLoad(t *testing.T) {
@@ -18,7 +18,7 @@ func TestLoad(t *testing.T) {
 		}
 		return func(k string) string { return m[k] }
 	}
-	c, err := config.Load(env())
+	c, err := settings.Load(env())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -26,7 +26,7 @@ func TestLoad(t *testing.T) {
 		!slices.Equal(c.CORSOrigins, []string{"http://localhost:3000", "http://localhost:5173"}) || c.GeminiModel != "gemini-2.5-flash" {
 		t.Errorf("defaults = %+v", c)
 	}
-	c, err = config.Load(env("CORS_ORIGINS", " https://a.example/ , ,https://b.example", "S3_CODE_PREFIX", "code", "DEFAULT_CREDITS", "-1", "JWT_TTL", "1h"))
+	c, err = settings.Load(env("CORS_ORIGINS", " https://a.example/ , ,https://b.example", "S3_CODE_PREFIX", "code", "DEFAULT_CREDITS", "-1", "JWT_TTL", "1h"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -47,13 +47,13 @@ func TestLoad(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := config.Load(tt.env)
+			_, err := settings.Load(tt.env)
 			if err == nil || !strings.Contains(err.Error(), tt.want) {
 				t.Errorf("err = %v, want mention of %q", err, tt.want)
 			}
 		})
 	}
-	if _, err := config.Load(env("JWT_SECRET", "x")); !errors.Is(err, config.ErrWeakSecret) {
+	if _, err := settings.Load(env("JWT_SECRET", "x")); !errors.Is(err, settings.ErrWeakSecret) {
 		t.Errorf("weak secret err = %v", err)
 	}
 }
