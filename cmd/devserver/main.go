@@ -16,8 +16,8 @@ import (
 
 	"github.com/zocket/agent/internal/api"
 	"github.com/zocket/agent/internal/api/all"
-	"github.com/zocket/agent/internal/devstack"
 	"github.com/zocket/agent/internal/httpapi"
+	"github.com/zocket/agent/internal/localaws"
 	"github.com/zocket/agent/internal/settings"
 )
 
@@ -37,7 +37,7 @@ func run() error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
-	env, err := devstack.Open(ctx, cfg, log)
+	env, err := localaws.Open(ctx, cfg, log)
 	if err != nil {
 		return err
 	}

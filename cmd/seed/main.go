@@ -17,8 +17,8 @@ import (
 	"golang.org/x/crypto/bcrypt"
 
 	"github.com/zocket/agent/internal/apperr"
-	"github.com/zocket/agent/internal/devstack"
 	"github.com/zocket/agent/internal/httpapi"
+	"github.com/zocket/agent/internal/localaws"
 	"github.com/zocket/agent/internal/settings"
 	"github.com/zocket/agent/internal/store"
 )
@@ -41,7 +41,7 @@ func run() error {
 		return err
 	}
 	ctx := context.Background()
-	env, err := devstack.Open(ctx, cfg, httpapi.NewLogger(os.Stderr, slog.LevelWarn))
+	env, err := localaws.Open(ctx, cfg, httpapi.NewLogger(os.Stderr, slog.LevelWarn))
 	if err != nil {
 		return err
 	}

@@ -1,6 +1,7 @@
-// Package localaws runs in-process stand-ins for DynamoDB (minidyn) and S3
-// (gofakes3) on 127.0.0.1, so the devserver and the tests reach them through
-// the real AWS SDK exactly as Lambda reaches AWS. With a data directory the
+// Package localaws provides AWS on a laptop: in-process stand-ins for
+// DynamoDB (minidyn) and S3 (gofakes3) on 127.0.0.1, which the devserver and
+// the tests reach through the real AWS SDK exactly as Lambda reaches AWS, and
+// the devserver's whole local environment (Open). With a data directory the
 // stack keeps its data across restarts: S3 objects in a bolt file, DynamoDB
 // items in a JSON snapshot written on Close and every few seconds after a
 // write.

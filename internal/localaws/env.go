@@ -1,8 +1,10 @@
-// Package devstack prepares a laptop environment: the in-process DynamoDB
-// and S3 stand-ins (unless endpoints are configured), the table and the
-// bucket, the data of the previous run, and a persistent random JWT secret
-// when none is set. The devserver and the seed command share it.
-package devstack
+// The local environment of a laptop: the stand-ins of this package (unless
+// endpoints are configured), the table and the bucket, the data of the
+// previous run, an offline model without a Gemini key, and a persistent
+// random JWT secret when none is set. The devserver and the seed command
+// share it.
+
+package localaws
 
 import (
 	"context"
@@ -23,7 +25,6 @@ import (
 	"github.com/zocket/agent/internal/api"
 	"github.com/zocket/agent/internal/buildhost"
 	"github.com/zocket/agent/internal/llm/geminitest"
-	"github.com/zocket/agent/internal/localaws"
 	"github.com/zocket/agent/internal/settings"
 )
 
@@ -31,7 +32,7 @@ import (
 type Env struct {
 	Config settings.Config
 	Deps   *api.Deps
-	stack  *localaws.Stack
+	stack  *Stack
 	model  *http.Server // the offline model, without GEMINI_API_KEY
 }
 
@@ -53,7 +54,7 @@ func Open(ctx context.Context, cfg settings.Config, log *slog.Logger) (*Env, err
 		cfg.JWTSecret = secret
 	}
 	if cfg.DynamoEndpoint == "" || cfg.S3Endpoint == "" {
-		stack, err := localaws.Start(localaws.Options{DataDir: cfg.DevDataDir, Table: cfg.TableName, Log: log})
+		stack, err := Start(Options{DataDir: cfg.DevDataDir, Table: cfg.TableName, Log: log})
 		if err != nil {
 			return nil, err
 		}

@@ -1,4 +1,4 @@
-package devstack_test
+package localaws_test
 
 import (
 	"bytes"
@@ -12,8 +12,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
-	"github.com/zocket/agent/internal/devstack"
 	"github.com/zocket/agent/internal/httpapi"
+	"github.com/zocket/agent/internal/localaws"
 	"github.com/zocket/agent/internal/settings"
 	"github.com/zocket/agent/internal/store"
 )
@@ -39,7 +39,7 @@ func TestDataSurvivesRestart(t *testing.T) {
 
 	var secret []byte
 	for run := range 2 {
-		env, err := devstack.Open(ctx, cfg, log)
+		env, err := localaws.Open(ctx, cfg, log)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -83,7 +83,7 @@ func TestDataSurvivesRestart(t *testing.T) {
 func TestRefusesRemoteEndpoints(t *testing.T) {
 	for _, ep := range []string{"https://dynamodb.us-east-1.amazonaws.com", "http://10.0.0.5:8000"} {
 		cfg := settings.Config{DynamoEndpoint: ep, DevDataDir: t.TempDir()}
-		if _, err := devstack.Open(context.Background(), cfg, slog.Default()); err == nil || !strings.Contains(err.Error(), "not on this machine") {
+		if _, err := localaws.Open(context.Background(), cfg, slog.Default()); err == nil || !strings.Contains(err.Error(), "not on this machine") {
 			t.Errorf("Open with %s: err = %v", ep, err)
 		}
 	}
