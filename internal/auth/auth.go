@@ -19,7 +19,7 @@ import (
 
 	"github.com/zocket/agent/internal/apperr"
 	"github.com/zocket/agent/internal/httpapi"
-		"github.com/zocket/agent/internal/store"
+	"github.com/zocket/agent/internal/store"
 )
 
 // Users is the storage auth needs.

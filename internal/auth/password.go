@@ -39,7 +39,7 @@ var ErrUnknownHashFormat = errors.New("unknown password hash format")
 // Hasher hashes and verifies passwords.
 type Hasher struct {
 	HashParams HashParams
-	dummy  func() string
+	dummy      func() string
 }
 
 // NewHasher returns a Hasher with p. The dummy hash that unknown accounts are

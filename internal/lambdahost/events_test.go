@@ -21,9 +21,9 @@ import (
 	"github.com/zocket/agent/internal/build"
 	"github.com/zocket/agent/internal/buildhost"
 	"github.com/zocket/agent/internal/dynamotest"
-	"github.com/zocket/agent/internal/eventreplay"
 	"github.com/zocket/agent/internal/httpapi"
 	"github.com/zocket/agent/internal/lambdahost"
+	"github.com/zocket/agent/internal/lambdatest"
 	"github.com/zocket/agent/internal/llm/geminitest"
 	"github.com/zocket/agent/routes"
 )
@@ -36,11 +36,11 @@ func TestEventsReplay(t *testing.T) {
 	env, getenv := replayEnv(t)
 	log := httpapi.NewLogger(io.Discard, slog.LevelInfo)
 	ctx := context.Background()
-	names, err := eventreplay.Events("../../events")
+	names, err := lambdatest.EventFiles("../../events")
 	if err != nil {
 		t.Fatal(err)
 	}
-	values := eventreplay.NewValues(env.Deps.Store)
+	values := lambdatest.NewEventValues(env.Deps.Store)
 	for _, name := range names {
 		t.Run(name, func(t *testing.T) {
 			event, err := values.Event("../../events", name)
@@ -104,7 +104,7 @@ func TestEventsReplay(t *testing.T) {
 				}
 				status, headers, body = resp.StatusCode, resp.Headers, resp.Body
 			}
-			if err := eventreplay.Check(name, status, body); err != nil {
+			if err := lambdatest.CheckAnswer(name, status, body); err != nil {
 				t.Fatal(err)
 			}
 			if f.Path != "" {

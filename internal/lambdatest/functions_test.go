@@ -19,7 +19,6 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/zocket/agent/internal/blob"
-	"github.com/zocket/agent/internal/eventreplay"
 	"github.com/zocket/agent/internal/lambdatest"
 	"github.com/zocket/agent/internal/llm/geminitest"
 	"github.com/zocket/agent/internal/localaws"
@@ -137,7 +136,7 @@ func TestEventsUnderEmulator(t *testing.T) {
 	env := newLocalEnv(t)
 	ctx := context.Background()
 
-	names, err := eventreplay.Events("../../events")
+	names, err := lambdatest.EventFiles("../../events")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -149,7 +148,7 @@ func TestEventsUnderEmulator(t *testing.T) {
 	t.Cleanup(func() { build.Close() })
 	buildVars := map[string]string{"BUILD_FUNCTION_NAME": "function", "LAMBDA_ENDPOINT": build.URL()}
 
-	values := eventreplay.NewValues(env.store)
+	values := lambdatest.NewEventValues(env.store)
 	for _, name := range names {
 		t.Run(name, func(t *testing.T) {
 			f, _ := routes.ByName(name)
@@ -176,7 +175,7 @@ func TestEventsUnderEmulator(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if err := eventreplay.Check(name, got.status, got.body); err != nil {
+			if err := lambdatest.CheckAnswer(name, got.status, got.body); err != nil {
 				t.Fatalf("%v\n%s", err, fn.Logs())
 			}
 			if f.Path != "" && (got.headers["X-Request-Id"] == "" || got.headers["Content-Type"] == "") {

@@ -1,9 +1,10 @@
-// Package eventreplay replays the sample Lambda events of events/ in an
-// order where each can succeed, fills their placeholders from earlier
-// answers, and says what each function must answer. The in-process adapter
-// tests (internal/lambdahost) and the real binaries under the emulator
-// (internal/lambdatest) replay the same files with the same expectations.
-package eventreplay
+// The replay of the sample Lambda events of events/: an order where each can
+// succeed, placeholders filled from earlier answers, and what each function
+// must answer. The in-process adapter tests (internal/lambdahost) and the
+// real binaries under the emulator replay the same files with the same
+// expectations.
+
+package lambdatest
 
 import (
 	"context"
@@ -22,20 +23,20 @@ import (
 	"github.com/zocket/agent/routes"
 )
 
-// Step is what a function must answer to its event.
-type Step struct {
+// ReplayStep is what a function must answer to its event.
+type ReplayStep struct {
 	Function string
 	Status   int    // 0 for a function behind no HTTP route
 	Body     string // a substring of the body
 }
 
-// Steps is the replay order and what each function must answer. The order
+// ReplaySteps is the replay order and what each function must answer. The order
 // makes each succeed: register before login before the calls that need a
 // token; the conversation calls before chat adds conversations; chat before
 // the artifact calls, which use its artifact; build before the cached
 // build-project. Events it does not list replay after its other entries and
 // before the deletions, and must answer 2xx.
-var Steps = []Step{
+var ReplaySteps = []ReplayStep{
 	{"health", 200, `"status":"ok"`},
 	{"auth-register", 201, `"email":"sam-user@example.com"`},
 	{"auth-login", 200, `"message":"Login successful"`},
@@ -61,9 +62,9 @@ var Steps = []Step{
 	{"conversations-delete", 200, `"deletedArtifacts":0`},
 }
 
-// Events returns the names of the events in dir (events/), checking that
+// EventFiles returns the names of the events in dir (events/), checking that
 // every function of the routes table has one and every event a function.
-func Events(dir string) ([]string, error) {
+func EventFiles(dir string) ([]string, error) {
 	files, err := filepath.Glob(filepath.Join(dir, "*.json"))
 	if err != nil {
 		return nil, err
@@ -84,14 +85,14 @@ func Events(dir string) ([]string, error) {
 	if len(problems) > 0 {
 		return nil, fmt.Errorf("%s", strings.Join(problems, "\n"))
 	}
-	return Order(names), nil
+	return ReplayOrder(names), nil
 }
 
-// Order is names in replay order: Steps' order, then unlisted events, then
+// ReplayOrder is names in replay order: ReplaySteps' order, then unlisted events, then
 // the deletions.
-func Order(names []string) []string {
+func ReplayOrder(names []string) []string {
 	var listed, deletes []string
-	for _, s := range Steps {
+	for _, s := range ReplaySteps {
 		if !slices.Contains(names, s.Function) {
 			continue
 		}
@@ -111,17 +112,17 @@ func Order(names []string) []string {
 	return slices.Concat(listed, unlisted, deletes)
 }
 
-// Check reports whether a function's answer is what its step wants (any
+// CheckAnswer reports whether a function's answer is what its step wants (any
 // 2xx for a function without a step).
-func Check(function string, status int, body string) error {
-	i := slices.IndexFunc(Steps, func(s Step) bool { return s.Function == function })
+func CheckAnswer(function string, status int, body string) error {
+	i := slices.IndexFunc(ReplaySteps, func(s ReplayStep) bool { return s.Function == function })
 	if i < 0 {
 		if f, _ := routes.ByName(function); f.Path != "" && (status < 200 || status > 299) {
-			return fmt.Errorf("got %d %.2000s, want a 2xx status (add %s to Steps to check more)", status, body, function)
+			return fmt.Errorf("got %d %.2000s, want a 2xx status (add %s to ReplaySteps to check more)", status, body, function)
 		}
 		return nil
 	}
-	if s := Steps[i]; status != s.Status || !strings.Contains(body, s.Body) {
+	if s := ReplaySteps[i]; status != s.Status || !strings.Contains(body, s.Body) {
 		return fmt.Errorf("got %d %.2000s\nwant %d containing %s", status, body, s.Status, s.Body)
 	}
 	return nil
@@ -132,23 +133,23 @@ type ConversationCreator interface {
 	CreateConversation(ctx context.Context, c store.Conversation) error
 }
 
-// Values fills the events' placeholders (REPLACE_WITH_...) with what
+// EventValues fills the events' placeholders (REPLACE_WITH_...) with what
 // earlier answers gave: the token, the artifact, a conversation of the user.
-type Values struct {
+type EventValues struct {
 	store  ConversationCreator
 	values map[string]string
 }
 
-// NewValues returns Values that create the events' conversation in s.
-func NewValues(s ConversationCreator) *Values {
-	return &Values{store: s, values: map[string]string{
+// NewEventValues returns EventValues that create the events' conversation in s.
+func NewEventValues(s ConversationCreator) *EventValues {
+	return &EventValues{store: s, values: map[string]string{
 		"REPLACE_WITH_A_CONVERSATION_ID": uuid.Must(uuid.NewV7()).String(),
 	}}
 }
 
 // Event reads dir/name.json with its placeholders filled; a placeholder no
 // earlier answer provided is an error.
-func (v *Values) Event(dir, name string) ([]byte, error) {
+func (v *EventValues) Event(dir, name string) ([]byte, error) {
 	data, err := os.ReadFile(filepath.Join(dir, name+".json"))
 	if err != nil {
 		return nil, err
@@ -164,7 +165,7 @@ func (v *Values) Event(dir, name string) ([]byte, error) {
 }
 
 // Learn records what later events need from a function's answer.
-func (v *Values) Learn(ctx context.Context, function, body string) error {
+func (v *EventValues) Learn(ctx context.Context, function, body string) error {
 	var out struct {
 		Token string
 		User  struct{ ID string }
