@@ -14,8 +14,8 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/zocket/agent/internal/api"
-	"github.com/zocket/agent/internal/api/all"
+	"github.com/zocket/agent/internal/app"
+	"github.com/zocket/agent/internal/app/chatapp"
 	"github.com/zocket/agent/internal/httpapi"
 	"github.com/zocket/agent/internal/localaws"
 	"github.com/zocket/agent/internal/settings"
@@ -57,7 +57,7 @@ func run() error {
 	if err != nil {
 		return fmt.Errorf("listen: %w", err)
 	}
-	h, err := api.Handler(env.Deps, api.HTTPFunctions(), all.Constructors())
+	h, err := app.Handler(env.Deps, app.HTTPFunctions(), chatapp.Constructors())
 	if err != nil {
 		return err
 	}

@@ -3,8 +3,8 @@
 package main
 
 import (
-	"github.com/zocket/agent/internal/api"
+	"github.com/zocket/agent/internal/app"
 	"github.com/zocket/agent/internal/lambdahost"
 )
 
-func main() { lambdahost.StartAPI("artifacts-build", api.ArtifactsBuild) }
+func main() { lambdahost.StartAPI("artifacts-build", app.ArtifactsBuild) }

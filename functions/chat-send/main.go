@@ -5,8 +5,8 @@
 package main
 
 import (
-	"github.com/zocket/agent/internal/api/chatapi"
+	"github.com/zocket/agent/internal/app/chatapp"
 	"github.com/zocket/agent/internal/lambdahost"
 )
 
-func main() { lambdahost.StartAPI("chat-send", chatapi.Send) }
+func main() { lambdahost.StartAPI("chat-send", chatapp.Send) }

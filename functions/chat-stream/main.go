@@ -4,8 +4,8 @@
 package main
 
 import (
-	"github.com/zocket/agent/internal/api/chatapi"
+	"github.com/zocket/agent/internal/app/chatapp"
 	"github.com/zocket/agent/internal/lambdahost"
 )
 
-func main() { lambdahost.StartStream("chat-stream", chatapi.Send) }
+func main() { lambdahost.StartStream("chat-stream", chatapp.Send) }

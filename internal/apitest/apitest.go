@@ -23,8 +23,8 @@ import (
 	"github.com/johannesboyne/gofakes3"
 	"github.com/johannesboyne/gofakes3/backend/s3mem"
 
-	"github.com/zocket/agent/internal/api"
-	"github.com/zocket/agent/internal/api/all"
+	"github.com/zocket/agent/internal/app"
+	"github.com/zocket/agent/internal/app/chatapp"
 	"github.com/zocket/agent/internal/blob"
 	"github.com/zocket/agent/internal/buildhost"
 	"github.com/zocket/agent/internal/buildrpc"
@@ -40,7 +40,7 @@ const Secret = "test-secret-test-secret-test-secret-0123"
 
 // Env is a running API.
 type Env struct {
-	Deps   *api.Deps
+	Deps   *app.Deps
 	URL    string
 	Calls  *dynamotest.Calls
 	Table  dynamotest.Table
@@ -96,7 +96,7 @@ func New(t testing.TB, tb dynamotest.Table, env map[string]string) *Env {
 	}
 	logs := &syncBuffer{}
 	calls := &dynamotest.Calls{}
-	deps, err := api.NewDeps(context.Background(), cfg, httpapi.NewLogger(logs, slog.LevelDebug), api.Options{
+	deps, err := app.NewDeps(context.Background(), cfg, httpapi.NewLogger(logs, slog.LevelDebug), app.Options{
 		DynamoOptions: []func(*dynamodb.Options){calls.Option()},
 	})
 	if err != nil {
@@ -106,7 +106,7 @@ func New(t testing.TB, tb dynamotest.Table, env map[string]string) *Env {
 		t.Fatal(err)
 	}
 	deps.Builder = buildhost.NewLocal(PackagesDir(), buildhost.S3Cache{Blob: deps.Blob})
-	h, err := api.Handler(deps, api.HTTPFunctions(), all.Constructors())
+	h, err := app.Handler(deps, app.HTTPFunctions(), chatapp.Constructors())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -14,9 +14,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/zocket/agent/internal/api"
-	"github.com/zocket/agent/internal/api/all"
 	"github.com/zocket/agent/internal/apitest"
+	"github.com/zocket/agent/internal/app"
+	"github.com/zocket/agent/internal/app/chatapp"
 	"github.com/zocket/agent/internal/codeblock"
 	"github.com/zocket/agent/internal/dynamotest"
 	"github.com/zocket/agent/internal/llm"
@@ -429,7 +429,7 @@ func TestArtifactStorageFailure(t *testing.T) {
 		u := env.Register(t)
 		deps := *env.Deps
 		deps.Blob = apitest.UnreachableBlob(t)
-		h, err := api.Handler(&deps, api.HTTPFunctions(), all.Constructors())
+		h, err := app.Handler(&deps, app.HTTPFunctions(), chatapp.Constructors())
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -14,10 +14,9 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-lambda-go/lambdaurl"
 
-	"github.com/zocket/agent/internal/api"
-	"github.com/zocket/agent/internal/api/all"
-	"github.com/zocket/agent/internal/api/chatapi"
 	"github.com/zocket/agent/internal/apitest"
+	"github.com/zocket/agent/internal/app"
+	"github.com/zocket/agent/internal/app/chatapp"
 	"github.com/zocket/agent/internal/build"
 	"github.com/zocket/agent/internal/buildhost"
 	"github.com/zocket/agent/internal/dynamotest"
@@ -72,7 +71,7 @@ func TestEventsReplay(t *testing.T) {
 				if err := json.Unmarshal(event, &ev); err != nil {
 					t.Fatal(err)
 				}
-				h, err := lambdahost.Setup(ctx, name, all.Constructors()[name], log, getenv)
+				h, err := lambdahost.Setup(ctx, name, chatapp.Constructors()[name], log, getenv)
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -90,7 +89,7 @@ func TestEventsReplay(t *testing.T) {
 				if err := json.Unmarshal(event, &ev); err != nil {
 					t.Fatal(err)
 				}
-				h, err := lambdahost.Setup(ctx, name, all.Constructors()[name], log, getenv)
+				h, err := lambdahost.Setup(ctx, name, chatapp.Constructors()[name], log, getenv)
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -137,13 +136,13 @@ func TestSetupRejects(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := lambdahost.Setup(ctx, tt.function, all.Constructors()[tt.function], log, func(k string) string { return tt.env[k] })
+			_, err := lambdahost.Setup(ctx, tt.function, chatapp.Constructors()[tt.function], log, func(k string) string { return tt.env[k] })
 			if err == nil || !strings.Contains(err.Error(), tt.want) {
 				t.Errorf("err = %v, want it to mention %q", err, tt.want)
 			}
 		})
 	}
-	if _, err := lambdahost.Setup(ctx, "health", api.Health, log, func(string) string { return "" }); err != nil {
+	if _, err := lambdahost.Setup(ctx, "health", app.Health, log, func(string) string { return "" }); err != nil {
 		t.Errorf("health needs no secret, got %v", err)
 	}
 }
@@ -184,7 +183,7 @@ func TestStreamThroughFunctionURL(t *testing.T) {
 	if err := json.Unmarshal([]byte(strings.ReplaceAll(string(data), "REPLACE_WITH_A_TOKEN_FROM_LOGIN", u.Token)), &ev); err != nil {
 		t.Fatal(err)
 	}
-	h, err := lambdahost.Setup(ctx, "chat-stream", chatapi.Send, httpapi.NewLogger(io.Discard, slog.LevelInfo), getenv)
+	h, err := lambdahost.Setup(ctx, "chat-stream", chatapp.Send, httpapi.NewLogger(io.Discard, slog.LevelInfo), getenv)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -18,7 +18,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
 	"github.com/awslabs/aws-lambda-go-api-proxy/httpadapter"
 
-	"github.com/zocket/agent/internal/api"
+	"github.com/zocket/agent/internal/app"
 	"github.com/zocket/agent/internal/httpapi"
 	"github.com/zocket/agent/internal/settings"
 	"github.com/zocket/agent/routes"
@@ -27,13 +27,13 @@ import (
 // StartAPI serves function's route as an API Gateway HTTP API Lambda. A
 // configuration error ends the process with a log line, which Lambda reports
 // as an init failure.
-func StartAPI(function string, newHandler api.Constructor) {
+func StartAPI(function string, newHandler app.Constructor) {
 	lambda.Start(APIGatewayV2(mustSetup(function, newHandler)))
 }
 
 // mustSetup is Setup in a Lambda's init phase: a failure ends the process
 // with a log line, which Lambda reports as an init error.
-func mustSetup(function string, newHandler api.Constructor) http.Handler {
+func mustSetup(function string, newHandler app.Constructor) http.Handler {
 	log := httpapi.NewLogger(os.Stdout, slog.LevelInfo)
 	h, err := Setup(context.Background(), function, newHandler, log, os.Getenv)
 	if err != nil {
@@ -46,7 +46,7 @@ func mustSetup(function string, newHandler api.Constructor) http.Handler {
 // Setup loads the configuration (with the JWT secret and the Gemini key
 // from SSM when *_PARAM variables name parameters), builds the dependencies
 // and returns the handler of function's route, built by newHandler.
-func Setup(ctx context.Context, function string, newHandler api.Constructor, log *slog.Logger, getenv func(string) string) (http.Handler, error) {
+func Setup(ctx context.Context, function string, newHandler app.Constructor, log *slog.Logger, getenv func(string) string) (http.Handler, error) {
 	route, ok := routes.ByName(function)
 	if !ok {
 		return nil, fmt.Errorf("no route for function %q", function)
@@ -69,11 +69,11 @@ func Setup(ctx context.Context, function string, newHandler api.Constructor, log
 			return nil, err
 		}
 	}
-	deps, err := api.NewDeps(ctx, cfg, log, api.Options{})
+	deps, err := app.NewDeps(ctx, cfg, log, app.Options{})
 	if err != nil {
 		return nil, err
 	}
-	return api.Handler(deps, []routes.Function{route}, map[string]api.Constructor{function: newHandler})
+	return app.Handler(deps, []routes.Function{route}, map[string]app.Constructor{function: newHandler})
 }
 
 // parameter reads a secret from the SSM SecureString called name, for the
@@ -97,7 +97,7 @@ func parameter(ctx context.Context, cfg settings.Config, variable, name string) 
 
 // StartStream serves function's route from a Lambda Function URL in
 // RESPONSE_STREAM mode: every Write reaches the client as it happens.
-func StartStream(function string, newHandler api.Constructor) {
+func StartStream(function string, newHandler app.Constructor) {
 	lambdaurl.Start(mustSetup(function, newHandler))
 }
 

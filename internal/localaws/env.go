@@ -22,7 +22,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/zocket/agent/internal/api"
+	"github.com/zocket/agent/internal/app"
 	"github.com/zocket/agent/internal/buildhost"
 	"github.com/zocket/agent/internal/llm/geminitest"
 	"github.com/zocket/agent/internal/settings"
@@ -31,7 +31,7 @@ import (
 // Env is a ready local environment.
 type Env struct {
 	Config settings.Config
-	Deps   *api.Deps
+	Deps   *app.Deps
 	stack  *Stack
 	model  *http.Server // the offline model, without GEMINI_API_KEY
 }
@@ -76,7 +76,7 @@ func Open(ctx context.Context, cfg settings.Config, log *slog.Logger) (*Env, err
 		cfg.GeminiAPIKey, cfg.GeminiBaseURL = "offline", url
 		log.Info("no GEMINI_API_KEY: chatting with the offline model", "url", url)
 	}
-	deps, err := api.NewDeps(ctx, cfg, log, api.Options{})
+	deps, err := app.NewDeps(ctx, cfg, log, app.Options{})
 	if err != nil {
 		env.Close(ctx)
 		return nil, err

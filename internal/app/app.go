@@ -1,7 +1,10 @@
-// Package api wires the service's handlers to the deployment table of
-// package routes: the devserver mounts every function's route, each Lambda
-// function mounts its own, and the tests serve them over real HTTP.
-package api
+// Package app is the composition root: it builds the clients once (Deps),
+// the handler of every function in the deployment table of package routes,
+// and the mux that serves them behind the standard middleware. The devserver
+// mounts every function's route, each Lambda function mounts its own, and
+// the tests serve them over real HTTP. The chat functions' handlers are in
+// package chatapp, so that only they link the Gemini SDK.
+package app
 
 import (
 	"fmt"
@@ -102,7 +105,7 @@ func ArtifactsProjectPreview(d *Deps) (http.Handler, error) {
 }
 
 // Constructors are the constructors of every function but chat's (package
-// chatapi, which alone links the Gemini SDK); package all has them all.
+// chatapp, which alone links the Gemini SDK, has them all).
 var Constructors = map[string]Constructor{
 	"health":                    Health,
 	"auth-register":             AuthRegister,

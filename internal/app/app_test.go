@@ -1,4 +1,4 @@
-package api_test
+package app_test
 
 import (
 	"encoding/json"
@@ -7,9 +7,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/zocket/agent/internal/api"
-	"github.com/zocket/agent/internal/api/all"
 	"github.com/zocket/agent/internal/apitest"
+	"github.com/zocket/agent/internal/app"
+	"github.com/zocket/agent/internal/app/chatapp"
 	"github.com/zocket/agent/internal/auth"
 	"github.com/zocket/agent/internal/buildrpc"
 	"github.com/zocket/agent/internal/dynamotest"
@@ -33,7 +33,7 @@ func TestHealth(t *testing.T) {
 		// With S3 unreachable, health says so with a 503.
 		deps := *env.Deps
 		deps.Blob = apitest.UnreachableBlob(t)
-		h, err := api.Handler(&deps, api.HTTPFunctions(), all.Constructors())
+		h, err := app.Handler(&deps, app.HTTPFunctions(), chatapp.Constructors())
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -74,18 +74,18 @@ func TestEveryHTTPFunctionHasAHandler(t *testing.T) {
 		}
 		seen[f.Name] = true
 	}
-	for _, f := range api.HTTPFunctions() {
-		if seen[api.Pattern(f)] {
-			t.Errorf("two API Gateway functions serve %s", api.Pattern(f))
+	for _, f := range app.HTTPFunctions() {
+		if seen[app.Pattern(f)] {
+			t.Errorf("two API Gateway functions serve %s", app.Pattern(f))
 		}
-		seen[api.Pattern(f)] = true
+		seen[app.Pattern(f)] = true
 	}
-	deps := &api.Deps{
+	deps := &app.Deps{
 		Config:  settings.Config{GeminiAPIKey: "k"},
 		Signer:  auth.NewSigner([]byte(apitest.Secret), time.Hour),
 		Builder: buildrpc.Remote{Function: "build"},
 	}
-	if _, err := api.Handler(deps, api.HTTPFunctions(), all.Constructors()); err != nil {
+	if _, err := app.Handler(deps, app.HTTPFunctions(), chatapp.Constructors()); err != nil {
 		t.Fatal(err)
 	}
 }

@@ -1,13 +1,16 @@
-// Package chatapi builds the chat functions' handlers. It is apart from
-// package api so that only the chat functions link the Gemini SDK.
-package chatapi
+// Package chatapp builds the chat functions' handlers, and the constructors
+// of every function for the hosts that serve every route (the devserver and
+// the tests). It is apart from package app so that only the chat functions
+// link the Gemini SDK.
+package chatapp
 
 import (
 	"context"
 	"fmt"
+	"maps"
 	"net/http"
 
-	"github.com/zocket/agent/internal/api"
+	"github.com/zocket/agent/internal/app"
 	"github.com/zocket/agent/internal/artifacts"
 	"github.com/zocket/agent/internal/chat"
 	"github.com/zocket/agent/internal/llm"
@@ -16,7 +19,7 @@ import (
 
 // Send serves chat-send (API Gateway) and chat-stream (the Function URL):
 // one handler, two hosts.
-func Send(d *api.Deps) (http.Handler, error) {
+func Send(d *app.Deps) (http.Handler, error) {
 	svc, err := service(d)
 	if err != nil {
 		return nil, err
@@ -25,7 +28,7 @@ func Send(d *api.Deps) (http.Handler, error) {
 }
 
 // service builds the chat service with its model client.
-func service(d *api.Deps) (*chat.Service, error) {
+func service(d *app.Deps) (*chat.Service, error) {
 	if d.Config.GeminiAPIKey == "" {
 		return nil, fmt.Errorf("no model: set GEMINI_API_KEY (or GEMINI_API_KEY_PARAM in Lambda)")
 	}
@@ -53,4 +56,13 @@ func (b builder) BuildArtifact(ctx context.Context, a store.Artifact) (chat.Buil
 		warnings = append(warnings, w.String())
 	}
 	return chat.BuildResult{Success: true, ArtifactID: a.ID, BundleSize: res.Size, BuildTime: int64(res.DurationMS), Errors: []string{}, Warnings: warnings}, nil
+}
+
+// Constructors returns a new map of every function's constructor, chat
+// included.
+func Constructors() map[string]app.Constructor {
+	m := maps.Clone(app.Constructors)
+	m["chat-send"] = Send
+	m["chat-stream"] = Send
+	return m
 }

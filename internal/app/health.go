@@ -1,6 +1,7 @@
-// Package health answers GET /health: the service's version and whether its
-// dependencies (DynamoDB, S3) answer, with 503 when one does not.
-package health
+// GET /health: the service's version and whether its dependencies
+// (DynamoDB, S3) answer, with 503 when one does not.
+
+package app
 
 import (
 	"context"
@@ -12,20 +13,19 @@ import (
 	"github.com/zocket/agent/internal/store"
 )
 
-// Pinger is a dependency that can be checked.
-type Pinger interface {
+// pinger is a dependency that can be checked.
+type pinger interface {
 	Ping(ctx context.Context) error
 }
 
-// Handler reports the state of its checks.
-type Handler struct {
-	Version string
-	Checks  map[string]Pinger
-	Timeout time.Duration // per check; default 2s
-	Now     func() time.Time
+// healthHandler reports the state of its checks, each bounded by 2 s.
+type healthHandler struct {
+	version string
+	checks  map[string]pinger
+	now     func() time.Time
 }
 
-type response struct {
+type healthResponse struct {
 	Status    string            `json:"status"`
 	Timestamp string            `json:"timestamp"`
 	Version   string            `json:"version"`
@@ -33,17 +33,13 @@ type response struct {
 }
 
 // ServeHTTP runs every check concurrently and answers 200 when all pass.
-func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	timeout := h.Timeout
-	if timeout == 0 {
-		timeout = 2 * time.Second
-	}
-	ctx, cancel := context.WithTimeout(r.Context(), timeout)
+func (h *healthHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
 	defer cancel()
-	resp := response{Status: "ok", Timestamp: store.Timestamp(h.Now()), Version: h.Version, Checks: map[string]string{}}
+	resp := healthResponse{Status: "ok", Timestamp: store.Timestamp(h.now()), Version: h.version, Checks: map[string]string{}}
 	var mu sync.Mutex
 	var wg sync.WaitGroup
-	for name, p := range h.Checks {
+	for name, p := range h.checks {
 		wg.Go(func() {
 			state := "ok"
 			if err := p.Ping(ctx); err != nil {

@@ -1,4 +1,4 @@
-package api
+package app
 
 import (
 	"context"
@@ -14,7 +14,6 @@ import (
 	"github.com/zocket/agent/internal/blob"
 	"github.com/zocket/agent/internal/buildrpc"
 	"github.com/zocket/agent/internal/conversations"
-	"github.com/zocket/agent/internal/health"
 	"github.com/zocket/agent/internal/settings"
 	"github.com/zocket/agent/internal/store"
 )
@@ -98,9 +97,9 @@ func (d *Deps) Artifacts() *artifacts.Service {
 }
 
 func (d *Deps) health() http.Handler {
-	return &health.Handler{
-		Version: d.Config.Version,
-		Checks:  map[string]health.Pinger{"dynamodb": d.Store, "s3": d.Blob},
-		Now:     d.Now,
+	return &healthHandler{
+		version: d.Config.Version,
+		checks:  map[string]pinger{"dynamodb": d.Store, "s3": d.Blob},
+		now:     d.Now,
 	}
 }
