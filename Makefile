@@ -41,11 +41,11 @@ deps-web: web/node_modules/.package-lock.json
 
 web/node_modules/.package-lock.json: web/package-lock.json
 	npm ci --prefix web --no-audit --no-fund
-	$(GO) run ./internal/build/cmd/prebuild -packages web/node_modules
+	$(GO) run ./cmd/prebuild -packages web/node_modules
 
 ## bench-build: Go builder vs npm esbuild's naive full bundle, same components, same run.
 bench-build: deps-web
-	node internal/build/bench/compare.mjs 10
+	node internal/build/esbuild/bench/compare.mjs 10
 
 ## build: one linux/$(GOARCH) bootstrap per function under build/<name>/.
 build: $(addprefix build/,$(addsuffix /bootstrap,$(FUNCTIONS))) build/build/web/node_modules/.package-lock.json
@@ -76,7 +76,7 @@ define stage_packages
 	rm -rf $(1)/web && mkdir -p $(1)/web
 	cp web/package.json web/package-lock.json $(1)/web/
 	npm ci --prefix $(1)/web --omit=dev --no-audit --no-fund
-	$(GO) run ./internal/build/cmd/prebuild -packages $(1)/web/node_modules
+	$(GO) run ./cmd/prebuild -packages $(1)/web/node_modules
 endef
 
 build-BuildFunction:

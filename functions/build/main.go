@@ -3,6 +3,6 @@
 // in S3 under builds/, content-addressed.
 package main
 
-import "github.com/zocket/agent/internal/buildhost"
+import "github.com/zocket/agent/internal/build/esbuild"
 
-func main() { buildhost.Start() }
+func main() { esbuild.Start() }

@@ -26,9 +26,8 @@ import (
 	"github.com/zocket/agent/internal/app"
 	"github.com/zocket/agent/internal/app/chatapp"
 	"github.com/zocket/agent/internal/blob"
-	"github.com/zocket/agent/internal/buildhost"
-	"github.com/zocket/agent/internal/buildrpc"
-	"github.com/zocket/agent/internal/buildspec"
+	"github.com/zocket/agent/internal/build"
+	"github.com/zocket/agent/internal/build/esbuild"
 	"github.com/zocket/agent/internal/dynamotest"
 	"github.com/zocket/agent/internal/httpapi"
 	"github.com/zocket/agent/internal/llm/geminitest"
@@ -105,7 +104,7 @@ func New(t testing.TB, tb dynamotest.Table, env map[string]string) *Env {
 	if err := deps.Blob.EnsureBucket(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	deps.Builder = buildhost.NewLocal(PackagesDir(), buildhost.S3Cache{Blob: deps.Blob})
+	deps.Builder = esbuild.NewLocal(PackagesDir(), esbuild.S3Cache{Blob: deps.Blob})
 	h, err := app.Handler(deps, app.HTTPFunctions(), chatapp.Constructors())
 	if err != nil {
 		t.Fatal(err)
@@ -256,17 +255,17 @@ func (b *syncBuffer) String() string {
 // answering with b: API functions configured with BUILD_FUNCTION_NAME and
 // LAMBDA_ENDPOINT reach it through the real Lambda client, as they reach the
 // build Lambda in AWS.
-func InvokeServer(t testing.TB, function string, b buildrpc.Builder) string {
+func InvokeServer(t testing.TB, function string, b build.Builder) string {
 	t.Helper()
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /2015-03-31/functions/"+function+"/invocations", func(w http.ResponseWriter, r *http.Request) {
-		var req buildspec.Request
+		var req build.Request
 		if err := json.NewDecoder(r.Body).Decode(&req); err != nil {
 			http.Error(w, err.Error(), http.StatusBadRequest)
 			return
 		}
-		resp := buildspec.NewResponse(b.Build(r.Context(), req))
-		if resp.Error == buildspec.ErrorInternal {
+		resp := build.NewResponse(b.Build(r.Context(), req))
+		if resp.Error == build.ErrorInternal {
 			w.Header().Set("X-Amz-Function-Error", "Unhandled")
 			_ = json.NewEncoder(w).Encode(map[string]string{"errorMessage": resp.Message, "errorType": "error"})
 			return

@@ -11,7 +11,7 @@ import (
 	"github.com/zocket/agent/internal/app"
 	"github.com/zocket/agent/internal/app/chatapp"
 	"github.com/zocket/agent/internal/auth"
-	"github.com/zocket/agent/internal/buildrpc"
+	"github.com/zocket/agent/internal/build"
 	"github.com/zocket/agent/internal/dynamotest"
 	"github.com/zocket/agent/internal/settings"
 	"github.com/zocket/agent/routes"
@@ -83,7 +83,7 @@ func TestEveryHTTPFunctionHasAHandler(t *testing.T) {
 	deps := &app.Deps{
 		Config:  settings.Config{GeminiAPIKey: "k"},
 		Signer:  auth.NewSigner([]byte(apitest.Secret), time.Hour),
-		Builder: buildrpc.Remote{Function: "build"},
+		Builder: build.Remote{Function: "build"},
 	}
 	if _, err := app.Handler(deps, app.HTTPFunctions(), chatapp.Constructors()); err != nil {
 		t.Fatal(err)

@@ -12,7 +12,7 @@ import (
 	"github.com/zocket/agent/internal/artifacts"
 	"github.com/zocket/agent/internal/auth"
 	"github.com/zocket/agent/internal/blob"
-	"github.com/zocket/agent/internal/buildrpc"
+	"github.com/zocket/agent/internal/build"
 	"github.com/zocket/agent/internal/conversations"
 	"github.com/zocket/agent/internal/settings"
 	"github.com/zocket/agent/internal/store"
@@ -29,7 +29,7 @@ type Deps struct {
 	Hasher *auth.Hasher
 	// Builder builds previews: the build Lambda when BUILD_FUNCTION_NAME is
 	// set; local hosts (devserver, tests) set an in-process one.
-	Builder buildrpc.Builder
+	Builder build.Builder
 	Now     func() time.Time
 }
 
@@ -53,9 +53,9 @@ func NewDeps(ctx context.Context, cfg settings.Config, log *slog.Logger, opts Op
 		signer = auth.NewSigner(cfg.JWTSecret, cfg.JWTTTL)
 	}
 	blobs := blob.New(settings.S3Client(awsCfg, cfg.S3Endpoint), cfg.BucketName)
-	var builder buildrpc.Builder
+	var builder build.Builder
 	if cfg.BuildFunction != "" {
-		builder = buildrpc.Remote{Client: settings.LambdaClient(awsCfg, cfg.LambdaEndpoint), Function: cfg.BuildFunction}
+		builder = build.Remote{Client: settings.LambdaClient(awsCfg, cfg.LambdaEndpoint), Function: cfg.BuildFunction}
 	}
 	return &Deps{
 		Config:  cfg,

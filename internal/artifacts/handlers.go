@@ -13,7 +13,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/zocket/agent/internal/apperr"
-	"github.com/zocket/agent/internal/buildrpc"
+	"github.com/zocket/agent/internal/build"
 	"github.com/zocket/agent/internal/codeblock"
 	"github.com/zocket/agent/internal/httpapi"
 	"github.com/zocket/agent/internal/store"
@@ -42,7 +42,7 @@ type Service struct {
 	Presenter  *Presenter
 	CodePrefix string
 	// Builder builds previews (the build Lambda, or in process).
-	Builder buildrpc.Builder
+	Builder build.Builder
 	// Tokens verifies the tokens a preview URL carries.
 	Tokens PreviewVerifier
 	// FrameAncestors are the origins that may frame previews (CORS_ORIGINS).

@@ -11,7 +11,7 @@ import (
 	"strings"
 
 	"github.com/zocket/agent/internal/apperr"
-	build "github.com/zocket/agent/internal/buildspec"
+	"github.com/zocket/agent/internal/build"
 	"github.com/zocket/agent/internal/httpapi"
 	"github.com/zocket/agent/internal/store"
 )

@@ -1,169 +1,214 @@
+// Package build is the contract of builds: the typed JSON request and
+// response that travel between the artifact functions and the build Lambda,
+// the errors a build returns, the Builder interface, and Remote, which
+// reaches the build Lambda through the Invoke API. It does not link esbuild
+// (package build/esbuild, the builder itself, does), so API functions that
+// only call the build Lambda stay small.
 package build
 
 import (
-	"context"
-	"encoding/json"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
-	"path/filepath"
-	"sync/atomic"
-	"time"
-
-	"github.com/zocket/agent/internal/buildspec"
+	"strings"
 )
 
-// The wire types of a build live in package buildspec, which API functions
-// import without linking esbuild; these names keep this package's API whole.
-type (
-	// Request is buildspec.Request.
-	Request = buildspec.Request
-	// File is buildspec.File.
-	File = buildspec.File
-	// Result is buildspec.Result.
-	Result = buildspec.Result
-	// Message is buildspec.Message.
-	Message = buildspec.Message
-	// Failure is buildspec.Failure.
-	Failure = buildspec.Failure
-	// Response is buildspec.Response.
-	Response = buildspec.Response
+// Request is the typed JSON request of the build Lambda.
+type Request struct {
+	// Kind is "single" (the default) or "project".
+	Kind string `json:"kind,omitempty"`
+	// Language is the canonical language of a single artifact: tsx, jsx,
+	// typescript, javascript, html or css can be previewed; any other is
+	// ErrNotPreviewable.
+	Language string `json:"language,omitempty"`
+	// Title becomes the page's <title>.
+	Title string `json:"title,omitempty"`
+	// Code is a single artifact's source.
+	Code string `json:"code,omitempty"`
+	// Files are a project's files.
+	Files []File `json:"files,omitempty"`
+	// Entry is the path of a project's entry; empty finds it by convention
+	// (see the function Entry).
+	Entry string `json:"entry,omitempty"`
+}
+
+// File is one file of a project, under its path relative to the project root.
+type File struct {
+	Path string `json:"path"`
+	Code string `json:"code"`
+}
+
+// Result describes a built page. The page itself is in the Cache under
+// PageKey(Key); a Result stays far below the Lambda response limit.
+type Result struct {
+	// Key is the content address of the build: a hash of the sources, the
+	// package lock and the builder version.
+	Key string `json:"key"`
+	// ContentHash is the hex SHA-256 of the page, for ETag and cache headers.
+	ContentHash string `json:"contentHash"`
+	// Size is the page's size in bytes.
+	Size int `json:"size"`
+	// ScriptHashes are the CSP sources ('sha256-...') of the page's inline
+	// scripts; none for an HTML artifact, whose inline code runs as written.
+	ScriptHashes []string `json:"scriptHashes,omitempty"`
+	// Packages are the curated packages the page contains.
+	Packages []string `json:"packages,omitempty"`
+	// Warnings are esbuild's warnings.
+	Warnings []Message `json:"warnings,omitempty"`
+	// Cached is true when the page was already built and nothing was compiled.
+	Cached bool `json:"cached"`
+	// DurationMS is how long Build took, in milliseconds.
+	DurationMS float64 `json:"durationMs"`
+}
+
+// ErrNotPreviewable is returned, wrapped, for a language that cannot run in a
+// browser (Python, Go, SQL, ...); the HTTP layer answers 422 not_previewable.
+var ErrNotPreviewable = errors.New("not previewable")
+
+// ErrInvalidRequest is returned, wrapped, for a Request that no source could
+// fix: an unknown kind, no code, an empty file path or one given twice.
+var ErrInvalidRequest = errors.New("invalid build request")
+
+// Message is one diagnostic of a build, as SPEC's build_failed details carry
+// it. File is the artifact's file (a project path, or the single file's name);
+// Line is 1-based and Column 0-based, in bytes, as esbuild reports them.
+type Message struct {
+	Text     string `json:"text"`
+	File     string `json:"file"`
+	Line     int    `json:"line"`
+	Column   int    `json:"column"`
+	LineText string `json:"lineText"`
+}
+
+// String formats the message as file:line:column: text.
+func (m Message) String() string {
+	if m.File == "" {
+		return m.Text
+	}
+	return fmt.Sprintf("%s:%d:%d: %s", m.File, m.Line, m.Column, m.Text)
+}
+
+// Failure is a build that the artifact's source made fail: a syntax error, a
+// missing file, an import outside the curated package set. The HTTP layer
+// answers 422 build_failed with Messages as details.
+type Failure struct {
+	Messages []Message
+}
+
+// Error summarises the failure by its first message.
+func (f *Failure) Error() string {
+	if len(f.Messages) == 0 {
+		return "build failed"
+	}
+	s := "build failed: " + f.Messages[0].String()
+	if n := len(f.Messages) - 1; n > 0 {
+		s += fmt.Sprintf(" (and %d more)", n)
+	}
+	return s
+}
+
+// Response is the build Lambda's JSON response: the Result of a build, or
+// what made it fail, typed so that the caller gets the same errors back that
+// Build returned (see Response.Outcome).
+type Response struct {
+	Result *Result `json:"result,omitempty"`
+	// Error is the class of a failed build: "build_failed",
+	// "not_previewable", "invalid_request" or "internal".
+	Error string `json:"error,omitempty"`
+	// Message describes the error; for "internal" it is for logs only.
+	Message string `json:"message,omitempty"`
+	// Details are a build_failed build's diagnostics.
+	Details []Message `json:"details,omitempty"`
+}
+
+// Error classes of a Response.
+const (
+	ErrorBuildFailed    = "build_failed"
+	ErrorNotPreviewable = "not_previewable"
+	ErrorInvalidRequest = "invalid_request"
+	ErrorInternal       = "internal"
 )
 
-// Errors and helpers of buildspec, under this package's names.
-var (
-	ErrNotPreviewable = buildspec.ErrNotPreviewable
-	ErrInvalidRequest = buildspec.ErrInvalidRequest
-	NewResponse       = buildspec.NewResponse
-)
-
-// Options configure a Builder.
-type Options struct {
-	// PackagesDir is the node_modules directory of the curated package set,
-	// installed by `npm ci --prefix web` (so web/node_modules).
-	PackagesDir string
-	// Cache stores finished pages; nil uses a MemoryCache.
-	Cache Cache
+// NewResponse wraps what Build returned for the trip through the Lambda
+// Invoke API.
+func NewResponse(res Result, err error) Response {
+	var f *Failure
+	switch {
+	case err == nil:
+		return Response{Result: &res}
+	case errors.As(err, &f):
+		return Response{Error: ErrorBuildFailed, Message: f.Error(), Details: f.Messages}
+	case errors.Is(err, ErrNotPreviewable):
+		return Response{Error: ErrorNotPreviewable, Message: err.Error()}
+	case errors.Is(err, ErrInvalidRequest):
+		return Response{Error: ErrorInvalidRequest, Message: err.Error()}
+	default:
+		return Response{Error: ErrorInternal, Message: err.Error()}
+	}
 }
 
-// Builder builds previews. It is safe for concurrent use. It prepares what
-// builds share (vendor chunks, the icon index, the Tailwind runtime) once, on
-// first use or in Warm, and keeps it for its lifetime; vendor chunks are read
-// from VendorDir when an earlier process saved them there.
-type Builder struct {
-	cache         Cache
-	vendor        *vendor
-	lock          string       // package lock hash, part of every key
-	runtime       inlineScript // runtime/page.js, the first script of a page
-	runtimeDigest string
-	esbuild       atomic.Int64
-}
-
-// New returns a Builder for the package set in opts.PackagesDir.
-func New(opts Options) (*Builder, error) {
-	if opts.PackagesDir == "" {
-		return nil, errors.New("new builder: no packages directory")
-	}
-	dir, err := filepath.Abs(opts.PackagesDir)
-	if err != nil {
-		return nil, fmt.Errorf("new builder: %w", err)
-	}
-	lock, err := lockHash(dir)
-	if err != nil {
-		return nil, fmt.Errorf("new builder: %w", err)
-	}
-	cache := opts.Cache
-	if cache == nil {
-		cache = &MemoryCache{}
-	}
-	digest := runtimeDigest()
-	return &Builder{
-		cache:         cache,
-		vendor:        newVendor(dir, lock, digest),
-		lock:          lock,
-		runtime:       newInlineScript(pageJS),
-		runtimeDigest: digest,
-	}, nil
-}
-
-// Build returns the preview of req, from the Cache when an identical request
-// was built before. A source that does not build returns a *Failure; a
-// language no browser runs returns an error wrapping ErrNotPreviewable.
-func (b *Builder) Build(ctx context.Context, req Request) (Result, error) {
-	start := time.Now()
-	src, err := parseRequest(req)
-	if err != nil {
-		return Result{}, err
-	}
-	key := b.key(src)
-
-	if data, ok, err := b.cache.Get(ctx, manifestKey(key)); err != nil {
-		return Result{}, fmt.Errorf("build %s: read cache: %w", key, err)
-	} else if ok {
-		var res Result
-		if err := json.Unmarshal(data, &res); err != nil {
-			return Result{}, fmt.Errorf("build %s: decode manifest: %w", key, err)
+// Outcome returns the Result, or an error that matches what Build returned:
+// a *Failure, or one wrapping ErrNotPreviewable or ErrInvalidRequest.
+func (r Response) Outcome() (Result, error) {
+	switch r.Error {
+	case "":
+		if r.Result == nil {
+			return Result{}, errors.New("build response: no result")
 		}
-		res.Cached = true
-		res.DurationMS = millis(time.Since(start))
-		return res, nil
+		return *r.Result, nil
+	case ErrorBuildFailed:
+		return Result{}, &Failure{Messages: r.Details}
+	case ErrorNotPreviewable:
+		return Result{}, fmt.Errorf("%w (%s)", ErrNotPreviewable, r.Message)
+	case ErrorInvalidRequest:
+		return Result{}, fmt.Errorf("%w (%s)", ErrInvalidRequest, r.Message)
+	default:
+		return Result{}, fmt.Errorf("build lambda: %s", r.Message)
 	}
-
-	if err := ctx.Err(); err != nil {
-		return Result{}, fmt.Errorf("build %s: %w", key, err)
-	}
-	p, err := b.render(src)
-	if err != nil {
-		return Result{}, err
-	}
-	res := Result{
-		Key:          key,
-		ContentHash:  ContentHash(p.html),
-		Size:         len(p.html),
-		ScriptHashes: p.scriptHashes,
-		Packages:     p.packages,
-		Warnings:     p.warnings,
-	}
-	manifest, err := json.Marshal(res)
-	if err != nil {
-		return Result{}, fmt.Errorf("build %s: encode manifest: %w", key, err)
-	}
-	// The page goes first: a manifest in the cache means its page is there.
-	if err := b.cache.Put(ctx, PageKey(key), p.html); err != nil {
-		return Result{}, fmt.Errorf("build %s: store page: %w", key, err)
-	}
-	if err := b.cache.Put(ctx, manifestKey(key), manifest); err != nil {
-		return Result{}, fmt.Errorf("build %s: store manifest: %w", key, err)
-	}
-	res.DurationMS = millis(time.Since(start))
-	return res, nil
 }
 
-// Warm prepares what builds share (the vendor chunks, the icon index and the
-// Tailwind runtime), so that a Lambda can do it in its init phase instead of
-// in its first request. Without Warm, each is prepared on first use.
-// Vendor chunks are saved in VendorDir for later processes when it is
-// writable; cmd/prebuild runs Warm at build time so that the Lambda ships them.
-func (b *Builder) Warm() error {
-	all := make([]int, len(chunks))
-	for i := range all {
-		all[i] = i
-	}
-	if _, err := b.vendor.chunks(all, b.countESBuild); err != nil {
-		return err
-	}
-	if _, err := b.vendor.iconIndex(); err != nil {
-		return err
-	}
-	_, err := b.vendor.tailwindRuntime()
-	return err
+// PageKey is the cache (S3) key of the page built for a Result.Key.
+func PageKey(key string) string { return "builds/" + key + ".html" }
+
+// ContentHash is the hex SHA-256 of a page, for ETags and cache headers.
+func ContentHash(page []byte) string {
+	sum := sha256.Sum256(page)
+	return hex.EncodeToString(sum[:])
 }
 
-// VendorDir is where the Builder keeps its vendor chunks for later processes:
-// a directory inside the package set, specific to its lock and runtime.
-func (b *Builder) VendorDir() string { return b.vendor.saved }
+// sandbox is the sandbox directive of the preview policy. allow-scripts runs
+// the artifact in an opaque origin that can reach neither the API's origin
+// nor its storage; allow-forms lets a form fire its submit event (React's
+// onSubmit) while form-action 'none' still stops any submission.
+const sandbox = "sandbox allow-scripts allow-forms"
 
-// countESBuild records one esbuild invocation (tests check that a cached
-// build makes none).
-func (b *Builder) countESBuild() { b.esbuild.Add(1) }
+// ContentPolicy is what a preview may load: its own inline code and styles,
+// images and fonts from data: and blob: URLs, and nothing from the network.
+const ContentPolicy = "style-src 'unsafe-inline'; img-src data: blob:; font-src data:; media-src data: blob:; " +
+	"connect-src 'none'; base-uri 'none'; form-action 'none'"
 
-func millis(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
+// ContentSecurityPolicy returns the Content-Security-Policy header for a
+// preview page. frameAncestors are the origins that may frame it (the
+// CORS_ORIGINS); with none, no page may. scriptHashes are the page's
+// Result.ScriptHashes; without them (an HTML artifact, whose inline code runs
+// as written, or a caller that did not keep them) the policy allows inline
+// scripts, and a generated page still allows only its own by its meta policy.
+func ContentSecurityPolicy(frameAncestors, scriptHashes []string) string {
+	scripts := "'unsafe-inline'"
+	if len(scriptHashes) > 0 {
+		scripts = strings.Join(scriptHashes, " ")
+	}
+	ancestors := make([]string, 0, len(frameAncestors))
+	for _, o := range frameAncestors {
+		o = strings.TrimSpace(o)
+		if o != "" && !strings.ContainsAny(o, " ;,'\"\r\n") {
+			ancestors = append(ancestors, o)
+		}
+	}
+	if len(ancestors) == 0 {
+		ancestors = []string{"'none'"}
+	}
+	return sandbox + "; default-src 'none'; script-src " + scripts + "; " + ContentPolicy +
+		"; frame-ancestors " + strings.Join(ancestors, " ")
+}

@@ -18,7 +18,7 @@ import (
 	"github.com/zocket/agent/internal/app"
 	"github.com/zocket/agent/internal/app/chatapp"
 	"github.com/zocket/agent/internal/build"
-	"github.com/zocket/agent/internal/buildhost"
+	"github.com/zocket/agent/internal/build/esbuild"
 	"github.com/zocket/agent/internal/dynamotest"
 	"github.com/zocket/agent/internal/httpapi"
 	"github.com/zocket/agent/internal/lambdahost"
@@ -56,11 +56,11 @@ func TestEventsReplay(t *testing.T) {
 				if err := json.Unmarshal(event, &req); err != nil {
 					t.Fatal(err)
 				}
-				b, err := build.New(build.Options{PackagesDir: apitest.PackagesDir(), Cache: buildhost.S3Cache{Blob: env.Deps.Blob}})
+				b, err := esbuild.New(esbuild.Options{PackagesDir: apitest.PackagesDir(), Cache: esbuild.S3Cache{Blob: env.Deps.Blob}})
 				if err != nil {
 					t.Fatal(err)
 				}
-				resp, err := buildhost.Handler(b, log)(ctx, req)
+				resp, err := esbuild.Handler(b, log)(ctx, req)
 				if err != nil {
 					t.Fatal(err)
 				}

@@ -23,7 +23,7 @@ import (
 	"time"
 
 	"github.com/zocket/agent/internal/app"
-	"github.com/zocket/agent/internal/buildhost"
+	"github.com/zocket/agent/internal/build/esbuild"
 	"github.com/zocket/agent/internal/llm/geminitest"
 	"github.com/zocket/agent/internal/settings"
 )
@@ -82,7 +82,7 @@ func Open(ctx context.Context, cfg settings.Config, log *slog.Logger) (*Env, err
 		return nil, err
 	}
 	if deps.Builder == nil {
-		deps.Builder = buildhost.NewLocal(buildhost.PackagesDir(cfg.PackagesDir), buildhost.S3Cache{Blob: deps.Blob})
+		deps.Builder = esbuild.NewLocal(esbuild.PackagesDir(cfg.PackagesDir), esbuild.S3Cache{Blob: deps.Blob})
 	}
 	env.Config, env.Deps = cfg, deps
 	if err := deps.Store.EnsureTable(ctx); err != nil {

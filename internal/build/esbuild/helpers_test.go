@@ -1,4 +1,4 @@
-package build_test
+package esbuild_test
 
 import (
 	"fmt"
@@ -8,6 +8,7 @@ import (
 
 	"github.com/zocket/agent/internal/browsertest"
 	"github.com/zocket/agent/internal/build"
+	"github.com/zocket/agent/internal/build/esbuild"
 )
 
 // TestMain runs the tests, or BenchmarkBuildFirstProcess's child build, and
@@ -29,7 +30,7 @@ func TestMain(m *testing.M) {
 // `npm ci --prefix web` ran, which CI must have done.
 func packagesDir(tb testing.TB) string {
 	tb.Helper()
-	dir, err := filepath.Abs(filepath.Join("..", "..", "web", "node_modules"))
+	dir, err := filepath.Abs(filepath.Join("..", "..", "..", "web", "node_modules"))
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -43,10 +44,10 @@ func packagesDir(tb testing.TB) string {
 }
 
 // newBuilder returns a Builder over a fresh memory cache.
-func newBuilder(tb testing.TB) (*build.Builder, *build.MemoryCache) {
+func newBuilder(tb testing.TB) (*esbuild.Builder, *esbuild.MemoryCache) {
 	tb.Helper()
-	cache := &build.MemoryCache{}
-	b, err := build.New(build.Options{PackagesDir: packagesDir(tb), Cache: cache})
+	cache := &esbuild.MemoryCache{}
+	b, err := esbuild.New(esbuild.Options{PackagesDir: packagesDir(tb), Cache: cache})
 	if err != nil {
 		tb.Fatal(err)
 	}

@@ -1,4 +1,4 @@
-package build
+package esbuild
 
 import _ "embed"
 

@@ -1,4 +1,4 @@
-package build_test
+package esbuild_test
 
 import (
 	"context"
@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/zocket/agent/internal/build"
+	"github.com/zocket/agent/internal/build/esbuild"
 )
 
 // The benchmarks build every component in testdata/components and report the
@@ -95,7 +96,7 @@ func BenchmarkBuildFirst(b *testing.B) {
 				var times []time.Duration
 				for b.Loop() {
 					start := time.Now()
-					bl, err := build.New(build.Options{PackagesDir: dir})
+					bl, err := esbuild.New(esbuild.Options{PackagesDir: dir})
 					if err != nil {
 						b.Fatal(err)
 					}
@@ -163,12 +164,12 @@ func firstBuildChild(name string) error {
 	if err != nil {
 		return err
 	}
-	dir, err := filepath.Abs(filepath.Join("..", "..", "web", "node_modules"))
+	dir, err := filepath.Abs(filepath.Join("..", "..", "..", "web", "node_modules"))
 	if err != nil {
 		return err
 	}
 	start := time.Now()
-	bl, err := build.New(build.Options{PackagesDir: dir})
+	bl, err := esbuild.New(esbuild.Options{PackagesDir: dir})
 	if err != nil {
 		return err
 	}

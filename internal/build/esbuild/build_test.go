@@ -1,4 +1,4 @@
-package build_test
+package esbuild_test
 
 import (
 	"context"
@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/zocket/agent/internal/build"
+	"github.com/zocket/agent/internal/build/esbuild"
 )
 
 func TestBuild(t *testing.T) {
@@ -269,7 +270,7 @@ func TestBuildCache(t *testing.T) {
 	}
 
 	// A new Builder over the same cache (another Lambda instance) reuses it.
-	other, err := build.New(build.Options{PackagesDir: packagesDir(t), Cache: cache})
+	other, err := esbuild.New(esbuild.Options{PackagesDir: packagesDir(t), Cache: cache})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -338,7 +339,7 @@ func TestEntry(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, ok := build.Entry(tt.files)
+			got, ok := esbuild.Entry(tt.files)
 			if got != tt.want || ok != (tt.want != "") {
 				t.Errorf("Entry = %q, %v; want %q", got, ok, tt.want)
 			}

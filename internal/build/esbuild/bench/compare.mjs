@@ -5,23 +5,23 @@
 //
 // Usage, from the repository root, after `npm ci --prefix web`:
 //
-//	node internal/build/bench/compare.mjs [runs]
+//	node internal/build/esbuild/bench/compare.mjs [runs]
 import { execFileSync } from "node:child_process";
 import { createRequire } from "node:module";
 import { readdirSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../..");
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../../..");
 const web = path.join(root, "web");
-const components = path.join(root, "internal/build/testdata/components");
+const components = path.join(root, "internal/build/esbuild/testdata/components");
 const esbuild = createRequire(path.join(web, "package.json"))("esbuild");
 const runs = Number(process.argv[2] || 15);
 
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 // The Go side: median milliseconds of a warm build per component.
-const goOut = execFileSync("go", ["test", "-run", "^$", "-bench", "^BenchmarkBuildWarm$", "-benchtime", `${runs}x`, "./internal/build"], {
+const goOut = execFileSync("go", ["test", "-run", "^$", "-bench", "^BenchmarkBuildWarm$", "-benchtime", `${runs}x`, "./internal/build/esbuild"], {
   cwd: root,
   encoding: "utf8",
 });

@@ -1,8 +1,8 @@
-// Package buildhost runs builds: the build Lambda's main, and the same
-// builder in process for the devserver and the tests. Only the build
-// function and local hosts link esbuild; API functions reach it through
-// buildrpc.Remote.
-package buildhost
+// The hosts of the builder: the build Lambda's main, and the same builder in
+// process (Local) for the devserver and the tests. Only the build function
+// and local hosts link esbuild; API functions reach it through build.Remote.
+
+package esbuild
 
 import (
 	"context"
@@ -17,8 +17,6 @@ import (
 
 	"github.com/zocket/agent/internal/blob"
 	"github.com/zocket/agent/internal/build"
-	"github.com/zocket/agent/internal/buildrpc"
-	"github.com/zocket/agent/internal/buildspec"
 	"github.com/zocket/agent/internal/httpapi"
 	"github.com/zocket/agent/internal/settings"
 )
@@ -27,24 +25,24 @@ import (
 // that a devserver without the npm package set still serves everything else.
 type Local struct {
 	dir   string
-	cache build.Cache
+	cache Cache
 	once  sync.Once
-	b     *build.Builder
+	b     *Builder
 	err   error
 }
 
-var _ buildrpc.Builder = (*Local)(nil)
+var _ build.Builder = (*Local)(nil)
 
 // NewLocal returns a Local over the package set in dir, keeping pages in
 // cache.
-func NewLocal(dir string, cache build.Cache) *Local {
+func NewLocal(dir string, cache Cache) *Local {
 	return &Local{dir: dir, cache: cache}
 }
 
-// Build implements buildrpc.Builder.
+// Build implements build.Builder.
 func (l *Local) Build(ctx context.Context, req build.Request) (build.Result, error) {
 	l.once.Do(func() {
-		l.b, l.err = build.New(build.Options{PackagesDir: l.dir, Cache: l.cache})
+		l.b, l.err = New(Options{PackagesDir: l.dir, Cache: l.cache})
 		if l.err != nil {
 			l.err = fmt.Errorf("%w (install the preview packages with: npm ci --prefix web)", l.err)
 		}
@@ -72,12 +70,12 @@ func PackagesDir(configured string) string {
 }
 
 // S3Cache keeps built pages in S3, under the build.PageKey prefix that the
-// bucket's lifecycle rule expires. It implements build.Cache.
+// bucket's lifecycle rule expires. It implements Cache.
 type S3Cache struct {
 	Blob *blob.Store
 }
 
-var _ build.Cache = S3Cache{}
+var _ Cache = S3Cache{}
 
 // Get returns the object under key, or ok false when it is missing.
 func (c S3Cache) Get(ctx context.Context, key string) ([]byte, bool, error) {
@@ -102,7 +100,7 @@ func (c S3Cache) Put(ctx context.Context, key string, data []byte) error {
 
 // Start runs the build Lambda: the builder and its vendor chunks are ready
 // before the first invocation (Lambda's init phase), each invocation builds
-// one request (or finds it built in S3) and answers a buildrpc.Response.
+// one request (or finds it built in S3) and answers a build.Response.
 func Start() {
 	ctx := context.Background()
 	log := httpapi.NewLogger(os.Stdout, slog.LevelInfo)
@@ -118,11 +116,11 @@ func Start() {
 // build.Response out. What the source caused (a failure, a language no
 // browser runs) is data in the response; only the builder's own failure is
 // a Lambda error.
-func Handler(b *build.Builder, log *slog.Logger) func(context.Context, build.Request) (build.Response, error) {
+func Handler(b *Builder, log *slog.Logger) func(context.Context, build.Request) (build.Response, error) {
 	return func(ctx context.Context, req build.Request) (build.Response, error) {
 		res, err := b.Build(ctx, req)
 		resp := build.NewResponse(res, err)
-		if resp.Error == buildspec.ErrorInternal {
+		if resp.Error == build.ErrorInternal {
 			log.Error("build failed", "err", err)
 			return resp, err
 		}
@@ -130,7 +128,7 @@ func Handler(b *build.Builder, log *slog.Logger) func(context.Context, build.Req
 	}
 }
 
-func setup(ctx context.Context, getenv func(string) string) (*build.Builder, error) {
+func setup(ctx context.Context, getenv func(string) string) (*Builder, error) {
 	cfg, err := settings.Load(getenv)
 	if err != nil {
 		return nil, err
@@ -140,7 +138,7 @@ func setup(ctx context.Context, getenv func(string) string) (*build.Builder, err
 		return nil, err
 	}
 	blobs := blob.New(settings.S3Client(awsCfg, cfg.S3Endpoint), cfg.BucketName)
-	b, err := build.New(build.Options{PackagesDir: PackagesDir(cfg.PackagesDir), Cache: S3Cache{Blob: blobs}})
+	b, err := New(Options{PackagesDir: PackagesDir(cfg.PackagesDir), Cache: S3Cache{Blob: blobs}})
 	if err != nil {
 		return nil, err
 	}

@@ -1,4 +1,4 @@
-package build
+package esbuild
 
 import (
 	"crypto/sha256"
@@ -10,6 +10,8 @@ import (
 	"slices"
 	"strings"
 	"sync"
+
+	"github.com/zocket/agent/internal/build"
 
 	"github.com/evanw/esbuild/pkg/api"
 )
@@ -235,7 +237,7 @@ func (v *vendor) buildChunk(c chunk) (inlineScript, error) {
 	})
 	if len(res.Errors) > 0 {
 		// Not a *Failure: the package set is broken, not the artifact.
-		return inlineScript{}, fmt.Errorf("build vendor chunk %s: %s", c.name, (&Failure{Messages: messages(res.Errors)}).Error())
+		return inlineScript{}, fmt.Errorf("build vendor chunk %s: %s", c.name, (&build.Failure{Messages: messages(res.Errors)}).Error())
 	}
 	return newInlineScript(string(res.OutputFiles[0].Contents)), nil
 }

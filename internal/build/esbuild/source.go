@@ -1,10 +1,12 @@
-package build
+package esbuild
 
 import (
 	"fmt"
 	"path"
 	"regexp"
 	"strings"
+
+	"github.com/zocket/agent/internal/build"
 )
 
 // mode is how a source becomes a page.
@@ -57,9 +59,9 @@ func singleFile(language, code string) (string, error) {
 	case "css":
 		return "styles.css", nil
 	case "":
-		return "", fmt.Errorf("%w: no language", ErrInvalidRequest)
+		return "", fmt.Errorf("%w: no language", build.ErrInvalidRequest)
 	}
-	return "", fmt.Errorf("%w: %s runs outside a browser", ErrNotPreviewable, language)
+	return "", fmt.Errorf("%w: %s runs outside a browser", build.ErrNotPreviewable, language)
 }
 
 // languageAliases maps common short names to the canonical language.
@@ -67,7 +69,7 @@ var languageAliases = map[string]string{
 	"ts": "typescript", "js": "javascript", "mjs": "javascript", "react": "jsx", "htm": "html",
 }
 
-func parseRequest(req Request) (*source, error) {
+func parseRequest(req build.Request) (*source, error) {
 	src := &source{language: strings.ToLower(strings.TrimSpace(req.Language)), title: req.Title, files: map[string]string{}}
 	if alias, ok := languageAliases[src.language]; ok {
 		src.language = alias
@@ -76,10 +78,10 @@ func parseRequest(req Request) (*source, error) {
 	case "", "single":
 		src.kind = "single"
 		if strings.TrimSpace(req.Code) == "" {
-			return nil, fmt.Errorf("%w: no code", ErrInvalidRequest)
+			return nil, fmt.Errorf("%w: no code", build.ErrInvalidRequest)
 		}
 		if len(req.Code) > maxSourceSize {
-			return nil, fmt.Errorf("%w: code is larger than %d bytes", ErrInvalidRequest, maxSourceSize)
+			return nil, fmt.Errorf("%w: code is larger than %d bytes", build.ErrInvalidRequest, maxSourceSize)
 		}
 		name, err := singleFile(src.language, req.Code)
 		if err != nil {
@@ -98,7 +100,7 @@ func parseRequest(req Request) (*source, error) {
 		}
 		src.entry = entry
 	default:
-		return nil, fmt.Errorf("%w: unknown kind %q", ErrInvalidRequest, req.Kind)
+		return nil, fmt.Errorf("%w: unknown kind %q", build.ErrInvalidRequest, req.Kind)
 	}
 	switch ext := path.Ext(src.entry); {
 	case ext == ".html" || ext == ".htm":
@@ -108,30 +110,30 @@ func parseRequest(req Request) (*source, error) {
 	case loaderFor(src.entry) != 0:
 		src.mode = modeScript
 	default:
-		return nil, fmt.Errorf("%w: entry %s is not a web file", ErrNotPreviewable, src.entry)
+		return nil, fmt.Errorf("%w: entry %s is not a web file", build.ErrNotPreviewable, src.entry)
 	}
 	return src, nil
 }
 
-func (src *source) addFiles(files []File) error {
+func (src *source) addFiles(files []build.File) error {
 	if len(files) == 0 {
-		return fmt.Errorf("%w: a project needs files", ErrInvalidRequest)
+		return fmt.Errorf("%w: a project needs files", build.ErrInvalidRequest)
 	}
 	if len(files) > maxFiles {
-		return fmt.Errorf("%w: more than %d files", ErrInvalidRequest, maxFiles)
+		return fmt.Errorf("%w: more than %d files", build.ErrInvalidRequest, maxFiles)
 	}
 	total := 0
 	for _, f := range files {
 		p, ok := cleanPath(f.Path)
 		if !ok {
-			return fmt.Errorf("%w: bad file path %q", ErrInvalidRequest, f.Path)
+			return fmt.Errorf("%w: bad file path %q", build.ErrInvalidRequest, f.Path)
 		}
 		if _, dup := src.files[p]; dup {
-			return fmt.Errorf("%w: file %s given twice", ErrInvalidRequest, p)
+			return fmt.Errorf("%w: file %s given twice", build.ErrInvalidRequest, p)
 		}
 		total += len(f.Code)
 		if total > maxSourceSize {
-			return fmt.Errorf("%w: files are larger than %d bytes", ErrInvalidRequest, maxSourceSize)
+			return fmt.Errorf("%w: files are larger than %d bytes", build.ErrInvalidRequest, maxSourceSize)
 		}
 		src.files[p] = f.Code
 	}
@@ -164,7 +166,7 @@ var moduleScriptSrc = regexp.MustCompile(`(?i)<script\b[^>]*\btype\s*=\s*["']?mo
 // one of the project's scripts (a Vite project), else the first of
 // src/main.tsx, src/index.tsx, src/App.tsx, App.tsx, index.tsx, ... that
 // exists, else index.html, else the project's only HTML or script file.
-func Entry(files []File) (string, bool) {
+func Entry(files []build.File) (string, bool) {
 	src := &source{files: map[string]string{}}
 	for _, f := range files {
 		if p, ok := cleanPath(f.Path); ok {
@@ -179,7 +181,7 @@ func (src *source) findEntry(explicit string) (string, error) {
 	if explicit != "" {
 		p, ok := cleanPath(explicit)
 		if _, exists := src.files[p]; !ok || !exists {
-			return "", &Failure{Messages: []Message{{Text: fmt.Sprintf("The entry %q is not one of the project's files.", explicit)}}}
+			return "", &build.Failure{Messages: []build.Message{{Text: fmt.Sprintf("The entry %q is not one of the project's files.", explicit)}}}
 		}
 		return p, nil
 	}
@@ -208,7 +210,7 @@ func (src *source) findEntry(explicit string) (string, error) {
 	if len(candidates) == 1 {
 		return candidates[0], nil
 	}
-	return "", &Failure{Messages: []Message{{Text: "The project has no entry file: add src/main.tsx, src/App.tsx or index.html, or name the entry."}}}
+	return "", &build.Failure{Messages: []build.Message{{Text: "The project has no entry file: add src/main.tsx, src/App.tsx or index.html, or name the entry."}}}
 }
 
 // resolveRef resolves a reference from a project file (an import or an

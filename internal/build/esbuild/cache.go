@@ -1,10 +1,8 @@
-package build
+package esbuild
 
 import (
 	"context"
 	"sync"
-
-	"github.com/zocket/agent/internal/buildspec"
 )
 
 // Cache holds finished pages and their manifests, keyed by PageKey and
@@ -15,10 +13,6 @@ type Cache interface {
 	// Put stores data under key, replacing any object there.
 	Put(ctx context.Context, key string, data []byte) error
 }
-
-// PageKey is buildspec.PageKey: the Cache key of the page built for a
-// Result.Key.
-var PageKey = buildspec.PageKey
 
 // manifestKey is the Cache key of the small JSON Result stored beside a page,
 // so that a cached build answers without reading the page.

@@ -1,16 +1,18 @@
-package build
+package esbuild
 
 import (
 	"strings"
+
+	"github.com/zocket/agent/internal/build"
 
 	"github.com/evanw/esbuild/pkg/api"
 )
 
 // messages converts esbuild diagnostics, naming files by their artifact path.
-func messages(in []api.Message) []Message {
-	out := make([]Message, 0, len(in))
+func messages(in []api.Message) []build.Message {
+	out := make([]build.Message, 0, len(in))
 	for _, m := range in {
-		msg := Message{Text: m.Text}
+		msg := build.Message{Text: m.Text}
 		if loc := m.Location; loc != nil {
 			msg.File = displayPath(loc.File)
 			msg.Line = loc.Line

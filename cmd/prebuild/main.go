@@ -10,14 +10,14 @@ import (
 	"log"
 	"os"
 
-	"github.com/zocket/agent/internal/build"
+	"github.com/zocket/agent/internal/build/esbuild"
 )
 
 func main() {
 	packages := flag.String("packages", "web/node_modules", "the node_modules directory of the preview packages")
 	flag.Parse()
 
-	b, err := build.New(build.Options{PackagesDir: *packages})
+	b, err := esbuild.New(esbuild.Options{PackagesDir: *packages})
 	if err != nil {
 		log.Fatal(err)
 	}

@@ -1,4 +1,4 @@
-package build
+package esbuild
 
 import (
 	"bytes"
@@ -14,7 +14,7 @@ import (
 
 	"github.com/evanw/esbuild/pkg/api"
 
-	"github.com/zocket/agent/internal/buildspec"
+	"github.com/zocket/agent/internal/build"
 )
 
 // page is a rendered preview before it is stored.
@@ -22,11 +22,8 @@ type page struct {
 	html         []byte
 	scriptHashes []string
 	packages     []string
-	warnings     []Message
+	warnings     []build.Message
 }
-
-// ContentHash is buildspec.ContentHash: the hex SHA-256 of a page.
-var ContentHash = buildspec.ContentHash
 
 // cspHash returns the CSP source that allows an inline script.
 func cspHash(script string) string {
@@ -180,7 +177,7 @@ func (b *Builder) renderCSS(src *source) (*page, error) {
 	b.countESBuild()
 	res := api.Transform(code, api.TransformOptions{Loader: api.LoaderCSS, Sourcefile: src.entry, LogLevel: api.LogLevelSilent})
 	if len(res.Errors) > 0 {
-		return nil, &Failure{Messages: messages(res.Errors)}
+		return nil, &build.Failure{Messages: messages(res.Errors)}
 	}
 	var body strings.Builder
 	body.WriteString(cssSamples)

@@ -1,4 +1,4 @@
-package build
+package esbuild
 
 import (
 	"crypto/sha256"

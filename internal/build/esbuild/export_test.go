@@ -1,4 +1,4 @@
-package build
+package esbuild
 
 // ESBuildCalls reports how many times b has run esbuild, so that tests can
 // show a cached build compiles nothing.

@@ -1,4 +1,4 @@
-package build_test
+package esbuild_test
 
 import (
 	"context"
@@ -14,6 +14,7 @@ import (
 
 	"github.com/zocket/agent/internal/browsertest"
 	"github.com/zocket/agent/internal/build"
+	"github.com/zocket/agent/internal/build/esbuild"
 )
 
 // The browser tests load previews in headless Chromium from a server that
@@ -23,8 +24,8 @@ import (
 // previewServer serves built pages as the preview route does.
 type previewServer struct {
 	*httptest.Server
-	b       *build.Builder
-	cache   *build.MemoryCache
+	b       *esbuild.Builder
+	cache   *esbuild.MemoryCache
 	results sync.Map // key → build.Result
 	full    atomic.Int64
 	notMod  atomic.Int64

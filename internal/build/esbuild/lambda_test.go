@@ -1,4 +1,4 @@
-package buildhost_test
+package esbuild_test
 
 import (
 	"context"
@@ -11,8 +11,7 @@ import (
 	"github.com/zocket/agent/internal/apitest"
 	"github.com/zocket/agent/internal/blob"
 	"github.com/zocket/agent/internal/build"
-	"github.com/zocket/agent/internal/buildhost"
-	"github.com/zocket/agent/internal/buildspec"
+	"github.com/zocket/agent/internal/build/esbuild"
 	"github.com/zocket/agent/internal/settings"
 )
 
@@ -32,11 +31,11 @@ func TestBuildEvent(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	blobs := blob.New(settings.S3Client(cfg, apitest.S3Endpoint()), "buildhost-test")
+	blobs := blob.New(settings.S3Client(cfg, apitest.S3Endpoint()), "esbuild-test")
 	if err := blobs.EnsureBucket(ctx); err != nil {
 		t.Fatal(err)
 	}
-	data, err := os.ReadFile("../../events/build.json")
+	data, err := os.ReadFile("../../../events/build.json")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -46,11 +45,11 @@ func TestBuildEvent(t *testing.T) {
 	}
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	for i, wantCached := range []bool{false, true} {
-		b, err := build.New(build.Options{PackagesDir: dir, Cache: buildhost.S3Cache{Blob: blobs}})
+		b, err := esbuild.New(esbuild.Options{PackagesDir: dir, Cache: esbuild.S3Cache{Blob: blobs}})
 		if err != nil {
 			t.Fatal(err)
 		}
-		resp, err := buildhost.Handler(b, log)(ctx, req)
+		resp, err := esbuild.Handler(b, log)(ctx, req)
 		if err != nil || resp.Result == nil {
 			t.Fatalf("instance %d: %+v, %v", i, resp, err)
 		}
@@ -62,9 +61,9 @@ func TestBuildEvent(t *testing.T) {
 			t.Errorf("page in S3: %d bytes, %v", len(page), err)
 		}
 	}
-	b, _ := build.New(build.Options{PackagesDir: dir})
-	resp, err := buildhost.Handler(b, log)(ctx, build.Request{Language: "python", Code: "print(1)"})
-	if err != nil || resp.Error != buildspec.ErrorNotPreviewable {
+	b, _ := esbuild.New(esbuild.Options{PackagesDir: dir})
+	resp, err := esbuild.Handler(b, log)(ctx, build.Request{Language: "python", Code: "print(1)"})
+	if err != nil || resp.Error != build.ErrorNotPreviewable {
 		t.Errorf("python: %+v, %v", resp, err)
 	}
 }

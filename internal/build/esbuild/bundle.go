@@ -1,4 +1,4 @@
-package build
+package esbuild
 
 import (
 	"fmt"
@@ -9,6 +9,8 @@ import (
 	"slices"
 	"strings"
 	"sync"
+
+	"github.com/zocket/agent/internal/build"
 
 	"github.com/evanw/esbuild/pkg/api"
 )
@@ -57,7 +59,7 @@ type bundled struct {
 	tailwind    bool     // the code imports Tailwind's stylesheet
 	chunks      []int    // vendor chunks to inline, in load order
 	packages    []string // curated packages in the page
-	warnings    []Message
+	warnings    []build.Message
 }
 
 // bundleState collects what the plugin learns during one build; esbuild calls
@@ -119,7 +121,7 @@ func (b *Builder) bundle(src *source, entries []string, mount bool) (*bundled, e
 		Plugins:             []api.Plugin{{Name: "zocket-artifact", Setup: st.setup}},
 	})
 	if len(res.Errors) > 0 {
-		return nil, &Failure{Messages: messages(res.Errors)}
+		return nil, &build.Failure{Messages: messages(res.Errors)}
 	}
 	out := &bundled{js: make([]string, len(entries)), warnings: messages(res.Warnings)}
 	css := make([]string, len(entries)) // in entry order, which is cascade order

@@ -1,5 +1,6 @@
-// Package build turns an artifact's source into a preview: a self-contained
-// HTML page that renders it in a browser with no network and no CDN.
+// Package esbuild is the builder: it turns an artifact's source into a
+// preview, a self-contained HTML page that renders it in a browser with no
+// network and no CDN.
 //
 // A React artifact (TSX, JSX, TypeScript or JavaScript) is bundled by esbuild
 // and mounted with react-dom/client; an HTML artifact is served as it is; plain
@@ -14,9 +15,9 @@
 // rewritten to the few icon modules they use. Tailwind utility classes are
 // compiled in the page by the inlined @tailwindcss/browser.
 //
-// Pages are content-addressed: Result.Key hashes the sources, the package lock
+// Pages are content-addressed: build.Result.Key hashes the sources, the package lock
 // and the builder version, and a page that a Cache already holds is never
 // built again. The page carries its own Content-Security-Policy meta element
-// that allows only its inline scripts (by SHA-256 hash); ContentSecurityPolicy
+// that allows only its inline scripts (by SHA-256 hash); build.ContentSecurityPolicy
 // gives the header the preview route sends with it.
-package build
+package esbuild
