@@ -32,12 +32,13 @@ var (
 type Error struct {
 	Kind       error         // ErrRateLimited, ErrUpstream, ErrRejected or ErrBlocked
 	Status     int           // the HTTP status Gemini answered; 0 when there was none
-	Attempts   int           // how many requests were made
+	Attempts   int           // how many requests were made, the SDK's retries included
 	RetryAfter time.Duration // the wait Gemini asked for, if it did
 	Reason     string        // for ErrBlocked: Gemini's block or finish reason, such as "SAFETY"
 	Err        error         // the cause, from the SDK or the network
 
-	op string // "stream" or "generate"
+	op    string // "stream" or "generate"
+	calls int    // how many of the Attempts this package made; the rest were the SDK's retries
 }
 
 // Error describes the failure for logs; it is not meant for end users.
@@ -51,6 +52,9 @@ func (e *Error) Error() string {
 		}
 		if e.Attempts > 1 {
 			fmt.Fprintf(&b, ", %d attempts", e.Attempts)
+		}
+		if sdk := e.Attempts - e.calls; e.calls > 0 && sdk > 0 {
+			fmt.Fprintf(&b, " (%d retried by the SDK)", sdk)
 		}
 		if e.RetryAfter > 0 {
 			fmt.Fprintf(&b, ", retry after %s", e.RetryAfter)
@@ -98,9 +102,10 @@ func (e *StreamError) Unwrap() error { return e.Err }
 // adds to its 429 answers.
 const retryInfoType = "type.googleapis.com/google.rpc.RetryInfo"
 
-// classify turns an error of the SDK into an *Error. hint is what the
-// transport saw of the HTTP response, or nil.
-func classify(op string, err error, hint *responseHint) *Error {
+// classify turns an error of the SDK into an *Error. retryAfter is the
+// Retry-After header of the HTTP response, or 0; a RetryInfo detail
+// overrides it.
+func classify(op string, err error, retryAfter time.Duration) *Error {
 	if e, ok := errors.AsType[*Error](err); ok {
 		e.op = op
 		return e
@@ -117,8 +122,8 @@ func classify(op string, err error, hint *responseHint) *Error {
 		e.Kind = ErrUpstream
 	}
 	e.RetryAfter = retryInfoDelay(apiErr.Details)
-	if e.RetryAfter == 0 && hint != nil {
-		e.RetryAfter = hint.retryAfter
+	if e.RetryAfter == 0 {
+		e.RetryAfter = retryAfter
 	}
 	return e
 }

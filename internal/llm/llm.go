@@ -3,9 +3,10 @@
 // the reply back piece by piece.
 //
 // Failures before the first piece of text (rate limits, server errors,
-// dropped connections) are retried with exponential backoff; after it they are
-// returned as a *StreamError carrying the partial reply, so the caller can save
-// what the user has already seen. Errors classify with errors.Is against
+// dropped connections) are retried with exponential backoff, partly by the
+// SDK's own retries (see retry.go); after it they are returned as a
+// *StreamError carrying the partial reply, so the caller can save what the
+// user has already seen. Errors classify with errors.Is against
 // ErrRateLimited, ErrUpstream, ErrRejected and ErrBlocked.
 package llm
 
@@ -92,8 +93,9 @@ type Config struct {
 	// (the context bounds each call). It is copied, never modified.
 	HTTPClient *http.Client
 
-	// MaxRetries is how many times a failed call is repeated before the first
-	// piece of text: 0 means DefaultMaxRetries, a negative value none.
+	// MaxRetries is how many times a failed request is repeated before the
+	// first piece of text, by the SDK or by this package: 0 means
+	// DefaultMaxRetries, a negative value none.
 	MaxRetries int
 	// BaseDelay is the nominal wait before the first retry, doubled for each
 	// further retry: 0 means DefaultBaseDelay.
@@ -123,7 +125,7 @@ func New(ctx context.Context, cfg Config) (*Client, error) {
 		copied := *cfg.HTTPClient
 		hc = &copied
 	}
-	hc.Transport = hintTransport{base: hc.Transport}
+	hc.Transport = attemptTransport{base: hc.Transport}
 	gc, err := genai.NewClient(ctx, &genai.ClientConfig{
 		APIKey:      cfg.APIKey,
 		Backend:     genai.BackendGeminiAPI,
@@ -152,7 +154,7 @@ func (c *Client) Stream(ctx context.Context, req Request, onDelta func(string) e
 		return Result{}, err
 	}
 	var res Result
-	err = c.retry.do(ctx, "stream", func(ctx context.Context) error {
+	err = c.retry.do(ctx, "stream", config, func(ctx context.Context, config *genai.GenerateContentConfig) error {
 		res = Result{}
 		var text strings.Builder
 		for chunk, err := range c.genai.Models.GenerateContentStream(ctx, c.model, contents, config) {
@@ -173,7 +175,7 @@ func (c *Client) Stream(ctx context.Context, req Request, onDelta func(string) e
 				if ctx.Err() != nil {
 					err = ctx.Err()
 				} else {
-					err = classify("stream", err, nil)
+					err = classify("stream", err, 0)
 				}
 				return &StreamError{Text: text.String(), Usage: res.Usage, Err: err}
 			}
@@ -198,7 +200,7 @@ func (c *Client) Generate(ctx context.Context, req Request) (Result, error) {
 		return Result{}, err
 	}
 	var res Result
-	err = c.retry.do(ctx, "generate", func(ctx context.Context) error {
+	err = c.retry.do(ctx, "generate", config, func(ctx context.Context, config *genai.GenerateContentConfig) error {
 		resp, err := c.genai.Models.GenerateContent(ctx, c.model, contents, config)
 		if err != nil {
 			return err
@@ -232,7 +234,7 @@ func (c *Client) prepare(req Request) ([]*genai.Content, *genai.GenerateContentC
 		TopP:            genai.Ptr[float32](topP),
 		MaxOutputTokens: int32(maxTokens),
 		// The SDK would otherwise silently re-send a request whose stream
-		// ends early; retries are this package's decision.
+		// ends early, even after text has reached the caller.
 		AutomaticContinuation: genai.Ptr(false),
 	}
 	if strings.TrimSpace(req.System) != "" {

@@ -160,6 +160,9 @@ func TestTransientFailuresAreRetried(t *testing.T) {
 		first        geminitest.Reply
 		wantAttempts int
 	}{
+		// The counts do not depend on which layer retries: 429 and 503 are
+		// this package's, 500 the SDK's, and a cut connection the SDK's for
+		// generate (the request fails) but ours for stream (the body fails).
 		{"429 twice", geminitest.Reply{Fail: 429, FailTimes: 2}, 3},
 		{"503 once", geminitest.Reply{Fail: 503, FailTimes: 1}, 2},
 		{"500 three times", geminitest.Reply{Fail: 500, FailTimes: 3}, 4},
@@ -276,6 +279,118 @@ func TestRetryHonoursTheServersDelay(t *testing.T) {
 	})
 }
 
+func TestFirstTokenRule(t *testing.T) {
+	tests := []struct {
+		name      string
+		first     geminitest.Reply
+		wantRetry bool
+		wantText  string // the partial reply of the *llm.StreamError, when not retried
+		wantErr   error
+	}{
+		{name: "cut before any chunk", first: geminitest.Reply{Chunks: []string{"lost"}, Cut: true}, wantRetry: true},
+		{name: "cut after a chunk without text", first: geminitest.Reply{Chunks: []string{"", "lost"}, Cut: true, CutAfter: 1}, wantRetry: true},
+		{name: "error event before any text", first: geminitest.Reply{Chunks: []string{"lost"}, Cut: true, CutWith: 500}, wantRetry: true},
+		{name: "429 event before any text", first: geminitest.Reply{Chunks: []string{"lost"}, Cut: true, CutWith: 429}, wantRetry: true},
+		{name: "cut after the first text", first: geminitest.Reply{Chunks: []string{"partial", "lost"}, Cut: true, CutAfter: 1},
+			wantText: "partial", wantErr: llm.ErrUpstream},
+		{name: "error event after the first text", first: geminitest.Reply{Chunks: []string{"partial", "lost"}, Cut: true, CutAfter: 1, CutWith: 503},
+			wantText: "partial", wantErr: llm.ErrUpstream},
+		{name: "429 event with a short wait after the first text", first: geminitest.Reply{Chunks: []string{"partial", "lost"}, Cut: true, CutAfter: 1, CutWith: 429, RetryAfter: time.Millisecond},
+			wantText: "partial", wantErr: llm.ErrRateLimited},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			srv := newServer(t)
+			srv.Enqueue(tt.first, geminitest.Reply{Chunks: []string{"recovered"}})
+			c := newClient(t, srv)
+
+			deltas, res, err := collect(t, c, chat("hi"))
+			if tt.wantRetry {
+				if err != nil {
+					t.Fatalf("err = %v, want success after a retry", err)
+				}
+				if got, want := strings.Join(deltas, "|"), "recovered"; got != want || res.Text != want {
+					t.Errorf("deltas, Text = %q, %q, want %q", got, res.Text, want)
+				}
+				if got := len(srv.Requests()); got != 2 {
+					t.Errorf("server saw %d requests, want 2", got)
+				}
+				return
+			}
+			var se *llm.StreamError
+			if !errors.As(err, &se) || !errors.Is(err, tt.wantErr) {
+				t.Fatalf("err = %v, want a *llm.StreamError of %v", err, tt.wantErr)
+			}
+			if got := strings.Join(deltas, ""); se.Text != tt.wantText || res.Text != tt.wantText || got != tt.wantText {
+				t.Errorf("partial text = %q (result %q, deltas %q), want %q", se.Text, res.Text, got, tt.wantText)
+			}
+			if got := len(srv.Requests()); got != 1 {
+				t.Errorf("server saw %d requests, want 1 (no retry after text)", got)
+			}
+		})
+	}
+}
+
+func TestRetryAfterRule(t *testing.T) {
+	const short, long = 60 * time.Millisecond, 30 * time.Second
+	tests := []struct {
+		name     string
+		replies  []geminitest.Reply
+		generate bool
+		wantKind error // nil: success after one retry that waited at least short
+	}{
+		{name: "429 with a short wait", replies: []geminitest.Reply{{Fail: 429, FailTimes: 1, RetryAfter: short, Chunks: []string{"ok"}}}},
+		{name: "429 with a short wait, generate", generate: true, replies: []geminitest.Reply{{Fail: 429, FailTimes: 1, RetryAfter: short, Chunks: []string{"ok"}}}},
+		{name: "503 with a short wait", replies: []geminitest.Reply{{Fail: 503, FailTimes: 1, RetryAfter: short, Chunks: []string{"ok"}}}},
+		{name: "429 event with a short wait before any text", replies: []geminitest.Reply{
+			{Chunks: []string{"lost"}, Cut: true, CutWith: 429, RetryAfter: short}, {Chunks: []string{"ok"}}}},
+		{name: "429 with a long wait", replies: []geminitest.Reply{{Fail: 429, RetryAfter: long}}, wantKind: llm.ErrRateLimited},
+		{name: "429 with a long wait, generate", generate: true, replies: []geminitest.Reply{{Fail: 429, RetryAfter: long}}, wantKind: llm.ErrRateLimited},
+		{name: "503 with a long wait", replies: []geminitest.Reply{{Fail: 503, RetryAfter: long}}, wantKind: llm.ErrUpstream},
+		{name: "429 event with a long wait before any text", replies: []geminitest.Reply{
+			{Chunks: []string{"lost"}, Cut: true, CutWith: 429, RetryAfter: long}}, wantKind: llm.ErrRateLimited},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			srv := newServer(t)
+			srv.Enqueue(tt.replies...)
+			// The backoff alone would wait at most a millisecond; only the
+			// server's wait can make the retry wait longer.
+			c := newClient(t, srv, func(cfg *llm.Config) { cfg.BaseDelay, cfg.MaxDelay = time.Millisecond, time.Second })
+
+			var err error
+			if tt.generate {
+				_, err = c.Generate(context.Background(), chat("hi"))
+			} else {
+				_, _, err = collect(t, c, chat("hi"))
+			}
+			reqs := srv.Requests()
+			if tt.wantKind == nil {
+				if err != nil {
+					t.Fatalf("err = %v, want success after a retry", err)
+				}
+				if len(reqs) != 2 {
+					t.Fatalf("server saw %d requests, want 2", len(reqs))
+				}
+				if got := reqs[1].At.Sub(reqs[0].At); got < short {
+					t.Errorf("retried after %v, want at least the server's %v", got, short)
+				}
+				return
+			}
+			var e *llm.Error
+			if !errors.As(err, &e) || !errors.Is(err, tt.wantKind) {
+				t.Fatalf("err = %v, want an *llm.Error of %v", err, tt.wantKind)
+			}
+			if e.RetryAfter != long || e.Attempts != 1 {
+				t.Errorf("RetryAfter, Attempts = %v, %d, want %v, 1", e.RetryAfter, e.Attempts, long)
+			}
+			if len(reqs) != 1 {
+				t.Errorf("server saw %d requests, want 1 (a wait above MaxDelay ends the retries)", len(reqs))
+			}
+		})
+	}
+}
+
 func TestFailureAfterTheFirstDeltaIsAStreamError(t *testing.T) {
 	tests := []struct {
 		name     string
@@ -369,18 +484,23 @@ func TestCancelStopsTheStreamPromptly(t *testing.T) {
 }
 
 func TestCancelStopsTheRetries(t *testing.T) {
-	srv := newServer(t)
-	srv.Enqueue(geminitest.Reply{Fail: 503})
-	c := newClient(t, srv, func(cfg *llm.Config) {
-		cfg.MaxRetries = 1000
-		cfg.BaseDelay, cfg.MaxDelay = time.Second, time.Second
-	})
-	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
-	defer cancel()
+	// 503 waits in this package's backoff, 500 in the SDK's.
+	for _, status := range []int{503, 500} {
+		t.Run(fmt.Sprint(status), func(t *testing.T) {
+			srv := newServer(t)
+			srv.Enqueue(geminitest.Reply{Fail: status})
+			c := newClient(t, srv, func(cfg *llm.Config) {
+				cfg.MaxRetries = 1000
+				cfg.BaseDelay, cfg.MaxDelay = time.Second, time.Second
+			})
+			ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+			defer cancel()
 
-	_, err := c.Generate(ctx, chat("hi"))
-	if !errors.Is(err, context.DeadlineExceeded) {
-		t.Fatalf("err = %v, want context.DeadlineExceeded", err)
+			_, err := c.Generate(ctx, chat("hi"))
+			if !errors.Is(err, context.DeadlineExceeded) {
+				t.Fatalf("err = %v, want context.DeadlineExceeded", err)
+			}
+		})
 	}
 }
 

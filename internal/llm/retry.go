@@ -4,12 +4,25 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"net/http"
 	"strconv"
 	"strings"
 	"time"
+
+	"google.golang.org/genai"
 )
+
+// Retries happen in two layers that share one budget of maxRetries+1
+// requests per call. The genai SDK retries, with its own backoff, a request
+// that failed in transport or was answered with one of sdkRetryStatuses. do
+// retries what the SDK cannot see or would get wrong: a stream that fails
+// after its 200 header but before its first piece of text, and a 429 or 503,
+// which may come with a wait that the SDK would ignore.
+
+// sdkRetryStatuses are the SDK's default retry statuses without 429 and 503.
+var sdkRetryStatuses = []int32{408, 500, 502, 504}
 
 // retryPolicy decides how often and how long to wait between attempts.
 type retryPolicy struct {
@@ -35,12 +48,18 @@ func newRetryPolicy(cfg Config) retryPolicy {
 	return p
 }
 
-// do runs call until it succeeds, fails for good or the retries run out. A
+// do runs call until it succeeds, fails for good or the budget is spent.
+// call gets config with the SDK's retry options for the requests left. A
 // *StreamError from call is returned as it is: text has reached the caller.
-func (p retryPolicy) do(ctx context.Context, op string, call func(context.Context) error) error {
-	for attempt := 1; ; attempt++ {
-		hint := &responseHint{}
-		err := call(context.WithValue(ctx, hintKey{}, hint))
+func (p retryPolicy) do(ctx context.Context, op string, config *genai.GenerateContentConfig,
+	call func(context.Context, *genai.GenerateContentConfig) error) error {
+	budget, made := p.maxRetries+1, 0
+	for n := 1; ; n++ {
+		a := &attempt{}
+		cfg := *config
+		cfg.HTTPOptions = &genai.HTTPOptions{RetryOptions: p.sdkOptions(budget - made)}
+		err := call(context.WithValue(ctx, attemptKey{}, a), &cfg)
+		made += max(a.requests, 1)
 		if err == nil {
 			return nil
 		}
@@ -50,12 +69,12 @@ func (p retryPolicy) do(ctx context.Context, op string, call func(context.Contex
 		if ctx.Err() != nil {
 			return fmt.Errorf("llm: %s: %w", op, ctx.Err())
 		}
-		e := classify(op, err, hint)
-		e.Attempts = attempt
-		if !e.retryable() || attempt > p.maxRetries {
+		e := classify(op, err, a.retryAfter)
+		e.Attempts, e.calls = made, n
+		if !e.retryable() || made >= budget {
 			return e
 		}
-		wait, ok := p.wait(attempt, e.RetryAfter)
+		wait, ok := p.wait(n, e.RetryAfter)
 		if !ok {
 			return e
 		}
@@ -66,6 +85,21 @@ func (p retryPolicy) do(ctx context.Context, op string, call func(context.Contex
 			return fmt.Errorf("llm: %s: %w", op, ctx.Err())
 		case <-timer.C:
 		}
+	}
+}
+
+// sdkOptions lets the SDK make up to attempts requests. Its wait before its
+// retry n, min(base/2·2^(n-1) + U(0, base/2), maxDelay), lies within the
+// bounds of wait's.
+func (p retryPolicy) sdkOptions(attempts int) *genai.HTTPRetryOptions {
+	half := p.baseDelay.Seconds() / 2
+	return &genai.HTTPRetryOptions{
+		Attempts:        genai.Ptr(int32(min(attempts, math.MaxInt32))),
+		InitialDelay:    genai.Ptr(half),
+		ExpBase:         genai.Ptr(2.0),
+		Jitter:          genai.Ptr(half),
+		MaxDelay:        genai.Ptr(p.maxDelay.Seconds()),
+		HTTPStatusCodes: sdkRetryStatuses,
 	}
 }
 
@@ -86,33 +120,37 @@ func (p retryPolicy) wait(n int, hint time.Duration) (time.Duration, bool) {
 	return max(d, hint), true
 }
 
-// hintKey is the context key under which the transport finds the
-// responseHint of the current attempt.
-type hintKey struct{}
+// attemptKey is the context key under which the transport finds the
+// attempt of the current call of the SDK.
+type attemptKey struct{}
 
-// responseHint is what the transport saw of an HTTP response that the SDK
-// does not pass on: its Retry-After header.
-type responseHint struct {
+// attempt is what the transport saw of one call of the SDK: how many
+// requests it sent, its own retries included, and the Retry-After header of
+// the last response, which the SDK does not pass on.
+type attempt struct {
+	requests   int
 	retryAfter time.Duration
 }
 
-// hintTransport records the Retry-After header of each response into the
-// attempt's responseHint.
-type hintTransport struct {
+// attemptTransport records each request and response into the attempt of
+// the request's context.
+type attemptTransport struct {
 	base http.RoundTripper
 }
 
 // RoundTrip implements http.RoundTripper.
-func (t hintTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+func (t attemptTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	base := t.base
 	if base == nil {
 		base = http.DefaultTransport
 	}
+	a, _ := req.Context().Value(attemptKey{}).(*attempt)
+	if a != nil {
+		a.requests++
+	}
 	resp, err := base.RoundTrip(req)
-	if resp != nil {
-		if hint, ok := req.Context().Value(hintKey{}).(*responseHint); ok {
-			hint.retryAfter = parseRetryAfter(resp.Header.Get("Retry-After"), time.Now())
-		}
+	if a != nil && resp != nil {
+		a.retryAfter = parseRetryAfter(resp.Header.Get("Retry-After"), time.Now())
 	}
 	return resp, err
 }

@@ -17,8 +17,8 @@
 // returned by Requests.
 //
 // Replies are scripted with Enqueue (text pieces, delays, error statuses
-// before the stream, a cut connection, chunks held back until a test releases
-// them, a blocked prompt); when the queue is empty the offline model answers:
+// before the stream, a cut connection or an error event mid-stream, chunks
+// held back until a test releases them, a blocked prompt); when the queue is empty the offline model answers:
 // canned, deterministic replies that say where they come from and contain a
 // working React component, HTML page or Python script when asked for one.
 package geminitest
@@ -34,8 +34,8 @@ import (
 //
 // Chunks are sent as one event each, in order; the last carries
 // finishReason. For generateContent they are joined into one answer, and
-// Delay, Hold and CutAfter do not apply (a Cut closes the connection without
-// an answer).
+// Delay, Hold, CutAfter and CutWith do not apply (a Cut closes the
+// connection without an answer).
 type Reply struct {
 	Chunks       []string      // the text pieces; none sends one empty chunk
 	Delay        time.Duration // the pause before each chunk after the first
@@ -48,13 +48,17 @@ type Reply struct {
 	FailTimes int
 	// RetryAfter, with Fail, is sent as a RetryInfo detail (retryDelay, as
 	// Gemini does on 429) and as a Retry-After header in whole seconds,
-	// rounded up.
+	// rounded up; with CutWith, as the RetryInfo detail of the error event.
 	RetryAfter time.Duration
 
 	// Cut closes the connection after CutAfter chunks, none of which carries
 	// a finishReason: a stream that breaks.
 	Cut      bool
 	CutAfter int
+	// CutWith, an HTTP status such as 500 or 429, makes the Cut an error
+	// event in Google's error shape followed by the end of the body, as
+	// Gemini fails after its 200 header, instead of a closed connection.
+	CutWith int
 
 	// Hold, when not nil, holds back the chunks from index HoldAfter on
 	// until it is closed, so that a test can observe what arrived before.

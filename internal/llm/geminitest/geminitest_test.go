@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -360,6 +361,57 @@ func TestCutAndBlockedThroughTheSDK(t *testing.T) {
 	}
 	if feedback == nil || feedback.BlockReason != genai.BlockedReasonSafety {
 		t.Errorf("promptFeedback = %+v, want blockReason SAFETY", feedback)
+	}
+}
+
+func TestCutWithAnErrorEvent(t *testing.T) {
+	tests := []struct {
+		name        string
+		reply       geminitest.Reply
+		wantText    string
+		wantCode    int
+		wantStatus  string
+		wantDetails []map[string]any
+	}{
+		{
+			name:       "500 before any chunk",
+			reply:      geminitest.Reply{Chunks: []string{"lost"}, Cut: true, CutWith: 500},
+			wantCode:   500,
+			wantStatus: "INTERNAL",
+		},
+		{
+			name:        "429 with a retry delay after two chunks",
+			reply:       geminitest.Reply{Chunks: []string{"one ", "two ", "three"}, Cut: true, CutAfter: 2, CutWith: 429, RetryAfter: 1500 * time.Millisecond},
+			wantText:    "one two ",
+			wantCode:    429,
+			wantStatus:  "RESOURCE_EXHAUSTED",
+			wantDetails: []map[string]any{{"@type": "type.googleapis.com/google.rpc.RetryInfo", "retryDelay": "1.5s"}},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			srv := newServer(t)
+			srv.Enqueue(tt.reply)
+			c := sdkClient(t, srv, testKey)
+
+			got, err := streamText(c, []*genai.Content{userTurn("hi")}, specConfig())
+			var apiErr genai.APIError
+			if !errors.As(err, &apiErr) {
+				t.Fatalf("stream = %q, %v, want a genai.APIError", got, err)
+			}
+			if got != tt.wantText {
+				t.Errorf("text = %q, want %q", got, tt.wantText)
+			}
+			if apiErr.Code != tt.wantCode || apiErr.Status != tt.wantStatus || apiErr.Message == "" {
+				t.Errorf("error = %d %s %q, want %d %s with a message", apiErr.Code, apiErr.Status, apiErr.Message, tt.wantCode, tt.wantStatus)
+			}
+			if fmt.Sprint(apiErr.Details) != fmt.Sprint(tt.wantDetails) {
+				t.Errorf("details = %v, want %v", apiErr.Details, tt.wantDetails)
+			}
+			if reqs := srv.Requests(); len(reqs) != 1 || reqs[0].Status != 200 {
+				t.Errorf("recorded %+v, want one request answered 200", reqs)
+			}
+		})
 	}
 }
 

@@ -338,7 +338,7 @@ func unary(w http.ResponseWriter, a answer) {
 }
 
 // stream answers streamGenerateContent: one event per chunk, flushed, with
-// the script's delays, hold and cut.
+// the script's delays, hold and cut (a closed connection or an error event).
 func (h *Handler) stream(w http.ResponseWriter, r *http.Request, a answer) {
 	rc := http.NewResponseController(w)
 	w.Header().Set("Content-Type", "text/event-stream")
@@ -377,7 +377,10 @@ func (h *Handler) stream(w http.ResponseWriter, r *http.Request, a answer) {
 			return
 		}
 	}
-	if a.reply.Cut {
+	switch {
+	case a.reply.Cut && a.reply.CutWith != 0:
+		fmt.Fprintf(w, "data: %s\r\n\r\n", errorBody(a.reply.CutWith, failMessage(a.reply.CutWith), a.reply.RetryAfter))
+	case a.reply.Cut:
 		abort(w)
 	}
 }
@@ -458,6 +461,17 @@ type wireError struct {
 // writeError answers in Google's error shape; retryAfter > 0 adds a
 // RetryInfo detail and a Retry-After header.
 func writeError(w http.ResponseWriter, code int, message string, retryAfter time.Duration) {
+	if retryAfter > 0 {
+		w.Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(retryAfter.Seconds()))))
+	}
+	w.Header().Set("Content-Type", "application/json; charset=UTF-8")
+	w.WriteHeader(code)
+	w.Write(errorBody(code, message, retryAfter))
+}
+
+// errorBody is an error in Google's shape; retryAfter > 0 adds a RetryInfo
+// detail.
+func errorBody(code int, message string, retryAfter time.Duration) []byte {
 	var e wireError
 	e.Error.Code, e.Error.Message, e.Error.Status = code, message, googleStatus(code)
 	if retryAfter > 0 {
@@ -465,12 +479,9 @@ func writeError(w http.ResponseWriter, code int, message string, retryAfter time
 			"@type":      "type.googleapis.com/google.rpc.RetryInfo",
 			"retryDelay": strconv.FormatFloat(retryAfter.Seconds(), 'f', -1, 64) + "s",
 		}}
-		w.Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(retryAfter.Seconds()))))
 	}
 	body, _ := json.Marshal(e)
-	w.Header().Set("Content-Type", "application/json; charset=UTF-8")
-	w.WriteHeader(code)
-	w.Write(body)
+	return body
 }
 
 // promptTokens estimates the prompt's size for usageMetadata.
