@@ -16,7 +16,7 @@ import (
 	"github.com/google/uuid"
 	"golang.org/x/crypto/bcrypt"
 
-	"github.com/zocket/agent/internal/apperr"
+	"github.com/zocket/agent"
 	"github.com/zocket/agent/internal/httpapi"
 	"github.com/zocket/agent/internal/localaws"
 	"github.com/zocket/agent/internal/settings"
@@ -57,7 +57,7 @@ func run() error {
 			Credits: env.Config.DefaultCredits, CreatedAt: now, UpdatedAt: now,
 		}
 		switch err := env.Deps.Store.CreateUser(ctx, u, string(hash)); {
-		case apperr.Is(err, apperr.Conflict):
+		case agent.IsCode(err, agent.Conflict):
 			fmt.Printf("%s already exists\n", d.email)
 		case err != nil:
 			return err

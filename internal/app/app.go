@@ -10,7 +10,7 @@ import (
 	"fmt"
 	"net/http"
 
-	"github.com/zocket/agent/internal/apperr"
+	"github.com/zocket/agent"
 	"github.com/zocket/agent/internal/httpapi"
 	"github.com/zocket/agent/routes"
 )
@@ -171,7 +171,7 @@ func Handler(d *Deps, fns []routes.Function, ctors map[string]Constructor) (http
 		mux.Handle(Pattern(f), h)
 	}
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
-		httpapi.Error(w, r, apperr.Newf(apperr.NotFound, "No route for %s %s.", r.Method, r.URL.Path))
+		httpapi.Error(w, r, agent.Errorf(agent.NotFound, "No route for %s %s.", r.Method, r.URL.Path))
 	})
 	return httpapi.Chain(mux, d.Log, httpapi.CORS{Origins: d.Config.CORSOrigins}), nil
 }

@@ -12,7 +12,7 @@ import (
 
 	"github.com/google/uuid"
 
-	"github.com/zocket/agent/internal/apperr"
+	"github.com/zocket/agent"
 	"github.com/zocket/agent/internal/build"
 	"github.com/zocket/agent/internal/codeblock"
 	"github.com/zocket/agent/internal/httpapi"
@@ -59,7 +59,7 @@ func (s *Service) load(r *http.Request) (store.Artifact, error) {
 func (s *Service) loadFor(r *http.Request, uid string) (store.Artifact, error) {
 	id := strings.ToLower(r.PathValue("id"))
 	if _, err := uuid.Parse(id); err != nil || len(id) != 36 {
-		return store.Artifact{}, apperr.New(apperr.NotFound, "Artifact not found.")
+		return store.Artifact{}, agent.NewError(agent.NotFound, "Artifact not found.")
 	}
 	return s.Store.ArtifactByID(r.Context(), uid, id)
 }

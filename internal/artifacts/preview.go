@@ -6,11 +6,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"html"
 	"net/http"
 	"strings"
 
-	"github.com/zocket/agent/internal/apperr"
+	"github.com/zocket/agent"
 	"github.com/zocket/agent/internal/build"
 	"github.com/zocket/agent/internal/httpapi"
 	"github.com/zocket/agent/internal/store"
@@ -44,7 +43,7 @@ func (s *Service) BuildArtifact(ctx context.Context, a store.Artifact) (build.Re
 }
 
 // built builds a (or finds its earlier build) and records the page on the
-// artifact. Its error is an *apperr.Error for what the artifact's source
+// artifact. Its error is an *agent.Error for what the artifact's source
 // caused: build_failed with esbuild's messages, or not_previewable.
 func (s *Service) built(ctx context.Context, a store.Artifact) (build.Result, error) {
 	req, err := s.request(ctx, a)
@@ -55,18 +54,18 @@ func (s *Service) built(ctx context.Context, a store.Artifact) (build.Result, er
 	var failure *build.Failure
 	switch {
 	case errors.As(err, &failure):
-		e := &apperr.Error{Code: apperr.BuildFailed, Message: buildFailedMessage(failure.Messages), Err: err}
+		e := &agent.Error{Code: agent.BuildFailed, Message: buildFailedMessage(failure.Messages), Err: err}
 		for _, m := range failure.Messages {
-			e.Details = append(e.Details, apperr.Detail{Text: m.Text, File: m.File, Line: m.Line, Column: m.Column, LineText: m.LineText})
+			e.Details = append(e.Details, agent.Detail{Text: m.Text, File: m.File, Line: m.Line, Column: m.Column, LineText: m.LineText})
 		}
 		return build.Result{}, e
 	case errors.Is(err, build.ErrNotPreviewable), errors.Is(err, build.ErrInvalidRequest):
-		return build.Result{}, apperr.Wrap(err, apperr.NotPreviewable, fmt.Sprintf("A %s artifact cannot run in a browser. Download it to run it.", a.Language))
+		return build.Result{}, agent.WrapError(err, agent.NotPreviewable, fmt.Sprintf("A %s artifact cannot run in a browser. Download it to run it.", a.Language))
 	case err != nil:
-		return build.Result{}, apperr.Wrap(err, apperr.Upstream, "The build service failed. Please try again.")
+		return build.Result{}, agent.WrapError(err, agent.Upstream, "The build service failed. Please try again.")
 	}
 	if key := build.PageKey(res.Key); key != a.BundledHTMLKey {
-		if err := s.Store.SetBundledHTML(ctx, a, key, res.ScriptHashes); err != nil && !apperr.Is(err, apperr.NotFound) {
+		if err := s.Store.SetBundledHTML(ctx, a, key, res.ScriptHashes); err != nil && !agent.IsCode(err, agent.NotFound) {
 			return build.Result{}, err
 		}
 	}
@@ -76,7 +75,7 @@ func (s *Service) built(ctx context.Context, a store.Artifact) (build.Result, er
 // ErrorLines are a build error's lines for a client that shows a list: the
 // message, then each diagnostic as file:line:column: text.
 func ErrorLines(err error) []string {
-	e := apperr.From(err)
+	e := agent.AsError(err)
 	lines := []string{e.Message}
 	for _, d := range e.Details {
 		lines = append(lines, fmt.Sprintf("%s:%d:%d: %s", d.File, d.Line, d.Column, d.Text))
@@ -133,12 +132,7 @@ func (s *Service) Bundle(w http.ResponseWriter, r *http.Request) {
 	}
 	res, err := s.built(r.Context(), a)
 	if err != nil {
-		e := apperr.From(err)
-		httpapi.JSON(w, e.Status(), map[string]any{
-			"success": false, "errors": ErrorLines(err),
-			"error": e.Title(), "message": e.Message, "code": e.Code, "details": e.Details,
-			"requestId": httpapi.RequestID(r.Context()),
-		})
+		httpapi.ErrorWith(w, r, err, map[string]any{"success": false, "errors": ErrorLines(err)})
 		return
 	}
 	v, err := s.Presenter.View(r, a)
@@ -236,44 +230,21 @@ func (s *Service) authorizePreview(r *http.Request) (store.Artifact, error) {
 		tok = r.URL.Query().Get("token")
 	}
 	if tok == "" {
-		return store.Artifact{}, apperr.New(apperr.Unauthorized, "This preview link needs a token.")
+		return store.Artifact{}, agent.NewError(agent.Unauthorized, "This preview link needs a token.")
 	}
 	id := strings.ToLower(r.PathValue("id"))
 	uid, err := s.Tokens.VerifyPreview(tok, id)
 	if err != nil {
 		if uid, err = s.Tokens.VerifyUser(tok); err != nil {
-			return store.Artifact{}, apperr.Wrap(err, apperr.Unauthorized, "This preview link has expired. Open the artifact again.")
+			return store.Artifact{}, agent.WrapError(err, agent.Unauthorized, "This preview link has expired. Open the artifact again.")
 		}
 	}
 	return s.loadFor(r, uid)
 }
 
-// previewError answers in HTML when the client wants a page (an iframe
-// shows it), in JSON otherwise.
+// previewError answers with the preview's headers, as a page when the
+// client wants one (an iframe shows it), in JSON otherwise.
 func (s *Service) previewError(w http.ResponseWriter, r *http.Request, err error) {
-	if !strings.Contains(r.Header.Get("Accept"), "text/html") {
-		httpapi.Error(w, r, err)
-		return
-	}
-	e := apperr.From(err)
-	if e.Status() >= 500 {
-		httpapi.Logger(r.Context()).Error("preview failed", "err", err)
-	}
-	var b strings.Builder
-	b.WriteString(`<!doctype html><html lang="en"><head><meta charset="utf-8"><title>`)
-	b.WriteString(html.EscapeString(e.Title()))
-	b.WriteString(`</title><style>body{font:15px/1.5 system-ui,sans-serif;margin:2rem;color:#1f2937}h1{font-size:1.1rem}pre{background:#fef2f2;color:#991b1b;padding:1rem;border-radius:.5rem;white-space:pre-wrap}</style></head><body><h1>`)
-	b.WriteString(html.EscapeString(e.Title()))
-	b.WriteString(`</h1><p>`)
-	b.WriteString(html.EscapeString(e.Message))
-	b.WriteString(`</p>`)
-	for _, d := range e.Details {
-		fmt.Fprintf(&b, "<pre>%s:%d:%d: %s\n%s</pre>", html.EscapeString(d.File), d.Line, d.Column, html.EscapeString(d.Text), html.EscapeString(d.LineText))
-	}
-	b.WriteString(`</body></html>`)
 	s.previewHeaders(w.Header(), nil)
-	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	w.Header().Set("Cache-Control", "no-store")
-	w.WriteHeader(e.Status())
-	_, _ = w.Write([]byte(b.String()))
+	httpapi.ErrorPage(w, r, err)
 }

@@ -17,7 +17,7 @@ import (
 
 	"github.com/google/uuid"
 
-	"github.com/zocket/agent/internal/apperr"
+	"github.com/zocket/agent"
 	"github.com/zocket/agent/internal/httpapi"
 	"github.com/zocket/agent/internal/store"
 )
@@ -164,7 +164,7 @@ func (s *Service) Register(w http.ResponseWriter, r *http.Request) {
 	httpapi.JSON(w, http.StatusCreated, authResponse{Message: "User registered successfully", User: apiUser(u, false), Token: tok})
 }
 
-var errBadCredentials = apperr.New(apperr.Unauthorized, "Invalid email or password")
+var errBadCredentials = agent.NewError(agent.Unauthorized, "Invalid email or password")
 
 // Login handles POST /api/auth/login. An unknown email and a wrong password
 // take the same path (a dummy hash check, a recorded failure) and give the
@@ -193,7 +193,7 @@ func (s *Service) Login(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if st.EmailFailures >= th.PerEmail || st.IPFailures >= th.PerAddress {
-		e := apperr.New(apperr.RateLimited, "Too many failed sign-in attempts. Please wait a few minutes and try again.")
+		e := agent.NewError(agent.RateLimited, "Too many failed sign-in attempts. Please wait a few minutes and try again.")
 		e.RetryAfter = time.Until(s.Users.WindowEnd(th.Window))
 		httpapi.Error(w, r, e)
 		return
@@ -267,8 +267,8 @@ func (s *Service) Refresh(w http.ResponseWriter, r *http.Request) {
 // 401, not a 404.
 func (s *Service) currentUser(r *http.Request) (store.User, error) {
 	u, err := s.Users.UserByID(r.Context(), httpapi.UserID(r.Context()))
-	if apperr.Is(err, apperr.NotFound) {
-		return store.User{}, apperr.Wrap(err, apperr.Unauthorized, "Your account no longer exists. Please sign in again.")
+	if agent.IsCode(err, agent.NotFound) {
+		return store.User{}, agent.WrapError(err, agent.Unauthorized, "Your account no longer exists. Please sign in again.")
 	}
 	return u, err
 }

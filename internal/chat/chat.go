@@ -19,7 +19,7 @@ import (
 
 	"github.com/google/uuid"
 
-	"github.com/zocket/agent/internal/apperr"
+	"github.com/zocket/agent"
 	"github.com/zocket/agent/internal/artifacts"
 	"github.com/zocket/agent/internal/httpapi"
 	"github.com/zocket/agent/internal/llm"
@@ -122,7 +122,7 @@ func (s *Service) Send(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if user.Credits == 0 {
-		httpapi.Error(w, r, apperr.New(apperr.CreditsExhausted, store.ExhaustedMessage))
+		httpapi.Error(w, r, agent.NewError(agent.CreditsExhausted, store.ExhaustedMessage))
 		return
 	}
 	t := &turn{svc: s, r: r, user: user, text: msg, building: req.EnableBuilding}
@@ -204,9 +204,9 @@ type sendData struct {
 
 func (s *Service) respondJSON(w http.ResponseWriter, r *http.Request, t *turn, col *collector) {
 	if col.err != nil {
-		e := apperr.New(apperr.Upstream, strings.TrimPrefix(col.err.Error, "Stream error: "))
-		if col.err.Code == string(apperr.RateLimited) {
-			e.Code, e.RetryAfter = apperr.RateLimited, max(t.retryAfter, DefaultRetryAfter)
+		e := agent.NewError(agent.Upstream, strings.TrimPrefix(col.err.Error, "Stream error: "))
+		if col.err.Code == string(agent.RateLimited) {
+			e.Code, e.RetryAfter = agent.RateLimited, max(t.retryAfter, DefaultRetryAfter)
 		}
 		httpapi.Error(w, r, e)
 		return

@@ -11,7 +11,7 @@ import (
 
 	"github.com/google/uuid"
 
-	"github.com/zocket/agent/internal/apperr"
+	"github.com/zocket/agent"
 	"github.com/zocket/agent/internal/codeblock"
 	"github.com/zocket/agent/internal/httpapi"
 	"github.com/zocket/agent/internal/llm"
@@ -155,7 +155,7 @@ func (t *turn) complete(ctx context.Context, sink Sink, res llm.Result) {
 	log := httpapi.Logger(t.r.Context())
 	if err := t.save(ctx, res.Text, res.Usage, ""); err != nil {
 		log.Error("save reply", "err", err)
-		sink.Error(StreamError{Error: "Stream error: the reply could not be saved. Please try again.", Code: string(apperr.Internal)})
+		sink.Error(StreamError{Error: "Stream error: the reply could not be saved. Please try again.", Code: string(agent.Internal)})
 		return
 	}
 	credits := t.user.Credits
@@ -205,18 +205,18 @@ func (t *turn) save(ctx context.Context, content string, usage llm.Usage, failur
 }
 
 // describe turns a model error into a sentence for the user and a code.
-func describe(err error) (string, apperr.Code) {
+func describe(err error) (string, agent.Code) {
 	switch {
 	case errors.Is(err, llm.ErrRateLimited):
-		return "The model is busy right now. Please try again in a moment.", apperr.RateLimited
+		return "The model is busy right now. Please try again in a moment.", agent.RateLimited
 	case errors.Is(err, llm.ErrBlocked):
-		return "The model declined to answer this request.", apperr.Upstream
+		return "The model declined to answer this request.", agent.Upstream
 	case errors.Is(err, context.DeadlineExceeded):
-		return "The reply took too long and was stopped.", apperr.Upstream
-	case apperr.Is(err, apperr.NotFound):
-		return "This conversation no longer exists.", apperr.NotFound
+		return "The reply took too long and was stopped.", agent.Upstream
+	case agent.IsCode(err, agent.NotFound):
+		return "This conversation no longer exists.", agent.NotFound
 	}
-	return "The model failed while answering. What it wrote so far is saved.", apperr.Upstream
+	return "The model failed while answering. What it wrote so far is saved.", agent.Upstream
 }
 
 // refineTitle asks the model for a short title after the first reply and

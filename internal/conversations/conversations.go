@@ -16,7 +16,7 @@ import (
 
 	"github.com/google/uuid"
 
-	"github.com/zocket/agent/internal/apperr"
+	"github.com/zocket/agent"
 	"github.com/zocket/agent/internal/artifacts"
 	"github.com/zocket/agent/internal/httpapi"
 	"github.com/zocket/agent/internal/store"
@@ -270,7 +270,7 @@ func (s *Service) Delete(w http.ResponseWriter, r *http.Request) {
 func pathID(w http.ResponseWriter, r *http.Request) (string, bool) {
 	id := r.PathValue("id")
 	if _, err := uuid.Parse(id); err != nil || len(id) != 36 {
-		httpapi.Error(w, r, apperr.New(apperr.NotFound, "Conversation not found."))
+		httpapi.Error(w, r, agent.NewError(agent.NotFound, "Conversation not found."))
 		return "", false
 	}
 	return strings.ToLower(id), true

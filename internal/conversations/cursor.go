@@ -7,7 +7,7 @@ import (
 	"encoding/json"
 	"strings"
 
-	"github.com/zocket/agent/internal/apperr"
+	"github.com/zocket/agent"
 	"github.com/zocket/agent/internal/store"
 )
 
@@ -47,7 +47,7 @@ func (cs *Cursors) mac(payload []byte) []byte {
 	return m.Sum(nil)
 }
 
-var errBadCursor = apperr.Validation(apperr.Detail{Field: "cursor", Message: "is not a cursor from this listing; start again without it"})
+var errBadCursor = agent.ValidationError(agent.Detail{Field: "cursor", Message: "is not a cursor from this listing; start again without it"})
 
 // Open verifies raw and returns its cursor. A cursor that was altered, or
 // made for another user or another search, is a 400.

@@ -8,7 +8,7 @@ import (
 	"strings"
 	"sync"
 
-	"github.com/zocket/agent/internal/apperr"
+	"github.com/zocket/agent"
 	"github.com/zocket/agent/internal/codeblock"
 	"github.com/zocket/agent/internal/httpapi"
 	"github.com/zocket/agent/internal/store"
@@ -79,7 +79,7 @@ func (s *Service) Export(w http.ResponseWriter, r *http.Request) {
 		format = "json"
 	}
 	if format != "json" && format != "markdown" && format != "md" {
-		httpapi.Error(w, r, apperr.Validation(apperr.Detail{Field: "format", Message: "must be json or markdown"}))
+		httpapi.Error(w, r, agent.ValidationError(agent.Detail{Field: "format", Message: "must be json or markdown"}))
 		return
 	}
 	ctx, uid := r.Context(), httpapi.UserID(r.Context())

@@ -7,7 +7,7 @@ import (
 	"net/http"
 	"strings"
 
-	"github.com/zocket/agent/internal/apperr"
+	"github.com/zocket/agent"
 )
 
 func decodeError(err error) error {
@@ -19,26 +19,26 @@ func decodeError(err error) error {
 	)
 	switch {
 	case errors.As(err, &tooLarge):
-		return apperr.Wrap(err, apperr.TooLarge, "The request body is larger than 1 MiB.")
+		return agent.WrapError(err, agent.TooLarge, "The request body is larger than 1 MiB.")
 	case errors.As(err, &syntax), errors.Is(err, io.ErrUnexpectedEOF):
-		return apperr.Wrap(err, apperr.InvalidJSON, "The request body is not valid JSON.")
+		return agent.WrapError(err, agent.InvalidJSON, "The request body is not valid JSON.")
 	case errors.Is(err, io.EOF):
-		return apperr.New(apperr.InvalidJSON, "The request body must be a JSON object.")
+		return agent.NewError(agent.InvalidJSON, "The request body must be a JSON object.")
 	case errors.As(err, &typeErr):
 		field := typeErr.Field
 		if field == "" {
-			return apperr.Wrap(err, apperr.InvalidJSON, "The request body must be a JSON object.")
+			return agent.WrapError(err, agent.InvalidJSON, "The request body must be a JSON object.")
 		}
-		e := apperr.Validation(apperr.Detail{Field: field, Message: "must be a " + jsonKind(typeErr.Type.Kind().String())})
+		e := agent.ValidationError(agent.Detail{Field: field, Message: "must be a " + jsonKind(typeErr.Type.Kind().String())})
 		e.Err = err
 		return e
 	case strings.HasPrefix(err.Error(), unknownFd):
 		field := strings.Trim(strings.TrimPrefix(err.Error(), unknownFd), `"`)
-		e := apperr.Validation(apperr.Detail{Field: field, Message: "is not an accepted field"})
+		e := agent.ValidationError(agent.Detail{Field: field, Message: "is not an accepted field"})
 		e.Err = err
 		return e
 	}
-	return apperr.Wrap(err, apperr.InvalidJSON, "The request body is not valid JSON.")
+	return agent.WrapError(err, agent.InvalidJSON, "The request body is not valid JSON.")
 }
 
 func jsonKind(goKind string) string {
@@ -56,12 +56,12 @@ func jsonKind(goKind string) string {
 }
 
 // Checker collects field problems so a response lists all of them at once.
-type Checker struct{ details []apperr.Detail }
+type Checker struct{ details []agent.Detail }
 
 // Check records message for field when ok is false.
 func (c *Checker) Check(ok bool, field, message string) {
 	if !ok {
-		c.details = append(c.details, apperr.Detail{Field: field, Message: message})
+		c.details = append(c.details, agent.Detail{Field: field, Message: message})
 	}
 }
 
@@ -70,5 +70,5 @@ func (c *Checker) Err() error {
 	if len(c.details) == 0 {
 		return nil
 	}
-	return apperr.Validation(c.details...)
+	return agent.ValidationError(c.details...)
 }

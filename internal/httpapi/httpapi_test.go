@@ -3,12 +3,13 @@ package httpapi_test
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
 
-	"github.com/zocket/agent/internal/apperr"
+	"github.com/zocket/agent"
 	"github.com/zocket/agent/internal/httpapi"
 )
 
@@ -79,7 +80,7 @@ func TestRecoverAndRequestID(t *testing.T) {
 	if got := rec.Header().Get("X-Request-Id"); got != "client-supplied-id-123" || env.RequestID != got {
 		t.Errorf("request id = %q / %q", got, env.RequestID)
 	}
-	if !strings.Contains(logs, `"panic":"boom"`) || !strings.Contains(logs, "client-supplied-id-123") {
+	if !strings.Contains(logs, `"err":"panic: boom\n`) || !strings.Contains(logs, "client-supplied-id-123") || strings.Count(logs, `"level":"ERROR"`) != 1 {
 		t.Errorf("panic not logged with request id: %s", logs)
 	}
 	if strings.Contains(logs, "secret-query-token") {
@@ -108,10 +109,10 @@ func TestErrorEnvelope(t *testing.T) {
 		wantCode   string
 		wantHeader string
 	}{
-		{apperr.New(apperr.NotFound, "Conversation not found."), 404, "not_found", ""},
-		{&apperr.Error{Code: apperr.RateLimited, Message: "slow down", RetryAfter: 1500e6}, 429, "rate_limited", "2"},
-		{apperr.Validation(apperr.Detail{Field: "title", Message: "is required"}), 400, "validation_error", ""},
-		{apperr.New(apperr.CreditsExhausted, "You have exhausted your credits."), 403, "credits_exhausted", ""},
+		{agent.NewError(agent.NotFound, "Conversation not found."), 404, "not_found", ""},
+		{&agent.Error{Code: agent.RateLimited, Message: "slow down", RetryAfter: 1500e6}, 429, "rate_limited", "2"},
+		{agent.ValidationError(agent.Detail{Field: "title", Message: "is required"}), 400, "validation_error", ""},
+		{agent.NewError(agent.CreditsExhausted, "You have exhausted your credits."), 403, "credits_exhausted", ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.wantCode, func(t *testing.T) {
@@ -136,5 +137,81 @@ func TestLoggerRedacts(t *testing.T) {
 	}
 	if !strings.Contains(buf.String(), `"user":"ok"`) {
 		t.Errorf("ordinary attribute lost: %s", buf.String())
+	}
+}
+
+func TestErrorWithExtraFields(t *testing.T) {
+	err := &agent.Error{Code: agent.BuildFailed, Message: "The code did not build.", Details: []agent.Detail{{Text: "x", File: "App.tsx", Line: 2}}}
+	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		httpapi.ErrorWith(w, r, err, map[string]any{"success": false, "errors": []string{"a"}, "code": "overridden"})
+	})
+	rec, _ := serve(t, h, httptest.NewRequest("POST", "/", nil))
+	var got map[string]any
+	if err := json.Unmarshal(rec.Body.Bytes(), &got); err != nil {
+		t.Fatal(err)
+	}
+	if rec.Code != 422 || got["success"] != false || got["code"] != "build_failed" || got["message"] != "The code did not build." {
+		t.Errorf("got %d %s", rec.Code, rec.Body)
+	}
+	if d, _ := got["details"].([]any); len(d) != 1 {
+		t.Errorf("details = %v", got["details"])
+	}
+	if e, _ := got["errors"].([]any); len(e) != 1 {
+		t.Errorf("errors = %v", got["errors"])
+	}
+}
+
+func TestErrorPage(t *testing.T) {
+	err := &agent.Error{Code: agent.BuildFailed, Message: "Bad <b>code</b>", Details: []agent.Detail{{Text: "unexpected <", File: "App.tsx", Line: 3, Column: 4, LineText: "<div"}}}
+	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Security-Policy", "sandbox")
+		httpapi.ErrorPage(w, r, err)
+	})
+	tests := []struct {
+		accept, wantType, wantBody string
+	}{
+		{"text/html,application/xhtml+xml", "text/html; charset=utf-8", "App.tsx:3:4: unexpected &lt;\n&lt;div</pre>"},
+		{"application/json", "application/json; charset=utf-8", `"code":"build_failed"`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.accept, func(t *testing.T) {
+			req := httptest.NewRequest("GET", "/", nil)
+			req.Header.Set("Accept", tt.accept)
+			rec, _ := serve(t, h, req)
+			if rec.Code != 422 || rec.Header().Get("Content-Type") != tt.wantType || !strings.Contains(rec.Body.String(), tt.wantBody) {
+				t.Errorf("got %d %q %s", rec.Code, rec.Header().Get("Content-Type"), rec.Body)
+			}
+			if strings.Contains(rec.Body.String(), "<b>") {
+				t.Error("message not escaped")
+			}
+			if rec.Header().Get("Content-Security-Policy") != "sandbox" {
+				t.Error("the caller's headers were dropped")
+			}
+		})
+	}
+}
+
+func TestServerErrorLoggedOnce(t *testing.T) {
+	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		httpapi.ErrorPage(w, r, errors.New("table is on fire"))
+	})
+	req := httptest.NewRequest("GET", "/", nil)
+	req.Header.Set("Accept", "text/html")
+	req.Header.Set("X-Request-Id", "req-id-for-the-log")
+	rec, logs := serve(t, h, req)
+	if rec.Code != 500 || strings.Contains(rec.Body.String(), "fire") {
+		t.Errorf("got %d %s", rec.Code, rec.Body)
+	}
+	var failed int
+	for line := range strings.Lines(logs) {
+		if strings.Contains(line, `"msg":"request failed"`) {
+			failed++
+			if !strings.Contains(line, "req-id-for-the-log") || !strings.Contains(line, "table is on fire") {
+				t.Errorf("log line lacks the request id or cause: %s", line)
+			}
+		}
+	}
+	if failed != 1 {
+		t.Errorf("%d 'request failed' lines, want 1:\n%s", failed, logs)
 	}
 }

@@ -12,7 +12,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/zocket/agent/internal/apperr"
+	"github.com/zocket/agent"
 )
 
 type ctxKey int
@@ -122,11 +122,9 @@ func AccessLog(next http.Handler) http.Handler {
 			// would otherwise turn a missing status into a 504.
 			sw.WriteHeader(http.StatusOK)
 		}
-		level := slog.LevelInfo
-		if sw.status >= 500 {
-			level = slog.LevelError
-		}
-		Logger(r.Context()).LogAttrs(r.Context(), level, "request",
+		// A failure is reported once, where it happens (report); the
+		// access line is information.
+		Logger(r.Context()).LogAttrs(r.Context(), slog.LevelInfo, "request",
 			slog.String("method", r.Method),
 			slog.String("path", r.URL.Path),
 			slog.Int("status", sw.status),
@@ -151,10 +149,12 @@ func Recover(next http.Handler) http.Handler {
 			if v == http.ErrAbortHandler {
 				panic(v)
 			}
-			Logger(r.Context()).Error("panic", "panic", fmt.Sprint(v), "stack", string(debug.Stack()))
+			err := fmt.Errorf("panic: %v\n%s", v, debug.Stack())
 			if sw, ok := w.(*statusWriter); !ok || sw.status == 0 {
-				Error(w, r, fmt.Errorf("panic: %v", v))
+				Error(w, r, err) // logs it, once
+				return
 			}
+			Logger(r.Context()).Error("request failed", "code", agent.Internal, "err", err)
 		}()
 		next.ServeHTTP(w, r)
 	})
@@ -218,12 +218,12 @@ func RequireUser(v TokenVerifier, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		tok, ok := BearerToken(r)
 		if !ok {
-			Error(w, r, apperr.New(apperr.Unauthorized, "Sign in to continue: the request has no bearer token."))
+			Error(w, r, agent.NewError(agent.Unauthorized, "Sign in to continue: the request has no bearer token."))
 			return
 		}
 		uid, err := v.VerifyUser(tok)
 		if err != nil {
-			Error(w, r, apperr.Wrap(err, apperr.Unauthorized, "Your session is invalid or has expired. Please sign in again."))
+			Error(w, r, agent.WrapError(err, agent.Unauthorized, "Your session is invalid or has expired. Please sign in again."))
 			return
 		}
 		next.ServeHTTP(w, r.WithContext(WithUserID(r.Context(), uid)))

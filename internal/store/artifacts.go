@@ -7,7 +7,7 @@ import (
 
 	"github.com/guregu/dynamo/v2"
 
-	"github.com/zocket/agent/internal/apperr"
+	"github.com/zocket/agent"
 )
 
 // Artifact is the metadata of code taken from an assistant reply; the code
@@ -71,7 +71,7 @@ func (s *Store) PutArtifact(ctx context.Context, a Artifact) error {
 			If("userId = ? AND attribute_not_exists(deleting)", a.UserID)).
 		Run(ctx)
 	if isConditionFailure(err) {
-		return apperr.Wrap(err, apperr.NotFound, "Conversation not found.")
+		return agent.WrapError(err, agent.NotFound, "Conversation not found.")
 	}
 	if err != nil {
 		return fmt.Errorf("put artifact %s: %w", a.ID, err)
@@ -80,12 +80,12 @@ func (s *Store) PutArtifact(ctx context.Context, a Artifact) error {
 }
 
 // ArtifactByID returns the caller's artifact; another user's is
-// apperr.NotFound.
+// agent.NotFound.
 func (s *Store) ArtifactByID(ctx context.Context, userID, id string) (Artifact, error) {
 	var a Artifact
 	err := s.table.Get(AttrPK, artifactKey(id)).Range(AttrSK, dynamo.Equal, skArtifact).Consistent(true).One(ctx, &a)
 	if errors.Is(err, dynamo.ErrNotFound) || err == nil && a.UserID != userID {
-		return Artifact{}, apperr.New(apperr.NotFound, "Artifact not found.")
+		return Artifact{}, agent.NewError(agent.NotFound, "Artifact not found.")
 	}
 	if err != nil {
 		return Artifact{}, fmt.Errorf("get artifact %s: %w", id, err)
@@ -94,14 +94,14 @@ func (s *Store) ArtifactByID(ctx context.Context, userID, id string) (Artifact, 
 }
 
 // DeleteArtifact removes both copies of the caller's artifact in one
-// transaction; another user's (or a missing) artifact is apperr.NotFound.
+// transaction; another user's (or a missing) artifact is agent.NotFound.
 func (s *Store) DeleteArtifact(ctx context.Context, userID string, a Artifact) error {
 	err := s.db.WriteTx().
 		Delete(s.table.Delete(AttrPK, artifactKey(a.ID)).Range(AttrSK, skArtifact).If("userId = ?", userID)).
 		Delete(s.table.Delete(AttrPK, convKey(a.ConversationID)).Range(AttrSK, artifactSK(a.MessageID, a.ID))).
 		Run(ctx)
 	if isConditionFailure(err) {
-		return apperr.Wrap(err, apperr.NotFound, "Artifact not found.")
+		return agent.WrapError(err, agent.NotFound, "Artifact not found.")
 	}
 	if err != nil {
 		return fmt.Errorf("delete artifact %s: %w", a.ID, err)
@@ -127,7 +127,7 @@ func (s *Store) SetBundledHTML(ctx context.Context, a Artifact, key string, scri
 		Update(set(s.table.Update(AttrPK, convKey(a.ConversationID)).Range(AttrSK, artifactSK(a.MessageID, a.ID)))).
 		Run(ctx)
 	if isConditionFailure(err) {
-		return apperr.Wrap(err, apperr.NotFound, "Artifact not found.")
+		return agent.WrapError(err, agent.NotFound, "Artifact not found.")
 	}
 	if err != nil {
 		return fmt.Errorf("set bundled html of %s: %w", a.ID, err)

@@ -12,7 +12,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/guregu/dynamo/v2"
 
-	"github.com/zocket/agent/internal/apperr"
+	"github.com/zocket/agent"
 )
 
 // Conversation is the META item of a conversation's partition. It appears in
@@ -110,7 +110,7 @@ func (s *Store) CreateConversation(ctx context.Context, c Conversation) error {
 // conversation and moves the conversation's activity forward. When another
 // writer already moved it further (a concurrent, later message), the count
 // still goes up and the newer preview stays. A missing or deleted
-// conversation is apperr.NotFound.
+// conversation is agent.NotFound.
 func (s *Store) AppendMessage(ctx context.Context, m Message) error {
 	m.PK, m.SK = convKey(m.ConversationID), messageSK(m.ID)
 	if err := checkItemSize(m); err != nil {
@@ -134,7 +134,7 @@ func (s *Store) AppendMessage(ctx context.Context, m Message) error {
 		If("attribute_exists(PK) AND attribute_not_exists(deleting)")
 	err = s.db.WriteTx().Put(s.table.Put(m).If("attribute_not_exists(PK)")).Update(count).Run(ctx)
 	if isConditionFailure(err) {
-		return apperr.Wrap(err, apperr.NotFound, "Conversation not found.")
+		return agent.WrapError(err, agent.NotFound, "Conversation not found.")
 	}
 	if err != nil {
 		return fmt.Errorf("append message %s: %w", m.ID, err)
@@ -160,7 +160,7 @@ func isConditionFailure(err error) bool {
 
 // ConversationMeta returns the caller's conversation without its messages.
 // Another user's conversation, like a missing or deleted one, is
-// apperr.NotFound.
+// agent.NotFound.
 func (s *Store) ConversationMeta(ctx context.Context, userID, id string) (Conversation, error) {
 	var c Conversation
 	err := s.table.Get(AttrPK, convKey(id)).Range(AttrSK, dynamo.Equal, skMeta).Consistent(true).One(ctx, &c)
@@ -173,7 +173,7 @@ func (s *Store) ConversationMeta(ctx context.Context, userID, id string) (Conver
 	return c, nil
 }
 
-var errConversationNotFound = apperr.New(apperr.NotFound, "Conversation not found.")
+var errConversationNotFound = agent.NewError(agent.NotFound, "Conversation not found.")
 
 // Thread is a conversation with all its messages (oldest first) and the
 // artifacts of each message.

@@ -6,7 +6,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/guregu/dynamo/v2"
 
-	"github.com/zocket/agent/internal/apperr"
+	"github.com/zocket/agent"
 )
 
 // MaxItemBytes is DynamoDB's item size limit (400 KB).
@@ -20,7 +20,7 @@ func checkItemSize(v any) error {
 		return fmt.Errorf("marshal item: %w", err)
 	}
 	if n := ItemSize(item); n > MaxItemBytes {
-		return apperr.Newf(apperr.TooLarge, "The content is too large to save (%d KB; the limit is 400 KB).", n/1024)
+		return agent.Errorf(agent.TooLarge, "The content is too large to save (%d KB; the limit is 400 KB).", n/1024)
 	}
 	return nil
 }

@@ -10,7 +10,7 @@ import (
 
 	"github.com/google/uuid"
 
-	"github.com/zocket/agent/internal/apperr"
+	"github.com/zocket/agent"
 	"github.com/zocket/agent/internal/dynamotest"
 	"github.com/zocket/agent/internal/store"
 )
@@ -237,7 +237,7 @@ func TestThreadAndPurgeLargeConversation(t *testing.T) {
 		if arts != 30 {
 			t.Errorf("thread has %d artifacts, want 30", arts)
 		}
-		if _, err := s.Thread(ctx, id(), conv.ID); !apperr.Is(err, apperr.NotFound) {
+		if _, err := s.Thread(ctx, id(), conv.ID); !agent.IsCode(err, agent.NotFound) {
 			t.Errorf("another user's thread: err = %v, want not found", err)
 		}
 
@@ -255,7 +255,7 @@ func TestThreadAndPurgeLargeConversation(t *testing.T) {
 			t.Errorf("after delete the partition has %d items (%v)", n, err)
 		}
 		for _, a := range removed {
-			if _, err := s.ArtifactByID(ctx, user, a); !apperr.Is(err, apperr.NotFound) {
+			if _, err := s.ArtifactByID(ctx, user, a); !agent.IsCode(err, agent.NotFound) {
 				t.Errorf("artifact %s still readable: %v", a, err)
 			}
 		}
@@ -267,7 +267,7 @@ func TestOversizeItemsRejectedBeforeTheCall(t *testing.T) {
 		s := newStore(t, tb)
 		m := store.Message{ID: id(), ConversationID: id(), Role: store.RoleUser, Content: strings.Repeat("é", 210*1024), CreatedAt: store.Timestamp(time.Now())}
 		err := s.AppendMessage(ctx, m)
-		if !apperr.Is(err, apperr.TooLarge) {
+		if !agent.IsCode(err, agent.TooLarge) {
 			t.Fatalf("err = %v, want payload_too_large", err)
 		}
 	})

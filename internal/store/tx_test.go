@@ -5,7 +5,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/zocket/agent/internal/apperr"
+	"github.com/zocket/agent"
 	"github.com/zocket/agent/internal/dynamotest"
 	"github.com/zocket/agent/internal/store"
 )
@@ -58,10 +58,10 @@ func TestConversationWrites(t *testing.T) {
 			t.Errorf("after %d concurrent appends: count %d, last %+v, updatedAt %s", n, got.MessageCount, got.LastMessage, got.UpdatedAt)
 		}
 
-		if err := s.AppendMessage(ctx, store.Message{ID: id(), ConversationID: id(), Role: store.RoleUser, Content: "x", CreatedAt: store.Timestamp(time.Now())}); !apperr.Is(err, apperr.NotFound) {
+		if err := s.AppendMessage(ctx, store.Message{ID: id(), ConversationID: id(), Role: store.RoleUser, Content: "x", CreatedAt: store.Timestamp(time.Now())}); !agent.IsCode(err, agent.NotFound) {
 			t.Errorf("append to a missing conversation: %v", err)
 		}
-		if _, err := s.RenameConversation(ctx, id(), c.ID, "stolen", time.Now()); !apperr.Is(err, apperr.NotFound) {
+		if _, err := s.RenameConversation(ctx, id(), c.ID, "stolen", time.Now()); !agent.IsCode(err, agent.NotFound) {
 			t.Errorf("rename another user's conversation: %v", err)
 		}
 
@@ -74,14 +74,14 @@ func TestConversationWrites(t *testing.T) {
 		if got, _ := s.UserByID(ctx, u.ID); got.ConversationCount != 0 {
 			t.Errorf("conversationCount after delete = %d, want 0", got.ConversationCount)
 		}
-		if _, err := s.ConversationMeta(ctx, u.ID, c.ID); !apperr.Is(err, apperr.NotFound) {
+		if _, err := s.ConversationMeta(ctx, u.ID, c.ID); !agent.IsCode(err, agent.NotFound) {
 			t.Errorf("a conversation being deleted is readable: %v", err)
 		}
 		a := store.Artifact{ID: id(), UserID: u.ID, ConversationID: c.ID, MessageID: id(), Title: "late", Language: "tsx", Type: "REACT"}
-		if err := s.PutArtifact(ctx, a); !apperr.Is(err, apperr.NotFound) {
+		if err := s.PutArtifact(ctx, a); !agent.IsCode(err, agent.NotFound) {
 			t.Errorf("artifact into a deleted conversation: %v", err)
 		}
-		if err := s.BeginDeleteConversation(ctx, id(), c.ID); !apperr.Is(err, apperr.NotFound) {
+		if err := s.BeginDeleteConversation(ctx, id(), c.ID); !agent.IsCode(err, agent.NotFound) {
 			t.Errorf("another user deleting: %v", err)
 		}
 	})

@@ -11,7 +11,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/guregu/dynamo/v2"
 
-	"github.com/zocket/agent/internal/apperr"
+	"github.com/zocket/agent"
 )
 
 // User is an account's profile. The password hash is not part of it: it
@@ -58,7 +58,7 @@ const (
 // CreateUser writes the user with its email record (which also holds the
 // password hash) and its username record in one transaction, so two
 // registrations of one email or one username can never both succeed. A
-// taken email or username is an apperr.Conflict.
+// taken email or username is an agent.Conflict.
 func (s *Store) CreateUser(ctx context.Context, u User, passwordHash string) error {
 	u.PK, u.SK = userKey(u.ID), skProfile
 	tx := s.db.WriteTx()
@@ -77,27 +77,27 @@ func (s *Store) CreateUser(ctx context.Context, u User, passwordHash string) err
 		}
 		switch {
 		case failed(1):
-			return apperr.Wrap(err, apperr.Conflict, "An account with this email already exists.")
+			return agent.WrapError(err, agent.Conflict, "An account with this email already exists.")
 		case failed(2):
-			return apperr.Wrap(err, apperr.Conflict, "This username is already taken.")
+			return agent.WrapError(err, agent.Conflict, "This username is already taken.")
 		case failed(0):
 			return fmt.Errorf("create user %s: id collision: %w", u.ID, err)
 		}
 		// Without per-item reasons (some implementations), a condition
 		// failure still means one of the records exists.
 		if len(reasons) == 0 && strings.Contains(err.Error(), "ConditionalCheckFailed") {
-			return apperr.Wrap(err, apperr.Conflict, "An account with this email or username already exists.")
+			return agent.WrapError(err, agent.Conflict, "An account with this email or username already exists.")
 		}
 	}
 	return fmt.Errorf("create user %s: %w", u.ID, err)
 }
 
-// UserByID returns the user, or apperr.NotFound.
+// UserByID returns the user, or agent.NotFound.
 func (s *Store) UserByID(ctx context.Context, id string) (User, error) {
 	var u User
 	err := s.table.Get(AttrPK, userKey(id)).Range(AttrSK, dynamo.Equal, skProfile).Consistent(true).One(ctx, &u)
 	if errors.Is(err, dynamo.ErrNotFound) {
-		return User{}, apperr.New(apperr.NotFound, "User not found.")
+		return User{}, agent.NewError(agent.NotFound, "User not found.")
 	}
 	if err != nil {
 		return User{}, fmt.Errorf("get user %s: %w", id, err)
@@ -205,14 +205,14 @@ func intAttr(item map[string]types.AttributeValue, name string) int {
 
 // ChargeCredit takes one credit from the user, atomically and never below
 // zero, and returns what is left; with none left it is
-// apperr.CreditsExhausted. Callers do not charge users with unlimited
+// agent.CreditsExhausted. Callers do not charge users with unlimited
 // (negative) credits.
 func (s *Store) ChargeCredit(ctx context.Context, userID string) (int, error) {
 	var u User
 	err := s.table.Update(AttrPK, userKey(userID)).Range(AttrSK, skProfile).
 		Add("credits", -1).If("credits > ?", 0).Value(ctx, &u)
 	if dynamo.IsCondCheckFailed(err) {
-		return 0, apperr.Wrap(err, apperr.CreditsExhausted, ExhaustedMessage)
+		return 0, agent.WrapError(err, agent.CreditsExhausted, ExhaustedMessage)
 	}
 	if err != nil {
 		return 0, fmt.Errorf("charge credit of %s: %w", userID, err)
