@@ -20,7 +20,6 @@ import (
 	"github.com/zocket/agent/internal/httpapi"
 	"github.com/zocket/agent/internal/localaws"
 	"github.com/zocket/agent/internal/settings"
-	"github.com/zocket/agent/internal/store"
 )
 
 var demoUsers = []struct{ email, username, password string }{
@@ -46,13 +45,13 @@ func run() error {
 		return err
 	}
 	defer env.Close(ctx)
-	now := store.Timestamp(time.Now())
+	now := time.Now()
 	for _, d := range demoUsers {
 		hash, err := bcrypt.GenerateFromPassword([]byte(d.password), 12)
 		if err != nil {
 			return fmt.Errorf("hash %s: %w", d.email, err)
 		}
-		u := store.User{
+		u := agent.User{
 			ID: uuid.Must(uuid.NewV7()).String(), Email: d.email, Username: d.username,
 			Credits: env.Config.DefaultCredits, CreatedAt: now, UpdatedAt: now,
 		}

@@ -9,8 +9,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/zocket/agent"
 	"github.com/zocket/agent/internal/httpapi"
-	"github.com/zocket/agent/internal/store"
 )
 
 // pinger is a dependency that can be checked.
@@ -36,7 +36,7 @@ type healthResponse struct {
 func (h *healthHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
 	defer cancel()
-	resp := healthResponse{Status: "ok", Timestamp: store.Timestamp(h.now()), Version: h.version, Checks: map[string]string{}}
+	resp := healthResponse{Status: "ok", Timestamp: agent.FormatTime(h.now()), Version: h.version, Checks: map[string]string{}}
 	var mu sync.Mutex
 	var wg sync.WaitGroup
 	for name, p := range h.checks {

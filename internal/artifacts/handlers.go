@@ -21,9 +21,9 @@ import (
 
 // Store is the artifact storage the endpoints need.
 type Store interface {
-	ArtifactByID(ctx context.Context, userID, id string) (store.Artifact, error)
-	DeleteArtifact(ctx context.Context, userID string, a store.Artifact) error
-	SetBundledHTML(ctx context.Context, a store.Artifact, key string, scriptHashes []string) error
+	ArtifactByID(ctx context.Context, userID, id string) (agent.Artifact, error)
+	DeleteArtifact(ctx context.Context, userID string, a agent.Artifact) error
+	SetBundledHTML(ctx context.Context, a agent.Artifact, key string, scriptHashes []string) error
 }
 
 // Blobs is the object storage the endpoints need.
@@ -51,15 +51,15 @@ type Service struct {
 
 // load reads the caller's artifact named by the {id} path value; a
 // malformed id, like another user's, is a 404.
-func (s *Service) load(r *http.Request) (store.Artifact, error) {
+func (s *Service) load(r *http.Request) (agent.Artifact, error) {
 	return s.loadFor(r, httpapi.UserID(r.Context()))
 }
 
 // loadFor reads the {id} artifact of user uid.
-func (s *Service) loadFor(r *http.Request, uid string) (store.Artifact, error) {
+func (s *Service) loadFor(r *http.Request, uid string) (agent.Artifact, error) {
 	id := strings.ToLower(r.PathValue("id"))
 	if _, err := uuid.Parse(id); err != nil || len(id) != 36 {
-		return store.Artifact{}, agent.NewError(agent.NotFound, "Artifact not found.")
+		return agent.Artifact{}, agent.NewError(agent.NotFound, "Artifact not found.")
 	}
 	return s.Store.ArtifactByID(r.Context(), uid, id)
 }
@@ -93,7 +93,7 @@ type SourceFile struct {
 }
 
 // source reads an artifact's code from S3, a PROJECT's files eight at a time.
-func (s *Service) source(ctx context.Context, a store.Artifact) (Source, error) {
+func (s *Service) source(ctx context.Context, a agent.Artifact) (Source, error) {
 	if len(a.Files) == 0 {
 		code, err := s.Blobs.Get(ctx, a.S3Key)
 		if err != nil {
@@ -128,7 +128,7 @@ func (s *Service) source(ctx context.Context, a store.Artifact) (Source, error) 
 
 // loadSource reads the request's artifact and its code, answering the
 // error itself when it fails.
-func (s *Service) loadSource(w http.ResponseWriter, r *http.Request) (store.Artifact, Source, bool) {
+func (s *Service) loadSource(w http.ResponseWriter, r *http.Request) (agent.Artifact, Source, bool) {
 	a, err := s.load(r)
 	if err == nil {
 		var src Source
@@ -137,7 +137,7 @@ func (s *Service) loadSource(w http.ResponseWriter, r *http.Request) (store.Arti
 		}
 	}
 	httpapi.Error(w, r, err)
-	return store.Artifact{}, Source{}, false
+	return agent.Artifact{}, Source{}, false
 }
 
 // Code handles GET /api/artifacts/{id}/code.

@@ -12,7 +12,6 @@ import (
 	"github.com/zocket/agent"
 	"github.com/zocket/agent/internal/build"
 	"github.com/zocket/agent/internal/httpapi"
-	"github.com/zocket/agent/internal/store"
 )
 
 // PreviewVerifier checks the tokens a preview request may carry.
@@ -22,7 +21,7 @@ type PreviewVerifier interface {
 }
 
 // request is what a build of a turns into.
-func (s *Service) request(ctx context.Context, a store.Artifact) (build.Request, error) {
+func (s *Service) request(ctx context.Context, a agent.Artifact) (build.Request, error) {
 	src, err := s.source(ctx, a)
 	if err != nil {
 		return build.Request{}, err
@@ -38,14 +37,14 @@ func (s *Service) request(ctx context.Context, a store.Artifact) (build.Request,
 }
 
 // BuildArtifact builds a right after chat saved it (enableBuilding).
-func (s *Service) BuildArtifact(ctx context.Context, a store.Artifact) (build.Result, error) {
+func (s *Service) BuildArtifact(ctx context.Context, a agent.Artifact) (build.Result, error) {
 	return s.built(ctx, a)
 }
 
 // built builds a (or finds its earlier build) and records the page on the
 // artifact. Its error is an *agent.Error for what the artifact's source
 // caused: build_failed with esbuild's messages, or not_previewable.
-func (s *Service) built(ctx context.Context, a store.Artifact) (build.Result, error) {
+func (s *Service) built(ctx context.Context, a agent.Artifact) (build.Result, error) {
 	req, err := s.request(ctx, a)
 	if err != nil {
 		return build.Result{}, err
@@ -197,7 +196,7 @@ func (s *Service) Preview(w http.ResponseWriter, r *http.Request) {
 
 // page returns a's built page: the recorded one when S3 still has it, else
 // a new (or cached) build.
-func (s *Service) page(ctx context.Context, a store.Artifact) ([]byte, []string, error) {
+func (s *Service) page(ctx context.Context, a agent.Artifact) ([]byte, []string, error) {
 	if a.BundledHTMLKey != "" {
 		if page, err := s.Blobs.Get(ctx, a.BundledHTMLKey); err == nil {
 			return page, a.BundledScriptHashes, nil
@@ -224,19 +223,19 @@ func (s *Service) previewHeaders(h http.Header, hashes []string) {
 // authorizePreview finds the artifact for the request's token: the
 // Authorization header, or ?token= holding this artifact's preview token or
 // the user's own JWT. Another user's artifact is a 404.
-func (s *Service) authorizePreview(r *http.Request) (store.Artifact, error) {
+func (s *Service) authorizePreview(r *http.Request) (agent.Artifact, error) {
 	tok, ok := httpapi.BearerToken(r)
 	if !ok {
 		tok = r.URL.Query().Get("token")
 	}
 	if tok == "" {
-		return store.Artifact{}, agent.NewError(agent.Unauthorized, "This preview link needs a token.")
+		return agent.Artifact{}, agent.NewError(agent.Unauthorized, "This preview link needs a token.")
 	}
 	id := strings.ToLower(r.PathValue("id"))
 	uid, err := s.Tokens.VerifyPreview(tok, id)
 	if err != nil {
 		if uid, err = s.Tokens.VerifyUser(tok); err != nil {
-			return store.Artifact{}, agent.WrapError(err, agent.Unauthorized, "This preview link has expired. Open the artifact again.")
+			return agent.Artifact{}, agent.WrapError(err, agent.Unauthorized, "This preview link has expired. Open the artifact again.")
 		}
 	}
 	return s.loadFor(r, uid)

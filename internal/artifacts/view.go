@@ -10,7 +10,7 @@ import (
 	"net/url"
 	"time"
 
-	"github.com/zocket/agent/internal/store"
+	"github.com/zocket/agent"
 )
 
 // URLTTL is the lifetime of presigned URLs and preview tokens.
@@ -18,22 +18,22 @@ const URLTTL = time.Hour
 
 // View is the artifact object of the API.
 type View struct {
-	ID             string     `json:"id"`
-	MessageID      string     `json:"messageId"`
-	ConversationID string     `json:"conversationId"`
-	Title          string     `json:"title"`
-	Language       string     `json:"language"`
-	Type           string     `json:"type"`
-	S3Key          string     `json:"s3Key"`
-	S3URL          string     `json:"s3Url"`
-	BundledHTMLKey *string    `json:"bundledHtmlKey"`
-	BundledHTMLURL *string    `json:"bundledHtmlUrl"`
-	PreviewURL     string     `json:"previewUrl"`
-	FileSize       int        `json:"fileSize"`
-	Size           int        `json:"size"`
-	Files          []FileView `json:"files,omitempty"`
-	CreatedAt      string     `json:"createdAt"`
-	UpdatedAt      string     `json:"updatedAt"`
+	ID             string             `json:"id"`
+	MessageID      string             `json:"messageId"`
+	ConversationID string             `json:"conversationId"`
+	Title          string             `json:"title"`
+	Language       string             `json:"language"`
+	Type           agent.ArtifactType `json:"type"`
+	S3Key          string             `json:"s3Key"`
+	S3URL          string             `json:"s3Url"`
+	BundledHTMLKey *string            `json:"bundledHtmlKey"`
+	BundledHTMLURL *string            `json:"bundledHtmlUrl"`
+	PreviewURL     string             `json:"previewUrl"`
+	FileSize       int                `json:"fileSize"`
+	Size           int                `json:"size"`
+	Files          []FileView         `json:"files,omitempty"`
+	CreatedAt      string             `json:"createdAt"`
+	UpdatedAt      string             `json:"updatedAt"`
 }
 
 // FileView is one file of a PROJECT artifact.
@@ -64,7 +64,7 @@ type Presenter struct {
 
 // View renders a for the request r (whose host makes the preview URL
 // absolute when no public URL is configured). Signing is local: no calls.
-func (p *Presenter) View(r *http.Request, a store.Artifact) (View, error) {
+func (p *Presenter) View(r *http.Request, a agent.Artifact) (View, error) {
 	u, err := p.Blob.PresignGet(r.Context(), a.S3Key, URLTTL)
 	if err != nil {
 		return View{}, err
@@ -74,7 +74,7 @@ func (p *Presenter) View(r *http.Request, a store.Artifact) (View, error) {
 		return View{}, err
 	}
 	route := "/preview"
-	if a.Type == "PROJECT" {
+	if a.Type == agent.TypeProject {
 		route = "/project-preview"
 	}
 	v := View{
@@ -83,7 +83,7 @@ func (p *Presenter) View(r *http.Request, a store.Artifact) (View, error) {
 		S3Key: a.S3Key, S3URL: u,
 		PreviewURL: p.base(r) + "/api/artifacts/" + a.ID + route + "?token=" + url.QueryEscape(tok),
 		FileSize:   a.FileSize, Size: a.FileSize,
-		CreatedAt: a.CreatedAt, UpdatedAt: a.UpdatedAt,
+		CreatedAt: agent.FormatTime(a.CreatedAt), UpdatedAt: agent.FormatTime(a.UpdatedAt),
 	}
 	if a.BundledHTMLKey != "" {
 		k := a.BundledHTMLKey

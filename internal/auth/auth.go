@@ -24,8 +24,8 @@ import (
 
 // Users is the storage auth needs.
 type Users interface {
-	CreateUser(ctx context.Context, u store.User, passwordHash string) error
-	UserByID(ctx context.Context, id string) (store.User, error)
+	CreateUser(ctx context.Context, u agent.User, passwordHash string) error
+	UserByID(ctx context.Context, id string) (agent.User, error)
 	LoginState(ctx context.Context, email, ip string, window time.Duration) (store.LoginState, error)
 	RecordLoginFailure(ctx context.Context, email, ip string, window time.Duration) error
 	ReplacePasswordHash(ctx context.Context, email, old, replacement string) error
@@ -71,8 +71,8 @@ type User struct {
 	ConversationCount *int   `json:"conversationCount,omitempty"`
 }
 
-func apiUser(u store.User, withCount bool) User {
-	out := User{ID: u.ID, Email: u.Email, Username: u.Username, Credits: u.Credits, CreatedAt: u.CreatedAt, UpdatedAt: u.UpdatedAt}
+func apiUser(u agent.User, withCount bool) User {
+	out := User{ID: u.ID, Email: u.Email, Username: u.Username, Credits: u.Credits, CreatedAt: agent.FormatTime(u.CreatedAt), UpdatedAt: agent.FormatTime(u.UpdatedAt)}
 	if withCount {
 		n := u.ConversationCount
 		out.ConversationCount = &n
@@ -144,13 +144,13 @@ func (s *Service) Register(w http.ResponseWriter, r *http.Request) {
 		httpapi.Error(w, r, err)
 		return
 	}
-	now := store.Timestamp(s.Now())
-	u := store.User{
+	now := s.Now()
+	u := agent.User{
 		ID: uuid.Must(uuid.NewV7()).String(), Email: email, Username: username,
 		Credits: s.DefaultCredits, CreatedAt: now, UpdatedAt: now,
 	}
 	if u.Credits < 0 {
-		u.Credits = store.UnlimitedCredits
+		u.Credits = agent.UnlimitedCredits
 	}
 	if err := s.Users.CreateUser(r.Context(), u, s.Hasher.Hash(pw)); err != nil {
 		httpapi.Error(w, r, err)
@@ -265,10 +265,10 @@ func (s *Service) Refresh(w http.ResponseWriter, r *http.Request) {
 
 // currentUser loads the authenticated user; a token of a deleted user is a
 // 401, not a 404.
-func (s *Service) currentUser(r *http.Request) (store.User, error) {
+func (s *Service) currentUser(r *http.Request) (agent.User, error) {
 	u, err := s.Users.UserByID(r.Context(), httpapi.UserID(r.Context()))
 	if agent.IsCode(err, agent.NotFound) {
-		return store.User{}, agent.WrapError(err, agent.Unauthorized, "Your account no longer exists. Please sign in again.")
+		return agent.User{}, agent.WrapError(err, agent.Unauthorized, "Your account no longer exists. Please sign in again.")
 	}
 	return u, err
 }

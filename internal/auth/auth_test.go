@@ -11,10 +11,10 @@ import (
 	"github.com/golang-jwt/jwt/v5"
 	"golang.org/x/crypto/bcrypt"
 
+	"github.com/zocket/agent"
 	"github.com/zocket/agent/internal/apitest"
 	"github.com/zocket/agent/internal/auth"
 	"github.com/zocket/agent/internal/dynamotest"
-	"github.com/zocket/agent/internal/store"
 )
 
 // each starts the API on each backend that has transactions (registration
@@ -58,7 +58,7 @@ func TestRegisterAndMe(t *testing.T) {
 			t.Errorf("register body = %+v", reg)
 		}
 		for _, ts := range []string{reg.User.CreatedAt, reg.User.UpdatedAt} {
-			if _, err := time.Parse(store.TimeFormat, ts); err != nil || len(ts) != 24 {
+			if _, err := time.Parse(agent.TimeFormat, ts); err != nil || len(ts) != 24 {
 				t.Errorf("timestamp %q is not ISO 8601 with milliseconds", ts)
 			}
 		}
@@ -256,8 +256,8 @@ func TestBcryptUserIsUpgraded(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		now := store.Timestamp(time.Now())
-		u := store.User{ID: "0190a000-0000-7000-8000-000000000001", Email: "legacy@example.com", Username: "legacy", Credits: 5, CreatedAt: now, UpdatedAt: now}
+		now := time.Now()
+		u := agent.User{ID: "0190a000-0000-7000-8000-000000000001", Email: "legacy@example.com", Username: "legacy", Credits: 5, CreatedAt: now, UpdatedAt: now}
 		if err := env.Deps.Store.CreateUser(ctx, u, string(hash)); err != nil {
 			t.Fatal(err)
 		}

@@ -6,10 +6,11 @@ import (
 	"encoding/hex"
 	"fmt"
 	"strings"
+	"time"
 
+	"github.com/zocket/agent"
 	"github.com/zocket/agent/internal/codeblock"
 	"github.com/zocket/agent/internal/httpapi"
-	"github.com/zocket/agent/internal/store"
 )
 
 // artifactSaver turns a reply's closed code blocks into saved artifacts as
@@ -24,7 +25,8 @@ type artifactSaver struct {
 }
 
 type saved struct {
-	id, createdAt string
+	id        string
+	createdAt time.Time
 }
 
 func (a *artifactSaver) add(ctx context.Context, b codeblock.Block) {
@@ -38,7 +40,7 @@ func (a *artifactSaver) add(ctx context.Context, b codeblock.Block) {
 	}
 	sv, ok := a.ids[idx]
 	if !ok {
-		sv = saved{id: newID(), createdAt: store.Timestamp(a.turn.svc.Now())}
+		sv = saved{id: newID(), createdAt: a.turn.svc.Now()}
 		a.ids[idx] = sv
 	}
 	art, err := a.save(ctx, sv, d)
@@ -54,7 +56,7 @@ func (a *artifactSaver) add(ctx context.Context, b codeblock.Block) {
 		return
 	}
 	a.sink.Artifact(view)
-	if a.turn.building && a.turn.svc.Builder != nil && art.Type == "REACT" {
+	if a.turn.building && a.turn.svc.Builder != nil && art.Type == agent.TypeReact {
 		res, err := a.turn.svc.Builder.BuildArtifact(ctx, art)
 		if err != nil {
 			res = BuildResult{Success: false, ArtifactID: art.ID, Errors: []string{err.Error()}, Warnings: []string{}}
@@ -63,13 +65,13 @@ func (a *artifactSaver) add(ctx context.Context, b codeblock.Block) {
 	}
 }
 
-func (a *artifactSaver) save(ctx context.Context, sv saved, d codeblock.Draft) (store.Artifact, error) {
+func (a *artifactSaver) save(ctx context.Context, sv saved, d codeblock.Draft) (agent.Artifact, error) {
 	t := a.turn
 	prefix := fmt.Sprintf("%s%s/%s/%s/", t.svc.CodePrefix, t.user.ID, t.conv.ID, sv.id)
-	art := store.Artifact{
+	art := agent.Artifact{
 		ID: sv.id, UserID: t.user.ID, ConversationID: t.conv.ID, MessageID: t.assistantID,
-		Title: d.Title, Language: d.Language, Type: d.Type, Entry: d.Entry,
-		CreatedAt: sv.createdAt, UpdatedAt: store.Timestamp(t.svc.Now()),
+		Title: d.Title, Language: d.Language, Type: agent.ArtifactType(d.Type), Entry: d.Entry,
+		CreatedAt: sv.createdAt, UpdatedAt: t.svc.Now(),
 	}
 	h := sha256.New()
 	if len(d.Files) == 0 {
@@ -77,15 +79,15 @@ func (a *artifactSaver) save(ctx context.Context, sv saved, d codeblock.Draft) (
 		art.FileSize = len(d.Code)
 		h.Write([]byte(d.Code))
 		if err := t.svc.Blobs.Put(ctx, art.S3Key, []byte(d.Code), contentType(d.Language)); err != nil {
-			return store.Artifact{}, err
+			return agent.Artifact{}, err
 		}
 	} else {
 		for _, f := range d.Files {
 			key := prefix + "files/" + f.Path
 			if err := t.svc.Blobs.Put(ctx, key, []byte(f.Code), contentType(f.Language)); err != nil {
-				return store.Artifact{}, err
+				return agent.Artifact{}, err
 			}
-			art.Files = append(art.Files, store.FileMeta{Path: f.Path, Language: f.Language, Size: len(f.Code), S3Key: key})
+			art.Files = append(art.Files, agent.File{Path: f.Path, Language: f.Language, Size: len(f.Code), S3Key: key})
 			art.FileSize += len(f.Code)
 			fmt.Fprintf(h, "%s\x00%d\x00%s", f.Path, len(f.Code), f.Code)
 			if f.Path == d.Entry {
@@ -95,7 +97,7 @@ func (a *artifactSaver) save(ctx context.Context, sv saved, d codeblock.Draft) (
 	}
 	art.ContentHash = hex.EncodeToString(h.Sum(nil))
 	if err := t.svc.Store.PutArtifact(ctx, art); err != nil {
-		return store.Artifact{}, err
+		return agent.Artifact{}, err
 	}
 	return art, nil
 }

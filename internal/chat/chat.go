@@ -29,12 +29,12 @@ import (
 
 // Store is the storage a turn needs.
 type Store interface {
-	UserByID(ctx context.Context, id string) (store.User, error)
-	ConversationMeta(ctx context.Context, userID, id string) (store.Conversation, error)
-	CreateConversation(ctx context.Context, c store.Conversation) error
-	AppendMessage(ctx context.Context, m store.Message) error
+	UserByID(ctx context.Context, id string) (agent.User, error)
+	ConversationMeta(ctx context.Context, userID, id string) (agent.Conversation, error)
+	CreateConversation(ctx context.Context, c agent.Conversation) error
+	AppendMessage(ctx context.Context, m agent.Message) error
 	Thread(ctx context.Context, userID, id string) (store.Thread, error)
-	PutArtifact(ctx context.Context, a store.Artifact) error
+	PutArtifact(ctx context.Context, a agent.Artifact) error
 	ChargeCredit(ctx context.Context, userID string) (int, error)
 	RefineTitle(ctx context.Context, id, provisional, title string) (bool, error)
 	SetSummary(ctx context.Context, id, summary, through string) error
@@ -53,7 +53,7 @@ type Model interface {
 
 // Builder builds a saved artifact right away (enableBuilding).
 type Builder interface {
-	BuildArtifact(ctx context.Context, a store.Artifact) (BuildResult, error)
+	BuildArtifact(ctx context.Context, a agent.Artifact) (BuildResult, error)
 }
 
 var _ Store = (*store.Store)(nil)
@@ -122,7 +122,7 @@ func (s *Service) Send(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if user.Credits == 0 {
-		httpapi.Error(w, r, agent.NewError(agent.CreditsExhausted, store.ExhaustedMessage))
+		httpapi.Error(w, r, agent.NewError(agent.CreditsExhausted, agent.CreditsExhaustedMessage))
 		return
 	}
 	t := &turn{svc: s, r: r, user: user, text: msg, building: req.EnableBuilding}

@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/zocket/agent"
 	"github.com/zocket/agent/internal/apitest"
 	"github.com/zocket/agent/internal/app"
 	"github.com/zocket/agent/internal/app/chatapp"
@@ -228,7 +229,7 @@ func TestClientDisconnectStillSavesTheWholeReply(t *testing.T) {
 		resp.Body.Close()
 
 		want := strings.Join(chunks, "")
-		var got store.Message
+		var got agent.Message
 		deadline := time.Now().Add(10 * time.Second)
 		for time.Now().Before(deadline) {
 			th, err := env.Deps.Store.Thread(ctx, u.ID, conv)
@@ -343,18 +344,18 @@ func TestSendRejects(t *testing.T) {
 func TestHistoryFitsTheBudget(t *testing.T) {
 	each(t, nil, func(t *testing.T, env *apitest.Env) {
 		u := env.Register(t)
-		conv := store.Conversation{ID: "0190a000-0000-7000-8000-00000000c0de", UserID: u.ID, Title: "Long", CreatedAt: store.Timestamp(time.Now().Add(-time.Hour))}
+		conv := agent.Conversation{ID: "0190a000-0000-7000-8000-00000000c0de", UserID: u.ID, Title: "Long", CreatedAt: time.Now().Add(-time.Hour)}
 		if err := env.Deps.Store.CreateConversation(ctx, conv); err != nil {
 			t.Fatal(err)
 		}
 		base := time.Now().Add(-59 * time.Minute)
 		for i := range 200 {
-			role := store.RoleUser
+			role := agent.RoleUser
 			if i%2 == 1 {
-				role = store.RoleAssistant
+				role = agent.RoleAssistant
 			}
-			m := store.Message{ID: fmt.Sprintf("0190a001-0000-7000-8000-%012d", i), ConversationID: conv.ID, Role: role,
-				Content: fmt.Sprintf("Message %d about the dashboard layout. %s", i, strings.Repeat("Details of the grid and the charts. ", 25)), CreatedAt: store.Timestamp(base.Add(time.Duration(i) * time.Second))}
+			m := agent.Message{ID: fmt.Sprintf("0190a001-0000-7000-8000-%012d", i), ConversationID: conv.ID, Role: role,
+				Content: fmt.Sprintf("Message %d about the dashboard layout. %s", i, strings.Repeat("Details of the grid and the charts. ", 25)), CreatedAt: base.Add(time.Duration(i) * time.Second)}
 			if err := env.Deps.Store.AppendMessage(ctx, m); err != nil {
 				t.Fatal(err)
 			}

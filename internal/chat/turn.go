@@ -16,20 +16,19 @@ import (
 	"github.com/zocket/agent/internal/httpapi"
 	"github.com/zocket/agent/internal/llm"
 	"github.com/zocket/agent/internal/memory"
-	"github.com/zocket/agent/internal/store"
 )
 
 // turn is one user message and the reply to it.
 type turn struct {
 	svc      *Service
 	r        *http.Request
-	user     store.User
+	user     agent.User
 	text     string
 	building bool
 
-	conv        store.Conversation
+	conv        agent.Conversation
 	isNew       bool
-	userMsg     store.Message
+	userMsg     agent.Message
 	assistantID string
 	// retryAfter is the wait the model asked for when it rate-limited the turn.
 	retryAfter time.Duration
@@ -63,13 +62,13 @@ func (t *turn) open(ctx context.Context, convID string) error {
 		}
 		t.conv = c
 	} else {
-		t.conv = store.Conversation{ID: newID(), UserID: t.user.ID, Title: ProvisionalTitle(t.text), CreatedAt: store.Timestamp(now)}
+		t.conv = agent.Conversation{ID: newID(), UserID: t.user.ID, Title: ProvisionalTitle(t.text), CreatedAt: now}
 		if err := s.Store.CreateConversation(ctx, t.conv); err != nil {
 			return err
 		}
 		t.isNew = true
 	}
-	t.userMsg = store.Message{ID: newID(), ConversationID: t.conv.ID, Role: store.RoleUser, Content: t.text, CreatedAt: store.Timestamp(now)}
+	t.userMsg = agent.Message{ID: newID(), ConversationID: t.conv.ID, Role: agent.RoleUser, Content: t.text, CreatedAt: now}
 	if err := s.Store.AppendMessage(ctx, t.userMsg); err != nil {
 		return err
 	}
@@ -114,7 +113,7 @@ func (t *turn) run(ctx context.Context, sink Sink) {
 // older messages folded into the conversation's summary first.
 func (t *turn) request(ctx context.Context) (llm.Request, error) {
 	s := t.svc
-	history := []store.Message{t.userMsg}
+	history := []agent.Message{t.userMsg}
 	conv := t.conv
 	if !t.isNew {
 		th, err := s.Store.Thread(ctx, t.user.ID, t.conv.ID)
@@ -193,9 +192,9 @@ func (t *turn) fail(ctx context.Context, sink Sink, partial string, usage llm.Us
 
 // save writes the assistant message once.
 func (t *turn) save(ctx context.Context, content string, usage llm.Usage, failure string) error {
-	m := store.Message{
-		ID: t.assistantID, ConversationID: t.conv.ID, Role: store.RoleAssistant, Content: content,
-		CreatedAt: store.Timestamp(t.svc.Now()), Error: failure,
+	m := agent.Message{
+		ID: t.assistantID, ConversationID: t.conv.ID, Role: agent.RoleAssistant, Content: content,
+		CreatedAt: t.svc.Now(), Error: failure,
 		PromptTokens: usage.PromptTokens, OutputTokens: usage.OutputTokens,
 	}
 	if err := t.svc.Store.AppendMessage(ctx, m); err != nil {

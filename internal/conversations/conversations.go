@@ -24,11 +24,11 @@ import (
 
 // Store is the storage the endpoints need.
 type Store interface {
-	UserByID(ctx context.Context, id string) (store.User, error)
+	UserByID(ctx context.Context, id string) (agent.User, error)
 	ListConversations(ctx context.Context, q store.ListQuery) (store.ListPage, error)
 	CountConversations(ctx context.Context, userID, search string) (int, error)
 	Thread(ctx context.Context, userID, id string) (store.Thread, error)
-	RenameConversation(ctx context.Context, userID, id, title string, now time.Time) (store.Conversation, error)
+	RenameConversation(ctx context.Context, userID, id, title string, now time.Time) (agent.Conversation, error)
 	BeginDeleteConversation(ctx context.Context, userID, id string) error
 	PurgeConversation(ctx context.Context, id string) ([]string, error)
 	FinishDeleteConversation(ctx context.Context, id string) error
@@ -60,12 +60,29 @@ const (
 )
 
 type listItem struct {
-	ID           string             `json:"id"`
-	Title        string             `json:"title"`
-	MessageCount int                `json:"messageCount"`
-	LastMessage  *store.LastMessage `json:"lastMessage"`
-	CreatedAt    string             `json:"createdAt"`
-	UpdatedAt    string             `json:"updatedAt"`
+	ID           string           `json:"id"`
+	Title        string           `json:"title"`
+	MessageCount int              `json:"messageCount"`
+	LastMessage  *lastMessageView `json:"lastMessage"`
+	CreatedAt    string           `json:"createdAt"`
+	UpdatedAt    string           `json:"updatedAt"`
+}
+
+type lastMessageView struct {
+	Content   string     `json:"content"`
+	Role      agent.Role `json:"role"`
+	CreatedAt string     `json:"createdAt"`
+}
+
+func newListItem(c agent.Conversation) listItem {
+	it := listItem{
+		ID: c.ID, Title: title(c.Title), MessageCount: c.MessageCount,
+		CreatedAt: agent.FormatTime(c.CreatedAt), UpdatedAt: agent.FormatTime(c.UpdatedAt),
+	}
+	if m := c.LastMessage; m != nil {
+		it.LastMessage = &lastMessageView{Content: m.Content, Role: m.Role, CreatedAt: agent.FormatTime(m.CreatedAt)}
+	}
+	return it
 }
 
 type pagination struct {
@@ -114,7 +131,7 @@ func (s *Service) List(w http.ResponseWriter, r *http.Request) {
 	}
 	items := make([]listItem, 0, len(res.Conversations))
 	for _, cv := range res.Conversations {
-		items = append(items, listItem{ID: cv.ID, Title: title(cv.Title), MessageCount: cv.MessageCount, LastMessage: cv.LastMessage, CreatedAt: cv.CreatedAt, UpdatedAt: cv.UpdatedAt})
+		items = append(items, newListItem(cv))
 	}
 	p := pagination{
 		Page: page, Limit: limit, TotalCount: total,
@@ -157,7 +174,7 @@ func title(t string) string {
 type messageView struct {
 	ID             string           `json:"id"`
 	ConversationID string           `json:"conversationId"`
-	Role           string           `json:"role"`
+	Role           agent.Role       `json:"role"`
 	Content        string           `json:"content"`
 	CreatedAt      string           `json:"createdAt"`
 	Error          string           `json:"error,omitempty"`
@@ -178,7 +195,7 @@ func (s *Service) Get(w http.ResponseWriter, r *http.Request) {
 	}
 	msgs := make([]messageView, 0, len(th.Messages))
 	for _, m := range th.Messages {
-		mv := messageView{ID: m.ID, ConversationID: m.ConversationID, Role: m.Role, Content: m.Content, CreatedAt: m.CreatedAt, Error: m.Error, Artifacts: []artifacts.View{}}
+		mv := messageView{ID: m.ID, ConversationID: m.ConversationID, Role: m.Role, Content: m.Content, CreatedAt: agent.FormatTime(m.CreatedAt), Error: m.Error, Artifacts: []artifacts.View{}}
 		for _, a := range th.Artifacts[m.ID] {
 			v, err := s.Artifacts.View(r, a)
 			if err != nil {
@@ -191,8 +208,8 @@ func (s *Service) Get(w http.ResponseWriter, r *http.Request) {
 	}
 	c := th.Conversation
 	httpapi.JSON(w, http.StatusOK, map[string]any{"conversation": map[string]any{
-		"id": c.ID, "title": title(c.Title), "userId": c.UserID, "createdAt": c.CreatedAt,
-		"updatedAt": c.UpdatedAt, "messageCount": c.MessageCount, "messages": msgs,
+		"id": c.ID, "title": title(c.Title), "userId": c.UserID, "createdAt": agent.FormatTime(c.CreatedAt),
+		"updatedAt": agent.FormatTime(c.UpdatedAt), "messageCount": c.MessageCount, "messages": msgs,
 	}})
 }
 
@@ -231,7 +248,7 @@ func (s *Service) Rename(w http.ResponseWriter, r *http.Request) {
 	httpapi.JSON(w, http.StatusOK, map[string]any{
 		"message": "Conversation updated successfully",
 		"conversation": map[string]any{
-			"id": cv.ID, "title": cv.Title, "createdAt": cv.CreatedAt, "updatedAt": cv.UpdatedAt, "messageCount": cv.MessageCount,
+			"id": cv.ID, "title": cv.Title, "createdAt": agent.FormatTime(cv.CreatedAt), "updatedAt": agent.FormatTime(cv.UpdatedAt), "messageCount": cv.MessageCount,
 		},
 	})
 }

@@ -17,6 +17,7 @@ import (
 	"github.com/yuin/goldmark/ast"
 	"github.com/yuin/goldmark/text"
 
+	"github.com/zocket/agent"
 	"github.com/zocket/agent/internal/apitest"
 	"github.com/zocket/agent/internal/dynamotest"
 	"github.com/zocket/agent/internal/store"
@@ -37,9 +38,9 @@ func each(t *testing.T, fn func(t *testing.T, env *apitest.Env)) {
 }
 
 // conversation creates a conversation of u whose activity is at.
-func conversation(t *testing.T, env *apitest.Env, u apitest.User, title string, at time.Time) store.Conversation {
+func conversation(t *testing.T, env *apitest.Env, u apitest.User, title string, at time.Time) agent.Conversation {
 	t.Helper()
-	c := store.Conversation{ID: newID(), UserID: u.ID, Title: title, CreatedAt: store.Timestamp(at)}
+	c := agent.Conversation{ID: newID(), UserID: u.ID, Title: title, CreatedAt: at}
 	if err := env.Deps.Store.CreateConversation(ctx, c); err != nil {
 		t.Fatal(err)
 	}
@@ -47,9 +48,9 @@ func conversation(t *testing.T, env *apitest.Env, u apitest.User, title string, 
 }
 
 // message appends a message at time at.
-func message(t *testing.T, env *apitest.Env, c store.Conversation, role, content string, at time.Time) store.Message {
+func message(t *testing.T, env *apitest.Env, c agent.Conversation, role agent.Role, content string, at time.Time) agent.Message {
 	t.Helper()
-	m := store.Message{ID: newID(), ConversationID: c.ID, Role: role, Content: content, CreatedAt: store.Timestamp(at)}
+	m := agent.Message{ID: newID(), ConversationID: c.ID, Role: role, Content: content, CreatedAt: at}
 	if err := env.Deps.Store.AppendMessage(ctx, m); err != nil {
 		t.Fatal(err)
 	}
@@ -57,14 +58,14 @@ func message(t *testing.T, env *apitest.Env, c store.Conversation, role, content
 }
 
 // artifact saves code as an artifact of m, in S3 under the conversation's prefix.
-func artifact(t *testing.T, env *apitest.Env, u apitest.User, m store.Message, title, lang, code string) store.Artifact {
+func artifact(t *testing.T, env *apitest.Env, u apitest.User, m agent.Message, title, lang, code string) agent.Artifact {
 	t.Helper()
 	aid := newID()
 	key := fmt.Sprintf("%s%s/%s/%s/%s.%s", env.Deps.Config.CodePrefix, u.ID, m.ConversationID, aid, "code", lang)
 	if err := env.Deps.Blob.Put(ctx, key, []byte(code), "text/plain"); err != nil {
 		t.Fatal(err)
 	}
-	a := store.Artifact{ID: aid, UserID: u.ID, ConversationID: m.ConversationID, MessageID: m.ID, Title: title, Language: lang, Type: "REACT", S3Key: key, FileSize: len(code), CreatedAt: m.CreatedAt, UpdatedAt: m.CreatedAt}
+	a := agent.Artifact{ID: aid, UserID: u.ID, ConversationID: m.ConversationID, MessageID: m.ID, Title: title, Language: lang, Type: "REACT", S3Key: key, FileSize: len(code), CreatedAt: m.CreatedAt, UpdatedAt: m.CreatedAt}
 	if err := env.Deps.Store.PutArtifact(ctx, a); err != nil {
 		t.Fatal(err)
 	}
@@ -213,8 +214,8 @@ func TestGetConversation(t *testing.T) {
 		u := env.Register(t)
 		at := time.Now().Add(-time.Minute)
 		c := conversation(t, env, u, "Button", at)
-		m1 := message(t, env, c, store.RoleUser, "Create a button", at.Add(time.Second))
-		m2 := message(t, env, c, store.RoleAssistant, "Here it is", at.Add(2*time.Second))
+		m1 := message(t, env, c, agent.RoleUser, "Create a button", at.Add(time.Second))
+		m2 := message(t, env, c, agent.RoleAssistant, "Here it is", at.Add(2*time.Second))
 		a := artifact(t, env, u, m2, "Button", "tsx", "export default function Button() { return <button/> }")
 
 		env.Calls.Take()
@@ -239,7 +240,7 @@ func TestGetConversation(t *testing.T) {
 		if cv.Messages[0].ID != m1.ID || cv.Messages[1].ID != m2.ID || cv.Messages[0].Artifacts == nil || len(cv.Messages[0].Artifacts) != 0 {
 			t.Errorf("messages out of order or artifacts not an array: %s", resp.Body)
 		}
-		if cv.UpdatedAt != m2.CreatedAt {
+		if cv.UpdatedAt != agent.FormatTime(m2.CreatedAt) {
 			t.Errorf("updatedAt = %s, want the last message's %s", cv.UpdatedAt, m2.CreatedAt)
 		}
 		arts := cv.Messages[1].Artifacts
@@ -318,7 +319,7 @@ func TestDeleteLargeConversation(t *testing.T) {
 		at := time.Now().Add(-time.Hour)
 		c := conversation(t, env, u, "Huge", at)
 		keep := conversation(t, env, u, "Keep me", at)
-		keepMsg := message(t, env, keep, store.RoleAssistant, "kept", at.Add(time.Second))
+		keepMsg := message(t, env, keep, agent.RoleAssistant, "kept", at.Add(time.Second))
 		artifact(t, env, u, keepMsg, "Kept", "tsx", "kept")
 
 		var wg sync.WaitGroup
@@ -327,7 +328,7 @@ func TestDeleteLargeConversation(t *testing.T) {
 			wg.Go(func() {
 				sem <- struct{}{}
 				defer func() { <-sem }()
-				m := message(t, env, c, store.RoleUser, fmt.Sprintf("message %d", i), at.Add(time.Duration(i)*time.Millisecond))
+				m := message(t, env, c, agent.RoleUser, fmt.Sprintf("message %d", i), at.Add(time.Duration(i)*time.Millisecond))
 				if i%50 == 0 {
 					artifact(t, env, u, m, "A", "tsx", "code")
 				}
@@ -382,8 +383,8 @@ func TestExport(t *testing.T) {
 		u := env.Register(t)
 		at := time.Now().Add(-time.Minute)
 		c := conversation(t, env, u, "Fences", at)
-		message(t, env, c, store.RoleUser, "Show me markdown in code", at.Add(time.Second))
-		reply := message(t, env, c, store.RoleAssistant, "Sure:\n\n```md\n# inner\n```\n", at.Add(2*time.Second))
+		message(t, env, c, agent.RoleUser, "Show me markdown in code", at.Add(time.Second))
+		reply := message(t, env, c, agent.RoleAssistant, "Sure:\n\n```md\n# inner\n```\n", at.Add(2*time.Second))
 		tricky := "const md = `\n```js\nconsole.log(1)\n```\n`;\n// and four: ````\nexport default md;\n"
 		a := artifact(t, env, u, reply, "Tricky", "javascript", tricky)
 

@@ -43,7 +43,7 @@ type ExportUser struct {
 // ExportMessage is one message with its artifacts and their code.
 type ExportMessage struct {
 	ID        string           `json:"id"`
-	Role      string           `json:"role"`
+	Role      agent.Role       `json:"role"`
 	Content   string           `json:"content"`
 	CreatedAt string           `json:"createdAt"`
 	Artifacts []ExportArtifact `json:"artifacts"`
@@ -51,14 +51,14 @@ type ExportMessage struct {
 
 // ExportArtifact is an artifact with its code (and, for a PROJECT, every file).
 type ExportArtifact struct {
-	ID        string       `json:"id"`
-	Title     string       `json:"title"`
-	Language  string       `json:"language"`
-	Type      string       `json:"type"`
-	FileSize  int          `json:"fileSize"`
-	Code      string       `json:"code"`
-	Files     []ExportFile `json:"files,omitempty"`
-	CreatedAt string       `json:"createdAt"`
+	ID        string             `json:"id"`
+	Title     string             `json:"title"`
+	Language  string             `json:"language"`
+	Type      agent.ArtifactType `json:"type"`
+	FileSize  int                `json:"fileSize"`
+	Code      string             `json:"code"`
+	Files     []ExportFile       `json:"files,omitempty"`
+	CreatedAt string             `json:"createdAt"`
 }
 
 // ExportFile is one file of an exported PROJECT.
@@ -120,12 +120,12 @@ func (s *Service) Export(w http.ResponseWriter, r *http.Request) {
 
 // exportDoc assembles the export, reading every artifact's code from S3
 // (eight at a time).
-func (s *Service) exportDoc(ctx context.Context, th store.Thread, u store.User) (Export, error) {
+func (s *Service) exportDoc(ctx context.Context, th store.Thread, u agent.User) (Export, error) {
 	c := th.Conversation
 	doc := Export{
 		SchemaVersion: ExportSchemaVersion,
-		ExportedAt:    store.Timestamp(s.Now()),
-		Conversation:  ExportedConv{ID: c.ID, Title: title(c.Title), CreatedAt: c.CreatedAt, UpdatedAt: c.UpdatedAt, User: ExportUser{Username: u.Username, Email: u.Email}},
+		ExportedAt:    agent.FormatTime(s.Now()),
+		Conversation:  ExportedConv{ID: c.ID, Title: title(c.Title), CreatedAt: agent.FormatTime(c.CreatedAt), UpdatedAt: agent.FormatTime(c.UpdatedAt), User: ExportUser{Username: u.Username, Email: u.Email}},
 		Messages:      make([]ExportMessage, 0, len(th.Messages)),
 	}
 	type job struct {
@@ -134,9 +134,9 @@ func (s *Service) exportDoc(ctx context.Context, th store.Thread, u store.User) 
 	}
 	var jobs []job
 	for _, m := range th.Messages {
-		em := ExportMessage{ID: m.ID, Role: m.Role, Content: m.Content, CreatedAt: m.CreatedAt, Artifacts: []ExportArtifact{}}
+		em := ExportMessage{ID: m.ID, Role: m.Role, Content: m.Content, CreatedAt: agent.FormatTime(m.CreatedAt), Artifacts: []ExportArtifact{}}
 		for _, a := range th.Artifacts[m.ID] {
-			em.Artifacts = append(em.Artifacts, ExportArtifact{ID: a.ID, Title: a.Title, Language: a.Language, Type: a.Type, FileSize: a.FileSize, CreatedAt: a.CreatedAt})
+			em.Artifacts = append(em.Artifacts, ExportArtifact{ID: a.ID, Title: a.Title, Language: a.Language, Type: a.Type, FileSize: a.FileSize, CreatedAt: agent.FormatTime(a.CreatedAt)})
 		}
 		doc.Messages = append(doc.Messages, em)
 	}
@@ -217,11 +217,11 @@ func Markdown(doc Export) string {
 	return b.String()
 }
 
-func roleHeading(role string) string {
+func roleHeading(role agent.Role) string {
 	switch role {
-	case store.RoleUser:
+	case agent.RoleUser:
 		return "User"
-	case store.RoleAssistant:
+	case agent.RoleAssistant:
 		return "Assistant"
 	}
 	return "System"

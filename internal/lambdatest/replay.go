@@ -19,7 +19,7 @@ import (
 
 	"github.com/google/uuid"
 
-	"github.com/zocket/agent/internal/store"
+	"github.com/zocket/agent"
 	"github.com/zocket/agent/routes"
 )
 
@@ -130,7 +130,7 @@ func CheckAnswer(function string, status int, body string) error {
 
 // ConversationCreator writes the conversation the conversation events use.
 type ConversationCreator interface {
-	CreateConversation(ctx context.Context, c store.Conversation) error
+	CreateConversation(ctx context.Context, c agent.Conversation) error
 }
 
 // EventValues fills the events' placeholders (REPLACE_WITH_...) with what
@@ -181,9 +181,9 @@ func (v *EventValues) Learn(ctx context.Context, function, body string) error {
 		v.values["REPLACE_WITH_AN_ARTIFACT_ID"] = out.Data.Artifacts[0].ID
 	}
 	if function == "auth-login" {
-		c := store.Conversation{
+		c := agent.Conversation{
 			ID: v.values["REPLACE_WITH_A_CONVERSATION_ID"], UserID: out.User.ID,
-			Title: "From a replayed event", CreatedAt: store.Timestamp(time.Now()),
+			Title: "From a replayed event", CreatedAt: time.Now(),
 		}
 		if err := v.store.CreateConversation(ctx, c); err != nil {
 			return fmt.Errorf("create the events' conversation: %w", err)

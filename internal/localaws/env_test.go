@@ -12,10 +12,10 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
+	"github.com/zocket/agent"
 	"github.com/zocket/agent/internal/httpapi"
 	"github.com/zocket/agent/internal/localaws"
 	"github.com/zocket/agent/internal/settings"
-	"github.com/zocket/agent/internal/store"
 )
 
 // TestDataSurvivesRestart opens the local environment, writes a user and an
@@ -34,8 +34,8 @@ func TestDataSurvivesRestart(t *testing.T) {
 	}
 	ctx := context.Background()
 	log := httpapi.NewLogger(io.Discard, slog.LevelError)
-	now := store.Timestamp(time.Now())
-	user := store.User{ID: "0190a000-0000-7000-8000-0000000000aa", Email: "keep@example.com", Username: "keeper", CreatedAt: now, UpdatedAt: now}
+	now := time.Now()
+	user := agent.User{ID: "0190a000-0000-7000-8000-0000000000aa", Email: "keep@example.com", Username: "keeper", CreatedAt: now, UpdatedAt: now}
 
 	var secret []byte
 	for run := range 2 {

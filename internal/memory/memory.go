@@ -9,8 +9,8 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/zocket/agent"
 	"github.com/zocket/agent/internal/llm"
-	"github.com/zocket/agent/internal/store"
 )
 
 // Budget sizes the history sent with each turn, in estimated tokens.
@@ -40,12 +40,12 @@ type Plan struct {
 	Summary string
 	// Unfolded are older messages not in the summary yet, oldest first:
 	// they must be folded (Fold) before the turn is sent.
-	Unfolded []store.Message
+	Unfolded []agent.Message
 }
 
 // NewPlan splits history (oldest first, the new user message last) under
 // budget. estimate counts a text's tokens (llm.EstimateTokens).
-func NewPlan(conv store.Conversation, history []store.Message, b Budget, estimate func(string) int) Plan {
+func NewPlan(conv agent.Conversation, history []agent.Message, b Budget, estimate func(string) int) Plan {
 	p := Plan{Summary: conv.Summary}
 	used := 0
 	cut := len(history)
@@ -60,7 +60,7 @@ func NewPlan(conv store.Conversation, history []store.Message, b Budget, estimat
 	}
 	// The model wants the user first: an assistant message at the start of
 	// the window goes to the summary instead.
-	for cut < len(history)-1 && history[cut].Role != store.RoleUser {
+	for cut < len(history)-1 && history[cut].Role != agent.RoleUser {
 		cut++
 	}
 	for _, m := range history[cut:] {
@@ -79,8 +79,8 @@ func NewPlan(conv store.Conversation, history []store.Message, b Budget, estimat
 	return p
 }
 
-func role(r string) llm.Role {
-	if r == store.RoleAssistant {
+func role(r agent.Role) llm.Role {
+	if r == agent.RoleAssistant {
 		return llm.RoleModel
 	}
 	return llm.RoleUser
@@ -103,7 +103,7 @@ func Fold(ctx context.Context, m Summarizer, p Plan, b Budget, estimate func(str
 	// matter most, and each is clipped.
 	for _, msg := range p.Unfolded {
 		who := "User"
-		if msg.Role == store.RoleAssistant {
+		if msg.Role == agent.RoleAssistant {
 			who = "Assistant"
 		}
 		fmt.Fprintf(&in, "%s: %s\n\n", who, clip(msg.Content, 4000))

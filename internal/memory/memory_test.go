@@ -6,22 +6,22 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/zocket/agent"
 	"github.com/zocket/agent/internal/llm"
 	"github.com/zocket/agent/internal/memory"
-	"github.com/zocket/agent/internal/store"
 )
 
 // words counts one token per word: easy to reason about in tables.
 func words(s string) int { return len(strings.Fields(s)) }
 
-func history(n, wordsEach int) []store.Message {
-	var out []store.Message
+func history(n, wordsEach int) []agent.Message {
+	var out []agent.Message
 	for i := range n {
-		role := store.RoleUser
+		role := agent.RoleUser
 		if i%2 == 1 {
-			role = store.RoleAssistant
+			role = agent.RoleAssistant
 		}
-		out = append(out, store.Message{ID: fmt.Sprintf("m%03d", i), Role: role, Content: strings.TrimSpace(strings.Repeat("w ", wordsEach))})
+		out = append(out, agent.Message{ID: fmt.Sprintf("m%03d", i), Role: role, Content: strings.TrimSpace(strings.Repeat("w ", wordsEach))})
 	}
 	return out
 }
@@ -29,19 +29,19 @@ func history(n, wordsEach int) []store.Message {
 func TestNewPlan(t *testing.T) {
 	tests := []struct {
 		name         string
-		conv         store.Conversation
-		history      []store.Message
+		conv         agent.Conversation
+		history      []agent.Message
 		budget       int
 		wantRecent   int
 		wantUnfolded []string // first and last id
 	}{
-		{"all fit", store.Conversation{}, history(5, 10), 100, 5, nil},
-		{"oldest fold", store.Conversation{}, history(9, 10), 45, 3, []string{"m000", "m005"}},
+		{"all fit", agent.Conversation{}, history(5, 10), 100, 5, nil},
+		{"oldest fold", agent.Conversation{}, history(9, 10), 45, 3, []string{"m000", "m005"}},
 		// 4 would fit, but the window must start with the user's message.
-		{"window starts with a user turn", store.Conversation{}, history(7, 10), 40, 3, []string{"m000", "m003"}},
-		{"already folded", store.Conversation{Summary: "s", SummaryThrough: "m003"}, history(9, 10), 45, 3, []string{"m004", "m005"}},
-		{"everything older folded", store.Conversation{Summary: "s", SummaryThrough: "m005"}, history(9, 10), 45, 3, nil},
-		{"a huge new message still goes", store.Conversation{}, append(history(2, 10), store.Message{ID: "big", Role: store.RoleUser, Content: strings.Repeat("w ", 500)}), 45, 1, []string{"m000", "m001"}},
+		{"window starts with a user turn", agent.Conversation{}, history(7, 10), 40, 3, []string{"m000", "m003"}},
+		{"already folded", agent.Conversation{Summary: "s", SummaryThrough: "m003"}, history(9, 10), 45, 3, []string{"m004", "m005"}},
+		{"everything older folded", agent.Conversation{Summary: "s", SummaryThrough: "m005"}, history(9, 10), 45, 3, nil},
+		{"a huge new message still goes", agent.Conversation{}, append(history(2, 10), agent.Message{ID: "big", Role: agent.RoleUser, Content: strings.Repeat("w ", 500)}), 45, 1, []string{"m000", "m001"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -7,76 +7,11 @@ import (
 	"strings"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/guregu/dynamo/v2"
 
 	"github.com/zocket/agent"
 )
-
-// Conversation is the META item of a conversation's partition. It appears in
-// the owner's GSI1 partition, newest activity first, until it is deleted.
-type Conversation struct {
-	PK             string       `dynamo:"PK,hash" json:"-"`
-	SK             string       `dynamo:"SK,range" json:"-"`
-	GSI1PK         string       `dynamo:"GSI1PK,omitempty" json:"-"`
-	GSI1SK         string       `dynamo:"GSI1SK,omitempty" json:"-"`
-	ID             string       `dynamo:"id" json:"id"`
-	UserID         string       `dynamo:"userId" json:"userId"`
-	Title          string       `dynamo:"title" json:"title"`
-	TitleLower     string       `dynamo:"titleLower" json:"-"`
-	MessageCount   int          `dynamo:"messageCount" json:"messageCount"`
-	LastMessage    *LastMessage `dynamo:"lastMessage,omitempty" json:"lastMessage"`
-	Summary        string       `dynamo:"summary,omitempty" json:"-"`
-	SummaryThrough string       `dynamo:"summaryThrough,omitempty" json:"-"` // id of the last message folded into Summary
-	ActivityAt     string       `dynamo:"activityAt" json:"-"`
-	CreatedAt      string       `dynamo:"createdAt" json:"createdAt"`
-	UpdatedAt      string       `dynamo:"updatedAt" json:"updatedAt"`
-	Deleting       bool         `dynamo:"deleting,omitempty" json:"-"`
-}
-
-// LastMessage is the preview of a conversation's newest message.
-type LastMessage struct {
-	Content   string `dynamo:"content" json:"content"`
-	Role      string `dynamo:"role" json:"role"`
-	CreatedAt string `dynamo:"createdAt" json:"createdAt"`
-}
-
-// Message roles.
-const (
-	RoleUser      = "USER"
-	RoleAssistant = "ASSISTANT"
-	RoleSystem    = "SYSTEM"
-)
-
-// Message is one turn of a conversation.
-type Message struct {
-	PK             string `dynamo:"PK,hash" json:"-"`
-	SK             string `dynamo:"SK,range" json:"-"`
-	ID             string `dynamo:"id" json:"id"`
-	ConversationID string `dynamo:"conversationId" json:"conversationId"`
-	Role           string `dynamo:"role" json:"role"`
-	Content        string `dynamo:"content" json:"content"`
-	CreatedAt      string `dynamo:"createdAt" json:"createdAt"`
-	// Error is set when the model failed mid-reply: Content is partial.
-	Error        string `dynamo:"error,omitempty" json:"error,omitempty"`
-	PromptTokens int    `dynamo:"promptTokens,omitempty" json:"-"`
-	OutputTokens int    `dynamo:"outputTokens,omitempty" json:"-"`
-}
-
-// Key prefixes of the conversation partition.
-const (
-	skMeta        = "META"
-	skMessagePref = "MSG#"
-)
-
-func convKey(id string) string       { return "CONV#" + id }
-func messageSK(id string) string     { return skMessagePref + id }
-func convListKey(user string) string { return "USER#" + user + "#CONVS" }
-func activityKey(at, id string) string {
-	return at + "#" + id
-}
 
 // previewLen is how much of the newest message a list shows.
 const previewLen = 200
@@ -89,15 +24,12 @@ func preview(s string) string {
 	return string(r)
 }
 
-// CreateConversation writes a new conversation and counts it on its owner,
-// in one transaction.
-func (s *Store) CreateConversation(ctx context.Context, c Conversation) error {
-	c.PK, c.SK = convKey(c.ID), skMeta
-	c.GSI1PK, c.GSI1SK = convListKey(c.UserID), activityKey(c.CreatedAt, c.ID)
-	c.ActivityAt, c.UpdatedAt = c.CreatedAt, c.CreatedAt
-	c.TitleLower = strings.ToLower(c.Title)
+// CreateConversation writes a new conversation, listed at its creation, and
+// counts it on its owner, in one transaction.
+func (s *Store) CreateConversation(ctx context.Context, c agent.Conversation) error {
+	c.UpdatedAt = c.CreatedAt
 	tx := s.db.WriteTx()
-	tx.Put(s.table.Put(c).If("attribute_not_exists(PK)"))
+	tx.Put(s.table.Put(newConversationItem(c, c.CreatedAt)).If("attribute_not_exists(PK)"))
 	tx.Update(s.table.Update(AttrPK, userKey(c.UserID)).Range(AttrSK, skProfile).
 		Add("conversationCount", 1).If("attribute_exists(PK)"))
 	if err := tx.Run(ctx); err != nil {
@@ -111,17 +43,18 @@ func (s *Store) CreateConversation(ctx context.Context, c Conversation) error {
 // writer already moved it further (a concurrent, later message), the count
 // still goes up and the newer preview stays. A missing or deleted
 // conversation is agent.NotFound.
-func (s *Store) AppendMessage(ctx context.Context, m Message) error {
-	m.PK, m.SK = convKey(m.ConversationID), messageSK(m.ID)
-	if err := checkItemSize(m); err != nil {
+func (s *Store) AppendMessage(ctx context.Context, m agent.Message) error {
+	item := newMessageItem(m)
+	if err := checkItemSize(item); err != nil {
 		return err
 	}
+	at := item.CreatedAt
 	newest := s.table.Update(AttrPK, convKey(m.ConversationID)).Range(AttrSK, skMeta).Add("messageCount", 1).
-		Set("lastMessage", LastMessage{Content: preview(m.Content), Role: m.Role, CreatedAt: m.CreatedAt}).
-		Set("activityAt", m.CreatedAt).Set("updatedAt", m.CreatedAt).
-		Set(AttrGSI1SK, activityKey(m.CreatedAt, m.ConversationID)).
-		If("attribute_exists(PK) AND attribute_not_exists(deleting) AND activityAt <= ?", m.CreatedAt)
-	err := s.db.WriteTx().Put(s.table.Put(m).If("attribute_not_exists(PK)")).Update(newest).Run(ctx)
+		Set("lastMessage", lastMessageItem{Content: preview(m.Content), Role: string(m.Role), CreatedAt: at}).
+		Set("activityAt", at).Set("updatedAt", at).
+		Set(AttrGSI1SK, activityKey(at, m.ConversationID)).
+		If("attribute_exists(PK) AND attribute_not_exists(deleting) AND activityAt <= ?", at)
+	err := s.db.WriteTx().Put(s.table.Put(item).If("attribute_not_exists(PK)")).Update(newest).Run(ctx)
 	if err == nil {
 		return nil
 	}
@@ -132,7 +65,7 @@ func (s *Store) AppendMessage(ctx context.Context, m Message) error {
 	// count this one without touching the preview.
 	count := s.table.Update(AttrPK, convKey(m.ConversationID)).Range(AttrSK, skMeta).Add("messageCount", 1).
 		If("attribute_exists(PK) AND attribute_not_exists(deleting)")
-	err = s.db.WriteTx().Put(s.table.Put(m).If("attribute_not_exists(PK)")).Update(count).Run(ctx)
+	err = s.db.WriteTx().Put(s.table.Put(item).If("attribute_not_exists(PK)")).Update(count).Run(ctx)
 	if isConditionFailure(err) {
 		return agent.WrapError(err, agent.NotFound, "Conversation not found.")
 	}
@@ -161,16 +94,16 @@ func isConditionFailure(err error) bool {
 // ConversationMeta returns the caller's conversation without its messages.
 // Another user's conversation, like a missing or deleted one, is
 // agent.NotFound.
-func (s *Store) ConversationMeta(ctx context.Context, userID, id string) (Conversation, error) {
-	var c Conversation
-	err := s.table.Get(AttrPK, convKey(id)).Range(AttrSK, dynamo.Equal, skMeta).Consistent(true).One(ctx, &c)
-	if errors.Is(err, dynamo.ErrNotFound) || err == nil && (c.UserID != userID || c.Deleting) {
-		return Conversation{}, errConversationNotFound
+func (s *Store) ConversationMeta(ctx context.Context, userID, id string) (agent.Conversation, error) {
+	var it conversationItem
+	err := s.table.Get(AttrPK, convKey(id)).Range(AttrSK, dynamo.Equal, skMeta).Consistent(true).One(ctx, &it)
+	if errors.Is(err, dynamo.ErrNotFound) || err == nil && (it.UserID != userID || it.Deleting) {
+		return agent.Conversation{}, errConversationNotFound
 	}
 	if err != nil {
-		return Conversation{}, fmt.Errorf("get conversation %s: %w", id, err)
+		return agent.Conversation{}, fmt.Errorf("get conversation %s: %w", id, err)
 	}
-	return c, nil
+	return it.conversation(), nil
 }
 
 var errConversationNotFound = agent.NewError(agent.NotFound, "Conversation not found.")
@@ -178,90 +111,63 @@ var errConversationNotFound = agent.NewError(agent.NotFound, "Conversation not f
 // Thread is a conversation with all its messages (oldest first) and the
 // artifacts of each message.
 type Thread struct {
-	Conversation Conversation
-	Messages     []Message
-	Artifacts    map[string][]Artifact // by message id, in creation order
+	Conversation agent.Conversation
+	Messages     []agent.Message
+	Artifacts    map[string][]agent.Artifact // by message id, in creation order
 }
 
 // Thread reads a whole conversation partition with one Query (paged by
 // DynamoDB's 1 MB limit) and checks ownership on the META item it contains.
 func (s *Store) Thread(ctx context.Context, userID, id string) (Thread, error) {
-	th := Thread{Artifacts: map[string][]Artifact{}}
-	found := false
-	err := s.queryPartition(ctx, convKey(id), false, func(item map[string]types.AttributeValue) error {
-		sk := stringAttr(item, AttrSK)
+	th := Thread{Artifacts: map[string][]agent.Artifact{}}
+	var meta *conversationItem
+	err := s.queryItems(ctx, s.queryInput("", AttrPK, convKey(id)), func(item dynamo.Item) (bool, error) {
+		sk, _ := item[AttrSK].(*types.AttributeValueMemberS)
 		switch {
-		case sk == skMeta:
-			found = true
-			return dynamo.UnmarshalItem(item, &th.Conversation)
-		case strings.Contains(sk, artifactInfix):
-			var a Artifact
-			if err := dynamo.UnmarshalItem(item, &a); err != nil {
-				return err
+		case sk == nil:
+		case sk.Value == skMeta:
+			meta = new(conversationItem)
+			return true, dynamo.UnmarshalItem(item, meta)
+		case strings.Contains(sk.Value, artifactInfix):
+			var it artifactItem
+			if err := dynamo.UnmarshalItem(item, &it); err != nil {
+				return false, err
 			}
-			th.Artifacts[a.MessageID] = append(th.Artifacts[a.MessageID], a)
-		case strings.HasPrefix(sk, skMessagePref):
-			var m Message
-			if err := dynamo.UnmarshalItem(item, &m); err != nil {
-				return err
+			th.Artifacts[it.MessageID] = append(th.Artifacts[it.MessageID], it.artifact())
+		case strings.HasPrefix(sk.Value, skMessagePrefix):
+			var it messageItem
+			if err := dynamo.UnmarshalItem(item, &it); err != nil {
+				return false, err
 			}
-			th.Messages = append(th.Messages, m)
+			th.Messages = append(th.Messages, it.message())
 		}
-		return nil
+		return true, nil
 	})
 	if err != nil {
 		return Thread{}, fmt.Errorf("read conversation %s: %w", id, err)
 	}
-	if !found || th.Conversation.UserID != userID || th.Conversation.Deleting {
+	if meta == nil || meta.UserID != userID || meta.Deleting {
 		return Thread{}, errConversationNotFound
 	}
+	th.Conversation = meta.conversation()
 	return th, nil
-}
-
-// queryPartition calls fn for every item of partition pk in key order,
-// following LastEvaluatedKey. keysOnly fetches only PK and SK.
-func (s *Store) queryPartition(ctx context.Context, pk string, keysOnly bool, fn func(map[string]types.AttributeValue) error) error {
-	in := &dynamodb.QueryInput{
-		TableName:                 aws.String(s.name),
-		KeyConditionExpression:    aws.String("PK = :pk"),
-		ExpressionAttributeValues: map[string]types.AttributeValue{":pk": &types.AttributeValueMemberS{Value: pk}},
-		ConsistentRead:            aws.Bool(true),
-	}
-	if keysOnly {
-		in.ProjectionExpression = aws.String("PK, SK")
-	}
-	for {
-		out, err := s.client.Query(ctx, in)
-		if err != nil {
-			return err
-		}
-		for _, item := range out.Items {
-			if err := fn(item); err != nil {
-				return err
-			}
-		}
-		if len(out.LastEvaluatedKey) == 0 {
-			return nil
-		}
-		in.ExclusiveStartKey = out.LastEvaluatedKey
-	}
 }
 
 // RenameConversation sets the title of the caller's conversation in one
 // conditional UpdateItem and returns the conversation as it now is.
-func (s *Store) RenameConversation(ctx context.Context, userID, id, title string, now time.Time) (Conversation, error) {
-	var c Conversation
+func (s *Store) RenameConversation(ctx context.Context, userID, id, title string, now time.Time) (agent.Conversation, error) {
+	var it conversationItem
 	err := s.table.Update(AttrPK, convKey(id)).Range(AttrSK, skMeta).
-		Set("title", title).Set("titleLower", strings.ToLower(title)).Set("updatedAt", Timestamp(now)).
+		Set("title", title).Set("titleLower", strings.ToLower(title)).Set("updatedAt", stamp(now)).
 		If("userId = ? AND attribute_not_exists(deleting)", userID).
-		Value(ctx, &c)
+		Value(ctx, &it)
 	if dynamo.IsCondCheckFailed(err) {
-		return Conversation{}, errConversationNotFound
+		return agent.Conversation{}, errConversationNotFound
 	}
 	if err != nil {
-		return Conversation{}, fmt.Errorf("rename conversation %s: %w", id, err)
+		return agent.Conversation{}, fmt.Errorf("rename conversation %s: %w", id, err)
 	}
-	return c, nil
+	return it.conversation(), nil
 }
 
 // RefineTitle replaces the title of a conversation only while it is still

@@ -4,10 +4,8 @@ import (
 	"context"
 	"fmt"
 	"strings"
-	"time"
 
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/guregu/dynamo/v2"
 )
 
@@ -28,7 +26,7 @@ func (s *Store) BeginDeleteConversation(ctx context.Context, userID, id string) 
 	if !isConditionFailure(err) {
 		return fmt.Errorf("begin delete of conversation %s: %w", id, err)
 	}
-	var c Conversation
+	var c conversationItem
 	if err := s.table.Get(AttrPK, convKey(id)).Range(AttrSK, dynamo.Equal, skMeta).Consistent(true).One(ctx, &c); err != nil || c.UserID != userID {
 		return errConversationNotFound
 	}
@@ -41,27 +39,32 @@ func (s *Store) BeginDeleteConversation(ctx context.Context, userID, id string) 
 // PurgeConversation deletes every item of a conversation being deleted (its
 // messages, its artifacts and their own items), keeping the META item for
 // FinishDeleteConversation. It returns the ids of the artifacts it removed.
-// Deletes go in batches of 25 and unprocessed items are retried with
-// backoff, so conversations of any length are removed completely.
+// Deletes go in batches of 25 whose unprocessed items guregu/dynamo retries
+// with backoff, so conversations of any length are removed completely.
 func (s *Store) PurgeConversation(ctx context.Context, id string) ([]string, error) {
-	var keys []map[string]types.AttributeValue
+	var keys []dynamo.Keyed
 	var artifacts []string
-	err := s.queryPartition(ctx, convKey(id), true, func(item map[string]types.AttributeValue) error {
-		sk := stringAttr(item, AttrSK)
-		if sk == skMeta {
-			return nil
+	in := s.queryInput("", AttrPK, convKey(id))
+	in.ProjectionExpression = aws.String("PK, SK")
+	err := s.queryItems(ctx, in, func(item dynamo.Item) (bool, error) {
+		var k struct{ PK, SK string }
+		if err := dynamo.UnmarshalItem(item, &k); err != nil || k.SK == skMeta {
+			return err == nil, err
 		}
-		keys = append(keys, item)
-		if _, art, ok := strings.Cut(sk, artifactInfix); ok {
+		keys = append(keys, dynamo.Keys{k.PK, k.SK})
+		if _, art, ok := strings.Cut(k.SK, artifactInfix); ok {
 			artifacts = append(artifacts, art)
-			keys = append(keys, keyOf(artifactKey(art), skArtifact))
+			keys = append(keys, dynamo.Keys{artifactKey(art), skArtifact})
 		}
-		return nil
+		return true, nil
 	})
 	if err != nil {
 		return nil, fmt.Errorf("list items of conversation %s: %w", id, err)
 	}
-	if err := s.deleteKeys(ctx, keys); err != nil {
+	if len(keys) == 0 {
+		return nil, nil
+	}
+	if _, err := s.table.Batch(AttrPK, AttrSK).Write().Delete(keys...).Run(ctx); err != nil {
 		return nil, fmt.Errorf("purge conversation %s: %w", id, err)
 	}
 	return artifacts, nil
@@ -71,46 +74,6 @@ func (s *Store) PurgeConversation(ctx context.Context, id string) ([]string, err
 func (s *Store) FinishDeleteConversation(ctx context.Context, id string) error {
 	if err := s.table.Delete(AttrPK, convKey(id)).Range(AttrSK, skMeta).Run(ctx); err != nil {
 		return fmt.Errorf("finish delete of conversation %s: %w", id, err)
-	}
-	return nil
-}
-
-func keyOf(pk, sk string) map[string]types.AttributeValue {
-	return map[string]types.AttributeValue{
-		AttrPK: &types.AttributeValueMemberS{Value: pk},
-		AttrSK: &types.AttributeValueMemberS{Value: sk},
-	}
-}
-
-// maxBatchRetries bounds the retries of unprocessed items per batch.
-const maxBatchRetries = 8
-
-// deleteKeys deletes items with BatchWriteItem, 25 at a time, retrying
-// unprocessed items with exponential backoff.
-func (s *Store) deleteKeys(ctx context.Context, keys []map[string]types.AttributeValue) error {
-	for start := 0; start < len(keys); start += 25 {
-		var reqs []types.WriteRequest
-		for _, k := range keys[start:min(start+25, len(keys))] {
-			reqs = append(reqs, types.WriteRequest{DeleteRequest: &types.DeleteRequest{Key: k}})
-		}
-		pending := map[string][]types.WriteRequest{s.name: reqs}
-		for attempt := 0; len(pending[s.name]) > 0; attempt++ {
-			if attempt > maxBatchRetries {
-				return fmt.Errorf("%d deletes still unprocessed after %d retries", len(pending[s.name]), maxBatchRetries)
-			}
-			if attempt > 0 {
-				select {
-				case <-ctx.Done():
-					return ctx.Err()
-				case <-time.After(time.Duration(25<<min(attempt, 6)) * time.Millisecond):
-				}
-			}
-			out, err := s.client.BatchWriteItem(ctx, &dynamodb.BatchWriteItemInput{RequestItems: pending})
-			if err != nil {
-				return err
-			}
-			pending = out.UnprocessedItems
-		}
 	}
 	return nil
 }

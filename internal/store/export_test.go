@@ -2,9 +2,10 @@ package store
 
 import (
 	"context"
-	"strings"
 
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/guregu/dynamo/v2"
+
+	"github.com/zocket/agent"
 )
 
 // Fixtures for the store's external tests. They write items with plain
@@ -13,26 +14,19 @@ import (
 
 // PutConversationPlain writes c's META item as CreateConversation would,
 // with its activity at c.UpdatedAt.
-func (s *Store) PutConversationPlain(ctx context.Context, c Conversation) error {
-	c.PK, c.SK = convKey(c.ID), skMeta
-	c.GSI1PK, c.GSI1SK = convListKey(c.UserID), activityKey(c.UpdatedAt, c.ID)
-	c.ActivityAt = c.UpdatedAt
-	c.TitleLower = strings.ToLower(c.Title)
-	return s.table.Put(c).Run(ctx)
+func (s *Store) PutConversationPlain(ctx context.Context, c agent.Conversation) error {
+	return s.table.Put(newConversationItem(c, c.UpdatedAt)).Run(ctx)
 }
 
 // PutMessagePlain writes m as AppendMessage would, without touching the
 // conversation.
-func (s *Store) PutMessagePlain(ctx context.Context, m Message) error {
-	m.PK, m.SK = convKey(m.ConversationID), messageSK(m.ID)
-	return s.table.Put(m).Run(ctx)
+func (s *Store) PutMessagePlain(ctx context.Context, m agent.Message) error {
+	return s.table.Put(newMessageItem(m)).Run(ctx)
 }
 
 // PutArtifactPlain writes both copies of a as PutArtifact would.
-func (s *Store) PutArtifactPlain(ctx context.Context, a Artifact) error {
-	own, inConv := a, a
-	own.PK, own.SK = artifactKey(a.ID), skArtifact
-	inConv.PK, inConv.SK = convKey(a.ConversationID), artifactSK(a.MessageID, a.ID)
+func (s *Store) PutArtifactPlain(ctx context.Context, a agent.Artifact) error {
+	own, inConv := newArtifactItems(a)
 	if err := s.table.Put(own).Run(ctx); err != nil {
 		return err
 	}
@@ -42,6 +36,6 @@ func (s *Store) PutArtifactPlain(ctx context.Context, a Artifact) error {
 // PartitionSize counts the items of a conversation's partition.
 func (s *Store) PartitionSize(ctx context.Context, id string) (int, error) {
 	n := 0
-	err := s.queryPartition(ctx, convKey(id), true, func(map[string]types.AttributeValue) error { n++; return nil })
+	err := s.queryItems(ctx, s.queryInput("", AttrPK, convKey(id)), func(dynamo.Item) (bool, error) { n++; return true, nil })
 	return n, err
 }

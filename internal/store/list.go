@@ -9,6 +9,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/guregu/dynamo/v2"
+
+	"github.com/zocket/agent"
 )
 
 // ListQuery selects a page of a user's conversations, newest activity first.
@@ -33,7 +35,7 @@ type Position struct {
 
 // ListPage is one page of conversations.
 type ListPage struct {
-	Conversations []Conversation
+	Conversations []agent.Conversation
 	// Next is set when more conversations match after this page.
 	Next *Position
 }
@@ -43,68 +45,53 @@ type ListPage struct {
 // reads, and the loop below continues until the page is full.
 const filteredBatch = 200
 
-// ListConversations reads one page from GSI1. With a search it loops on
-// LastEvaluatedKey until it has the page (plus one match, to know whether
-// another page exists) or the user's conversations run out: DynamoDB may
-// return short or empty pages for a filtered Query.
+// ListConversations reads one page from GSI1 (plus one match, to know whether
+// another page exists). With a search it reads batches of the user's index
+// until it has them or the index runs out: DynamoDB may return short or
+// empty pages for a filtered Query, since it applies Limit before the
+// filter.
 func (s *Store) ListConversations(ctx context.Context, q ListQuery) (ListPage, error) {
 	need := q.Skip + q.Limit + 1
-	in := &dynamodb.QueryInput{
-		TableName:              aws.String(s.name),
-		IndexName:              aws.String(IndexGSI1),
-		KeyConditionExpression: aws.String("GSI1PK = :pk"),
-		ExpressionAttributeValues: map[string]types.AttributeValue{
-			":pk": &types.AttributeValueMemberS{Value: convListKey(q.UserID)},
-		},
-		ScanIndexForward: aws.Bool(false),
-	}
-	search := strings.ToLower(strings.TrimSpace(q.Search))
-	if search != "" {
+	in := s.queryInput(IndexGSI1, AttrGSI1PK, convListKey(q.UserID))
+	in.ScanIndexForward = aws.Bool(false)
+	in.Limit = aws.Int32(int32(need))
+	if search := strings.ToLower(strings.TrimSpace(q.Search)); search != "" {
 		in.FilterExpression = aws.String("contains(titleLower, :q)")
 		in.ExpressionAttributeValues[":q"] = &types.AttributeValueMemberS{Value: search}
+		in.Limit = aws.Int32(int32(max(need, filteredBatch)))
 	}
 	if q.After != nil {
 		in.ExclusiveStartKey = listKey(q.UserID, *q.After)
 	}
-	var matches []Conversation
-	for len(matches) < need {
-		limit := need - len(matches)
-		if search != "" {
-			limit = max(limit, filteredBatch)
+	var matches []conversationItem
+	err := s.queryItems(ctx, in, func(item dynamo.Item) (bool, error) {
+		var it conversationItem
+		if err := dynamo.UnmarshalItem(item, &it); err != nil {
+			return false, err
 		}
-		in.Limit = aws.Int32(int32(limit))
-		out, err := s.client.Query(ctx, in)
-		if err != nil {
-			return ListPage{}, fmt.Errorf("list conversations of %s: %w", q.UserID, err)
-		}
-		for _, item := range out.Items {
-			var c Conversation
-			if err := dynamo.UnmarshalItem(item, &c); err != nil {
-				return ListPage{}, fmt.Errorf("decode conversation: %w", err)
-			}
-			matches = append(matches, c)
-		}
-		if len(out.LastEvaluatedKey) == 0 {
-			break
-		}
-		in.ExclusiveStartKey = out.LastEvaluatedKey
+		matches = append(matches, it)
+		return len(matches) < need, nil
+	})
+	if err != nil {
+		return ListPage{}, fmt.Errorf("list conversations of %s: %w", q.UserID, err)
 	}
 	var page ListPage
-	if q.Skip < len(matches) {
-		page.Conversations = matches[q.Skip:min(len(matches), q.Skip+q.Limit)]
+	for _, it := range matches[min(q.Skip, len(matches)):min(q.Skip+q.Limit, len(matches))] {
+		page.Conversations = append(page.Conversations, it.conversation())
 	}
 	if len(matches) > q.Skip+q.Limit && len(page.Conversations) > 0 {
-		last := page.Conversations[len(page.Conversations)-1]
+		last := matches[q.Skip+len(page.Conversations)-1]
 		page.Next = &Position{ActivityKey: last.GSI1SK, ID: last.ID}
 	}
 	return page, nil
 }
 
 func listKey(userID string, p Position) map[string]types.AttributeValue {
-	str := func(v string) types.AttributeValue { return &types.AttributeValueMemberS{Value: v} }
 	return map[string]types.AttributeValue{
-		AttrGSI1PK: str(convListKey(userID)), AttrGSI1SK: str(p.ActivityKey),
-		AttrPK: str(convKey(p.ID)), AttrSK: str(skMeta),
+		AttrGSI1PK: &types.AttributeValueMemberS{Value: convListKey(userID)},
+		AttrGSI1SK: &types.AttributeValueMemberS{Value: p.ActivityKey},
+		AttrPK:     &types.AttributeValueMemberS{Value: convKey(p.ID)},
+		AttrSK:     &types.AttributeValueMemberS{Value: skMeta},
 	}
 }
 
@@ -112,27 +99,18 @@ func listKey(userID string, p Position) map[string]types.AttributeValue {
 // search. Without a search, use the user's counter instead: this reads the
 // user's whole list index.
 func (s *Store) CountConversations(ctx context.Context, userID, search string) (int, error) {
-	in := &dynamodb.QueryInput{
-		TableName:              aws.String(s.name),
-		IndexName:              aws.String(IndexGSI1),
-		KeyConditionExpression: aws.String("GSI1PK = :pk"),
-		FilterExpression:       aws.String("contains(titleLower, :q)"),
-		ExpressionAttributeValues: map[string]types.AttributeValue{
-			":pk": &types.AttributeValueMemberS{Value: convListKey(userID)},
-			":q":  &types.AttributeValueMemberS{Value: strings.ToLower(strings.TrimSpace(search))},
-		},
-		Select: types.SelectCount,
-	}
+	in := s.queryInput(IndexGSI1, AttrGSI1PK, convListKey(userID))
+	in.FilterExpression = aws.String("contains(titleLower, :q)")
+	in.ExpressionAttributeValues[":q"] = &types.AttributeValueMemberS{Value: strings.ToLower(strings.TrimSpace(search))}
+	in.Select = types.SelectCount
 	n := 0
-	for {
-		out, err := s.client.Query(ctx, in)
+	pages := dynamodb.NewQueryPaginator(s.client, in)
+	for pages.HasMorePages() {
+		page, err := pages.NextPage(ctx)
 		if err != nil {
 			return 0, fmt.Errorf("count conversations of %s: %w", userID, err)
 		}
-		n += int(out.Count)
-		if len(out.LastEvaluatedKey) == 0 {
-			return n, nil
-		}
-		in.ExclusiveStartKey = out.LastEvaluatedKey
+		n += int(page.Count)
 	}
+	return n, nil
 }

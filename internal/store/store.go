@@ -1,7 +1,8 @@
 // Package store keeps users, conversations, messages and artifact metadata
-// in one DynamoDB table (single-table design, no Scan on any request path).
-// Every method returns *apperr.Error for what a client did wrong (not found,
-// conflict) and a wrapped error for everything else.
+// in one DynamoDB table (single-table design, no Scan on any request path),
+// as the domain types of package agent. Every method returns *agent.Error
+// for what a client did wrong (not found, conflict) and a wrapped error for
+// everything else.
 //
 // Item layout (PK / SK, and GSI1PK / GSI1SK where set):
 //
@@ -52,16 +53,50 @@ func New(client *dynamodb.Client, table string) *Store {
 	return &Store{client: client, db: db, table: db.Table(table), name: table, now: time.Now}
 }
 
-// TimeFormat is the API's timestamp format: ISO 8601 UTC with milliseconds.
-const TimeFormat = "2006-01-02T15:04:05.000Z"
+// Queries go through the SDK's paginator with a KeyConditionExpression;
+// everything else through guregu/dynamo. guregu/dynamo's Query sends the
+// legacy KeyConditions parameter, which minidyn (the local stand-in the
+// devserver and the tests use) ignores.
 
-// Timestamp formats t in TimeFormat.
-func Timestamp(t time.Time) string { return t.UTC().Format(TimeFormat) }
+// queryInput is a Query of partition key pk, in the table or in index.
+func (s *Store) queryInput(index, keyAttr, pk string) *dynamodb.QueryInput {
+	in := &dynamodb.QueryInput{
+		TableName:                 aws.String(s.name),
+		KeyConditionExpression:    aws.String("#k = :k"),
+		ExpressionAttributeNames:  map[string]string{"#k": keyAttr},
+		ExpressionAttributeValues: map[string]types.AttributeValue{":k": &types.AttributeValueMemberS{Value: pk}},
+	}
+	if index != "" {
+		in.IndexName = aws.String(index)
+	} else {
+		in.ConsistentRead = aws.Bool(true)
+	}
+	return in
+}
+
+// queryItems calls fn with every item in's Query returns, page by page,
+// until fn returns false or the items run out.
+func (s *Store) queryItems(ctx context.Context, in *dynamodb.QueryInput, fn func(dynamo.Item) (bool, error)) error {
+	pages := dynamodb.NewQueryPaginator(s.client, in)
+	for pages.HasMorePages() {
+		page, err := pages.NextPage(ctx)
+		if err != nil {
+			return err
+		}
+		for _, item := range page.Items {
+			if more, err := fn(item); err != nil || !more {
+				return err
+			}
+		}
+	}
+	return nil
+}
 
 // Ping checks that the table is reachable.
 func (s *Store) Ping(ctx context.Context) error {
-	_, err := s.client.DescribeTable(ctx, &dynamodb.DescribeTableInput{TableName: aws.String(s.name)})
-	if err != nil {
+	// guregu/dynamo's Describe would parse the answer, which minidyn leaves
+	// incomplete; reachability is all that is asked.
+	if _, err := s.client.DescribeTable(ctx, &dynamodb.DescribeTableInput{TableName: aws.String(s.name)}); err != nil {
 		return fmt.Errorf("describe table %s: %w", s.name, err)
 	}
 	return nil

@@ -26,15 +26,15 @@ func id() string { return uuid.Must(uuid.NewV7()).String() }
 
 // seedConversations writes n conversations of user with activity one second
 // apart (the i-th is the i-th newest... oldest first) and titles from title(i).
-func seedConversations(t *testing.T, s *store.Store, user string, n int, title func(i int) string) []store.Conversation {
+func seedConversations(t *testing.T, s *store.Store, user string, n int, title func(i int) string) []agent.Conversation {
 	t.Helper()
 	base := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
-	out := make([]store.Conversation, n)
+	out := make([]agent.Conversation, n)
 	var wg sync.WaitGroup
 	sem := make(chan struct{}, 16)
 	for i := range n {
-		ts := store.Timestamp(base.Add(time.Duration(i) * time.Second))
-		out[i] = store.Conversation{ID: id(), UserID: user, Title: title(i), CreatedAt: ts, UpdatedAt: ts}
+		ts := base.Add(time.Duration(i) * time.Second)
+		out[i] = agent.Conversation{ID: id(), UserID: user, Title: title(i), CreatedAt: ts, UpdatedAt: ts}
 		wg.Go(func() {
 			sem <- struct{}{}
 			defer func() { <-sem }()
@@ -75,7 +75,7 @@ func pageAll(t *testing.T, s *store.Store, q store.ListQuery) []string {
 	}
 }
 
-func newestFirst(cs []store.Conversation, keep func(store.Conversation) bool) []string {
+func newestFirst(cs []agent.Conversation, keep func(agent.Conversation) bool) []string {
 	var ids []string
 	for i := len(cs) - 1; i >= 0; i-- {
 		if keep == nil || keep(cs[i]) {
@@ -131,7 +131,7 @@ func TestSearchPagingSparse(t *testing.T) {
 			}
 			return fmt.Sprintf("Unrelated chat %d", i)
 		})
-		want := newestFirst(convs, func(c store.Conversation) bool { return strings.Contains(strings.ToLower(c.Title), "needle") })
+		want := newestFirst(convs, func(c agent.Conversation) bool { return strings.Contains(strings.ToLower(c.Title), "needle") })
 		if len(want) != 13 {
 			t.Fatalf("fixture has %d matches", len(want))
 		}
@@ -200,16 +200,16 @@ func TestThreadAndPurgeLargeConversation(t *testing.T) {
 			wg.Go(func() {
 				sem <- struct{}{}
 				defer func() { <-sem }()
-				role := store.RoleUser
+				role := agent.RoleUser
 				if i%2 == 1 {
-					role = store.RoleAssistant
+					role = agent.RoleAssistant
 				}
-				m := store.Message{ID: msgIDs[i], ConversationID: conv.ID, Role: role, Content: fmt.Sprintf("%d %s", i, big), CreatedAt: store.Timestamp(base.Add(time.Duration(i) * time.Millisecond))}
+				m := agent.Message{ID: msgIDs[i], ConversationID: conv.ID, Role: role, Content: fmt.Sprintf("%d %s", i, big), CreatedAt: base.Add(time.Duration(i) * time.Millisecond)}
 				if err := s.PutMessagePlain(ctx, m); err != nil {
 					t.Error(err)
 				}
 				if i%50 == 1 {
-					a := store.Artifact{ID: id(), UserID: user, ConversationID: conv.ID, MessageID: m.ID, Title: "A", Language: "tsx", Type: "REACT"}
+					a := agent.Artifact{ID: id(), UserID: user, ConversationID: conv.ID, MessageID: m.ID, Title: "A", Language: "tsx", Type: agent.TypeReact}
 					if err := s.PutArtifactPlain(ctx, a); err != nil {
 						t.Error(err)
 					}
@@ -265,7 +265,7 @@ func TestThreadAndPurgeLargeConversation(t *testing.T) {
 func TestOversizeItemsRejectedBeforeTheCall(t *testing.T) {
 	dynamotest.Each(t, func(t *testing.T, tb dynamotest.Table) {
 		s := newStore(t, tb)
-		m := store.Message{ID: id(), ConversationID: id(), Role: store.RoleUser, Content: strings.Repeat("é", 210*1024), CreatedAt: store.Timestamp(time.Now())}
+		m := agent.Message{ID: id(), ConversationID: id(), Role: agent.RoleUser, Content: strings.Repeat("é", 210*1024), CreatedAt: time.Now()}
 		err := s.AppendMessage(ctx, m)
 		if !agent.IsCode(err, agent.TooLarge) {
 			t.Fatalf("err = %v, want payload_too_large", err)

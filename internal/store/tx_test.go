@@ -10,10 +10,10 @@ import (
 	"github.com/zocket/agent/internal/store"
 )
 
-func newUser(t *testing.T, s *store.Store) store.User {
+func newUser(t *testing.T, s *store.Store) agent.User {
 	t.Helper()
-	now := store.Timestamp(time.Now())
-	u := store.User{ID: id(), Email: id() + "@example.com", Username: "u" + id()[:8], CreatedAt: now, UpdatedAt: now}
+	now := time.Now()
+	u := agent.User{ID: id(), Email: id() + "@example.com", Username: "u" + id()[:8], CreatedAt: now, UpdatedAt: now}
 	if err := s.CreateUser(ctx, u, "$argon2id$x"); err != nil {
 		t.Fatal(err)
 	}
@@ -26,7 +26,7 @@ func TestConversationWrites(t *testing.T) {
 		s := newStore(t, tb)
 		u := newUser(t, s)
 		start := time.Now().Add(-time.Minute)
-		c := store.Conversation{ID: id(), UserID: u.ID, Title: "Counter", CreatedAt: store.Timestamp(start)}
+		c := agent.Conversation{ID: id(), UserID: u.ID, Title: "Counter", CreatedAt: start}
 		if err := s.CreateConversation(ctx, c); err != nil {
 			t.Fatal(err)
 		}
@@ -39,7 +39,7 @@ func TestConversationWrites(t *testing.T) {
 		var wg sync.WaitGroup
 		for i := range n {
 			wg.Go(func() {
-				m := store.Message{ID: id(), ConversationID: c.ID, Role: store.RoleUser, Content: "message", CreatedAt: store.Timestamp(start.Add(time.Duration(i+1) * time.Second))}
+				m := agent.Message{ID: id(), ConversationID: c.ID, Role: agent.RoleUser, Content: "message", CreatedAt: start.Add(time.Duration(i+1) * time.Second)}
 				if i == n-1 {
 					m.Content = "the newest"
 				}
@@ -54,11 +54,11 @@ func TestConversationWrites(t *testing.T) {
 			t.Fatal(err)
 		}
 		if got.MessageCount != n || got.LastMessage == nil || got.LastMessage.Content != "the newest" ||
-			got.UpdatedAt != store.Timestamp(start.Add(n*time.Second)) {
+			!got.UpdatedAt.Equal(start.Add(n*time.Second).Truncate(time.Millisecond)) {
 			t.Errorf("after %d concurrent appends: count %d, last %+v, updatedAt %s", n, got.MessageCount, got.LastMessage, got.UpdatedAt)
 		}
 
-		if err := s.AppendMessage(ctx, store.Message{ID: id(), ConversationID: id(), Role: store.RoleUser, Content: "x", CreatedAt: store.Timestamp(time.Now())}); !agent.IsCode(err, agent.NotFound) {
+		if err := s.AppendMessage(ctx, agent.Message{ID: id(), ConversationID: id(), Role: agent.RoleUser, Content: "x", CreatedAt: time.Now()}); !agent.IsCode(err, agent.NotFound) {
 			t.Errorf("append to a missing conversation: %v", err)
 		}
 		if _, err := s.RenameConversation(ctx, id(), c.ID, "stolen", time.Now()); !agent.IsCode(err, agent.NotFound) {
@@ -77,7 +77,7 @@ func TestConversationWrites(t *testing.T) {
 		if _, err := s.ConversationMeta(ctx, u.ID, c.ID); !agent.IsCode(err, agent.NotFound) {
 			t.Errorf("a conversation being deleted is readable: %v", err)
 		}
-		a := store.Artifact{ID: id(), UserID: u.ID, ConversationID: c.ID, MessageID: id(), Title: "late", Language: "tsx", Type: "REACT"}
+		a := agent.Artifact{ID: id(), UserID: u.ID, ConversationID: c.ID, MessageID: id(), Title: "late", Language: "tsx", Type: agent.TypeReact}
 		if err := s.PutArtifact(ctx, a); !agent.IsCode(err, agent.NotFound) {
 			t.Errorf("artifact into a deleted conversation: %v", err)
 		}

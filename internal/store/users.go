@@ -14,57 +14,15 @@ import (
 	"github.com/zocket/agent"
 )
 
-// User is an account's profile. The password hash is not part of it: it
-// lives only on the email record, so no read of a profile can leak it.
-type User struct {
-	PK                string `dynamo:"PK,hash" json:"-"`
-	SK                string `dynamo:"SK,range" json:"-"`
-	ID                string `dynamo:"id" json:"id"`
-	Email             string `dynamo:"email" json:"email"`
-	Username          string `dynamo:"username" json:"username"`
-	Credits           int    `dynamo:"credits" json:"credits"`
-	ConversationCount int    `dynamo:"conversationCount" json:"-"`
-	CreatedAt         string `dynamo:"createdAt" json:"createdAt"`
-	UpdatedAt         string `dynamo:"updatedAt" json:"updatedAt"`
-}
-
-// UnlimitedCredits is the credit balance of a user who is never charged.
-const UnlimitedCredits = -1
-
-type uniqueItem struct {
-	PK           string `dynamo:"PK,hash"`
-	SK           string `dynamo:"SK,range"`
-	UserID       string `dynamo:"userId"`
-	PasswordHash string `dynamo:"passwordHash,omitempty"`
-}
-
-type throttleItem struct {
-	PK        string `dynamo:"PK,hash"`
-	SK        string `dynamo:"SK,range"`
-	Count     int    `dynamo:"count"`
-	ExpiresAt int64  `dynamo:"expiresAt"`
-}
-
-func userKey(id string) string           { return "USER#" + id }
-func emailKey(email string) string       { return "EMAIL#" + email }
-func usernameKey(username string) string { return "USERNAME#" + strings.ToLower(username) }
-
-const (
-	skProfile  = "PROFILE"
-	skEmail    = "EMAIL"
-	skUsername = "USERNAME"
-)
-
 // CreateUser writes the user with its email record (which also holds the
 // password hash) and its username record in one transaction, so two
 // registrations of one email or one username can never both succeed. A
 // taken email or username is an agent.Conflict.
-func (s *Store) CreateUser(ctx context.Context, u User, passwordHash string) error {
-	u.PK, u.SK = userKey(u.ID), skProfile
+func (s *Store) CreateUser(ctx context.Context, u agent.User, passwordHash string) error {
 	tx := s.db.WriteTx()
-	tx.Put(s.table.Put(u).If("attribute_not_exists(PK)"))
-	tx.Put(s.table.Put(uniqueItem{PK: emailKey(u.Email), SK: skEmail, UserID: u.ID, PasswordHash: passwordHash}).If("attribute_not_exists(PK)"))
-	tx.Put(s.table.Put(uniqueItem{PK: usernameKey(u.Username), SK: skUsername, UserID: u.ID}).If("attribute_not_exists(PK)"))
+	tx.Put(s.table.Put(newUserItem(u)).If("attribute_not_exists(PK)"))
+	tx.Put(s.table.Put(credentialsItem{PK: emailKey(u.Email), SK: skEmail, UserID: u.ID, PasswordHash: passwordHash}).If("attribute_not_exists(PK)"))
+	tx.Put(s.table.Put(credentialsItem{PK: usernameKey(u.Username), SK: skUsername, UserID: u.ID}).If("attribute_not_exists(PK)"))
 	err := tx.Run(ctx)
 	if err == nil {
 		return nil
@@ -93,16 +51,16 @@ func (s *Store) CreateUser(ctx context.Context, u User, passwordHash string) err
 }
 
 // UserByID returns the user, or agent.NotFound.
-func (s *Store) UserByID(ctx context.Context, id string) (User, error) {
-	var u User
-	err := s.table.Get(AttrPK, userKey(id)).Range(AttrSK, dynamo.Equal, skProfile).Consistent(true).One(ctx, &u)
+func (s *Store) UserByID(ctx context.Context, id string) (agent.User, error) {
+	var it userItem
+	err := s.table.Get(AttrPK, userKey(id)).Range(AttrSK, dynamo.Equal, skProfile).Consistent(true).One(ctx, &it)
 	if errors.Is(err, dynamo.ErrNotFound) {
-		return User{}, agent.NewError(agent.NotFound, "User not found.")
+		return agent.User{}, agent.NewError(agent.NotFound, "User not found.")
 	}
 	if err != nil {
-		return User{}, fmt.Errorf("get user %s: %w", id, err)
+		return agent.User{}, fmt.Errorf("get user %s: %w", id, err)
 	}
-	return u, nil
+	return it.user(), nil
 }
 
 // LoginState is what a login attempt needs: the user id and password hash
@@ -120,6 +78,15 @@ func emailThrottle(email string) string { return "THROTTLE#login-email#" + email
 func ipThrottle(ip string) string       { return "THROTTLE#login-ip#" + ip }
 func windowKey(start time.Time) string  { return strconv.FormatInt(start.Unix(), 10) }
 
+// loginItem is any of the records LoginState reads: credentials or a
+// throttle counter.
+type loginItem struct {
+	PK           string `dynamo:"PK,hash"`
+	UserID       string `dynamo:"userId"`
+	PasswordHash string `dynamo:"passwordHash"`
+	Count        int    `dynamo:"count"`
+}
+
 // LoginState reads the email record and both failure counters of the
 // current window in one BatchGetItem.
 func (s *Store) LoginState(ctx context.Context, email, ip string, window time.Duration) (LoginState, error) {
@@ -131,22 +98,20 @@ func (s *Store) LoginState(ctx context.Context, email, ip string, window time.Du
 	if ip != "" {
 		keys = append(keys, dynamo.Keys{ipThrottle(ip), windowKey(start)})
 	}
-	var items []map[string]types.AttributeValue
+	var items []loginItem
 	err := s.table.Batch(AttrPK, AttrSK).Get(keys...).Consistent(true).All(ctx, &items)
 	if err != nil && !errors.Is(err, dynamo.ErrNotFound) {
 		return LoginState{}, fmt.Errorf("login state: %w", err)
 	}
 	var st LoginState
-	for _, raw := range items {
-		pk := stringAttr(raw, AttrPK)
+	for _, it := range items {
 		switch {
-		case pk == emailKey(email):
-			st.UserID = stringAttr(raw, "userId")
-			st.PasswordHash = stringAttr(raw, "passwordHash")
-		case pk == emailThrottle(email):
-			st.EmailFailures = intAttr(raw, "count")
-		case ip != "" && pk == ipThrottle(ip):
-			st.IPFailures = intAttr(raw, "count")
+		case it.PK == emailKey(email):
+			st.UserID, st.PasswordHash = it.UserID, it.PasswordHash
+		case it.PK == emailThrottle(email):
+			st.EmailFailures = it.Count
+		case ip != "" && it.PK == ipThrottle(ip):
+			st.IPFailures = it.Count
 		}
 	}
 	return st, nil
@@ -188,38 +153,19 @@ func (s *Store) ReplacePasswordHash(ctx context.Context, email, old, replacement
 	return nil
 }
 
-func stringAttr(item map[string]types.AttributeValue, name string) string {
-	if v, ok := item[name].(*types.AttributeValueMemberS); ok {
-		return v.Value
-	}
-	return ""
-}
-
-func intAttr(item map[string]types.AttributeValue, name string) int {
-	if v, ok := item[name].(*types.AttributeValueMemberN); ok {
-		n, _ := strconv.Atoi(v.Value)
-		return n
-	}
-	return 0
-}
-
 // ChargeCredit takes one credit from the user, atomically and never below
 // zero, and returns what is left; with none left it is
 // agent.CreditsExhausted. Callers do not charge users with unlimited
 // (negative) credits.
 func (s *Store) ChargeCredit(ctx context.Context, userID string) (int, error) {
-	var u User
+	var it userItem
 	err := s.table.Update(AttrPK, userKey(userID)).Range(AttrSK, skProfile).
-		Add("credits", -1).If("credits > ?", 0).Value(ctx, &u)
+		Add("credits", -1).If("credits > ?", 0).Value(ctx, &it)
 	if dynamo.IsCondCheckFailed(err) {
-		return 0, agent.WrapError(err, agent.CreditsExhausted, ExhaustedMessage)
+		return 0, agent.WrapError(err, agent.CreditsExhausted, agent.CreditsExhaustedMessage)
 	}
 	if err != nil {
 		return 0, fmt.Errorf("charge credit of %s: %w", userID, err)
 	}
-	return u.Credits, nil
+	return it.Credits, nil
 }
-
-// ExhaustedMessage is the message of credits_exhausted; the frontend opens
-// its credits dialog on its first sentence.
-const ExhaustedMessage = "You have exhausted your credits. Please contact support to get more."

@@ -10,11 +10,11 @@ import (
 	"maps"
 	"net/http"
 
+	"github.com/zocket/agent"
 	"github.com/zocket/agent/internal/app"
 	"github.com/zocket/agent/internal/artifacts"
 	"github.com/zocket/agent/internal/chat"
 	"github.com/zocket/agent/internal/llm"
-	"github.com/zocket/agent/internal/store"
 )
 
 // Send serves chat-send (API Gateway) and chat-stream (the Function URL):
@@ -46,7 +46,7 @@ func service(d *app.Deps) (*chat.Service, error) {
 type builder struct{ svc *artifacts.Service }
 
 // BuildArtifact implements chat.Builder.
-func (b builder) BuildArtifact(ctx context.Context, a store.Artifact) (chat.BuildResult, error) {
+func (b builder) BuildArtifact(ctx context.Context, a agent.Artifact) (chat.BuildResult, error) {
 	res, err := b.svc.BuildArtifact(ctx, a)
 	if err != nil {
 		return chat.BuildResult{ArtifactID: a.ID, Errors: artifacts.ErrorLines(err), Warnings: []string{}}, nil

@@ -1,0 +1,215 @@
+package store
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/zocket/agent"
+)
+
+// The items of the table. They are private: callers see the domain types of
+// package agent, and only this package knows keys, index attributes and
+// flags such as deleting.
+
+// timestamp is a time stored in agent.TimeFormat, whose strings sort in
+// time order (activityAt is the list index's sort key).
+type timestamp time.Time
+
+func stamp(t time.Time) timestamp { return timestamp(t.UTC().Truncate(time.Millisecond)) }
+
+// MarshalText implements encoding.TextMarshaler for guregu/dynamo.
+func (t timestamp) MarshalText() ([]byte, error) {
+	return []byte(agent.FormatTime(time.Time(t))), nil
+}
+
+// UnmarshalText implements encoding.TextUnmarshaler for guregu/dynamo.
+func (t *timestamp) UnmarshalText(b []byte) error {
+	parsed, err := time.Parse(agent.TimeFormat, string(b))
+	if err != nil {
+		return fmt.Errorf("timestamp %q: %w", b, err)
+	}
+	*t = timestamp(parsed)
+	return nil
+}
+
+func (t timestamp) String() string { return agent.FormatTime(time.Time(t)) }
+
+type userItem struct {
+	PK                string    `dynamo:"PK,hash"`
+	SK                string    `dynamo:"SK,range"`
+	ID                string    `dynamo:"id"`
+	Email             string    `dynamo:"email"`
+	Username          string    `dynamo:"username"`
+	Credits           int       `dynamo:"credits"`
+	ConversationCount int       `dynamo:"conversationCount"`
+	CreatedAt         timestamp `dynamo:"createdAt"`
+	UpdatedAt         timestamp `dynamo:"updatedAt"`
+}
+
+func newUserItem(u agent.User) userItem {
+	return userItem{
+		PK: userKey(u.ID), SK: skProfile, ID: u.ID, Email: u.Email, Username: u.Username,
+		Credits: u.Credits, ConversationCount: u.ConversationCount,
+		CreatedAt: stamp(u.CreatedAt), UpdatedAt: stamp(u.UpdatedAt),
+	}
+}
+
+func (it userItem) user() agent.User {
+	return agent.User{
+		ID: it.ID, Email: it.Email, Username: it.Username, Credits: it.Credits,
+		ConversationCount: it.ConversationCount,
+		CreatedAt:         time.Time(it.CreatedAt), UpdatedAt: time.Time(it.UpdatedAt),
+	}
+}
+
+// credentialsItem is the email record (which holds the password hash) and
+// the username record: what makes an email or a username unique.
+type credentialsItem struct {
+	PK           string `dynamo:"PK,hash"`
+	SK           string `dynamo:"SK,range"`
+	UserID       string `dynamo:"userId"`
+	PasswordHash string `dynamo:"passwordHash,omitempty"`
+}
+
+type conversationItem struct {
+	PK             string           `dynamo:"PK,hash"`
+	SK             string           `dynamo:"SK,range"`
+	GSI1PK         string           `dynamo:"GSI1PK,omitempty"`
+	GSI1SK         string           `dynamo:"GSI1SK,omitempty"`
+	ID             string           `dynamo:"id"`
+	UserID         string           `dynamo:"userId"`
+	Title          string           `dynamo:"title"`
+	TitleLower     string           `dynamo:"titleLower"`
+	MessageCount   int              `dynamo:"messageCount"`
+	LastMessage    *lastMessageItem `dynamo:"lastMessage,omitempty"`
+	Summary        string           `dynamo:"summary,omitempty"`
+	SummaryThrough string           `dynamo:"summaryThrough,omitempty"` // id of the last message folded into Summary
+	ActivityAt     timestamp        `dynamo:"activityAt"`
+	CreatedAt      timestamp        `dynamo:"createdAt"`
+	UpdatedAt      timestamp        `dynamo:"updatedAt"`
+	Deleting       bool             `dynamo:"deleting,omitempty"`
+}
+
+type lastMessageItem struct {
+	Content   string    `dynamo:"content"`
+	Role      string    `dynamo:"role"`
+	CreatedAt timestamp `dynamo:"createdAt"`
+}
+
+// newConversationItem is c's META item, listed at activity at.
+func newConversationItem(c agent.Conversation, at time.Time) conversationItem {
+	it := conversationItem{
+		PK: convKey(c.ID), SK: skMeta,
+		GSI1PK: convListKey(c.UserID), GSI1SK: activityKey(stamp(at), c.ID),
+		ID: c.ID, UserID: c.UserID, Title: c.Title, TitleLower: strings.ToLower(c.Title),
+		MessageCount: c.MessageCount, Summary: c.Summary, SummaryThrough: c.SummaryThrough,
+		ActivityAt: stamp(at), CreatedAt: stamp(c.CreatedAt), UpdatedAt: stamp(c.UpdatedAt),
+	}
+	if m := c.LastMessage; m != nil {
+		it.LastMessage = &lastMessageItem{Content: m.Content, Role: string(m.Role), CreatedAt: stamp(m.CreatedAt)}
+	}
+	return it
+}
+
+func (it conversationItem) conversation() agent.Conversation {
+	c := agent.Conversation{
+		ID: it.ID, UserID: it.UserID, Title: it.Title, MessageCount: it.MessageCount,
+		Summary: it.Summary, SummaryThrough: it.SummaryThrough,
+		CreatedAt: time.Time(it.CreatedAt), UpdatedAt: time.Time(it.UpdatedAt),
+	}
+	if m := it.LastMessage; m != nil {
+		c.LastMessage = &agent.LastMessage{Content: m.Content, Role: agent.Role(m.Role), CreatedAt: time.Time(m.CreatedAt)}
+	}
+	return c
+}
+
+type messageItem struct {
+	PK             string    `dynamo:"PK,hash"`
+	SK             string    `dynamo:"SK,range"`
+	ID             string    `dynamo:"id"`
+	ConversationID string    `dynamo:"conversationId"`
+	Role           string    `dynamo:"role"`
+	Content        string    `dynamo:"content"`
+	CreatedAt      timestamp `dynamo:"createdAt"`
+	Error          string    `dynamo:"error,omitempty"`
+	PromptTokens   int       `dynamo:"promptTokens,omitempty"`
+	OutputTokens   int       `dynamo:"outputTokens,omitempty"`
+}
+
+func newMessageItem(m agent.Message) messageItem {
+	return messageItem{
+		PK: convKey(m.ConversationID), SK: messageSK(m.ID),
+		ID: m.ID, ConversationID: m.ConversationID, Role: string(m.Role), Content: m.Content,
+		CreatedAt: stamp(m.CreatedAt), Error: m.Error, PromptTokens: m.PromptTokens, OutputTokens: m.OutputTokens,
+	}
+}
+
+func (it messageItem) message() agent.Message {
+	return agent.Message{
+		ID: it.ID, ConversationID: it.ConversationID, Role: agent.Role(it.Role), Content: it.Content,
+		CreatedAt: time.Time(it.CreatedAt), Error: it.Error, PromptTokens: it.PromptTokens, OutputTokens: it.OutputTokens,
+	}
+}
+
+// artifactItem is an artifact's metadata. It is stored twice, written in
+// one transaction: in its conversation's partition (so a conversation reads
+// in one Query) and under its own key (so an artifact reads in one GetItem).
+type artifactItem struct {
+	PK                  string     `dynamo:"PK,hash"`
+	SK                  string     `dynamo:"SK,range"`
+	ID                  string     `dynamo:"id"`
+	UserID              string     `dynamo:"userId"`
+	ConversationID      string     `dynamo:"conversationId"`
+	MessageID           string     `dynamo:"messageId"`
+	Title               string     `dynamo:"title"`
+	Language            string     `dynamo:"language"`
+	Type                string     `dynamo:"type"`
+	S3Key               string     `dynamo:"s3Key"`
+	FileSize            int        `dynamo:"fileSize"`
+	Files               []fileItem `dynamo:"files,omitempty"`
+	Entry               string     `dynamo:"entry,omitempty"`
+	ContentHash         string     `dynamo:"contentHash,omitempty"`
+	BundledHTMLKey      string     `dynamo:"bundledHtmlKey,omitempty"`
+	BundledScriptHashes []string   `dynamo:"bundledScriptHashes,omitempty"`
+	CreatedAt           timestamp  `dynamo:"createdAt"`
+	UpdatedAt           timestamp  `dynamo:"updatedAt"`
+}
+
+type fileItem struct {
+	Path     string `dynamo:"path"`
+	Language string `dynamo:"language"`
+	Size     int    `dynamo:"size"`
+	S3Key    string `dynamo:"s3Key"`
+}
+
+// newArtifactItems are a's own item and its copy in its conversation.
+func newArtifactItems(a agent.Artifact) (own, inConversation artifactItem) {
+	it := artifactItem{
+		ID: a.ID, UserID: a.UserID, ConversationID: a.ConversationID, MessageID: a.MessageID,
+		Title: a.Title, Language: a.Language, Type: string(a.Type), S3Key: a.S3Key, FileSize: a.FileSize,
+		Entry: a.Entry, ContentHash: a.ContentHash, BundledHTMLKey: a.BundledHTMLKey,
+		BundledScriptHashes: a.BundledScriptHashes, CreatedAt: stamp(a.CreatedAt), UpdatedAt: stamp(a.UpdatedAt),
+	}
+	for _, f := range a.Files {
+		it.Files = append(it.Files, fileItem(f))
+	}
+	own, inConversation = it, it
+	own.PK, own.SK = artifactKey(a.ID), skArtifact
+	inConversation.PK, inConversation.SK = convKey(a.ConversationID), artifactSK(a.MessageID, a.ID)
+	return own, inConversation
+}
+
+func (it artifactItem) artifact() agent.Artifact {
+	a := agent.Artifact{
+		ID: it.ID, UserID: it.UserID, ConversationID: it.ConversationID, MessageID: it.MessageID,
+		Title: it.Title, Language: it.Language, Type: agent.ArtifactType(it.Type), S3Key: it.S3Key,
+		FileSize: it.FileSize, Entry: it.Entry, ContentHash: it.ContentHash, BundledHTMLKey: it.BundledHTMLKey,
+		BundledScriptHashes: it.BundledScriptHashes,
+		CreatedAt:           time.Time(it.CreatedAt), UpdatedAt: time.Time(it.UpdatedAt),
+	}
+	for _, f := range it.Files {
+		a.Files = append(a.Files, agent.File(f))
+	}
+	return a
+}
