@@ -23,6 +23,7 @@ import (
 	"github.com/johannesboyne/gofakes3"
 	"github.com/johannesboyne/gofakes3/backend/s3mem"
 
+	"github.com/zocket/agent"
 	"github.com/zocket/agent/internal/app"
 	"github.com/zocket/agent/internal/app/chatapp"
 	"github.com/zocket/agent/internal/blob"
@@ -265,9 +266,9 @@ func InvokeServer(t testing.TB, function string, b build.Builder) string {
 			return
 		}
 		resp := build.NewResponse(b.Build(r.Context(), req))
-		if resp.Error == build.ErrorInternal {
+		if resp.Error != nil && resp.Error.Code == agent.Internal {
 			w.Header().Set("X-Amz-Function-Error", "Unhandled")
-			_ = json.NewEncoder(w).Encode(map[string]string{"errorMessage": resp.Message, "errorType": "error"})
+			_ = json.NewEncoder(w).Encode(map[string]string{"errorMessage": resp.Error.Message, "errorType": "error"})
 			return
 		}
 		_ = json.NewEncoder(w).Encode(resp)

@@ -26,42 +26,31 @@ func (s *Service) request(ctx context.Context, a agent.Artifact) (build.Request,
 	if err != nil {
 		return build.Request{}, err
 	}
-	if len(src.Files) == 0 {
-		return build.Request{Kind: "single", Language: a.Language, Title: a.Title, Code: src.Code}, nil
-	}
-	req := build.Request{Kind: "project", Title: a.Title, Entry: a.Entry}
-	for _, f := range src.Files {
-		req.Files = append(req.Files, build.File{Path: f.Path, Code: f.Code})
+	req := build.Request{Kind: a.BuildKind(), Language: a.Language, Title: a.Title, Code: src.Code, Entry: a.Entry}
+	if req.Kind == agent.BuildProject {
+		req.Language, req.Code = "", ""
+		for _, f := range src.Files {
+			req.Files = append(req.Files, build.File{Path: f.Path, Code: f.Code})
+		}
 	}
 	return req, nil
 }
 
-// BuildArtifact builds a right after chat saved it (enableBuilding).
+// BuildArtifact builds a (or finds its earlier build) and records the page
+// on the artifact. What a's source caused is an *agent.Error (build_failed
+// with esbuild's messages, or not_previewable); a builder that failed is an
+// upstream error.
 func (s *Service) BuildArtifact(ctx context.Context, a agent.Artifact) (build.Result, error) {
-	return s.built(ctx, a)
-}
-
-// built builds a (or finds its earlier build) and records the page on the
-// artifact. Its error is an *agent.Error for what the artifact's source
-// caused: build_failed with esbuild's messages, or not_previewable.
-func (s *Service) built(ctx context.Context, a agent.Artifact) (build.Result, error) {
 	req, err := s.request(ctx, a)
 	if err != nil {
 		return build.Result{}, err
 	}
 	res, err := s.Builder.Build(ctx, req)
-	var failure *build.Failure
-	switch {
-	case errors.As(err, &failure):
-		e := &agent.Error{Code: agent.BuildFailed, Message: buildFailedMessage(failure.Messages), Err: err}
-		for _, m := range failure.Messages {
-			e.Details = append(e.Details, agent.Detail{Text: m.Text, File: m.File, Line: m.Line, Column: m.Column, LineText: m.LineText})
+	if err != nil {
+		if _, caused := errors.AsType[*agent.Error](err); !caused {
+			err = agent.WrapError(err, agent.Upstream, "The build service failed. Please try again.")
 		}
-		return build.Result{}, e
-	case errors.Is(err, build.ErrNotPreviewable), errors.Is(err, build.ErrInvalidRequest):
-		return build.Result{}, agent.WrapError(err, agent.NotPreviewable, fmt.Sprintf("A %s artifact cannot run in a browser. Download it to run it.", a.Language))
-	case err != nil:
-		return build.Result{}, agent.WrapError(err, agent.Upstream, "The build service failed. Please try again.")
+		return build.Result{}, err
 	}
 	if key := build.PageKey(res.Key); key != a.BundledHTMLKey {
 		if err := s.Store.SetBundledHTML(ctx, a, key, res.ScriptHashes); err != nil && !agent.IsCode(err, agent.NotFound) {
@@ -82,17 +71,6 @@ func ErrorLines(err error) []string {
 	return lines
 }
 
-func buildFailedMessage(msgs []build.Message) string {
-	if len(msgs) == 0 {
-		return "The code did not build."
-	}
-	msg := "The code did not build: " + msgs[0].String()
-	if len(msgs) > 1 {
-		msg += fmt.Sprintf(" (and %d more)", len(msgs)-1)
-	}
-	return msg
-}
-
 type buildResponse struct {
 	Success    bool            `json:"success"`
 	Cached     bool            `json:"cached"`
@@ -108,7 +86,7 @@ func (s *Service) Build(w http.ResponseWriter, r *http.Request) {
 		httpapi.Error(w, r, err)
 		return
 	}
-	res, err := s.built(r.Context(), a)
+	res, err := s.BuildArtifact(r.Context(), a)
 	if err != nil {
 		httpapi.Error(w, r, err)
 		return
@@ -129,7 +107,7 @@ func (s *Service) Bundle(w http.ResponseWriter, r *http.Request) {
 		httpapi.Error(w, r, err)
 		return
 	}
-	res, err := s.built(r.Context(), a)
+	res, err := s.BuildArtifact(r.Context(), a)
 	if err != nil {
 		httpapi.ErrorWith(w, r, err, map[string]any{"success": false, "errors": ErrorLines(err)})
 		return
@@ -202,7 +180,7 @@ func (s *Service) page(ctx context.Context, a agent.Artifact) ([]byte, []string,
 			return page, a.BundledScriptHashes, nil
 		}
 	}
-	res, err := s.built(ctx, a)
+	res, err := s.BuildArtifact(ctx, a)
 	if err != nil {
 		return nil, nil, err
 	}

@@ -12,15 +12,17 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+
+	"github.com/zocket/agent"
 )
 
 // Request is the typed JSON request of the build Lambda.
 type Request struct {
-	// Kind is "single" (the default) or "project".
-	Kind string `json:"kind,omitempty"`
+	// Kind is agent.BuildSingle (the default) or agent.BuildProject.
+	Kind agent.BuildKind `json:"kind,omitempty"`
 	// Language is the canonical language of a single artifact: tsx, jsx,
 	// typescript, javascript, html or css can be previewed; any other is
-	// ErrNotPreviewable.
+	// not_previewable.
 	Language string `json:"language,omitempty"`
 	// Title becomes the page's <title>.
 	Title string `json:"title,omitempty"`
@@ -62,14 +64,6 @@ type Result struct {
 	DurationMS float64 `json:"durationMs"`
 }
 
-// ErrNotPreviewable is returned, wrapped, for a language that cannot run in a
-// browser (Python, Go, SQL, ...); the HTTP layer answers 422 not_previewable.
-var ErrNotPreviewable = errors.New("not previewable")
-
-// ErrInvalidRequest is returned, wrapped, for a Request that no source could
-// fix: an unknown kind, no code, an empty file path or one given twice.
-var ErrInvalidRequest = errors.New("invalid build request")
-
 // Message is one diagnostic of a build, as SPEC's build_failed details carry
 // it. File is the artifact's file (a project path, or the single file's name);
 // Line is 1-based and Column 0-based, in bytes, as esbuild reports them.
@@ -89,83 +83,80 @@ func (m Message) String() string {
 	return fmt.Sprintf("%s:%d:%d: %s", m.File, m.Line, m.Column, m.Text)
 }
 
-// Failure is a build that the artifact's source made fail: a syntax error, a
-// missing file, an import outside the curated package set. The HTTP layer
-// answers 422 build_failed with Messages as details.
-type Failure struct {
-	Messages []Message
+// Failed is the error of a source that does not build (a syntax error, a
+// missing file, an import outside the curated package set): build_failed,
+// with msgs as its details.
+func Failed(msgs []Message) *agent.Error {
+	e := &agent.Error{Code: agent.BuildFailed, Message: "The code did not build."}
+	if len(msgs) > 0 {
+		e.Message = "The code did not build: " + msgs[0].String()
+		if n := len(msgs) - 1; n > 0 {
+			e.Message += fmt.Sprintf(" (and %d more)", n)
+		}
+	}
+	for _, m := range msgs {
+		e.Details = append(e.Details, agent.Detail{Text: m.Text, File: m.File, Line: m.Line, Column: m.Column, LineText: m.LineText})
+	}
+	return e
 }
 
-// Error summarises the failure by its first message.
-func (f *Failure) Error() string {
-	if len(f.Messages) == 0 {
-		return "build failed"
-	}
-	s := "build failed: " + f.Messages[0].String()
-	if n := len(f.Messages) - 1; n > 0 {
-		s += fmt.Sprintf(" (and %d more)", n)
-	}
-	return s
+// NotPreviewable is the error of a request no browser can run: a language
+// such as Python, or a request without code.
+func NotPreviewable(format string, args ...any) *agent.Error {
+	return agent.Errorf(agent.NotPreviewable, format, args...)
 }
 
 // Response is the build Lambda's JSON response: the Result of a build, or
-// what made it fail, typed so that the caller gets the same errors back that
-// Build returned (see Response.Outcome).
+// the error its source caused, so that the caller gets back the error Build
+// returned (see Response.Outcome).
 type Response struct {
-	Result *Result `json:"result,omitempty"`
-	// Error is the class of a failed build: "build_failed",
-	// "not_previewable", "invalid_request" or "internal".
-	Error string `json:"error,omitempty"`
-	// Message describes the error; for "internal" it is for logs only.
-	Message string `json:"message,omitempty"`
-	// Details are a build_failed build's diagnostics.
-	Details []Message `json:"details,omitempty"`
+	Result *Result        `json:"result,omitempty"`
+	Error  *ResponseError `json:"error,omitempty"`
 }
 
-// Error classes of a Response.
-const (
-	ErrorBuildFailed    = "build_failed"
-	ErrorNotPreviewable = "not_previewable"
-	ErrorInvalidRequest = "invalid_request"
-	ErrorInternal       = "internal"
-)
+// ResponseError is an error of a build as it travels: the code and message
+// of its agent.Error and its diagnostics, or, with code internal, the
+// builder's own failure for the logs.
+type ResponseError struct {
+	Code    agent.Code `json:"code"`
+	Message string     `json:"message"`
+	Details []Message  `json:"details,omitempty"`
+}
 
 // NewResponse wraps what Build returned for the trip through the Lambda
-// Invoke API.
+// Invoke API: the *agent.Error a source caused, or the builder's own error
+// as an internal one.
 func NewResponse(res Result, err error) Response {
-	var f *Failure
-	switch {
-	case err == nil:
+	if err == nil {
 		return Response{Result: &res}
-	case errors.As(err, &f):
-		return Response{Error: ErrorBuildFailed, Message: f.Error(), Details: f.Messages}
-	case errors.Is(err, ErrNotPreviewable):
-		return Response{Error: ErrorNotPreviewable, Message: err.Error()}
-	case errors.Is(err, ErrInvalidRequest):
-		return Response{Error: ErrorInvalidRequest, Message: err.Error()}
-	default:
-		return Response{Error: ErrorInternal, Message: err.Error()}
 	}
+	e, ok := errors.AsType[*agent.Error](err)
+	if !ok || e.Code == agent.Internal {
+		return Response{Error: &ResponseError{Code: agent.Internal, Message: err.Error()}}
+	}
+	re := &ResponseError{Code: e.Code, Message: e.Message}
+	for _, d := range e.Details {
+		re.Details = append(re.Details, Message{Text: d.Text, File: d.File, Line: d.Line, Column: d.Column, LineText: d.LineText})
+	}
+	return Response{Error: re}
 }
 
-// Outcome returns the Result, or an error that matches what Build returned:
-// a *Failure, or one wrapping ErrNotPreviewable or ErrInvalidRequest.
+// Outcome returns the Result, or the error Build returned: the
+// *agent.Error a source caused, or the builder's own failure.
 func (r Response) Outcome() (Result, error) {
-	switch r.Error {
-	case "":
-		if r.Result == nil {
-			return Result{}, errors.New("build response: no result")
-		}
+	switch {
+	case r.Error == nil && r.Result == nil:
+		return Result{}, errors.New("build response: no result")
+	case r.Error == nil:
 		return *r.Result, nil
-	case ErrorBuildFailed:
-		return Result{}, &Failure{Messages: r.Details}
-	case ErrorNotPreviewable:
-		return Result{}, fmt.Errorf("%w (%s)", ErrNotPreviewable, r.Message)
-	case ErrorInvalidRequest:
-		return Result{}, fmt.Errorf("%w (%s)", ErrInvalidRequest, r.Message)
-	default:
-		return Result{}, fmt.Errorf("build lambda: %s", r.Message)
+	case r.Error.Code == agent.Internal:
+		return Result{}, fmt.Errorf("build lambda: %s", r.Error.Message)
+	case r.Error.Code == agent.BuildFailed:
+		e := Failed(r.Error.Details)
+		e.Message = r.Error.Message
+		return Result{}, e
 	}
+	return Result{}, agent.NewError(r.Error.Code, r.Error.Message)
 }
 
 // PageKey is the cache (S3) key of the page built for a Result.Key.

@@ -14,9 +14,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
 )
 
-// Builder builds artifacts. A source that does not build is a
-// *Failure; a language no browser runs wraps
-// ErrNotPreviewable; any other error is the builder's own.
+// Builder builds artifacts. What the source caused is an *agent.Error (see
+// Failed and NotPreviewable); any other error is the builder's own.
 type Builder interface {
 	Build(ctx context.Context, req Request) (Result, error)
 }

@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/zocket/agent"
+	"github.com/zocket/agent/internal/artifacts"
+	"github.com/zocket/agent/internal/build"
 	"github.com/zocket/agent/internal/codeblock"
 	"github.com/zocket/agent/internal/httpapi"
 )
@@ -58,11 +60,20 @@ func (a *artifactSaver) add(ctx context.Context, b codeblock.Block) {
 	a.sink.Artifact(view)
 	if a.turn.building && a.turn.svc.Builder != nil && art.Type == agent.TypeReact {
 		res, err := a.turn.svc.Builder.BuildArtifact(ctx, art)
-		if err != nil {
-			res = BuildResult{Success: false, ArtifactID: art.ID, Errors: []string{err.Error()}, Warnings: []string{}}
-		}
-		a.sink.Build(res)
+		a.sink.Build(buildResult(art.ID, res, err))
 	}
+}
+
+// buildResult is the build event of an artifact built with res and err.
+func buildResult(id string, res build.Result, err error) BuildResult {
+	if err != nil {
+		return BuildResult{ArtifactID: id, Errors: artifacts.ErrorLines(err), Warnings: []string{}}
+	}
+	out := BuildResult{Success: true, ArtifactID: id, BundleSize: res.Size, BuildTime: int64(res.DurationMS), Errors: []string{}, Warnings: []string{}}
+	for _, w := range res.Warnings {
+		out.Warnings = append(out.Warnings, w.String())
+	}
+	return out
 }
 
 func (a *artifactSaver) save(ctx context.Context, sv saved, d codeblock.Draft) (agent.Artifact, error) {

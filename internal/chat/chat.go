@@ -21,6 +21,7 @@ import (
 
 	"github.com/zocket/agent"
 	"github.com/zocket/agent/internal/artifacts"
+	"github.com/zocket/agent/internal/build"
 	"github.com/zocket/agent/internal/httpapi"
 	"github.com/zocket/agent/internal/llm"
 	"github.com/zocket/agent/internal/memory"
@@ -51,9 +52,10 @@ type Model interface {
 	Generate(ctx context.Context, req llm.Request) (llm.Result, error)
 }
 
-// Builder builds a saved artifact right away (enableBuilding).
+// Builder builds a saved artifact right away (enableBuilding). What the
+// artifact's source caused is an *agent.Error.
 type Builder interface {
-	BuildArtifact(ctx context.Context, a agent.Artifact) (BuildResult, error)
+	BuildArtifact(ctx context.Context, a agent.Artifact) (build.Result, error)
 }
 
 var _ Store = (*store.Store)(nil)

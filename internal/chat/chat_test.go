@@ -421,6 +421,36 @@ func TestEnableBuildingReportsTheBuild(t *testing.T) {
 	})
 }
 
+// TestEnableBuildingReportsAFailedBuild has the model write a component that
+// imports a package outside the curated set: the artifact is saved and
+// announced, and the build event says why it did not build.
+func TestEnableBuildingReportsAFailedBuild(t *testing.T) {
+	if _, err := os.Stat(apitest.PackagesDir()); err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("preview packages missing: %v (npm ci --prefix web)", err)
+		}
+		t.Skip("preview packages missing: npm ci --prefix web")
+	}
+	each(t, nil, func(t *testing.T, env *apitest.Env) {
+		u := env.Register(t)
+		env.Gemini.Enqueue(geminitest.Reply{Chunks: []string{"Here it is:\n\n```tsx\nimport pad from 'left-pad';\n\n",
+			"export default function Padded() {\n  return <p>{pad('7', 3, '0')}</p>;\n}\n```\n"}})
+		resp := send(t, env, u.Token, map[string]any{"message": "Pad a number", "stream": true, "enableBuilding": true})
+		defer resp.Body.Close()
+		var f frontendStream
+		f.consume(t, resp.Body)
+		if len(f.artifacts) != 1 || len(f.builds) != 1 || f.complete == nil {
+			t.Fatalf("artifacts %d, builds %d, complete %v: %v", len(f.artifacts), len(f.builds), f.complete, f.kinds)
+		}
+		b := f.builds[0]
+		errs, _ := b["errors"].([]any)
+		if b["success"] != false || b["artifactId"] != f.artifacts[0]["id"] || len(errs) < 2 ||
+			!strings.Contains(fmt.Sprint(errs[0]), "did not build") || !strings.Contains(fmt.Sprint(errs[1]), "left-pad") {
+			t.Errorf("build = %v", b)
+		}
+	})
+}
+
 // TestArtifactStorageFailure sends a reply with code while S3 is unreachable:
 // the reply is still saved and completed, the client hears that the
 // artifact could not be stored, and no artifact metadata points at code that

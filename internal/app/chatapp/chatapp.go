@@ -10,9 +10,7 @@ import (
 	"maps"
 	"net/http"
 
-	"github.com/zocket/agent"
 	"github.com/zocket/agent/internal/app"
-	"github.com/zocket/agent/internal/artifacts"
 	"github.com/zocket/agent/internal/chat"
 	"github.com/zocket/agent/internal/llm"
 )
@@ -38,24 +36,8 @@ func service(d *app.Deps) (*chat.Service, error) {
 	}
 	return &chat.Service{
 		Store: d.Store, Blobs: d.Blob, Model: model, Artifacts: d.Presenter(),
-		Builder: builder{d.Artifacts()}, CodePrefix: d.Config.CodePrefix, Now: d.Now,
+		Builder: d.Artifacts(), CodePrefix: d.Config.CodePrefix, Now: d.Now,
 	}, nil
-}
-
-// builder builds the artifacts of a reply as they are saved.
-type builder struct{ svc *artifacts.Service }
-
-// BuildArtifact implements chat.Builder.
-func (b builder) BuildArtifact(ctx context.Context, a agent.Artifact) (chat.BuildResult, error) {
-	res, err := b.svc.BuildArtifact(ctx, a)
-	if err != nil {
-		return chat.BuildResult{ArtifactID: a.ID, Errors: artifacts.ErrorLines(err), Warnings: []string{}}, nil
-	}
-	warnings := make([]string, 0, len(res.Warnings))
-	for _, w := range res.Warnings {
-		warnings = append(warnings, w.String())
-	}
-	return chat.BuildResult{Success: true, ArtifactID: a.ID, BundleSize: res.Size, BuildTime: int64(res.DurationMS), Errors: []string{}, Warnings: warnings}, nil
 }
 
 // Constructors returns a new map of every function's constructor, chat

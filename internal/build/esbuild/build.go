@@ -62,8 +62,9 @@ func New(opts Options) (*Builder, error) {
 }
 
 // Build returns the preview of req, from the Cache when an identical request
-// was built before. A source that does not build returns a *Failure; a
-// language no browser runs returns an error wrapping ErrNotPreviewable.
+// was built before. What the source caused (code that does not build, a
+// language no browser runs) is an *agent.Error: build.Failed or
+// build.NotPreviewable.
 func (b *Builder) Build(ctx context.Context, req build.Request) (build.Result, error) {
 	start := time.Now()
 	src, err := parseRequest(req)

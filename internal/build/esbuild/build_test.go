@@ -8,6 +8,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/zocket/agent"
 	"github.com/zocket/agent/internal/build"
 	"github.com/zocket/agent/internal/build/esbuild"
 )
@@ -78,14 +79,14 @@ func TestBuild(t *testing.T) {
 		},
 		{
 			name:         "three-file project",
-			req:          build.Request{Kind: "project", Files: threeFileProject()},
+			req:          build.Request{Kind: agent.BuildProject, Files: threeFileProject()},
 			wantPackages: []string{"react", "react-dom"},
 			wantInPage:   []string{"Hello from JSON", "rgb(200, 10, 20)", "project-button"},
 			wantHashes:   true,
 		},
 		{
 			name: "vite project served from its index.html",
-			req: build.Request{Kind: "project", Files: append(threeFileProject(), build.File{
+			req: build.Request{Kind: agent.BuildProject, Files: append(threeFileProject(), build.File{
 				Path: "index.html",
 				Code: `<!doctype html><html><head><title>Vite app</title></head><body><div id="root"></div><script type="module" src="/src/main.tsx"></script></body></html>`,
 			})},
@@ -161,37 +162,37 @@ func TestBuildFailures(t *testing.T) {
 		},
 		{
 			name: "error inside a project file",
-			req: build.Request{Kind: "project", Files: append(threeFileProject()[:2:2],
+			req: build.Request{Kind: agent.BuildProject, Files: append(threeFileProject()[:2:2],
 				build.File{Path: "src/Button.tsx", Code: "export default function Button() {\n  const x = ;\n  return null;\n}\n"},
 				threeFileProject()[3], threeFileProject()[4])},
 			want: build.Message{File: "src/Button.tsx", Line: 2, LineText: "  const x = ;"},
 		},
 		{
 			name: "missing project file",
-			req: build.Request{Kind: "project", Files: []build.File{
+			req: build.Request{Kind: agent.BuildProject, Files: []build.File{
 				{Path: "src/App.tsx", Code: "import Header from \"./Header\";\nexport default () => <Header />;\n"},
 			}},
 			want: build.Message{Text: `"./Header"`, File: "src/App.tsx", Line: 1},
 		},
 		{
 			name: "project without an entry",
-			req:  build.Request{Kind: "project", Files: []build.File{{Path: "README.md", Code: "# hi"}, {Path: "notes.txt", Code: "x"}}},
+			req:  build.Request{Kind: agent.BuildProject, Files: []build.File{{Path: "README.md", Code: "# hi"}, {Path: "notes.txt", Code: "x"}}},
 			want: build.Message{Text: "no entry"},
 		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			_, err := b.Build(context.Background(), tt.req)
-			var f *build.Failure
-			if !errors.As(err, &f) {
-				t.Fatalf("Build error = %v, want a *build.Failure", err)
+			e, ok := errors.AsType[*agent.Error](err)
+			if !ok || e.Code != agent.BuildFailed {
+				t.Fatalf("Build error = %v, want build_failed", err)
 			}
-			if len(f.Messages) == 0 {
-				t.Fatal("Failure has no messages")
+			if len(e.Details) == 0 {
+				t.Fatal("build_failed has no details")
 			}
-			got := f.Messages[0]
-			if !strings.Contains(got.Text, tt.want.Text) {
-				t.Errorf("Text = %q, want it to contain %q", got.Text, tt.want.Text)
+			got := e.Details[0]
+			if !strings.Contains(got.Text, tt.want.Text) || !strings.Contains(e.Message, got.Text) {
+				t.Errorf("Text = %q (message %q), want it to contain %q", got.Text, e.Message, tt.want.Text)
 			}
 			if tt.want.File != "" && got.File != tt.want.File {
 				t.Errorf("File = %q, want %q", got.File, tt.want.File)
@@ -205,10 +206,10 @@ func TestBuildFailures(t *testing.T) {
 			if tt.want.LineText != "" && got.LineText != tt.want.LineText {
 				t.Errorf("LineText = %q, want %q", got.LineText, tt.want.LineText)
 			}
-			// The details travel as JSON in a 422 build_failed.
-			data, err := json.Marshal(f.Messages)
+			// The details travel through the build Lambda's JSON response.
+			data, err := json.Marshal(build.NewResponse(build.Result{}, e))
 			if err != nil || !strings.Contains(string(data), `"text":`) {
-				t.Errorf("messages JSON = %s, %v", data, err)
+				t.Errorf("response JSON = %s, %v", data, err)
 			}
 		})
 	}
@@ -217,26 +218,26 @@ func TestBuildFailures(t *testing.T) {
 func TestBuildRejects(t *testing.T) {
 	b, _ := newBuilder(t)
 	tests := []struct {
-		name string
-		req  build.Request
-		want error
+		name        string
+		req         build.Request
+		wantMessage string
 	}{
-		{"python", build.Request{Language: "python", Code: "print('hi')"}, build.ErrNotPreviewable},
-		{"go", build.Request{Language: "go", Code: "package main"}, build.ErrNotPreviewable},
-		{"sql", build.Request{Language: "sql", Code: "select 1"}, build.ErrNotPreviewable},
-		{"python project", build.Request{Kind: "project", Entry: "main.py", Files: []build.File{{Path: "main.py", Code: "print(1)"}}}, build.ErrNotPreviewable},
-		{"no code", build.Request{Language: "tsx", Code: "  \n"}, build.ErrInvalidRequest},
-		{"no language", build.Request{Code: "x"}, build.ErrInvalidRequest},
-		{"unknown kind", build.Request{Kind: "zip", Code: "x", Language: "tsx"}, build.ErrInvalidRequest},
-		{"empty file path", build.Request{Kind: "project", Files: []build.File{{Path: " ", Code: "x"}}}, build.ErrInvalidRequest},
-		{"file given twice", build.Request{Kind: "project", Files: []build.File{{Path: "a.js", Code: "x"}, {Path: "./a.js", Code: "y"}}}, build.ErrInvalidRequest},
-		{"empty project", build.Request{Kind: "project"}, build.ErrInvalidRequest},
+		{"python", build.Request{Language: "python", Code: "print('hi')"}, "A python artifact cannot run in a browser"},
+		{"go", build.Request{Language: "go", Code: "package main"}, "A go artifact cannot run in a browser"},
+		{"sql", build.Request{Language: "sql", Code: "select 1"}, "A sql artifact cannot run in a browser"},
+		{"python project", build.Request{Kind: agent.BuildProject, Entry: "main.py", Files: []build.File{{Path: "main.py", Code: "print(1)"}}}, "entry main.py cannot run in a browser"},
+		{"no code", build.Request{Language: "tsx", Code: "  \n"}, "no code"},
+		{"no language", build.Request{Code: "x"}, "no language"},
+		{"unknown kind", build.Request{Kind: "zip", Code: "x", Language: "tsx"}, `Unknown build kind "zip"`},
+		{"empty file path", build.Request{Kind: agent.BuildProject, Files: []build.File{{Path: " ", Code: "x"}}}, `The file path " " cannot be previewed`},
+		{"file given twice", build.Request{Kind: agent.BuildProject, Files: []build.File{{Path: "a.js", Code: "x"}, {Path: "./a.js", Code: "y"}}}, "a.js is given twice"},
+		{"empty project", build.Request{Kind: agent.BuildProject}, "no files"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			_, err := b.Build(context.Background(), tt.req)
-			if !errors.Is(err, tt.want) {
-				t.Errorf("Build error = %v, want %v", err, tt.want)
+			if e, ok := errors.AsType[*agent.Error](err); !ok || e.Code != agent.NotPreviewable || !strings.Contains(e.Message, tt.wantMessage) {
+				t.Errorf("Build error = %v, want not_previewable saying %q", err, tt.wantMessage)
 			}
 		})
 	}
@@ -383,18 +384,18 @@ func TestResponse(t *testing.T) {
 			}
 		}},
 		{"failure", build.Request{Language: "tsx", Code: "import x from \"left-pad\";\nconsole.log(x);"}, func(t *testing.T, _ build.Result, err error) {
-			var f *build.Failure
-			if !errors.As(err, &f) || f.Messages[0].Line != 1 || !strings.Contains(f.Messages[0].Text, "left-pad") {
+			e, ok := errors.AsType[*agent.Error](err)
+			if !ok || e.Code != agent.BuildFailed || e.Details[0].Line != 1 || !strings.Contains(e.Details[0].Text, "left-pad") || !strings.Contains(e.Message, "left-pad") {
 				t.Errorf("got %v", err)
 			}
 		}},
 		{"not previewable", build.Request{Language: "python", Code: "print(1)"}, func(t *testing.T, _ build.Result, err error) {
-			if !errors.Is(err, build.ErrNotPreviewable) {
+			if e, ok := errors.AsType[*agent.Error](err); !ok || e.Code != agent.NotPreviewable || !strings.Contains(e.Message, "python") {
 				t.Errorf("got %v", err)
 			}
 		}},
 		{"invalid", build.Request{Kind: "zip"}, func(t *testing.T, _ build.Result, err error) {
-			if !errors.Is(err, build.ErrInvalidRequest) {
+			if e, ok := errors.AsType[*agent.Error](err); !ok || e.Code != agent.NotPreviewable || !strings.Contains(e.Message, "zip") {
 				t.Errorf("got %v", err)
 			}
 		}},

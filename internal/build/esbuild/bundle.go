@@ -121,7 +121,7 @@ func (b *Builder) bundle(src *source, entries []string, mount bool) (*bundled, e
 		Plugins:             []api.Plugin{{Name: "zocket-artifact", Setup: st.setup}},
 	})
 	if len(res.Errors) > 0 {
-		return nil, &build.Failure{Messages: messages(res.Errors)}
+		return nil, build.Failed(messages(res.Errors))
 	}
 	out := &bundled{js: make([]string, len(entries)), warnings: messages(res.Warnings)}
 	css := make([]string, len(entries)) // in entry order, which is cascade order

@@ -27,7 +27,7 @@ func runtimeDigest() string {
 // runtime and the builder version.
 func (b *Builder) key(src *source) string {
 	h := sha256.New()
-	for _, s := range []string{builderVersion, b.lock, b.runtimeDigest, src.kind, src.language, src.title, src.entry} {
+	for _, s := range []string{builderVersion, b.lock, b.runtimeDigest, string(src.kind), src.language, src.title, src.entry} {
 		writeField(h, s)
 	}
 	for _, p := range slices.Sorted(maps.Keys(src.files)) {

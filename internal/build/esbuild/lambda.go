@@ -15,6 +15,7 @@ import (
 
 	"github.com/aws/aws-lambda-go/lambda"
 
+	"github.com/zocket/agent"
 	"github.com/zocket/agent/internal/blob"
 	"github.com/zocket/agent/internal/build"
 	"github.com/zocket/agent/internal/httpapi"
@@ -120,7 +121,7 @@ func Handler(b *Builder, log *slog.Logger) func(context.Context, build.Request) 
 	return func(ctx context.Context, req build.Request) (build.Response, error) {
 		res, err := b.Build(ctx, req)
 		resp := build.NewResponse(res, err)
-		if resp.Error == build.ErrorInternal {
+		if resp.Error != nil && resp.Error.Code == agent.Internal {
 			log.Error("build failed", "err", err)
 			return resp, err
 		}

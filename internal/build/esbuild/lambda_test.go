@@ -8,6 +8,7 @@ import (
 	"os"
 	"testing"
 
+	"github.com/zocket/agent"
 	"github.com/zocket/agent/internal/apitest"
 	"github.com/zocket/agent/internal/blob"
 	"github.com/zocket/agent/internal/build"
@@ -63,7 +64,7 @@ func TestBuildEvent(t *testing.T) {
 	}
 	b, _ := esbuild.New(esbuild.Options{PackagesDir: dir})
 	resp, err := esbuild.Handler(b, log)(ctx, build.Request{Language: "python", Code: "print(1)"})
-	if err != nil || resp.Error != build.ErrorNotPreviewable {
+	if err != nil || resp.Error == nil || resp.Error.Code != agent.NotPreviewable {
 		t.Errorf("python: %+v, %v", resp, err)
 	}
 }

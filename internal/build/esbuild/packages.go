@@ -237,7 +237,7 @@ func (v *vendor) buildChunk(c chunk) (inlineScript, error) {
 	})
 	if len(res.Errors) > 0 {
 		// Not a *Failure: the package set is broken, not the artifact.
-		return inlineScript{}, fmt.Errorf("build vendor chunk %s: %s", c.name, (&build.Failure{Messages: messages(res.Errors)}).Error())
+		return inlineScript{}, fmt.Errorf("build vendor chunk %s: %s", c.name, build.Failed(messages(res.Errors)).Message)
 	}
 	return newInlineScript(string(res.OutputFiles[0].Contents)), nil
 }

@@ -177,7 +177,7 @@ func (b *Builder) renderCSS(src *source) (*page, error) {
 	b.countESBuild()
 	res := api.Transform(code, api.TransformOptions{Loader: api.LoaderCSS, Sourcefile: src.entry, LogLevel: api.LogLevelSilent})
 	if len(res.Errors) > 0 {
-		return nil, &build.Failure{Messages: messages(res.Errors)}
+		return nil, build.Failed(messages(res.Errors))
 	}
 	var body strings.Builder
 	body.WriteString(cssSamples)

@@ -6,6 +6,7 @@ import (
 	"regexp"
 	"strings"
 
+	"github.com/zocket/agent"
 	"github.com/zocket/agent/internal/build"
 )
 
@@ -25,7 +26,7 @@ const (
 
 // source is a validated Request: the files by clean path and the entry.
 type source struct {
-	kind     string
+	kind     agent.BuildKind
 	language string
 	title    string
 	files    map[string]string
@@ -59,9 +60,9 @@ func singleFile(language, code string) (string, error) {
 	case "css":
 		return "styles.css", nil
 	case "":
-		return "", fmt.Errorf("%w: no language", build.ErrInvalidRequest)
+		return "", build.NotPreviewable("This artifact has no language, so it cannot be previewed.")
 	}
-	return "", fmt.Errorf("%w: %s runs outside a browser", build.ErrNotPreviewable, language)
+	return "", build.NotPreviewable("A %s artifact cannot run in a browser. Download it to run it.", language)
 }
 
 // languageAliases maps common short names to the canonical language.
@@ -75,13 +76,13 @@ func parseRequest(req build.Request) (*source, error) {
 		src.language = alias
 	}
 	switch req.Kind {
-	case "", "single":
-		src.kind = "single"
+	case "", agent.BuildSingle:
+		src.kind = agent.BuildSingle
 		if strings.TrimSpace(req.Code) == "" {
-			return nil, fmt.Errorf("%w: no code", build.ErrInvalidRequest)
+			return nil, build.NotPreviewable("This artifact has no code to preview.")
 		}
 		if len(req.Code) > maxSourceSize {
-			return nil, fmt.Errorf("%w: code is larger than %d bytes", build.ErrInvalidRequest, maxSourceSize)
+			return nil, build.NotPreviewable("This artifact is larger than %d MB, too large to preview.", maxSourceSize>>20)
 		}
 		name, err := singleFile(src.language, req.Code)
 		if err != nil {
@@ -89,8 +90,8 @@ func parseRequest(req build.Request) (*source, error) {
 		}
 		src.files[name] = req.Code
 		src.entry = name
-	case "project":
-		src.kind = "project"
+	case agent.BuildProject:
+		src.kind = agent.BuildProject
 		if err := src.addFiles(req.Files); err != nil {
 			return nil, err
 		}
@@ -100,7 +101,7 @@ func parseRequest(req build.Request) (*source, error) {
 		}
 		src.entry = entry
 	default:
-		return nil, fmt.Errorf("%w: unknown kind %q", build.ErrInvalidRequest, req.Kind)
+		return nil, build.NotPreviewable("Unknown build kind %q.", req.Kind)
 	}
 	switch ext := path.Ext(src.entry); {
 	case ext == ".html" || ext == ".htm":
@@ -110,30 +111,30 @@ func parseRequest(req build.Request) (*source, error) {
 	case loaderFor(src.entry) != 0:
 		src.mode = modeScript
 	default:
-		return nil, fmt.Errorf("%w: entry %s is not a web file", build.ErrNotPreviewable, src.entry)
+		return nil, build.NotPreviewable("The project's entry %s cannot run in a browser. Download the project to run it.", src.entry)
 	}
 	return src, nil
 }
 
 func (src *source) addFiles(files []build.File) error {
 	if len(files) == 0 {
-		return fmt.Errorf("%w: a project needs files", build.ErrInvalidRequest)
+		return build.NotPreviewable("This project has no files to preview.")
 	}
 	if len(files) > maxFiles {
-		return fmt.Errorf("%w: more than %d files", build.ErrInvalidRequest, maxFiles)
+		return build.NotPreviewable("This project has more than %d files, too many to preview.", maxFiles)
 	}
 	total := 0
 	for _, f := range files {
 		p, ok := cleanPath(f.Path)
 		if !ok {
-			return fmt.Errorf("%w: bad file path %q", build.ErrInvalidRequest, f.Path)
+			return build.NotPreviewable("The file path %q cannot be previewed.", f.Path)
 		}
 		if _, dup := src.files[p]; dup {
-			return fmt.Errorf("%w: file %s given twice", build.ErrInvalidRequest, p)
+			return build.NotPreviewable("The file %s is given twice.", p)
 		}
 		total += len(f.Code)
 		if total > maxSourceSize {
-			return fmt.Errorf("%w: files are larger than %d bytes", build.ErrInvalidRequest, maxSourceSize)
+			return build.NotPreviewable("This project is larger than %d MB, too large to preview.", maxSourceSize>>20)
 		}
 		src.files[p] = f.Code
 	}
@@ -181,7 +182,7 @@ func (src *source) findEntry(explicit string) (string, error) {
 	if explicit != "" {
 		p, ok := cleanPath(explicit)
 		if _, exists := src.files[p]; !ok || !exists {
-			return "", &build.Failure{Messages: []build.Message{{Text: fmt.Sprintf("The entry %q is not one of the project's files.", explicit)}}}
+			return "", build.Failed([]build.Message{{Text: fmt.Sprintf("The entry %q is not one of the project's files.", explicit)}})
 		}
 		return p, nil
 	}
@@ -210,7 +211,7 @@ func (src *source) findEntry(explicit string) (string, error) {
 	if len(candidates) == 1 {
 		return candidates[0], nil
 	}
-	return "", &build.Failure{Messages: []build.Message{{Text: "The project has no entry file: add src/main.tsx, src/App.tsx or index.html, or name the entry."}}}
+	return "", build.Failed([]build.Message{{Text: "The project has no entry file: add src/main.tsx, src/App.tsx or index.html, or name the entry."}})
 }
 
 // resolveRef resolves a reference from a project file (an import or an
