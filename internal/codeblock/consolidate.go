@@ -7,6 +7,8 @@ import (
 	"strings"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/zocket/agent/internal/htmldoc"
 )
 
 // Draft is an artifact to be saved: the code of one file, or a PROJECT of
@@ -133,18 +135,22 @@ func normalizeBlock(b Block) Block {
 	}
 	if l := languageForPath(b.Path); l != "" {
 		b.Language = l
-	} else if t := asciiLower(prefix(strings.TrimSpace(b.Code), len("<!doctype html"))); strings.HasPrefix(t, "<!doctype html") || tagAt(t, "<html") == 0 {
+	} else if startsDocument(b.Code) {
 		b.Language = "html"
 	}
 	return b
 }
 
-// prefix returns at most the first n bytes of s.
-func prefix(s string, n int) string {
-	if len(s) > n {
-		return s[:n]
+// startsDocument reports whether code is plainly an HTML document: it starts
+// with an HTML doctype or an <html> start tag.
+func startsDocument(code string) bool {
+	const doctype = "<!doctype html"
+	t := strings.TrimSpace(code)
+	if len(t) >= len(doctype) && strings.EqualFold(t[:len(doctype)], doctype) {
+		return true
 	}
-	return s
+	els := htmldoc.Elements(t)
+	return len(els) > 0 && els[0].Name == "html" && els[0].Offset == 0
 }
 
 // create adds a draft for a new group.
@@ -312,7 +318,7 @@ func (g *group) draft() Draft {
 	case kindStyle:
 		return Draft{Title: titleOr("", "css"), Language: "css", Type: TypeCSS, Code: renderStyles(g.styles)}
 	case kindPage:
-		title := titleOr(htmlTitle(g.page.html.Code), "html")
+		title := titleOr(htmldoc.Title(g.page.html.Code), "html")
 		return Draft{Title: title, Language: "html", Type: TypeHTML, Code: renderPage(g.page, title)}
 	default:
 		b := g.single
@@ -450,7 +456,7 @@ func projectTitle(files []File, root string, entry File) string {
 	}
 	for _, f := range files {
 		if atRoot(f.Path, root, "index.html") {
-			if t := htmlTitle(f.Code); t != "" {
+			if t := cleanTitle(htmldoc.Title(f.Code)); t != "" {
 				return t
 			}
 		}
