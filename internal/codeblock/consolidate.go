@@ -373,13 +373,44 @@ func cleanTitle(s string) string {
 }
 
 // entryFiles are the conventional entry files of a project, most likely
-// first, relative to the project's root directory.
+// first, relative to the project's root directory. The builder's top-level
+// names (main.tsx to main.js) come after the consolidator's own, so they
+// decide only where none of those is present.
 var entryFiles = [...]string{
 	"src/main.tsx", "src/main.jsx", "src/index.tsx", "src/index.jsx",
 	"src/App.tsx", "App.tsx", "src/App.jsx", "App.jsx",
 	"index.html", "src/main.ts", "src/main.js", "src/index.ts", "src/index.js",
 	"app/page.tsx", "app/page.jsx", "pages/index.tsx", "pages/index.jsx",
-	"main.py", "app.py", "main.go", "index.js", "index.ts", "server.js", "server.ts", "app.js", "app.ts",
+	"main.py", "app.py", "main.go",
+	"main.tsx", "main.jsx", "index.tsx", "index.jsx", "main.ts", "main.js",
+	"index.js", "index.ts", "server.js", "server.ts", "app.js", "app.ts",
+}
+
+// Entry returns the entry file of a project whose paths are clean (see
+// CleanPath): the first of its entryFiles present, at the top of the
+// project or under the top-level directory all its files share, else its
+// only HTML or script file. ok is false when no file is an entry by
+// convention.
+func Entry(files []File) (path string, ok bool) {
+	root := projectRoot(files)
+	for _, name := range entryFiles {
+		for _, f := range files {
+			if atRoot(f.Path, root, name) {
+				return f.Path, true
+			}
+		}
+	}
+	only := ""
+	for _, f := range files {
+		switch languageForPath(f.Path) {
+		case "html", "javascript", "typescript", "jsx", "tsx":
+			if only != "" {
+				return "", false
+			}
+			only = f.Path
+		}
+	}
+	return only, only != ""
 }
 
 // conventionalDirs are directory names that say where a file sits in a
@@ -388,22 +419,12 @@ var conventionalDirs = [...]string{"src", "app", "pages", "public", "components"
 
 // projectDraft renders a PROJECT draft.
 func projectDraft(files []File) Draft {
-	root := projectRoot(files)
 	entry := files[0]
-	found := false
-	for _, name := range entryFiles {
-		for _, f := range files {
-			if atRoot(f.Path, root, name) {
-				entry, found = f, true
-				break
-			}
-		}
-		if found {
-			break
-		}
+	if p, ok := Entry(files); ok {
+		entry = files[slices.IndexFunc(files, func(f File) bool { return f.Path == p })]
 	}
 	return Draft{
-		Title:    projectTitle(files, root, entry),
+		Title:    projectTitle(files, entry),
 		Language: entry.Language,
 		Type:     TypeProject,
 		Code:     entry.Code,
@@ -435,7 +456,8 @@ func atRoot(p, root, name string) bool {
 // top-level directory when that is not a conventional one such as src,
 // else the title of its index.html, else the name of its App or entry
 // component, else "Project".
-func projectTitle(files []File, root string, entry File) string {
+func projectTitle(files []File, entry File) string {
+	root := projectRoot(files)
 	for _, f := range files {
 		if !atRoot(f.Path, root, "package.json") {
 			continue

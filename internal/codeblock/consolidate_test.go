@@ -404,3 +404,51 @@ func TestProjectEntryAndTitle(t *testing.T) {
 		})
 	}
 }
+
+// TestEntry checks the entry rule the consolidator and the builder share,
+// with the builder's cases first.
+func TestEntry(t *testing.T) {
+	files := func(paths ...string) []codeblock.File {
+		out := make([]codeblock.File, len(paths))
+		for i, p := range paths {
+			out[i] = codeblock.File{Path: p, Code: "x"}
+		}
+		return out
+	}
+	vite := append(files("src/main.tsx", "src/App.tsx"), codeblock.File{Path: "index.html", Code: `<script type="module" src="/src/main.tsx"></script>`})
+	tests := []struct {
+		name  string
+		files []codeblock.File
+		want  string
+	}{
+		// A Vite page is not preferred to the script it loads: the golden
+		// replies 07 and 32 are such projects, their entry the script.
+		{"vite project", vite, "src/main.tsx"},
+		{"main before App", files("src/App.tsx", "src/main.tsx"), "src/main.tsx"},
+		{"index", files("src/index.tsx", "src/App.tsx"), "src/index.tsx"},
+		{"App only", files("App.tsx", "Button.tsx"), "App.tsx"},
+		{"one clean path", files("src/App.jsx"), "src/App.jsx"},
+		{"static site", files("index.html", "style.css", "script.js"), "index.html"},
+		{"only script", files("game.js", "data.json"), "game.js"},
+		{"none", files("a.ts", "b.ts"), ""},
+		{"App before the page", files("index.html", "src/App.jsx", "src/App.css"), "src/App.jsx"},
+		{"the page before other scripts", files("src/main.ts", "index.html"), "index.html"},
+		{"under a shared top-level directory", files("shop/index.html", "shop/src/main.jsx"), "shop/src/main.jsx"},
+		{"not under a directory only some files share", files("shop/src/main.jsx", "shop/src/App.jsx", "README.md"), ""},
+		{"root-level React entry", files("utils.ts", "main.tsx"), "main.tsx"},
+		{"python", files("utils.py", "main.py"), "main.py"},
+		{"Next.js page", files("app/layout.tsx", "app/page.tsx"), "app/page.tsx"},
+		{"server", files("package.json", "server.js", "public/app.js"), "server.js"},
+		{"no web file", files("Dockerfile", "docker-compose.yml"), ""},
+		{"only page among other files", files("README.md", "page.htm", "style.css"), "page.htm"},
+		{"empty", nil, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, ok := codeblock.Entry(tt.files)
+			if got != tt.want || ok != (tt.want != "") {
+				t.Errorf("Entry = %q, %v; want %q", got, ok, tt.want)
+			}
+		})
+	}
+}
