@@ -214,6 +214,37 @@ func Extension(language string) string {
 	}
 }
 
+// FileName returns a safe name for downloading an artifact titled title
+// whose code is in language: the title's ASCII letters, digits, dots and
+// underscores, every other run of characters one dash, at most 80
+// characters, never empty nor a hidden file's, ending in the language's
+// Extension.
+func FileName(title, language string) string {
+	var b strings.Builder
+	dash := false
+	for _, r := range title {
+		switch {
+		case r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '_' || r == '.':
+			b.WriteRune(r)
+			dash = false
+		case !dash && b.Len() > 0:
+			b.WriteByte('-')
+			dash = true
+		}
+		if b.Len() >= 80 {
+			break
+		}
+	}
+	name := strings.Trim(b.String(), "-._")
+	if name == "" {
+		name = "artifact"
+	}
+	if ext := "." + Extension(language); !strings.EqualFold(path.Ext(name), ext) {
+		name += ext
+	}
+	return name
+}
+
 // languageForExt returns the canonical language of a file extension given
 // without its dot, or "" when the extension is not one of a source file.
 func languageForExt(ext string) string {
