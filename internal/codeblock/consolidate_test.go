@@ -250,6 +250,11 @@ func TestGrouping(t *testing.T) {
 			want:   nil,
 		},
 		{
+			name:   "a redeclared const enum is a second version",
+			blocks: []string{"ts\nexport const enum Color { Red }", "ts\nexport const enum Color { Red, Green }"},
+			want:   []string{"TYPESCRIPT TypeScript snippet", "TYPESCRIPT TypeScript snippet"},
+		},
+		{
 			name:   "python main guards conflict",
 			blocks: []string{"python\nif __name__ == '__main__':\n    a()", "python\nif __name__ == '__main__':\n    b()"},
 			want:   []string{"PYTHON Python snippet", "PYTHON Python snippet"},

@@ -447,6 +447,9 @@ func jsDeclaration(line string) (string, declKind, bool) {
 		s = strings.TrimLeft(strings.TrimPrefix(s, prefix), " \t")
 	}
 	kw, rest := readIdent(s)
+	if rest == "" || (rest[0] != ' ' && rest[0] != '\t' && kw != "function") {
+		return "", 0, false
+	}
 	var kind declKind
 	switch kw {
 	case "function":
@@ -462,9 +465,6 @@ func jsDeclaration(line string) (string, declKind, bool) {
 	case "interface", "type", "enum":
 		kind = declType
 	default:
-		return "", 0, false
-	}
-	if rest == "" || (rest[0] != ' ' && rest[0] != '\t' && kind != declFunction) {
 		return "", 0, false
 	}
 	name, _ := readIdent(strings.TrimLeft(rest, " \t"))
