@@ -6,7 +6,6 @@ import (
 	"slices"
 	"strings"
 	"unicode"
-	"unicode/utf8"
 
 	"github.com/zocket/agent/internal/htmldoc"
 )
@@ -359,15 +358,8 @@ func cleanTitle(s string) string {
 		return r
 	}, strings.ToValidUTF8(s, ""))
 	s = strings.Join(strings.Fields(s), " ")
-	if utf8.RuneCountInString(s) <= MaxTitleLen {
-		return s
-	}
-	n := 0
-	for i := range s {
-		if n == MaxTitleLen {
-			return strings.TrimSpace(s[:i])
-		}
-		n++
+	if r := []rune(s); len(r) > MaxTitleLen {
+		return strings.TrimSpace(string(r[:MaxTitleLen]))
 	}
 	return s
 }

@@ -207,7 +207,7 @@ func Extension(language string) string {
 	case "graphql":
 		return "graphql"
 	default:
-		if len(l) <= 10 && isAlnum(l) {
+		if len(l) <= 10 && !strings.ContainsFunc(l, func(r rune) bool { return (r < 'a' || r > 'z') && (r < '0' || r > '9') }) {
 			return l
 		}
 		return "txt"
@@ -432,21 +432,6 @@ func jsxFollows(s string) bool {
 // isIdentByte reports whether c can be part of an ASCII identifier.
 func isIdentByte(c byte) bool {
 	return c == '_' || c == '$' || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')
-}
-
-// isAlnum reports whether s is non-empty and made of ASCII letters and
-// digits only.
-func isAlnum(s string) bool {
-	if s == "" {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if !(c >= 'a' && c <= 'z') && !(c >= 'A' && c <= 'Z') && !(c >= '0' && c <= '9') {
-			return false
-		}
-	}
-	return true
 }
 
 // asciiLower lowers ASCII letters only, so byte offsets in the result are

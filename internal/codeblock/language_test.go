@@ -83,6 +83,8 @@ func TestTypeFor(t *testing.T) {
 		{"js", component, "REACT"},
 		{"javascript", "function less(a, b) { return a < b; }", "JAVASCRIPT"},
 		{"javascript", "const reactive = 'react';", "JAVASCRIPT"},
+		{"javascript", "import reactive from 'reactive';", "JAVASCRIPT"},
+		{"javascript", "// works without react", "JAVASCRIPT"},
 		{"javascript", "document.body.innerHTML = '<p>x</p>';", "JAVASCRIPT"},
 		{"javascript", "const el = React.createElement('div', null, 'x');", "REACT"},
 		{"typescript", "export function sum(xs: number[]): number { return xs.reduce((a, b) => a + b, 0); }", "TYPESCRIPT"},

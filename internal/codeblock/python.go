@@ -168,11 +168,7 @@ func parsePyImport(lines []string) (pyImport, int, bool) {
 		}
 		return imp, n, len(imp.names) > 0
 	}
-	rest, ok := strings.CutPrefix(s, "from ")
-	if !ok {
-		return imp, 0, false
-	}
-	module, names, ok := strings.Cut(rest, " import ")
+	module, names, ok := strings.Cut(strings.TrimPrefix(s, "from "), " import ")
 	module = strings.TrimSpace(module)
 	if name := strings.TrimLeft(module, "."); !ok || (name != "" && !isDottedName(name)) || module == "" {
 		return imp, 0, false

@@ -339,7 +339,7 @@ func TestRulesHaveGoldens(t *testing.T) {
 		},
 		{
 			rule:    "imports are merged per module at the top",
-			goldens: []string{"03-helper-then-component", "19-typescript-types-and-component", "25-next-use-client"},
+			goldens: []string{"03-helper-then-component", "19-typescript-types-and-component", "25-next-use-client", "45-class-error-boundary"},
 			check: func(t *testing.T, r reply) {
 				if len(r.drafts) != 1 || len(r.sources[0]) < 2 {
 					t.Fatal("want one draft merged from several blocks")
@@ -416,11 +416,12 @@ func TestRulesHaveGoldens(t *testing.T) {
 		},
 		{
 			rule:    "when it does import them, the earlier default export is demoted",
-			goldens: []string{"18-two-components-app-uses"},
+			goldens: []string{"18-two-components-app-uses", "44-provider-hook-and-consumer"},
 			check: func(t *testing.T, r reply) {
+				names := map[string][2]string{"18-two-components-app-uses": {"Card", "App"}, "44-provider-hook-and-consumer": {"ThemeProvider", "ThemeToggle"}}[r.name]
 				code := r.drafts[0].Code
-				if len(r.drafts) != 1 || strings.Count(code, "export default") != 1 || !strings.Contains(code, "export default function App") || !strings.Contains(code, "\nfunction Card(") || strings.Contains(code, "./Card") {
-					t.Errorf("want one draft in which only App is exported by default, Card declared and not imported:\n%s", code)
+				if len(r.drafts) != 1 || strings.Count(code, "export default") != 1 || !strings.Contains(code, "export default function "+names[1]) || !strings.Contains(code, "\nfunction "+names[0]+"(") || strings.Contains(code, "'./"+names[0]+"'") {
+					t.Errorf("want one draft in which only %s is exported by default, %s declared and not imported:\n%s", names[1], names[0], code)
 				}
 			},
 		},
@@ -467,10 +468,15 @@ func TestRulesHaveGoldens(t *testing.T) {
 		},
 		{
 			rule:    "a block that repeats all the lines of earlier blocks replaces them",
-			goldens: []string{"17-fragment-then-full"},
+			goldens: []string{"17-fragment-then-full", "43-page-second-stylesheet-and-script"},
 			check: func(t *testing.T, r reply) {
-				if len(r.drafts) != 1 || len(r.blocks) != 3 || r.drafts[0].Code != r.blocks[2].Code {
-					t.Errorf("%d drafts; want one with exactly the last block's code", len(r.drafts))
+				last := r.blocks[len(r.blocks)-1]
+				earlier := r.blocksOf(last.Language)[0]
+				if len(r.drafts) != 1 || !containsLines(last.Code, earlier.Code) || last.Code == earlier.Code {
+					t.Fatal("want one draft and a last block that repeats an earlier one")
+				}
+				if code := r.drafts[0].Code; !strings.Contains(code, last.Code) || strings.Count(code, lines(earlier.Code)[0]) != 1 {
+					t.Errorf("want the last block once in place of the earlier one:\n%s", code)
 				}
 			},
 		},
@@ -601,9 +607,9 @@ func TestRulesHaveGoldens(t *testing.T) {
 		},
 		{
 			rule:    "a script is titled by its default export, else its first component, else its first function or class",
-			goldens: []string{"01-react-counter", "02-react-split-component", "11-unterminated", "38-mount-point-then-component", "35-vanilla-js-two-versions"},
+			goldens: []string{"01-react-counter", "02-react-split-component", "11-unterminated", "45-class-error-boundary", "38-mount-point-then-component", "35-vanilla-js-two-versions"},
 			check: func(t *testing.T, r reply) {
-				want := map[string]string{"01-react-counter": "Counter", "02-react-split-component": "TodoList", "11-unterminated": "Pomodoro", "38-mount-point-then-component": "NotificationsPanel", "35-vanilla-js-two-versions": "debounce"}[r.name]
+				want := map[string]string{"01-react-counter": "Counter", "02-react-split-component": "TodoList", "11-unterminated": "Pomodoro", "45-class-error-boundary": "ErrorBoundary", "38-mount-point-then-component": "NotificationsPanel", "35-vanilla-js-two-versions": "debounce"}[r.name]
 				i := slices.IndexFunc(r.drafts, func(d codeblock.Draft) bool {
 					return d.Type == codeblock.TypeReact || d.Type == codeblock.TypeJavaScript
 				})
@@ -613,10 +619,10 @@ func TestRulesHaveGoldens(t *testing.T) {
 			},
 		},
 		{
-			rule:    "Python is titled by its first class or function",
-			goldens: []string{"10-tilde-fences", "21-pandoc-braces", "40-python-future-and-main-variant"},
+			rule:    "Python is titled by its first class, else its first function other than main, else main",
+			goldens: []string{"21-pandoc-braces", "40-python-future-and-main-variant", "10-tilde-fences", "46-python-cli-main-only"},
 			check: func(t *testing.T, r reply) {
-				want := map[string]string{"10-tilde-fences": "extract", "21-pandoc-braces": "Stack", "40-python-future-and-main-variant": "Task"}[r.name]
+				want := map[string]string{"21-pandoc-braces": "Stack", "40-python-future-and-main-variant": "Task", "10-tilde-fences": "extract", "46-python-cli-main-only": "main"}[r.name]
 				if d := r.drafts[0]; d.Type != codeblock.TypePython || d.Title != want {
 					t.Errorf("title %q, want %q", d.Title, want)
 				}
