@@ -59,7 +59,7 @@ type group struct {
 	scripts []*scriptPart
 	lang    string // of scripts
 	pythons []*pythonPart
-	styles  []cssPart
+	styles  []textPart
 	page    *page
 }
 
@@ -189,15 +189,14 @@ func (c *Consolidator) addFile(b Block) (int, bool) {
 // dropping the page's CSS and JavaScript it also repeats, and starts a new
 // page otherwise.
 func (c *Consolidator) addHTML(b Block) (int, bool) {
-	lines := significantLines(strings.Split(b.Code, "\n"))
-	if g := c.page; g != nil && repeats(lines, significantLines(strings.Split(g.page.html.Code, "\n"))) {
-		repeated := func(q Block) bool { return repeats(lines, significantLines(strings.Split(q.Code, "\n"))) }
-		g.page.html = b
-		g.page.styles = slices.DeleteFunc(g.page.styles, repeated)
-		g.page.scripts = slices.DeleteFunc(g.page.scripts, repeated)
+	p := newTextPart(b)
+	if g := c.page; g != nil && repeats(p.lines, g.page.html.lines) {
+		g.page.html = p
+		g.page.styles = dropRepeated(g.page.styles, p.lines)
+		g.page.scripts = dropRepeated(g.page.scripts, p.lines)
 		return c.update(g)
 	}
-	c.page = &group{kind: kindPage, page: &page{html: b}}
+	c.page = &group{kind: kindPage, page: &page{html: p}}
 	return c.create(c.page)
 }
 
@@ -212,28 +211,17 @@ func (c *Consolidator) openPage() *group {
 
 // addCSS adds a CSS block to the open page, else to the reply's stylesheet.
 func (c *Consolidator) addCSS(b Block) (int, bool) {
+	p := newTextPart(b)
 	if g := c.openPage(); g != nil {
-		g.page.styles = appendBlock(g.page.styles, b)
+		g.page.styles = append(dropRepeated(g.page.styles, p.lines), p)
 		return c.update(g)
 	}
-	part := cssPart{block: b, lines: significantLines(strings.Split(b.Code, "\n"))}
 	if g := c.style; g != nil {
-		g.styles = slices.DeleteFunc(g.styles, func(q cssPart) bool { return repeats(part.lines, q.lines) })
-		g.styles = append(g.styles, part)
+		g.styles = append(dropRepeated(g.styles, p.lines), p)
 		return c.update(g)
 	}
-	c.style = &group{kind: kindStyle, styles: []cssPart{part}}
+	c.style = &group{kind: kindStyle, styles: []textPart{p}}
 	return c.create(c.style)
-}
-
-// appendBlock appends b to a page's blocks of one language, dropping those
-// whose lines b repeats.
-func appendBlock(blocks []Block, b Block) []Block {
-	lines := significantLines(strings.Split(b.Code, "\n"))
-	blocks = slices.DeleteFunc(blocks, func(q Block) bool {
-		return repeats(lines, significantLines(strings.Split(q.Code, "\n")))
-	})
-	return append(blocks, b)
 }
 
 // addScript adds a JavaScript-family block: a plain browser script joins the
@@ -242,7 +230,8 @@ func appendBlock(blocks []Block, b Block) []Block {
 func (c *Consolidator) addScript(b Block) (int, bool) {
 	if b.Language == "javascript" && isBrowserScript(b.Code) {
 		if g := c.openPage(); g != nil {
-			g.page.scripts = appendBlock(g.page.scripts, b)
+			p := newTextPart(b)
+			g.page.scripts = append(dropRepeated(g.page.scripts, p.lines), p)
 			return c.update(g)
 		}
 	}
@@ -317,7 +306,7 @@ func (g *group) draft() Draft {
 	case kindStyle:
 		return Draft{Title: titleOr("", "css"), Language: "css", Type: TypeCSS, Code: renderStyles(g.styles)}
 	case kindPage:
-		title := titleOr(htmldoc.Title(g.page.html.Code), "html")
+		title := titleOr(htmldoc.Title(g.page.html.block.Code), "html")
 		return Draft{Title: title, Language: "html", Type: TypeHTML, Code: renderPage(g.page, title)}
 	default:
 		b := g.single
@@ -333,7 +322,7 @@ func singleTitle(b Block) string {
 	}
 	for _, line := range strings.Split(b.Code, "\n") {
 		if h, ok := strings.CutPrefix(line, "# "); ok {
-			return cleanTitle(h)
+			return h
 		}
 	}
 	return ""

@@ -2,6 +2,8 @@ package codeblock
 
 import (
 	"html"
+	"regexp"
+	"slices"
 	"strings"
 
 	"github.com/zocket/agent/internal/htmldoc"
@@ -10,9 +12,9 @@ import (
 // page is one HTML page being assembled from an HTML block and the CSS and
 // JavaScript blocks that follow it.
 type page struct {
-	html    Block
-	styles  []Block
-	scripts []Block
+	html    textPart
+	styles  []textPart
+	scripts []textPart
 }
 
 // renderPage returns the page's code: the HTML block's code unchanged when
@@ -23,11 +25,11 @@ type page struct {
 // complete document titled title.
 func renderPage(p *page, title string) string {
 	if len(p.styles) == 0 && len(p.scripts) == 0 {
-		return p.html.Code
+		return p.html.block.Code
 	}
-	css := joinCode(p.styles, "</style", `<\/style`)
-	js := joinCode(p.scripts, "</script", `<\/script`)
-	doc := p.html.Code
+	css := joinCode(p.styles, styleEnd, `<\/style`)
+	js := joinCode(p.scripts, scriptEnd, `<\/script`)
+	doc := p.html.block.Code
 	if !htmldoc.IsDocument(doc) {
 		var b strings.Builder
 		b.WriteString("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"UTF-8\">\n")
@@ -75,38 +77,21 @@ func inlined(e htmldoc.Element, css, js bool) bool {
 	return false
 }
 
-// joinCode joins the code of blocks with a blank line between them,
-// escaping a closing tag that would end the element they are put in.
-func joinCode(blocks []Block, end, escaped string) string {
-	codes := make([]string, 0, len(blocks))
-	for _, b := range blocks {
-		codes = append(codes, replaceFold(strings.Trim(b.Code, "\n"), end, escaped))
+// The starts of the end tags that would close the <style> or <script>
+// element holding a page's CSS or JavaScript.
+var (
+	styleEnd  = regexp.MustCompile(`(?i)</style`)
+	scriptEnd = regexp.MustCompile(`(?i)</script`)
+)
+
+// joinCode joins the code of parts with a blank line between them,
+// replacing each end tag that would close the element they are put in.
+func joinCode(parts []textPart, end *regexp.Regexp, escaped string) string {
+	codes := make([]string, 0, len(parts))
+	for _, p := range parts {
+		codes = append(codes, end.ReplaceAllLiteralString(strings.Trim(p.block.Code, "\n"), escaped))
 	}
 	return strings.Join(codes, "\n\n")
-}
-
-// replaceFold replaces every ASCII case-insensitive occurrence of old.
-func replaceFold(s, old, repl string) string {
-	lower := asciiLower(s)
-	old = asciiLower(old)
-	var b strings.Builder
-	last := 0
-	for i := 0; ; {
-		j := strings.Index(lower[i:], old)
-		if j < 0 {
-			break
-		}
-		j += i
-		b.WriteString(s[last:j])
-		b.WriteString(repl)
-		last = j + len(old)
-		i = last
-	}
-	if last == 0 {
-		return s
-	}
-	b.WriteString(s[last:])
-	return b.String()
 }
 
 // isLocalFile reports whether a URL names a file of the page's own project
@@ -116,16 +101,28 @@ func isLocalFile(url, ext string) bool {
 	return strings.HasSuffix(asciiLower(u), ext) && !strings.Contains(u, "://") && !strings.HasPrefix(u, "//") && !strings.HasPrefix(asciiLower(u), "data:")
 }
 
-// cssPart is one CSS block of a stylesheet group.
-type cssPart struct {
+// textPart is an HTML, CSS or browser JavaScript block with its
+// significant lines, to tell whether a later block repeats it.
+type textPart struct {
 	block Block
 	lines []string
+}
+
+// newTextPart reads a block's significant lines.
+func newTextPart(b Block) textPart {
+	return textPart{block: b, lines: significantLines(strings.Split(b.Code, "\n"))}
+}
+
+// dropRepeated returns parts without those whose lines the lines of a later
+// block repeat: that block replaces them.
+func dropRepeated(parts []textPart, lines []string) []textPart {
+	return slices.DeleteFunc(parts, func(q textPart) bool { return repeats(lines, q.lines) })
 }
 
 // renderStyles returns the code of a group of CSS blocks: one block's code
 // unchanged, or the blocks joined by blank lines with their @charset and
 // @import rules, which must come first, moved to the top once each.
-func renderStyles(parts []cssPart) string {
+func renderStyles(parts []textPart) string {
 	if len(parts) == 1 {
 		return parts[0].block.Code
 	}

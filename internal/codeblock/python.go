@@ -1,6 +1,7 @@
 package codeblock
 
 import (
+	"slices"
 	"strings"
 )
 
@@ -289,7 +290,7 @@ func renderPython(parts []*pythonPart) string {
 				}
 			}
 			for _, n := range imp.names {
-				if !containsName(f.names, n) {
+				if !slices.Contains(f.names, n) {
 					f.names = append(f.names, n)
 				}
 			}
@@ -328,16 +329,6 @@ func renderPython(parts []*pythonPart) string {
 		sections = append([]string{strings.Join(head, "\n")}, bodies...)
 	}
 	return strings.Join(sections, "\n\n\n")
-}
-
-// containsName reports whether names holds n.
-func containsName(names []pyName, n pyName) bool {
-	for _, m := range names {
-		if m == n {
-			return true
-		}
-	}
-	return false
 }
 
 // pyNameString renders "name" or "name as alias".

@@ -1,6 +1,7 @@
 package codeblock
 
 import (
+	"slices"
 	"strings"
 )
 
@@ -708,13 +709,8 @@ func (s *importSet) add(imp jsImport) {
 
 // appendUnique appends a non-empty name not already in list.
 func appendUnique(list []string, name string) []string {
-	if name == "" {
+	if name == "" || slices.Contains(list, name) {
 		return list
-	}
-	for _, n := range list {
-		if n == name {
-			return list
-		}
 	}
 	return append(list, name)
 }
