@@ -3,7 +3,6 @@ package codeblock
 import (
 	"html"
 	"regexp"
-	"slices"
 	"strings"
 
 	"github.com/zocket/agent/internal/htmldoc"
@@ -99,24 +98,6 @@ func joinCode(parts []textPart, end *regexp.Regexp, escaped string) string {
 func isLocalFile(url, ext string) bool {
 	u, _, _ := strings.Cut(url, "?")
 	return strings.HasSuffix(asciiLower(u), ext) && !strings.Contains(u, "://") && !strings.HasPrefix(u, "//") && !strings.HasPrefix(asciiLower(u), "data:")
-}
-
-// textPart is an HTML, CSS or browser JavaScript block with its
-// significant lines, to tell whether a later block repeats it.
-type textPart struct {
-	block Block
-	lines []string
-}
-
-// newTextPart reads a block's significant lines.
-func newTextPart(b Block) textPart {
-	return textPart{block: b, lines: significantLines(strings.Split(b.Code, "\n"))}
-}
-
-// dropRepeated returns parts without those whose lines the lines of a later
-// block repeat: that block replaces them.
-func dropRepeated(parts []textPart, lines []string) []textPart {
-	return slices.DeleteFunc(parts, func(q textPart) bool { return repeats(lines, q.lines) })
 }
 
 // renderStyles returns the code of a group of CSS blocks: one block's code
