@@ -142,13 +142,20 @@ func normalizeBlock(b Block) Block {
 // startsDocument reports whether code is plainly an HTML document: it starts
 // with an HTML doctype or an <html> start tag.
 func startsDocument(code string) bool {
-	const doctype = "<!doctype html"
 	t := strings.TrimSpace(code)
-	if len(t) >= len(doctype) && strings.EqualFold(t[:len(doctype)], doctype) {
+	if hasPrefixFold(t, "<!doctype html") {
 		return true
+	}
+	if !hasPrefixFold(t, "<html") {
+		return false
 	}
 	els := htmldoc.Elements(t)
 	return len(els) > 0 && els[0].Name == "html" && els[0].Offset == 0
+}
+
+// hasPrefixFold reports whether s begins with prefix, in any case.
+func hasPrefixFold(s, prefix string) bool {
+	return len(s) >= len(prefix) && strings.EqualFold(s[:len(prefix)], prefix)
 }
 
 // create adds a draft for a new group.

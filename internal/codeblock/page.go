@@ -97,7 +97,7 @@ func joinCode(parts []textPart, end *regexp.Regexp, escaped string) string {
 // (no scheme, not protocol-relative) ending in ext.
 func isLocalFile(url, ext string) bool {
 	u, _, _ := strings.Cut(url, "?")
-	return strings.HasSuffix(asciiLower(u), ext) && !strings.Contains(u, "://") && !strings.HasPrefix(u, "//") && !strings.HasPrefix(asciiLower(u), "data:")
+	return strings.HasSuffix(asciiLower(u), ext) && !strings.Contains(u, "://") && !strings.HasPrefix(u, "//") && !hasPrefixFold(u, "data:")
 }
 
 // renderStyles returns the code of a group of CSS blocks: one block's code

@@ -4,6 +4,7 @@ package htmldoc
 
 import (
 	"bytes"
+	"iter"
 	"slices"
 	"strings"
 
@@ -46,32 +47,41 @@ type token struct {
 	last int
 }
 
-// tokenize splits doc into tokens whose bytes, joined, are doc.
-func tokenize(doc string) []token {
-	z := html.NewTokenizer(strings.NewReader(doc))
-	var toks []token
-	for off := 0; ; {
-		tt := z.Next()
-		n := len(z.Raw())
-		if tt == html.ErrorToken {
-			if off < len(doc) { // a tag cut off by the end of the document
-				toks = append(toks, token{typ: html.TextToken, raw: doc[off:], off: off, last: len(toks)})
+// scan yields the tokens of doc, whose bytes, joined, are doc.
+func scan(doc string) iter.Seq[token] {
+	return func(yield func(token) bool) {
+		z := html.NewTokenizer(strings.NewReader(doc))
+		for off, i := 0, 0; ; i++ {
+			tt := z.Next()
+			n := len(z.Raw())
+			if tt == html.ErrorToken {
+				if off < len(doc) { // a tag cut off by the end of the document
+					yield(token{typ: html.TextToken, raw: doc[off:], off: off, last: i})
+				}
+				return
 			}
-			break
+			t := token{typ: tt, raw: doc[off : off+n], off: off, last: i}
+			off += n
+			switch tt {
+			case html.StartTagToken, html.SelfClosingTagToken:
+				tok := z.Token()
+				t.name = tok.Data
+				t.el = &Element{Name: tok.Data, Attrs: tok.Attr, Offset: t.off}
+			case html.EndTagToken:
+				name, _ := z.TagName()
+				t.name = string(name)
+			}
+			if !yield(t) {
+				return
+			}
 		}
-		t := token{typ: tt, raw: doc[off : off+n], off: off, last: len(toks)}
-		off += n
-		switch tt {
-		case html.StartTagToken, html.SelfClosingTagToken:
-			tok := z.Token()
-			t.name = tok.Data
-			t.el = &Element{Name: tok.Data, Attrs: tok.Attr, Offset: t.off}
-		case html.EndTagToken:
-			name, _ := z.TagName()
-			t.name = string(name)
-		}
-		toks = append(toks, t)
 	}
+}
+
+// tokenize returns the tokens of doc, a <script> or <style> start tag with
+// its content and the index of its end tag.
+func tokenize(doc string) []token {
+	toks := slices.Collect(scan(doc))
 	// The tokenizer reads what follows <script> or <style> as raw text, up
 	// to the element's end tag, whether or not the start tag closes itself.
 	for i := range toks {
@@ -103,9 +113,12 @@ func Elements(doc string) []Element {
 // IsDocument reports whether doc is a whole document rather than a
 // fragment: it has a doctype or an <html>, <head> or <body> element.
 func IsDocument(doc string) bool {
-	return slices.ContainsFunc(tokenize(doc), func(t token) bool {
-		return t.typ == html.DoctypeToken || (t.el != nil && (t.name == "html" || t.name == "head" || t.name == "body"))
-	})
+	for t := range scan(doc) {
+		if t.typ == html.DoctypeToken || (t.el != nil && (t.name == "html" || t.name == "head" || t.name == "body")) {
+			return true
+		}
+	}
+	return false
 }
 
 // Title returns the text of doc's first <title>, else of its first <h1>,
