@@ -150,7 +150,7 @@ func startsDocument(code string) bool {
 		return false
 	}
 	els := htmldoc.Elements(t)
-	return len(els) > 0 && els[0].Name == "html" && els[0].Offset == 0
+	return len(els) > 0 && els[0].Name == "html"
 }
 
 // hasPrefixFold reports whether s begins with prefix, in any case.

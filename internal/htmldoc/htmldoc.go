@@ -20,8 +20,6 @@ type Element struct {
 	// Text is the content of a <script> or <style> element as written; ""
 	// for other elements.
 	Text string
-	// Offset is the byte offset of the start tag in the document.
-	Offset int
 }
 
 // Attr returns the value of the attribute name, in any case, and whether
@@ -66,7 +64,7 @@ func scan(doc string) iter.Seq[token] {
 			case html.StartTagToken, html.SelfClosingTagToken:
 				tok := z.Token()
 				t.name = tok.Data
-				t.el = &Element{Name: tok.Data, Attrs: tok.Attr, Offset: t.off}
+				t.el = &Element{Name: tok.Data, Attrs: tok.Attr}
 			case html.EndTagToken:
 				name, _ := z.TagName()
 				t.name = string(name)
