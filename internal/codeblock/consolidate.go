@@ -1,12 +1,12 @@
 package codeblock
 
 import (
-	"encoding/json"
 	"path"
 	"slices"
 	"strings"
 	"unicode"
-	"unicode/utf8"
+
+	"github.com/zocket/agent/internal/htmldoc"
 )
 
 // Draft is an artifact to be saved: the code of one file, or a PROJECT of
@@ -58,7 +58,7 @@ type group struct {
 	scripts []*scriptPart
 	lang    string // of scripts
 	pythons []*pythonPart
-	styles  []cssPart
+	styles  []textPart
 	page    *page
 }
 
@@ -133,18 +133,29 @@ func normalizeBlock(b Block) Block {
 	}
 	if l := languageForPath(b.Path); l != "" {
 		b.Language = l
-	} else if t := asciiLower(prefix(strings.TrimSpace(b.Code), len("<!doctype html"))); strings.HasPrefix(t, "<!doctype html") || tagAt(t, "<html") == 0 {
+	} else if startsDocument(b.Code) {
 		b.Language = "html"
 	}
 	return b
 }
 
-// prefix returns at most the first n bytes of s.
-func prefix(s string, n int) string {
-	if len(s) > n {
-		return s[:n]
+// startsDocument reports whether code is plainly an HTML document: it starts
+// with an HTML doctype or an <html> start tag.
+func startsDocument(code string) bool {
+	t := strings.TrimSpace(code)
+	if hasPrefixFold(t, "<!doctype html") {
+		return true
 	}
-	return s
+	if !hasPrefixFold(t, "<html") {
+		return false
+	}
+	els := htmldoc.Elements(t)
+	return len(els) > 0 && els[0].Name == "html"
+}
+
+// hasPrefixFold reports whether s begins with prefix, in any case.
+func hasPrefixFold(s, prefix string) bool {
+	return len(s) >= len(prefix) && strings.EqualFold(s[:len(prefix)], prefix)
 }
 
 // create adds a draft for a new group.
@@ -184,15 +195,14 @@ func (c *Consolidator) addFile(b Block) (int, bool) {
 // dropping the page's CSS and JavaScript it also repeats, and starts a new
 // page otherwise.
 func (c *Consolidator) addHTML(b Block) (int, bool) {
-	lines := significantLines(strings.Split(b.Code, "\n"))
-	if g := c.page; g != nil && repeats(lines, significantLines(strings.Split(g.page.html.Code, "\n"))) {
-		repeated := func(q Block) bool { return repeats(lines, significantLines(strings.Split(q.Code, "\n"))) }
-		g.page.html = b
-		g.page.styles = slices.DeleteFunc(g.page.styles, repeated)
-		g.page.scripts = slices.DeleteFunc(g.page.scripts, repeated)
+	p := newTextPart(b)
+	if g := c.page; g != nil && repeats(p.lines, g.page.html.lines) {
+		g.page.html = p
+		g.page.styles = dropRepeated(g.page.styles, p.lines)
+		g.page.scripts = dropRepeated(g.page.scripts, p.lines)
 		return c.update(g)
 	}
-	c.page = &group{kind: kindPage, page: &page{html: b}}
+	c.page = &group{kind: kindPage, page: &page{html: p}}
 	return c.create(c.page)
 }
 
@@ -207,28 +217,17 @@ func (c *Consolidator) openPage() *group {
 
 // addCSS adds a CSS block to the open page, else to the reply's stylesheet.
 func (c *Consolidator) addCSS(b Block) (int, bool) {
+	p := newTextPart(b)
 	if g := c.openPage(); g != nil {
-		g.page.styles = appendBlock(g.page.styles, b)
+		g.page.styles = append(dropRepeated(g.page.styles, p.lines), p)
 		return c.update(g)
 	}
-	part := cssPart{block: b, lines: significantLines(strings.Split(b.Code, "\n"))}
 	if g := c.style; g != nil {
-		g.styles = slices.DeleteFunc(g.styles, func(q cssPart) bool { return repeats(part.lines, q.lines) })
-		g.styles = append(g.styles, part)
+		g.styles = append(dropRepeated(g.styles, p.lines), p)
 		return c.update(g)
 	}
-	c.style = &group{kind: kindStyle, styles: []cssPart{part}}
+	c.style = &group{kind: kindStyle, styles: []textPart{p}}
 	return c.create(c.style)
-}
-
-// appendBlock appends b to a page's blocks of one language, dropping those
-// whose lines b repeats.
-func appendBlock(blocks []Block, b Block) []Block {
-	lines := significantLines(strings.Split(b.Code, "\n"))
-	blocks = slices.DeleteFunc(blocks, func(q Block) bool {
-		return repeats(lines, significantLines(strings.Split(q.Code, "\n")))
-	})
-	return append(blocks, b)
 }
 
 // addScript adds a JavaScript-family block: a plain browser script joins the
@@ -237,7 +236,8 @@ func appendBlock(blocks []Block, b Block) []Block {
 func (c *Consolidator) addScript(b Block) (int, bool) {
 	if b.Language == "javascript" && isBrowserScript(b.Code) {
 		if g := c.openPage(); g != nil {
-			g.page.scripts = appendBlock(g.page.scripts, b)
+			p := newTextPart(b)
+			g.page.scripts = append(dropRepeated(g.page.scripts, p.lines), p)
 			return c.update(g)
 		}
 	}
@@ -251,35 +251,6 @@ func (c *Consolidator) addScript(b Block) (int, bool) {
 	}
 	c.script = &group{kind: kindScript, scripts: []*scriptPart{p}, lang: b.Language}
 	return c.create(c.script)
-}
-
-// scriptLanguage returns the language of a module made of parts: TSX or JSX
-// when a part is, else TypeScript or JavaScript.
-func scriptLanguage(parts []*scriptPart) string {
-	lang := parts[0].block.Language
-	for _, p := range parts {
-		switch l := p.block.Language; {
-		case l == "tsx" || l == "jsx":
-			return l
-		case l == "typescript":
-			lang = l
-		}
-	}
-	return lang
-}
-
-// isBrowserScript reports whether JavaScript is a classic script for a
-// page: not React, no module syntax, no Node.js require or process.
-func isBrowserScript(code string) bool {
-	if isReact(code) || strings.Contains(code, "require(") || strings.Contains(code, "module.exports") || strings.Contains(code, "process.") {
-		return false
-	}
-	for _, line := range strings.Split(code, "\n") {
-		if strings.HasPrefix(line, "import ") || strings.HasPrefix(line, "export ") {
-			return false
-		}
-	}
-	return true
 }
 
 // addPython adds a Python block to the latest Python module when it belongs
@@ -312,7 +283,7 @@ func (g *group) draft() Draft {
 	case kindStyle:
 		return Draft{Title: titleOr("", "css"), Language: "css", Type: TypeCSS, Code: renderStyles(g.styles)}
 	case kindPage:
-		title := titleOr(htmlTitle(g.page.html.Code), "html")
+		title := titleOr(htmldoc.Title(g.page.html.block.Code), "html")
 		return Draft{Title: title, Language: "html", Type: TypeHTML, Code: renderPage(g.page, title)}
 	default:
 		b := g.single
@@ -328,7 +299,7 @@ func singleTitle(b Block) string {
 	}
 	for _, line := range strings.Split(b.Code, "\n") {
 		if h, ok := strings.CutPrefix(line, "# "); ok {
-			return cleanTitle(h)
+			return h
 		}
 	}
 	return ""
@@ -353,149 +324,8 @@ func cleanTitle(s string) string {
 		return r
 	}, strings.ToValidUTF8(s, ""))
 	s = strings.Join(strings.Fields(s), " ")
-	if utf8.RuneCountInString(s) <= MaxTitleLen {
-		return s
-	}
-	n := 0
-	for i := range s {
-		if n == MaxTitleLen {
-			return strings.TrimSpace(s[:i])
-		}
-		n++
+	if r := []rune(s); len(r) > MaxTitleLen {
+		return strings.TrimSpace(string(r[:MaxTitleLen]))
 	}
 	return s
-}
-
-// entryFiles are the conventional entry files of a project, most likely
-// first, relative to the project's root directory.
-var entryFiles = [...]string{
-	"src/main.tsx", "src/main.jsx", "src/index.tsx", "src/index.jsx",
-	"src/App.tsx", "App.tsx", "src/App.jsx", "App.jsx",
-	"index.html", "src/main.ts", "src/main.js", "src/index.ts", "src/index.js",
-	"app/page.tsx", "app/page.jsx", "pages/index.tsx", "pages/index.jsx",
-	"main.py", "app.py", "main.go", "index.js", "index.ts", "server.js", "server.ts", "app.js", "app.ts",
-}
-
-// conventionalDirs are directory names that say where a file sits in a
-// project, not what the project is called.
-var conventionalDirs = [...]string{"src", "app", "pages", "public", "components", "lib", "styles", "static", "assets", "utils", "hooks", "test", "tests", "internal", "cmd", "pkg"}
-
-// projectDraft renders a PROJECT draft.
-func projectDraft(files []File) Draft {
-	root := projectRoot(files)
-	entry := files[0]
-	found := false
-	for _, name := range entryFiles {
-		for _, f := range files {
-			if atRoot(f.Path, root, name) {
-				entry, found = f, true
-				break
-			}
-		}
-		if found {
-			break
-		}
-	}
-	return Draft{
-		Title:    projectTitle(files, root, entry),
-		Language: entry.Language,
-		Type:     TypeProject,
-		Code:     entry.Code,
-		Files:    slices.Clone(files),
-		Entry:    entry.Path,
-	}
-}
-
-// projectRoot returns the top-level directory all files share, or "".
-func projectRoot(files []File) string {
-	root := ""
-	for i, f := range files {
-		dir, _, ok := strings.Cut(f.Path, "/")
-		if !ok || (i > 0 && dir != root) {
-			return ""
-		}
-		root = dir
-	}
-	return root
-}
-
-// atRoot reports whether p is name at the top of the project, or under the
-// directory root that all of its files share.
-func atRoot(p, root, name string) bool {
-	return p == name || (root != "" && p == root+"/"+name)
-}
-
-// projectTitle names a project: the name in its package.json, else its
-// top-level directory when that is not a conventional one such as src,
-// else the title of its index.html, else the name of its App or entry
-// component, else "Project".
-func projectTitle(files []File, root string, entry File) string {
-	for _, f := range files {
-		if !atRoot(f.Path, root, "package.json") {
-			continue
-		}
-		var pkg struct {
-			Name string `json:"name"`
-		}
-		if json.Unmarshal([]byte(f.Code), &pkg) == nil {
-			if t := cleanTitle(pkg.Name); t != "" {
-				return t
-			}
-		}
-	}
-	if root != "" && !slices.Contains(conventionalDirs[:], root) {
-		if t := cleanTitle(root); t != "" {
-			return t
-		}
-	}
-	for _, f := range files {
-		if atRoot(f.Path, root, "index.html") {
-			if t := htmlTitle(f.Code); t != "" {
-				return t
-			}
-		}
-	}
-	candidates := []File{entry}
-	for _, f := range files {
-		if base := path.Base(f.Path); strings.HasPrefix(base, "App.") {
-			candidates = append([]File{f}, candidates...)
-			break
-		}
-	}
-	for _, f := range candidates {
-		switch f.Language {
-		case "javascript", "typescript", "jsx", "tsx":
-			p := readScript(Block{Language: f.Language, Code: f.Code})
-			if t := cleanTitle(scriptTitle([]*scriptPart{p})); t != "" && p.react {
-				return t
-			}
-		}
-	}
-	return "Project"
-}
-
-// remainingParts returns parts without those whose lines p repeats (p
-// replaces them) and the names the rest declare, or false when p declares
-// one of those names: then p is another version, not a continuation. text
-// gives a part's significant lines and its top-level names.
-func remainingParts[P any](parts []P, p P, text func(P) (lines, names []string)) ([]P, map[string]bool, bool) {
-	pLines, pNames := text(p)
-	var kept []P
-	declared := map[string]bool{}
-	for _, q := range parts {
-		lines, names := text(q)
-		if repeats(pLines, lines) {
-			continue
-		}
-		kept = append(kept, q)
-		for _, n := range names {
-			declared[n] = true
-		}
-	}
-	for _, n := range pNames {
-		if declared[n] {
-			return nil, nil, false
-		}
-	}
-	return kept, declared, true
 }

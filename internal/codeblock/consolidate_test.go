@@ -131,6 +131,46 @@ func TestMergeImports(t *testing.T) {
 			want: "const fs = require('fs');\nconst path = require(\"path\");\n\nconst a = 1;\n\nconst b = 2;",
 		},
 		{
+			name: "imports that cannot be merged safely stay in place",
+			blocks: []string{
+				"js\nimport data from './data.json' with { type: 'json' };\nimport a b from 'c';\nimport 1d from 'e';\nimport * from 'f';\nimport * as g, { h } from 'i';\nimport { j } k from 'l';\nimport m, n from 'o';\nimport { p as } from 'q';\nimport { r = 1 } from 's';\nimport '';\nimport t from 'u\\'v';\nimport w from 'x\nimport 'y\nimport x = require('y');\nimport { from, z }\nimport \"q",
+				"js\nimport { datefrom } from 'z';\nrun();\nimport { from }",
+			},
+			want: "import { datefrom } from 'z';\n\nimport data from './data.json' with { type: 'json' };\nimport a b from 'c';\nimport 1d from 'e';\nimport * from 'f';\nimport * as g, { h } from 'i';\nimport { j } k from 'l';\nimport m, n from 'o';\nimport { p as } from 'q';\nimport { r = 1 } from 's';\nimport '';\nimport t from 'u\\'v';\nimport w from 'x\nimport 'y\nimport x = require('y');\nimport { from, z }\nimport \"q\n\nrun();\nimport { from }",
+		},
+		{
+			name: "type-only default and namespace imports",
+			blocks: []string{
+				"ts\nimport type Stripe from 'stripe';\nimport type * as Types from './types';\nconst a = 1;",
+				"ts\nimport type Stripe from 'stripe';\nconst b = 2;",
+			},
+			want: "import type Stripe from 'stripe';\nimport type * as Types from './types';\n\nconst a = 1;\n\nconst b = 2;",
+		},
+		{
+			name: "imports inside template literals with escapes and nested braces are left alone",
+			blocks: []string{
+				"js\nconst msg = `it\\`s ${ JSON.stringify({ a: { b: 1 } }) } and\nimport fake from 'nope';\n`;\nconst q = 'it\\'s';",
+				"js\nimport real from 'yes';\nrun(msg, q);",
+			},
+			want: "import real from 'yes';\n\nconst msg = `it\\`s ${ JSON.stringify({ a: { b: 1 } }) } and\nimport fake from 'nope';\n`;\nconst q = 'it\\'s';\n\nrun(msg, q);",
+		},
+		{
+			name: "other string statements are not directives",
+			blocks: []string{
+				"js\n'use foo';\nconst a = 1;",
+				"js\n'use strict';\nconst b = 2;",
+			},
+			want: "'use strict';\n\n'use foo';\nconst a = 1;\n\nconst b = 2;",
+		},
+		{
+			name: "only whole-line requires of a string are merged",
+			blocks: []string{
+				"js\nconst mod = require(modulePath);\nconst fetch = require('node-fetch').default;\nlet cache;",
+				"js\nconst fs = require('fs');\nrun();",
+			},
+			want: "const fs = require('fs');\n\nconst mod = require(modulePath);\nconst fetch = require('node-fetch').default;\nlet cache;\n\nrun();",
+		},
+		{
 			name: "python imports merged per module",
 			blocks: []string{
 				"python\nimport os\nfrom typing import List\n\nA = 1",
@@ -161,6 +201,22 @@ func TestMergeImports(t *testing.T) {
 				"python\nfrom .utils import helper\nimport json\nprint(json.dumps(helper()))",
 			},
 			want: "import json\n\n\ndef helper():\n    \"\"\"\nimport nothing\n    \"\"\"\n    return 1\n\n\nprint(json.dumps(helper()))",
+		},
+		{
+			name: "python imports that cannot be merged stay in place, imports in strings are ignored",
+			blocks: []string{
+				"python\nDOC = \"\"\"\nnot \\\"\"\" the end\nimport fake\n\"\"\"\nimport os; import sys\nimport os.\nfrom x import (a) b\nfrom x import a, (b)\nfrom x import a as\nfrom  # unfinished\nfrom y import (c,",
+				"python\nimport json\nB = 2",
+			},
+			want: "import json\n\n\nDOC = \"\"\"\nnot \\\"\"\" the end\nimport fake\n\"\"\"\nimport os; import sys\nimport os.\nfrom x import (a) b\nfrom x import a, (b)\nfrom x import a as\nfrom  # unfinished\nfrom y import (c,\n\n\nB = 2",
+		},
+		{
+			name: "python relative import of a local name under an alias dropped",
+			blocks: []string{
+				"python\nclass T:\n    pass",
+				"python\nfrom .models import Task as T\nx = T()",
+			},
+			want: "class T:\n    pass\n\n\nx = T()",
 		},
 		{
 			name: "python long from-import wrapped",
@@ -248,6 +304,11 @@ func TestGrouping(t *testing.T) {
 			name:   "blank blocks are ignored",
 			blocks: []string{"js\n   ", "python\n\n\n"},
 			want:   nil,
+		},
+		{
+			name:   "a redeclared const enum is a second version",
+			blocks: []string{"ts\nexport const enum Color { Red }", "ts\nexport const enum Color { Red, Green }"},
+			want:   []string{"TYPESCRIPT TypeScript snippet", "TYPESCRIPT TypeScript snippet"},
 		},
 		{
 			name:   "python main guards conflict",
@@ -354,6 +415,11 @@ func TestTitles(t *testing.T) {
 		{"arrow component", "tsx\nimport React from 'react';\nconst Navbar: React.FC = () => <nav/>;", "Navbar"},
 		{"function component", "jsx\nfunction Sidebar() {\n  return <aside/>;\n}", "Sidebar"},
 		{"plain function", "js\nconst MAX = 3;\nfunction retry(fn) {}", "retry"},
+		{"default export of a name with a comment", "jsx\nconst Card = () => <p/>;\nexport default Card; // the card", "Card"},
+		{"export as default", "jsx\nconst Card = () => <p/>;\nexport { Card as default };", "Card"},
+		{"default export of an object", "js\nexport default { name: 'config' };", "JavaScript snippet"},
+		{"wrapped default export with two arguments", "jsx\nfunction Card() { return <p/>; }\nexport default memo(Card, same);", "Card"},
+		{"destructuring declares no name", "js\nconst{ a } = obj;\nfunction run() {}", "run"},
 		{"no name", "js\nconsole.log(1);", "JavaScript snippet"},
 		{"python class", "python\ndef helper(): pass\nclass Inventory:\n    pass", "Inventory"},
 		{"python function", "python\ndef main():\n    pass\n\ndef parse_args():\n    pass", "parse_args"},
@@ -373,33 +439,6 @@ func TestTitles(t *testing.T) {
 			}
 			if got := drafts[0].Title; got != tt.want {
 				t.Errorf("title = %q, want %q", got, tt.want)
-			}
-		})
-	}
-}
-
-func TestProjectEntryAndTitle(t *testing.T) {
-	tests := []struct {
-		name        string
-		blocks      []string
-		entry, titl string
-	}{
-		{"main before App", []string{"tsx src/App.tsx\nexport default function App() { return <p/>; }", "tsx src/main.tsx\nimport App from './App';"}, "src/main.tsx", "App"},
-		{"index.html when no script entry", []string{"css style.css\np{}", "html index.html\n<title>Shop</title>"}, "index.html", "Shop"},
-		{"main.py", []string{"python utils.py\ndef f(): pass", "python main.py\nimport utils"}, "main.py", "Project"},
-		{"first file otherwise", []string{"go internal/a/a.go\npackage a", "go internal/b/b.go\npackage b"}, "internal/a/a.go", "Project"},
-		{"root directory", []string{"jsx shop/src/App.jsx\nexport default function App() { return <p/>; }", "jsx shop/src/main.jsx\nrender()"}, "shop/src/main.jsx", "shop"},
-		{"conventional root is not a title", []string{"jsx src/App.jsx\nexport default function Shop() { return <p/>; }", "jsx src/Item.jsx\nx"}, "src/App.jsx", "Shop"},
-		{"package.json name", []string{"json package.json\n{\"name\": \"kanban-board\"}", "jsx src/App.jsx\nexport default function App() { return <p/>; }"}, "src/App.jsx", "kanban-board"},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			drafts := codeblock.Extract(fences(tt.blocks...))
-			if len(drafts) != 1 || drafts[0].Type != "PROJECT" {
-				t.Fatalf("got %+v, want one project", drafts)
-			}
-			if d := drafts[0]; d.Entry != tt.entry || d.Title != tt.titl {
-				t.Errorf("entry %q title %q, want %q %q", d.Entry, d.Title, tt.entry, tt.titl)
 			}
 		})
 	}

@@ -55,10 +55,11 @@
 //     cut-off reply ends with.
 //   - Blocks that name a path form the reply's one PROJECT draft, files in
 //     first-seen order, a repeated path replacing that file's content. Its
-//     entry is the first of src/main.tsx, src/main.jsx, src/index.tsx,
-//     src/index.jsx, src/App.tsx, App.tsx, src/App.jsx, App.jsx, index.html,
-//     ... main.py, app.py, main.go ... present (also under a top-level
-//     directory all files share), else the first file; its code is the
+//     entry is the one Entry finds (the first of src/main.tsx,
+//     src/main.jsx, src/index.tsx, src/index.jsx, src/App.tsx, App.tsx,
+//     src/App.jsx, App.jsx, index.html, ... main.py, app.py, main.go ...
+//     present, also under a top-level directory all files share, else the
+//     only HTML or script file), else the first file; its code is the
 //     entry's. It is titled by its package.json name, else that top-level
 //     directory (unless conventional, such as src), else its index.html
 //     title, else its App component's name, else "Project". While only one

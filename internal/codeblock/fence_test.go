@@ -25,6 +25,11 @@ func TestParse(t *testing.T) {
 			want: []codeblock.Block{{Language: "javascript", Info: "js", Code: "let a = 1;", Start: 3, End: 23, Closed: true}},
 		},
 		{
+			name: "a tab wider than the fence's indentation is kept",
+			text: " ```\n\tx\n ```\n",
+			want: []codeblock.Block{{Language: "text", Code: "\tx", Start: 0, End: 12, Closed: true}},
+		},
+		{
 			name: "closing fence at end of text without newline",
 			text: "```py\nx = 1\n```",
 			want: []codeblock.Block{{Language: "python", Info: "py", Code: "x = 1", Start: 0, End: 15, Closed: true}},

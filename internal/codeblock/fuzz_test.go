@@ -139,7 +139,7 @@ func equalBlocks(a, b []codeblock.Block) bool {
 
 // addSeeds adds the testdata replies and a few edge cases to a fuzz corpus.
 func addSeeds(f *testing.F) {
-	names, err := filepath.Glob(filepath.Join("testdata", "*.md"))
+	names, err := filepath.Glob(filepath.Join("testdata", goldenReplies))
 	if err != nil {
 		f.Fatalf("list testdata: %v", err)
 	}

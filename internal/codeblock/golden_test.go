@@ -16,6 +16,9 @@ import (
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata")
 
+// goldenReplies matches the golden replies in testdata, not its README.
+const goldenReplies = "[0-9][0-9]-*.md"
+
 // golden is what a testdata reply is expected to give. Code is kept as a
 // list of lines so that the files can be read and reviewed.
 type golden struct {
@@ -48,7 +51,7 @@ type goldenFile struct {
 // replies returns the testdata replies by file name.
 func replies(t testing.TB) map[string]string {
 	t.Helper()
-	names, err := filepath.Glob(filepath.Join("testdata", "*.md"))
+	names, err := filepath.Glob(filepath.Join("testdata", goldenReplies))
 	if err != nil {
 		t.Fatalf("list testdata: %v", err)
 	}
@@ -114,5 +117,19 @@ func TestExtractGolden(t *testing.T) {
 			}
 			checkInvariants(t, text)
 		})
+	}
+}
+
+// TestGoldenReadme checks that testdata/README.md describes every golden
+// reply.
+func TestGoldenReadme(t *testing.T) {
+	readme, err := os.ReadFile(filepath.Join("testdata", "README.md"))
+	if err != nil {
+		t.Fatalf("read the testdata README: %v", err)
+	}
+	for name := range replies(t) {
+		if row := "| " + strings.TrimSuffix(filepath.Base(name), ".md") + " |"; !strings.Contains(string(readme), row) {
+			t.Errorf("testdata/README.md has no row %q", row)
+		}
 	}
 }

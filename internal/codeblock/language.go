@@ -5,19 +5,6 @@ import (
 	"strings"
 )
 
-// The artifact types of the API contract, as returned by TypeFor.
-const (
-	TypeCode       = "CODE"
-	TypeHTML       = "HTML"
-	TypeCSS        = "CSS"
-	TypeReact      = "REACT"
-	TypeJavaScript = "JAVASCRIPT"
-	TypeTypeScript = "TYPESCRIPT"
-	TypePython     = "PYTHON"
-	TypeProject    = "PROJECT"
-	TypeOther      = "OTHER"
-)
-
 // maxLanguageLen bounds the length of a language name taken from an info
 // string; longer words are not languages and become "text".
 const maxLanguageLen = 32
@@ -207,11 +194,42 @@ func Extension(language string) string {
 	case "graphql":
 		return "graphql"
 	default:
-		if len(l) <= 10 && isAlnum(l) {
+		if len(l) <= 10 && !strings.ContainsFunc(l, func(r rune) bool { return (r < 'a' || r > 'z') && (r < '0' || r > '9') }) {
 			return l
 		}
 		return "txt"
 	}
+}
+
+// FileName returns a safe name for downloading an artifact titled title
+// whose code is in language: the title's ASCII letters, digits, dots and
+// underscores, every other run of characters one dash, at most 80
+// characters, never empty nor a hidden file's, ending in the language's
+// Extension.
+func FileName(title, language string) string {
+	var b strings.Builder
+	dash := false
+	for _, r := range title {
+		switch {
+		case r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '_' || r == '.':
+			b.WriteRune(r)
+			dash = false
+		case !dash && b.Len() > 0:
+			b.WriteByte('-')
+			dash = true
+		}
+		if b.Len() >= 80 {
+			break
+		}
+	}
+	name := strings.Trim(b.String(), "-._")
+	if name == "" {
+		name = "artifact"
+	}
+	if ext := "." + Extension(language); !strings.EqualFold(path.Ext(name), ext) {
+		name += ext
+	}
+	return name
 }
 
 // languageForExt returns the canonical language of a file extension given
@@ -303,119 +321,6 @@ func displayName(language string) string {
 	default:
 		return strings.ToUpper(l[:1]) + l[1:]
 	}
-}
-
-// TypeFor returns the artifact type of code written in language: REACT for
-// JavaScript or TypeScript (with or without JSX) that imports React or
-// renders JSX, HTML, CSS, JAVASCRIPT, TYPESCRIPT and PYTHON for those
-// languages, OTHER for plain text and CODE for every other language.
-func TypeFor(language, code string) string {
-	switch l := CanonicalLanguage(language); l {
-	case "tsx", "jsx", "javascript", "typescript":
-		if isReact(code) {
-			return TypeReact
-		}
-		if l == "tsx" || l == "typescript" {
-			return TypeTypeScript
-		}
-		return TypeJavaScript
-	case "html":
-		return TypeHTML
-	case "css":
-		return TypeCSS
-	case "python":
-		return TypePython
-	case "text":
-		return TypeOther
-	default:
-		return TypeCode
-	}
-}
-
-// isReact reports whether JavaScript code is a React module: it imports or
-// requires react (or react-dom), calls React.createElement, or returns or
-// renders JSX.
-func isReact(code string) bool {
-	return importsReact(code) || strings.Contains(code, "React.createElement(") || rendersJSX(code)
-}
-
-// importsReact reports whether code imports or requires a react module.
-func importsReact(code string) bool {
-	for i := 0; i < len(code); {
-		j := strings.Index(code[i:], "react")
-		if j < 0 {
-			return false
-		}
-		j += i
-		i = j + len("react")
-		if j == 0 || (code[j-1] != '\'' && code[j-1] != '"') {
-			continue
-		}
-		if rest := code[i:]; !(strings.HasPrefix(rest, string(code[j-1])) || strings.HasPrefix(rest, "-dom") || strings.HasPrefix(rest, "/")) {
-			continue
-		}
-		before := strings.TrimRight(code[:j-1], " \t\r\n")
-		if strings.HasSuffix(before, "from") || strings.HasSuffix(before, "require(") || strings.HasSuffix(before, "import") || strings.HasSuffix(before, "import(") {
-			return true
-		}
-	}
-	return false
-}
-
-// rendersJSX reports whether code returns or renders a JSX element: the
-// keyword return, an arrow or a render( call followed by a tag.
-func rendersJSX(code string) bool {
-	for _, marker := range [...]string{"return", "=>", "render("} {
-		for i := 0; i < len(code); {
-			j := strings.Index(code[i:], marker)
-			if j < 0 {
-				break
-			}
-			j += i
-			i = j + len(marker)
-			if marker == "return" && ((j > 0 && isIdentByte(code[j-1])) || (i < len(code) && isIdentByte(code[i]))) {
-				continue
-			}
-			if jsxFollows(code[i:]) {
-				return true
-			}
-		}
-	}
-	return false
-}
-
-// jsxFollows reports whether s starts, after blanks and at most one opening
-// parenthesis, with a JSX tag such as <div, <Counter or a fragment <>.
-func jsxFollows(s string) bool {
-	s = strings.TrimLeft(s, " \t\r\n")
-	if strings.HasPrefix(s, "(") {
-		s = strings.TrimLeft(s[1:], " \t\r\n")
-	}
-	if len(s) < 2 || s[0] != '<' {
-		return false
-	}
-	c := s[1]
-	return c == '>' || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')
-}
-
-// isIdentByte reports whether c can be part of an ASCII identifier.
-func isIdentByte(c byte) bool {
-	return c == '_' || c == '$' || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')
-}
-
-// isAlnum reports whether s is non-empty and made of ASCII letters and
-// digits only.
-func isAlnum(s string) bool {
-	if s == "" {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if !(c >= 'a' && c <= 'z') && !(c >= 'A' && c <= 'Z') && !(c >= '0' && c <= '9') {
-			return false
-		}
-	}
-	return true
 }
 
 // asciiLower lowers ASCII letters only, so byte offsets in the result are

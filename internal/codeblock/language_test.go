@@ -1,6 +1,7 @@
 package codeblock_test
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/zocket/agent/internal/codeblock"
@@ -82,6 +83,8 @@ func TestTypeFor(t *testing.T) {
 		{"js", component, "REACT"},
 		{"javascript", "function less(a, b) { return a < b; }", "JAVASCRIPT"},
 		{"javascript", "const reactive = 'react';", "JAVASCRIPT"},
+		{"javascript", "import reactive from 'reactive';", "JAVASCRIPT"},
+		{"javascript", "// works without react", "JAVASCRIPT"},
 		{"javascript", "document.body.innerHTML = '<p>x</p>';", "JAVASCRIPT"},
 		{"javascript", "const el = React.createElement('div', null, 'x');", "REACT"},
 		{"typescript", "export function sum(xs: number[]): number { return xs.reduce((a, b) => a + b, 0); }", "TYPESCRIPT"},
@@ -138,6 +141,42 @@ func TestExtension(t *testing.T) {
 	for _, tt := range tests {
 		if got := codeblock.Extension(tt.in); got != tt.want {
 			t.Errorf("Extension(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+}
+
+func TestFileName(t *testing.T) {
+	long := strings.Repeat("abcdefghij", 12)
+	tests := []struct{ title, language, want string }{
+		{"Counter", "jsx", "Counter.jsx"},
+		{"Todo List App", "tsx", "Todo-List-App.tsx"},
+		{"Tip Calculator", "html", "Tip-Calculator.html"},
+		{"parse_args", "python", "parse_args.py"},
+		{"a - b -- c", "text", "a-b-c.txt"},
+		{"Café Menü", "html", "Caf-Men.html"},
+		{"日本語のタイトル", "markdown", "artifact.md"},
+		{"🚀 Launch 🚀", "bash", "Launch.sh"},
+		{"v1.2 release notes", "markdown", "v1.2-release-notes.md"},
+		{"...hidden", "dotenv", "hidden.env"},
+		{".env", "dotenv", "env.env"},
+		{"src/components/Button.tsx", "tsx", "src-components-Button.tsx"},
+		{"../../etc/passwd", "text", "etc-passwd.txt"},
+		{`C:\Users\me\notes`, "text", "C-Users-me-notes.txt"},
+		{"index.html", "html", "index.html"},
+		{"INDEX.HTML", "html", "INDEX.HTML"},
+		{"App.tsx", "typescript", "App.tsx.ts"},
+		{"styles.css", "CSS", "styles.css"},
+		{"notes.", "markdown", "notes.md"},
+		{"", "python", "artifact.py"},
+		{"   ", "", "artifact.txt"},
+		{"x", "weird lang", "x.txt"},
+		{long, "go", long[:80] + ".go"},
+		{strings.Repeat("a ", 60), "go", strings.TrimSuffix(strings.Repeat("a-", 40), "-") + ".go"},
+		{strings.Repeat("é", 50) + "Title", "go", "Title.go"},
+	}
+	for _, tt := range tests {
+		if got := codeblock.FileName(tt.title, tt.language); got != tt.want {
+			t.Errorf("FileName(%q, %q) = %q, want %q", tt.title, tt.language, got, tt.want)
 		}
 	}
 }

@@ -244,9 +244,8 @@ func commentLine(code string) string {
 // cutPathLabel removes a leading "file:", "filename:", "file name:" or
 // "path:" label, in any case, and reports whether there was one.
 func cutPathLabel(s string) (string, bool) {
-	l := asciiLower(s)
 	for _, label := range [...]string{"file:", "filename:", "file name:", "filepath:", "path:"} {
-		if strings.HasPrefix(l, label) {
+		if hasPrefixFold(s, label) {
 			return strings.TrimSpace(s[len(label):]), true
 		}
 	}

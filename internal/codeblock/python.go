@@ -1,6 +1,7 @@
 package codeblock
 
 import (
+	"slices"
 	"strings"
 )
 
@@ -168,11 +169,7 @@ func parsePyImport(lines []string) (pyImport, int, bool) {
 		}
 		return imp, n, len(imp.names) > 0
 	}
-	rest, ok := strings.CutPrefix(s, "from ")
-	if !ok {
-		return imp, 0, false
-	}
-	module, names, ok := strings.Cut(rest, " import ")
+	module, names, ok := strings.Cut(strings.TrimPrefix(s, "from "), " import ")
 	module = strings.TrimSpace(module)
 	if name := strings.TrimLeft(module, "."); !ok || (name != "" && !isDottedName(name)) || module == "" {
 		return imp, 0, false
@@ -293,7 +290,7 @@ func renderPython(parts []*pythonPart) string {
 				}
 			}
 			for _, n := range imp.names {
-				if !containsName(f.names, n) {
+				if !slices.Contains(f.names, n) {
 					f.names = append(f.names, n)
 				}
 			}
@@ -332,16 +329,6 @@ func renderPython(parts []*pythonPart) string {
 		sections = append([]string{strings.Join(head, "\n")}, bodies...)
 	}
 	return strings.Join(sections, "\n\n\n")
-}
-
-// containsName reports whether names holds n.
-func containsName(names []pyName, n pyName) bool {
-	for _, m := range names {
-		if m == n {
-			return true
-		}
-	}
-	return false
 }
 
 // pyNameString renders "name" or "name as alias".

@@ -1,0 +1,699 @@
+package codeblock_test
+
+import (
+	"os"
+	"path"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+	"unicode/utf8"
+
+	"github.com/zocket/agent/internal/codeblock"
+)
+
+// reply is a golden reply with its blocks, its drafts and, for each draft,
+// the blocks that made it.
+type reply struct {
+	name    string
+	blocks  []codeblock.Block
+	drafts  []codeblock.Draft
+	sources [][]codeblock.Block
+}
+
+// loadReply reads testdata/name.md and consolidates its blocks.
+func loadReply(t *testing.T, name string) reply {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join("testdata", name+".md"))
+	if err != nil {
+		t.Fatalf("read golden reply: %v", err)
+	}
+	r := reply{name: name, blocks: codeblock.Parse(string(data))}
+	var c codeblock.Consolidator
+	for _, b := range r.blocks {
+		if i, created := c.Add(b); created {
+			r.sources = append(r.sources, []codeblock.Block{b})
+		} else if i >= 0 {
+			r.sources[i] = append(r.sources[i], b)
+		}
+	}
+	r.drafts = c.Drafts()
+	return r
+}
+
+// only returns the reply's one draft of type typ.
+func (r reply) only(t *testing.T, typ string) codeblock.Draft {
+	t.Helper()
+	var found []codeblock.Draft
+	for _, d := range r.drafts {
+		if d.Type == typ {
+			found = append(found, d)
+		}
+	}
+	if len(found) != 1 {
+		t.Fatalf("%d drafts of type %s, want 1", len(found), typ)
+	}
+	return found[0]
+}
+
+// blocksOf returns the reply's blocks in language lang.
+func (r reply) blocksOf(lang string) []codeblock.Block {
+	var out []codeblock.Block
+	for _, b := range r.blocks {
+		if b.Language == lang {
+			out = append(out, b)
+		}
+	}
+	return out
+}
+
+// hasDraft reports whether a draft has exactly code.
+func (r reply) hasDraft(code string) bool {
+	return slices.ContainsFunc(r.drafts, func(d codeblock.Draft) bool { return d.Code == code })
+}
+
+// lines returns the trimmed non-blank lines of code.
+func lines(code string) []string {
+	var out []string
+	for _, l := range strings.Split(code, "\n") {
+		if t := strings.TrimSpace(l); t != "" {
+			out = append(out, t)
+		}
+	}
+	return out
+}
+
+// containsLines reports whether code holds every non-blank line of part, in
+// order, whatever the indentation.
+func containsLines(code, part string) bool {
+	have, want := lines(code), lines(part)
+	i := 0
+	for _, l := range have {
+		if i < len(want) && l == want[i] {
+			i++
+		}
+	}
+	return i == len(want)
+}
+
+// importLine matches a JavaScript import's first line and its module.
+var importLine = regexp.MustCompile(`^import (type )?(?:[^'"]*? from )?['"]([^'"]+)['"]`)
+
+// head returns the leading lines of code that are blank, directives,
+// imports or require declarations (a multi-line import as its first line),
+// and the rest.
+func head(code string) (head, rest []string) {
+	ls := strings.Split(code, "\n")
+	for i := 0; i < len(ls); i++ {
+		l := ls[i]
+		switch {
+		case strings.TrimSpace(l) == "", strings.HasPrefix(l, "'use "), strings.HasPrefix(l, `"use `), strings.Contains(l, "= require("):
+		case strings.HasPrefix(l, "import {") && !strings.Contains(l, "}"):
+			for i < len(ls) && !strings.HasPrefix(ls[i], "}") {
+				i++
+			}
+		case strings.HasPrefix(l, "import ") || strings.HasPrefix(l, "from "):
+		default:
+			return ls[:i], ls[i:]
+		}
+		head = append(head, l)
+	}
+	return head, nil
+}
+
+// TestRulesHaveGoldens ties every consolidation rule of the package
+// documentation to the golden replies that exercise it, with a check on
+// their drafts that fails when the rule stops working. Each check first
+// makes sure the reply has what the rule is about.
+func TestRulesHaveGoldens(t *testing.T) {
+	tests := []struct {
+		rule    string
+		goldens []string
+		check   func(t *testing.T, r reply)
+	}{
+		{
+			rule:    "a block whose code is blank is ignored",
+			goldens: []string{"27-untagged-blocks"},
+			check: func(t *testing.T, r reply) {
+				blank := slices.IndexFunc(r.blocks, func(b codeblock.Block) bool { return strings.TrimSpace(b.Code) == "" })
+				if blank < 0 || len(r.drafts) != len(r.blocks)-1 {
+					t.Errorf("blank block %d, %d drafts of %d blocks; want a blank block and one draft fewer", blank, len(r.drafts), len(r.blocks))
+				}
+			},
+		},
+		{
+			rule:    "every other block makes a draft, short shell commands included",
+			goldens: []string{"01-react-counter", "13-indented-list-fences", "21-pandoc-braces", "23-mixed-languages"},
+			check: func(t *testing.T, r reply) {
+				shell := r.blocksOf("bash")
+				if len(shell) == 0 {
+					t.Fatal("no shell block")
+				}
+				for _, b := range shell {
+					if !r.hasDraft(b.Code) {
+						t.Errorf("no draft for the shell block %q", b.Code)
+					}
+				}
+			},
+		},
+		{
+			rule:    "an unterminated block makes a draft",
+			goldens: []string{"11-unterminated"},
+			check: func(t *testing.T, r reply) {
+				last := r.blocks[len(r.blocks)-1]
+				if last.Closed || !r.hasDraft(last.Code) {
+					t.Errorf("last block closed %v, has a draft %v; want an unterminated block with a draft", last.Closed, r.hasDraft(last.Code))
+				}
+			},
+		},
+		{
+			rule:    "blocks that name a path form one PROJECT, files in first-seen order",
+			goldens: []string{"06-project-info-paths", "07-project-file-comments", "20-info-attributes", "32-project-with-root-dir", "41-node-project-without-conventional-entry"},
+			check: func(t *testing.T, r reply) {
+				d := r.only(t, codeblock.TypeProject)
+				var want, got []string
+				for _, b := range r.blocks {
+					if b.Path != "" && !slices.Contains(want, b.Path) {
+						want = append(want, b.Path)
+					}
+				}
+				for _, f := range d.Files {
+					got = append(got, f.Path)
+				}
+				if len(want) < 2 || !slices.Equal(got, want) {
+					t.Errorf("project files %v, want the paths %v in order", got, want)
+				}
+			},
+		},
+		{
+			rule:    "a repeated path replaces that file's content",
+			goldens: []string{"33-repeated-path"},
+			check: func(t *testing.T, r reply) {
+				d := r.only(t, codeblock.TypeProject)
+				var last codeblock.Block
+				n := 0
+				for _, b := range r.blocks {
+					if b.Path == "src/App.tsx" {
+						last, n = b, n+1
+					}
+				}
+				i := slices.IndexFunc(d.Files, func(f codeblock.File) bool { return f.Path == "src/App.tsx" })
+				if n != 2 || i < 0 || d.Files[i].Code != last.Code || len(d.Files) != 2 {
+					t.Errorf("src/App.tsx named %d times, files %+v; want one file with the last block's code", n, d.Files)
+				}
+			},
+		},
+		{
+			rule:    "the entry is the first conventional entry file present, also under a top-level directory all files share; its code is the draft's",
+			goldens: []string{"06-project-info-paths", "07-project-file-comments", "32-project-with-root-dir"},
+			check: func(t *testing.T, r reply) {
+				want := map[string]string{
+					"06-project-info-paths":    "src/main.tsx",
+					"07-project-file-comments": "src/App.jsx",
+					"32-project-with-root-dir": "todo-app/src/main.jsx",
+				}[r.name]
+				d := r.only(t, codeblock.TypeProject)
+				i := slices.IndexFunc(d.Files, func(f codeblock.File) bool { return f.Path == want })
+				if d.Entry != want || i <= 0 || d.Code != d.Files[i].Code || d.Language != d.Files[i].Language {
+					t.Errorf("entry %q, want %q, not the first file, with its code and language", d.Entry, want)
+				}
+			},
+		},
+		{
+			rule:    "else the only HTML or script file is the entry",
+			goldens: []string{"41-node-project-without-conventional-entry"},
+			check: func(t *testing.T, r reply) {
+				d := r.only(t, codeblock.TypeProject)
+				if d.Entry != "bot.js" || d.Files[0].Path == "bot.js" || d.Code != d.Files[1].Code {
+					t.Errorf("entry %q of %+v, want bot.js, not the first file", d.Entry, d.Files)
+				}
+			},
+		},
+		{
+			rule:    "else the first file is the entry",
+			goldens: []string{"29-docker-config-project"},
+			check: func(t *testing.T, r reply) {
+				d := r.only(t, codeblock.TypeProject)
+				if d.Entry != d.Files[0].Path || d.Code != d.Files[0].Code {
+					t.Errorf("entry %q, want the first file %q", d.Entry, d.Files[0].Path)
+				}
+			},
+		},
+		{
+			rule:    "a project is titled by its package.json name",
+			goldens: []string{"06-project-info-paths", "41-node-project-without-conventional-entry"},
+			check: func(t *testing.T, r reply) {
+				want := map[string]string{"06-project-info-paths": "weather-widget", "41-node-project-without-conventional-entry": "dice-bot"}[r.name]
+				if d := r.only(t, codeblock.TypeProject); d.Title != want {
+					t.Errorf("title %q, want %q", d.Title, want)
+				}
+			},
+		},
+		{
+			rule:    "else by its top-level directory, unless a conventional one such as src",
+			goldens: []string{"32-project-with-root-dir"},
+			check: func(t *testing.T, r reply) {
+				if d := r.only(t, codeblock.TypeProject); d.Title != "todo-app" {
+					t.Errorf("title %q, want todo-app", d.Title)
+				}
+			},
+		},
+		{
+			rule:    "else by its index.html title",
+			goldens: []string{"07-project-file-comments"},
+			check: func(t *testing.T, r reply) {
+				if d := r.only(t, codeblock.TypeProject); d.Title != "Modal demo" {
+					t.Errorf("title %q, want Modal demo", d.Title)
+				}
+			},
+		},
+		{
+			rule:    "else by its App component's name",
+			goldens: []string{"20-info-attributes", "33-repeated-path"},
+			check: func(t *testing.T, r reply) {
+				if d := r.only(t, codeblock.TypeProject); d.Title != "App" || !strings.HasPrefix(d.Files[0].Path, "src/") {
+					t.Errorf("title %q of files under %q, want App", d.Title, d.Files[0].Path)
+				}
+			},
+		},
+		{
+			rule:    `else "Project"`,
+			goldens: []string{"29-docker-config-project"},
+			check: func(t *testing.T, r reply) {
+				if d := r.only(t, codeblock.TypeProject); d.Title != "Project" {
+					t.Errorf("title %q, want Project", d.Title)
+				}
+			},
+		},
+		{
+			rule:    "while only one block has named a path, the draft is a single file titled by its name",
+			goldens: []string{"08-single-path-block", "34-path-comment-helper"},
+			check: func(t *testing.T, r reply) {
+				var named []codeblock.Block
+				for _, b := range r.blocks {
+					if b.Path != "" {
+						named = append(named, b)
+					}
+				}
+				if len(named) != 1 {
+					t.Fatalf("%d blocks name a path, want 1", len(named))
+				}
+				d := r.drafts[slices.IndexFunc(r.drafts, func(d codeblock.Draft) bool { return d.Code == named[0].Code })]
+				if d.Type == codeblock.TypeProject || d.Files != nil || d.Title != path.Base(named[0].Path) {
+					t.Errorf("draft %s %q with %d files, want a single file titled %q", d.Type, d.Title, len(d.Files), path.Base(named[0].Path))
+				}
+			},
+		},
+		{
+			rule:    "JavaScript-family blocks without a path join the latest module: a component split across blocks",
+			goldens: []string{"02-react-split-component"},
+			check: func(t *testing.T, r reply) {
+				if len(r.drafts) != 1 || len(r.blocks) != 2 || !containsLines(r.drafts[0].Code, r.blocks[0].Code) || !containsLines(r.drafts[0].Code, r.blocks[1].Code) {
+					t.Errorf("%d drafts of %d blocks; want one holding both", len(r.drafts), len(r.blocks))
+				}
+			},
+		},
+		{
+			rule:    "a helper followed by the component that uses it, JavaScript with JSX and TypeScript with TSX",
+			goldens: []string{"03-helper-then-component", "19-typescript-types-and-component"},
+			check: func(t *testing.T, r reply) {
+				want := map[string][2]string{"03-helper-then-component": {"javascript", "jsx"}, "19-typescript-types-and-component": {"typescript", "tsx"}}[r.name]
+				if len(r.drafts) != 1 || r.blocks[0].Language != want[0] || r.blocks[1].Language != want[1] || r.drafts[0].Language != want[1] {
+					t.Fatalf("%d drafts in %s of blocks %s and %s; want one %s draft of a %s and a %s block", len(r.drafts), r.drafts[0].Language, r.blocks[0].Language, r.blocks[1].Language, want[1], want[0], want[1])
+				}
+				_, helper := head(r.blocks[0].Code)
+				if !containsLines(r.drafts[0].Code, strings.Join(helper, "\n")) {
+					t.Error("the helper's code is not in the draft")
+				}
+			},
+		},
+		{
+			rule:    "never JavaScript with TypeScript",
+			goldens: []string{"39-typescript-server-js-snippet"},
+			check: func(t *testing.T, r reply) {
+				if len(r.drafts) != 2 || r.drafts[0].Language != "typescript" || r.drafts[1].Language != "javascript" || !r.hasDraft(r.blocks[1].Code) {
+					t.Errorf("%d drafts; want a TypeScript and a JavaScript draft", len(r.drafts))
+				}
+			},
+		},
+		{
+			rule:    "imports are merged per module at the top",
+			goldens: []string{"03-helper-then-component", "19-typescript-types-and-component", "25-next-use-client", "45-class-error-boundary"},
+			check: func(t *testing.T, r reply) {
+				if len(r.drafts) != 1 || len(r.sources[0]) < 2 {
+					t.Fatal("want one draft merged from several blocks")
+				}
+				h, rest := head(r.drafts[0].Code)
+				seen := map[string]bool{}
+				for _, l := range h {
+					if m := importLine.FindStringSubmatch(l); m != nil {
+						if seen[m[1]+m[2]] {
+							t.Errorf("module %s imported twice", m[2])
+						}
+						seen[m[1]+m[2]] = true
+					}
+				}
+				for _, l := range rest {
+					if strings.HasPrefix(l, "import ") {
+						t.Errorf("import %q is not at the top", l)
+					}
+				}
+				if !seen["react"] {
+					t.Error("no merged react import")
+				}
+			},
+		},
+		{
+			rule:    "directives such as 'use client' come first, once",
+			goldens: []string{"25-next-use-client"},
+			check: func(t *testing.T, r reply) {
+				code := r.drafts[0].Code
+				if len(r.blocks) != 2 || !strings.HasPrefix(r.blocks[1].Code, "'use client'") || !strings.HasPrefix(code, "'use client';\n") || strings.Count(code, "'use client'") != 1 {
+					t.Errorf("code starts %q, want one 'use client' first", code[:min(len(code), 20)])
+				}
+			},
+		},
+		{
+			rule:    "whole-line require declarations are de-duplicated",
+			goldens: []string{"28-node-require-dedupe"},
+			check: func(t *testing.T, r reply) {
+				const req = "const express = require('express');"
+				h, _ := head(r.drafts[0].Code)
+				if len(r.drafts) != 1 || strings.Count(strings.Join(lines(r.drafts[0].Code), "\n"), req) != 1 || !slices.Contains(h, req) {
+					t.Errorf("want one draft with %q once, at the top", req)
+				}
+			},
+		},
+		{
+			rule:    "imports from a local module of a name the merged file declares are dropped",
+			goldens: []string{"03-helper-then-component", "19-typescript-types-and-component"},
+			check: func(t *testing.T, r reply) {
+				local := regexp.MustCompile(`from '\./`)
+				if !local.MatchString(r.blocks[1].Code) || local.MatchString(r.drafts[0].Code) {
+					t.Error("want a local import in the second block and none in the draft")
+				}
+			},
+		},
+		{
+			rule:    "a block that declares a top-level name the module declares starts a new draft",
+			goldens: []string{"35-vanilla-js-two-versions", "16-updated-component-version"},
+			check: func(t *testing.T, r reply) {
+				last := r.blocks[len(r.blocks)-1]
+				if len(r.drafts) != 2 || r.drafts[0].Title != r.drafts[1].Title || r.drafts[1].Code != last.Code {
+					t.Errorf("%d drafts; want two versions of one name, the second the last block", len(r.drafts))
+				}
+			},
+		},
+		{
+			rule:    "a block that exports a default when the module does, without importing its names from a local file, starts a new draft",
+			goldens: []string{"36-two-default-components"},
+			check: func(t *testing.T, r reply) {
+				if len(r.drafts) != 2 || r.drafts[0].Code != r.blocks[0].Code || r.drafts[1].Code != r.blocks[1].Code || r.drafts[0].Title == r.drafts[1].Title {
+					t.Errorf("%d drafts; want each component in its own", len(r.drafts))
+				}
+			},
+		},
+		{
+			rule:    "when it does import them, the earlier default export is demoted",
+			goldens: []string{"18-two-components-app-uses", "44-provider-hook-and-consumer"},
+			check: func(t *testing.T, r reply) {
+				names := map[string][2]string{"18-two-components-app-uses": {"Card", "App"}, "44-provider-hook-and-consumer": {"ThemeProvider", "ThemeToggle"}}[r.name]
+				code := r.drafts[0].Code
+				if len(r.drafts) != 1 || strings.Count(code, "export default") != 1 || !strings.Contains(code, "export default function "+names[1]) || !strings.Contains(code, "\nfunction "+names[0]+"(") || strings.Contains(code, "'./"+names[0]+"'") {
+					t.Errorf("want one draft in which only %s is exported by default, %s declared and not imported:\n%s", names[1], names[0], code)
+				}
+			},
+		},
+		{
+			rule:    "Python blocks join the latest Python module, imports merged and de-duplicated at the top, one from-import per module",
+			goldens: []string{"14-python-merged-imports", "40-python-future-and-main-variant"},
+			check: func(t *testing.T, r reply) {
+				d := r.drafts[0]
+				h, rest := head(d.Code)
+				seen := map[string]bool{}
+				for _, l := range lines(strings.Join(h, "\n")) {
+					key := l
+					if strings.HasPrefix(l, "from ") {
+						key, _, _ = strings.Cut(l, " import ")
+					}
+					if seen[key] {
+						t.Errorf("%q twice", key)
+					}
+					seen[key] = true
+				}
+				if len(r.sources[0]) < 2 || !seen["import json"] || slices.ContainsFunc(rest, func(l string) bool { return strings.HasPrefix(l, "import ") || strings.HasPrefix(l, "from ") }) {
+					t.Errorf("want a draft of several blocks with every import once at the top:\n%s", d.Code)
+				}
+			},
+		},
+		{
+			rule:    "from __future__ imports come first",
+			goldens: []string{"40-python-future-and-main-variant"},
+			check: func(t *testing.T, r reply) {
+				if !strings.HasPrefix(r.drafts[0].Code, "from __future__ import annotations\n") || strings.HasPrefix(r.blocks[0].Code, "from __future__") {
+					t.Error("want the second block's __future__ import first in the draft")
+				}
+			},
+		},
+		{
+			rule:    "a redefined def or class, or a second main guard, starts a new Python draft",
+			goldens: []string{"15-python-two-versions", "40-python-future-and-main-variant"},
+			check: func(t *testing.T, r reply) {
+				last := r.blocksOf("python")
+				if !r.hasDraft(last[len(last)-1].Code) || len(r.sources[0]) != len(last)-1 {
+					t.Error("want the last Python block in a draft of its own")
+				}
+			},
+		},
+		{
+			rule:    "a block that repeats all the lines of earlier blocks replaces them",
+			goldens: []string{"17-fragment-then-full", "43-page-second-stylesheet-and-script"},
+			check: func(t *testing.T, r reply) {
+				last := r.blocks[len(r.blocks)-1]
+				earlier := r.blocksOf(last.Language)[0]
+				if len(r.drafts) != 1 || !containsLines(last.Code, earlier.Code) || last.Code == earlier.Code {
+					t.Fatal("want one draft and a last block that repeats an earlier one")
+				}
+				if code := r.drafts[0].Code; !strings.Contains(code, last.Code) || strings.Count(code, lines(earlier.Code)[0]) != 1 {
+					t.Errorf("want the last block once in place of the earlier one:\n%s", code)
+				}
+			},
+		},
+		{
+			rule:    "a complete HTML document also replaces the page's CSS and JavaScript it holds",
+			goldens: []string{"37-complete-page-after-excerpts"},
+			check: func(t *testing.T, r reply) {
+				last := r.blocks[len(r.blocks)-1]
+				if len(r.drafts) != 1 || len(r.blocks) != 4 || last.Language != "html" || r.drafts[0].Code != last.Code {
+					t.Errorf("%d drafts; want one with exactly the complete document's code", len(r.drafts))
+				}
+			},
+		},
+		{
+			rule:    "an HTML block starts a page that the CSS and browser scripts after it join",
+			goldens: []string{"04-html-css-js-triplet", "05-html-fragment-css-js", "12-crlf", "24-express-server-and-client"},
+			check: func(t *testing.T, r reply) {
+				d := r.only(t, codeblock.TypeHTML)
+				start := slices.IndexFunc(r.blocks, func(b codeblock.Block) bool { return b.Language == "html" })
+				for _, b := range r.blocks[start+1:] {
+					if !containsLines(d.Code, b.Code) {
+						t.Errorf("the %s block after the page is not in it", b.Language)
+					}
+				}
+			},
+		},
+		{
+			rule:    "CSS goes in a <style> at the end of <head>, scripts in a <script> at the end of <body>, links to the local files removed",
+			goldens: []string{"04-html-css-js-triplet"},
+			check: func(t *testing.T, r reply) {
+				code := r.drafts[0].Code
+				css, js := r.blocksOf("css")[0].Code, r.blocksOf("javascript")[0].Code
+				for _, want := range []string{"<style>\n" + css + "\n</style>\n</head>", "<script>\n" + js + "\n</script>\n</body>"} {
+					if !strings.Contains(code, want) {
+						t.Errorf("code lacks %q", want[:20])
+					}
+				}
+				for _, link := range []string{`href="style.css"`, `src="script.js"`} {
+					if !strings.Contains(r.blocks[0].Code, link) || strings.Contains(code, link) {
+						t.Errorf("%s not removed", link)
+					}
+				}
+			},
+		},
+		{
+			rule:    "a fragment is wrapped in a full document",
+			goldens: []string{"05-html-fragment-css-js", "12-crlf"},
+			check: func(t *testing.T, r reply) {
+				code := r.drafts[0].Code
+				if strings.Contains(r.blocks[0].Code, "<html") || !strings.HasPrefix(code, "<!DOCTYPE html>\n<html") || !strings.Contains(code, "<body>\n"+r.blocks[0].Code+"\n") {
+					t.Errorf("want the fragment in the body of a document:\n%s", code)
+				}
+			},
+		},
+		{
+			rule:    "blocks before their HTML, and CSS after a JavaScript module that follows the page, stay apart from the page",
+			goldens: []string{"38-mount-point-then-component"},
+			check: func(t *testing.T, r reply) {
+				var langs []string
+				for _, b := range r.blocks {
+					langs = append(langs, b.Language)
+				}
+				if !slices.Equal(langs, []string{"css", "html", "jsx", "css"}) {
+					t.Fatalf("blocks %v, want CSS, HTML, JSX and CSS", langs)
+				}
+				if page := r.only(t, codeblock.TypeHTML); page.Code != r.blocks[1].Code {
+					t.Errorf("page %q, want the HTML block alone", page.Code)
+				}
+			},
+		},
+		{
+			rule:    "CSS blocks with no page to join make one stylesheet draft, @import and @charset rules moved to the top once",
+			goldens: []string{"26-css-standalone", "38-mount-point-then-component"},
+			check: func(t *testing.T, r reply) {
+				d := r.only(t, codeblock.TypeCSS)
+				css := r.blocksOf("css")
+				if len(css) != 2 || !strings.Contains(d.Code, lines(css[0].Code)[1]) || !strings.Contains(d.Code, lines(css[1].Code)[1]) {
+					t.Errorf("want both CSS blocks in the stylesheet:\n%s", d.Code)
+				}
+				imports := strings.Count(css[0].Code+css[1].Code, "@import")
+				if imports > 0 && (strings.Count(d.Code, "@import") != 1 || !strings.HasPrefix(d.Code, "@import")) {
+					t.Errorf("want the repeated @import once, first:\n%s", d.Code)
+				}
+			},
+		},
+		{
+			rule:    "blocks of any other language each make their own draft",
+			goldens: []string{"23-mixed-languages"},
+			check: func(t *testing.T, r reply) {
+				if len(r.drafts) != len(r.blocks) {
+					t.Fatalf("%d drafts of %d blocks", len(r.drafts), len(r.blocks))
+				}
+				for i, b := range r.blocks {
+					if r.drafts[i].Code != b.Code || r.drafts[i].Language != b.Language {
+						t.Errorf("draft %d is not block %d", i, i)
+					}
+				}
+			},
+		},
+		{
+			rule:    "a draft made from one block has exactly that block's code",
+			goldens: []string{"01-react-counter", "09-nested-markdown-fence", "13-indented-list-fences", "15-python-two-versions", "27-untagged-blocks", "38-mount-point-then-component"},
+			check: func(t *testing.T, r reply) {
+				for i, d := range r.drafts {
+					if len(r.sources[i]) == 1 && d.Type != codeblock.TypeProject && d.Code != r.sources[i][0].Code {
+						t.Errorf("draft %d changed its block's code", i)
+					}
+				}
+			},
+		},
+		{
+			rule:    "types come from the code: React code is REACT whatever its language tag",
+			goldens: []string{"36-two-default-components"},
+			check: func(t *testing.T, r reply) {
+				if d := r.drafts[0]; d.Type != codeblock.TypeReact || d.Language != "javascript" {
+					t.Errorf("draft %s %s, want REACT in JavaScript", d.Type, d.Language)
+				}
+			},
+		},
+		{
+			rule:    "a page stays HTML",
+			goldens: []string{"04-html-css-js-triplet", "05-html-fragment-css-js"},
+			check: func(t *testing.T, r reply) {
+				if d := r.drafts[0]; d.Type != codeblock.TypeHTML || d.Language != "html" || len(r.sources[0]) != 3 {
+					t.Errorf("draft %s %s of %d blocks, want an HTML page of three", d.Type, d.Language, len(r.sources[0]))
+				}
+			},
+		},
+		{
+			rule:    "a script is titled by its default export, else its first component, else its first function or class",
+			goldens: []string{"01-react-counter", "02-react-split-component", "11-unterminated", "45-class-error-boundary", "38-mount-point-then-component", "35-vanilla-js-two-versions"},
+			check: func(t *testing.T, r reply) {
+				want := map[string]string{"01-react-counter": "Counter", "02-react-split-component": "TodoList", "11-unterminated": "Pomodoro", "45-class-error-boundary": "ErrorBoundary", "38-mount-point-then-component": "NotificationsPanel", "35-vanilla-js-two-versions": "debounce"}[r.name]
+				i := slices.IndexFunc(r.drafts, func(d codeblock.Draft) bool {
+					return d.Type == codeblock.TypeReact || d.Type == codeblock.TypeJavaScript
+				})
+				if i < 0 || r.drafts[i].Title != want {
+					t.Errorf("script drafts %+v, the first titled %q", r.drafts, want)
+				}
+			},
+		},
+		{
+			rule:    "Python is titled by its first class, else its first function other than main, else main",
+			goldens: []string{"21-pandoc-braces", "40-python-future-and-main-variant", "10-tilde-fences", "46-python-cli-main-only"},
+			check: func(t *testing.T, r reply) {
+				want := map[string]string{"21-pandoc-braces": "Stack", "40-python-future-and-main-variant": "Task", "10-tilde-fences": "extract", "46-python-cli-main-only": "main"}[r.name]
+				if d := r.drafts[0]; d.Type != codeblock.TypePython || d.Title != want {
+					t.Errorf("title %q, want %q", d.Title, want)
+				}
+			},
+		},
+		{
+			rule:    "HTML is titled by its <title>, else its first <h1>",
+			goldens: []string{"04-html-css-js-triplet", "05-html-fragment-css-js", "24-express-server-and-client", "27-untagged-blocks"},
+			check: func(t *testing.T, r reply) {
+				want := map[string]string{"04-html-css-js-triplet": "Tip Calculator", "05-html-fragment-css-js": "Hello & welcome", "24-express-server-and-client": "Server time", "27-untagged-blocks": "Landing"}[r.name]
+				if d := r.only(t, codeblock.TypeHTML); d.Title != want {
+					t.Errorf("title %q, want %q", d.Title, want)
+				}
+			},
+		},
+		{
+			rule:    "Markdown is titled by its first heading",
+			goldens: []string{"09-nested-markdown-fence", "31-markdown-nested-same-length"},
+			check: func(t *testing.T, r reply) {
+				want := map[string]string{"09-nested-markdown-fence": "Weather Widget", "31-markdown-nested-same-length": "largest-files"}[r.name]
+				if d := r.drafts[0]; d.Language != "markdown" || d.Title != want {
+					t.Errorf("title %q, want %q", d.Title, want)
+				}
+			},
+		},
+		{
+			rule:    `otherwise "<Language> snippet"`,
+			goldens: []string{"22-path-traversal", "23-mixed-languages"},
+			check: func(t *testing.T, r reply) {
+				want := map[string][]string{
+					"22-path-traversal":  {"JavaScript snippet", "Python snippet", "Bash snippet", "TypeScript snippet"},
+					"23-mixed-languages": {"Go snippet", "SQL snippet", "Bash snippet", "JSON snippet"},
+				}[r.name]
+				var got []string
+				for _, d := range r.drafts {
+					got = append(got, d.Title)
+				}
+				if !slices.Equal(got, want) {
+					t.Errorf("titles %q, want %q", got, want)
+				}
+			},
+		},
+		{
+			rule:    "titles are at most MaxTitleLen characters",
+			goldens: []string{"42-long-markdown-title"},
+			check: func(t *testing.T, r reply) {
+				heading := strings.TrimPrefix(lines(r.blocks[0].Code)[0], "# ")
+				title := r.drafts[0].Title
+				if utf8.RuneCountInString(heading) <= codeblock.MaxTitleLen || utf8.RuneCountInString(title) != codeblock.MaxTitleLen || !strings.HasPrefix(heading, title) {
+					t.Errorf("title %q of heading %q, want the heading cut to %d characters", title, heading, codeblock.MaxTitleLen)
+				}
+			},
+		},
+		{
+			rule:    "known limit: a pathless block importing the only path block's file gives two drafts",
+			goldens: []string{"34-path-comment-helper"},
+			check: func(t *testing.T, r reply) {
+				if len(r.drafts) != 2 || !strings.Contains(r.drafts[1].Code, "from './utils/slugify'") {
+					t.Errorf("%d drafts; want the helper and the component apart, the import kept", len(r.drafts))
+				}
+			},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.rule, func(t *testing.T) {
+			if len(tt.goldens) == 0 {
+				t.Fatal("no golden reply exercises this rule")
+			}
+			for _, name := range tt.goldens {
+				t.Run(name, func(t *testing.T) { tt.check(t, loadReply(t, name)) })
+			}
+		})
+	}
+}
