@@ -11,7 +11,6 @@ import (
 	"testing"
 
 	"github.com/zocket/agent/internal/apitest"
-	"github.com/zocket/agent/internal/artifacts"
 	"github.com/zocket/agent/internal/dynamotest"
 	"github.com/zocket/agent/internal/llm/geminitest"
 )
@@ -203,21 +202,4 @@ func TestDeleteAndOwnership(t *testing.T) {
 			}
 		}
 	})
-}
-
-func TestFileName(t *testing.T) {
-	tests := []struct{ title, ext, want string }{
-		{"Counter", "tsx", "Counter.tsx"},
-		{"Button.tsx", "tsx", "Button.tsx"},
-		{`../../etc/passwd"; rm -rf`, "txt", "etc-passwd-rm-rf.txt"},
-		{"Ünïcödé title", "py", "n-c-d-title.py"},
-		{"...", "js", "artifact.js"},
-		{"", "", "artifact"},
-		{strings.Repeat("a", 200), "css", strings.Repeat("a", 80) + ".css"},
-	}
-	for _, tt := range tests {
-		if got := artifacts.FileName(tt.title, tt.ext); got != tt.want {
-			t.Errorf("FileName(%q, %q) = %q, want %q", tt.title, tt.ext, got, tt.want)
-		}
-	}
 }

@@ -6,7 +6,6 @@ import (
 	"context"
 	"fmt"
 	"net/http"
-	"path"
 	"strings"
 	"sync"
 
@@ -167,12 +166,12 @@ func (s *Service) Download(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	body, name := []byte(src.Code), FileName(a.Title, codeblock.Extension(a.Language))
+	body, name := []byte(src.Code), codeblock.FileName(a.Title, a.Language)
 	ctype := "application/octet-stream"
 	if len(src.Files) > 0 {
 		var buf bytes.Buffer
 		zw := zip.NewWriter(&buf)
-		root := strings.TrimSuffix(FileName(a.Title, "zip"), ".zip")
+		root := codeblock.Slug(a.Title)
 		for _, f := range src.Files {
 			fw, err := zw.Create(root + "/" + f.Path)
 			if err != nil {
@@ -199,36 +198,6 @@ func (s *Service) Download(w http.ResponseWriter, r *http.Request) {
 	_, _ = w.Write(body)
 }
 
-// FileName makes a safe download name from a title: letters, digits, dots,
-// dashes and underscores only, at most 80 characters, never empty, never a
-// hidden file, with ext.
-func FileName(title, ext string) string {
-	var b strings.Builder
-	dash := false
-	for _, r := range title {
-		ok := r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '_' || r == '.'
-		switch {
-		case ok:
-			b.WriteRune(r)
-			dash = false
-		case !dash && b.Len() > 0:
-			b.WriteByte('-')
-			dash = true
-		}
-		if b.Len() >= 80 {
-			break
-		}
-	}
-	name := strings.Trim(b.String(), "-._")
-	if name == "" {
-		name = "artifact"
-	}
-	if ext != "" && !strings.EqualFold(path.Ext(name), "."+ext) {
-		name += "." + ext
-	}
-	return name
-}
-
 // Project handles GET /api/artifacts/{id}/project: a PROJECT's entry and
 // files (a single-file artifact is a project of one file).
 func (s *Service) Project(w http.ResponseWriter, r *http.Request) {
@@ -243,7 +212,7 @@ func (s *Service) Project(w http.ResponseWriter, r *http.Request) {
 		files = append(files, FileView{Path: f.Path, Language: f.Language, Size: f.Size})
 	}
 	if len(a.Files) == 0 {
-		entry = FileName(a.Title, codeblock.Extension(a.Language))
+		entry = codeblock.FileName(a.Title, a.Language)
 		files = append(files, FileView{Path: entry, Language: a.Language, Size: a.FileSize})
 	}
 	httpapi.JSON(w, http.StatusOK, map[string]any{"entry": entry, "files": files})

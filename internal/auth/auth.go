@@ -132,7 +132,7 @@ func (s *Service) Register(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var c httpapi.Checker
-	email, username, pw := NormalizeEmail(deref(req.Email)), strings.TrimSpace(deref(req.Username)), deref(req.Password)
+	email, username, pw := NormalizeEmail(httpapi.Value(req.Email)), strings.TrimSpace(httpapi.Value(req.Username)), httpapi.Value(req.Password)
 	c.Check(req.Email != nil, "email", "is required")
 	c.Check(req.Email == nil || validEmail(email), "email", "must be a valid email")
 	c.Check(req.Username != nil, "username", "is required")
@@ -280,11 +280,4 @@ func clientIP(r *http.Request) string {
 		return host
 	}
 	return r.RemoteAddr
-}
-
-func deref(p *string) string {
-	if p == nil {
-		return ""
-	}
-	return *p
 }

@@ -5,7 +5,6 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/zocket/agent"
@@ -81,12 +80,12 @@ func (a *artifactSaver) save(ctx context.Context, sv saved, d codeblock.Draft) (
 	prefix := fmt.Sprintf("%s%s/%s/%s/", t.svc.CodePrefix, t.user.ID, t.conv.ID, sv.id)
 	art := agent.Artifact{
 		ID: sv.id, UserID: t.user.ID, ConversationID: t.conv.ID, MessageID: t.assistantID,
-		Title: d.Title, Language: d.Language, Type: agent.ArtifactType(d.Type), Entry: d.Entry,
+		Title: d.Title, Language: d.Language, Type: d.Type, Entry: d.Entry,
 		CreatedAt: sv.createdAt, UpdatedAt: t.svc.Now(),
 	}
 	h := sha256.New()
 	if len(d.Files) == 0 {
-		art.S3Key = prefix + fileName(d.Title, d.Language)
+		art.S3Key = prefix + codeblock.FileName(d.Title, d.Language)
 		art.FileSize = len(d.Code)
 		h.Write([]byte(d.Code))
 		if err := t.svc.Blobs.Put(ctx, art.S3Key, []byte(d.Code), contentType(d.Language)); err != nil {
@@ -111,27 +110,6 @@ func (a *artifactSaver) save(ctx context.Context, sv saved, d codeblock.Draft) (
 		return agent.Artifact{}, err
 	}
 	return art, nil
-}
-
-// fileName is a safe object name for a single-file artifact.
-func fileName(title, language string) string {
-	var b strings.Builder
-	for _, r := range strings.ToLower(title) {
-		switch {
-		case r >= 'a' && r <= 'z', r >= '0' && r <= '9':
-			b.WriteRune(r)
-		case b.Len() > 0 && !strings.HasSuffix(b.String(), "-"):
-			b.WriteByte('-')
-		}
-		if b.Len() >= 60 {
-			break
-		}
-	}
-	name := strings.Trim(b.String(), "-")
-	if name == "" {
-		name = "artifact"
-	}
-	return name + "." + codeblock.Extension(language)
 }
 
 func contentType(language string) string {

@@ -103,11 +103,11 @@ func (s *Service) Send(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var c httpapi.Checker
-	msg := deref(req.Message)
+	msg := httpapi.Value(req.Message)
 	n := utf8.RuneCountInString(msg)
 	c.Check(req.Message != nil, "message", "is required")
 	c.Check(req.Message == nil || strings.TrimSpace(msg) != "" && n <= MaxMessageRunes, "message", "must be 1-32000 characters")
-	convID := strings.ToLower(strings.TrimSpace(deref(req.ConversationID)))
+	convID := strings.ToLower(strings.TrimSpace(httpapi.Value(req.ConversationID)))
 	if convID != "" {
 		_, err := uuid.Parse(convID)
 		c.Check(err == nil && len(convID) == 36, "conversationId", "must be a conversation id")
@@ -225,11 +225,4 @@ func (s *Service) respondJSON(w http.ResponseWriter, r *http.Request, t *turn, c
 		d.Usage, d.Title, d.Credits = col.complete.Usage, col.complete.Title, col.complete.Credits
 	}
 	httpapi.JSON(w, http.StatusOK, sendResponse{Message: "Message sent successfully", Data: d})
-}
-
-func deref(p *string) string {
-	if p == nil {
-		return ""
-	}
-	return *p
 }

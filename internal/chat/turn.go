@@ -225,15 +225,15 @@ func (t *turn) refineTitle(ctx context.Context, reply string) string {
 	s := t.svc
 	res, err := s.Model.Generate(ctx, llm.Request{
 		System: "You name conversations. Reply with a title of at most six words for the conversation below: no quotes, no punctuation at the end, nothing else.",
-		Messages: []llm.Message{{Role: llm.RoleUser, Text: "Write a title for this conversation.\n\nUser: " + clip(t.text, 2000) +
-			"\n\nAssistant: " + clip(reply, 2000)}},
+		Messages: []llm.Message{{Role: llm.RoleUser, Text: "Write a title for this conversation.\n\nUser: " + llm.Clip(t.text, 2000) +
+			"\n\nAssistant: " + llm.Clip(reply, 2000)}},
 		MaxOutputTokens: 64,
 	})
 	if err != nil {
 		httpapi.Logger(t.r.Context()).Warn("refine title", "err", err)
 		return t.conv.Title
 	}
-	title := cleanTitle(res.Text)
+	title := modelTitle(res.Text)
 	if title == "" || title == t.conv.Title {
 		return t.conv.Title
 	}
@@ -245,23 +245,9 @@ func (t *turn) refineTitle(ctx context.Context, reply string) string {
 	return title
 }
 
-func cleanTitle(s string) string {
-	s = strings.TrimSpace(strings.SplitN(strings.TrimSpace(s), "\n", 2)[0])
-	s = strings.Trim(s, "\"'`*#. ")
-	s = strings.TrimPrefix(s, "Title: ")
-	s = strings.Join(strings.Fields(s), " ")
-	if utf8.RuneCountInString(s) > 80 {
-		s = string([]rune(s)[:80])
-	}
-	return s
-}
-
-func clip(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	for n > 0 && !utf8.RuneStart(s[n]) {
-		n--
-	}
-	return s[:n]
+// modelTitle is the title in a model's answer: its first line, without the
+// quotes, emphasis or "Title:" label models add, cleaned as every title is.
+func modelTitle(answer string) string {
+	line, _, _ := strings.Cut(strings.TrimSpace(answer), "\n")
+	return codeblock.CleanTitle(strings.TrimPrefix(strings.Trim(line, "\"'`*#. "), "Title: "))
 }

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"unicode"
 
+	"github.com/zocket/agent"
 	"github.com/zocket/agent/internal/htmldoc"
 )
 
@@ -16,8 +17,8 @@ type Draft struct {
 	Title string
 	// Language is the canonical language of Code.
 	Language string
-	// Type is one of the Type constants.
-	Type string
+	// Type is what kind of code the draft is.
+	Type agent.ArtifactType
 	// Code is the content of the file; for a PROJECT, the entry file's.
 	Code string
 	// Files lists a PROJECT's files in first-seen order; nil otherwise.
@@ -272,19 +273,19 @@ func (g *group) draft() Draft {
 	switch g.kind {
 	case kindFile:
 		f := g.files[0]
-		return Draft{Title: cleanTitle(path.Base(f.Path)), Language: f.Language, Type: TypeFor(f.Language, f.Code), Code: f.Code}
+		return Draft{Title: CleanTitle(path.Base(f.Path)), Language: f.Language, Type: TypeFor(f.Language, f.Code), Code: f.Code}
 	case kindProject:
 		return projectDraft(g.files)
 	case kindScript:
 		code := renderScript(g.scripts)
 		return Draft{Title: titleOr(scriptTitle(g.scripts), g.lang), Language: g.lang, Type: TypeFor(g.lang, code), Code: code}
 	case kindPython:
-		return Draft{Title: titleOr(pythonTitle(g.pythons), "python"), Language: "python", Type: TypePython, Code: renderPython(g.pythons)}
+		return Draft{Title: titleOr(pythonTitle(g.pythons), "python"), Language: "python", Type: agent.TypePython, Code: renderPython(g.pythons)}
 	case kindStyle:
-		return Draft{Title: titleOr("", "css"), Language: "css", Type: TypeCSS, Code: renderStyles(g.styles)}
+		return Draft{Title: titleOr("", "css"), Language: "css", Type: agent.TypeCSS, Code: renderStyles(g.styles)}
 	case kindPage:
 		title := titleOr(htmldoc.Title(g.page.html.block.Code), "html")
-		return Draft{Title: title, Language: "html", Type: TypeHTML, Code: renderPage(g.page, title)}
+		return Draft{Title: title, Language: "html", Type: agent.TypeHTML, Code: renderPage(g.page, title)}
 	default:
 		b := g.single
 		return Draft{Title: titleOr(singleTitle(b), b.Language), Language: b.Language, Type: TypeFor(b.Language, b.Code), Code: b.Code}
@@ -308,15 +309,16 @@ func singleTitle(b Block) string {
 // titleOr returns title when it is not blank and "<Language> snippet"
 // otherwise.
 func titleOr(title, language string) string {
-	if t := cleanTitle(title); t != "" {
+	if t := CleanTitle(title); t != "" {
 		return t
 	}
 	return displayName(language) + " snippet"
 }
 
-// cleanTitle collapses blanks, drops control characters and cuts a title to
-// MaxTitleLen characters.
-func cleanTitle(s string) string {
+// CleanTitle makes s a title as artifacts and conversations keep them: one
+// line, blanks collapsed, no control characters, at most MaxTitleLen
+// characters.
+func CleanTitle(s string) string {
 	s = strings.Map(func(r rune) rune {
 		if unicode.IsControl(r) && !unicode.IsSpace(r) {
 			return -1

@@ -6,6 +6,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/zocket/agent"
 	"github.com/zocket/agent/internal/codeblock"
 )
 
@@ -320,7 +321,7 @@ func TestGrouping(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			var got []string
 			for _, d := range codeblock.Extract(fences(tt.blocks...)) {
-				got = append(got, d.Type+" "+d.Title)
+				got = append(got, string(d.Type)+" "+d.Title)
 			}
 			if diff := cmp.Diff(tt.want, got); diff != "" {
 				t.Errorf("drafts mismatch (-want +got):\n%s", diff)
@@ -360,7 +361,7 @@ func TestAdd(t *testing.T) {
 	want := []result{{0, true}, {1, true}, {0, false}, {-1, false}, {2, true}, {2, false}}
 	var c codeblock.Consolidator
 	var got []result
-	var types []string
+	var types []agent.ArtifactType
 	for _, b := range blocks {
 		i, created := c.Add(b)
 		got = append(got, result{i, created})
@@ -372,7 +373,7 @@ func TestAdd(t *testing.T) {
 		t.Fatalf("Add results mismatch (-want +got):\n%s", diff)
 	}
 	// The first file is a single-file draft until a second file arrives.
-	if diff := cmp.Diff([]string{"REACT", "CODE", "PROJECT", "JAVASCRIPT", "JAVASCRIPT"}, types); diff != "" {
+	if diff := cmp.Diff([]agent.ArtifactType{agent.TypeReact, agent.TypeCode, agent.TypeProject, agent.TypeJavaScript, agent.TypeJavaScript}, types); diff != "" {
 		t.Errorf("draft types after each Add mismatch (-want +got):\n%s", diff)
 	}
 	drafts := c.Drafts()

@@ -11,6 +11,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/zocket/agent"
 	"github.com/zocket/agent/internal/codeblock"
 )
 
@@ -81,10 +82,10 @@ func checkDraft(t *testing.T, i int, d codeblock.Draft, sources []codeblock.Bloc
 	if codeblock.CanonicalLanguage(d.Language) != d.Language {
 		t.Fatalf("draft %d language %q is not canonical", i, d.Language)
 	}
-	if !slices.Contains([]string{"CODE", "HTML", "CSS", "REACT", "JAVASCRIPT", "TYPESCRIPT", "PYTHON", "PROJECT", "OTHER"}, d.Type) {
+	if !slices.Contains([]agent.ArtifactType{agent.TypeCode, agent.TypeHTML, agent.TypeCSS, agent.TypeReact, agent.TypeJavaScript, agent.TypeTypeScript, agent.TypePython, agent.TypeProject, agent.TypeOther}, d.Type) {
 		t.Fatalf("draft %d has type %q", i, d.Type)
 	}
-	if d.Type != codeblock.TypeProject {
+	if d.Type != agent.TypeProject {
 		if d.Files != nil || d.Entry != "" {
 			t.Fatalf("draft %d of type %s has files", i, d.Type)
 		}

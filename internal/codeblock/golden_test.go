@@ -11,6 +11,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/zocket/agent"
 	"github.com/zocket/agent/internal/codeblock"
 )
 
@@ -34,12 +35,12 @@ type goldenBlock struct {
 }
 
 type goldenDraft struct {
-	Title    string       `json:"title"`
-	Language string       `json:"language"`
-	Type     string       `json:"type"`
-	Entry    string       `json:"entry,omitempty"`
-	Files    []goldenFile `json:"files,omitempty"`
-	Code     []string     `json:"code"`
+	Title    string             `json:"title"`
+	Language string             `json:"language"`
+	Type     agent.ArtifactType `json:"type"`
+	Entry    string             `json:"entry,omitempty"`
+	Files    []goldenFile       `json:"files,omitempty"`
+	Code     []string           `json:"code"`
 }
 
 type goldenFile struct {

@@ -201,12 +201,11 @@ func Extension(language string) string {
 	}
 }
 
-// FileName returns a safe name for downloading an artifact titled title
-// whose code is in language: the title's ASCII letters, digits, dots and
-// underscores, every other run of characters one dash, at most 80
-// characters, never empty nor a hidden file's, ending in the language's
-// Extension.
-func FileName(title, language string) string {
+// Slug returns a safe file name stem for an artifact titled title: the
+// title's ASCII letters, digits, dots and underscores, every other run of
+// characters one dash, at most 80 characters, never empty nor a hidden
+// file's.
+func Slug(title string) string {
 	var b strings.Builder
 	dash := false
 	for _, r := range title {
@@ -222,10 +221,17 @@ func FileName(title, language string) string {
 			break
 		}
 	}
-	name := strings.Trim(b.String(), "-._")
-	if name == "" {
-		name = "artifact"
+	if name := strings.Trim(b.String(), "-._"); name != "" {
+		return name
 	}
+	return "artifact"
+}
+
+// FileName returns the name of an artifact titled title whose code is in
+// language, for its download and its object in S3: its Slug, ending in the
+// language's Extension.
+func FileName(title, language string) string {
+	name := Slug(title)
 	if ext := "." + Extension(language); !strings.EqualFold(path.Ext(name), ext) {
 		name += ext
 	}

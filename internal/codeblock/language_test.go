@@ -104,7 +104,7 @@ func TestTypeFor(t *testing.T) {
 		{"", "hello", "OTHER"},
 	}
 	for _, tt := range tests {
-		if got := codeblock.TypeFor(tt.lang, tt.code); got != tt.want {
+		if got := codeblock.TypeFor(tt.lang, tt.code); string(got) != tt.want {
 			t.Errorf("TypeFor(%q, %q) = %q, want %q", tt.lang, tt.code, got, tt.want)
 		}
 	}
@@ -173,6 +173,11 @@ func TestFileName(t *testing.T) {
 		{long, "go", long[:80] + ".go"},
 		{strings.Repeat("a ", 60), "go", strings.TrimSuffix(strings.Repeat("a-", 40), "-") + ".go"},
 		{strings.Repeat("é", 50) + "Title", "go", "Title.go"},
+		{"Button.tsx", "tsx", "Button.tsx"},
+		{`../../etc/passwd"; rm -rf`, "text", "etc-passwd-rm-rf.txt"},
+		{"Ünïcödé title", "python", "n-c-d-title.py"},
+		{"...", "javascript", "artifact.js"},
+		{strings.Repeat("a", 200), "css", strings.Repeat("a", 80) + ".css"},
 	}
 	for _, tt := range tests {
 		if got := codeblock.FileName(tt.title, tt.language); got != tt.want {

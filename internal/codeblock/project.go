@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/zocket/agent"
 	"github.com/zocket/agent/internal/htmldoc"
 )
 
@@ -63,7 +64,7 @@ func projectDraft(files []File) Draft {
 	return Draft{
 		Title:    projectTitle(files, entry),
 		Language: entry.Language,
-		Type:     TypeProject,
+		Type:     agent.TypeProject,
 		Code:     entry.Code,
 		Files:    slices.Clone(files),
 		Entry:    entry.Path,
@@ -103,19 +104,19 @@ func projectTitle(files []File, entry File) string {
 			Name string `json:"name"`
 		}
 		if json.Unmarshal([]byte(f.Code), &pkg) == nil {
-			if t := cleanTitle(pkg.Name); t != "" {
+			if t := CleanTitle(pkg.Name); t != "" {
 				return t
 			}
 		}
 	}
 	if root != "" && !slices.Contains(conventionalDirs[:], root) {
-		if t := cleanTitle(root); t != "" {
+		if t := CleanTitle(root); t != "" {
 			return t
 		}
 	}
 	for _, f := range files {
 		if atRoot(f.Path, root, "index.html") {
-			if t := cleanTitle(htmldoc.Title(f.Code)); t != "" {
+			if t := CleanTitle(htmldoc.Title(f.Code)); t != "" {
 				return t
 			}
 		}
@@ -131,7 +132,7 @@ func projectTitle(files []File, entry File) string {
 		switch f.Language {
 		case "javascript", "typescript", "jsx", "tsx":
 			p := readScript(Block{Language: f.Language, Code: f.Code})
-			if t := cleanTitle(scriptTitle([]*scriptPart{p})); t != "" && p.react {
+			if t := CleanTitle(scriptTitle([]*scriptPart{p})); t != "" && p.react {
 				return t
 			}
 		}

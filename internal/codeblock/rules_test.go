@@ -10,6 +10,7 @@ import (
 	"testing"
 	"unicode/utf8"
 
+	"github.com/zocket/agent"
 	"github.com/zocket/agent/internal/codeblock"
 )
 
@@ -43,7 +44,7 @@ func loadReply(t *testing.T, name string) reply {
 }
 
 // only returns the reply's one draft of type typ.
-func (r reply) only(t *testing.T, typ string) codeblock.Draft {
+func (r reply) only(t *testing.T, typ agent.ArtifactType) codeblock.Draft {
 	t.Helper()
 	var found []codeblock.Draft
 	for _, d := range r.drafts {
@@ -171,7 +172,7 @@ func TestRulesHaveGoldens(t *testing.T) {
 			rule:    "blocks that name a path form one PROJECT, files in first-seen order",
 			goldens: []string{"06-project-info-paths", "07-project-file-comments", "20-info-attributes", "32-project-with-root-dir", "41-node-project-without-conventional-entry"},
 			check: func(t *testing.T, r reply) {
-				d := r.only(t, codeblock.TypeProject)
+				d := r.only(t, agent.TypeProject)
 				var want, got []string
 				for _, b := range r.blocks {
 					if b.Path != "" && !slices.Contains(want, b.Path) {
@@ -190,7 +191,7 @@ func TestRulesHaveGoldens(t *testing.T) {
 			rule:    "a repeated path replaces that file's content",
 			goldens: []string{"33-repeated-path"},
 			check: func(t *testing.T, r reply) {
-				d := r.only(t, codeblock.TypeProject)
+				d := r.only(t, agent.TypeProject)
 				var last codeblock.Block
 				n := 0
 				for _, b := range r.blocks {
@@ -213,7 +214,7 @@ func TestRulesHaveGoldens(t *testing.T) {
 					"07-project-file-comments": "src/App.jsx",
 					"32-project-with-root-dir": "todo-app/src/main.jsx",
 				}[r.name]
-				d := r.only(t, codeblock.TypeProject)
+				d := r.only(t, agent.TypeProject)
 				i := slices.IndexFunc(d.Files, func(f codeblock.File) bool { return f.Path == want })
 				if d.Entry != want || i <= 0 || d.Code != d.Files[i].Code || d.Language != d.Files[i].Language {
 					t.Errorf("entry %q, want %q, not the first file, with its code and language", d.Entry, want)
@@ -224,7 +225,7 @@ func TestRulesHaveGoldens(t *testing.T) {
 			rule:    "else the only HTML or script file is the entry",
 			goldens: []string{"41-node-project-without-conventional-entry"},
 			check: func(t *testing.T, r reply) {
-				d := r.only(t, codeblock.TypeProject)
+				d := r.only(t, agent.TypeProject)
 				if d.Entry != "bot.js" || d.Files[0].Path == "bot.js" || d.Code != d.Files[1].Code {
 					t.Errorf("entry %q of %+v, want bot.js, not the first file", d.Entry, d.Files)
 				}
@@ -234,7 +235,7 @@ func TestRulesHaveGoldens(t *testing.T) {
 			rule:    "else the first file is the entry",
 			goldens: []string{"29-docker-config-project"},
 			check: func(t *testing.T, r reply) {
-				d := r.only(t, codeblock.TypeProject)
+				d := r.only(t, agent.TypeProject)
 				if d.Entry != d.Files[0].Path || d.Code != d.Files[0].Code {
 					t.Errorf("entry %q, want the first file %q", d.Entry, d.Files[0].Path)
 				}
@@ -245,7 +246,7 @@ func TestRulesHaveGoldens(t *testing.T) {
 			goldens: []string{"06-project-info-paths", "41-node-project-without-conventional-entry"},
 			check: func(t *testing.T, r reply) {
 				want := map[string]string{"06-project-info-paths": "weather-widget", "41-node-project-without-conventional-entry": "dice-bot"}[r.name]
-				if d := r.only(t, codeblock.TypeProject); d.Title != want {
+				if d := r.only(t, agent.TypeProject); d.Title != want {
 					t.Errorf("title %q, want %q", d.Title, want)
 				}
 			},
@@ -254,7 +255,7 @@ func TestRulesHaveGoldens(t *testing.T) {
 			rule:    "else by its top-level directory, unless a conventional one such as src",
 			goldens: []string{"32-project-with-root-dir"},
 			check: func(t *testing.T, r reply) {
-				if d := r.only(t, codeblock.TypeProject); d.Title != "todo-app" {
+				if d := r.only(t, agent.TypeProject); d.Title != "todo-app" {
 					t.Errorf("title %q, want todo-app", d.Title)
 				}
 			},
@@ -263,7 +264,7 @@ func TestRulesHaveGoldens(t *testing.T) {
 			rule:    "else by its index.html title",
 			goldens: []string{"07-project-file-comments"},
 			check: func(t *testing.T, r reply) {
-				if d := r.only(t, codeblock.TypeProject); d.Title != "Modal demo" {
+				if d := r.only(t, agent.TypeProject); d.Title != "Modal demo" {
 					t.Errorf("title %q, want Modal demo", d.Title)
 				}
 			},
@@ -272,7 +273,7 @@ func TestRulesHaveGoldens(t *testing.T) {
 			rule:    "else by its App component's name",
 			goldens: []string{"20-info-attributes", "33-repeated-path"},
 			check: func(t *testing.T, r reply) {
-				if d := r.only(t, codeblock.TypeProject); d.Title != "App" || !strings.HasPrefix(d.Files[0].Path, "src/") {
+				if d := r.only(t, agent.TypeProject); d.Title != "App" || !strings.HasPrefix(d.Files[0].Path, "src/") {
 					t.Errorf("title %q of files under %q, want App", d.Title, d.Files[0].Path)
 				}
 			},
@@ -281,7 +282,7 @@ func TestRulesHaveGoldens(t *testing.T) {
 			rule:    `else "Project"`,
 			goldens: []string{"29-docker-config-project"},
 			check: func(t *testing.T, r reply) {
-				if d := r.only(t, codeblock.TypeProject); d.Title != "Project" {
+				if d := r.only(t, agent.TypeProject); d.Title != "Project" {
 					t.Errorf("title %q, want Project", d.Title)
 				}
 			},
@@ -300,7 +301,7 @@ func TestRulesHaveGoldens(t *testing.T) {
 					t.Fatalf("%d blocks name a path, want 1", len(named))
 				}
 				d := r.drafts[slices.IndexFunc(r.drafts, func(d codeblock.Draft) bool { return d.Code == named[0].Code })]
-				if d.Type == codeblock.TypeProject || d.Files != nil || d.Title != path.Base(named[0].Path) {
+				if d.Type == agent.TypeProject || d.Files != nil || d.Title != path.Base(named[0].Path) {
 					t.Errorf("draft %s %q with %d files, want a single file titled %q", d.Type, d.Title, len(d.Files), path.Base(named[0].Path))
 				}
 			},
@@ -494,7 +495,7 @@ func TestRulesHaveGoldens(t *testing.T) {
 			rule:    "an HTML block starts a page that the CSS and browser scripts after it join",
 			goldens: []string{"04-html-css-js-triplet", "05-html-fragment-css-js", "12-crlf", "24-express-server-and-client"},
 			check: func(t *testing.T, r reply) {
-				d := r.only(t, codeblock.TypeHTML)
+				d := r.only(t, agent.TypeHTML)
 				start := slices.IndexFunc(r.blocks, func(b codeblock.Block) bool { return b.Language == "html" })
 				for _, b := range r.blocks[start+1:] {
 					if !containsLines(d.Code, b.Code) {
@@ -542,7 +543,7 @@ func TestRulesHaveGoldens(t *testing.T) {
 				if !slices.Equal(langs, []string{"css", "html", "jsx", "css"}) {
 					t.Fatalf("blocks %v, want CSS, HTML, JSX and CSS", langs)
 				}
-				if page := r.only(t, codeblock.TypeHTML); page.Code != r.blocks[1].Code {
+				if page := r.only(t, agent.TypeHTML); page.Code != r.blocks[1].Code {
 					t.Errorf("page %q, want the HTML block alone", page.Code)
 				}
 			},
@@ -551,7 +552,7 @@ func TestRulesHaveGoldens(t *testing.T) {
 			rule:    "CSS blocks with no page to join make one stylesheet draft, @import and @charset rules moved to the top once",
 			goldens: []string{"26-css-standalone", "38-mount-point-then-component"},
 			check: func(t *testing.T, r reply) {
-				d := r.only(t, codeblock.TypeCSS)
+				d := r.only(t, agent.TypeCSS)
 				css := r.blocksOf("css")
 				if len(css) != 2 || !strings.Contains(d.Code, lines(css[0].Code)[1]) || !strings.Contains(d.Code, lines(css[1].Code)[1]) {
 					t.Errorf("want both CSS blocks in the stylesheet:\n%s", d.Code)
@@ -581,7 +582,7 @@ func TestRulesHaveGoldens(t *testing.T) {
 			goldens: []string{"01-react-counter", "09-nested-markdown-fence", "13-indented-list-fences", "15-python-two-versions", "27-untagged-blocks", "38-mount-point-then-component"},
 			check: func(t *testing.T, r reply) {
 				for i, d := range r.drafts {
-					if len(r.sources[i]) == 1 && d.Type != codeblock.TypeProject && d.Code != r.sources[i][0].Code {
+					if len(r.sources[i]) == 1 && d.Type != agent.TypeProject && d.Code != r.sources[i][0].Code {
 						t.Errorf("draft %d changed its block's code", i)
 					}
 				}
@@ -591,7 +592,7 @@ func TestRulesHaveGoldens(t *testing.T) {
 			rule:    "types come from the code: React code is REACT whatever its language tag",
 			goldens: []string{"36-two-default-components"},
 			check: func(t *testing.T, r reply) {
-				if d := r.drafts[0]; d.Type != codeblock.TypeReact || d.Language != "javascript" {
+				if d := r.drafts[0]; d.Type != agent.TypeReact || d.Language != "javascript" {
 					t.Errorf("draft %s %s, want REACT in JavaScript", d.Type, d.Language)
 				}
 			},
@@ -600,7 +601,7 @@ func TestRulesHaveGoldens(t *testing.T) {
 			rule:    "a page stays HTML",
 			goldens: []string{"04-html-css-js-triplet", "05-html-fragment-css-js"},
 			check: func(t *testing.T, r reply) {
-				if d := r.drafts[0]; d.Type != codeblock.TypeHTML || d.Language != "html" || len(r.sources[0]) != 3 {
+				if d := r.drafts[0]; d.Type != agent.TypeHTML || d.Language != "html" || len(r.sources[0]) != 3 {
 					t.Errorf("draft %s %s of %d blocks, want an HTML page of three", d.Type, d.Language, len(r.sources[0]))
 				}
 			},
@@ -611,7 +612,7 @@ func TestRulesHaveGoldens(t *testing.T) {
 			check: func(t *testing.T, r reply) {
 				want := map[string]string{"01-react-counter": "Counter", "02-react-split-component": "TodoList", "11-unterminated": "Pomodoro", "45-class-error-boundary": "ErrorBoundary", "38-mount-point-then-component": "NotificationsPanel", "35-vanilla-js-two-versions": "debounce"}[r.name]
 				i := slices.IndexFunc(r.drafts, func(d codeblock.Draft) bool {
-					return d.Type == codeblock.TypeReact || d.Type == codeblock.TypeJavaScript
+					return d.Type == agent.TypeReact || d.Type == agent.TypeJavaScript
 				})
 				if i < 0 || r.drafts[i].Title != want {
 					t.Errorf("script drafts %+v, the first titled %q", r.drafts, want)
@@ -623,7 +624,7 @@ func TestRulesHaveGoldens(t *testing.T) {
 			goldens: []string{"21-pandoc-braces", "40-python-future-and-main-variant", "10-tilde-fences", "46-python-cli-main-only"},
 			check: func(t *testing.T, r reply) {
 				want := map[string]string{"21-pandoc-braces": "Stack", "40-python-future-and-main-variant": "Task", "10-tilde-fences": "extract", "46-python-cli-main-only": "main"}[r.name]
-				if d := r.drafts[0]; d.Type != codeblock.TypePython || d.Title != want {
+				if d := r.drafts[0]; d.Type != agent.TypePython || d.Title != want {
 					t.Errorf("title %q, want %q", d.Title, want)
 				}
 			},
@@ -633,7 +634,7 @@ func TestRulesHaveGoldens(t *testing.T) {
 			goldens: []string{"04-html-css-js-triplet", "05-html-fragment-css-js", "24-express-server-and-client", "27-untagged-blocks"},
 			check: func(t *testing.T, r reply) {
 				want := map[string]string{"04-html-css-js-triplet": "Tip Calculator", "05-html-fragment-css-js": "Hello & welcome", "24-express-server-and-client": "Server time", "27-untagged-blocks": "Landing"}[r.name]
-				if d := r.only(t, codeblock.TypeHTML); d.Title != want {
+				if d := r.only(t, agent.TypeHTML); d.Title != want {
 					t.Errorf("title %q, want %q", d.Title, want)
 				}
 			},

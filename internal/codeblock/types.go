@@ -1,44 +1,35 @@
 package codeblock
 
-import "strings"
+import (
+	"strings"
 
-// The artifact types of the API contract, as returned by TypeFor.
-const (
-	TypeCode       = "CODE"
-	TypeHTML       = "HTML"
-	TypeCSS        = "CSS"
-	TypeReact      = "REACT"
-	TypeJavaScript = "JAVASCRIPT"
-	TypeTypeScript = "TYPESCRIPT"
-	TypePython     = "PYTHON"
-	TypeProject    = "PROJECT"
-	TypeOther      = "OTHER"
+	"github.com/zocket/agent"
 )
 
 // TypeFor returns the artifact type of code written in language: REACT for
 // JavaScript or TypeScript (with or without JSX) that imports React or
 // renders JSX, HTML, CSS, JAVASCRIPT, TYPESCRIPT and PYTHON for those
 // languages, OTHER for plain text and CODE for every other language.
-func TypeFor(language, code string) string {
+func TypeFor(language, code string) agent.ArtifactType {
 	switch l := CanonicalLanguage(language); l {
 	case "tsx", "jsx", "javascript", "typescript":
 		if isReact(code) {
-			return TypeReact
+			return agent.TypeReact
 		}
 		if l == "tsx" || l == "typescript" {
-			return TypeTypeScript
+			return agent.TypeTypeScript
 		}
-		return TypeJavaScript
+		return agent.TypeJavaScript
 	case "html":
-		return TypeHTML
+		return agent.TypeHTML
 	case "css":
-		return TypeCSS
+		return agent.TypeCSS
 	case "python":
-		return TypePython
+		return agent.TypePython
 	case "text":
-		return TypeOther
+		return agent.TypeOther
 	default:
-		return TypeCode
+		return agent.TypeCode
 	}
 }
 

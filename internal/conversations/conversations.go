@@ -231,7 +231,7 @@ func (s *Service) Rename(w http.ResponseWriter, r *http.Request) {
 		httpapi.Error(w, r, err)
 		return
 	}
-	t := strings.TrimSpace(deref(req.Title))
+	t := strings.TrimSpace(httpapi.Value(req.Title))
 	var c httpapi.Checker
 	c.Check(req.Title != nil, "title", "is required")
 	n := utf8.RuneCountInString(t)
@@ -291,11 +291,4 @@ func pathID(w http.ResponseWriter, r *http.Request) (string, bool) {
 		return "", false
 	}
 	return strings.ToLower(id), true
-}
-
-func deref(p *string) string {
-	if p == nil {
-		return ""
-	}
-	return *p
 }

@@ -72,3 +72,13 @@ func (c *Checker) Err() error {
 	}
 	return agent.ValidationError(c.details...)
 }
+
+// Value returns the value of an optional request field (a pointer, nil when
+// the body did not have it), or the zero value when it is absent.
+func Value[T any](field *T) T {
+	if field == nil {
+		var zero T
+		return zero
+	}
+	return *field
+}

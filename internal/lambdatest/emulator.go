@@ -8,6 +8,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"os"
 	"os/exec"
 	"sync"
 	"syscall"
@@ -24,7 +25,7 @@ type Emulator struct {
 	url  string
 	cmd  *exec.Cmd
 	done chan struct{} // closed when the emulator has exited
-	logs *syncBuffer
+	logs logFile
 
 	mu sync.Mutex // one invoke at a time: the emulator fails on concurrent ones
 }
@@ -40,12 +41,17 @@ func StartEmulator(ctx context.Context, rie, bootstrap string, env []string) (*E
 	if err != nil {
 		return nil, err
 	}
-	e := &Emulator{url: "http://" + addrs[0], done: make(chan struct{}), logs: &syncBuffer{}}
+	logs, err := newLogFile()
+	if err != nil {
+		return nil, err
+	}
+	e := &Emulator{url: "http://" + addrs[0], done: make(chan struct{}), logs: logs}
 	e.cmd = exec.Command(rie, "--runtime-interface-emulator-address", addrs[0], "--runtime-api-address", addrs[1], bootstrap)
 	e.cmd.Env = env
-	e.cmd.Stdout, e.cmd.Stderr = e.logs, e.logs
+	e.cmd.Stdout, e.cmd.Stderr = logs.f, logs.f
 	e.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true} // Close stops the function with it
 	if err := e.cmd.Start(); err != nil {
+		logs.remove()
 		return nil, fmt.Errorf("start %s: %w", rie, err)
 	}
 	go func() {
@@ -100,8 +106,9 @@ func (e *Emulator) Invoke(ctx context.Context, event []byte) ([]byte, error) {
 // Logs returns what the emulator and the function have printed so far.
 func (e *Emulator) Logs() string { return e.logs.String() }
 
-// Close stops the emulator and the function.
+// Close stops the emulator and the function, and deletes their logs.
 func (e *Emulator) Close() error {
+	defer e.logs.remove()
 	select {
 	case <-e.done:
 		return nil
@@ -129,20 +136,26 @@ func freeAddrs(n int) ([]string, error) {
 	return addrs, nil
 }
 
-// syncBuffer collects a process's output for Logs.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
+// logFile collects a process's output for Logs: the process writes to the
+// file itself, so no copying goroutine races the reader.
+type logFile struct{ f *os.File }
+
+func newLogFile() (logFile, error) {
+	f, err := os.CreateTemp("", "lambda-*.log")
+	if err != nil {
+		return logFile{}, fmt.Errorf("create log file: %w", err)
+	}
+	return logFile{f}, nil
 }
 
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
+// String returns what was written so far.
+func (l logFile) String() string {
+	data, _ := os.ReadFile(l.f.Name())
+	return string(data)
 }
 
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
+// remove deletes the file; String returns "" from then on.
+func (l logFile) remove() {
+	l.f.Close()
+	os.Remove(l.f.Name())
 }

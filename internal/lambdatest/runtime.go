@@ -159,7 +159,7 @@ type result struct {
 type process struct {
 	cmd     *exec.Cmd
 	srv     *http.Server
-	logs    *syncBuffer
+	logs    logFile
 	event   []byte
 	next    chan struct{} // holds a token until the function takes its event
 	results chan result   // the first response or error
@@ -174,8 +174,13 @@ func startProcess(ctx context.Context, bootstrap string, env []string, event []b
 	if err != nil {
 		return nil, fmt.Errorf("runtime API: listen: %w", err)
 	}
+	logs, err := newLogFile()
+	if err != nil {
+		ln.Close()
+		return nil, err
+	}
 	p := &process{
-		logs: &syncBuffer{}, event: event,
+		logs: logs, event: event,
 		next: make(chan struct{}, 1), results: make(chan result, 1), exited: make(chan struct{}),
 	}
 	p.next <- struct{}{}
@@ -200,9 +205,10 @@ func startProcess(ctx context.Context, bootstrap string, env []string, event []b
 		"AWS_LAMBDA_FUNCTION_VERSION=$LATEST",
 		"LAMBDA_TASK_ROOT="+filepath.Dir(bootstrap),
 	)
-	p.cmd.Stdout, p.cmd.Stderr = p.logs, p.logs
+	p.cmd.Stdout, p.cmd.Stderr = logs.f, logs.f
 	if err := p.cmd.Start(); err != nil {
 		p.srv.Close()
+		logs.remove()
 		return nil, fmt.Errorf("start %s: %w", bootstrap, err)
 	}
 	go func() {
@@ -289,5 +295,6 @@ func (p *process) close() error {
 		<-p.exited
 	}
 	p.body.Close() // releases a response still being passed on
+	p.logs.remove()
 	return p.srv.Close()
 }

@@ -17,6 +17,7 @@ import (
 	"net/http"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"google.golang.org/genai"
 )
@@ -313,4 +314,16 @@ func chunkText(resp *genai.GenerateContentResponse) string {
 		}
 	}
 	return b.String()
+}
+
+// Clip shortens text for a prompt to at most n bytes on a rune boundary,
+// marking the cut with an ellipsis.
+func Clip(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n] + " …"
 }

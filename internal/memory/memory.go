@@ -106,7 +106,7 @@ func Fold(ctx context.Context, m Summarizer, p Plan, b Budget, estimate func(str
 		if msg.Role == agent.RoleAssistant {
 			who = "Assistant"
 		}
-		fmt.Fprintf(&in, "%s: %s\n\n", who, clip(msg.Content, 4000))
+		fmt.Fprintf(&in, "%s: %s\n\n", who, llm.Clip(msg.Content, 4000))
 	}
 	words := b.Summary * 3 / 4
 	res, err := m.Generate(ctx, llm.Request{
@@ -122,7 +122,7 @@ func Fold(ctx context.Context, m Summarizer, p Plan, b Budget, estimate func(str
 	}
 	summary := strings.TrimSpace(res.Text)
 	for estimate(summary) > b.Summary && len(summary) > 0 {
-		summary = clip(summary, len(summary)*3/4)
+		summary = llm.Clip(summary, len(summary)*3/4)
 	}
 	return summary, p.Unfolded[len(p.Unfolded)-1].ID, nil
 }
@@ -135,16 +135,3 @@ func System(instruction, summary string) string {
 	}
 	return instruction + "\n\nSummary of the earlier part of this conversation (older messages are not shown):\n" + summary
 }
-
-// clip shortens s to at most n bytes on a rune boundary, marking the cut.
-func clip(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	for n > 0 && !isRuneStart(s[n]) {
-		n--
-	}
-	return s[:n] + " …"
-}
-
-func isRuneStart(b byte) bool { return b&0xC0 != 0x80 }

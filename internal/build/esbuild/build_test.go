@@ -86,7 +86,7 @@ func TestBuild(t *testing.T) {
 		},
 		{
 			name: "vite project served from its index.html",
-			req: build.Request{Kind: agent.BuildProject, Files: append(threeFileProject(), build.File{
+			req: build.Request{Kind: agent.BuildProject, Entry: "index.html", Files: append(threeFileProject(), build.File{
 				Path: "index.html",
 				Code: `<!doctype html><html><head><title>Vite app</title></head><body><div id="root"></div><script type="module" src="/src/main.tsx"></script></body></html>`,
 			})},
@@ -315,34 +315,45 @@ func TestBuildConcurrent(t *testing.T) {
 	}
 }
 
+// TestEntry builds projects without an entry: the builder takes the one
+// rule of codeblock.Entry (the entry a chat artifact records), so each build
+// is the build of that entry named explicitly.
 func TestEntry(t *testing.T) {
-	files := func(paths ...string) []build.File {
-		out := make([]build.File, len(paths))
-		for i, p := range paths {
-			out[i] = build.File{Path: p, Code: "x"}
+	b, _ := newBuilder(t)
+	const app = "export default function App() { return <p>app</p>; }\n"
+	const main = "import { createRoot } from 'react-dom/client';\nimport App from './App';\ncreateRoot(document.getElementById('root')!).render(<App />);\n"
+	files := func(pairs ...string) []build.File {
+		var out []build.File
+		for i := 0; i < len(pairs); i += 2 {
+			out = append(out, build.File{Path: pairs[i], Code: pairs[i+1]})
 		}
 		return out
 	}
-	vite := append(files("src/main.tsx", "src/App.tsx"), build.File{Path: "index.html", Code: `<script type="module" src="/src/main.tsx"></script>`})
 	tests := []struct {
 		name  string
 		files []build.File
 		want  string
 	}{
-		{"vite project", vite, "index.html"},
-		{"main before App", files("src/App.tsx", "src/main.tsx"), "src/main.tsx"},
-		{"index", files("src/index.tsx", "src/App.tsx"), "src/index.tsx"},
-		{"App only", files("App.tsx", "Button.tsx"), "App.tsx"},
-		{"leading ./", files("./src/App.jsx"), "src/App.jsx"},
-		{"static site", files("index.html", "style.css", "script.js"), "index.html"},
-		{"only script", files("game.js", "data.json"), "game.js"},
-		{"none", files("a.ts", "b.ts"), ""},
+		{"vite project (the script, as codeblock records it)", files("index.html", `<div id="root"></div><script type="module" src="/src/main.tsx"></script>`, "src/main.tsx", main, "src/App.tsx", app), "src/main.tsx"},
+		{"main before App", files("src/App.tsx", app, "src/main.tsx", main), "src/main.tsx"},
+		{"index", files("src/index.tsx", main, "src/App.tsx", app), "src/index.tsx"},
+		{"App only", files("App.tsx", app, "Button.tsx", "export const Button = () => <button />;\n"), "App.tsx"},
+		{"leading ./", files("./src/App.jsx", "export default function App() { return null; }\n"), "src/App.jsx"},
+		{"static site", files("index.html", "<h1>hi</h1>", "style.css", "h1{color:red}", "script.js", "console.log(1)"), "index.html"},
+		{"only script", files("game.js", "console.log(1)", "data.json", "{}"), "game.js"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, ok := esbuild.Entry(tt.files)
-			if got != tt.want || ok != (tt.want != "") {
-				t.Errorf("Entry = %q, %v; want %q", got, ok, tt.want)
+			implicit, err := b.Build(context.Background(), build.Request{Kind: agent.BuildProject, Files: tt.files})
+			if err != nil {
+				t.Fatal(err)
+			}
+			explicit, err := b.Build(context.Background(), build.Request{Kind: agent.BuildProject, Files: tt.files, Entry: tt.want})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if implicit.Key != explicit.Key {
+				t.Errorf("the project built without an entry is not the build of %s", tt.want)
 			}
 		})
 	}

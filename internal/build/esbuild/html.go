@@ -4,7 +4,7 @@ import (
 	"slices"
 	"strings"
 
-	"golang.org/x/net/html"
+	"github.com/zocket/agent/internal/htmldoc"
 )
 
 // isTailwindCDN reports whether a script URL loads Tailwind's browser build
@@ -27,15 +27,6 @@ func htmlRef(ref string) (string, bool) {
 	}
 }
 
-func attr(tok html.Token, name string) (string, bool) {
-	for _, a := range tok.Attr {
-		if a.Key == name {
-			return a.Val, true
-		}
-	}
-	return "", false
-}
-
 // htmlPage is the rewriting of an HTML document into a preview.
 type htmlPage struct {
 	b        *Builder
@@ -54,39 +45,34 @@ func (h *htmlPage) local(ref string) (string, bool) {
 	return h.src.resolveRef(h.src.entry, r)
 }
 
-func isModule(tok html.Token) bool {
-	t, _ := attr(tok, "type")
+func isModule(el htmldoc.Element) bool {
+	t, _ := el.Attr("type")
 	return strings.EqualFold(strings.TrimSpace(t), "module")
 }
 
-func isStylesheet(tok html.Token) bool {
-	rel, _ := attr(tok, "rel")
+func isStylesheet(el htmldoc.Element) bool {
+	rel, _ := el.Attr("rel")
 	return slices.Contains(strings.Fields(strings.ToLower(rel)), "stylesheet")
 }
 
 // scan finds the module scripts to bundle and whether the page uses Tailwind.
 func (h *htmlPage) scan(doc string) {
-	z := html.NewTokenizer(strings.NewReader(doc))
-	for tt := z.Next(); tt != html.ErrorToken; tt = z.Next() {
-		if tt != html.StartTagToken && tt != html.SelfClosingTagToken {
-			continue
-		}
-		tok := z.Token()
-		switch tok.Data {
+	for _, el := range htmldoc.Elements(doc) {
+		switch el.Name {
 		case "script":
-			s, _ := attr(tok, "src")
+			s, _ := el.Attr("src")
 			if isTailwindCDN(s) {
 				h.tailwind = true
-			} else if f, ok := h.local(s); ok && isModule(tok) && !slices.Contains(h.entries, f) {
+			} else if f, ok := h.local(s); ok && isModule(el) && !slices.Contains(h.entries, f) {
 				h.entries = append(h.entries, f)
 			}
 		case "style":
-			if t, _ := attr(tok, "type"); t == "text/tailwindcss" {
+			if t, _ := el.Attr("type"); t == "text/tailwindcss" {
 				h.tailwind = true
 			}
 		case "link":
-			href, _ := attr(tok, "href")
-			if f, ok := h.local(href); ok && isStylesheet(tok) && tailwindDirective.MatchString(h.src.files[f]) {
+			href, _ := el.Attr("href")
+			if f, ok := h.local(href); ok && isStylesheet(el) && tailwindDirective.MatchString(h.src.files[f]) {
 				h.tailwind = true
 			}
 		}
@@ -94,21 +80,26 @@ func (h *htmlPage) scan(doc string) {
 }
 
 // renderHTML serves an HTML document as written, with the preview runtime
-// first in its head, its local stylesheets and scripts inlined, its module
-// scripts bundled, and a Tailwind CDN script replaced by the curated copy.
+// first in its head, its local stylesheets and scripts inlined (deferred
+// and async ones at the end of the body), its module scripts bundled, and a
+// Tailwind CDN script replaced by the curated copy.
 func (b *Builder) renderHTML(src *source) (*page, error) {
 	doc := src.files[src.entry]
 	h := &htmlPage{b: b, src: src}
 	h.scan(doc)
 	p := &page{}
-	var chunkJS []inlineScript
+	var chunks strings.Builder // the vendor chunks, before the first module
 	if len(h.entries) > 0 {
 		bd, err := b.bundle(src, h.entries, false)
 		if err != nil {
 			return nil, err
 		}
-		if chunkJS, err = b.chunkScripts(bd); err != nil {
+		chunkJS, err := b.chunkScripts(bd)
+		if err != nil {
 			return nil, err
+		}
+		for _, c := range chunkJS {
+			chunks.WriteString("<script>" + c.text + "</script>")
 		}
 		h.bd = bd
 		h.tailwind = h.tailwind || bd.tailwind
@@ -118,88 +109,34 @@ func (b *Builder) renderHTML(src *source) (*page, error) {
 	if err != nil {
 		return nil, err
 	}
-
-	var out, deferred strings.Builder
-	injected, chunksWritten, skipping := false, false, false
-	flushDeferred := func() {
-		out.WriteString(deferred.String())
-		deferred.Reset()
-	}
-	z := html.NewTokenizer(strings.NewReader(doc))
-	for tt := z.Next(); tt != html.ErrorToken; tt = z.Next() {
-		raw := string(z.Raw())
-		if skipping {
-			// The body and end tag of a script replaced by inline code.
-			if tt == html.EndTagToken {
-				skipping = false
+	p.html = []byte(htmldoc.Rewrite(doc, htmldoc.Changes{HeadStart: head, Element: func(el htmldoc.Element) htmldoc.Edit {
+		switch el.Name {
+		case "script":
+			s, _ := el.Attr("src")
+			f, local := h.local(s)
+			_, deferred := el.Attr("defer")
+			_, async := el.Attr("async")
+			switch {
+			case isTailwindCDN(s):
+				// The head already has the curated Tailwind runtime.
+				return htmldoc.Edit{Action: htmldoc.Replace}
+			case local && isModule(el):
+				text := chunks.String() + `<script type="module">` + escapeScript(h.bd.js[slices.Index(h.entries, f)]) + "</script>"
+				chunks.Reset()
+				return htmldoc.Edit{Action: htmldoc.Replace, Text: text}
+			case local && (deferred || async):
+				return htmldoc.Edit{Action: htmldoc.Defer, Text: "<script>" + escapeScript(src.files[f]) + "</script>"}
+			case local:
+				return htmldoc.Edit{Action: htmldoc.Replace, Text: "<script>" + escapeScript(src.files[f]) + "</script>"}
 			}
-			continue
+		case "link":
+			href, _ := el.Attr("href")
+			if f, ok := h.local(href); ok && isStylesheet(el) {
+				return htmldoc.Edit{Action: htmldoc.Replace, Text: styleElement(src.files[f])}
+			}
 		}
-		switch tt {
-		case html.StartTagToken, html.SelfClosingTagToken:
-			tok := z.Token()
-			if !injected && tok.Data != "html" {
-				injected = true
-				if tok.Data == "head" {
-					out.WriteString(raw + head)
-					continue
-				}
-				out.WriteString(head)
-			}
-			switch tok.Data {
-			case "script":
-				s, _ := attr(tok, "src")
-				f, local := h.local(s)
-				switch {
-				case isTailwindCDN(s):
-					// The head already has the curated Tailwind runtime.
-				case local && isModule(tok):
-					if !chunksWritten {
-						for _, c := range chunkJS {
-							out.WriteString("<script>" + c.text + "</script>")
-						}
-						chunksWritten = true
-					}
-					out.WriteString(`<script type="module">` + escapeScript(h.bd.js[slices.Index(h.entries, f)]) + "</script>")
-				case local:
-					inline := "<script>" + escapeScript(src.files[f]) + "</script>"
-					_, deferAttr := attr(tok, "defer")
-					_, asyncAttr := attr(tok, "async")
-					if deferAttr || asyncAttr {
-						deferred.WriteString(inline)
-					} else {
-						out.WriteString(inline)
-					}
-				default:
-					out.WriteString(raw)
-					continue
-				}
-				skipping = tt == html.StartTagToken
-			case "link":
-				href, _ := attr(tok, "href")
-				if f, ok := h.local(href); ok && isStylesheet(tok) {
-					out.WriteString(styleElement(src.files[f]))
-				} else {
-					out.WriteString(raw)
-				}
-			default:
-				out.WriteString(raw)
-			}
-		case html.EndTagToken:
-			if name, _ := z.TagName(); string(name) == "body" || string(name) == "html" {
-				flushDeferred()
-			}
-			out.WriteString(raw)
-		default:
-			out.WriteString(raw)
-		}
-	}
-	flushDeferred()
-	result := out.String()
-	if !injected {
-		result = head + result
-	}
-	p.html = []byte(result)
+		return htmldoc.Edit{}
+	}}))
 	return p, nil
 }
 

@@ -2,12 +2,15 @@ package esbuild
 
 import (
 	"fmt"
+	"maps"
 	"path"
 	"regexp"
+	"slices"
 	"strings"
 
 	"github.com/zocket/agent"
 	"github.com/zocket/agent/internal/build"
+	"github.com/zocket/agent/internal/codeblock"
 )
 
 // mode is how a source becomes a page.
@@ -152,32 +155,6 @@ func cleanPath(p string) (string, bool) {
 	return p, true
 }
 
-// scriptEntries are a project's entry files by convention, in order.
-var scriptEntries = []string{
-	"src/main.tsx", "src/main.jsx", "src/index.tsx", "src/index.jsx",
-	"src/main.ts", "src/index.ts", "src/main.js", "src/index.js",
-	"src/App.tsx", "src/App.jsx", "App.tsx", "App.jsx",
-	"main.tsx", "main.jsx", "index.tsx", "index.jsx", "main.ts", "index.ts", "main.js", "index.js",
-}
-
-// moduleScriptSrc finds the local module scripts of an HTML page.
-var moduleScriptSrc = regexp.MustCompile(`(?i)<script\b[^>]*\btype\s*=\s*["']?module["']?[^>]*\bsrc\s*=\s*["']([^"']+)["']|<script\b[^>]*\bsrc\s*=\s*["']([^"']+)["'][^>]*\btype\s*=\s*["']?module`)
-
-// Entry returns the entry of a project: its index.html when that page loads
-// one of the project's scripts (a Vite project), else the first of
-// src/main.tsx, src/index.tsx, src/App.tsx, App.tsx, index.tsx, ... that
-// exists, else index.html, else the project's only HTML or script file.
-func Entry(files []build.File) (string, bool) {
-	src := &source{files: map[string]string{}}
-	for _, f := range files {
-		if p, ok := cleanPath(f.Path); ok {
-			src.files[p] = f.Code
-		}
-	}
-	entry, err := src.findEntry("")
-	return entry, err == nil
-}
-
 func (src *source) findEntry(explicit string) (string, error) {
 	if explicit != "" {
 		p, ok := cleanPath(explicit)
@@ -186,30 +163,12 @@ func (src *source) findEntry(explicit string) (string, error) {
 		}
 		return p, nil
 	}
-	if html, ok := src.files["index.html"]; ok {
-		for _, m := range moduleScriptSrc.FindAllStringSubmatch(html, -1) {
-			ref := m[1] + m[2]
-			if _, ok := src.resolveRef("index.html", ref); ok {
-				return "index.html", nil
-			}
-		}
+	files := make([]codeblock.File, 0, len(src.files))
+	for _, p := range slices.Sorted(maps.Keys(src.files)) {
+		files = append(files, codeblock.File{Path: p})
 	}
-	for _, e := range scriptEntries {
-		if _, ok := src.files[e]; ok {
-			return e, nil
-		}
-	}
-	if _, ok := src.files["index.html"]; ok {
-		return "index.html", nil
-	}
-	var candidates []string
-	for p := range src.files {
-		if ext := path.Ext(p); ext == ".html" || (loaderFor(p) != 0 && ext != ".json" && ext != ".css") {
-			candidates = append(candidates, p)
-		}
-	}
-	if len(candidates) == 1 {
-		return candidates[0], nil
+	if entry, ok := codeblock.Entry(files); ok {
+		return entry, nil
 	}
 	return "", build.Failed([]build.Message{{Text: "The project has no entry file: add src/main.tsx, src/App.tsx or index.html, or name the entry."}})
 }
