@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
-	"sync"
 
 	"github.com/google/uuid"
 
@@ -29,6 +28,7 @@ type Store interface {
 type Blobs interface {
 	Presigner
 	Get(ctx context.Context, key string) ([]byte, error)
+	GetAll(ctx context.Context, keys []string) ([][]byte, error)
 	DeletePrefix(ctx context.Context, prefix string) (int, error)
 }
 
@@ -100,25 +100,18 @@ func (s *Service) source(ctx context.Context, a agent.Artifact) (Source, error) 
 		}
 		return Source{Code: string(code)}, nil
 	}
-	src := Source{Files: make([]SourceFile, len(a.Files))}
-	errs := make([]error, len(a.Files))
-	var wg sync.WaitGroup
-	sem := make(chan struct{}, 8)
+	keys := make([]string, len(a.Files))
 	for i, f := range a.Files {
-		src.Files[i] = SourceFile{Path: f.Path, Language: f.Language}
-		wg.Go(func() {
-			sem <- struct{}{}
-			defer func() { <-sem }()
-			code, err := s.Blobs.Get(ctx, f.S3Key)
-			src.Files[i].Code, errs[i] = string(code), err
-		})
+		keys[i] = f.S3Key
 	}
-	wg.Wait()
-	for i, err := range errs {
-		if err != nil {
-			return Source{}, fmt.Errorf("read %s of artifact %s: %w", a.Files[i].Path, a.ID, err)
-		}
-		if a.Files[i].Path == a.Entry {
+	codes, err := s.Blobs.GetAll(ctx, keys)
+	if err != nil {
+		return Source{}, fmt.Errorf("read files of artifact %s: %w", a.ID, err)
+	}
+	src := Source{Files: make([]SourceFile, len(a.Files))}
+	for i, f := range a.Files {
+		src.Files[i] = SourceFile{Path: f.Path, Language: f.Language, Code: string(codes[i])}
+		if f.Path == a.Entry {
 			src.Code = src.Files[i].Code
 		}
 	}

@@ -14,6 +14,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
+	"golang.org/x/sync/errgroup"
 )
 
 // Store is a bucket.
@@ -81,6 +82,25 @@ func (s *Store) Get(ctx context.Context, key string) ([]byte, error) {
 		return nil, fmt.Errorf("read %s: %w", key, err)
 	}
 	return data, nil
+}
+
+// GetAll reads the objects at keys, eight at a time, in the order of keys;
+// the first failure is the error.
+func (s *Store) GetAll(ctx context.Context, keys []string) ([][]byte, error) {
+	out := make([][]byte, len(keys))
+	g, ctx := errgroup.WithContext(ctx)
+	g.SetLimit(8)
+	for i, key := range keys {
+		g.Go(func() error {
+			data, err := s.Get(ctx, key)
+			out[i] = data
+			return err
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return nil, err
+	}
+	return out, nil
 }
 
 // PresignGet returns a URL that downloads key for ttl without credentials.

@@ -36,7 +36,7 @@ type Store interface {
 
 // Blobs is the object storage the endpoints need.
 type Blobs interface {
-	Get(ctx context.Context, key string) ([]byte, error)
+	GetAll(ctx context.Context, keys []string) ([][]byte, error)
 	DeletePrefix(ctx context.Context, prefix string) (int, error)
 }
 

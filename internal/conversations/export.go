@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
-	"sync"
 
 	"github.com/zocket/agent"
 	"github.com/zocket/agent/internal/codeblock"
@@ -128,11 +127,10 @@ func (s *Service) exportDoc(ctx context.Context, th store.Thread, u agent.User) 
 		Conversation:  ExportedConv{ID: c.ID, Title: title(c.Title), CreatedAt: agent.FormatTime(c.CreatedAt), UpdatedAt: agent.FormatTime(c.UpdatedAt), User: ExportUser{Username: u.Username, Email: u.Email}},
 		Messages:      make([]ExportMessage, 0, len(th.Messages)),
 	}
-	type job struct {
-		dst *string
-		key string
-	}
-	var jobs []job
+	// Code is read once for all artifacts, eight objects at a time; dsts
+	// point into doc, taken after every append, so they stay valid.
+	var keys []string
+	var dsts []*string
 	for _, m := range th.Messages {
 		em := ExportMessage{ID: m.ID, Role: m.Role, Content: m.Content, CreatedAt: agent.FormatTime(m.CreatedAt), Artifacts: []ExportArtifact{}}
 		for _, a := range th.Artifacts[m.ID] {
@@ -140,53 +138,38 @@ func (s *Service) exportDoc(ctx context.Context, th store.Thread, u agent.User) 
 		}
 		doc.Messages = append(doc.Messages, em)
 	}
-	// Pointers into doc are taken after every append, so they stay valid.
 	for mi, m := range th.Messages {
 		for ai, a := range th.Artifacts[m.ID] {
 			ea := &doc.Messages[mi].Artifacts[ai]
 			if len(a.Files) == 0 {
-				jobs = append(jobs, job{&ea.Code, a.S3Key})
+				keys, dsts = append(keys, a.S3Key), append(dsts, &ea.Code)
 				continue
 			}
 			ea.Files = make([]ExportFile, len(a.Files))
 			for fi, f := range a.Files {
 				ea.Files[fi] = ExportFile{Path: f.Path, Language: f.Language}
-				jobs = append(jobs, job{&ea.Files[fi].Code, f.S3Key})
+				keys, dsts = append(keys, f.S3Key), append(dsts, &ea.Files[fi].Code)
+			}
+		}
+	}
+	codes, err := s.Blobs.GetAll(ctx, keys)
+	if err != nil {
+		return Export{}, fmt.Errorf("export: read artifact code: %w", err)
+	}
+	for i, code := range codes {
+		*dsts[i] = string(code)
+	}
+	// A PROJECT's code is its entry file's.
+	for mi, m := range th.Messages {
+		for ai, a := range th.Artifacts[m.ID] {
+			for _, f := range doc.Messages[mi].Artifacts[ai].Files {
 				if f.Path == a.Entry {
-					jobs = append(jobs, job{&ea.Code, f.S3Key})
+					doc.Messages[mi].Artifacts[ai].Code = f.Code
 				}
 			}
 		}
 	}
-	var (
-		wg       sync.WaitGroup
-		mu       sync.Mutex
-		firstErr error
-		sem      = make(chan struct{}, 8)
-	)
-	for _, j := range jobs {
-		wg.Go(func() {
-			sem <- struct{}{}
-			defer func() { <-sem }()
-			data, err := s.Blobs.Get(ctx, j.key)
-			if err != nil {
-				mu.Lock()
-				firstErr = cmpErr(firstErr, fmt.Errorf("export: read artifact code: %w", err))
-				mu.Unlock()
-				return
-			}
-			*j.dst = string(data)
-		})
-	}
-	wg.Wait()
-	return doc, firstErr
-}
-
-func cmpErr(first, next error) error {
-	if first != nil {
-		return first
-	}
-	return next
+	return doc, nil
 }
 
 // Markdown renders an export as a Markdown document: title, timestamps,
