@@ -27,6 +27,8 @@ test-short: vet
 
 vet:
 	@test -z "$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go'))" || { gofmt -l .; echo "gofmt: files above need formatting"; exit 1; }
+	$(GO) mod tidy -diff
+	cd infra && $(GO) mod tidy -diff
 	$(GO) vet ./...
 
 # npm packages the tests need: dynalite (a strict DynamoDB).
