@@ -13,6 +13,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"path/filepath"
 	"runtime"
 	"sync"
@@ -119,6 +120,21 @@ func New(t testing.TB, tb dynamotest.Table, env map[string]string) *Env {
 func PackagesDir() string {
 	_, file, _, _ := runtime.Caller(0)
 	return filepath.Join(filepath.Dir(file), "..", "..", "web", "node_modules")
+}
+
+// RequirePackages returns PackagesDir for a test that builds previews. Until
+// `npm ci --prefix web` has run the test is skipped, or fails under CI=true,
+// where a missing tool must never pass silently.
+func RequirePackages(tb testing.TB) string {
+	tb.Helper()
+	dir := PackagesDir()
+	if _, err := os.Stat(filepath.Join(dir, ".package-lock.json")); err != nil {
+		if os.Getenv("CI") == "true" {
+			tb.Fatalf("the preview packages are not installed (%v): run `npm ci --prefix web`", err)
+		}
+		tb.Skip("the preview packages are not installed: run `npm ci --prefix web`")
+	}
+	return dir
 }
 
 // Logs returns everything the API logged so far.

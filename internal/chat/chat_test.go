@@ -9,7 +9,6 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"strings"
 	"testing"
 	"time"
@@ -399,12 +398,7 @@ func TestHistoryFitsTheBudget(t *testing.T) {
 }
 
 func TestEnableBuildingReportsTheBuild(t *testing.T) {
-	if _, err := os.Stat(apitest.PackagesDir()); err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("preview packages missing: %v (npm ci --prefix web)", err)
-		}
-		t.Skip("preview packages missing: npm ci --prefix web")
-	}
+	apitest.RequirePackages(t)
 	each(t, nil, func(t *testing.T, env *apitest.Env) {
 		u := env.Register(t)
 		resp := send(t, env, u.Token, map[string]any{"message": "Create a React counter component", "stream": true, "enableBuilding": true})
@@ -425,12 +419,7 @@ func TestEnableBuildingReportsTheBuild(t *testing.T) {
 // imports a package outside the curated set: the artifact is saved and
 // announced, and the build event says why it did not build.
 func TestEnableBuildingReportsAFailedBuild(t *testing.T) {
-	if _, err := os.Stat(apitest.PackagesDir()); err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("preview packages missing: %v (npm ci --prefix web)", err)
-		}
-		t.Skip("preview packages missing: npm ci --prefix web")
-	}
+	apitest.RequirePackages(t)
 	each(t, nil, func(t *testing.T, env *apitest.Env) {
 		u := env.Register(t)
 		env.Gemini.Enqueue(geminitest.Reply{Chunks: []string{"Here it is:\n\n```tsx\nimport pad from 'left-pad';\n\n",

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/zocket/agent/internal/apitest"
 	"github.com/zocket/agent/internal/build"
 	"github.com/zocket/agent/internal/build/esbuild"
 )
@@ -85,7 +86,7 @@ func BenchmarkBuildCached(b *testing.B) {
 // the vendor chunks that an earlier process saved (as the Lambda reads those
 // cmd/prebuild made), "unprepared" bundles them first.
 func BenchmarkBuildFirst(b *testing.B) {
-	dir := packagesDir(b)
+	dir := apitest.RequirePackages(b)
 	if bl, _ := newBuilder(b); bl.Warm() != nil {
 		b.Fatal("warm")
 	}
@@ -125,7 +126,7 @@ func firstName(prepared bool, name string) string {
 // binary, see firstBuildChild): first-ms is the time from New to
 // the built page, process-ms adds starting the process.
 func BenchmarkBuildFirstProcess(b *testing.B) {
-	packagesDir(b)
+	apitest.RequirePackages(b)
 	for _, prepared := range []bool{true, false} {
 		for _, name := range []string{"counter.tsx", "chart-dashboard.tsx"} {
 			b.Run(firstName(prepared, name), func(b *testing.B) {
@@ -164,12 +165,8 @@ func firstBuildChild(name string) error {
 	if err != nil {
 		return err
 	}
-	dir, err := filepath.Abs(filepath.Join("..", "..", "..", "web", "node_modules"))
-	if err != nil {
-		return err
-	}
 	start := time.Now()
-	bl, err := esbuild.New(esbuild.Options{PackagesDir: dir})
+	bl, err := esbuild.New(esbuild.Options{PackagesDir: apitest.PackagesDir()})
 	if err != nil {
 		return err
 	}

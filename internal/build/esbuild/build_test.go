@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/zocket/agent"
+	"github.com/zocket/agent/internal/apitest"
 	"github.com/zocket/agent/internal/build"
 	"github.com/zocket/agent/internal/build/esbuild"
 )
@@ -271,7 +272,7 @@ func TestBuildCache(t *testing.T) {
 	}
 
 	// A new Builder over the same cache (another Lambda instance) reuses it.
-	other, err := esbuild.New(esbuild.Options{PackagesDir: packagesDir(t), Cache: cache})
+	other, err := esbuild.New(esbuild.Options{PackagesDir: apitest.RequirePackages(t), Cache: cache})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/zocket/agent/internal/apitest"
 	"github.com/zocket/agent/internal/browsertest"
 	"github.com/zocket/agent/internal/build"
 	"github.com/zocket/agent/internal/build/esbuild"
@@ -26,28 +27,11 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-// packagesDir returns the curated node_modules; it is missing until
-// `npm ci --prefix web` ran, which CI must have done.
-func packagesDir(tb testing.TB) string {
-	tb.Helper()
-	dir, err := filepath.Abs(filepath.Join("..", "..", "..", "web", "node_modules"))
-	if err != nil {
-		tb.Fatal(err)
-	}
-	if _, err := os.Stat(filepath.Join(dir, ".package-lock.json")); err != nil {
-		if os.Getenv("CI") == "true" {
-			tb.Fatalf("the preview packages are not installed (%v): run `npm ci --prefix web`", err)
-		}
-		tb.Skipf("the preview packages are not installed: run `npm ci --prefix web`")
-	}
-	return dir
-}
-
 // newBuilder returns a Builder over a fresh memory cache.
 func newBuilder(tb testing.TB) (*esbuild.Builder, *esbuild.MemoryCache) {
 	tb.Helper()
 	cache := &esbuild.MemoryCache{}
-	b, err := esbuild.New(esbuild.Options{PackagesDir: packagesDir(tb), Cache: cache})
+	b, err := esbuild.New(esbuild.Options{PackagesDir: apitest.RequirePackages(tb), Cache: cache})
 	if err != nil {
 		tb.Fatal(err)
 	}

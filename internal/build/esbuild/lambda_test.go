@@ -20,13 +20,7 @@ import (
 // handler with pages kept in S3 (the local stand-in): built once, then
 // answered from the cache by a second builder, as another Lambda instance.
 func TestBuildEvent(t *testing.T) {
-	dir := apitest.PackagesDir()
-	if _, err := os.Stat(dir); err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("preview packages missing: %v (npm ci --prefix web)", err)
-		}
-		t.Skip("preview packages missing: npm ci --prefix web")
-	}
+	dir := apitest.RequirePackages(t)
 	ctx := context.Background()
 	cfg, err := settings.LoadAWS(ctx, "us-east-1", settings.Endpoints{S3: apitest.S3Endpoint()})
 	if err != nil {
