@@ -34,7 +34,8 @@ type Function struct {
 	// function reached otherwise (the build function, the stream URL).
 	Method, Path string
 	// Auth requires a user token; Tokens means the function issues or
-	// verifies tokens without requiring one (login). Either needs the secret.
+	// verifies tokens without requiring one (login). Either needs the secret,
+	// and verifying one reads the user's token version (dynamodb:GetItem).
 	Auth, Tokens bool
 	// StreamURL serves the route through a Function URL in RESPONSE_STREAM
 	// mode instead of API Gateway.
@@ -151,19 +152,23 @@ func All() []Function {
 		{Name: "health", Method: "GET", Path: "/health",
 			Grants: []Grant{dynamo("DescribeTable"), s3(Bucket, "ListBucket")}},
 		{Name: "auth-register", Method: "POST", Path: "/api/auth/register", Tokens: true,
-			Grants: []Grant{dynamo("PutItem"), secret}, Settings: []string{"DEFAULT_CREDITS"}},
+			Grants: []Grant{dynamo("PutItem", "UpdateItem"), secret}, Settings: []string{"DEFAULT_CREDITS", "REGISTRATIONS_PER_HOUR"}},
 		{Name: "auth-login", Method: "POST", Path: "/api/auth/login", Tokens: true,
-			Grants: []Grant{dynamo("BatchGetItem", "GetItem", "UpdateItem"), secret}},
+			Grants: []Grant{dynamo("GetItem", "UpdateItem", "DeleteItem"), secret}},
 		{Name: "auth-me", Method: "GET", Path: "/api/auth/me", Auth: true,
 			Grants: []Grant{dynamo("GetItem"), secret}},
 		{Name: "auth-refresh", Method: "POST", Path: "/api/auth/refresh", Auth: true,
 			Grants: []Grant{dynamo("GetItem"), secret}},
+		{Name: "auth-logout", Method: "POST", Path: "/api/auth/logout", Auth: true,
+			Grants: []Grant{dynamo("GetItem", "UpdateItem"), secret}},
+		{Name: "auth-password", Method: "PUT", Path: "/api/auth/password", Auth: true,
+			Grants: []Grant{dynamo("GetItem", "UpdateItem", "DeleteItem"), secret}},
 		{Name: "conversations-list", Method: "GET", Path: "/api/conversations", Auth: true,
 			Grants: []Grant{dynamo("Query", "GetItem"), {Resource: TableIndexes, Actions: []string{"dynamodb:Query"}}, secret}},
 		{Name: "conversations-get", Method: "GET", Path: "/api/conversations/{id}", Auth: true,
-			Grants: []Grant{dynamo("Query"), s3(CodeObjects, "GetObject"), secret}},
+			Grants: []Grant{dynamo("Query", "GetItem"), s3(CodeObjects, "GetObject"), secret}},
 		{Name: "conversations-update", Method: "PUT", Path: "/api/conversations/{id}", Auth: true,
-			Grants: []Grant{dynamo("UpdateItem"), secret}},
+			Grants: []Grant{dynamo("GetItem", "UpdateItem"), secret}},
 		{Name: "conversations-delete", Method: "DELETE", Path: "/api/conversations/{id}", Auth: true, TimeoutS: 60,
 			Grants: []Grant{dynamo("GetItem", "UpdateItem", "Query", "BatchWriteItem", "DeleteItem"), s3(Bucket, "ListBucket"), s3(CodeObjects, "DeleteObject"), secret}},
 		{Name: "conversations-export", Method: "GET", Path: "/api/conversations/{id}/export", Auth: true, TimeoutS: 30,

@@ -410,6 +410,8 @@ func startDevserver(t *testing.T, root string) string {
 		"HOST=127.0.0.1",
 		"PORT=" + port,
 		"DEFAULT_CREDITS=-1",
+		// The examples are not about the abuse limits: they are off.
+		"MAX_CONCURRENT_TURNS=0", "TURNS_PER_MINUTE=0", "REGISTRATIONS_PER_HOUR=0",
 	}
 
 	seed := exec.Command(filepath.Join(bin, "seed"))

@@ -20,6 +20,7 @@ import (
 	"github.com/zocket/agent/internal/httpapi"
 	"github.com/zocket/agent/internal/localaws"
 	"github.com/zocket/agent/internal/settings"
+	"github.com/zocket/agent/internal/store"
 )
 
 var demoUsers = []struct{ email, username, password string }{
@@ -55,7 +56,7 @@ func run() error {
 			ID: uuid.Must(uuid.NewV7()).String(), Email: d.email, Username: d.username,
 			Credits: env.Config.DefaultCredits, CreatedAt: now, UpdatedAt: now,
 		}
-		switch err := env.Deps.Store.CreateUser(ctx, u, string(hash)); {
+		switch err := env.Deps.Store.CreateUser(ctx, u, string(hash), store.Attempts{}); {
 		case agent.IsCode(err, agent.Conflict):
 			fmt.Printf("%s already exists\n", d.email)
 		case err != nil:

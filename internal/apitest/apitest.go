@@ -87,6 +87,10 @@ func New(t testing.TB, tb dynamotest.Table, env map[string]string) *Env {
 		"DYNAMODB_ENDPOINT": tb.Backend.Endpoint,
 		"S3_ENDPOINT":       S3Endpoint(),
 		"LOG_LEVEL":         "debug",
+		// Limits are off unless a test is about them.
+		"MAX_CONCURRENT_TURNS":   "0",
+		"TURNS_PER_MINUTE":       "0",
+		"REGISTRATIONS_PER_HOUR": "0",
 	}
 	for k, v := range env {
 		vars[k] = v

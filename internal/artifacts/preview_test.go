@@ -1,13 +1,17 @@
 package artifacts_test
 
 import (
+	"context"
 	"net/http"
 	"net/url"
 	"os"
 	"strings"
 	"testing"
 
+	"github.com/golang-jwt/jwt/v5"
+
 	"github.com/zocket/agent/internal/apitest"
+	"github.com/zocket/agent/internal/artifacts"
 )
 
 // requirePackages fails under CI (and skips elsewhere) without the preview
@@ -195,6 +199,93 @@ func TestProjectPreview(t *testing.T) {
 		page := get(t, a["previewUrl"].(string), nil)
 		if page.Status != 200 || !strings.Contains(string(page.Body), "rebeccapurple") {
 			t.Errorf("project preview = %d (css applied: %v)", page.Status, strings.Contains(string(page.Body), "rebeccapurple"))
+		}
+	})
+}
+
+// noRedirects is a client that answers redirects instead of following them.
+var noRedirects = &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+
+// TestUserTokenNeverStaysInAPreviewURL opens previews as the existing
+// frontend does, with the user's token in ?token=: the answer is a redirect
+// to the same page with a short-lived preview token of that artifact, and
+// the page itself is served only for a preview token or the header.
+func TestUserTokenNeverStaysInAPreviewURL(t *testing.T) {
+	requirePackages(t)
+	each(t, func(t *testing.T, env *apitest.Env) {
+		u := env.Register(t)
+		single := chat(t, env, u, "```tsx\n"+counter+"\n```")[0]["id"].(string)
+		project := chat(t, env, u, "```tsx src/App.tsx\n"+counter+"\n```\n\n```css src/styles.css\nbody { margin: 0 }\n```")[0]["id"].(string)
+		for _, tt := range []struct{ id, route string }{{single, "preview"}, {project, "project-preview"}} {
+			t.Run(tt.route, func(t *testing.T) {
+				req, _ := http.NewRequest("GET", env.URL+"/api/artifacts/"+tt.id+"/"+tt.route+"?token="+url.QueryEscape(u.Token), nil)
+				resp, err := noRedirects.Do(req)
+				if err != nil {
+					t.Fatal(err)
+				}
+				resp.Body.Close()
+				loc := resp.Header.Get("Location")
+				if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Cache-Control") != "no-store" || !strings.HasPrefix(loc, tt.route+"?token=") {
+					t.Fatalf("got %d, Location %q, Cache-Control %q; want 303 to a relative %s?token=", resp.StatusCode, loc, resp.Header.Get("Cache-Control"), tt.route)
+				}
+				tok, _ := url.QueryUnescape(strings.TrimPrefix(loc, tt.route+"?token="))
+				if tok == u.Token {
+					t.Fatal("the redirect keeps the user's token")
+				}
+				var c jwt.RegisteredClaims
+				if _, _, err := jwt.NewParser().ParseUnverified(tok, &c); err != nil || c.ExpiresAt.Sub(c.IssuedAt.Time) > artifacts.RedirectTokenTTL {
+					t.Errorf("the preview token lives %v, want at most %v", c.ExpiresAt.Sub(c.IssuedAt.Time), artifacts.RedirectTokenTTL)
+				}
+				if _, err := env.Deps.Sessions.AuthenticatePreview(context.Background(), tok, tt.id); err != nil {
+					t.Errorf("the redirect's token is not a preview token of the artifact: %v", err)
+				}
+				if _, err := env.Deps.Sessions.Authenticate(context.Background(), tok); err == nil {
+					t.Error("the redirect's token acts as a user token")
+				}
+				page, err := noRedirects.Get(resp.Request.URL.ResolveReference(&url.URL{Path: tt.route, RawQuery: "token=" + url.QueryEscape(tok)}).String())
+				if err != nil {
+					t.Fatal(err)
+				}
+				page.Body.Close()
+				if page.StatusCode != http.StatusOK || !strings.HasPrefix(page.Header.Get("Content-Type"), "text/html") {
+					t.Errorf("following the redirect: %d", page.StatusCode)
+				}
+			})
+		}
+	})
+}
+
+// TestLinksNeverOpenOutsideTheSandbox checks the URLs an artifact carries:
+// bundledHtmlUrl is the sandboxed preview route with a preview token (never
+// the bucket's origin, where a page has no policy), and s3Url downloads the
+// code as a plain-text attachment, which no browser renders as a page.
+func TestLinksNeverOpenOutsideTheSandbox(t *testing.T) {
+	requirePackages(t)
+	each(t, func(t *testing.T, env *apitest.Env) {
+		u := env.Register(t)
+		id := chat(t, env, u, "```html\n<!doctype html><html><body><h1>Hi</h1><script>document.title='x'</script></body></html>\n```")[0]["id"].(string)
+		if r := env.Do(t, "POST", "/api/artifacts/"+id+"/bundle", u.Token, nil); r.Status != 200 {
+			t.Fatalf("bundle: %d %s", r.Status, r.Body)
+		}
+		var meta struct {
+			Artifact struct {
+				S3URL          string `json:"s3Url"`
+				PreviewURL     string `json:"previewUrl"`
+				BundledHTMLURL string `json:"bundledHtmlUrl"`
+			}
+		}
+		env.Do(t, "GET", "/api/artifacts/"+id, u.Token, nil).Decode(t, &meta)
+		a := meta.Artifact
+		if !strings.HasPrefix(a.BundledHTMLURL, env.URL+"/api/artifacts/"+id+"/preview?token=") {
+			t.Errorf("bundledHtmlUrl = %q, want the API's preview route", a.BundledHTMLURL)
+		}
+		page := get(t, a.BundledHTMLURL, nil)
+		if page.Status != 200 || !strings.Contains(page.Header.Get("Content-Security-Policy"), "sandbox allow-scripts") {
+			t.Errorf("bundledHtmlUrl: %d, CSP %q", page.Status, page.Header.Get("Content-Security-Policy"))
+		}
+		code := get(t, a.S3URL, nil)
+		if code.Status != 200 || !strings.HasPrefix(code.Header.Get("Content-Type"), "text/plain") || !strings.HasPrefix(code.Header.Get("Content-Disposition"), "attachment") {
+			t.Errorf("s3Url: %d, Content-Type %q, Content-Disposition %q", code.Status, code.Header.Get("Content-Type"), code.Header.Get("Content-Disposition"))
 		}
 	})
 }

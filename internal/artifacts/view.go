@@ -6,11 +6,15 @@ package artifacts
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"net/url"
+	"path"
 	"time"
 
 	"github.com/zocket/agent"
+	"github.com/zocket/agent/internal/codeblock"
+	"github.com/zocket/agent/internal/httpapi"
 )
 
 // URLTTL is the lifetime of presigned URLs and preview tokens.
@@ -45,12 +49,12 @@ type FileView struct {
 
 // Presigner makes download URLs.
 type Presigner interface {
-	PresignGet(ctx context.Context, key string, ttl time.Duration) (string, error)
+	PresignDownload(ctx context.Context, key, filename string, ttl time.Duration) (string, error)
 }
 
-// PreviewSigner issues tokens scoped to one artifact.
+// PreviewSigner issues tokens of a session scoped to one artifact.
 type PreviewSigner interface {
-	IssuePreview(userID, artifactID string, ttl time.Duration) (string, error)
+	IssuePreview(sess agent.Session, artifactID string, ttl time.Duration) (string, error)
 }
 
 // Presenter renders artifacts for responses.
@@ -65,11 +69,19 @@ type Presenter struct {
 // View renders a for the request r (whose host makes the preview URL
 // absolute when no public URL is configured). Signing is local: no calls.
 func (p *Presenter) View(r *http.Request, a agent.Artifact) (View, error) {
-	u, err := p.Blob.PresignGet(r.Context(), a.S3Key, URLTTL)
+	sess := httpapi.SessionFrom(r.Context())
+	if sess.UserID != a.UserID {
+		return View{}, fmt.Errorf("render artifact %s outside its owner's session", a.ID)
+	}
+	name := codeblock.FileName(a.Title, a.Language)
+	if a.Entry != "" {
+		name = path.Base(a.Entry)
+	}
+	u, err := p.Blob.PresignDownload(r.Context(), a.S3Key, name, URLTTL)
 	if err != nil {
 		return View{}, err
 	}
-	tok, err := p.Tokens.IssuePreview(a.UserID, a.ID, URLTTL)
+	tok, err := p.Tokens.IssuePreview(sess, a.ID, URLTTL)
 	if err != nil {
 		return View{}, err
 	}
@@ -86,11 +98,10 @@ func (p *Presenter) View(r *http.Request, a agent.Artifact) (View, error) {
 		CreatedAt: agent.FormatTime(a.CreatedAt), UpdatedAt: agent.FormatTime(a.UpdatedAt),
 	}
 	if a.BundledHTMLKey != "" {
+		// The built page opens only through the sandboxed preview route:
+		// from the bucket's origin it would run with no policy at all.
 		k := a.BundledHTMLKey
-		v.BundledHTMLKey = &k
-		if bu, err := p.Blob.PresignGet(r.Context(), k, URLTTL); err == nil {
-			v.BundledHTMLURL = &bu
-		}
+		v.BundledHTMLKey, v.BundledHTMLURL = &k, &v.PreviewURL
 	}
 	for _, f := range a.Files {
 		v.Files = append(v.Files, FileView{Path: f.Path, Language: f.Language, Size: f.Size})

@@ -16,6 +16,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/google/uuid"
+	"golang.org/x/sync/errgroup"
 
 	"github.com/zocket/agent"
 	"github.com/zocket/agent/internal/httpapi"
@@ -24,40 +25,46 @@ import (
 
 // Users is the storage auth needs.
 type Users interface {
-	CreateUser(ctx context.Context, u agent.User, passwordHash string) error
+	CreateUser(ctx context.Context, u agent.User, passwordHash string, attempts store.Attempts) error
 	UserByID(ctx context.Context, id string) (agent.User, error)
-	LoginState(ctx context.Context, email, ip string, window time.Duration) (store.LoginState, error)
-	RecordLoginFailure(ctx context.Context, email, ip string, window time.Duration) error
+	Credentials(ctx context.Context, email string) (userID, passwordHash string, err error)
+	CountAttempts(ctx context.Context, a store.Attempts, message string) error
+	ClearAttempts(ctx context.Context, window time.Duration, scope string) error
 	ReplacePasswordHash(ctx context.Context, email, old, replacement string) error
-	WindowEnd(window time.Duration) time.Time
-}
-
-// Tokens issues user tokens.
-type Tokens interface {
-	IssueUser(userID string) (string, error)
+	RevokeTokens(ctx context.Context, userID string) (int, error)
+	ChangePassword(ctx context.Context, u agent.User, old, replacement string) error
 }
 
 var _ Users = (*store.Store)(nil)
 
-// Throttle limits failed logins per window.
+// Throttle limits sign-in attempts per window: per email and client address
+// together, so that someone hammering an account from one address cannot
+// lock its owner out of it from another, and per address.
 type Throttle struct {
-	Window     time.Duration
-	PerEmail   int
-	PerAddress int
+	Window          time.Duration
+	PerEmailAddress int
+	PerAddress      int
 }
 
-// DefaultThrottle allows 10 failures per email and 100 per address in 15
-// minutes.
-var DefaultThrottle = Throttle{Window: 15 * time.Minute, PerEmail: 10, PerAddress: 100}
+// DefaultThrottle allows 10 attempts per email and address and 100 per
+// address in 15 minutes.
+var DefaultThrottle = Throttle{Window: 15 * time.Minute, PerEmailAddress: 10, PerAddress: 100}
 
 // Service implements the auth endpoints.
 type Service struct {
-	Users          Users
-	Tokens         Tokens
-	Hasher         *Hasher
+	Users    Users
+	Tokens   *Signer
+	Sessions *Sessions
+	Hasher   *Hasher
+	// DefaultCredits are a new user's credits; negative means unlimited.
 	DefaultCredits int
 	Throttle       Throttle
-	Now            func() time.Time
+	// RegistrationsPerHour limits the accounts one address creates; 0
+	// allows any number.
+	RegistrationsPerHour int
+	// SessionMaxAge is how long after signing in a token can be refreshed.
+	SessionMaxAge time.Duration
+	Now           func() time.Time
 }
 
 // User is the user object of the API.
@@ -152,23 +159,59 @@ func (s *Service) Register(w http.ResponseWriter, r *http.Request) {
 	if u.Credits < 0 {
 		u.Credits = agent.UnlimitedCredits
 	}
-	if err := s.Users.CreateUser(r.Context(), u, s.Hasher.Hash(pw)); err != nil {
+	registrations := store.Attempts{Window: time.Hour, Counters: []store.Counter{{Scope: "register-ip#" + clientIP(r), Limit: s.RegistrationsPerHour}}}
+	if err := s.Users.CreateUser(r.Context(), u, s.Hasher.Hash(pw), registrations); err != nil {
 		httpapi.Error(w, r, err)
 		return
 	}
-	tok, err := s.Tokens.IssueUser(u.ID)
+	s.respondSignedIn(w, r, http.StatusCreated, "User registered successfully", u)
+}
+
+// respondSignedIn answers a new session of u: its token and u.
+func (s *Service) respondSignedIn(w http.ResponseWriter, r *http.Request, status int, message string, u agent.User) {
+	tok, err := s.Tokens.IssueUser(agent.Session{UserID: u.ID, Version: u.TokenVersion, Start: s.Now()})
 	if err != nil {
 		httpapi.Error(w, r, err)
 		return
 	}
-	httpapi.JSON(w, http.StatusCreated, authResponse{Message: "User registered successfully", User: apiUser(u, false), Token: tok})
+	httpapi.JSON(w, status, authResponse{Message: message, User: apiUser(u, false), Token: tok})
 }
 
 var errBadCredentials = agent.NewError(agent.Unauthorized, "Invalid email or password")
 
-// Login handles POST /api/auth/login. An unknown email and a wrong password
-// take the same path (a dummy hash check, a recorded failure) and give the
-// same 401.
+const tooManyAttempts = "Too many sign-in attempts. Please wait a few minutes and try again."
+
+// attempts are the throttle counters of a password check for who (an email,
+// or a user id) from the request's address.
+func (s *Service) attempts(r *http.Request, who string) (store.Attempts, string) {
+	ip := clientIP(r)
+	pair := "login#" + who + "#" + ip
+	return store.Attempts{Window: s.Throttle.Window, Counters: []store.Counter{
+		{Scope: pair, Limit: s.Throttle.PerEmailAddress},
+		{Scope: "login-ip#" + ip, Limit: s.Throttle.PerAddress},
+	}}, pair
+}
+
+// checkPassword checks pw against hash, after the attempt was counted: an
+// empty hash (an unknown email) checks a dummy one, so that both fail alike
+// and take about as long. It reports whether pw matched and whether the
+// hash wants upgrading.
+func (s *Service) checkPassword(ctx context.Context, hash, pw string) (ok, rehash bool) {
+	if hash == "" {
+		s.Hasher.VerifyDummy(pw)
+		return false, false
+	}
+	rehash, err := s.Hasher.Verify(hash, pw)
+	if err != nil && !errors.Is(err, ErrPasswordMismatch) {
+		httpapi.Logger(ctx).Error("stored password hash unusable", "err", err)
+	}
+	return err == nil, rehash
+}
+
+// Login handles POST /api/auth/login. The attempt is counted before the
+// password is checked, atomically at its limits, so racing requests cannot
+// get more checks than the limit; an unknown email and a wrong password
+// take the same path and give the same 401.
 func (s *Service) Login(w http.ResponseWriter, r *http.Request) {
 	var req loginRequest
 	if err := httpapi.Decode(w, r, &req); err != nil {
@@ -184,57 +227,49 @@ func (s *Service) Login(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	email, pw := NormalizeEmail(*req.Email), *req.Password
-	ctx, ip := r.Context(), clientIP(r)
-	th := s.Throttle
+	ctx := r.Context()
+	attempts, pair := s.attempts(r, email)
 
-	st, err := s.Users.LoginState(ctx, email, ip, th.Window)
-	if err != nil {
+	var userID, hash string
+	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() error { return s.Users.CountAttempts(gctx, attempts, tooManyAttempts) })
+	g.Go(func() (err error) {
+		userID, hash, err = s.Users.Credentials(gctx, email)
+		return err
+	})
+	if err := g.Wait(); err != nil {
 		httpapi.Error(w, r, err)
 		return
 	}
-	if st.EmailFailures >= th.PerEmail || st.IPFailures >= th.PerAddress {
-		e := agent.NewError(agent.RateLimited, "Too many failed sign-in attempts. Please wait a few minutes and try again.")
-		e.RetryAfter = time.Until(s.Users.WindowEnd(th.Window))
-		httpapi.Error(w, r, e)
-		return
-	}
-
-	ok, rehash := false, false
-	if st.PasswordHash == "" {
-		s.Hasher.VerifyDummy(pw)
-	} else {
-		rehash, err = s.Hasher.Verify(st.PasswordHash, pw)
-		switch {
-		case err == nil:
-			ok = true
-		case !errors.Is(err, ErrPasswordMismatch):
-			httpapi.Logger(ctx).Error("stored password hash unusable", "userId", st.UserID, "err", err)
-		}
-	}
+	ok, rehash := s.checkPassword(ctx, hash, pw)
 	if !ok {
-		if err := s.Users.RecordLoginFailure(ctx, email, ip, th.Window); err != nil {
-			httpapi.Logger(ctx).Error("record login failure", "err", err)
-		}
 		httpapi.Error(w, r, errBadCredentials)
 		return
 	}
 
-	u, err := s.Users.UserByID(ctx, st.UserID)
-	if err != nil {
+	var u agent.User
+	g, gctx = errgroup.WithContext(ctx)
+	g.Go(func() (err error) {
+		u, err = s.Users.UserByID(gctx, userID)
+		return err
+	})
+	g.Go(func() error {
+		// Earlier typos of the owner do not count against the next login.
+		if err := s.Users.ClearAttempts(gctx, attempts.Window, pair); err != nil {
+			httpapi.Logger(ctx).Warn("clear sign-in attempts", "err", err)
+		}
+		return nil
+	})
+	if err := g.Wait(); err != nil {
 		httpapi.Error(w, r, err)
 		return
 	}
 	if rehash {
-		if err := s.Users.ReplacePasswordHash(ctx, email, st.PasswordHash, s.Hasher.Hash(pw)); err != nil {
+		if err := s.Users.ReplacePasswordHash(ctx, email, hash, s.Hasher.Hash(pw)); err != nil {
 			httpapi.Logger(ctx).Error("upgrade password hash", "userId", u.ID, "err", err)
 		}
 	}
-	tok, err := s.Tokens.IssueUser(u.ID)
-	if err != nil {
-		httpapi.Error(w, r, err)
-		return
-	}
-	httpapi.JSON(w, http.StatusOK, authResponse{Message: "Login successful", User: apiUser(u, false), Token: tok})
+	s.respondSignedIn(w, r, http.StatusOK, "Login successful", u)
 }
 
 // Me handles GET /api/auth/me.
@@ -247,20 +282,96 @@ func (s *Service) Me(w http.ResponseWriter, r *http.Request) {
 	httpapi.JSON(w, http.StatusOK, map[string]User{"user": apiUser(u, true)})
 }
 
-// Refresh handles POST /api/auth/refresh: a valid token of an existing user
-// buys a new one with a fresh expiry.
+// Refresh handles POST /api/auth/refresh: a current token of a session that
+// began less than SessionMaxAge ago buys a new one with a fresh expiry, in
+// the same session.
 func (s *Service) Refresh(w http.ResponseWriter, r *http.Request) {
-	u, err := s.currentUser(r)
-	if err != nil {
-		httpapi.Error(w, r, err)
+	sess := httpapi.SessionFrom(r.Context())
+	if s.SessionMaxAge > 0 && s.Now().Sub(sess.Start) > s.SessionMaxAge {
+		httpapi.Error(w, r, agent.NewError(agent.Unauthorized, "Your session is too old to refresh. Please sign in again."))
 		return
 	}
-	tok, err := s.Tokens.IssueUser(u.ID)
+	tok, err := s.Tokens.IssueUser(sess)
 	if err != nil {
 		httpapi.Error(w, r, err)
 		return
 	}
 	httpapi.JSON(w, http.StatusOK, map[string]string{"message": "Token refreshed successfully", "token": tok})
+}
+
+// Logout handles POST /api/auth/logout: every token of the user issued so
+// far, preview tokens included, stops working.
+func (s *Service) Logout(w http.ResponseWriter, r *http.Request) {
+	uid := httpapi.UserID(r.Context())
+	version, err := s.Users.RevokeTokens(r.Context(), uid)
+	if err != nil {
+		httpapi.Error(w, r, err)
+		return
+	}
+	s.Sessions.Revoked(uid, version)
+	httpapi.JSON(w, http.StatusOK, map[string]string{"message": "Logged out from every session"})
+}
+
+type passwordRequest struct {
+	CurrentPassword *string `json:"currentPassword"`
+	NewPassword     *string `json:"newPassword"`
+}
+
+// ChangePassword handles PUT /api/auth/password: the current password,
+// checked and throttled as a sign-in is, buys a new one; every other token
+// of the user stops working and the answer carries a new one.
+func (s *Service) ChangePassword(w http.ResponseWriter, r *http.Request) {
+	var req passwordRequest
+	if err := httpapi.Decode(w, r, &req); err != nil {
+		httpapi.Error(w, r, err)
+		return
+	}
+	var c httpapi.Checker
+	current, next := httpapi.Value(req.CurrentPassword), httpapi.Value(req.NewPassword)
+	c.Check(current != "" && len(current) <= 1024, "currentPassword", "is required")
+	n := utf8.RuneCountInString(next)
+	c.Check(n >= 8 && n <= 256, "newPassword", "must be 8-256 characters")
+	if err := c.Err(); err != nil {
+		httpapi.Error(w, r, err)
+		return
+	}
+	ctx := r.Context()
+	u, err := s.currentUser(r)
+	if err != nil {
+		httpapi.Error(w, r, err)
+		return
+	}
+	attempts, pair := s.attempts(r, u.ID)
+	var hash string
+	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() error { return s.Users.CountAttempts(gctx, attempts, tooManyAttempts) })
+	g.Go(func() (err error) {
+		_, hash, err = s.Users.Credentials(gctx, u.Email)
+		return err
+	})
+	if err := g.Wait(); err != nil {
+		httpapi.Error(w, r, err)
+		return
+	}
+	if ok, _ := s.checkPassword(ctx, hash, current); !ok {
+		httpapi.Error(w, r, agent.ValidationError(agent.Detail{Field: "currentPassword", Message: "is not your password"}))
+		return
+	}
+	if err := s.Users.ChangePassword(ctx, u, hash, s.Hasher.Hash(next)); err != nil {
+		httpapi.Error(w, r, err)
+		return
+	}
+	if err := s.Users.ClearAttempts(ctx, attempts.Window, pair); err != nil {
+		httpapi.Logger(ctx).Warn("clear password attempts", "err", err)
+	}
+	s.Sessions.Revoked(u.ID, u.TokenVersion+1)
+	u.TokenVersion++
+	tok, err := s.Tokens.IssueUser(agent.Session{UserID: u.ID, Version: u.TokenVersion, Start: s.Now()})
+	if err != nil {
+		httpapi.Error(w, r, err)
+		return
+	}
+	httpapi.JSON(w, http.StatusOK, map[string]string{"message": "Password changed; every other session has ended", "token": tok})
 }
 
 // currentUser loads the authenticated user; a token of a deleted user is a

@@ -15,6 +15,7 @@ import (
 	"github.com/zocket/agent/internal/apitest"
 	"github.com/zocket/agent/internal/auth"
 	"github.com/zocket/agent/internal/dynamotest"
+	"github.com/zocket/agent/internal/store"
 )
 
 // each starts the API on each backend that has transactions (registration
@@ -70,7 +71,10 @@ func TestRegisterAndMe(t *testing.T) {
 		if resp.Status != http.StatusOK {
 			t.Fatalf("me: %d %s", resp.Status, resp.Body)
 		}
-		if got, want := env.Calls.Take(), map[string]int{"GetItem": 1}; !equalCounts(got, want) {
+		// One GetItem checks the token's version (at most once a minute per
+		// Lambda instance; every request here, where revocations apply at
+		// once), one reads the profile.
+		if got, want := env.Calls.Take(), map[string]int{"GetItem": 2}; !equalCounts(got, want) {
 			t.Errorf("me calls = %v, want %v", got, want)
 		}
 		var me authBody
@@ -102,6 +106,7 @@ func TestRegisterValidation(t *testing.T) {
 			wantField  string
 		}{
 			{"bad json", `{"email":`, 400, "invalid_json", ""},
+			{"invalid UTF-8", "{\"email\":\"\xff\xfe@x.io\",\"username\":\"abc\",\"password\":\"12345678\"}", 400, "invalid_json", ""},
 			{"not an object", `[1,2]`, 400, "invalid_json", ""},
 			{"empty body", ``, 400, "invalid_json", ""},
 			{"trailing data", `{"email":"a@b.co","username":"abc","password":"12345678"} {}`, 400, "invalid_json", ""},
@@ -199,16 +204,19 @@ func TestLogin(t *testing.T) {
 		if resp.Status != http.StatusOK || body.Message != "Login successful" || body.User.ID != u.ID || body.Token == "" {
 			t.Fatalf("login: %d %s", resp.Status, resp.Body)
 		}
-		if got, want := env.Calls.Take(), map[string]int{"BatchGetItem": 1, "GetItem": 1}; !equalCounts(got, want) {
+		// The attempt counted (one transaction over both counters) while the
+		// credentials are read; then the profile read while the pair counter
+		// is cleared.
+		if got, want := env.Calls.Take(), map[string]int{"TransactWriteItems": 1, "GetItem": 2, "DeleteItem": 1}; !equalCounts(got, want) {
 			t.Errorf("login calls = %v, want %v", got, want)
 		}
 
 		wrong := env.Do(t, "POST", "/api/auth/login", "", map[string]string{"email": u.Email, "password": "wrong password"})
-		if got, want := env.Calls.Take(), map[string]int{"BatchGetItem": 1, "TransactWriteItems": 1}; !equalCounts(got, want) {
+		if got, want := env.Calls.Take(), map[string]int{"GetItem": 1, "TransactWriteItems": 1}; !equalCounts(got, want) {
 			t.Errorf("failed login calls = %v, want %v", got, want)
 		}
 		unknown := env.Do(t, "POST", "/api/auth/login", "", map[string]string{"email": "nobody@example.com", "password": "wrong password"})
-		if got, want := env.Calls.Take(), map[string]int{"BatchGetItem": 1, "TransactWriteItems": 1}; !equalCounts(got, want) {
+		if got, want := env.Calls.Take(), map[string]int{"GetItem": 1, "TransactWriteItems": 1}; !equalCounts(got, want) {
 			t.Errorf("unknown-email login calls = %v, want %v", got, want)
 		}
 		for _, r := range []*apitest.Response{wrong, unknown} {
@@ -258,7 +266,7 @@ func TestBcryptUserIsUpgraded(t *testing.T) {
 		}
 		now := time.Now()
 		u := agent.User{ID: "0190a000-0000-7000-8000-000000000001", Email: "legacy@example.com", Username: "legacy", Credits: 5, CreatedAt: now, UpdatedAt: now}
-		if err := env.Deps.Store.CreateUser(ctx, u, string(hash)); err != nil {
+		if err := env.Deps.Store.CreateUser(ctx, u, string(hash), store.Attempts{}); err != nil {
 			t.Fatal(err)
 		}
 		for i := range 2 { // first login upgrades, second verifies the new hash
@@ -266,12 +274,12 @@ func TestBcryptUserIsUpgraded(t *testing.T) {
 			if resp.Status != http.StatusOK {
 				t.Fatalf("login %d: %d %s", i, resp.Status, resp.Body)
 			}
-			st, err := env.Deps.Store.LoginState(ctx, u.Email, "", time.Minute)
+			_, stored, err := env.Deps.Store.Credentials(ctx, u.Email)
 			if err != nil {
 				t.Fatal(err)
 			}
-			if !strings.HasPrefix(st.PasswordHash, "$argon2id$v=19$m=19456,t=2,p=1$") {
-				t.Fatalf("after login %d the stored hash is %.12s..., want argon2id", i, st.PasswordHash)
+			if !strings.HasPrefix(stored, "$argon2id$v=19$m=19456,t=2,p=1$") {
+				t.Fatalf("after login %d the stored hash is %.12s..., want argon2id", i, stored)
 			}
 		}
 		if resp := env.Do(t, "POST", "/api/auth/login", "", map[string]string{"email": u.Email, "password": "demo124"}); resp.Status != 401 {
@@ -305,7 +313,7 @@ func TestBadTokens(t *testing.T) {
 			}
 			return c
 		}
-		preview, err := signer.IssuePreview(u.ID, "some-artifact", time.Minute)
+		preview, err := signer.IssuePreview(agent.Session{UserID: u.ID, Start: now}, "some-artifact", time.Minute)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -1,7 +1,9 @@
 // The service's JWTs: user tokens (the bearer token of every API call) and
 // preview tokens (scoped to one artifact, carried in an iframe URL). Both are
 // HS256 only, with issuer, audience, expiry and issued-at checked; the two
-// audiences differ, so a preview token can never act as a user token.
+// audiences differ, so a preview token can never act as a user token. Both
+// carry the session they belong to (ver, auth_time), which Sessions checks
+// against the user's current token version.
 
 package auth
 
@@ -12,6 +14,8 @@ import (
 
 	"github.com/golang-jwt/jwt/v5"
 	"github.com/google/uuid"
+
+	"github.com/zocket/agent"
 )
 
 // The claims of SPEC.md.
@@ -25,10 +29,23 @@ const (
 // wrapped for logs; clients only ever learn "invalid".
 var ErrInvalidToken = errors.New("invalid token")
 
-// Claims are the registered claims plus the artifact of a preview token.
+// Claims are the registered claims plus the session's version and start,
+// and the artifact of a preview token.
 type Claims struct {
 	jwt.RegisteredClaims
-	Artifact string `json:"art,omitempty"`
+	Version  int              `json:"ver,omitempty"`
+	AuthTime *jwt.NumericDate `json:"auth_time,omitempty"`
+	Artifact string           `json:"art,omitempty"`
+}
+
+// session is the session c speaks for; a token without auth_time (issued
+// before sessions had one) began when it was issued.
+func (c *Claims) session() agent.Session {
+	start := c.AuthTime
+	if start == nil {
+		start = c.IssuedAt
+	}
+	return agent.Session{UserID: c.Subject, Version: c.Version, Start: start.Time}
 }
 
 // Signer signs and verifies tokens with one secret.
@@ -51,27 +68,30 @@ func (s *Signer) WithClock(now func() time.Time) *Signer {
 	return &c
 }
 
-// IssueUser returns a user token for userID, valid for the configured TTL.
-func (s *Signer) IssueUser(userID string) (string, error) {
-	return s.sign(userID, UserAudience, "", s.ttl)
+// IssueUser returns a user token for sess, valid for the configured TTL.
+func (s *Signer) IssueUser(sess agent.Session) (string, error) {
+	return s.sign(sess, UserAudience, "", s.ttl)
 }
 
-// IssuePreview returns a token that opens only artifactID's preview, for ttl.
-func (s *Signer) IssuePreview(userID, artifactID string, ttl time.Duration) (string, error) {
-	return s.sign(userID, PreviewAudience, artifactID, ttl)
+// IssuePreview returns a token of sess that opens only artifactID's
+// preview, for ttl.
+func (s *Signer) IssuePreview(sess agent.Session, artifactID string, ttl time.Duration) (string, error) {
+	return s.sign(sess, PreviewAudience, artifactID, ttl)
 }
 
-func (s *Signer) sign(sub, aud, artifact string, ttl time.Duration) (string, error) {
+func (s *Signer) sign(sess agent.Session, aud, artifact string, ttl time.Duration) (string, error) {
 	now := s.now()
 	claims := Claims{
 		RegisteredClaims: jwt.RegisteredClaims{
 			Issuer:    Issuer,
-			Subject:   sub,
+			Subject:   sess.UserID,
 			Audience:  jwt.ClaimStrings{aud},
 			IssuedAt:  jwt.NewNumericDate(now),
 			ExpiresAt: jwt.NewNumericDate(now.Add(ttl)),
 			ID:        uuid.NewString(),
 		},
+		Version:  sess.Version,
+		AuthTime: jwt.NewNumericDate(sess.Start),
 		Artifact: artifact,
 	}
 	tok, err := jwt.NewWithClaims(jwt.SigningMethodHS256, claims).SignedString(s.secret)
@@ -81,28 +101,30 @@ func (s *Signer) sign(sub, aud, artifact string, ttl time.Duration) (string, err
 	return tok, nil
 }
 
-// VerifyUser returns the user id of a valid user token.
-func (s *Signer) VerifyUser(raw string) (string, error) {
+// VerifyUser returns the session of a valid user token. Whether the session
+// was revoked since is for Sessions to say.
+func (s *Signer) VerifyUser(raw string) (agent.Session, error) {
 	c, err := s.verify(raw, UserAudience)
 	if err != nil {
-		return "", err
+		return agent.Session{}, err
 	}
 	if c.Artifact != "" {
-		return "", fmt.Errorf("%w: user token carries an artifact scope", ErrInvalidToken)
+		return agent.Session{}, fmt.Errorf("%w: user token carries an artifact scope", ErrInvalidToken)
 	}
-	return c.Subject, nil
+	return c.session(), nil
 }
 
-// VerifyPreview returns the user id of a valid preview token for artifactID.
-func (s *Signer) VerifyPreview(raw, artifactID string) (string, error) {
+// VerifyPreview returns the session of a valid preview token for
+// artifactID.
+func (s *Signer) VerifyPreview(raw, artifactID string) (agent.Session, error) {
 	c, err := s.verify(raw, PreviewAudience)
 	if err != nil {
-		return "", err
+		return agent.Session{}, err
 	}
 	if c.Artifact == "" || c.Artifact != artifactID {
-		return "", fmt.Errorf("%w: preview token for another artifact", ErrInvalidToken)
+		return agent.Session{}, fmt.Errorf("%w: preview token for another artifact", ErrInvalidToken)
 	}
-	return c.Subject, nil
+	return c.session(), nil
 }
 
 func (s *Signer) verify(raw, audience string) (*Claims, error) {

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"mime"
 	"strings"
 	"time"
 
@@ -103,12 +104,16 @@ func (s *Store) GetAll(ctx context.Context, keys []string) ([][]byte, error) {
 	return out, nil
 }
 
-// PresignGet returns a URL that downloads key for ttl without credentials.
-// It is computed locally: no call is made.
-func (s *Store) PresignGet(ctx context.Context, key string, ttl time.Duration) (string, error) {
-	req, err := s3.NewPresignClient(s.client).PresignGetObject(ctx,
-		&s3.GetObjectInput{Bucket: aws.String(s.bucket), Key: aws.String(key)},
-		s3.WithPresignExpires(ttl))
+// PresignDownload returns a URL that downloads key for ttl without
+// credentials, as an attachment named filename and as plain text, so that a
+// browser never renders it as a page on the bucket's origin. It is computed
+// locally: no call is made.
+func (s *Store) PresignDownload(ctx context.Context, key, filename string, ttl time.Duration) (string, error) {
+	req, err := s3.NewPresignClient(s.client).PresignGetObject(ctx, &s3.GetObjectInput{
+		Bucket: aws.String(s.bucket), Key: aws.String(key),
+		ResponseContentDisposition: aws.String(mime.FormatMediaType("attachment", map[string]string{"filename": filename})),
+		ResponseContentType:        aws.String("text/plain; charset=utf-8"),
+	}, s3.WithPresignExpires(ttl))
 	if err != nil {
 		return "", fmt.Errorf("presign %s: %w", key, err)
 	}

@@ -215,3 +215,40 @@ func TestServerErrorLoggedOnce(t *testing.T) {
 		t.Errorf("%d 'request failed' lines, want 1:\n%s", failed, logs)
 	}
 }
+
+func TestDecode(t *testing.T) {
+	type body struct {
+		Email *string `json:"email"`
+	}
+	tests := []struct {
+		name     string
+		raw      string
+		wantCode string // "" for success
+	}{
+		{"object", `{"email":"a@b.io"}`, ""},
+		{"invalid UTF-8 in a value", "{\"email\":\"\xff\xfe@x.io\"}", "invalid_json"},
+		{"invalid UTF-8 in a key", "{\"em\xc3\x28il\":\"a@b.io\"}", "invalid_json"},
+		{"a cut multi-byte character", "{\"email\":\"caf\xc3\"}", "invalid_json"},
+		{"escaped lone surrogate", `{"email":"\ud800"}`, ""}, // valid JSON text; the decoder makes it U+FFFD
+		{"unknown field", `{"mail":"a@b.io"}`, "validation_error"},
+		{"two objects", `{"email":"a"}{"email":"b"}`, "invalid_json"},
+		{"not JSON", `email=a`, "invalid_json"},
+		{"too large", `{"email":"` + strings.Repeat("a", httpapi.MaxBodyBytes) + `"}`, "payload_too_large"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			req := httptest.NewRequest("POST", "/", strings.NewReader(tt.raw))
+			var dst body
+			err := httpapi.Decode(httptest.NewRecorder(), req, &dst)
+			if tt.wantCode == "" {
+				if err != nil {
+					t.Fatalf("Decode = %v", err)
+				}
+				return
+			}
+			if e, ok := errors.AsType[*agent.Error](err); !ok || string(e.Code) != tt.wantCode {
+				t.Errorf("Decode = %v, want %s", err, tt.wantCode)
+			}
+		})
+	}
+}

@@ -20,7 +20,7 @@ type ctxKey int
 const (
 	keyRequestID ctxKey = iota
 	keyLogger
-	keyUserID
+	keySession
 	keyUserSlot
 )
 
@@ -198,9 +198,11 @@ func (c CORS) Handler(next http.Handler) http.Handler {
 	})
 }
 
-// TokenVerifier checks a user token and returns its user id.
-type TokenVerifier interface {
-	VerifyUser(token string) (string, error)
+// Authenticator returns the session of a user token. A token that is not
+// (or no longer) valid is an agent.Unauthorized error; any other error is
+// the authenticator's own failure.
+type Authenticator interface {
+	Authenticate(ctx context.Context, token string) (agent.Session, error)
 }
 
 // BearerToken returns the token of an "Authorization: Bearer <token>" header.
@@ -213,32 +215,32 @@ func BearerToken(r *http.Request) (string, bool) {
 }
 
 // RequireUser rejects requests without a valid user token with 401 and puts
-// the user id in the context of the others.
-func RequireUser(v TokenVerifier, next http.Handler) http.Handler {
+// the token's session in the context of the others.
+func RequireUser(a Authenticator, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		tok, ok := BearerToken(r)
 		if !ok {
 			Error(w, r, agent.NewError(agent.Unauthorized, "Sign in to continue: the request has no bearer token."))
 			return
 		}
-		uid, err := v.VerifyUser(tok)
+		sess, err := a.Authenticate(r.Context(), tok)
 		if err != nil {
-			Error(w, r, agent.WrapError(err, agent.Unauthorized, "Your session is invalid or has expired. Please sign in again."))
+			Error(w, r, err)
 			return
 		}
-		next.ServeHTTP(w, r.WithContext(WithUserID(r.Context(), uid)))
+		next.ServeHTTP(w, r.WithContext(WithSession(r.Context(), sess)))
 	})
 }
 
-// WithUserID returns ctx carrying the authenticated user id.
-func WithUserID(ctx context.Context, id string) context.Context {
+// WithSession returns ctx carrying the authenticated session.
+func WithSession(ctx context.Context, s agent.Session) context.Context {
 	if slot, ok := ctx.Value(keyUserSlot).(*string); ok {
-		*slot = id
+		*slot = s.UserID
 	}
-	return context.WithValue(ctx, keyUserID, id)
+	return context.WithValue(ctx, keySession, s)
 }
 
-// loggedUser is the user id recorded for the access log by WithUserID.
+// loggedUser is the user id recorded for the access log by WithSession.
 func loggedUser(ctx context.Context) string {
 	if slot, ok := ctx.Value(keyUserSlot).(*string); ok {
 		return *slot
@@ -246,9 +248,13 @@ func loggedUser(ctx context.Context) string {
 	return ""
 }
 
+// SessionFrom returns the authenticated session; handlers behind
+// RequireUser can rely on it being set.
+func SessionFrom(ctx context.Context) agent.Session {
+	s, _ := ctx.Value(keySession).(agent.Session)
+	return s
+}
+
 // UserID returns the authenticated user id; handlers behind RequireUser can
 // rely on it being set.
-func UserID(ctx context.Context) string {
-	id, _ := ctx.Value(keyUserID).(string)
-	return id
-}
+func UserID(ctx context.Context) string { return SessionFrom(ctx).UserID }

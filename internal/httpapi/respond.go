@@ -6,10 +6,12 @@
 package httpapi
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"io"
 	"net/http"
+	"unicode/utf8"
 
 	"github.com/zocket/agent"
 )
@@ -31,16 +33,23 @@ func JSON(w http.ResponseWriter, status int, v any) {
 // MaxBodyBytes is the request body cap of SPEC.md.
 const MaxBodyBytes = 1 << 20
 
-// Decode reads one JSON object into dst: at most MaxBodyBytes, no fields
-// dst does not declare, nothing after the object. The error is an
+// Decode reads one JSON object into dst: at most MaxBodyBytes of valid
+// UTF-8 (Go's decoder would silently turn invalid bytes into U+FFFD), no
+// fields dst does not declare, nothing after the object. The error is an
 // *agent.Error with the right code (invalid_json, payload_too_large or
 // validation_error naming the field).
 func Decode(w http.ResponseWriter, r *http.Request, dst any) error {
 	if r.Body == nil || r.Body == http.NoBody {
 		return agent.NewError(agent.InvalidJSON, "The request body must be a JSON object.")
 	}
-	body := http.MaxBytesReader(w, r.Body, MaxBodyBytes)
-	dec := json.NewDecoder(body)
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxBodyBytes))
+	if err != nil {
+		return decodeError(err)
+	}
+	if !utf8.Valid(body) {
+		return agent.NewError(agent.InvalidJSON, "The request body is not valid UTF-8.")
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(dst); err != nil {
 		return decodeError(err)

@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-lambda-go/lambda"
@@ -23,6 +24,10 @@ import (
 	"github.com/zocket/agent/internal/settings"
 	"github.com/zocket/agent/routes"
 )
+
+// LambdaSessionCacheTTL is how long a Lambda instance trusts a token
+// version it read, unless SESSION_CACHE_TTL says otherwise.
+const LambdaSessionCacheTTL = time.Minute
 
 // StartAPI serves function's route as an API Gateway HTTP API Lambda. A
 // configuration error ends the process with a log line, which Lambda reports
@@ -68,6 +73,12 @@ func Setup(ctx context.Context, function string, newHandler app.Constructor, log
 		if cfg.GeminiAPIKey, err = parameter(ctx, cfg, "GEMINI_API_KEY", getenv("GEMINI_API_KEY_PARAM")); err != nil {
 			return nil, err
 		}
+	}
+	if getenv("SESSION_CACHE_TTL") == "" {
+		// An instance keeps the token versions it read for a minute: a
+		// logout reaches every instance within that, at one read per user
+		// and minute instead of one per request.
+		cfg.SessionCacheTTL = LambdaSessionCacheTTL
 	}
 	deps, err := app.NewDeps(ctx, cfg, log, app.Options{})
 	if err != nil {

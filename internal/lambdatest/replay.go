@@ -55,12 +55,20 @@ var ReplaySteps = []ReplayStep{
 	{"artifacts-build", 200, `"success":true`},
 	{"artifacts-build-project", 200, `"cached":true`},
 	{"artifacts-bundle", 200, `"bundledHtmlUrl":"https://`},
-	{"artifacts-preview", 200, "<!doctype html>"},
+	// The frontend's iframe sends the user's token in ?token=: it is sent on
+	// to the page with a preview token instead.
+	{"artifacts-preview", 303, ""},
 	{"artifacts-project-preview", 200, "<!doctype html>"},
 	{"build", 0, `"result":`},
 	{"artifacts-delete", 200, `"message":"Artifact deleted successfully"`},
 	{"conversations-delete", 200, `"deletedArtifacts":0`},
+	{"auth-password", 200, `"token":"`},
+	{"auth-logout", 200, `"message":"Logged out`},
 }
+
+// sessionEnders end the replay's session: they replay last, after the
+// deletions.
+var sessionEnders = []string{"auth-password", "auth-logout"}
 
 // EventFiles returns the names of the events in dir (events/), checking that
 // every function of the routes table has one and every event a function.
@@ -88,28 +96,31 @@ func EventFiles(dir string) ([]string, error) {
 	return ReplayOrder(names), nil
 }
 
-// ReplayOrder is names in replay order: ReplaySteps' order, then unlisted events, then
-// the deletions.
+// ReplayOrder is names in replay order: ReplaySteps' order, then unlisted
+// events, then the deletions, then the calls that end the session.
 func ReplayOrder(names []string) []string {
-	var listed, deletes []string
+	var listed, deletes, last []string
 	for _, s := range ReplaySteps {
 		if !slices.Contains(names, s.Function) {
 			continue
 		}
-		if f, _ := routes.ByName(s.Function); f.Method == http.MethodDelete {
+		switch f, _ := routes.ByName(s.Function); {
+		case slices.Contains(sessionEnders, s.Function):
+			last = append(last, s.Function)
+		case f.Method == http.MethodDelete:
 			deletes = append(deletes, s.Function)
-		} else {
+		default:
 			listed = append(listed, s.Function)
 		}
 	}
 	var unlisted []string
 	for _, n := range names {
-		if !slices.Contains(listed, n) && !slices.Contains(deletes, n) {
+		if !slices.Contains(listed, n) && !slices.Contains(deletes, n) && !slices.Contains(last, n) {
 			unlisted = append(unlisted, n)
 		}
 	}
 	slices.Sort(unlisted)
-	return slices.Concat(listed, unlisted, deletes)
+	return slices.Concat(listed, unlisted, deletes, last)
 }
 
 // CheckAnswer reports whether a function's answer is what its step wants (any

@@ -16,6 +16,7 @@ import (
 	"github.com/zocket/agent/internal/httpapi"
 	"github.com/zocket/agent/internal/localaws"
 	"github.com/zocket/agent/internal/settings"
+	"github.com/zocket/agent/internal/store"
 )
 
 // TestDataSurvivesRestart opens the local environment, writes a user and an
@@ -50,7 +51,7 @@ func TestDataSurvivesRestart(t *testing.T) {
 			if len(secret) < settings.MinSecretBytes {
 				t.Fatalf("generated secret has %d bytes", len(secret))
 			}
-			if err := env.Deps.Store.CreateUser(ctx, user, "$argon2id$placeholder"); err != nil {
+			if err := env.Deps.Store.CreateUser(ctx, user, "$argon2id$placeholder", store.Attempts{}); err != nil {
 				t.Fatal(err)
 			}
 			if _, err := s3c.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String(env.Config.BucketName), Key: key, Body: strings.NewReader("kept")}); err != nil {

@@ -36,6 +36,14 @@ type Config struct {
 	BuildFunction  string        // BUILD_FUNCTION_NAME: the build Lambda; empty builds in process
 	LambdaEndpoint string        // LAMBDA_ENDPOINT: a Lambda-compatible Invoke endpoint (tests, RIE); empty means AWS
 	PackagesDir    string        // BUILD_PACKAGES_DIR: the preview package set (node_modules) for in-process builds
+
+	SessionMaxAge   time.Duration // SESSION_MAX_AGE: how long after signing in a token can still be refreshed
+	SessionCacheTTL time.Duration // SESSION_CACHE_TTL: how long an instance trusts a user's token version it read (the delay of a revocation): 0 by default, a minute in Lambda
+
+	// Abuse limits; 0 disables one.
+	MaxConcurrentTurns   int // MAX_CONCURRENT_TURNS: a user's turns in flight
+	TurnsPerMinute       int // TURNS_PER_MINUTE: a user's turns started per minute
+	RegistrationsPerHour int // REGISTRATIONS_PER_HOUR: accounts created per client address
 }
 
 // MinSecretBytes is the shortest JWT secret accepted.
@@ -52,6 +60,11 @@ const (
 	DefaultCORSOrigins = "http://localhost:3000,http://localhost:5173"
 	DefaultTTL         = 7 * 24 * time.Hour
 	DefaultCreditCount = 20
+	DefaultSessionAge  = 30 * 24 * time.Hour
+
+	DefaultMaxConcurrentTurns   = 3
+	DefaultTurnsPerMinute       = 20
+	DefaultRegistrationsPerHour = 20
 )
 
 // ErrWeakSecret is returned when JWT_SECRET is shorter than MinSecretBytes.
@@ -100,6 +113,31 @@ func Load(getenv func(string) string) (Config, error) {
 	}
 	if c.DefaultCredits, err = strconv.Atoi(get("DEFAULT_CREDITS", strconv.Itoa(DefaultCreditCount))); err != nil {
 		return Config{}, fmt.Errorf("DEFAULT_CREDITS %q: want an integer", getenv("DEFAULT_CREDITS"))
+	}
+	for _, d := range []struct {
+		dst  *time.Duration
+		name string
+		def  time.Duration
+	}{
+		{&c.SessionMaxAge, "SESSION_MAX_AGE", DefaultSessionAge},
+		{&c.SessionCacheTTL, "SESSION_CACHE_TTL", 0},
+	} {
+		if *d.dst, err = time.ParseDuration(get(d.name, d.def.String())); err != nil || *d.dst < 0 {
+			return Config{}, fmt.Errorf("%s %q: want a Go duration such as 720h", d.name, getenv(d.name))
+		}
+	}
+	for _, n := range []struct {
+		dst  *int
+		name string
+		def  int
+	}{
+		{&c.MaxConcurrentTurns, "MAX_CONCURRENT_TURNS", DefaultMaxConcurrentTurns},
+		{&c.TurnsPerMinute, "TURNS_PER_MINUTE", DefaultTurnsPerMinute},
+		{&c.RegistrationsPerHour, "REGISTRATIONS_PER_HOUR", DefaultRegistrationsPerHour},
+	} {
+		if *n.dst, err = strconv.Atoi(get(n.name, strconv.Itoa(n.def))); err != nil || *n.dst < 0 {
+			return Config{}, fmt.Errorf("%s %q: want a whole number, 0 to disable", n.name, getenv(n.name))
+		}
 	}
 	if err := c.LogLevel.UnmarshalText([]byte(get("LOG_LEVEL", "info"))); err != nil {
 		return Config{}, fmt.Errorf("LOG_LEVEL: %w", err)

@@ -43,6 +43,7 @@ type userItem struct {
 	Username          string    `dynamo:"username"`
 	Credits           int       `dynamo:"credits"`
 	ConversationCount int       `dynamo:"conversationCount"`
+	TokenVersion      int       `dynamo:"tokenVersion,omitempty"`
 	CreatedAt         timestamp `dynamo:"createdAt"`
 	UpdatedAt         timestamp `dynamo:"updatedAt"`
 }
@@ -50,7 +51,7 @@ type userItem struct {
 func newUserItem(u agent.User) userItem {
 	return userItem{
 		PK: userKey(u.ID), SK: skProfile, ID: u.ID, Email: u.Email, Username: u.Username,
-		Credits: u.Credits, ConversationCount: u.ConversationCount,
+		Credits: u.Credits, ConversationCount: u.ConversationCount, TokenVersion: u.TokenVersion,
 		CreatedAt: stamp(u.CreatedAt), UpdatedAt: stamp(u.UpdatedAt),
 	}
 }
@@ -58,8 +59,8 @@ func newUserItem(u agent.User) userItem {
 func (it userItem) user() agent.User {
 	return agent.User{
 		ID: it.ID, Email: it.Email, Username: it.Username, Credits: it.Credits,
-		ConversationCount: it.ConversationCount,
-		CreatedAt:         time.Time(it.CreatedAt), UpdatedAt: time.Time(it.UpdatedAt),
+		ConversationCount: it.ConversationCount, TokenVersion: it.TokenVersion,
+		CreatedAt: time.Time(it.CreatedAt), UpdatedAt: time.Time(it.UpdatedAt),
 	}
 }
 

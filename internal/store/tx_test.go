@@ -14,7 +14,7 @@ func newUser(t *testing.T, s *store.Store) agent.User {
 	t.Helper()
 	now := time.Now()
 	u := agent.User{ID: id(), Email: id() + "@example.com", Username: "u" + id()[:8], CreatedAt: now, UpdatedAt: now}
-	if err := s.CreateUser(ctx, u, "$argon2id$x"); err != nil {
+	if err := s.CreateUser(ctx, u, "$argon2id$x", store.Attempts{}); err != nil {
 		t.Fatal(err)
 	}
 	return u

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -16,13 +17,18 @@ import (
 
 // CreateUser writes the user with its email record (which also holds the
 // password hash) and its username record in one transaction, so two
-// registrations of one email or one username can never both succeed. A
-// taken email or username is an agent.Conflict.
-func (s *Store) CreateUser(ctx context.Context, u agent.User, passwordHash string) error {
+// registrations of one email or one username can never both succeed, and
+// counts the registration against attempts in the same transaction. A taken
+// email or username is an agent.Conflict; a counter at its limit is
+// agent.RateLimited, and nothing is written.
+func (s *Store) CreateUser(ctx context.Context, u agent.User, passwordHash string, attempts Attempts) error {
 	tx := s.db.WriteTx()
 	tx.Put(s.table.Put(newUserItem(u)).If("attribute_not_exists(PK)"))
 	tx.Put(s.table.Put(credentialsItem{PK: emailKey(u.Email), SK: skEmail, UserID: u.ID, PasswordHash: passwordHash}).If("attribute_not_exists(PK)"))
 	tx.Put(s.table.Put(credentialsItem{PK: usernameKey(u.Username), SK: skUsername, UserID: u.ID}).If("attribute_not_exists(PK)"))
+	for _, up := range s.updates(attempts) {
+		tx.Update(up)
+	}
 	err := tx.Run(ctx)
 	if err == nil {
 		return nil
@@ -40,6 +46,10 @@ func (s *Store) CreateUser(ctx context.Context, u agent.User, passwordHash strin
 			return agent.WrapError(err, agent.Conflict, "This username is already taken.")
 		case failed(0):
 			return fmt.Errorf("create user %s: id collision: %w", u.ID, err)
+		case len(reasons) > 3 && slices.ContainsFunc(reasons[3:], func(r types.CancellationReason) bool {
+			return r.Code != nil && *r.Code == "ConditionalCheckFailed"
+		}):
+			return s.rateLimited(err, attempts, "Too many accounts were created from this address. Please try again later.")
 		}
 		// Without per-item reasons (some implementations), a condition
 		// failure still means one of the records exists.
@@ -63,82 +73,93 @@ func (s *Store) UserByID(ctx context.Context, id string) (agent.User, error) {
 	return it.user(), nil
 }
 
-// LoginState is what a login attempt needs: the user id and password hash
-// the email belongs to (empty if none) and the recent failure counts for the
-// email and for the client address.
-type LoginState struct {
-	UserID        string
-	PasswordHash  string
-	EmailFailures int
-	IPFailures    int
+// Credentials returns the user id and password hash that email belongs to,
+// or empty strings when it belongs to nobody.
+func (s *Store) Credentials(ctx context.Context, email string) (userID, passwordHash string, err error) {
+	var it credentialsItem
+	err = s.table.Get(AttrPK, emailKey(email)).Range(AttrSK, dynamo.Equal, skEmail).Consistent(true).One(ctx, &it)
+	if errors.Is(err, dynamo.ErrNotFound) {
+		return "", "", nil
+	}
+	if err != nil {
+		return "", "", fmt.Errorf("read credentials: %w", err)
+	}
+	return it.UserID, it.PasswordHash, nil
 }
 
-// Throttle scopes and windows for failed logins.
-func emailThrottle(email string) string { return "THROTTLE#login-email#" + email }
-func ipThrottle(ip string) string       { return "THROTTLE#login-ip#" + ip }
-func windowKey(start time.Time) string  { return strconv.FormatInt(start.Unix(), 10) }
-
-// loginItem is any of the records LoginState reads: credentials or a
-// throttle counter.
-type loginItem struct {
-	PK           string `dynamo:"PK,hash"`
-	UserID       string `dynamo:"userId"`
-	PasswordHash string `dynamo:"passwordHash"`
-	Count        int    `dynamo:"count"`
+// Attempts are counters of attempts in fixed windows of Window, each
+// allowing at most its Limit per window.
+type Attempts struct {
+	Window   time.Duration
+	Counters []Counter
 }
 
-// LoginState reads the email record and both failure counters of the
-// current window in one BatchGetItem.
-func (s *Store) LoginState(ctx context.Context, email, ip string, window time.Duration) (LoginState, error) {
-	start := s.now().Truncate(window)
-	keys := []dynamo.Keyed{
-		dynamo.Keys{emailKey(email), skEmail},
-		dynamo.Keys{emailThrottle(email), windowKey(start)},
-	}
-	if ip != "" {
-		keys = append(keys, dynamo.Keys{ipThrottle(ip), windowKey(start)})
-	}
-	var items []loginItem
-	err := s.table.Batch(AttrPK, AttrSK).Get(keys...).Consistent(true).All(ctx, &items)
-	if err != nil && !errors.Is(err, dynamo.ErrNotFound) {
-		return LoginState{}, fmt.Errorf("login state: %w", err)
-	}
-	var st LoginState
-	for _, it := range items {
-		switch {
-		case it.PK == emailKey(email):
-			st.UserID, st.PasswordHash = it.UserID, it.PasswordHash
-		case it.PK == emailThrottle(email):
-			st.EmailFailures = it.Count
-		case ip != "" && it.PK == ipThrottle(ip):
-			st.IPFailures = it.Count
+// Counter counts attempts of one scope (an email and an address, an
+// address, ...); a Limit of 0 or less counts nothing and allows everything.
+type Counter struct {
+	Scope string
+	Limit int
+}
+
+func windowKey(start time.Time) string { return strconv.FormatInt(start.Unix(), 10) }
+
+// updates are the conditional increments of a's counters in the current
+// window: each fails at its limit, so that counting and deciding are one
+// atomic step however many requests race. Counters expire by TTL two
+// windows later.
+func (s *Store) updates(a Attempts) []*dynamo.Update {
+	start := s.now().Truncate(a.Window)
+	var out []*dynamo.Update
+	for _, c := range a.Counters {
+		if c.Limit <= 0 {
+			continue
 		}
+		out = append(out, s.table.Update(AttrPK, "THROTTLE#"+c.Scope).Range(AttrSK, windowKey(start)).
+			Add("count", 1).Set(AttrTTL, start.Add(2*a.Window).Unix()).
+			If("attribute_not_exists($) OR $ < ?", "count", "count", c.Limit))
 	}
-	return st, nil
+	return out
 }
 
-// RecordLoginFailure counts one failed login against the email and the
-// client address in the current window, in one transaction. The counters
-// expire by TTL two windows later.
-func (s *Store) RecordLoginFailure(ctx context.Context, email, ip string, window time.Duration) error {
-	start := s.now().Truncate(window)
-	expires := start.Add(2 * window).Unix()
-	tx := s.db.WriteTx()
-	tx.Update(s.table.Update(AttrPK, emailThrottle(email)).Range(AttrSK, windowKey(start)).
-		Add("count", 1).Set(AttrTTL, expires))
-	if ip != "" {
-		tx.Update(s.table.Update(AttrPK, ipThrottle(ip)).Range(AttrSK, windowKey(start)).
-			Add("count", 1).Set(AttrTTL, expires))
+// rateLimited is the error of an attempt past a limit of a: it may be tried
+// again when the window ends.
+func (s *Store) rateLimited(err error, a Attempts, message string) error {
+	e := agent.WrapError(err, agent.RateLimited, message)
+	e.RetryAfter = time.Until(s.now().Truncate(a.Window).Add(a.Window))
+	return e
+}
+
+// CountAttempts counts one attempt against every counter of a, in one
+// transaction, only when each is under its limit. Otherwise nothing is
+// counted and the error is agent.RateLimited, to try again when the window
+// ends.
+func (s *Store) CountAttempts(ctx context.Context, a Attempts, message string) error {
+	updates := s.updates(a)
+	if len(updates) == 0 {
+		return nil
 	}
-	if err := tx.Run(ctx); err != nil {
-		return fmt.Errorf("record login failure: %w", err)
+	tx := s.db.WriteTx()
+	for _, u := range updates {
+		tx.Update(u)
+	}
+	err := tx.Run(ctx)
+	if isConditionFailure(err) {
+		return s.rateLimited(err, a, message)
+	}
+	if err != nil {
+		return fmt.Errorf("count attempts: %w", err)
 	}
 	return nil
 }
 
-// WindowEnd is when the throttle window containing now ends.
-func (s *Store) WindowEnd(window time.Duration) time.Time {
-	return s.now().Truncate(window).Add(window)
+// ClearAttempts forgets the attempts of scope in the current window (after
+// a success, so that earlier typos do not count against the next login).
+func (s *Store) ClearAttempts(ctx context.Context, window time.Duration, scope string) error {
+	err := s.table.Delete(AttrPK, "THROTTLE#"+scope).Range(AttrSK, windowKey(s.now().Truncate(window))).Run(ctx)
+	if err != nil {
+		return fmt.Errorf("clear attempts of %s: %w", scope, err)
+	}
+	return nil
 }
 
 // ReplacePasswordHash swaps the hash on the email record for a new one, only
@@ -149,6 +170,45 @@ func (s *Store) ReplacePasswordHash(ctx context.Context, email, old, replacement
 		If("passwordHash = ?", old).Run(ctx)
 	if err != nil && !dynamo.IsCondCheckFailed(err) {
 		return fmt.Errorf("replace password hash: %w", err)
+	}
+	return nil
+}
+
+// RevokeTokens moves the user's token version on, so that every token
+// issued so far is refused, and returns the new version.
+func (s *Store) RevokeTokens(ctx context.Context, userID string) (int, error) {
+	var it userItem
+	err := s.table.Update(AttrPK, userKey(userID)).Range(AttrSK, skProfile).
+		Add("tokenVersion", 1).If("attribute_exists(PK)").Value(ctx, &it)
+	if dynamo.IsCondCheckFailed(err) {
+		return 0, agent.WrapError(err, agent.NotFound, "User not found.")
+	}
+	if err != nil {
+		return 0, fmt.Errorf("revoke tokens of %s: %w", userID, err)
+	}
+	return it.TokenVersion, nil
+}
+
+// ChangePassword replaces u's password hash, only while it is still old,
+// and moves u's token version on past u.TokenVersion, in one transaction:
+// a concurrent change of either makes this one an agent.Conflict.
+func (s *Store) ChangePassword(ctx context.Context, u agent.User, old, replacement string) error {
+	version := "tokenVersion = ?"
+	if u.TokenVersion == 0 {
+		version = "(attribute_not_exists(tokenVersion) OR tokenVersion = ?)"
+	}
+	err := s.db.WriteTx().
+		Update(s.table.Update(AttrPK, emailKey(u.Email)).Range(AttrSK, skEmail).
+			Set("passwordHash", replacement).If("passwordHash = ?", old)).
+		Update(s.table.Update(AttrPK, userKey(u.ID)).Range(AttrSK, skProfile).
+			Set("tokenVersion", u.TokenVersion+1).Set("updatedAt", stamp(s.now())).
+			If(version, u.TokenVersion)).
+		Run(ctx)
+	if isConditionFailure(err) {
+		return agent.WrapError(err, agent.Conflict, "The password was changed meanwhile. Please sign in again.")
+	}
+	if err != nil {
+		return fmt.Errorf("change password of %s: %w", u.ID, err)
 	}
 	return nil
 }

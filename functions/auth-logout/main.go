@@ -1,0 +1,10 @@
+// Command auth-logout is the Lambda function behind POST /api/auth/logout: the route of that
+// name in the API's route table, served through API Gateway's HTTP API.
+package main
+
+import (
+	"github.com/zocket/agent/internal/app"
+	"github.com/zocket/agent/internal/lambdahost"
+)
+
+func main() { lambdahost.StartAPI("auth-logout", app.AuthLogout) }
