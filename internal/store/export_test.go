@@ -39,3 +39,15 @@ func (s *Store) PartitionSize(ctx context.Context, id string) (int, error) {
 	err := s.queryItems(ctx, s.queryInput("", AttrPK, convKey(id)), func(dynamo.Item) (bool, error) { n++; return true, nil })
 	return n, err
 }
+
+// DropTurnsPlain removes the slots attribute of a user, as on a user
+// created before turns had slots.
+func (s *Store) DropTurnsPlain(ctx context.Context, userID string) error {
+	return s.table.Update(AttrPK, userKey(userID)).Range(AttrSK, skProfile).Remove("turns").Run(ctx)
+}
+
+// PutUserPlain writes u's profile item as CreateUser would, without its
+// credentials.
+func (s *Store) PutUserPlain(ctx context.Context, u agent.User) error {
+	return s.table.Put(newUserItem(u)).Run(ctx)
+}

@@ -40,11 +40,12 @@ const (
 
 // Store is the DynamoDB adapter of the service.
 type Store struct {
-	client *dynamodb.Client
-	db     *dynamo.DB
-	table  dynamo.Table
-	name   string
-	now    func() time.Time
+	client  *dynamodb.Client
+	db      *dynamo.DB
+	table   dynamo.Table
+	name    string
+	now     func() time.Time
+	windows windows
 }
 
 // New returns a Store over client and table. Building it makes no calls.

@@ -1,0 +1,182 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/guregu/dynamo/v2"
+
+	"github.com/zocket/agent"
+)
+
+// TurnLimits limit a user's turns; 0 disables a limit.
+type TurnLimits struct {
+	// MaxConcurrent is how many turns may be in flight at once.
+	MaxConcurrent int
+	// PerMinute is how many turns may start in a minute window.
+	PerMinute int
+}
+
+// A turn holds a slot on its user's item from ReserveTurn to EndTurn: the
+// slot is the turn's place among MaxConcurrent and the credit it may cost
+// (a limited user's turns in flight never outnumber their credits). A slot
+// whose Lambda died is free once its expiry passes.
+//
+// The slots map always holds one more key, slotSentinel: minidyn (the local
+// stand-in) turns a map whose last key is removed into that key's value,
+// and evaluates size() of a missing attribute as an error rather than
+// false. So the conditions read size(turns) <= n for "fewer than n slots".
+
+// slotSentinel is the key the slots map always holds.
+const slotSentinel = "_"
+
+// windows remembers, per user, the minute window of the user's last turn
+// seen by this process: which of ReserveTurn's two writes to try first.
+type windows struct {
+	mu   sync.Mutex
+	last map[string]int64
+}
+
+func (w *windows) get(userID string) int64 {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.last[userID]
+}
+
+func (w *windows) set(userID string, start int64) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.last == nil || len(w.last) >= 10000 {
+		w.last = make(map[string]int64)
+	}
+	w.last[userID] = start
+}
+
+// maxReserveAttempts bounds ReserveTurn's writes: a wrong guess of the
+// window, a user item without slots (created before them) and expired
+// slots each cost one more.
+const maxReserveAttempts = 4
+
+// ReserveTurn reserves a turn for the user in one conditional UpdateItem on
+// the user's item, and returns the user as it is after: a slot for turnID
+// until expires, held against the user's credits and MaxConcurrent, and a
+// count against PerMinute. Out of credits it is agent.CreditsExhausted; past
+// a limit, agent.RateLimited with the wait. Nothing is written then.
+func (s *Store) ReserveTurn(ctx context.Context, userID, turnID string, expires time.Time, limits TurnLimits) (agent.User, error) {
+	now := s.now()
+	window := now.Truncate(time.Minute).Unix()
+	sameWindow := s.windows.get(userID) == window
+	for range maxReserveAttempts {
+		var it userItem
+		err := s.reserve(userID, turnID, expires, limits, window, sameWindow).Value(ctx, &it)
+		if err == nil {
+			s.windows.set(userID, it.MinuteStart)
+			return it.user(), nil
+		}
+		if !dynamo.IsCondCheckFailed(err) {
+			return agent.User{}, fmt.Errorf("reserve turn of %s: %w", userID, err)
+		}
+		// Find out why, from the item as it is now.
+		var cur userItem
+		if err := s.table.Get(AttrPK, userKey(userID)).Range(AttrSK, dynamo.Equal, skProfile).Consistent(true).One(ctx, &cur); err != nil {
+			if errors.Is(err, dynamo.ErrNotFound) {
+				return agent.User{}, agent.NewError(agent.Unauthorized, "Your account no longer exists. Please sign in again.")
+			}
+			return agent.User{}, fmt.Errorf("reserve turn of %s: %w", userID, err)
+		}
+		live, expired := 0, []string{}
+		for id, exp := range cur.Turns {
+			switch {
+			case id == slotSentinel:
+			case exp > now.Unix():
+				live++
+			default:
+				expired = append(expired, id)
+			}
+		}
+		_, sentinel := cur.Turns[slotSentinel]
+		switch {
+		case cur.Turns == nil:
+			err = s.table.Update(AttrPK, userKey(userID)).Range(AttrSK, skProfile).
+				Set("turns", map[string]int64{slotSentinel: 0}).If("attribute_exists(PK) AND attribute_not_exists(turns)").Run(ctx)
+		case !sentinel:
+			err = s.table.Update(AttrPK, userKey(userID)).Range(AttrSK, skProfile).
+				SetExpr("turns.$ = ?", slotSentinel, 0).If("attribute_not_exists(turns.$)", slotSentinel).Run(ctx)
+		case len(expired) > 0:
+			err = s.freeSlots(ctx, userID, cur.Turns, expired)
+		case cur.Credits >= 0 && cur.Credits <= live:
+			return agent.User{}, agent.NewError(agent.CreditsExhausted, agent.CreditsExhaustedMessage)
+		case limits.MaxConcurrent > 0 && live >= limits.MaxConcurrent:
+			e := agent.Errorf(agent.RateLimited, "You already have %d replies in progress. Wait for one to finish.", live)
+			e.RetryAfter = 5 * time.Second
+			return agent.User{}, e
+		case limits.PerMinute > 0 && cur.MinuteStart == window && cur.MinuteTurns >= limits.PerMinute:
+			e := agent.Errorf(agent.RateLimited, "You have started %d replies this minute. Please wait a moment.", cur.MinuteTurns)
+			e.RetryAfter = time.Unix(window, 0).Add(time.Minute).Sub(now)
+			return agent.User{}, e
+		default:
+			sameWindow = cur.MinuteStart == window // the guess was wrong
+		}
+		if err != nil && !dynamo.IsCondCheckFailed(err) {
+			return agent.User{}, fmt.Errorf("reserve turn of %s: %w", userID, err)
+		}
+	}
+	return agent.User{}, fmt.Errorf("reserve turn of %s: the user item kept changing", userID)
+}
+
+// reserve is ReserveTurn's write, for a turn in the minute window starting
+// at window: one that counts on in the window the user's last turn started
+// (sameWindow), or one that starts the count of a new window.
+func (s *Store) reserve(userID, turnID string, expires time.Time, limits TurnLimits, window int64, sameWindow bool) *dynamo.Update {
+	u := s.table.Update(AttrPK, userKey(userID)).Range(AttrSK, skProfile).
+		SetExpr("turns.$ = ?", turnID, expires.Unix()).
+		If("attribute_exists(turns.$)", slotSentinel).
+		If("(credits < ? OR size(turns) <= credits)", 0)
+	if limits.MaxConcurrent > 0 {
+		u = u.If("size(turns) <= ?", limits.MaxConcurrent)
+	}
+	switch {
+	case limits.PerMinute <= 0:
+	case sameWindow:
+		u = u.Add("minuteTurns", 1).If("minuteStart = ? AND minuteTurns < ?", window, limits.PerMinute)
+	default:
+		u = u.Set("minuteStart", window).Set("minuteTurns", 1).If("(attribute_not_exists(minuteStart) OR minuteStart < ?)", window)
+	}
+	return u
+}
+
+// freeSlots removes the expired slots ids, each only if it still holds the
+// expiry it had in turns.
+func (s *Store) freeSlots(ctx context.Context, userID string, turns map[string]int64, ids []string) error {
+	u := s.table.Update(AttrPK, userKey(userID)).Range(AttrSK, skProfile)
+	for _, id := range slices.Sorted(slices.Values(ids)) {
+		u = u.RemoveExpr("turns.$", id).If("turns.$ = ?", id, turns[id])
+	}
+	return u.Run(ctx)
+}
+
+// EndTurn frees the turn's slot and, with charge, takes the credit it held
+// from a limited user, in one UpdateItem; it returns the user as it is
+// after.
+func (s *Store) EndTurn(ctx context.Context, userID, turnID string, charge bool) (agent.User, error) {
+	u := s.table.Update(AttrPK, userKey(userID)).Range(AttrSK, skProfile).
+		RemoveExpr("turns.$", turnID).If("attribute_exists(PK)")
+	if charge {
+		u = u.Add("credits", -1).If("credits > ?", 0)
+	}
+	var it userItem
+	err := u.Value(ctx, &it)
+	if charge && dynamo.IsCondCheckFailed(err) {
+		// An unlimited user, or one whose slot expired and was charged
+		// for by nobody: free the slot alone.
+		return s.EndTurn(ctx, userID, turnID, false)
+	}
+	if err != nil {
+		return agent.User{}, fmt.Errorf("end turn %s of %s: %w", turnID, userID, err)
+	}
+	return it.user(), nil
+}
