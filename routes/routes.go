@@ -46,6 +46,11 @@ type Function struct {
 	// Settings are environment variables the function reads beyond what its
 	// grants imply (see Environment).
 	Settings []string
+	// ReservedConcurrency names the template parameter that reserves the
+	// function's concurrency; the parameter is empty by default, reserving
+	// none (a new account has 10 concurrent executions and no room to
+	// reserve any). Empty: the function has no such parameter.
+	ReservedConcurrency string
 }
 
 // Defaults for functions that do not say.
@@ -191,9 +196,9 @@ func All() []Function {
 		{Name: "build", MemoryMB: 1769, TimeoutS: 60,
 			Grants: []Grant{s3(BuildObjects, "GetObject", "PutObject")}},
 		{Name: "chat-send", Method: "POST", Path: "/api/chat/send", Auth: true, MemoryMB: 512, TimeoutS: 30,
-			Grants: chatGrants},
+			Grants: chatGrants, Settings: chatSettings, ReservedConcurrency: ChatReservedConcurrency},
 		{Name: "chat-stream", Method: "POST", Path: "/api/chat/send", Auth: true, StreamURL: true, MemoryMB: 512, TimeoutS: 300,
-			Grants: chatGrants},
+			Grants: chatGrants, Settings: chatSettings, ReservedConcurrency: ChatReservedConcurrency},
 	}
 }
 
@@ -219,6 +224,14 @@ var chatGrants = []Grant{
 	secret,
 	{Resource: GeminiKey, Actions: []string{"ssm:GetParameter"}},
 }
+
+// chatSettings are the limits of a chat turn.
+var chatSettings = []string{"MAX_CONCURRENT_TURNS", "TURNS_PER_MINUTE"}
+
+// ChatReservedConcurrency is the template parameter reserving each chat
+// function's concurrency: the Function URL bypasses API Gateway's
+// throttling, so this is the bound on what a burst of streams can hold.
+const ChatReservedConcurrency = "ChatReservedConcurrency"
 
 // ByName returns the function called name.
 func ByName(name string) (Function, bool) {

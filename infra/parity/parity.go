@@ -34,6 +34,7 @@ type System struct {
 	Bucket     map[string]string   // property → canonical JSON
 	API        map[string]string   // "Cors", "Stage", "Throttling" → canonical JSON
 	Parameters map[string]string   // name → canonical Type, Default, AllowedValues
+	Conditions map[string]string   // name → canonical expression
 	Outputs    map[string]string   // name → canonical value
 }
 
@@ -46,6 +47,7 @@ type Function struct {
 	Env      map[string]string // variable → canonical value
 	Grants   []string          // "action on resource", resource symbolic, sorted
 	URL      string            // canonical Function URL (auth, invoke mode, CORS); empty for none
+	Reserved string            // canonical ReservedConcurrentExecutions; empty for none
 }
 
 // Resources maps the canonical spelling of each ARN the templates grant
@@ -96,7 +98,7 @@ func samFunction(globals, props map[string]any) (Function, error) {
 		p = map[string]any{}
 	}
 	maps.Copy(p, props)
-	f := Function{Memory: number(p["MemorySize"]), Timeout: number(p["Timeout"]), Platform: platform(p), Env: map[string]string{}}
+	f := Function{Memory: number(p["MemorySize"]), Timeout: number(p["Timeout"]), Platform: platform(p), Env: map[string]string{}, Reserved: reserved(p)}
 	for _, vars := range []any{globals["Environment"], props["Environment"]} {
 		v, _ := vars.(map[string]any)
 		env, _ := v["Variables"].(map[string]any)
@@ -144,7 +146,7 @@ func FromCDK(t *cfn.Template) (System, error) {
 	for id, res := range t.Resources {
 		if res.Type == "AWS::Lambda::Function" {
 			p := res.Properties
-			f := Function{Memory: number(p["MemorySize"]), Timeout: number(p["Timeout"]), Platform: platform(p), Env: map[string]string{}}
+			f := Function{Memory: number(p["MemorySize"]), Timeout: number(p["Timeout"]), Platform: platform(p), Env: map[string]string{}, Reserved: reserved(p)}
 			env, _ := p["Environment"].(map[string]any)
 			vars, _ := env["Variables"].(map[string]any)
 			for k, v := range vars {
@@ -228,8 +230,19 @@ func FromCDK(t *cfn.Template) (System, error) {
 	return s, s.finish(t)
 }
 
+// reserved is a function's reserved concurrency, canonical; "" for none.
+func reserved(props map[string]any) string {
+	if v, ok := props["ReservedConcurrentExecutions"]; ok {
+		return Canonical(v)
+	}
+	return ""
+}
+
 func newSystem(t *cfn.Template) System {
-	s := System{Functions: map[string]Function{}, API: map[string]string{}, Parameters: map[string]string{}, Outputs: map[string]string{}}
+	s := System{Functions: map[string]Function{}, API: map[string]string{}, Parameters: map[string]string{}, Conditions: map[string]string{}, Outputs: map[string]string{}}
+	for name, c := range t.Conditions {
+		s.Conditions[name] = Canonical(c)
+	}
 	for name, p := range t.Parameters {
 		p, _ := p.(map[string]any)
 		s.Parameters[name] = Canonical(map[string]any{"Type": p["Type"], "Default": p["Default"], "AllowedValues": p["AllowedValues"]})
@@ -463,6 +476,9 @@ func Diff(a, b System, labelA, labelB string) []string {
 		if fa.URL != fb.URL {
 			mismatch(id+" Function URL", orNone(fa.URL), orNone(fb.URL))
 		}
+		if fa.Reserved != fb.Reserved {
+			mismatch(id+" reserved concurrency", orNone(fa.Reserved), orNone(fb.Reserved))
+		}
 		out = append(out, diffMap(id+" environment variable", fa.Env, fb.Env, labelA, labelB)...)
 		for _, g := range fa.Grants {
 			if !slices.Contains(fb.Grants, g) {
@@ -479,6 +495,7 @@ func Diff(a, b System, labelA, labelB string) []string {
 	out = append(out, diffMap("bucket property", a.Bucket, b.Bucket, labelA, labelB)...)
 	out = append(out, diffMap("HTTP API", a.API, b.API, labelA, labelB)...)
 	out = append(out, diffMap("parameter", a.Parameters, b.Parameters, labelA, labelB)...)
+	out = append(out, diffMap("condition", a.Conditions, b.Conditions, labelA, labelB)...)
 	out = append(out, diffMap("output", a.Outputs, b.Outputs, labelA, labelB)...)
 	return out
 }

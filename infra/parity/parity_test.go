@@ -212,6 +212,12 @@ func TestDiffCatchesChanges(t *testing.T) {
 		{"a function only in the CDK", "cdk", func(t *testing.T, tpl *cfn.Template) {
 			tpl.Resources["ExtraFunction"] = tpl.Resources["HealthFunction"]
 		}, "function ExtraFunction: only in CDK"},
+		{"reserved concurrency dropped in the CDK", "cdk", func(t *testing.T, tpl *cfn.Template) {
+			delete(tpl.Resources["ChatStreamFunction"].Properties, "ReservedConcurrentExecutions")
+		}, "ChatStreamFunction reserved concurrency"},
+		{"condition changed in template.yaml", "sam", func(t *testing.T, tpl *cfn.Template) {
+			tpl.Conditions["ChatReservedConcurrencySet"] = map[string]any{"Fn::Equals": []any{"a", "a"}}
+		}, "condition ChatReservedConcurrencySet"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

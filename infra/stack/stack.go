@@ -67,7 +67,9 @@ func AssetsIn(dir string) func(routes.Function) awslambda.Code {
 // parameters are the stack's CloudFormation parameters, named as in
 // template.yaml.
 type parameters struct {
-	stage, jwtSecret, geminiKey, geminiModel, corsOrigins, defaultCredits awscdk.CfnParameter
+	stage, jwtSecret, geminiKey, geminiModel, corsOrigins, defaultCredits  awscdk.CfnParameter
+	registrationsPerHour, maxConcurrentTurns, turnsPerMinute, chatReserved awscdk.CfnParameter
+	chatReservedSet                                                        awscdk.CfnCondition
 }
 
 // builder holds what the functions refer to while the stack is built.
@@ -153,6 +155,15 @@ func (b *builder) addParameters() parameters {
 		Id:     jsii.String("CloudFormation-Validate::W2509"),
 		Reason: jsii.String("JwtSecretParameterName is the name of an SSM parameter, not the secret"),
 	})
+	number := func(name string, def float64, desc string) awscdk.CfnParameter {
+		p := &awscdk.CfnParameterProps{Type: jsii.String("Number"), Default: jsii.Number(def)}
+		if desc != "" {
+			p.Description = jsii.String(desc)
+		}
+		return awscdk.NewCfnParameter(b.stack, jsii.String(name), p)
+	}
+	chatReserved := str(routes.ChatReservedConcurrency, "",
+		"Reserved concurrency of each chat function; empty reserves none (a new account has 10 concurrent executions and no room to reserve any).")
 	stage := awscdk.NewCfnParameter(b.stack, jsii.String("Stage"), &awscdk.CfnParameterProps{
 		Type: jsii.String("String"), Default: jsii.String("dev"), AllowedValues: jsii.Strings("dev", "prod"),
 	})
@@ -160,11 +171,16 @@ func (b *builder) addParameters() parameters {
 		stage: stage,
 		jwtSecret: str("JwtSecretParameterName", "/ai-coding-agent/dev/jwt-secret",
 			"Name of an SSM SecureString (at least 32 bytes) holding the JWT secret. Create it before deploying; the functions read it at cold start."),
-		geminiKey:   str("GeminiApiKeyParameterName", "/ai-coding-agent/dev/gemini-api-key", "Name of an SSM SecureString holding the Gemini API key."),
-		geminiModel: str("GeminiModel", "gemini-2.5-flash", ""),
-		corsOrigins: str("CorsOrigins", "http://localhost:3000,http://localhost:5173", ""),
-		defaultCredits: awscdk.NewCfnParameter(b.stack, jsii.String("DefaultCredits"), &awscdk.CfnParameterProps{
-			Type: jsii.String("Number"), Default: jsii.Number(20),
+		geminiKey:            str("GeminiApiKeyParameterName", "/ai-coding-agent/dev/gemini-api-key", "Name of an SSM SecureString holding the Gemini API key."),
+		geminiModel:          str("GeminiModel", "gemini-2.5-flash", ""),
+		corsOrigins:          str("CorsOrigins", "http://localhost:3000,http://localhost:5173", ""),
+		defaultCredits:       number("DefaultCredits", 20, ""),
+		registrationsPerHour: number("RegistrationsPerHour", 20, "Accounts one client address may create per hour (0 for no limit)."),
+		maxConcurrentTurns:   number("MaxConcurrentTurns", 3, "Replies one user may have in progress at once (0 for no limit)."),
+		turnsPerMinute:       number("TurnsPerMinute", 20, "Replies one user may start per minute (0 for no limit)."),
+		chatReserved:         chatReserved,
+		chatReservedSet: awscdk.NewCfnCondition(b.stack, jsii.String("ChatReservedConcurrencySet"), &awscdk.CfnConditionProps{
+			Expression: awscdk.Fn_ConditionNot(awscdk.Fn_ConditionEquals(chatReserved.ValueAsString(), jsii.String(""))),
 		}),
 	}
 }
@@ -258,7 +274,12 @@ func (b *builder) addFunction(f routes.Function, code awslambda.Code) awslambda.
 		ApplicationLogLevelV2: awslambda.ApplicationLogLevel_INFO,
 		SystemLogLevelV2:      awslambda.SystemLogLevel_WARN,
 	})
-	fn.Node().DefaultChild().(awslambda.CfnFunction).OverrideLogicalId(jsii.String(f.LogicalID()))
+	cfn := fn.Node().DefaultChild().(awslambda.CfnFunction)
+	cfn.OverrideLogicalId(jsii.String(f.LogicalID()))
+	if f.ReservedConcurrency == routes.ChatReservedConcurrency {
+		cfn.AddPropertyOverride(jsii.String("ReservedConcurrentExecutions"), awscdk.Fn_ConditionIf(
+			b.params.chatReservedSet.LogicalId(), b.params.chatReserved.ValueAsString(), awscdk.Aws_NO_VALUE()))
+	}
 	return fn
 }
 
@@ -322,6 +343,12 @@ func (b *builder) environment(f routes.Function) (map[string]*string, error) {
 			v = b.bucket.BucketName()
 		case "DEFAULT_CREDITS":
 			v = p.defaultCredits.ValueAsString()
+		case "REGISTRATIONS_PER_HOUR":
+			v = p.registrationsPerHour.ValueAsString()
+		case "MAX_CONCURRENT_TURNS":
+			v = p.maxConcurrentTurns.ValueAsString()
+		case "TURNS_PER_MINUTE":
+			v = p.turnsPerMinute.ValueAsString()
 		case "BUILD_FUNCTION_NAME":
 			build, ok := b.functions[buildFunction]
 			if !ok {

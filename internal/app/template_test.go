@@ -38,6 +38,7 @@ type templateFunction struct {
 	grants    []string // "action on resource", sorted
 	makefiled bool
 	urlMode   string // the Function URL's invoke mode, if it has one
+	reserved  string // the parameter its reserved concurrency comes from, if any
 }
 
 func readTemplate(t *testing.T) map[string]templateFunction {
@@ -61,6 +62,21 @@ func readTemplate(t *testing.T) map[string]templateFunction {
 		tf.makefiled = res.Metadata["BuildMethod"] == "makefile"
 		if u, ok := p["FunctionUrlConfig"].(map[string]any); ok {
 			tf.urlMode, _ = u["InvokeMode"].(string)
+		}
+		if rc, ok := p["ReservedConcurrentExecutions"]; ok {
+			// !If [<Param>Set, !Ref <Param>, !Ref AWS::NoValue]: reserved
+			// only when the parameter is given.
+			ifArgs, _ := rc.(map[string]any)["Fn::If"].([]any)
+			if len(ifArgs) == 3 {
+				ref, _ := ifArgs[1].(map[string]any)["Ref"].(string)
+				none, _ := ifArgs[2].(map[string]any)["Ref"].(string)
+				if ifArgs[0] == ref+"Set" && none == "AWS::NoValue" {
+					tf.reserved = ref
+				}
+			}
+			if tf.reserved == "" {
+				t.Errorf("%s: ReservedConcurrentExecutions %v, want !If [<Param>Set, !Ref <Param>, !Ref AWS::NoValue]", id, rc)
+			}
 		}
 		if events, ok := p["Events"].(map[string]any); ok {
 			for _, ev := range events {
@@ -140,6 +156,9 @@ func TestTemplateMatchesRoutes(t *testing.T) {
 		}
 		if want := map[bool]string{true: "RESPONSE_STREAM"}[f.StreamURL]; tf.urlMode != want {
 			t.Errorf("%s: Function URL invoke mode %q, want %q", id, tf.urlMode, want)
+		}
+		if tf.reserved != f.ReservedConcurrency {
+			t.Errorf("%s: reserved concurrency from parameter %q, table %q", id, tf.reserved, f.ReservedConcurrency)
 		}
 		if tf.memory != f.Memory() || tf.timeout != f.Timeout() {
 			t.Errorf("%s: template memory/timeout %d/%d, table %d/%d", id, tf.memory, tf.timeout, f.Memory(), f.Timeout())

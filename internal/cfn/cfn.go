@@ -16,6 +16,7 @@ import (
 // Template is a parsed template.
 type Template struct {
 	Parameters map[string]any      `json:"Parameters"`
+	Conditions map[string]any      `json:"Conditions"`
 	Globals    map[string]any      `json:"Globals"`
 	Resources  map[string]Resource `json:"Resources"`
 	Outputs    map[string]any      `json:"Outputs"`
