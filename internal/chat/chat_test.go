@@ -17,6 +17,7 @@ import (
 	"github.com/zocket/agent/internal/apitest"
 	"github.com/zocket/agent/internal/app"
 	"github.com/zocket/agent/internal/app/chatapp"
+	"github.com/zocket/agent/internal/chat"
 	"github.com/zocket/agent/internal/codeblock"
 	"github.com/zocket/agent/internal/dynamotest"
 	"github.com/zocket/agent/internal/llm"
@@ -47,7 +48,7 @@ type frontendStream struct {
 	builds                    []map[string]any
 	kinds                     []string // every event's type, in order ("[DONE]" last)
 	complete                  map[string]any
-	err                       string
+	err, errCode              string
 	parseFailures             int
 	// onRead is called after each read with the deltas seen so far.
 	onRead func(deltas int)
@@ -93,6 +94,7 @@ func (f *frontendStream) consume(t *testing.T, body io.Reader) {
 					f.complete = ev.Data
 				case ev.Type == "error":
 					f.err, _ = ev.Data["error"].(string)
+					f.errCode, _ = ev.Data["code"].(string)
 				}
 			}
 			if f.onRead != nil {
@@ -494,5 +496,116 @@ func TestRateLimitedModel(t *testing.T) {
 		if err != nil || len(l.Conversations) != 1 || l.Conversations[0].MessageCount != 2 {
 			t.Errorf("conversation after a rate-limited turn: %+v %v", l.Conversations, err)
 		}
+	})
+}
+
+// slowReply is a reply far longer than the tests' turns may last: a chunk
+// every 100 ms for 8 s.
+func slowReply() geminitest.Reply {
+	chunks := make([]string, 80)
+	for i := range chunks {
+		chunks[i] = fmt.Sprintf("word%d ", i)
+	}
+	return geminitest.Reply{Chunks: chunks, Delay: 100 * time.Millisecond}
+}
+
+// checkCutByTime checks a turn whose model ran out of time: the stream ends
+// with an error event coded timeout and [DONE], and the reply is saved with
+// the text the client saw and an error mark, uncharged.
+func checkCutByTime(t *testing.T, env *apitest.Env, u apitest.User, f *frontendStream) {
+	t.Helper()
+	n := len(f.kinds)
+	if n < 2 || f.kinds[n-2] != "error" || f.kinds[n-1] != "[DONE]" || f.complete != nil {
+		t.Fatalf("sequence = %v, complete %v", f.kinds, f.complete)
+	}
+	if f.errCode != "timeout" || !strings.HasPrefix(f.err, "Stream error: ") {
+		t.Errorf("error event = %q, code %q; want code timeout", f.err, f.errCode)
+	}
+	th, err := env.Deps.Store.Thread(ctx, u.ID, f.conversationID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(th.Messages) != 2 {
+		t.Fatalf("saved %d messages, want the user's and the cut reply: %+v", len(th.Messages), th.Messages)
+	}
+	got := th.Messages[1]
+	if got.ID != f.messageID || got.Content == "" || got.Content != f.text.String() || got.Error == "" {
+		t.Errorf("saved reply = %+v\nwant the streamed text %q with an error mark", got, f.text.String())
+	}
+	if strings.Contains(got.Content, "word79") {
+		t.Errorf("the reply was not cut: %q", got.Content)
+	}
+	if me, _ := env.Deps.Store.UserByID(ctx, u.ID); me.Credits != 20 {
+		t.Errorf("credits = %d, want 20: a reply cut by time is not charged", me.Credits)
+	}
+}
+
+// TestReplyCutByTheTurnTimeout drives a slow model past a short
+// TURN_TIMEOUT: the reply is cut and saved with what it said so far.
+func TestReplyCutByTheTurnTimeout(t *testing.T) {
+	each(t, map[string]string{"TURN_TIMEOUT": "1s"}, func(t *testing.T, env *apitest.Env) {
+		t.Run("stream", func(t *testing.T) {
+			u := env.Register(t)
+			env.Gemini.Enqueue(slowReply())
+			resp := send(t, env, u.Token, map[string]any{"message": "count slowly", "stream": true})
+			defer resp.Body.Close()
+			var f frontendStream
+			f.consume(t, resp.Body)
+			checkCutByTime(t, env, u, &f)
+		})
+		t.Run("no stream", func(t *testing.T) {
+			u := env.Register(t)
+			env.Gemini.Enqueue(slowReply())
+			resp := env.Do(t, "POST", "/api/chat/send", u.Token, map[string]any{"message": "count slowly", "stream": false})
+			if e := resp.Err(t); resp.Status != 504 || e.Code != "timeout" {
+				t.Fatalf("got %d %s, want 504 timeout", resp.Status, resp.Body)
+			}
+			l, err := env.Deps.Store.ListConversations(ctx, store.ListQuery{UserID: u.ID, Limit: 5})
+			if err != nil || len(l.Conversations) != 1 {
+				t.Fatalf("conversations = %+v %v", l.Conversations, err)
+			}
+			th, err := env.Deps.Store.Thread(ctx, u.ID, l.Conversations[0].ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(th.Messages) != 2 || !strings.HasPrefix(th.Messages[1].Content, "word0 ") || th.Messages[1].Error == "" {
+				t.Errorf("saved = %+v, want the cut reply with an error mark", th.Messages)
+			}
+		})
+	})
+}
+
+// TestReplyCutByTheLambdaDeadline serves the chat as Lambda does, with a
+// deadline on the request's context: the model stops in time for the reply
+// to be saved before the deadline.
+func TestReplyCutByTheLambdaDeadline(t *testing.T) {
+	each(t, nil, func(t *testing.T, env *apitest.Env) {
+		u := env.Register(t)
+		h, err := app.Handler(env.Deps, app.HTTPFunctions(), chatapp.Constructors())
+		if err != nil {
+			t.Fatal(err)
+		}
+		// The model gets one second of the invocation; the rest is the
+		// save's budget and the margin before the deadline.
+		timeout := chat.DeadlineMargin + chat.SaveBudget + time.Second
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			ctx, cancel := context.WithTimeout(r.Context(), timeout)
+			defer cancel()
+			h.ServeHTTP(w, r.WithContext(ctx))
+		}))
+		defer srv.Close()
+
+		env.Gemini.Enqueue(slowReply())
+		data, _ := json.Marshal(map[string]any{"message": "count slowly", "stream": true})
+		req, _ := http.NewRequest("POST", srv.URL+"/api/chat/send", bytes.NewReader(data))
+		req.Header.Set("Authorization", "Bearer "+u.Token)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var f frontendStream
+		f.consume(t, resp.Body)
+		checkCutByTime(t, env, u, &f)
 	})
 }
