@@ -1,6 +1,7 @@
 package store_test
 
 import (
+	"bytes"
 	"io"
 	"net/http"
 	"strings"
@@ -146,6 +147,71 @@ func conflict(_ dynamodb.HTTPClient, req *http.Request) (*http.Response, error) 
 			`"CancellationReasons":[{"Code":"None"},{"Code":"TransactionConflict","Message":"Transaction is ongoing for the item"}]}`), nil
 	}
 	return dynamoAnswer(req, 400, `{"__type":"com.amazonaws.dynamodb.v20120810#TransactionConflictException","message":"Transaction is ongoing for the item"}`), nil
+}
+
+// lostAnswer lets the request reach the server and then loses its answer: a
+// 500 in its place, which the SDK retries.
+func lostAnswer(next dynamodb.HTTPClient, req *http.Request) (*http.Response, error) {
+	resp, err := next.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	body, err := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if err != nil || resp.StatusCode != 200 {
+		resp.Body = io.NopCloser(bytes.NewReader(body))
+		return resp, err
+	}
+	return dynamoAnswer(req, 500, `{"__type":"com.amazonaws.dynamodb.v20120810#InternalServerError","message":"Internal server error"}`), nil
+}
+
+// TestAppendMessageIsIdempotent appends a message twice, as the SDK does
+// when the answer to a commit is lost: DynamoDB recognises the retry by its
+// ClientRequestToken, the local servers fail its condition. Either way the
+// message is saved, not reported as a failure, and counted once.
+func TestAppendMessageIsIdempotent(t *testing.T) {
+	dynamotest.Each(t, func(t *testing.T, tb dynamotest.Table) {
+		dynamotest.RequireTransactions(t, tb)
+		s := newStore(t, tb)
+		u := newUser(t, s)
+		start := time.Now().Add(-time.Minute)
+		c := agent.Conversation{ID: id(), UserID: u.ID, Title: "Retries", CreatedAt: start}
+		if err := s.CreateConversation(ctx, c); err != nil {
+			t.Fatal(err)
+		}
+		m := agent.Message{ID: id(), ConversationID: c.ID, Role: agent.RoleAssistant, Content: "the reply", CreatedAt: start.Add(time.Second)}
+		for i := range 2 {
+			if err := s.AppendMessage(ctx, m); err != nil {
+				t.Fatalf("append #%d of the same message: %v", i+1, err)
+			}
+		}
+		lost := storeWithFaults(t, tb, map[string]fault{"TransactWriteItems": lostAnswer})
+		next := agent.Message{ID: id(), ConversationID: c.ID, Role: agent.RoleUser, Content: "thanks", CreatedAt: start.Add(2 * time.Second)}
+		if err := lost.AppendMessage(ctx, next); err != nil {
+			t.Fatalf("append whose answer was lost and retried by the SDK: %v", err)
+		}
+		// Another message under a saved message's id is not the same one.
+		other := m
+		other.Content = "another reply"
+		if err := s.AppendMessage(ctx, other); err == nil {
+			t.Error("a different message under a saved message's id was accepted")
+		}
+
+		got, err := s.ConversationMeta(ctx, u.ID, c.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.MessageCount != 2 || got.LastMessage == nil || got.LastMessage.Content != "thanks" {
+			t.Errorf("messageCount %d, last %+v; want 2 and the newest", got.MessageCount, got.LastMessage)
+		}
+		th, err := s.Thread(ctx, u.ID, c.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(th.Messages) != 2 || th.Messages[0].Content != "the reply" || th.Messages[1].Content != "thanks" {
+			t.Errorf("saved messages = %+v", th.Messages)
+		}
+	})
 }
 
 // TestRenameRacingAppends renames a conversation while messages are
