@@ -44,6 +44,7 @@ type Store interface {
 // Blobs stores artifact code.
 type Blobs interface {
 	Put(ctx context.Context, key string, body []byte, contentType string) error
+	DeletePrefix(ctx context.Context, prefix string) (int, error)
 }
 
 // Model is the language model.

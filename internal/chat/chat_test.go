@@ -13,6 +13,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+
 	"github.com/zocket/agent"
 	"github.com/zocket/agent/internal/apitest"
 	"github.com/zocket/agent/internal/app"
@@ -23,6 +28,7 @@ import (
 	"github.com/zocket/agent/internal/llm"
 	"github.com/zocket/agent/internal/llm/geminitest"
 	"github.com/zocket/agent/internal/memory"
+	"github.com/zocket/agent/internal/settings"
 	"github.com/zocket/agent/internal/store"
 )
 
@@ -608,4 +614,79 @@ func TestReplyCutByTheLambdaDeadline(t *testing.T) {
 		f.consume(t, resp.Body)
 		checkCutByTime(t, env, u, &f)
 	})
+}
+
+// TestConversationDeletedMidReply deletes the conversation while the model
+// still holds the rest of its reply, code included: the code the turn goes
+// on to write to S3 is removed again, nothing of the turn is left in the
+// table, and the stream ends with an error event.
+func TestConversationDeletedMidReply(t *testing.T) {
+	each(t, nil, func(t *testing.T, env *apitest.Env) {
+		u := env.Register(t)
+		hold := make(chan struct{})
+		env.Gemini.Enqueue(geminitest.Reply{Chunks: []string{"Here is a counter:\n\n",
+			"```tsx\nexport default function Counter() {\n  return <button>0</button>;\n}\n```\n", "Click it."},
+			Hold: hold, HoldAfter: 1})
+		resp := send(t, env, u.Token, map[string]any{"message": "A counter, please", "stream": true})
+		defer resp.Body.Close()
+		var f frontendStream
+		f.onRead = func(deltas int) {
+			if deltas < 1 || hold == nil {
+				return
+			}
+			if del := env.Do(t, "DELETE", "/api/conversations/"+f.conversationID, u.Token, nil); del.Status != 200 {
+				t.Errorf("delete = %d %s", del.Status, del.Body)
+			}
+			close(hold)
+			hold = nil
+		}
+		f.consume(t, resp.Body)
+		if hold != nil {
+			t.Fatalf("the stream ended before the delete: %v", f.kinds)
+		}
+
+		n := len(f.kinds)
+		if n < 2 || f.kinds[n-2] != "error" || f.kinds[n-1] != "[DONE]" || f.complete != nil || len(f.artifacts) != 0 {
+			t.Errorf("sequence = %v, complete %v, artifacts %d", f.kinds, f.complete, len(f.artifacts))
+		}
+		if f.errCode != "not_found" {
+			t.Errorf("error event = %q, code %q; want not_found", f.err, f.errCode)
+		}
+		prefix := env.Deps.Config.CodePrefix + u.ID + "/" + f.conversationID + "/"
+		if keys := objectsUnder(t, env, prefix); len(keys) != 0 {
+			t.Errorf("S3 objects left under the deleted conversation: %v", keys)
+		}
+		items, err := env.Table.Client.Query(ctx, &dynamodb.QueryInput{
+			TableName:                 aws.String(env.Table.Name),
+			KeyConditionExpression:    aws.String("PK = :pk"),
+			ExpressionAttributeValues: map[string]types.AttributeValue{":pk": &types.AttributeValueMemberS{Value: "CONV#" + f.conversationID}},
+		})
+		if err != nil || items.Count != 0 {
+			t.Errorf("items left in the deleted conversation's partition: %+v (%v)", items, err)
+		}
+		if me, _ := env.Deps.Store.UserByID(ctx, u.ID); me.Credits != 20 {
+			t.Errorf("credits = %d, want 20: a reply that was not saved is not charged", me.Credits)
+		}
+	})
+}
+
+// objectsUnder lists the keys under prefix in env's bucket.
+func objectsUnder(t *testing.T, env *apitest.Env, prefix string) []string {
+	t.Helper()
+	endpoint := env.Deps.Config.S3Endpoint
+	cfg, err := settings.LoadAWS(ctx, env.Deps.Config.Region, settings.Endpoints{S3: endpoint})
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := settings.S3Client(cfg, endpoint).ListObjectsV2(ctx, &s3.ListObjectsV2Input{
+		Bucket: aws.String(env.Deps.Blob.Bucket()), Prefix: aws.String(prefix),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var keys []string
+	for _, o := range out.Contents {
+		keys = append(keys, aws.ToString(o.Key))
+	}
+	return keys
 }

@@ -162,6 +162,13 @@ func (t *turn) complete(ctx context.Context, sink Sink, res llm.Result) {
 	s := t.svc
 	log := httpapi.Logger(t.r.Context())
 	if err := t.save(ctx, res.Text, res.Usage, ""); err != nil {
+		if agent.IsCode(err, agent.NotFound) {
+			// The conversation was deleted while the model answered.
+			log.Warn("save reply", "err", err)
+			sentence, code := describe(err)
+			sink.Error(StreamError{Error: "Stream error: " + sentence, Code: string(code)})
+			return
+		}
 		log.Error("save reply", "err", err)
 		sink.Error(StreamError{Error: "Stream error: the reply could not be saved. Please try again.", Code: string(agent.Internal)})
 		return
