@@ -27,6 +27,7 @@ const (
 	NotPreviewable   Code = "not_previewable"
 	RateLimited      Code = "rate_limited"
 	Upstream         Code = "upstream_error"
+	Timeout          Code = "timeout"
 	Unavailable      Code = "unavailable"
 	Internal         Code = "internal"
 )

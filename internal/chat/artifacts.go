@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"time"
 
@@ -107,6 +108,13 @@ func (a *artifactSaver) save(ctx context.Context, sv saved, d codeblock.Draft) (
 	}
 	art.ContentHash = hex.EncodeToString(h.Sum(nil))
 	if err := t.svc.Store.PutArtifact(ctx, art); err != nil {
+		if agent.IsCode(err, agent.NotFound) {
+			// The conversation was deleted meanwhile, and its delete may have
+			// swept S3 before this code arrived: nothing else would remove it.
+			if _, derr := t.svc.Blobs.DeletePrefix(ctx, prefix); derr != nil {
+				err = errors.Join(err, fmt.Errorf("remove code of artifact %s: %w", art.ID, derr))
+			}
+		}
 		return agent.Artifact{}, err
 	}
 	return art, nil

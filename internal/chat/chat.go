@@ -44,6 +44,7 @@ type Store interface {
 // Blobs stores artifact code.
 type Blobs interface {
 	Put(ctx context.Context, key string, body []byte, contentType string) error
+	DeletePrefix(ctx context.Context, prefix string) (int, error)
 }
 
 // Model is the language model.
@@ -74,10 +75,25 @@ type Service struct {
 	// PingEvery is the idle time after which a `: ping` comment goes out
 	// (default 15s).
 	PingEvery time.Duration
-	// TurnTimeout bounds a turn that outlives its client (default 5 min, or
-	// the Lambda deadline less a margin).
+	// TurnTimeout is how long the model may answer (default
+	// DefaultTurnTimeout); the request's own deadline (Lambda's) may end it
+	// sooner, leaving time for the save.
 	TurnTimeout time.Duration
 }
+
+// DefaultTurnTimeout is how long the model may answer when TurnTimeout is
+// not set.
+const DefaultTurnTimeout = 5 * time.Minute
+
+// SaveBudget is the time the end of a turn has of its own once the model
+// has stopped, by itself or because its time ran out: to save the reply,
+// take the credit and name the conversation.
+const SaveBudget = 3 * time.Second
+
+// DeadlineMargin is how long before the request's own deadline (Lambda's)
+// the save must be done, so that the response still goes out before the
+// platform ends the process.
+const DeadlineMargin = time.Second
 
 // DefaultRetryAfter is the Retry-After of a rate-limited turn when the model
 // did not say how long to wait.
@@ -135,7 +151,8 @@ func (s *Service) Send(w http.ResponseWriter, r *http.Request) {
 
 	// From here the turn outlives the request: a client that leaves does
 	// not stop the reply from being written and saved.
-	tctx, cancel := s.detach(ctx)
+	t.clock = s.detach(ctx)
+	tctx, cancel := t.clock.work()
 	defer cancel()
 
 	if !req.Stream {
@@ -151,19 +168,51 @@ func (s *Service) Send(w http.ResponseWriter, r *http.Request) {
 	out.done()
 }
 
-// detach returns a context that survives the client but not the platform:
-// without the request's cancellation, bounded by TurnTimeout or by the
-// request's own deadline (Lambda's) less a margin for saving.
-func (s *Service) detach(ctx context.Context) (context.Context, context.CancelFunc) {
-	base := context.WithoutCancel(ctx)
-	if d, ok := ctx.Deadline(); ok {
-		return context.WithDeadline(base, d.Add(-2*time.Second))
-	}
+// detach returns the clock of a turn that outlives its client but not the
+// platform.
+func (s *Service) detach(ctx context.Context) clock {
 	timeout := s.TurnTimeout
-	if timeout == 0 {
-		timeout = 5 * time.Minute
+	if timeout <= 0 {
+		timeout = DefaultTurnTimeout
 	}
-	return context.WithTimeout(base, timeout)
+	c := clock{base: context.WithoutCancel(ctx), modelEnd: time.Now().Add(timeout)}
+	if d, ok := ctx.Deadline(); ok {
+		c.saveEnd = d.Add(-DeadlineMargin)
+		if end := c.saveEnd.Add(-SaveBudget); end.Before(c.modelEnd) {
+			c.modelEnd = end
+		}
+	}
+	return c
+}
+
+// clock bounds the two phases of a turn, on contexts that keep the
+// request's values but not its cancellation. The model works until
+// modelEnd: TurnTimeout after the start, or SaveBudget and DeadlineMargin
+// before the request's deadline, whichever comes first. The save that
+// follows gets a budget of its own, not the one that just ran out: the rest
+// of the model's time or SaveBudget, whichever is longer, still ending
+// DeadlineMargin before the request's deadline.
+type clock struct {
+	base     context.Context
+	modelEnd time.Time
+	saveEnd  time.Time // zero when the request has no deadline
+}
+
+// work returns the context of the model's phase.
+func (c clock) work() (context.Context, context.CancelFunc) {
+	return context.WithDeadline(c.base, c.modelEnd)
+}
+
+// save returns the context of a save that starts now.
+func (c clock) save() (context.Context, context.CancelFunc) {
+	end := c.modelEnd
+	if budget := time.Now().Add(SaveBudget); budget.After(end) {
+		end = budget
+	}
+	if !c.saveEnd.IsZero() && end.After(c.saveEnd) {
+		end = c.saveEnd
+	}
+	return context.WithDeadline(c.base, end)
 }
 
 func (s *Service) pinger(out *sse) (stop func()) {
@@ -207,8 +256,11 @@ type sendData struct {
 func (s *Service) respondJSON(w http.ResponseWriter, r *http.Request, t *turn, col *collector) {
 	if col.err != nil {
 		e := agent.NewError(agent.Upstream, strings.TrimPrefix(col.err.Error, "Stream error: "))
-		if col.err.Code == string(agent.RateLimited) {
+		switch agent.Code(col.err.Code) {
+		case agent.RateLimited:
 			e.Code, e.RetryAfter = agent.RateLimited, max(t.retryAfter, DefaultRetryAfter)
+		case agent.Timeout:
+			e.Code = agent.Timeout
 		}
 		httpapi.Error(w, r, e)
 		return

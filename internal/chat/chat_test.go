@@ -13,15 +13,22 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+
 	"github.com/zocket/agent"
 	"github.com/zocket/agent/internal/apitest"
 	"github.com/zocket/agent/internal/app"
 	"github.com/zocket/agent/internal/app/chatapp"
+	"github.com/zocket/agent/internal/chat"
 	"github.com/zocket/agent/internal/codeblock"
 	"github.com/zocket/agent/internal/dynamotest"
 	"github.com/zocket/agent/internal/llm"
 	"github.com/zocket/agent/internal/llm/geminitest"
 	"github.com/zocket/agent/internal/memory"
+	"github.com/zocket/agent/internal/settings"
 	"github.com/zocket/agent/internal/store"
 )
 
@@ -47,7 +54,7 @@ type frontendStream struct {
 	builds                    []map[string]any
 	kinds                     []string // every event's type, in order ("[DONE]" last)
 	complete                  map[string]any
-	err                       string
+	err, errCode              string
 	parseFailures             int
 	// onRead is called after each read with the deltas seen so far.
 	onRead func(deltas int)
@@ -93,6 +100,7 @@ func (f *frontendStream) consume(t *testing.T, body io.Reader) {
 					f.complete = ev.Data
 				case ev.Type == "error":
 					f.err, _ = ev.Data["error"].(string)
+					f.errCode, _ = ev.Data["code"].(string)
 				}
 			}
 			if f.onRead != nil {
@@ -495,4 +503,190 @@ func TestRateLimitedModel(t *testing.T) {
 			t.Errorf("conversation after a rate-limited turn: %+v %v", l.Conversations, err)
 		}
 	})
+}
+
+// slowReply is a reply far longer than the tests' turns may last: a chunk
+// every 100 ms for 8 s.
+func slowReply() geminitest.Reply {
+	chunks := make([]string, 80)
+	for i := range chunks {
+		chunks[i] = fmt.Sprintf("word%d ", i)
+	}
+	return geminitest.Reply{Chunks: chunks, Delay: 100 * time.Millisecond}
+}
+
+// checkCutByTime checks a turn whose model ran out of time: the stream ends
+// with an error event coded timeout and [DONE], and the reply is saved with
+// the text the client saw and an error mark, uncharged.
+func checkCutByTime(t *testing.T, env *apitest.Env, u apitest.User, f *frontendStream) {
+	t.Helper()
+	n := len(f.kinds)
+	if n < 2 || f.kinds[n-2] != "error" || f.kinds[n-1] != "[DONE]" || f.complete != nil {
+		t.Fatalf("sequence = %v, complete %v", f.kinds, f.complete)
+	}
+	if f.errCode != "timeout" || !strings.HasPrefix(f.err, "Stream error: ") {
+		t.Errorf("error event = %q, code %q; want code timeout", f.err, f.errCode)
+	}
+	th, err := env.Deps.Store.Thread(ctx, u.ID, f.conversationID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(th.Messages) != 2 {
+		t.Fatalf("saved %d messages, want the user's and the cut reply: %+v", len(th.Messages), th.Messages)
+	}
+	got := th.Messages[1]
+	if got.ID != f.messageID || got.Content == "" || got.Content != f.text.String() || got.Error == "" {
+		t.Errorf("saved reply = %+v\nwant the streamed text %q with an error mark", got, f.text.String())
+	}
+	if strings.Contains(got.Content, "word79") {
+		t.Errorf("the reply was not cut: %q", got.Content)
+	}
+	if me, _ := env.Deps.Store.UserByID(ctx, u.ID); me.Credits != 20 {
+		t.Errorf("credits = %d, want 20: a reply cut by time is not charged", me.Credits)
+	}
+}
+
+// TestReplyCutByTheTurnTimeout drives a slow model past a short
+// TURN_TIMEOUT: the reply is cut and saved with what it said so far.
+func TestReplyCutByTheTurnTimeout(t *testing.T) {
+	each(t, map[string]string{"TURN_TIMEOUT": "1s"}, func(t *testing.T, env *apitest.Env) {
+		t.Run("stream", func(t *testing.T) {
+			u := env.Register(t)
+			env.Gemini.Enqueue(slowReply())
+			resp := send(t, env, u.Token, map[string]any{"message": "count slowly", "stream": true})
+			defer resp.Body.Close()
+			var f frontendStream
+			f.consume(t, resp.Body)
+			checkCutByTime(t, env, u, &f)
+		})
+		t.Run("no stream", func(t *testing.T) {
+			u := env.Register(t)
+			env.Gemini.Enqueue(slowReply())
+			resp := env.Do(t, "POST", "/api/chat/send", u.Token, map[string]any{"message": "count slowly", "stream": false})
+			if e := resp.Err(t); resp.Status != 504 || e.Code != "timeout" {
+				t.Fatalf("got %d %s, want 504 timeout", resp.Status, resp.Body)
+			}
+			l, err := env.Deps.Store.ListConversations(ctx, store.ListQuery{UserID: u.ID, Limit: 5})
+			if err != nil || len(l.Conversations) != 1 {
+				t.Fatalf("conversations = %+v %v", l.Conversations, err)
+			}
+			th, err := env.Deps.Store.Thread(ctx, u.ID, l.Conversations[0].ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(th.Messages) != 2 || !strings.HasPrefix(th.Messages[1].Content, "word0 ") || th.Messages[1].Error == "" {
+				t.Errorf("saved = %+v, want the cut reply with an error mark", th.Messages)
+			}
+		})
+	})
+}
+
+// TestReplyCutByTheLambdaDeadline serves the chat as Lambda does, with a
+// deadline on the request's context: the model stops in time for the reply
+// to be saved before the deadline.
+func TestReplyCutByTheLambdaDeadline(t *testing.T) {
+	each(t, nil, func(t *testing.T, env *apitest.Env) {
+		u := env.Register(t)
+		h, err := app.Handler(env.Deps, app.HTTPFunctions(), chatapp.Constructors())
+		if err != nil {
+			t.Fatal(err)
+		}
+		// The model gets one second of the invocation; the rest is the
+		// save's budget and the margin before the deadline.
+		timeout := chat.DeadlineMargin + chat.SaveBudget + time.Second
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			ctx, cancel := context.WithTimeout(r.Context(), timeout)
+			defer cancel()
+			h.ServeHTTP(w, r.WithContext(ctx))
+		}))
+		defer srv.Close()
+
+		env.Gemini.Enqueue(slowReply())
+		data, _ := json.Marshal(map[string]any{"message": "count slowly", "stream": true})
+		req, _ := http.NewRequest("POST", srv.URL+"/api/chat/send", bytes.NewReader(data))
+		req.Header.Set("Authorization", "Bearer "+u.Token)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var f frontendStream
+		f.consume(t, resp.Body)
+		checkCutByTime(t, env, u, &f)
+	})
+}
+
+// TestConversationDeletedMidReply deletes the conversation while the model
+// still holds the rest of its reply, code included: the code the turn goes
+// on to write to S3 is removed again, nothing of the turn is left in the
+// table, and the stream ends with an error event.
+func TestConversationDeletedMidReply(t *testing.T) {
+	each(t, nil, func(t *testing.T, env *apitest.Env) {
+		u := env.Register(t)
+		hold := make(chan struct{})
+		env.Gemini.Enqueue(geminitest.Reply{Chunks: []string{"Here is a counter:\n\n",
+			"```tsx\nexport default function Counter() {\n  return <button>0</button>;\n}\n```\n", "Click it."},
+			Hold: hold, HoldAfter: 1})
+		resp := send(t, env, u.Token, map[string]any{"message": "A counter, please", "stream": true})
+		defer resp.Body.Close()
+		var f frontendStream
+		f.onRead = func(deltas int) {
+			if deltas < 1 || hold == nil {
+				return
+			}
+			if del := env.Do(t, "DELETE", "/api/conversations/"+f.conversationID, u.Token, nil); del.Status != 200 {
+				t.Errorf("delete = %d %s", del.Status, del.Body)
+			}
+			close(hold)
+			hold = nil
+		}
+		f.consume(t, resp.Body)
+		if hold != nil {
+			t.Fatalf("the stream ended before the delete: %v", f.kinds)
+		}
+
+		n := len(f.kinds)
+		if n < 2 || f.kinds[n-2] != "error" || f.kinds[n-1] != "[DONE]" || f.complete != nil || len(f.artifacts) != 0 {
+			t.Errorf("sequence = %v, complete %v, artifacts %d", f.kinds, f.complete, len(f.artifacts))
+		}
+		if f.errCode != "not_found" {
+			t.Errorf("error event = %q, code %q; want not_found", f.err, f.errCode)
+		}
+		prefix := env.Deps.Config.CodePrefix + u.ID + "/" + f.conversationID + "/"
+		if keys := objectsUnder(t, env, prefix); len(keys) != 0 {
+			t.Errorf("S3 objects left under the deleted conversation: %v", keys)
+		}
+		items, err := env.Table.Client.Query(ctx, &dynamodb.QueryInput{
+			TableName:                 aws.String(env.Table.Name),
+			KeyConditionExpression:    aws.String("PK = :pk"),
+			ExpressionAttributeValues: map[string]types.AttributeValue{":pk": &types.AttributeValueMemberS{Value: "CONV#" + f.conversationID}},
+		})
+		if err != nil || items.Count != 0 {
+			t.Errorf("items left in the deleted conversation's partition: %+v (%v)", items, err)
+		}
+		if me, _ := env.Deps.Store.UserByID(ctx, u.ID); me.Credits != 20 {
+			t.Errorf("credits = %d, want 20: a reply that was not saved is not charged", me.Credits)
+		}
+	})
+}
+
+// objectsUnder lists the keys under prefix in env's bucket.
+func objectsUnder(t *testing.T, env *apitest.Env, prefix string) []string {
+	t.Helper()
+	endpoint := env.Deps.Config.S3Endpoint
+	cfg, err := settings.LoadAWS(ctx, env.Deps.Config.Region, settings.Endpoints{S3: endpoint})
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := settings.S3Client(cfg, endpoint).ListObjectsV2(ctx, &s3.ListObjectsV2Input{
+		Bucket: aws.String(env.Deps.Blob.Bucket()), Prefix: aws.String(prefix),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var keys []string
+	for _, o := range out.Contents {
+		keys = append(keys, aws.ToString(o.Key))
+	}
+	return keys
 }

@@ -25,6 +25,7 @@ type turn struct {
 	user     agent.User
 	text     string
 	building bool
+	clock    clock
 
 	conv        agent.Conversation
 	isNew       bool
@@ -76,8 +77,10 @@ func (t *turn) open(ctx context.Context, convID string) error {
 	return nil
 }
 
-// run streams the reply into sink and saves it. It never returns an error:
-// every failure becomes an event, and what was produced is saved.
+// run streams the reply into sink and saves it. ctx ends when the model's
+// time is up; the save gets a context of its own from t.clock. It never
+// returns an error: every failure becomes an event, and what was produced
+// is saved.
 func (t *turn) run(ctx context.Context, sink Sink) {
 	s := t.svc
 	log := httpapi.Logger(t.r.Context())
@@ -86,7 +89,9 @@ func (t *turn) run(ctx context.Context, sink Sink) {
 	req, err := t.request(ctx)
 	if err != nil {
 		log.Error("load history", "err", err)
-		t.fail(ctx, sink, "", llm.Usage{}, err)
+		sctx, cancel := t.clock.save()
+		defer cancel()
+		t.fail(sctx, sink, "", llm.Usage{}, err)
 		return
 	}
 
@@ -99,14 +104,18 @@ func (t *turn) run(ctx context.Context, sink Sink) {
 		}
 		return nil
 	})
+	// The model has stopped, by itself or because its time ran out: what
+	// is left is saving, on a budget of its own.
+	sctx, cancel := t.clock.save()
+	defer cancel()
 	for _, b := range scanner.Close() {
-		saver.add(ctx, b)
+		saver.add(sctx, b)
 	}
 	if err != nil {
-		t.fail(ctx, sink, res.Text, res.Usage, err)
+		t.fail(sctx, sink, res.Text, res.Usage, err)
 		return
 	}
-	t.complete(ctx, sink, res)
+	t.complete(sctx, sink, res)
 }
 
 // request builds the model request: the history that fits the budget, with
@@ -153,6 +162,13 @@ func (t *turn) complete(ctx context.Context, sink Sink, res llm.Result) {
 	s := t.svc
 	log := httpapi.Logger(t.r.Context())
 	if err := t.save(ctx, res.Text, res.Usage, ""); err != nil {
+		if agent.IsCode(err, agent.NotFound) {
+			// The conversation was deleted while the model answered.
+			log.Warn("save reply", "err", err)
+			sentence, code := describe(err)
+			sink.Error(StreamError{Error: "Stream error: " + sentence, Code: string(code)})
+			return
+		}
 		log.Error("save reply", "err", err)
 		sink.Error(StreamError{Error: "Stream error: the reply could not be saved. Please try again.", Code: string(agent.Internal)})
 		return
@@ -211,7 +227,7 @@ func describe(err error) (string, agent.Code) {
 	case errors.Is(err, llm.ErrBlocked):
 		return "The model declined to answer this request.", agent.Upstream
 	case errors.Is(err, context.DeadlineExceeded):
-		return "The reply took too long and was stopped.", agent.Upstream
+		return "The reply took too long and was cut off. What it wrote so far is saved.", agent.Timeout
 	case agent.IsCode(err, agent.NotFound):
 		return "This conversation no longer exists.", agent.NotFound
 	}

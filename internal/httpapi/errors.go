@@ -23,7 +23,7 @@ var statuses = map[agent.Code]int{
 	agent.Invalid: 400, agent.InvalidJSON: 400, agent.Unauthorized: 401, agent.CreditsExhausted: 403,
 	agent.NotFound: 404, agent.Conflict: 409, agent.TooLarge: 413, agent.BuildFailed: 422,
 	agent.NotPreviewable: 422, agent.RateLimited: 429, agent.Internal: 500, agent.Upstream: 502,
-	agent.Unavailable: 503,
+	agent.Unavailable: 503, agent.Timeout: 504,
 }
 
 var titles = map[agent.Code]string{
@@ -32,7 +32,7 @@ var titles = map[agent.Code]string{
 	agent.NotFound: "Not found", agent.Conflict: "Conflict", agent.TooLarge: "Payload too large",
 	agent.BuildFailed: "Build failed", agent.NotPreviewable: "Not previewable",
 	agent.RateLimited: "Too many requests", agent.Upstream: "Upstream error",
-	agent.Unavailable: "Service unavailable", agent.Internal: "Internal error",
+	agent.Unavailable: "Service unavailable", agent.Timeout: "Timed out", agent.Internal: "Internal error",
 }
 
 // envelope is the JSON body of every non-2xx response.

@@ -8,13 +8,16 @@ package settings
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	awsconfig "github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/guregu/dynamo/v2"
 )
 
 // Endpoints names non-AWS endpoints; empty fields mean the real service.
@@ -43,8 +46,17 @@ func LoadAWS(ctx context.Context, region string, ep Endpoints) (aws.Config, erro
 }
 
 // DynamoDBClient returns a DynamoDB client, pointed at endpoint when it is set.
+// Besides what the SDK retries, it retries writes that met a transaction in
+// progress on the same item (TransactionConflict), of which DynamoDB applied
+// nothing.
 func DynamoDBClient(cfg aws.Config, endpoint string, extra ...func(*dynamodb.Options)) *dynamodb.Client {
 	return dynamodb.NewFromConfig(cfg, append([]func(*dynamodb.Options){func(o *dynamodb.Options) {
+		o.Retryer = retry.NewStandard(dynamo.RetryTxConflicts, func(so *retry.StandardOptions) {
+			// The SDK's defaults for DynamoDB, which a retryer of our own
+			// replaces (AWS_MAX_ATTEMPTS still applies).
+			so.MaxAttempts, so.BaseDelay = 4, 25*time.Millisecond
+			so.Retryables = append(so.Retryables, retry.RetryableErrorCode{Codes: map[string]struct{}{"TransactionConflictException": {}}})
+		})
 		if endpoint != "" {
 			o.BaseEndpoint = aws.String(endpoint)
 			// Local stand-ins do not send DynamoDB's CRC32 header; without

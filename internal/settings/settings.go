@@ -26,6 +26,7 @@ type Config struct {
 	JWTTTL         time.Duration // JWT_TTL: token lifetime
 	CORSOrigins    []string      // CORS_ORIGINS: comma separated
 	DefaultCredits int           // DEFAULT_CREDITS: a new user's credits; negative means unlimited
+	TurnTimeout    time.Duration // TURN_TIMEOUT: how long the model may answer one message
 	GeminiAPIKey   string        // GEMINI_API_KEY
 	GeminiModel    string        // GEMINI_MODEL
 	GeminiBaseURL  string        // GEMINI_BASE_URL: another Gemini-compatible endpoint
@@ -61,6 +62,7 @@ const (
 	DefaultTTL         = 7 * 24 * time.Hour
 	DefaultCreditCount = 20
 	DefaultSessionAge  = 30 * 24 * time.Hour
+	DefaultTurnTimeout = 5 * time.Minute
 
 	DefaultMaxConcurrentTurns   = 3
 	DefaultTurnsPerMinute       = 20
@@ -110,6 +112,9 @@ func Load(getenv func(string) string) (Config, error) {
 	var err error
 	if c.JWTTTL, err = time.ParseDuration(get("JWT_TTL", DefaultTTL.String())); err != nil || c.JWTTTL <= 0 {
 		return Config{}, fmt.Errorf("JWT_TTL %q: want a positive Go duration such as 168h", getenv("JWT_TTL"))
+	}
+	if c.TurnTimeout, err = time.ParseDuration(get("TURN_TIMEOUT", DefaultTurnTimeout.String())); err != nil || c.TurnTimeout <= 0 {
+		return Config{}, fmt.Errorf("TURN_TIMEOUT %q: want a positive Go duration such as 5m", getenv("TURN_TIMEOUT"))
 	}
 	if c.DefaultCredits, err = strconv.Atoi(get("DEFAULT_CREDITS", strconv.Itoa(DefaultCreditCount))); err != nil {
 		return Config{}, fmt.Errorf("DEFAULT_CREDITS %q: want an integer", getenv("DEFAULT_CREDITS"))

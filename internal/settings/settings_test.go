@@ -22,15 +22,16 @@ func TestLoad(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.Port != "3001" || c.JWTTTL != 7*24*time.Hour || c.DefaultCredits != 20 || c.CodePrefix != "code-artifacts/" ||
+	if c.Port != "3001" || c.JWTTTL != 7*24*time.Hour || c.DefaultCredits != 20 || c.CodePrefix != "code-artifacts/" || c.TurnTimeout != 5*time.Minute ||
 		!slices.Equal(c.CORSOrigins, []string{"http://localhost:3000", "http://localhost:5173"}) || c.GeminiModel != "gemini-2.5-flash" {
 		t.Errorf("defaults = %+v", c)
 	}
-	c, err = settings.Load(env("CORS_ORIGINS", " https://a.example/ , ,https://b.example", "S3_CODE_PREFIX", "code", "DEFAULT_CREDITS", "-1", "JWT_TTL", "1h"))
+	c, err = settings.Load(env("CORS_ORIGINS", " https://a.example/ , ,https://b.example", "S3_CODE_PREFIX", "code", "DEFAULT_CREDITS", "-1", "JWT_TTL", "1h", "TURN_TIMEOUT", "90s"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !slices.Equal(c.CORSOrigins, []string{"https://a.example", "https://b.example"}) || c.CodePrefix != "code/" || c.DefaultCredits != -1 || c.JWTTTL != time.Hour {
+	if !slices.Equal(c.CORSOrigins, []string{"https://a.example", "https://b.example"}) || c.CodePrefix != "code/" || c.DefaultCredits != -1 || c.JWTTTL != time.Hour ||
+		c.TurnTimeout != 90*time.Second {
 		t.Errorf("parsed = %+v", c)
 	}
 
@@ -43,6 +44,8 @@ func TestLoad(t *testing.T) {
 		{"bad ttl", env("JWT_TTL", "7 days"), "JWT_TTL"},
 		{"negative ttl", env("JWT_TTL", "-1h"), "JWT_TTL"},
 		{"bad credits", env("DEFAULT_CREDITS", "many"), "DEFAULT_CREDITS"},
+		{"bad turn timeout", env("TURN_TIMEOUT", "5 minutes"), "TURN_TIMEOUT"},
+		{"zero turn timeout", env("TURN_TIMEOUT", "0s"), "TURN_TIMEOUT"},
 		{"bad log level", env("LOG_LEVEL", "loud"), "LOG_LEVEL"},
 	}
 	for _, tt := range tests {

@@ -41,8 +41,10 @@ func (s *Store) CreateConversation(ctx context.Context, c agent.Conversation) er
 // AppendMessage saves m and, in the same transaction, counts it on its
 // conversation and moves the conversation's activity forward. When another
 // writer already moved it further (a concurrent, later message), the count
-// still goes up and the newer preview stays. A missing or deleted
-// conversation is agent.NotFound.
+// still goes up and the newer preview stays. It is idempotent: m appended
+// again (a commit whose answer was lost, which the SDK sent again) is
+// neither an error nor counted twice. A missing or deleted conversation is
+// agent.NotFound.
 func (s *Store) AppendMessage(ctx context.Context, m agent.Message) error {
 	item := newMessageItem(m)
 	if err := checkItemSize(item); err != nil {
@@ -67,12 +69,39 @@ func (s *Store) AppendMessage(ctx context.Context, m agent.Message) error {
 		If("attribute_exists(PK) AND attribute_not_exists(deleting)")
 	err = s.db.WriteTx().Put(s.table.Put(item).If("attribute_not_exists(PK)")).Update(count).Run(ctx)
 	if isConditionFailure(err) {
+		// Or the message is there already. DynamoDB answers a commit sent
+		// again with the same ClientRequestToken as it answered the first;
+		// the local stand-ins ignore the token and fail the condition.
+		saved, rerr := s.hasMessage(ctx, item)
+		if rerr != nil {
+			return fmt.Errorf("append message %s: %w", m.ID, rerr)
+		}
+		if saved {
+			return nil
+		}
 		return agent.WrapError(err, agent.NotFound, "Conversation not found.")
 	}
 	if err != nil {
 		return fmt.Errorf("append message %s: %w", m.ID, err)
 	}
 	return nil
+}
+
+// hasMessage reports whether want is saved. Another message under its key
+// is an error.
+func (s *Store) hasMessage(ctx context.Context, want messageItem) (bool, error) {
+	var it messageItem
+	err := s.table.Get(AttrPK, want.PK).Range(AttrSK, dynamo.Equal, want.SK).Consistent(true).One(ctx, &it)
+	if errors.Is(err, dynamo.ErrNotFound) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("read back: %w", err)
+	}
+	if it.ID != want.ID || it.Content != want.Content {
+		return false, errors.New("another message is saved under this id")
+	}
+	return true, nil
 }
 
 func isConditionFailure(err error) bool {

@@ -1,12 +1,19 @@
 package store_test
 
 import (
+	"bytes"
+	"io"
+	"net/http"
+	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+
 	"github.com/zocket/agent"
 	"github.com/zocket/agent/internal/dynamotest"
+	"github.com/zocket/agent/internal/settings"
 	"github.com/zocket/agent/internal/store"
 )
 
@@ -83,6 +90,173 @@ func TestConversationWrites(t *testing.T) {
 		}
 		if err := s.BeginDeleteConversation(ctx, id(), c.ID); !agent.IsCode(err, agent.NotFound) {
 			t.Errorf("another user deleting: %v", err)
+		}
+	})
+}
+
+// fault answers the first attempt of a request in place of the server (next
+// reaches it).
+type fault func(next dynamodb.HTTPClient, req *http.Request) (*http.Response, error)
+
+// faultyClient is a DynamoDB client's HTTP client that answers the first
+// attempt of each request for an operation in faults with the fault, as
+// real DynamoDB may and the local servers never do; the SDK's retries reach
+// the server.
+type faultyClient struct {
+	next   dynamodb.HTTPClient
+	faults map[string]fault // by operation, such as "TransactWriteItems"
+}
+
+func (c faultyClient) Do(req *http.Request) (*http.Response, error) {
+	_, op, _ := strings.Cut(req.Header.Get("X-Amz-Target"), ".")
+	if f := c.faults[op]; f != nil && strings.HasPrefix(req.Header.Get("Amz-Sdk-Request"), "attempt=1;") {
+		return f(c.next, req)
+	}
+	return c.next.Do(req)
+}
+
+// storeWithFaults returns a Store on tb's table whose client, built as every
+// client is (settings.DynamoDBClient), meets faults.
+func storeWithFaults(t *testing.T, tb dynamotest.Table, faults map[string]fault) *store.Store {
+	t.Helper()
+	cfg, err := settings.LoadAWS(ctx, "us-east-1", settings.Endpoints{DynamoDB: tb.Backend.Endpoint})
+	if err != nil {
+		t.Fatal(err)
+	}
+	client := settings.DynamoDBClient(cfg, tb.Backend.Endpoint, func(o *dynamodb.Options) {
+		o.HTTPClient = faultyClient{next: o.HTTPClient, faults: faults}
+	})
+	return store.New(client, tb.Name)
+}
+
+func dynamoAnswer(req *http.Request, status int, body string) *http.Response {
+	return &http.Response{
+		StatusCode: status, Status: http.StatusText(status), Proto: "HTTP/1.1", ProtoMajor: 1, ProtoMinor: 1,
+		Header:        http.Header{"Content-Type": {"application/x-amz-json-1.0"}},
+		Body:          io.NopCloser(strings.NewReader(body)),
+		ContentLength: int64(len(body)), Request: req,
+	}
+}
+
+// conflict answers as DynamoDB does a write that meets a transaction in
+// progress on the same item: nothing of it is applied.
+func conflict(_ dynamodb.HTTPClient, req *http.Request) (*http.Response, error) {
+	if strings.HasSuffix(req.Header.Get("X-Amz-Target"), ".TransactWriteItems") {
+		return dynamoAnswer(req, 400, `{"__type":"com.amazonaws.dynamodb.v20120810#TransactionCanceledException",`+
+			`"Message":"Transaction cancelled, please refer cancellation reasons for specific reasons [None, TransactionConflict]",`+
+			`"CancellationReasons":[{"Code":"None"},{"Code":"TransactionConflict","Message":"Transaction is ongoing for the item"}]}`), nil
+	}
+	return dynamoAnswer(req, 400, `{"__type":"com.amazonaws.dynamodb.v20120810#TransactionConflictException","message":"Transaction is ongoing for the item"}`), nil
+}
+
+// lostAnswer lets the request reach the server and then loses its answer: a
+// 500 in its place, which the SDK retries.
+func lostAnswer(next dynamodb.HTTPClient, req *http.Request) (*http.Response, error) {
+	resp, err := next.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	body, err := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if err != nil || resp.StatusCode != 200 {
+		resp.Body = io.NopCloser(bytes.NewReader(body))
+		return resp, err
+	}
+	return dynamoAnswer(req, 500, `{"__type":"com.amazonaws.dynamodb.v20120810#InternalServerError","message":"Internal server error"}`), nil
+}
+
+// TestAppendMessageIsIdempotent appends a message twice, as the SDK does
+// when the answer to a commit is lost: DynamoDB recognises the retry by its
+// ClientRequestToken, the local servers fail its condition. Either way the
+// message is saved, not reported as a failure, and counted once.
+func TestAppendMessageIsIdempotent(t *testing.T) {
+	dynamotest.Each(t, func(t *testing.T, tb dynamotest.Table) {
+		dynamotest.RequireTransactions(t, tb)
+		s := newStore(t, tb)
+		u := newUser(t, s)
+		start := time.Now().Add(-time.Minute)
+		c := agent.Conversation{ID: id(), UserID: u.ID, Title: "Retries", CreatedAt: start}
+		if err := s.CreateConversation(ctx, c); err != nil {
+			t.Fatal(err)
+		}
+		m := agent.Message{ID: id(), ConversationID: c.ID, Role: agent.RoleAssistant, Content: "the reply", CreatedAt: start.Add(time.Second)}
+		for i := range 2 {
+			if err := s.AppendMessage(ctx, m); err != nil {
+				t.Fatalf("append #%d of the same message: %v", i+1, err)
+			}
+		}
+		lost := storeWithFaults(t, tb, map[string]fault{"TransactWriteItems": lostAnswer})
+		next := agent.Message{ID: id(), ConversationID: c.ID, Role: agent.RoleUser, Content: "thanks", CreatedAt: start.Add(2 * time.Second)}
+		if err := lost.AppendMessage(ctx, next); err != nil {
+			t.Fatalf("append whose answer was lost and retried by the SDK: %v", err)
+		}
+		// Another message under a saved message's id is not the same one.
+		other := m
+		other.Content = "another reply"
+		if err := s.AppendMessage(ctx, other); err == nil {
+			t.Error("a different message under a saved message's id was accepted")
+		}
+
+		got, err := s.ConversationMeta(ctx, u.ID, c.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.MessageCount != 2 || got.LastMessage == nil || got.LastMessage.Content != "thanks" {
+			t.Errorf("messageCount %d, last %+v; want 2 and the newest", got.MessageCount, got.LastMessage)
+		}
+		th, err := s.Thread(ctx, u.ID, c.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(th.Messages) != 2 || th.Messages[0].Content != "the reply" || th.Messages[1].Content != "thanks" {
+			t.Errorf("saved messages = %+v", th.Messages)
+		}
+	})
+}
+
+// TestRenameRacingAppends renames a conversation while messages are
+// appended to it, every write meeting a transaction in progress once
+// (DynamoDB cancels such a write; the local servers never do): no message is
+// lost, each is counted once, and the new title stays.
+func TestRenameRacingAppends(t *testing.T) {
+	dynamotest.Each(t, func(t *testing.T, tb dynamotest.Table) {
+		dynamotest.RequireTransactions(t, tb)
+		plain := newStore(t, tb)
+		u := newUser(t, plain)
+		start := time.Now().Add(-time.Minute)
+		c := agent.Conversation{ID: id(), UserID: u.ID, Title: "Before", CreatedAt: start}
+		if err := plain.CreateConversation(ctx, c); err != nil {
+			t.Fatal(err)
+		}
+
+		s := storeWithFaults(t, tb, map[string]fault{"TransactWriteItems": conflict, "UpdateItem": conflict})
+		const n = 20
+		var wg sync.WaitGroup
+		for i := range n {
+			wg.Go(func() {
+				m := agent.Message{ID: id(), ConversationID: c.ID, Role: agent.RoleUser, Content: "message", CreatedAt: start.Add(time.Duration(i+1) * time.Second)}
+				if err := s.AppendMessage(ctx, m); err != nil {
+					t.Errorf("append: %v", err)
+				}
+			})
+			if i == n/2 {
+				wg.Go(func() {
+					if _, err := s.RenameConversation(ctx, u.ID, c.ID, "After", time.Now()); err != nil {
+						t.Errorf("rename: %v", err)
+					}
+				})
+			}
+		}
+		wg.Wait()
+		got, err := plain.ConversationMeta(ctx, u.ID, c.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.MessageCount != n || got.Title != "After" {
+			t.Errorf("messageCount %d, title %q; want %d and the new title", got.MessageCount, got.Title, n)
+		}
+		if th, err := plain.Thread(ctx, u.ID, c.ID); err != nil || len(th.Messages) != n {
+			t.Errorf("saved %d messages, want %d (%v)", len(th.Messages), n, err)
 		}
 	})
 }

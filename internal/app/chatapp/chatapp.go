@@ -36,7 +36,7 @@ func service(d *app.Deps) (*chat.Service, error) {
 	}
 	return &chat.Service{
 		Store: d.Store, Blobs: d.Blob, Model: model, Artifacts: d.Presenter(),
-		Builder: d.Artifacts(), CodePrefix: d.Config.CodePrefix, Now: d.Now,
+		Builder: d.Artifacts(), CodePrefix: d.Config.CodePrefix, Now: d.Now, TurnTimeout: d.Config.TurnTimeout,
 	}, nil
 }
 
