@@ -30,13 +30,13 @@ import (
 
 // Store is the storage a turn needs.
 type Store interface {
-	UserByID(ctx context.Context, id string) (agent.User, error)
+	ReserveTurn(ctx context.Context, userID, turnID string, expires time.Time, limits store.TurnLimits) (agent.User, error)
+	EndTurn(ctx context.Context, userID, turnID string, charge bool) (agent.User, error)
 	ConversationMeta(ctx context.Context, userID, id string) (agent.Conversation, error)
 	CreateConversation(ctx context.Context, c agent.Conversation) error
 	AppendMessage(ctx context.Context, m agent.Message) error
 	Thread(ctx context.Context, userID, id string) (store.Thread, error)
 	PutArtifact(ctx context.Context, a agent.Artifact) error
-	ChargeCredit(ctx context.Context, userID string) (int, error)
 	RefineTitle(ctx context.Context, id, provisional, title string) (bool, error)
 	SetSummary(ctx context.Context, id, summary, through string) error
 }
@@ -70,7 +70,10 @@ type Service struct {
 	Artifacts  *artifacts.Presenter
 	CodePrefix string
 	Budget     memory.Budget
-	Now        func() time.Time
+	// Limits are the user's limits on turns (MAX_CONCURRENT_TURNS,
+	// TURNS_PER_MINUTE).
+	Limits store.TurnLimits
+	Now    func() time.Time
 
 	// PingEvery is the idle time after which a `: ping` comment goes out
 	// (default 15s).
@@ -133,25 +136,23 @@ func (s *Service) Send(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
-	ctx, uid := r.Context(), httpapi.UserID(r.Context())
-	user, err := s.Store.UserByID(ctx, uid)
-	if err != nil {
+	ctx := r.Context()
+	// Ids are time-ordered: the user's message sorts before the reply.
+	userMsgID := newID()
+	t := &turn{svc: s, r: r, text: msg, building: req.EnableBuilding, chargeOnText: req.Stream,
+		userMsg: agent.Message{ID: userMsgID}, assistantID: newID(), clock: s.detach(ctx)}
+	if err := t.begin(ctx, httpapi.UserID(ctx), convID); err != nil {
 		httpapi.Error(w, r, err)
 		return
 	}
-	if user.Credits == 0 {
-		httpapi.Error(w, r, agent.NewError(agent.CreditsExhausted, agent.CreditsExhaustedMessage))
-		return
-	}
-	t := &turn{svc: s, r: r, user: user, text: msg, building: req.EnableBuilding}
-	if err := t.open(ctx, convID); err != nil {
+	if err := t.open(ctx); err != nil {
+		t.end(false)
 		httpapi.Error(w, r, err)
 		return
 	}
 
 	// From here the turn outlives the request: a client that leaves does
 	// not stop the reply from being written and saved.
-	t.clock = s.detach(ctx)
 	tctx, cancel := t.clock.work()
 	defer cancel()
 
@@ -196,6 +197,14 @@ type clock struct {
 	base     context.Context
 	modelEnd time.Time
 	saveEnd  time.Time // zero when the request has no deadline
+}
+
+// end is when the turn's last save must be over.
+func (c clock) end() time.Time {
+	if !c.saveEnd.IsZero() {
+		return c.saveEnd
+	}
+	return c.modelEnd.Add(SaveBudget)
 }
 
 // work returns the context of the model's phase.

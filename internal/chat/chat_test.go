@@ -276,8 +276,8 @@ func TestModelFailureMidStream(t *testing.T) {
 		if len(th.Messages) != 2 || th.Messages[1].Content != "Here is part of it" || th.Messages[1].Error == "" {
 			t.Errorf("saved = %+v, want the partial text with an error mark", th.Messages)
 		}
-		if me, _ := env.Deps.Store.UserByID(ctx, u.ID); me.Credits != 20 {
-			t.Errorf("credits = %d, want 20: a failed reply is not charged", me.Credits)
+		if me, _ := env.Deps.Store.UserByID(ctx, u.ID); me.Credits != 19 {
+			t.Errorf("credits = %d, want 19: a turn whose text reached the client costs its credit, failed or not", me.Credits)
 		}
 	})
 }
@@ -517,7 +517,8 @@ func slowReply() geminitest.Reply {
 
 // checkCutByTime checks a turn whose model ran out of time: the stream ends
 // with an error event coded timeout and [DONE], and the reply is saved with
-// the text the client saw and an error mark, uncharged.
+// the text the client saw and an error mark; the text went out, so the turn
+// is charged.
 func checkCutByTime(t *testing.T, env *apitest.Env, u apitest.User, f *frontendStream) {
 	t.Helper()
 	n := len(f.kinds)
@@ -541,8 +542,8 @@ func checkCutByTime(t *testing.T, env *apitest.Env, u apitest.User, f *frontendS
 	if strings.Contains(got.Content, "word79") {
 		t.Errorf("the reply was not cut: %q", got.Content)
 	}
-	if me, _ := env.Deps.Store.UserByID(ctx, u.ID); me.Credits != 20 {
-		t.Errorf("credits = %d, want 20: a reply cut by time is not charged", me.Credits)
+	if me, _ := env.Deps.Store.UserByID(ctx, u.ID); me.Credits != 19 {
+		t.Errorf("credits = %d, want 19: the streamed text of a reply cut by time costs its credit", me.Credits)
 	}
 }
 
@@ -664,8 +665,8 @@ func TestConversationDeletedMidReply(t *testing.T) {
 		if err != nil || items.Count != 0 {
 			t.Errorf("items left in the deleted conversation's partition: %+v (%v)", items, err)
 		}
-		if me, _ := env.Deps.Store.UserByID(ctx, u.ID); me.Credits != 20 {
-			t.Errorf("credits = %d, want 20: a reply that was not saved is not charged", me.Credits)
+		if me, _ := env.Deps.Store.UserByID(ctx, u.ID); me.Credits != 19 {
+			t.Errorf("credits = %d, want 19: the client read the reply's text, so the turn costs its credit", me.Credits)
 		}
 	})
 }

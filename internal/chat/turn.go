@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+	"sync"
 	"time"
 	"unicode/utf8"
 
@@ -22,17 +23,70 @@ import (
 type turn struct {
 	svc      *Service
 	r        *http.Request
-	user     agent.User
 	text     string
 	building bool
 	clock    clock
-
-	conv        agent.Conversation
-	isNew       bool
-	userMsg     agent.Message
+	// assistantID is the reply's message id, and the id of the turn's slot
+	// on its user.
 	assistantID string
+	// chargeOnText charges the turn as soon as model text went out (a
+	// stream); otherwise only a completed reply is charged.
+	chargeOnText bool
+
+	user    agent.User // as its slot was reserved
+	conv    agent.Conversation
+	isNew   bool
+	userMsg agent.Message // its id is set when the turn starts
+	// emitted is set once model text went out to the client.
+	emitted bool
 	// retryAfter is the wait the model asked for when it rate-limited the turn.
 	retryAfter time.Duration
+}
+
+// slotMargin keeps a turn's slot a little past the turn's own end, should
+// its Lambda die holding it.
+const slotMargin = 30 * time.Second
+
+// begin reserves the turn's slot on its user (the credit it may cost, its
+// place among the turns in flight and this minute's) and, at the same time,
+// reads the conversation it continues. Out of credits or past a limit,
+// nothing else happens; a conversation that is not the user's releases the
+// slot.
+func (t *turn) begin(ctx context.Context, userID, convID string) error {
+	s := t.svc
+	expires := t.clock.end().Add(slotMargin)
+	var reserveErr, convErr error
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		t.user, reserveErr = s.Store.ReserveTurn(ctx, userID, t.assistantID, expires, s.Limits)
+	})
+	if convID != "" {
+		wg.Go(func() { t.conv, convErr = s.Store.ConversationMeta(ctx, userID, convID) })
+	}
+	wg.Wait()
+	if reserveErr != nil {
+		return reserveErr
+	}
+	if convErr != nil {
+		t.end(false)
+		return convErr
+	}
+	return nil
+}
+
+// end frees the turn's slot, charging its credit when charge says so, and
+// returns the user's credits after. It has a budget of its own: it runs
+// when the turn's other contexts may be over.
+func (t *turn) end(charge bool) int {
+	ctx, cancel := t.clock.save()
+	defer cancel()
+	u, err := t.svc.Store.EndTurn(ctx, t.user.ID, t.assistantID, charge && t.user.Credits >= 0)
+	if err != nil {
+		// The slot frees itself when it expires.
+		httpapi.Logger(t.r.Context()).Error("end turn", "charge", charge, "err", err)
+		return t.user.Credits
+	}
+	return u.Credits
 }
 
 func newID() string { return uuid.Must(uuid.NewV7()).String() }
@@ -51,30 +105,20 @@ func ProvisionalTitle(message string) string {
 	return t
 }
 
-// open finds or creates the conversation and saves the user's message,
-// before anything is streamed or the model is called.
-func (t *turn) open(ctx context.Context, convID string) error {
+// open creates the conversation unless the turn continues one, and saves
+// the user's message, before anything is streamed or the model is called.
+func (t *turn) open(ctx context.Context) error {
 	s := t.svc
 	now := s.Now()
-	if convID != "" {
-		c, err := s.Store.ConversationMeta(ctx, t.user.ID, convID)
-		if err != nil {
-			return err
-		}
-		t.conv = c
-	} else {
+	if t.conv.ID == "" {
 		t.conv = agent.Conversation{ID: newID(), UserID: t.user.ID, Title: ProvisionalTitle(t.text), CreatedAt: now}
 		if err := s.Store.CreateConversation(ctx, t.conv); err != nil {
 			return err
 		}
 		t.isNew = true
 	}
-	t.userMsg = agent.Message{ID: newID(), ConversationID: t.conv.ID, Role: agent.RoleUser, Content: t.text, CreatedAt: now}
-	if err := s.Store.AppendMessage(ctx, t.userMsg); err != nil {
-		return err
-	}
-	t.assistantID = newID()
-	return nil
+	t.userMsg = agent.Message{ID: t.userMsg.ID, ConversationID: t.conv.ID, Role: agent.RoleUser, Content: t.text, CreatedAt: now}
+	return s.Store.AppendMessage(ctx, t.userMsg)
 }
 
 // run streams the reply into sink and saves it. ctx ends when the model's
@@ -99,6 +143,7 @@ func (t *turn) run(ctx context.Context, sink Sink) {
 	var scanner codeblock.Scanner
 	res, err := s.Model.Stream(ctx, req, func(delta string) error {
 		sink.Delta(delta)
+		t.emitted = t.emitted || delta != ""
 		for _, b := range scanner.Write(delta) {
 			saver.add(ctx, b)
 		}
@@ -159,9 +204,10 @@ func (s *Service) budget() memory.Budget {
 // complete saves the finished reply, takes the credit, names a new
 // conversation and reports it all.
 func (t *turn) complete(ctx context.Context, sink Sink, res llm.Result) {
-	s := t.svc
 	log := httpapi.Logger(t.r.Context())
 	if err := t.save(ctx, res.Text, res.Usage, ""); err != nil {
+		// The reply is lost; it costs a credit only if the client saw it.
+		t.end(t.chargeOnText && t.emitted)
 		if agent.IsCode(err, agent.NotFound) {
 			// The conversation was deleted while the model answered.
 			log.Warn("save reply", "err", err)
@@ -173,14 +219,7 @@ func (t *turn) complete(ctx context.Context, sink Sink, res llm.Result) {
 		sink.Error(StreamError{Error: "Stream error: the reply could not be saved. Please try again.", Code: string(agent.Internal)})
 		return
 	}
-	credits := t.user.Credits
-	if credits > 0 {
-		left, err := s.Store.ChargeCredit(ctx, t.user.ID)
-		if err != nil {
-			log.Warn("charge credit", "err", err)
-		}
-		credits = left
-	}
+	credits := t.end(true)
 	title := t.conv.Title
 	if t.isNew {
 		title = t.refineTitle(ctx, res.Text)
@@ -192,8 +231,10 @@ func (t *turn) complete(ctx context.Context, sink Sink, res llm.Result) {
 }
 
 // fail saves what the model produced with an error mark and reports the
-// failure as the stream's last event. No credit is taken.
+// failure as the stream's last event. The turn costs its credit only when
+// model text already went out to the client.
 func (t *turn) fail(ctx context.Context, sink Sink, partial string, usage llm.Usage, cause error) {
+	defer t.end(t.chargeOnText && t.emitted)
 	log := httpapi.Logger(t.r.Context())
 	sentence, code := describe(cause)
 	if llmErr, ok := errors.AsType[*llm.Error](cause); ok {

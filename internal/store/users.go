@@ -212,20 +212,3 @@ func (s *Store) ChangePassword(ctx context.Context, u agent.User, old, replaceme
 	}
 	return nil
 }
-
-// ChargeCredit takes one credit from the user, atomically and never below
-// zero, and returns what is left; with none left it is
-// agent.CreditsExhausted. Callers do not charge users with unlimited
-// (negative) credits.
-func (s *Store) ChargeCredit(ctx context.Context, userID string) (int, error) {
-	var it userItem
-	err := s.table.Update(AttrPK, userKey(userID)).Range(AttrSK, skProfile).
-		Add("credits", -1).If("credits > ?", 0).Value(ctx, &it)
-	if dynamo.IsCondCheckFailed(err) {
-		return 0, agent.WrapError(err, agent.CreditsExhausted, agent.CreditsExhaustedMessage)
-	}
-	if err != nil {
-		return 0, fmt.Errorf("charge credit of %s: %w", userID, err)
-	}
-	return it.Credits, nil
-}

@@ -13,6 +13,7 @@ import (
 	"github.com/zocket/agent/internal/app"
 	"github.com/zocket/agent/internal/chat"
 	"github.com/zocket/agent/internal/llm"
+	"github.com/zocket/agent/internal/store"
 )
 
 // Send serves chat-send (API Gateway) and chat-stream (the Function URL):
@@ -37,6 +38,7 @@ func service(d *app.Deps) (*chat.Service, error) {
 	return &chat.Service{
 		Store: d.Store, Blobs: d.Blob, Model: model, Artifacts: d.Presenter(),
 		Builder: d.Artifacts(), CodePrefix: d.Config.CodePrefix, Now: d.Now, TurnTimeout: d.Config.TurnTimeout,
+		Limits: store.TurnLimits{MaxConcurrent: d.Config.MaxConcurrentTurns, PerMinute: d.Config.TurnsPerMinute},
 	}, nil
 }
 
