@@ -109,6 +109,8 @@ func newLocalEnv(t *testing.T) *localEnv {
 		"GEMINI_API_KEY":     geminiKey,
 		"GEMINI_BASE_URL":    gemini.URL(),
 		"BUILD_PACKAGES_DIR": packages,
+		// The replay is not about the abuse limits: they are off.
+		"MAX_CONCURRENT_TURNS": "0", "TURNS_PER_MINUTE": "0", "REGISTRATIONS_PER_HOUR": "0",
 	}}
 }
 
