@@ -5,6 +5,8 @@
 // (a separate module) and the README all read the same list.
 package routes
 
+import "slices"
+
 // Resource names what a grant applies to, independent of how a template
 // spells its ARN.
 type Resource string
@@ -19,6 +21,10 @@ const (
 	JWTSecret    Resource = "jwt-secret"    // the SSM parameter holding the JWT secret
 	BuildFunc    Resource = "build-function"
 	GeminiKey    Resource = "gemini-key" // the SSM parameter holding the Gemini API key
+	// OriginVerify is the SSM parameter holding the value CloudFront sends
+	// its origins: a function that has it trusts the client address and
+	// host CloudFront forwards.
+	OriginVerify Resource = "origin-verify"
 )
 
 // Grant allows actions on a resource.
@@ -95,6 +101,9 @@ func (f Function) Environment() []string {
 	if f.InvokesBuild() {
 		env = append(env, "BUILD_FUNCTION_NAME")
 	}
+	if f.grants(OriginVerify) {
+		env = append(env, "ORIGIN_VERIFY_PARAM")
+	}
 	return append(env, f.Settings...)
 }
 
@@ -143,6 +152,14 @@ func s3(r Resource, actions ...string) Grant {
 
 var secret = Grant{Resource: JWTSecret, Actions: []string{"ssm:GetParameter"}}
 
+// forwarded is the grant of functions that read the client's address (the
+// per-address limits) or build links (from the host the client used): behind
+// CloudFront both arrive in headers, trusted only with the origin's value.
+var forwarded = Grant{Resource: OriginVerify, Actions: []string{"ssm:GetParameter"}}
+
+// links are the settings of functions that return links to the API.
+var links = []string{"PUBLIC_URL"}
+
 func prefix(p string, xs []string) []string {
 	out := make([]string, len(xs))
 	for i, x := range xs {
@@ -157,9 +174,9 @@ func All() []Function {
 		{Name: "health", Method: "GET", Path: "/health",
 			Grants: []Grant{dynamo("DescribeTable"), s3(Bucket, "ListBucket")}},
 		{Name: "auth-register", Method: "POST", Path: "/api/auth/register", Tokens: true,
-			Grants: []Grant{dynamo("PutItem", "UpdateItem"), secret}, Settings: []string{"DEFAULT_CREDITS", "REGISTRATIONS_PER_HOUR"}},
+			Grants: []Grant{dynamo("PutItem", "UpdateItem"), secret, forwarded}, Settings: []string{"DEFAULT_CREDITS", "REGISTRATIONS_PER_HOUR"}},
 		{Name: "auth-login", Method: "POST", Path: "/api/auth/login", Tokens: true,
-			Grants: []Grant{dynamo("GetItem", "UpdateItem", "DeleteItem"), secret}},
+			Grants: []Grant{dynamo("GetItem", "UpdateItem", "DeleteItem"), secret, forwarded}},
 		{Name: "auth-me", Method: "GET", Path: "/api/auth/me", Auth: true,
 			Grants: []Grant{dynamo("GetItem"), secret}},
 		{Name: "auth-refresh", Method: "POST", Path: "/api/auth/refresh", Auth: true,
@@ -167,11 +184,11 @@ func All() []Function {
 		{Name: "auth-logout", Method: "POST", Path: "/api/auth/logout", Auth: true,
 			Grants: []Grant{dynamo("GetItem", "UpdateItem"), secret}},
 		{Name: "auth-password", Method: "PUT", Path: "/api/auth/password", Auth: true,
-			Grants: []Grant{dynamo("GetItem", "UpdateItem", "DeleteItem"), secret}},
+			Grants: []Grant{dynamo("GetItem", "UpdateItem", "DeleteItem"), secret, forwarded}},
 		{Name: "conversations-list", Method: "GET", Path: "/api/conversations", Auth: true,
 			Grants: []Grant{dynamo("Query", "GetItem"), {Resource: TableIndexes, Actions: []string{"dynamodb:Query"}}, secret}},
 		{Name: "conversations-get", Method: "GET", Path: "/api/conversations/{id}", Auth: true,
-			Grants: []Grant{dynamo("Query", "GetItem"), s3(CodeObjects, "GetObject"), secret}},
+			Grants: []Grant{dynamo("Query", "GetItem"), s3(CodeObjects, "GetObject"), secret, forwarded}, Settings: links},
 		{Name: "conversations-update", Method: "PUT", Path: "/api/conversations/{id}", Auth: true,
 			Grants: []Grant{dynamo("GetItem", "UpdateItem"), secret}},
 		{Name: "conversations-delete", Method: "DELETE", Path: "/api/conversations/{id}", Auth: true, TimeoutS: 60,
@@ -179,7 +196,7 @@ func All() []Function {
 		{Name: "conversations-export", Method: "GET", Path: "/api/conversations/{id}/export", Auth: true, TimeoutS: 30,
 			Grants: []Grant{dynamo("Query", "GetItem"), s3(CodeObjects, "GetObject"), secret}},
 		{Name: "artifacts-get", Method: "GET", Path: "/api/artifacts/{id}", Auth: true,
-			Grants: []Grant{dynamo("GetItem"), s3(CodeObjects, "GetObject"), s3(BuildObjects, "GetObject"), secret}},
+			Grants: []Grant{dynamo("GetItem"), s3(CodeObjects, "GetObject"), s3(BuildObjects, "GetObject"), secret, forwarded}, Settings: links},
 		{Name: "artifacts-code", Method: "GET", Path: "/api/artifacts/{id}/code", Auth: true,
 			Grants: []Grant{dynamo("GetItem"), s3(CodeObjects, "GetObject"), secret}},
 		{Name: "artifacts-download", Method: "GET", Path: "/api/artifacts/{id}/download", Auth: true,
@@ -189,7 +206,8 @@ func All() []Function {
 		{Name: "artifacts-delete", Method: "DELETE", Path: "/api/artifacts/{id}", Auth: true,
 			Grants: []Grant{dynamo("GetItem", "DeleteItem"), s3(Bucket, "ListBucket"), s3(CodeObjects, "DeleteObject"), secret}},
 		{Name: "artifacts-build", Method: "POST", Path: "/api/artifacts/{id}/build", Auth: true, TimeoutS: 30, Grants: buildGrants},
-		{Name: "artifacts-bundle", Method: "POST", Path: "/api/artifacts/{id}/bundle", Auth: true, TimeoutS: 30, Grants: buildGrants},
+		{Name: "artifacts-bundle", Method: "POST", Path: "/api/artifacts/{id}/bundle", Auth: true, TimeoutS: 30,
+			Grants: append(slices.Clone(buildGrants), forwarded), Settings: links},
 		{Name: "artifacts-build-project", Method: "POST", Path: "/api/artifacts/{id}/build-project", Auth: true, TimeoutS: 30, Grants: buildGrants},
 		{Name: "artifacts-preview", Method: "GET", Path: "/api/artifacts/{id}/preview", Tokens: true, TimeoutS: 30, Grants: buildGrants},
 		{Name: "artifacts-project-preview", Method: "GET", Path: "/api/artifacts/{id}/project-preview", Tokens: true, TimeoutS: 30, Grants: buildGrants},
@@ -215,18 +233,21 @@ var buildGrants = []Grant{
 
 // chatGrants are the permissions of a chat turn: read the user and the
 // conversation, write messages and artifacts (transactions of puts, updates
-// and condition checks), store artifact code and presign its download.
+// and condition checks), store artifact code and presign its download, and
+// remove the code it wrote when it loses the race with a conversation delete.
 var chatGrants = []Grant{
 	dynamo("GetItem", "PutItem", "UpdateItem", "ConditionCheckItem", "Query"),
-	s3(CodeObjects, "PutObject", "GetObject"),
+	s3(CodeObjects, "PutObject", "GetObject", "DeleteObject"),
+	s3(Bucket, "ListBucket"),
 	s3(BuildObjects, "GetObject"),
 	{Resource: BuildFunc, Actions: []string{"lambda:InvokeFunction"}},
 	secret,
 	{Resource: GeminiKey, Actions: []string{"ssm:GetParameter"}},
+	forwarded,
 }
 
-// chatSettings are the limits of a chat turn.
-var chatSettings = []string{"MAX_CONCURRENT_TURNS", "TURNS_PER_MINUTE"}
+// chatSettings are the limits of a chat turn, and its links.
+var chatSettings = []string{"MAX_CONCURRENT_TURNS", "TURNS_PER_MINUTE", "PUBLIC_URL"}
 
 // ChatReservedConcurrency is the template parameter reserving each chat
 // function's concurrency: the Function URL bypasses API Gateway's

@@ -36,7 +36,14 @@ type System struct {
 	Parameters map[string]string   // name → canonical Type, Default, AllowedValues
 	Conditions map[string]string   // name → canonical expression
 	Outputs    map[string]string   // name → canonical value
+	// Declared are the resources both templates write at the CloudFormation
+	// level (CloudFront's): logical ID → canonical type and properties.
+	Declared map[string]string
 }
+
+// declaredTypes are the resource types that both templates write out in
+// full, compared property by property.
+var declaredTypes = []string{"AWS::CloudFront::Distribution", "AWS::CloudFront::Function"}
 
 // Function is what a template says of one Lambda function.
 type Function struct {
@@ -61,6 +68,7 @@ var Resources = map[string]routes.Resource{
 	"${BuildFunction.Arn}":           routes.BuildFunc,
 	"arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:parameter${JwtSecretParameterName}":    routes.JWTSecret,
 	"arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:parameter${GeminiApiKeyParameterName}": routes.GeminiKey,
+	"arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:parameter${OriginVerifyParameterName}": routes.OriginVerify,
 }
 
 // basicExecutionRole is the managed policy SAM gives every generated role
@@ -239,7 +247,12 @@ func reserved(props map[string]any) string {
 }
 
 func newSystem(t *cfn.Template) System {
-	s := System{Functions: map[string]Function{}, API: map[string]string{}, Parameters: map[string]string{}, Conditions: map[string]string{}, Outputs: map[string]string{}}
+	s := System{Functions: map[string]Function{}, API: map[string]string{}, Parameters: map[string]string{}, Conditions: map[string]string{}, Outputs: map[string]string{}, Declared: map[string]string{}}
+	for id, res := range t.Resources {
+		if slices.Contains(declaredTypes, res.Type) {
+			s.Declared[id] = Canonical(map[string]any{"Type": res.Type, "Properties": res.Properties})
+		}
+	}
 	for name, c := range t.Conditions {
 		s.Conditions[name] = Canonical(c)
 	}
@@ -496,6 +509,7 @@ func Diff(a, b System, labelA, labelB string) []string {
 	out = append(out, diffMap("HTTP API", a.API, b.API, labelA, labelB)...)
 	out = append(out, diffMap("parameter", a.Parameters, b.Parameters, labelA, labelB)...)
 	out = append(out, diffMap("condition", a.Conditions, b.Conditions, labelA, labelB)...)
+	out = append(out, diffMap("resource", a.Declared, b.Declared, labelA, labelB)...)
 	out = append(out, diffMap("output", a.Outputs, b.Outputs, labelA, labelB)...)
 	return out
 }

@@ -215,6 +215,14 @@ func TestDiffCatchesChanges(t *testing.T) {
 		{"reserved concurrency dropped in the CDK", "cdk", func(t *testing.T, tpl *cfn.Template) {
 			delete(tpl.Resources["ChatStreamFunction"].Properties, "ReservedConcurrentExecutions")
 		}, "ChatStreamFunction reserved concurrency"},
+		{"distribution routing in the CDK", "cdk", func(t *testing.T, tpl *cfn.Template) {
+			cfg := tpl.Resources["Distribution"].Properties["DistributionConfig"].(map[string]any)
+			cfg["CacheBehaviors"].([]any)[0].(map[string]any)["PathPattern"] = "/api/chat/send"
+		}, "resource Distribution"},
+		{"the origin's value dropped in template.yaml", "sam", func(t *testing.T, tpl *cfn.Template) {
+			cfg := tpl.Resources["Distribution"].Properties["DistributionConfig"].(map[string]any)
+			delete(cfg["Origins"].([]any)[1].(map[string]any), "OriginCustomHeaders")
+		}, "resource Distribution"},
 		{"condition changed in template.yaml", "sam", func(t *testing.T, tpl *cfn.Template) {
 			tpl.Conditions["ChatReservedConcurrencySet"] = map[string]any{"Fn::Equals": []any{"a", "a"}}
 		}, "condition ChatReservedConcurrencySet"},

@@ -17,6 +17,7 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsapigatewayv2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsapigatewayv2integrations"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudfront"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsdynamodb"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
@@ -69,6 +70,7 @@ func AssetsIn(dir string) func(routes.Function) awslambda.Code {
 type parameters struct {
 	stage, jwtSecret, geminiKey, geminiModel, corsOrigins, defaultCredits  awscdk.CfnParameter
 	registrationsPerHour, maxConcurrentTurns, turnsPerMinute, chatReserved awscdk.CfnParameter
+	originVerify, publicURL                                                awscdk.CfnParameter
 	chatReservedSet                                                        awscdk.CfnCondition
 }
 
@@ -137,7 +139,11 @@ func New(scope constructs.Construct, id string, props Props) (awscdk.Stack, erro
 			})
 		}
 	}
-	b.addOutputs(api, streamURL)
+	var distribution awscloudfront.CfnDistribution
+	if streamURL != nil {
+		distribution = b.addDistribution(api, streamURL)
+	}
+	b.addOutputs(api, streamURL, distribution)
 	return b.stack, nil
 }
 
@@ -171,8 +177,12 @@ func (b *builder) addParameters() parameters {
 		stage: stage,
 		jwtSecret: str("JwtSecretParameterName", "/ai-coding-agent/dev/jwt-secret",
 			"Name of an SSM SecureString (at least 32 bytes) holding the JWT secret. Create it before deploying; the functions read it at cold start."),
-		geminiKey:            str("GeminiApiKeyParameterName", "/ai-coding-agent/dev/gemini-api-key", "Name of an SSM SecureString holding the Gemini API key."),
-		geminiModel:          str("GeminiModel", "gemini-2.5-flash", ""),
+		geminiKey:   str("GeminiApiKeyParameterName", "/ai-coding-agent/dev/gemini-api-key", "Name of an SSM SecureString holding the Gemini API key."),
+		geminiModel: str("GeminiModel", "gemini-2.5-flash", ""),
+		originVerify: str("OriginVerifyParameterName", "/ai-coding-agent/dev/origin-verify",
+			"Name of an SSM String parameter holding a random value (at least 32 characters) that CloudFront sends its origins in X-Origin-Verify: the functions trust the client address and host CloudFront forwards only with it. Create it before deploying."),
+		publicURL: str("PublicUrl", "",
+			"The URL clients reach the API at, for the links the API returns (a custom domain on the distribution); empty: the host each request came through (the distribution's domain, behind CloudFront)."),
 		corsOrigins:          str("CorsOrigins", "http://localhost:3000,http://localhost:5173", ""),
 		defaultCredits:       number("DefaultCredits", 20, ""),
 		registrationsPerHour: number("RegistrationsPerHour", 20, "Accounts one client address may create per hour (0 for no limit)."),
@@ -301,7 +311,7 @@ func (b *builder) addStreamURL(f routes.Function, fn awslambda.Function) *string
 	return url.Url()
 }
 
-func (b *builder) addOutputs(api awsapigatewayv2.HttpApi, streamURL *string) {
+func (b *builder) addOutputs(api awsapigatewayv2.HttpApi, streamURL *string, distribution awscloudfront.CfnDistribution) {
 	out := func(id, desc string, value *string) {
 		p := &awscdk.CfnOutputProps{Value: value}
 		if desc != "" {
@@ -309,11 +319,11 @@ func (b *builder) addOutputs(api awsapigatewayv2.HttpApi, streamURL *string) {
 		}
 		awscdk.NewCfnOutput(b.stack, jsii.String(id), p)
 	}
-	out("ApiUrl", "Base URL of the HTTP API (set it as the frontend's NEXT_PUBLIC_API_URL)",
-		awscdk.Fn_Join(jsii.String(""), &[]*string{
-			jsii.String("https://"), api.ApiId(), jsii.String(".execute-api."), awscdk.Aws_REGION(),
-			jsii.String("."), awscdk.Aws_URL_SUFFIX(),
-		}))
+	if distribution != nil {
+		out("Url", "The API's one URL (set it as the frontend's NEXT_PUBLIC_API_URL); chat streams through it",
+			awscdk.Fn_Join(jsii.String(""), &[]*string{jsii.String("https://"), distribution.AttrDomainName()}))
+	}
+	out("ApiUrl", "Base URL of the HTTP API (every route; chat answers in one buffered body there)", apiURL(api))
 	if streamURL != nil {
 		out("StreamUrl", "Function URL of the streaming chat (POST <StreamUrl>api/chat/send)", streamURL)
 	}
@@ -343,6 +353,10 @@ func (b *builder) environment(f routes.Function) (map[string]*string, error) {
 			v = b.bucket.BucketName()
 		case "DEFAULT_CREDITS":
 			v = p.defaultCredits.ValueAsString()
+		case "ORIGIN_VERIFY_PARAM":
+			v = p.originVerify.ValueAsString()
+		case "PUBLIC_URL":
+			v = p.publicURL.ValueAsString()
 		case "REGISTRATIONS_PER_HOUR":
 			v = p.registrationsPerHour.ValueAsString()
 		case "MAX_CONCURRENT_TURNS":
@@ -381,6 +395,8 @@ func (b *builder) arn(r routes.Resource) (*string, error) {
 		return parameterARN(b.params.jwtSecret), nil
 	case routes.GeminiKey:
 		return parameterARN(b.params.geminiKey), nil
+	case routes.OriginVerify:
+		return parameterARN(b.params.originVerify), nil
 	case routes.BuildFunc:
 		build, ok := b.functions[buildFunction]
 		if !ok {
@@ -398,4 +414,98 @@ func parameterARN(p awscdk.CfnParameter) *string {
 		jsii.String("arn:"), awscdk.Aws_PARTITION(), jsii.String(":ssm:"), awscdk.Aws_REGION(),
 		jsii.String(":"), awscdk.Aws_ACCOUNT_ID(), jsii.String(":parameter"), p.ValueAsString(),
 	})
+}
+
+// apiURL is the HTTP API's base URL.
+func apiURL(api awsapigatewayv2.HttpApi) *string {
+	return awscdk.Fn_Join(jsii.String(""), &[]*string{
+		jsii.String("https://"), api.ApiId(), jsii.String(".execute-api."), awscdk.Aws_REGION(),
+		jsii.String("."), awscdk.Aws_URL_SUFFIX(),
+	})
+}
+
+// The managed CloudFront policies the distribution uses: nothing cached,
+// every viewer header but Host (API Gateway and Function URLs answer only
+// their own) passed on.
+const (
+	cachingDisabled           = "4135ea2d-6df8-44a3-9df3-4b5a84be39ad"
+	allViewerExceptHostHeader = "b689b0a8-53d0-40ab-baf2-68738e2966ac"
+)
+
+// forwardHost is the viewer-request function that tells the origins the host
+// the client used, for the links they return.
+const forwardHost = `function handler(event) {
+  var request = event.request;
+  request.headers['x-forwarded-host'] = { value: request.headers.host.value };
+  return request;
+}
+`
+
+// addDistribution is the API's one URL: CloudFront sends the chat routes to
+// the streaming Function URL and everything else to the HTTP API, with the
+// origin's value that makes the functions trust what it forwards. It is
+// written at the CloudFormation level to read as template.yaml does.
+func (b *builder) addDistribution(api awsapigatewayv2.HttpApi, streamURL *string) awscloudfront.CfnDistribution {
+	fn := awscloudfront.NewCfnFunction(b.stack, jsii.String("ForwardHostFunction"), &awscloudfront.CfnFunctionProps{
+		Name:        awscdk.Fn_Join(jsii.String(""), &[]*string{awscdk.Aws_STACK_NAME(), jsii.String("-forward-host")}),
+		AutoPublish: jsii.Bool(true),
+		FunctionConfig: &awscloudfront.CfnFunction_FunctionConfigProperty{
+			Comment: jsii.String("Tells the origins the host the client used, for the links they return."),
+			Runtime: jsii.String("cloudfront-js-2.0"),
+		},
+		FunctionCode: jsii.String(forwardHost),
+	})
+	fn.OverrideLogicalId(jsii.String("ForwardHostFunction"))
+	verify := &[]interface{}{&awscloudfront.CfnDistribution_OriginCustomHeaderProperty{
+		HeaderName:  jsii.String("X-Origin-Verify"),
+		HeaderValue: awscdk.Fn_Join(jsii.String(""), &[]*string{jsii.String("{{resolve:ssm:"), b.params.originVerify.ValueAsString(), jsii.String("}}")}),
+	}}
+	methods := jsii.Strings("GET", "HEAD", "OPTIONS", "PUT", "PATCH", "POST", "DELETE")
+	associations := &[]interface{}{&awscloudfront.CfnDistribution_FunctionAssociationProperty{
+		EventType: jsii.String("viewer-request"), FunctionArn: fn.AttrFunctionMetadataFunctionArn(),
+	}}
+	d := awscloudfront.NewCfnDistribution(b.stack, jsii.String("Distribution"), &awscloudfront.CfnDistributionProps{
+		DistributionConfig: &awscloudfront.CfnDistribution_DistributionConfigProperty{
+			Enabled:     jsii.Bool(true),
+			Comment:     jsii.String("AI coding agent API"),
+			HttpVersion: jsii.String("http2and3"),
+			PriceClass:  jsii.String("PriceClass_100"),
+			Origins: &[]interface{}{
+				&awscloudfront.CfnDistribution_OriginProperty{
+					Id: jsii.String("Api"),
+					DomainName: awscdk.Fn_Join(jsii.String(""), &[]*string{
+						api.ApiId(), jsii.String(".execute-api."), awscdk.Aws_REGION(), jsii.String("."), awscdk.Aws_URL_SUFFIX(),
+					}),
+					CustomOriginConfig: &awscloudfront.CfnDistribution_CustomOriginConfigProperty{
+						OriginProtocolPolicy: jsii.String("https-only"), OriginSslProtocols: jsii.Strings("TLSv1.2"),
+					},
+					OriginCustomHeaders: verify,
+				},
+				&awscloudfront.CfnDistribution_OriginProperty{
+					Id:         jsii.String("Stream"),
+					DomainName: awscdk.Fn_Select(jsii.Number(2), awscdk.Fn_Split(jsii.String("/"), streamURL, nil)),
+					CustomOriginConfig: &awscloudfront.CfnDistribution_CustomOriginConfigProperty{
+						OriginProtocolPolicy: jsii.String("https-only"), OriginSslProtocols: jsii.Strings("TLSv1.2"),
+						OriginReadTimeout: jsii.Number(60),
+					},
+					OriginCustomHeaders: verify,
+				},
+			},
+			DefaultCacheBehavior: &awscloudfront.CfnDistribution_DefaultCacheBehaviorProperty{
+				TargetOriginId: jsii.String("Api"), ViewerProtocolPolicy: jsii.String("redirect-to-https"),
+				AllowedMethods: methods, Compress: jsii.Bool(false),
+				CachePolicyId: jsii.String(cachingDisabled), OriginRequestPolicyId: jsii.String(allViewerExceptHostHeader),
+				FunctionAssociations: associations,
+			},
+			CacheBehaviors: &[]interface{}{&awscloudfront.CfnDistribution_CacheBehaviorProperty{
+				PathPattern:    jsii.String("/api/chat/*"),
+				TargetOriginId: jsii.String("Stream"), ViewerProtocolPolicy: jsii.String("redirect-to-https"),
+				AllowedMethods: methods, Compress: jsii.Bool(false),
+				CachePolicyId: jsii.String(cachingDisabled), OriginRequestPolicyId: jsii.String(allViewerExceptHostHeader),
+				FunctionAssociations: associations,
+			}},
+		},
+	})
+	d.OverrideLogicalId(jsii.String("Distribution"))
+	return d
 }

@@ -183,5 +183,5 @@ func Handler(d *Deps, fns []routes.Function, ctors map[string]Constructor) (http
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		httpapi.Error(w, r, agent.Errorf(agent.NotFound, "No route for %s %s.", r.Method, r.URL.Path))
 	})
-	return httpapi.Chain(mux, d.Log, httpapi.CORS{Origins: d.Config.CORSOrigins}), nil
+	return httpapi.Chain(mux, d.Log, httpapi.CORS{Origins: d.Config.CORSOrigins}, httpapi.Forwarded{Secret: d.Config.OriginVerify}), nil
 }

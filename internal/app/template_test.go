@@ -27,6 +27,7 @@ var samResources = map[string]routes.Resource{
 	`{"Fn::GetAtt":["BuildFunction","Arn"]}`:       routes.BuildFunc,
 	`{"Fn::Sub":"arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:parameter${JwtSecretParameterName}"}`:    routes.JWTSecret,
 	`{"Fn::Sub":"arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:parameter${GeminiApiKeyParameterName}"}`: routes.GeminiKey,
+	`{"Fn::Sub":"arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:parameter${OriginVerifyParameterName}"}`: routes.OriginVerify,
 }
 
 // templateFunction is what the test reads of one function in template.yaml.

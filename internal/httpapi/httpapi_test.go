@@ -17,7 +17,7 @@ func serve(t *testing.T, h http.Handler, req *http.Request) (*httptest.ResponseR
 	t.Helper()
 	var logs bytes.Buffer
 	rec := httptest.NewRecorder()
-	httpapi.Chain(h, httpapi.NewLogger(&logs, nil), httpapi.CORS{Origins: []string{"http://localhost:3000"}}).ServeHTTP(rec, req)
+	httpapi.Chain(h, httpapi.NewLogger(&logs, nil), httpapi.CORS{Origins: []string{"http://localhost:3000"}}, httpapi.Forwarded{Secret: originSecret}).ServeHTTP(rec, req)
 	return rec, logs.String()
 }
 
@@ -248,6 +248,43 @@ func TestDecode(t *testing.T) {
 			}
 			if e, ok := errors.AsType[*agent.Error](err); !ok || string(e.Code) != tt.wantCode {
 				t.Errorf("Decode = %v, want %s", err, tt.wantCode)
+			}
+		})
+	}
+}
+
+const originSecret = "the-origin-secret-of-the-distribution"
+
+// TestForwarded sends what CloudFront forwards with and without its secret:
+// only with it do the client's address and host replace the request's.
+func TestForwarded(t *testing.T) {
+	echo := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		httpapi.JSON(w, 200, map[string]string{"addr": r.RemoteAddr, "host": r.Host, "verify": r.Header.Get("X-Origin-Verify"), "viewer": r.Header.Get("CloudFront-Viewer-Address")})
+	})
+	tests := []struct {
+		name               string
+		header             map[string]string
+		wantAddr, wantHost string
+	}{
+		{"through CloudFront", map[string]string{"X-Origin-Verify": originSecret, "CloudFront-Viewer-Address": "203.0.113.7:51234", "X-Forwarded-Host": "d111.cloudfront.net"}, "203.0.113.7:51234", "d111.cloudfront.net"},
+		{"IPv6 viewer", map[string]string{"X-Origin-Verify": originSecret, "CloudFront-Viewer-Address": "2001:db8::1:443"}, "[2001:db8::1]:443", "api.example"},
+		{"straight to the origin, spoofing", map[string]string{"CloudFront-Viewer-Address": "198.51.100.1:1", "X-Forwarded-Host": "evil.example"}, "192.0.2.1:1234", "api.example"},
+		{"a wrong secret", map[string]string{"X-Origin-Verify": "guess", "CloudFront-Viewer-Address": "198.51.100.1:1"}, "192.0.2.1:1234", "api.example"},
+		{"a host with a path", map[string]string{"X-Origin-Verify": originSecret, "X-Forwarded-Host": "evil.example/x"}, "192.0.2.1:1234", "api.example"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			req := httptest.NewRequest("GET", "http://api.example/x", nil)
+			for k, v := range tt.header {
+				req.Header.Set(k, v)
+			}
+			rec, _ := serve(t, echo, req)
+			var got map[string]string
+			if err := json.Unmarshal(rec.Body.Bytes(), &got); err != nil {
+				t.Fatal(err)
+			}
+			if got["addr"] != tt.wantAddr || got["host"] != tt.wantHost || got["verify"] != "" || got["viewer"] != "" {
+				t.Errorf("got %v, want addr %s host %s and the headers removed", got, tt.wantAddr, tt.wantHost)
 			}
 		})
 	}

@@ -42,9 +42,9 @@ func Logger(ctx context.Context) *slog.Logger {
 type Middleware func(http.Handler) http.Handler
 
 // Chain applies the standard middleware to h: request id, access log, panic
-// recovery and CORS, outermost first.
-func Chain(h http.Handler, log *slog.Logger, cors CORS) http.Handler {
-	return WithRequestID(log)(AccessLog(Recover(cors.Handler(h))))
+// recovery, CORS and the trust of what a CDN forwards, outermost first.
+func Chain(h http.Handler, log *slog.Logger, cors CORS, fwd Forwarded) http.Handler {
+	return WithRequestID(log)(AccessLog(Recover(cors.Handler(fwd.Handler(h)))))
 }
 
 // WithRequestID gives every request an id (a valid incoming X-Request-Id, or a

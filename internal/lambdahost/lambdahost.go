@@ -74,6 +74,11 @@ func Setup(ctx context.Context, function string, newHandler app.Constructor, log
 			return nil, err
 		}
 	}
+	if name := getenv("ORIGIN_VERIFY_PARAM"); name != "" && cfg.OriginVerify == "" {
+		if cfg.OriginVerify, err = parameter(ctx, cfg, "ORIGIN_VERIFY", name); err != nil {
+			return nil, err
+		}
+	}
 	if getenv("SESSION_CACHE_TTL") == "" {
 		// An instance keeps the token versions it read for a minute: a
 		// logout reaches every instance within that, at one read per user
@@ -93,11 +98,11 @@ func parameter(ctx context.Context, cfg settings.Config, variable, name string) 
 	if name == "" {
 		return "", fmt.Errorf("set %s_PARAM (an SSM SecureString name) or %s", variable, variable)
 	}
-	awsCfg, err := settings.LoadAWS(ctx, cfg.Region, settings.Endpoints{})
+	awsCfg, err := settings.LoadAWS(ctx, cfg.Region, settings.Endpoints{SSM: cfg.SSMEndpoint})
 	if err != nil {
 		return "", err
 	}
-	out, err := ssm.NewFromConfig(awsCfg).GetParameter(ctx, &ssm.GetParameterInput{
+	out, err := settings.SSMClient(awsCfg, cfg.SSMEndpoint).GetParameter(ctx, &ssm.GetParameterInput{
 		Name: aws.String(name), WithDecryption: aws.Bool(true),
 	})
 	if err != nil {

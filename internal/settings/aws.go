@@ -8,6 +8,7 @@ package settings
 import (
 	"context"
 	"fmt"
+	"os"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -17,6 +18,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/ssm"
 	"github.com/guregu/dynamo/v2"
 )
 
@@ -25,16 +27,22 @@ type Endpoints struct {
 	DynamoDB string
 	S3       string
 	Lambda   string
+	SSM      string
 }
 
-func (e Endpoints) local() bool { return e.DynamoDB != "" || e.S3 != "" || e.Lambda != "" }
+func (e Endpoints) local() bool {
+	return e.DynamoDB != "" || e.S3 != "" || e.Lambda != "" || e.SSM != ""
+}
 
 // LoadAWS reads the shared AWS configuration for region. When any endpoint is
-// local, credentials are fixed placeholders (local servers do not check
-// signatures) so no credential chain lookup can stall a start.
+// local and the environment holds no credentials, credentials are fixed
+// placeholders (local servers do not check signatures) so no credential
+// chain lookup can stall a start.
 func LoadAWS(ctx context.Context, region string, ep Endpoints) (aws.Config, error) {
 	opts := []func(*awsconfig.LoadOptions) error{awsconfig.WithRegion(region)}
-	if ep.local() {
+	// Credentials in the environment win: the local deployed-shape test
+	// gives each function its own, to tell the callers apart.
+	if ep.local() && os.Getenv("AWS_ACCESS_KEY_ID") == "" {
 		opts = append(opts, awsconfig.WithCredentialsProvider(
 			credentials.NewStaticCredentialsProvider("local", "local", "")))
 	}
@@ -81,6 +89,15 @@ func S3Client(cfg aws.Config, endpoint string, extra ...func(*s3.Options)) *s3.C
 // runtime interface emulator, or a test's Invoke server).
 func LambdaClient(cfg aws.Config, endpoint string) *lambda.Client {
 	return lambda.NewFromConfig(cfg, func(o *lambda.Options) {
+		if endpoint != "" {
+			o.BaseEndpoint = aws.String(endpoint)
+		}
+	})
+}
+
+// SSMClient returns an SSM client, pointed at endpoint when it is set.
+func SSMClient(cfg aws.Config, endpoint string) *ssm.Client {
+	return ssm.NewFromConfig(cfg, func(o *ssm.Options) {
 		if endpoint != "" {
 			o.BaseEndpoint = aws.String(endpoint)
 		}

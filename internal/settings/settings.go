@@ -36,8 +36,10 @@ type Config struct {
 	PublicURL      string        // PUBLIC_URL: the API's base URL as clients reach it (preview links); empty means the request's host
 	BuildFunction  string        // BUILD_FUNCTION_NAME: the build Lambda; empty builds in process
 	LambdaEndpoint string        // LAMBDA_ENDPOINT: a Lambda-compatible Invoke endpoint (tests, RIE); empty means AWS
+	SSMEndpoint    string        // SSM_ENDPOINT: an SSM-compatible endpoint for the *_PARAM secrets; empty means AWS
 	PackagesDir    string        // BUILD_PACKAGES_DIR: the preview package set (node_modules) for in-process builds
 
+	OriginVerify    string        // ORIGIN_VERIFY: the value CloudFront sends its origins; with it, the client address and host it forwards are trusted (Lambda: ORIGIN_VERIFY_PARAM names an SSM parameter)
 	SessionMaxAge   time.Duration // SESSION_MAX_AGE: how long after signing in a token can still be refreshed
 	SessionCacheTTL time.Duration // SESSION_CACHE_TTL: how long an instance trusts a user's token version it read (the delay of a revocation): 0 by default, a minute in Lambda
 
@@ -99,7 +101,9 @@ func Load(getenv func(string) string) (Config, error) {
 		PublicURL:      strings.TrimRight(get("PUBLIC_URL", ""), "/"),
 		BuildFunction:  get("BUILD_FUNCTION_NAME", ""),
 		LambdaEndpoint: get("LAMBDA_ENDPOINT", ""),
+		SSMEndpoint:    get("SSM_ENDPOINT", ""),
 		PackagesDir:    get("BUILD_PACKAGES_DIR", ""),
+		OriginVerify:   get("ORIGIN_VERIFY", ""),
 	}
 	if !strings.HasSuffix(c.CodePrefix, "/") {
 		c.CodePrefix += "/"
