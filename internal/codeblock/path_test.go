@@ -133,6 +133,7 @@ func TestPathBeforeFence(t *testing.T) {
 		name, text string
 		lang, path string
 	}{
+		{"plain path", "src/App.tsx\n```tsx\nx\n```", "tsx", "src/App.tsx"},
 		{"heading", "### src/App.tsx\n```tsx\nx\n```", "tsx", "src/App.tsx"},
 		{"level one heading", "# src/App.tsx\n```tsx\nx\n```", "tsx", "src/App.tsx"},
 		{"level six heading", "###### src/App.tsx\n```tsx\nx\n```", "tsx", "src/App.tsx"},
@@ -192,6 +193,7 @@ func TestPathBeforeFence(t *testing.T) {
 		{"a directory", "**src/components/**\n```tsx\nx\n```", "tsx", ""},
 		{"no known extension", "**src/components**\n```tsx\nx\n```", "tsx", ""},
 		{"another language family", "### `src/db.ts`\n```bash\nnpm i x\n```", "bash", ""},
+		{"a diff of the file", "**src/App.tsx**\n```diff\n-a\n+b\n```", "diff", ""},
 		{"markdown path over json", "**docs/README.md**\n```json\n{}\n```", "json", ""},
 		{"two blank lines between", "### src/App.tsx\n\n\n```tsx\nx\n```", "tsx", ""},
 		{"prose in between", "### src/App.tsx\nThe component:\n```tsx\nx\n```", "tsx", ""},
