@@ -9,7 +9,7 @@ import (
 )
 
 // largeReply joins every testdata reply, twice, into one long answer of
-// about 51 KB with 176 blocks: more than a reply of 8192 output tokens
+// about 115 KB with 310 blocks: more than a reply of 8192 output tokens
 // (about 32 KB) can hold.
 func largeReply(b *testing.B) string {
 	b.Helper()

@@ -36,8 +36,31 @@
 // comment on its first line ("// file: src/App.tsx", "/* file: x.css */",
 // "# file: main.py", "<!-- file: index.html -->", "-- file: schema.sql").
 // A comment holding a bare path ("// src/App.tsx") counts only when the
-// path has a known source extension or file name. A path must be clean and
-// relative (see CleanPath); any other is dropped and the block has no path.
+// path has a known source extension or file name.
+//
+// Failing both, the path comes from the last line of prose before the
+// opening fence, with at most one blank line between them, when that line
+// is nothing but the path as models write it: a heading of any level
+// ("### src/App.tsx", "### 1. `src/App.tsx`", "## 📄 src/App.tsx"), bold,
+// italic or inline code ("**src/App.tsx**", "__src/App.tsx__",
+// "*src/App.tsx*", "`src/App.tsx`:"), a label ("File: src/App.tsx",
+// "Filename:", "File path:", "Path:", "**File:** `src/App.tsx`"), a list
+// item ("1. **src/App.tsx**", "- `src/App.tsx`") or these combined
+// ("**`src/App.tsx`**:"). That path needs a known source extension or file
+// name, as a bare comment path does, and, unless a label names it, a
+// directory: a bare "**index.html**" or "### LoginForm.jsx" may caption a
+// page or a component that the rules below already join, and "### Node.js"
+// names a library. Nor does it count when the fence names a language of
+// another family than the path's (JavaScript and TypeScript with or
+// without JSX, CSS and its preprocessors, shell and .env files, SVG and
+// XML, Markdown and MDX are each one family; a plain-text path fits any
+// block): a "### `src/db.ts`" heading above an install command does not
+// name the command's block. Prose such as "Here is the component:",
+// "Create `src/App.tsx`:" or "### Usage" names no path. A path in the info
+// string or the first-line comment wins over the line before.
+//
+// A path must be clean and relative (see CleanPath); any other is dropped
+// and the block has no path.
 //
 // # Drafts
 //
@@ -53,8 +76,10 @@
 //     changes a draft, short shell commands included (as the Node backend
 //     kept them), and so does an unterminated block, which is what a
 //     cut-off reply ends with.
-//   - Blocks that name a path form the reply's one PROJECT draft, files in
-//     first-seen order, a repeated path replacing that file's content. Its
+//   - Blocks that name a path, in any of the ways above and mixed in one
+//     reply (a bold path above one block, a path comment in the next), form
+//     the reply's one PROJECT draft, files in first-seen order, a repeated
+//     path replacing that file's content. Its
 //     entry is the one Entry finds (the first of src/main.tsx,
 //     src/main.jsx, src/index.tsx, src/index.jsx, src/App.tsx, App.tsx,
 //     src/App.jsx, App.jsx, index.html, ... main.py, app.py, main.go ...

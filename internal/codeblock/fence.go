@@ -10,7 +10,8 @@ type Block struct {
 	// Info is the raw info string after the opening fence, trimmed.
 	Info string
 	// Path is the clean relative file path the block names, in its info
-	// string or in a comment on its first line, or "" when it names none.
+	// string, in a comment on its first line or on the line of prose just
+	// before its opening fence, or "" when it names none.
 	Path string
 	// Code is the content between the fences: the lines joined by "\n",
 	// without the line break before the closing fence, with CRLF line
@@ -42,6 +43,10 @@ type Scanner struct {
 	off     int    // stream offset of the first byte of pending
 	pending []byte // the bytes of a line whose line break has not arrived
 	open    *openBlock
+	// before is the path named by the last line of prose (see
+	// pathFromProse), blanks the number of blank lines since, up to 2.
+	before string
+	blanks int
 }
 
 // openBlock is a block whose closing fence has not been seen yet.
@@ -52,6 +57,7 @@ type openBlock struct {
 	n          int  // length of the opening fence
 	info       string
 	lang, path string // from the info string
+	before     string // from the line of prose before the opening fence
 	nests      bool   // markdown: inner fences with an info string nest
 	depth      int    // inner fences open in a nesting block
 	code       strings.Builder
@@ -112,8 +118,17 @@ func (s *Scanner) line(start int, line string) (Block, bool) {
 	o := s.open
 	if o == nil {
 		indent, char, n, info, ok := openingFence(line)
-		if ok {
+		switch {
+		case ok:
 			s.open = newOpenBlock(start, end, indent, char, n, info)
+			if s.blanks <= 1 {
+				s.open.before = s.before
+			}
+			s.before, s.blanks = "", 0
+		case strings.Trim(line, " \t") == "":
+			s.blanks = min(s.blanks+1, 2)
+		default:
+			s.before, s.blanks = pathFromProse(line), 0
 		}
 		return Block{}, false
 	}
@@ -170,6 +185,9 @@ func (o *openBlock) block(closed bool) Block {
 	lang, p := o.lang, o.path
 	if p == "" {
 		p = pathFromComment(code, lang)
+	}
+	if p == "" && o.before != "" && fitsLanguage(lang, o.before) {
+		p = o.before
 	}
 	if lang == "text" && p != "" {
 		if l := languageForPath(p); l != "" {

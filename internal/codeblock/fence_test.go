@@ -203,3 +203,21 @@ func TestScannerTiming(t *testing.T) {
 		t.Fatalf("after Close, Write returned %+v", got)
 	}
 }
+
+// TestScannerLineBeforeInPieces checks that a Scanner reads the path on
+// the line before a fence however that line and the fence are split.
+func TestScannerLineBeforeInPieces(t *testing.T) {
+	const text = "Two files:\n\n**`src/Greeting.tsx`**:\n\n```tsx\nexport {}\n```\n"
+	for cut := 0; cut <= len(text); cut++ {
+		for cut2 := cut; cut2 <= len(text); cut2++ {
+			var s codeblock.Scanner
+			got := s.Write(text[:cut])
+			got = append(got, s.Write(text[cut:cut2])...)
+			got = append(got, s.Write(text[cut2:])...)
+			got = append(got, s.Close()...)
+			if len(got) != 1 || got[0].Path != "src/Greeting.tsx" {
+				t.Fatalf("cut at %d and %d: blocks %+v, want one with the path src/Greeting.tsx", cut, cut2, got)
+			}
+		}
+	}
+}

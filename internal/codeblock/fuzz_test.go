@@ -151,7 +151,7 @@ func addSeeds(f *testing.F) {
 		}
 		f.Add(string(data))
 	}
-	for _, s := range []string{"", "```", "```\n", "~~~~\n~~~\n", "```js\n\n```", "   ```\n   a\n  ```", "```md\n```js\n```\n", "\r\n```\r\n\r\n```\r\n", "```\xff\n\xfe"} {
+	for _, s := range []string{"", "```", "```\n", "~~~~\n~~~\n", "```js\n\n```", "   ```\n   a\n  ```", "```md\n```js\n```\n", "\r\n```\r\n\r\n```\r\n", "```\xff\n\xfe", "### `src/a.ts`\n\n```ts\nx\n```", "**File:** a.py\r\n```\r\n", "1. **src/a.js**\n   ```js\n   x\n", "_a/b.css_\n\n\n```css\n"} {
 		f.Add(s)
 	}
 }

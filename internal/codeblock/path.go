@@ -251,3 +251,179 @@ func cutPathLabel(s string) (string, bool) {
 	}
 	return "", false
 }
+
+// maxProseLine bounds the length of a line of prose that may name the path
+// of the block below it.
+const maxProseLine = maxPathLen + 64
+
+// pathFromProse returns the file path named by a line of prose, when the
+// line is nothing but that path in one of the forms models write above a
+// fence: a heading ("### src/App.tsx", "### 1. src/App.tsx"), bold, italic
+// or inline code ("**src/App.tsx**", "`src/App.tsx`:"), a list item
+// ("1. **src/App.tsx**"), a file emoji ("📄 src/App.tsx"), a label
+// ("File: App.tsx", "**File:** `App.tsx`"), or these combined. The path
+// must clearly look like a file path and, without a label, have a
+// directory: a bare "**index.html**" or "### LoginForm.jsx" may caption a
+// page or a component that the consolidation rules already join, and
+// "### Node.js" names a library. Prose such as "Here is the component:" or
+// "### Usage" names no path.
+func pathFromProse(line string) string {
+	s := strings.TrimSpace(line)
+	// Without a directory, only a label's colon can make a name a path.
+	if len(s) > maxProseLine || !strings.ContainsAny(s, "/:") {
+		return ""
+	}
+	if strings.HasPrefix(s, "#") {
+		h, ok := cutHeading(s)
+		if !ok {
+			return ""
+		}
+		s = h
+	}
+	// Bold, italic and code marks cannot be part of a clean path.
+	s = strings.Map(func(r rune) rune {
+		if r == '*' || r == '`' {
+			return -1
+		}
+		return r
+	}, s)
+	labelled := false
+	for {
+		t, label := cutProseMarkup(s)
+		if t == s {
+			break
+		}
+		s, labelled = t, labelled || label
+	}
+	if !looksLikeFile(s) {
+		return ""
+	}
+	p := CleanPath(s)
+	if !labelled && !strings.Contains(p, "/") {
+		return ""
+	}
+	return p
+}
+
+// cutHeading returns the text of an ATX heading line such as
+// "### src/App.tsx ###", and reports whether the line is one.
+func cutHeading(s string) (string, bool) {
+	n := 0
+	for n < len(s) && s[n] == '#' {
+		n++
+	}
+	if n > 6 || (n < len(s) && s[n] != ' ' && s[n] != '\t') {
+		return "", false
+	}
+	text := strings.TrimSpace(s[n:])
+	if t := strings.TrimRight(text, "#"); t == "" || strings.HasSuffix(t, " ") || strings.HasSuffix(t, "\t") {
+		text = strings.TrimSpace(t)
+	}
+	return text, true
+}
+
+// cutProseMarkup removes one layer of what may surround a path on a line
+// of prose whose bold and code marks are already gone: blanks, a trailing
+// colon, a list marker, a file emoji, a label (and then reports it) or
+// underscores for emphasis. It returns s when there is none.
+func cutProseMarkup(s string) (t string, label bool) {
+	s = strings.TrimSpace(s)
+	if t, ok := strings.CutSuffix(s, ":"); ok {
+		return t, false
+	}
+	if t, ok := cutListMarker(s); ok {
+		return t, false
+	}
+	if t, ok := cutFileEmoji(s); ok {
+		return t, false
+	}
+	if t, ok := cutProseLabel(s); ok {
+		return t, true
+	}
+	// A path never ends with "_", so underscores around it are emphasis.
+	if n := len(s) - len(strings.TrimRight(s, "_")); n > 0 && n <= 2 && len(s) > 2*n && strings.HasPrefix(s, s[len(s)-n:]) {
+		return s[n : len(s)-n], false
+	}
+	return s, false
+}
+
+// cutListMarker removes the marker of a list item, "-", "*" or "+" or a
+// number followed by "." or ")", and the blank after it.
+func cutListMarker(s string) (string, bool) {
+	i := 0
+	switch {
+	case s == "":
+		return "", false
+	case s[0] == '-' || s[0] == '*' || s[0] == '+':
+		i = 1
+	default:
+		for i < len(s) && i < 9 && s[i] >= '0' && s[i] <= '9' {
+			i++
+		}
+		if i == 0 || i == len(s) || (s[i] != '.' && s[i] != ')') {
+			return "", false
+		}
+		i++
+	}
+	if i == len(s) || (s[i] != ' ' && s[i] != '\t') {
+		return "", false
+	}
+	return s[i:], true
+}
+
+// fileEmojis are the emojis models put before a file's name.
+var fileEmojis = [...]string{"📄", "📃", "📝", "📁", "📂", "🗂"}
+
+// cutFileEmoji removes a leading file emoji and the blank after it.
+func cutFileEmoji(s string) (string, bool) {
+	for _, e := range fileEmojis {
+		if t, ok := strings.CutPrefix(s, e); ok {
+			t = strings.TrimPrefix(t, "\ufe0f")
+			if t != "" && (t[0] == ' ' || t[0] == '\t') {
+				return t, true
+			}
+		}
+	}
+	return "", false
+}
+
+// cutProseLabel removes a leading "File:", "Filename:", "File name:",
+// "File path:", "Filepath:" or "Path:" label, in any case.
+func cutProseLabel(s string) (string, bool) {
+	for _, label := range [...]string{"file", "filename", "file name", "file path", "filepath", "path"} {
+		if hasPrefixFold(s, label) {
+			if t, ok := strings.CutPrefix(strings.TrimLeft(s[len(label):], " \t"), ":"); ok {
+				return t, true
+			}
+		}
+	}
+	return "", false
+}
+
+// fitsLanguage reports whether a path named outside a block may be the
+// block's file: the block's language is not given, the path's is plain
+// text, or both are of one family (JavaScript and TypeScript with or
+// without JSX; CSS and its preprocessors; shell and .env files; SVG and
+// XML; Markdown and MDX). A .tsx path above a bash block is not its file.
+func fitsLanguage(lang, p string) bool {
+	pl := languageForPath(p)
+	return lang == "text" || pl == "text" || languageFamily(lang) == languageFamily(pl)
+}
+
+// languageFamily returns the language that stands for a family of
+// canonical languages whose files models tag with one another's names.
+func languageFamily(l string) string {
+	switch l {
+	case "jsx", "typescript", "tsx":
+		return "javascript"
+	case "scss", "sass", "less", "stylus":
+		return "css"
+	case "dotenv":
+		return "bash"
+	case "svg":
+		return "xml"
+	case "mdx":
+		return "markdown"
+	}
+	return l
+}

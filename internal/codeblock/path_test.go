@@ -1,6 +1,7 @@
 package codeblock_test
 
 import (
+	"slices"
 	"testing"
 
 	"github.com/zocket/agent/internal/codeblock"
@@ -122,5 +123,110 @@ func TestCleanPath(t *testing.T) {
 		if got := codeblock.CleanPath(tt.in); got != tt.want {
 			t.Errorf("CleanPath(%q) = %q, want %q", tt.in, got, tt.want)
 		}
+	}
+}
+
+// TestPathBeforeFence checks the paths read from the line of prose before
+// an opening fence, and the lines that name none.
+func TestPathBeforeFence(t *testing.T) {
+	tests := []struct {
+		name, text string
+		lang, path string
+	}{
+		{"plain path", "src/App.tsx\n```tsx\nx\n```", "tsx", "src/App.tsx"},
+		{"heading", "### src/App.tsx\n```tsx\nx\n```", "tsx", "src/App.tsx"},
+		{"level one heading", "# src/App.tsx\n```tsx\nx\n```", "tsx", "src/App.tsx"},
+		{"level six heading", "###### src/App.tsx\n```tsx\nx\n```", "tsx", "src/App.tsx"},
+		{"heading with closing hashes", "## src/App.tsx ##\n```tsx\nx\n```", "tsx", "src/App.tsx"},
+		{"heading of code", "### `src/App.tsx`\n```tsx\nx\n```", "tsx", "src/App.tsx"},
+		{"numbered heading", "### 2. `src/App.tsx`\n```tsx\nx\n```", "tsx", "src/App.tsx"},
+		{"heading with a file emoji", "## 📄 src/App.tsx\n```tsx\nx\n```", "tsx", "src/App.tsx"},
+		{"file emoji with a variation selector", "🗂️ `src/App.tsx`\n```tsx\nx\n```", "tsx", "src/App.tsx"},
+		{"bold", "**src/App.tsx**\n```tsx\nx\n```", "tsx", "src/App.tsx"},
+		{"bold with underscores", "__src/App.tsx__\n```tsx\nx\n```", "tsx", "src/App.tsx"},
+		{"italic", "*src/App.tsx*\n```tsx\nx\n```", "tsx", "src/App.tsx"},
+		{"italic with an underscore", "_src/App.tsx_\n```tsx\nx\n```", "tsx", "src/App.tsx"},
+		{"underscores in the path are kept", "**app/__init__.py**\n```python\nx\n```", "python", "app/__init__.py"},
+		{"inline code", "`src/App.tsx`\n```tsx\nx\n```", "tsx", "src/App.tsx"},
+		{"inline code and a colon", "`src/App.tsx`:\n```tsx\nx\n```", "tsx", "src/App.tsx"},
+		{"double backticks", "``src/App.tsx``\n```tsx\nx\n```", "tsx", "src/App.tsx"},
+		{"bold code and a colon", "**`src/App.tsx`**:\n```tsx\nx\n```", "tsx", "src/App.tsx"},
+		{"colon inside bold code", "**`src/App.tsx`:**\n```tsx\nx\n```", "tsx", "src/App.tsx"},
+		{"label", "File: src/App.tsx\n```tsx\nx\n```", "tsx", "src/App.tsx"},
+		{"filename label", "Filename: src/App.tsx\n```tsx\nx\n```", "tsx", "src/App.tsx"},
+		{"path label", "Path: src/App.tsx\n```tsx\nx\n```", "tsx", "src/App.tsx"},
+		{"file path label", "File path: `src/App.tsx`\n```tsx\nx\n```", "tsx", "src/App.tsx"},
+		{"bold label and code", "**File:** `src/App.tsx`\n```tsx\nx\n```", "tsx", "src/App.tsx"},
+		{"label inside bold", "**File: src/App.tsx**\n```tsx\nx\n```", "tsx", "src/App.tsx"},
+		{"bold label before its colon", "**File**: `src/App.tsx`\n```tsx\nx\n```", "tsx", "src/App.tsx"},
+		{"heading with a label", "### File: `src/App.tsx`\n```tsx\nx\n```", "tsx", "src/App.tsx"},
+		{"label with a bare file name", "**File:** `index.html`\n```html\n<p>\n```", "html", "index.html"},
+		{"label with a known file name", "Filename: Dockerfile\n```dockerfile\nFROM x\n```", "dockerfile", "Dockerfile"},
+		{"numbered list item", "1. **src/App.tsx**\n   ```tsx\n   x\n   ```", "tsx", "src/App.tsx"},
+		{"list item with a parenthesis", "2) `src/App.tsx`:\n```tsx\nx\n```", "tsx", "src/App.tsx"},
+		{"bulleted list item", "- `src/App.tsx`\n  ```tsx\n  x\n  ```", "tsx", "src/App.tsx"},
+		{"star list item of italic", "* *src/App.tsx*\n```tsx\nx\n```", "tsx", "src/App.tsx"},
+		{"one blank line between", "### src/App.tsx\n\n```tsx\nx\n```", "tsx", "src/App.tsx"},
+		{"blank line of spaces", "### src/App.tsx\n   \n```tsx\nx\n```", "tsx", "src/App.tsx"},
+		{"CRLF", "**src/App.tsx**\r\n\r\n```tsx\r\nx\r\n```", "tsx", "src/App.tsx"},
+		{"after prose", "Two files.\n\n**src/App.tsx**\n```tsx\nx\n```", "tsx", "src/App.tsx"},
+		{"language from the path", "**src/App.tsx**\n```\nx\n```", "tsx", "src/App.tsx"},
+		{"jsx path over javascript", "**src/App.jsx**\n```javascript\nx\n```", "javascript", "src/App.jsx"},
+		{"scss path over css", "**src/App.scss**\n```css\na{}\n```", "css", "src/App.scss"},
+		{"env path over bash", "File: .env\n```bash\nA=1\n```", "bash", ".env"},
+		{"plain text path over anything", "**app/requirements.txt**\n```python\nflask\n```", "python", "app/requirements.txt"},
+		{"cleaned", "**./src//App.tsx**\n```tsx\nx\n```", "tsx", "src/App.tsx"},
+
+		{"info string wins", "**src/Other.tsx**\n```tsx src/App.tsx\nx\n```", "tsx", "src/App.tsx"},
+		{"first-line comment wins", "**File:** `App.tsx`\n```tsx\n// src/App.tsx\nx\n```", "tsx", "src/App.tsx"},
+
+		{"prose ending with a colon", "Here is the component:\n```tsx\nx\n```", "tsx", ""},
+		{"heading that is not a path", "### Usage\n```tsx\nx\n```", "tsx", ""},
+		{"a path in a sentence", "Create `src/App.tsx`:\n```tsx\nx\n```", "tsx", ""},
+		{"a path in a bold sentence", "**Update src/App.tsx:**\n```tsx\nx\n```", "tsx", ""},
+		{"a path and a description", "### `src/App.tsx` (the main component)\n```tsx\nx\n```", "tsx", ""},
+		{"a heading describing a path", "### 2. The App Component (`src/App.tsx`)\n```tsx\nx\n```", "tsx", ""},
+		{"a path then a dash", "**src/App.tsx** - the main component\n```tsx\nx\n```", "tsx", ""},
+		{"a bare file name", "**index.html**\n```html\n<p>\n```", "html", ""},
+		{"a bare file name in a heading", "### `App.jsx`\n```jsx\nx\n```", "jsx", ""},
+		{"a library's name", "### Node.js\n```js\nx\n```", "javascript", ""},
+		{"a directory", "**src/components/**\n```tsx\nx\n```", "tsx", ""},
+		{"no known extension", "**src/components**\n```tsx\nx\n```", "tsx", ""},
+		{"another language family", "### `src/db.ts`\n```bash\nnpm i x\n```", "bash", ""},
+		{"a diff of the file", "**src/App.tsx**\n```diff\n-a\n+b\n```", "diff", ""},
+		{"markdown path over json", "**docs/README.md**\n```json\n{}\n```", "json", ""},
+		{"two blank lines between", "### src/App.tsx\n\n\n```tsx\nx\n```", "tsx", ""},
+		{"prose in between", "### src/App.tsx\nThe component:\n```tsx\nx\n```", "tsx", ""},
+		{"hash without a blank is no heading", "#src/App.tsx\n```tsx\nx\n```", "tsx", ""},
+		{"seven hashes are no heading", "####### src/App.tsx\n```tsx\nx\n```", "tsx", ""},
+		{"unknown label", "Component: src/App.tsx\n```tsx\nx\n```", "tsx", ""},
+		{"url", "https://example.com/src/app.js\n```js\nx\n```", "javascript", ""},
+		{"traversal", "**../src/App.tsx**\n```tsx\nx\n```", "tsx", ""},
+		{"absolute", "File: /etc/app.py\n```python\nx\n```", "python", ""},
+		{"glob", "**src/**/*.tsx**\n```tsx\nx\n```", "tsx", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			blocks := codeblock.Parse(tt.text)
+			if len(blocks) != 1 {
+				t.Fatalf("Parse returned %d blocks", len(blocks))
+			}
+			if b := blocks[0]; b.Language != tt.lang || b.Path != tt.path {
+				t.Errorf("%q: got language %q path %q, want %q %q", tt.text, b.Language, b.Path, tt.lang, tt.path)
+			}
+		})
+	}
+}
+
+// TestPathBeforeLaterFences checks that the line before a fence names only
+// that block: not one after its closing fence, nor one after more prose.
+func TestPathBeforeLaterFences(t *testing.T) {
+	text := "**src/a.js**\n```js\na\n```\n```js\nb\n```\n\n**src/c.js**\n```js\nc\n```\nDone.\n```js\nd\n```\n"
+	var got []string
+	for _, b := range codeblock.Parse(text) {
+		got = append(got, b.Path)
+	}
+	if want := []string{"src/a.js", "", "src/c.js", ""}; !slices.Equal(got, want) {
+		t.Errorf("paths %q, want %q", got, want)
 	}
 }

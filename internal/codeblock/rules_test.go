@@ -18,6 +18,7 @@ import (
 // the blocks that made it.
 type reply struct {
 	name    string
+	text    string
 	blocks  []codeblock.Block
 	drafts  []codeblock.Draft
 	sources [][]codeblock.Block
@@ -30,7 +31,7 @@ func loadReply(t *testing.T, name string) reply {
 	if err != nil {
 		t.Fatalf("read golden reply: %v", err)
 	}
-	r := reply{name: name, blocks: codeblock.Parse(string(data))}
+	r := reply{name: name, text: string(data), blocks: codeblock.Parse(string(data))}
 	var c codeblock.Consolidator
 	for _, b := range r.blocks {
 		if i, created := c.Add(b); created {
@@ -72,6 +73,28 @@ func (r reply) blocksOf(lang string) []codeblock.Block {
 // hasDraft reports whether a draft has exactly code.
 func (r reply) hasDraft(code string) bool {
 	return slices.ContainsFunc(r.drafts, func(d codeblock.Draft) bool { return d.Code == code })
+}
+
+// ownPath returns the path a block names by itself, in its info string or
+// its first-line comment.
+func (r reply) ownPath(b codeblock.Block) string {
+	return codeblock.Parse(r.text[b.Start:b.End])[0].Path
+}
+
+// lineBefore returns the last non-blank line of the reply before a block's
+// opening fence, trimmed.
+func (r reply) lineBefore(b codeblock.Block) string {
+	ls := lines(r.text[:b.Start])
+	if len(ls) == 0 {
+		return ""
+	}
+	return ls[len(ls)-1]
+}
+
+// pathOnLine returns the path a line of prose names for an untagged block
+// right below it.
+func pathOnLine(line string) string {
+	return codeblock.Parse(line + "\n```\nx\n```\n")[0].Path
 }
 
 // lines returns the trimmed non-blank lines of code.
@@ -170,7 +193,7 @@ func TestRulesHaveGoldens(t *testing.T) {
 		},
 		{
 			rule:    "blocks that name a path form one PROJECT, files in first-seen order",
-			goldens: []string{"06-project-info-paths", "07-project-file-comments", "20-info-attributes", "32-project-with-root-dir", "41-node-project-without-conventional-entry"},
+			goldens: []string{"06-project-info-paths", "07-project-file-comments", "20-info-attributes", "32-project-with-root-dir", "41-node-project-without-conventional-entry", "47-gemini-heading-paths", "48-claude-bold-paths", "49-gpt-inline-code-paths", "50-gemini-label-paths", "51-gpt-list-item-paths", "52-claude-mixed-bold-and-comment", "53-gpt-mixed-forms"},
 			check: func(t *testing.T, r reply) {
 				d := r.only(t, agent.TypeProject)
 				var want, got []string
@@ -184,6 +207,125 @@ func TestRulesHaveGoldens(t *testing.T) {
 				}
 				if len(want) < 2 || !slices.Equal(got, want) {
 					t.Errorf("project files %v, want the paths %v in order", got, want)
+				}
+			},
+		},
+		{
+			rule:    "a path alone on the line before a fence names the block's file: a heading, bold, italic, inline code, a label, a list item, or these combined",
+			goldens: []string{"47-gemini-heading-paths", "48-claude-bold-paths", "49-gpt-inline-code-paths", "50-gemini-label-paths", "51-gpt-list-item-paths", "52-claude-mixed-bold-and-comment", "53-gpt-mixed-forms"},
+			check: func(t *testing.T, r reply) {
+				want := map[string][]string{
+					"47-gemini-heading-paths":          {"src/main.jsx", "src/App.jsx", "src/components/WeatherCard.jsx", "src/App.css"},
+					"48-claude-bold-paths":             {"src/hooks/useLocalStorage.ts", "src/components/NoteList.tsx", "src/App.tsx"},
+					"49-gpt-inline-code-paths":         {"server/index.js", "public/index.html", "public/app.js", "public/styles.css"},
+					"50-gemini-label-paths":            {"package.json", "src/index.js", "src/routes/todos.js", "src/db.js", ".env"},
+					"51-gpt-list-item-paths":           {"src/store/cartSlice.js", "src/store/index.js", "src/components/Cart.jsx", "src/main.jsx", "src/App.jsx"},
+					"52-claude-mixed-bold-and-comment": {"src/Greeting.tsx"},
+					"53-gpt-mixed-forms":               {"src/types.ts", "src/index.css"},
+				}[r.name]
+				var got []string
+				for _, b := range r.blocks {
+					if b.Path != "" && r.ownPath(b) == "" {
+						got = append(got, b.Path)
+						if line := r.lineBefore(b); pathOnLine(line) != b.Path {
+							t.Errorf("block named %s below %q, which names %q", b.Path, line, pathOnLine(line))
+						}
+					}
+				}
+				if !slices.Equal(got, want) {
+					t.Errorf("paths named only by the line before %q, want %q", got, want)
+				}
+			},
+		},
+		{
+			rule:    "paths named in different ways make one PROJECT: a bold path above one block, a path comment in the next",
+			goldens: []string{"52-claude-mixed-bold-and-comment", "53-gpt-mixed-forms"},
+			check: func(t *testing.T, r reply) {
+				d := r.only(t, agent.TypeProject)
+				var before, own int
+				for _, b := range r.blocks {
+					switch {
+					case b.Path == "":
+					case r.ownPath(b) == "":
+						before++
+					default:
+						own++
+					}
+				}
+				if before == 0 || own == 0 || len(d.Files) != before+own {
+					t.Errorf("%d paths from the line before, %d from the fences, %d project files; want both kinds in one project", before, own, len(d.Files))
+				}
+			},
+		},
+		{
+			rule:    "a path in the info string or the first-line comment wins over the line before",
+			goldens: []string{"53-gpt-mixed-forms"},
+			check: func(t *testing.T, r reply) {
+				n := 0
+				for _, b := range r.blocks {
+					if before := pathOnLine(r.lineBefore(b)); before != "" && before != b.Path {
+						n++
+						if own := r.ownPath(b); own == "" || b.Path != own {
+							t.Errorf("block named %q below a line naming %q, want its own path %q", b.Path, before, own)
+						}
+					}
+				}
+				if n < 2 {
+					t.Errorf("%d blocks name a path other than their line before's, want 2", n)
+				}
+			},
+		},
+		{
+			rule:    "prose that is more than a path names none: a sentence ending with a colon, a heading that is no path, a path in a sentence or a description",
+			goldens: []string{"54-gpt-prose-not-paths", "55-gemini-described-headings"},
+			check: func(t *testing.T, r reply) {
+				mentions := regexp.MustCompile(`\bsrc/[\w/]+\.(js|jsx|ts|tsx)\b`)
+				n := 0
+				for _, b := range r.blocks {
+					if mentions.MatchString(r.lineBefore(b)) && r.ownPath(b) == "" {
+						n++
+					}
+					if b.Path != "" {
+						t.Errorf("block below %q named %q", r.lineBefore(b), b.Path)
+					}
+				}
+				if n < 2 || slices.ContainsFunc(r.drafts, func(d codeblock.Draft) bool { return d.Type == agent.TypeProject }) {
+					t.Errorf("%d blocks below prose mentioning a path, want 2 and no project", n)
+				}
+			},
+		},
+		{
+			rule:    "a file name without a directory on the line before names a file only after a label",
+			goldens: []string{"04-html-css-js-triplet", "36-two-default-components", "50-gemini-label-paths"},
+			check: func(t *testing.T, r reply) {
+				n := 0
+				for _, b := range r.blocks {
+					line := r.lineBefore(b)
+					name := strings.Trim(line, "*`")
+					if i := strings.Index(name, ":"); i >= 0 {
+						name = strings.Trim(name[i+1:], " *`")
+					}
+					if name == "" || strings.Contains(name, "/") || pathOnLine("File: "+name) != name {
+						continue
+					}
+					n++
+					labelled := strings.Contains(line, "File") || strings.Contains(line, "Path")
+					if want := map[bool]string{true: name}[labelled]; b.Path != want {
+						t.Errorf("block below %q named %q, want %q", line, b.Path, want)
+					}
+				}
+				if n < 2 {
+					t.Errorf("%d blocks below a bare file name, want at least 2", n)
+				}
+			},
+		},
+		{
+			rule:    "a path on the line before does not name a block of another language family",
+			goldens: []string{"55-gemini-described-headings"},
+			check: func(t *testing.T, r reply) {
+				b := r.blocks[0]
+				if line := r.lineBefore(b); b.Language != "bash" || pathOnLine(line) == "" || b.Path != "" {
+					t.Errorf("%s block named %q below %q; want a shell block below a path, naming none", b.Language, b.Path, line)
 				}
 			},
 		},
