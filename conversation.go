@@ -42,8 +42,15 @@ type Message struct {
 	Role           Role
 	Content        string
 	CreatedAt      time.Time
+	// ReplyTo is, on an assistant message, the id of the user message it
+	// answers: a regenerated reply is another answer to the same message.
+	// Empty on replies saved before alternatives existed, which answer the
+	// user message before them.
+	ReplyTo string
 	// Error is set when the model failed mid-reply: Content is partial.
-	Error        string
+	Error string
+	// Stopped is set when the user stopped the reply: Content is partial.
+	Stopped      bool
 	PromptTokens int
 	OutputTokens int
 }

@@ -4,9 +4,13 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/guregu/dynamo/v2"
+
+	"github.com/zocket/agent"
 )
 
 // BeginDeleteConversation hides the caller's conversation (it leaves the
@@ -37,17 +41,24 @@ func (s *Store) BeginDeleteConversation(ctx context.Context, userID, id string) 
 }
 
 // PurgeConversation deletes every item of a conversation being deleted (its
-// messages, its artifacts and their own items), keeping the META item for
+// messages, its artifacts and their own items, its replies' turns and the
+// journals not yet expired), keeping the META item for
 // FinishDeleteConversation. It returns the ids of the artifacts it removed.
 // Deletes go in batches of 25 whose unprocessed items guregu/dynamo retries
 // with backoff, so conversations of any length are removed completely.
 func (s *Store) PurgeConversation(ctx context.Context, id string) ([]string, error) {
 	var keys []dynamo.Keyed
-	var artifacts []string
+	var artifacts, recent []string
 	in := s.queryInput("", AttrPK, convKey(id))
-	in.ProjectionExpression = aws.String("PK, SK")
+	in.ProjectionExpression = aws.String("PK, SK, #r, createdAt")
+	in.ExpressionAttributeNames["#r"] = "role"
+	journals := s.now().Add(-journalWindow)
 	err := s.queryItems(ctx, in, func(item dynamo.Item) (bool, error) {
-		var k struct{ PK, SK string }
+		var k struct {
+			PK, SK    string
+			Role      string    `dynamo:"role"`
+			CreatedAt timestamp `dynamo:"createdAt"`
+		}
 		if err := dynamo.UnmarshalItem(item, &k); err != nil || k.SK == skMeta {
 			return err == nil, err
 		}
@@ -55,11 +66,23 @@ func (s *Store) PurgeConversation(ctx context.Context, id string) ([]string, err
 		if _, art, ok := strings.Cut(k.SK, artifactInfix); ok {
 			artifacts = append(artifacts, art)
 			keys = append(keys, dynamo.Keys{artifactKey(art), skArtifact})
+		} else if msg := strings.TrimPrefix(k.SK, skMessagePrefix); k.Role == string(agent.RoleAssistant) {
+			keys = append(keys, dynamo.Keys{turnKey(msg), skTurn})
+			if time.Time(k.CreatedAt).After(journals) {
+				recent = append(recent, msg)
+			}
 		}
 		return true, nil
 	})
 	if err != nil {
 		return nil, fmt.Errorf("list items of conversation %s: %w", id, err)
+	}
+	for _, msg := range recent {
+		batches, err := s.batchKeys(ctx, msg)
+		if err != nil {
+			return nil, err
+		}
+		keys = append(keys, batches...)
 	}
 	if len(keys) == 0 {
 		return nil, nil
@@ -68,6 +91,46 @@ func (s *Store) PurgeConversation(ctx context.Context, id string) ([]string, err
 		return nil, fmt.Errorf("purge conversation %s: %w", id, err)
 	}
 	return artifacts, nil
+}
+
+// journalWindow is how long after a reply was saved its journal may hold
+// batches: their TTL, past the longest turn.
+const journalWindow = JournalTTL + 15*time.Minute
+
+// batchKeys are the keys of a turn's event batches.
+func (s *Store) batchKeys(ctx context.Context, messageID string) ([]dynamo.Keyed, error) {
+	in := s.queryInput("", AttrPK, turnKey(messageID))
+	in.KeyConditionExpression = aws.String("#k = :k AND begins_with(#s, :ev)")
+	in.ExpressionAttributeNames["#s"] = AttrSK
+	in.ExpressionAttributeValues[":ev"] = &types.AttributeValueMemberS{Value: skEventPrefix}
+	in.ProjectionExpression = aws.String("PK, SK")
+	var keys []dynamo.Keyed
+	err := s.queryItems(ctx, in, func(item dynamo.Item) (bool, error) {
+		var k struct{ PK, SK string }
+		if err := dynamo.UnmarshalItem(item, &k); err != nil {
+			return false, err
+		}
+		keys = append(keys, dynamo.Keys{k.PK, k.SK})
+		return true, nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("list journal of turn %s: %w", messageID, err)
+	}
+	return keys, nil
+}
+
+// DropJournal removes a turn and its event batches: the turn lost the race
+// with its conversation's delete, whose purge could not see its reply.
+func (s *Store) DropJournal(ctx context.Context, messageID string) error {
+	keys, err := s.batchKeys(ctx, messageID)
+	if err != nil {
+		return err
+	}
+	keys = append(keys, dynamo.Keys{turnKey(messageID), skTurn})
+	if _, err := s.table.Batch(AttrPK, AttrSK).Write().Delete(keys...).Run(ctx); err != nil {
+		return fmt.Errorf("drop journal of turn %s: %w", messageID, err)
+	}
+	return nil
 }
 
 // FinishDeleteConversation removes the META item of a purged conversation.

@@ -51,3 +51,10 @@ func (s *Store) DropTurnsPlain(ctx context.Context, userID string) error {
 func (s *Store) PutUserPlain(ctx context.Context, u agent.User) error {
 	return s.table.Put(newUserItem(u)).Run(ctx)
 }
+
+// TurnPartitionSize counts the items of a turn's partition.
+func (s *Store) TurnPartitionSize(ctx context.Context, messageID string) (int, error) {
+	n := 0
+	err := s.queryItems(ctx, s.queryInput("", AttrPK, turnKey(messageID)), func(dynamo.Item) (bool, error) { n++; return true, nil })
+	return n, err
+}

@@ -140,7 +140,9 @@ type messageItem struct {
 	Role           string    `dynamo:"role"`
 	Content        string    `dynamo:"content"`
 	CreatedAt      timestamp `dynamo:"createdAt"`
+	ReplyTo        string    `dynamo:"replyTo,omitempty"`
 	Error          string    `dynamo:"error,omitempty"`
+	Stopped        bool      `dynamo:"stopped,omitempty"`
 	PromptTokens   int       `dynamo:"promptTokens,omitempty"`
 	OutputTokens   int       `dynamo:"outputTokens,omitempty"`
 }
@@ -149,14 +151,16 @@ func newMessageItem(m agent.Message) messageItem {
 	return messageItem{
 		PK: convKey(m.ConversationID), SK: messageSK(m.ID),
 		ID: m.ID, ConversationID: m.ConversationID, Role: string(m.Role), Content: m.Content,
-		CreatedAt: stamp(m.CreatedAt), Error: m.Error, PromptTokens: m.PromptTokens, OutputTokens: m.OutputTokens,
+		CreatedAt: stamp(m.CreatedAt), ReplyTo: m.ReplyTo, Error: m.Error, Stopped: m.Stopped,
+		PromptTokens: m.PromptTokens, OutputTokens: m.OutputTokens,
 	}
 }
 
 func (it messageItem) message() agent.Message {
 	return agent.Message{
 		ID: it.ID, ConversationID: it.ConversationID, Role: agent.Role(it.Role), Content: it.Content,
-		CreatedAt: time.Time(it.CreatedAt), Error: it.Error, PromptTokens: it.PromptTokens, OutputTokens: it.OutputTokens,
+		CreatedAt: time.Time(it.CreatedAt), ReplyTo: it.ReplyTo, Error: it.Error, Stopped: it.Stopped,
+		PromptTokens: it.PromptTokens, OutputTokens: it.OutputTokens,
 	}
 }
 

@@ -1,0 +1,264 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/guregu/dynamo/v2"
+
+	"github.com/zocket/agent"
+)
+
+// A turn's journal lets any instance follow a reply while it is written:
+//
+//	TURN#<msgId>  EV#<seq>   a batch of the turn's events, expires by TTL
+//	TURN#<msgId>  TURN       the turn: owner, conversation, state, stop flag
+//
+// Batch sort keys sort before the turn's ("EV#" < "TURN"), so one Query
+// from a batch on returns the batches after it and, last, the turn's state.
+// The turn item stays as long as its conversation (it finds a reply by its
+// id); batches expire JournalTTL after they were written, and a reader past
+// that rebuilds the stream from the saved message.
+
+const (
+	skTurn        = "TURN"
+	skEventPrefix = "EV#"
+)
+
+func turnKey(messageID string) string { return "TURN#" + messageID }
+
+// eventSK is batch seq's sort key: zero-padded, so batches sort in order.
+func eventSK(seq int) string { return fmt.Sprintf("%s%08d", skEventPrefix, seq) }
+
+// JournalTTL is how long a turn's event batches are kept after they are
+// written.
+const JournalTTL = time.Hour
+
+type turnItem struct {
+	PK             string    `dynamo:"PK,hash"`
+	SK             string    `dynamo:"SK,range"`
+	MessageID      string    `dynamo:"messageId"`
+	UserID         string    `dynamo:"userId"`
+	ConversationID string    `dynamo:"conversationId"`
+	ReplyTo        string    `dynamo:"replyTo"`
+	State          string    `dynamo:"state"`
+	StopRequested  bool      `dynamo:"stopRequested,omitempty"`
+	StartedAt      timestamp `dynamo:"startedAt"`
+	Deadline       int64     `dynamo:"deadline"` // Unix milliseconds
+}
+
+func (it turnItem) turn() agent.Turn {
+	return agent.Turn{
+		MessageID: it.MessageID, UserID: it.UserID, ConversationID: it.ConversationID, ReplyTo: it.ReplyTo,
+		State: agent.TurnState(it.State), StopRequested: it.StopRequested,
+		StartedAt: time.Time(it.StartedAt), Deadline: time.UnixMilli(it.Deadline),
+	}
+}
+
+type batchItem struct {
+	PK        string   `dynamo:"PK,hash"`
+	SK        string   `dynamo:"SK,range"`
+	Seq       int      `dynamo:"seq"`
+	Events    []string `dynamo:"events"`
+	ExpiresAt int64    `dynamo:"expiresAt"` // Unix seconds (the table's TTL attribute)
+}
+
+// Batch is a run of a turn's events, encoded by their producer.
+type Batch struct {
+	Seq    int // from 1, in order
+	Events []string
+	// Expires is when the batch may be gone: a reader past it does not
+	// trust what it reads (TTL deletion is late, and absent locally).
+	Expires time.Time
+}
+
+// ErrTurnStopped is what a batch write answers when the turn was stopped,
+// or its conversation deleted (which removes the turn).
+var ErrTurnStopped = errors.New("the turn was stopped")
+
+var errTurnNotFound = agent.NewError(agent.NotFound, "Message not found.")
+
+// StartTurn records a running turn.
+func (s *Store) StartTurn(ctx context.Context, t agent.Turn) error {
+	it := turnItem{
+		PK: turnKey(t.MessageID), SK: skTurn, MessageID: t.MessageID, UserID: t.UserID,
+		ConversationID: t.ConversationID, ReplyTo: t.ReplyTo, State: string(agent.TurnRunning),
+		StartedAt: stamp(t.StartedAt), Deadline: t.Deadline.UnixMilli(),
+	}
+	if err := s.table.Put(it).If("attribute_not_exists(PK)").Run(ctx); err != nil {
+		return fmt.Errorf("start turn %s: %w", t.MessageID, err)
+	}
+	return nil
+}
+
+func (s *Store) putBatch(messageID string, b Batch) *dynamo.Put {
+	return s.table.Put(batchItem{
+		PK: turnKey(messageID), SK: eventSK(b.Seq), Seq: b.Seq, Events: b.Events, ExpiresAt: b.Expires.Unix(),
+	})
+}
+
+// AppendEvents writes a batch of a running turn's events, unless the turn
+// was stopped or removed: then nothing is written and the error is
+// ErrTurnStopped. The check and the write are one transaction, so a stop
+// lands between two batches, never inside one.
+func (s *Store) AppendEvents(ctx context.Context, messageID string, b Batch) error {
+	check := s.table.Check(AttrPK, turnKey(messageID)).Range(AttrSK, skTurn).
+		If("attribute_exists(PK) AND attribute_not_exists(stopRequested)")
+	err := s.db.WriteTx().Check(check).Put(s.putBatch(messageID, b)).Run(ctx)
+	if isConditionFailure(err) {
+		return ErrTurnStopped
+	}
+	if err != nil {
+		return fmt.Errorf("journal batch %d of turn %s: %w", b.Seq, messageID, err)
+	}
+	return nil
+}
+
+// EndTurnJournal writes a turn's last batch (when it has events) and its
+// final state, in one transaction. A turn that is gone (its conversation
+// was deleted) is left gone: nothing is written.
+func (s *Store) EndTurnJournal(ctx context.Context, messageID string, last Batch, state agent.TurnState) error {
+	tx := s.db.WriteTx()
+	if len(last.Events) > 0 {
+		tx.Put(s.putBatch(messageID, last))
+	}
+	tx.Update(s.table.Update(AttrPK, turnKey(messageID)).Range(AttrSK, skTurn).
+		Set("state", string(state)).If("attribute_exists(PK)"))
+	err := tx.Run(ctx)
+	if isConditionFailure(err) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("end journal of turn %s: %w", messageID, err)
+	}
+	return nil
+}
+
+// StopRequested reports whether the turn was stopped, or removed.
+func (s *Store) StopRequested(ctx context.Context, messageID string) (bool, error) {
+	var it turnItem
+	err := s.table.Get(AttrPK, turnKey(messageID)).Range(AttrSK, dynamo.Equal, skTurn).
+		Project(AttrPK, "stopRequested").Consistent(true).One(ctx, &it)
+	if errors.Is(err, dynamo.ErrNotFound) {
+		return true, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("read turn %s: %w", messageID, err)
+	}
+	return it.StopRequested, nil
+}
+
+// StopTurn asks the caller's running turn to stop, in one conditional
+// UpdateItem. Another user's turn, or a missing one, is agent.NotFound; a
+// finished one (or one whose producer died) is agent.Conflict.
+func (s *Store) StopTurn(ctx context.Context, userID, messageID string) error {
+	now := s.now()
+	err := s.table.Update(AttrPK, turnKey(messageID)).Range(AttrSK, skTurn).Set("stopRequested", true).
+		If("userId = ? AND $ = ? AND deadline > ?", userID, "state", string(agent.TurnRunning), now.UnixMilli()).
+		Run(ctx)
+	if err == nil {
+		return nil
+	}
+	if !dynamo.IsCondCheckFailed(err) {
+		return fmt.Errorf("stop turn %s: %w", messageID, err)
+	}
+	t, err := s.Turn(ctx, userID, messageID)
+	if err != nil {
+		return err
+	}
+	if t.StopRequested && t.Running(now) {
+		return nil // stopped twice: the first stop stands
+	}
+	return agent.NewError(agent.Conflict, "This reply is already finished.")
+}
+
+// Turn returns the caller's turn; another user's, or a missing one, is
+// agent.NotFound.
+func (s *Store) Turn(ctx context.Context, userID, messageID string) (agent.Turn, error) {
+	var it turnItem
+	err := s.table.Get(AttrPK, turnKey(messageID)).Range(AttrSK, dynamo.Equal, skTurn).Consistent(true).One(ctx, &it)
+	if errors.Is(err, dynamo.ErrNotFound) || err == nil && it.UserID != userID {
+		return agent.Turn{}, errTurnNotFound
+	}
+	if err != nil {
+		return agent.Turn{}, fmt.Errorf("read turn %s: %w", messageID, err)
+	}
+	return it.turn(), nil
+}
+
+// Journal reads the caller's turn and its batches after seq (all of them
+// for 0), oldest first, in one Query. Batches past their expiry are left
+// out. Another user's turn, or a missing one, is agent.NotFound.
+func (s *Store) Journal(ctx context.Context, userID, messageID string, after int) (agent.Turn, []Batch, error) {
+	in := s.queryInput("", AttrPK, turnKey(messageID))
+	in.KeyConditionExpression = aws.String("#k = :k AND #s > :after")
+	in.ExpressionAttributeNames["#s"] = AttrSK
+	in.ExpressionAttributeValues[":after"] = &types.AttributeValueMemberS{Value: eventSK(after)}
+	now := s.now()
+	var turn *turnItem
+	var batches []Batch
+	err := s.queryItems(ctx, in, func(item dynamo.Item) (bool, error) {
+		sk, _ := item[AttrSK].(*types.AttributeValueMemberS)
+		switch {
+		case sk == nil:
+		case sk.Value == skTurn:
+			turn = new(turnItem)
+			return true, dynamo.UnmarshalItem(item, turn)
+		default:
+			var b batchItem
+			if err := dynamo.UnmarshalItem(item, &b); err != nil {
+				return false, err
+			}
+			if expires := time.Unix(b.ExpiresAt, 0); now.Before(expires) {
+				batches = append(batches, Batch{Seq: b.Seq, Events: b.Events, Expires: expires})
+			}
+		}
+		return true, nil
+	})
+	if err != nil {
+		return agent.Turn{}, nil, fmt.Errorf("read journal of turn %s: %w", messageID, err)
+	}
+	if turn == nil || turn.UserID != userID {
+		return agent.Turn{}, nil, errTurnNotFound
+	}
+	return turn.turn(), batches, nil
+}
+
+// Reply returns a turn's saved message with its artifacts, in one Query of
+// the message's keys in its conversation. A reply not saved (yet) is
+// agent.NotFound.
+func (s *Store) Reply(ctx context.Context, t agent.Turn) (agent.Message, []agent.Artifact, error) {
+	in := s.queryInput("", AttrPK, convKey(t.ConversationID))
+	in.KeyConditionExpression = aws.String("#k = :k AND begins_with(#s, :msg)")
+	in.ExpressionAttributeNames["#s"] = AttrSK
+	in.ExpressionAttributeValues[":msg"] = &types.AttributeValueMemberS{Value: messageSK(t.MessageID)}
+	var msg *messageItem
+	var arts []agent.Artifact
+	err := s.queryItems(ctx, in, func(item dynamo.Item) (bool, error) {
+		sk, _ := item[AttrSK].(*types.AttributeValueMemberS)
+		switch {
+		case sk == nil:
+		case sk.Value == messageSK(t.MessageID):
+			msg = new(messageItem)
+			return true, dynamo.UnmarshalItem(item, msg)
+		default:
+			var it artifactItem
+			if err := dynamo.UnmarshalItem(item, &it); err != nil {
+				return false, err
+			}
+			arts = append(arts, it.artifact())
+		}
+		return true, nil
+	})
+	if err != nil {
+		return agent.Message{}, nil, fmt.Errorf("read reply %s: %w", t.MessageID, err)
+	}
+	if msg == nil {
+		return agent.Message{}, nil, errTurnNotFound
+	}
+	return msg.message(), arts, nil
+}
