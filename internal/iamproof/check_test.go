@@ -2,6 +2,7 @@ package iamproof_test
 
 import (
 	"context"
+	"errors"
 	"maps"
 	"slices"
 	"testing"
@@ -9,6 +10,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+	stypes "github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
 	"github.com/google/go-cmp/cmp"
 
@@ -128,5 +130,25 @@ func TestPresignedBuildWithoutGrant(t *testing.T) {
 		if diff := cmp.Diff(want, iamproof.Check(calls, p)); diff != "" {
 			t.Errorf("%s (-want +got):\n%s", name, diff)
 		}
+	}
+}
+
+// TestMissingKeyWithoutListBucket is the same class of bug for errors: a
+// function reads a key that does not exist and expects NoSuchKey, as the
+// local stand-in answers; deployed without s3:ListBucket, S3 answers 403.
+func TestMissingKeyWithoutListBucket(t *testing.T) {
+	st := newStack(t)
+	_, err := st.as("AKIACONVGET").s3.GetObject(context.Background(), &s3.GetObjectInput{Bucket: aws.String(bucket), Key: aws.String("code-artifacts/none.js")})
+	var missing *stypes.NoSuchKey
+	if !errors.As(err, &missing) {
+		t.Fatalf("the local stand-in answered %v", err)
+	}
+	want := []iamproof.Denial{{
+		Call:   call("ConversationsGetFunction", "GetObject of a missing key", "s3:ListBucket", bucketARN),
+		Reason: "no statement allows it",
+		Count:  1,
+	}}
+	if diff := cmp.Diff(want, iamproof.Check(st.rec.Take(), samPolicies(t))); diff != "" {
+		t.Errorf("(-want +got):\n%s", diff)
 	}
 }

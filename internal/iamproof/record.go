@@ -1,6 +1,7 @@
 package iamproof
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"net/http/httputil"
@@ -54,6 +55,10 @@ func NewRecorder(account Account, callers map[string]string) *Recorder {
 // Proxy returns a handler that records each request to service, then
 // forwards it unchanged to target (its Host header included) and streams
 // the response back as it arrives.
+//
+// An S3 read of a missing key is also recorded as needing s3:ListBucket on
+// the bucket: S3 answers 404 only to a caller allowed to list it, and 403
+// to others, so code that handles NoSuchKey needs that grant deployed.
 func (r *Recorder) Proxy(service Service, target *url.URL) http.Handler {
 	proxy := &httputil.ReverseProxy{
 		Rewrite: func(pr *httputil.ProxyRequest) {
@@ -61,15 +66,25 @@ func (r *Recorder) Proxy(service Service, target *url.URL) http.Handler {
 			pr.Out.Host = pr.In.Host
 		},
 		FlushInterval: -1, // event streams and chunked answers go through at once
+		ModifyResponse: func(resp *http.Response) error {
+			if read, ok := resp.Request.Context().Value(objectRead{}).(Call); ok && resp.StatusCode == http.StatusNotFound {
+				r.add(read)
+			}
+			return nil
+		},
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
-		r.record(service, req)
-		proxy.ServeHTTP(w, req)
+		proxy.ServeHTTP(w, r.record(service, req))
 	})
 }
 
-// record records what req needs.
-func (r *Recorder) record(service Service, req *http.Request) {
+// objectRead is the context key of the s3:ListBucket call an S3 read needs
+// when its key is missing.
+type objectRead struct{}
+
+// record records what req needs and returns it, carrying an objectRead
+// when it reads an S3 object.
+func (r *Recorder) record(service Service, req *http.Request) *http.Request {
 	read, ok := readers[service]
 	if !ok {
 		read = func(Account, *http.Request) ([]authorization, string, error) {
@@ -88,6 +103,12 @@ func (r *Recorder) record(service Service, req *http.Request) {
 	for _, a := range auths {
 		r.add(Call{Function: fn, Operation: op, Action: a.action, Resource: a.resource, Problem: problem})
 	}
+	if service == S3 && err == nil && auths[0].action == "s3:GetObject" {
+		bucket, _, _ := strings.Cut(auths[0].resource, "/")
+		list := Call{Function: fn, Operation: op + " of a missing key", Action: "s3:ListBucket", Resource: bucket, Problem: problem}
+		req = req.WithContext(context.WithValue(req.Context(), objectRead{}, list))
+	}
+	return req
 }
 
 func (r *Recorder) add(c Call) {

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/binary"
 	"encoding/json"
+	"errors"
 	"hash/crc32"
 	"io"
 	"net/http"
@@ -220,7 +221,7 @@ func call(fn, op, action, resource string) iamproof.Call {
 func TestRecorder(t *testing.T) {
 	st := newStack(t)
 	ctx := context.Background()
-	const chat, convDelete = "ChatSendFunction", "ConversationsDeleteFunction"
+	const chat, convDelete, convGet = "ChatSendFunction", "ConversationsDeleteFunction", "ConversationsGetFunction"
 	tests := []struct {
 		name string
 		key  string // access key
@@ -293,6 +294,23 @@ func TestRecorder(t *testing.T) {
 		}, []iamproof.Call{
 			call(chat, "GetObject", "s3:GetObject", bucketARN+"/code-artifacts/a.js"),
 			call(chat, "HeadObject", "s3:GetObject", bucketARN+"/code-artifacts/a.js"),
+		}},
+		{"reads of a missing key", "AKIACONVGET", func(t *testing.T, c clients) {
+			_, err := c.s3.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(bucket), Key: aws.String("code-artifacts/none.js")})
+			var missing *stypes.NoSuchKey
+			if !errors.As(err, &missing) {
+				t.Errorf("GetObject: %v, want NoSuchKey", err)
+			}
+			_, err = c.s3.HeadObject(ctx, &s3.HeadObjectInput{Bucket: aws.String(bucket), Key: aws.String("code-artifacts/none.js")})
+			var notFound *stypes.NotFound
+			if !errors.As(err, &notFound) {
+				t.Errorf("HeadObject: %v, want NotFound", err)
+			}
+		}, []iamproof.Call{
+			call(convGet, "GetObject", "s3:GetObject", bucketARN+"/code-artifacts/none.js"),
+			call(convGet, "GetObject of a missing key", "s3:ListBucket", bucketARN),
+			call(convGet, "HeadObject", "s3:GetObject", bucketARN+"/code-artifacts/none.js"),
+			call(convGet, "HeadObject of a missing key", "s3:ListBucket", bucketARN),
 		}},
 		{"list and head bucket", "AKIACONVDELETE", func(t *testing.T, c clients) {
 			_, err := c.s3.ListObjectsV2(ctx, &s3.ListObjectsV2Input{Bucket: aws.String(bucket), Prefix: aws.String("code-artifacts/")})
