@@ -134,7 +134,7 @@ func (r *Recorder) caller(req *http.Request) (function, problem string) {
 	return "", fmt.Sprintf("unknown access key id %q", key)
 }
 
-// Calls returns the calls recorded so far, in the order of their requests.
+// Calls returns the calls recorded so far, in the order they were recorded.
 func (r *Recorder) Calls() []Call {
 	r.mu.Lock()
 	defer r.mu.Unlock()

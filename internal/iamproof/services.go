@@ -155,8 +155,8 @@ func s3(a Account, req *http.Request) ([]authorization, string, error) {
 	return nil, describe(req), fmt.Errorf("S3 request is not understood")
 }
 
-// deleteObjects is what a DeleteObjects needs: to delete each key (or
-// version) its XML body lists.
+// deleteObjects is what a DeleteObjects needs: to delete each key its XML
+// body lists (a version is not understood: it needs DeleteObjectVersion).
 func deleteObjects(a Account, req *http.Request, bucket string) ([]authorization, error) {
 	body, err := readBody(req)
 	if err != nil {
