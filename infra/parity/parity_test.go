@@ -3,14 +3,11 @@ package parity_test
 import (
 	"os"
 	"os/exec"
-	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
 	"testing"
 
-	"github.com/aws/aws-cdk-go/awscdk/v2"
-	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
 	"github.com/aws/jsii-runtime-go"
 
 	"github.com/zocket/agent/infra/parity"
@@ -42,31 +39,7 @@ func cdkTemplate(t *testing.T) *cfn.Template {
 		}
 		t.Skip("node is not on PATH: the CDK app needs it to synthesize")
 	}
-	synth.once.Do(func() {
-		dir, err := os.MkdirTemp("", "parity-")
-		if err != nil {
-			synth.err = err
-			return
-		}
-		defer os.RemoveAll(dir)
-		stub := filepath.Join(dir, "stub")
-		if synth.err = os.MkdirAll(stub, 0o755); synth.err != nil {
-			return
-		}
-		if synth.err = os.WriteFile(filepath.Join(stub, "bootstrap"), []byte("stub"), 0o755); synth.err != nil {
-			return
-		}
-		app := awscdk.NewApp(&awscdk.AppProps{Outdir: jsii.String(filepath.Join(dir, "cdk.out"))})
-		st, err := stack.New(app, "AiCodingAgent", stack.Props{
-			Code: func(routes.Function) awslambda.Code { return awslambda.Code_FromAsset(jsii.String(stub), nil) },
-		})
-		if err != nil {
-			synth.err = err
-			return
-		}
-		path := app.Synth(nil).GetStackArtifact(st.ArtifactId()).TemplateFullPath()
-		synth.data, synth.err = os.ReadFile(*path)
-	})
+	synth.once.Do(func() { synth.data, synth.err = stack.Template() })
 	if synth.err != nil {
 		t.Fatal(synth.err)
 	}

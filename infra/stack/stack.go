@@ -11,6 +11,7 @@ package stack
 import (
 	"fmt"
 	"maps"
+	"os"
 	"path/filepath"
 	"slices"
 
@@ -508,4 +509,32 @@ func (b *builder) addDistribution(api awsapigatewayv2.HttpApi, streamURL *string
 	})
 	d.OverrideLogicalId(jsii.String("Distribution"))
 	return d
+}
+
+// Template synthesizes the stack into its CloudFormation template (JSON),
+// with a stub in place of every function's code: the assets' content does
+// not reach the template. It starts Node (jsii); the caller calls
+// jsii.Close when done with the CDK.
+func Template() ([]byte, error) {
+	dir, err := os.MkdirTemp("", "cdk-template-")
+	if err != nil {
+		return nil, err
+	}
+	defer os.RemoveAll(dir)
+	stub := filepath.Join(dir, "stub")
+	if err := os.MkdirAll(stub, 0o755); err != nil {
+		return nil, err
+	}
+	if err := os.WriteFile(filepath.Join(stub, "bootstrap"), []byte("stub"), 0o755); err != nil {
+		return nil, err
+	}
+	app := awscdk.NewApp(&awscdk.AppProps{Outdir: jsii.String(filepath.Join(dir, "cdk.out"))})
+	st, err := New(app, "AiCodingAgent", Props{
+		Code: func(routes.Function) awslambda.Code { return awslambda.Code_FromAsset(jsii.String(stub), nil) },
+	})
+	if err != nil {
+		return nil, err
+	}
+	path := app.Synth(nil).GetStackArtifact(st.ArtifactId()).TemplateFullPath()
+	return os.ReadFile(*path)
 }

@@ -63,7 +63,7 @@ func TestCheckUnusedReport(t *testing.T) {
 
 // recordArtifactsGet records, through the recorders, one call on each grant
 // of ArtifactsGetFunction: reading the user, an artifact's code, its built
-// page through a presigned link, and the JWT secret.
+// page through a presigned link, the JWT secret and the origin's value.
 func recordArtifactsGet(t *testing.T) []iamproof.Call {
 	t.Helper()
 	st := newStack(t)
@@ -75,6 +75,8 @@ func recordArtifactsGet(t *testing.T) []iamproof.Call {
 	must(t, err)
 	fetchPresigned(t, c, "builds/a/index.html")
 	_, err = c.ssm.GetParameter(ctx, &ssm.GetParameterInput{Name: aws.String(jwtParam), WithDecryption: aws.Bool(true)})
+	must(t, err)
+	_, err = c.ssm.GetParameter(ctx, &ssm.GetParameterInput{Name: aws.String("/iam/origin-verify"), WithDecryption: aws.Bool(true)})
 	must(t, err)
 	return st.rec.Take()
 }

@@ -23,6 +23,7 @@ var resolver = iamproof.Resolver{Account: account, Names: map[string]string{
 	"BuildFunction":             build,
 	"JwtSecretParameterName":    jwtParam,
 	"GeminiApiKeyParameterName": "/iam/gemini-key",
+	"OriginVerifyParameterName": "/iam/origin-verify",
 }}
 
 // arns are what the routes table's resources are in the tests' stack.
@@ -35,6 +36,7 @@ var arns = map[routes.Resource]string{
 	routes.BuildFunc:    buildARN,
 	routes.JWTSecret:    paramARN + jwtParam,
 	routes.GeminiKey:    paramARN + "/iam/gemini-key",
+	routes.OriginVerify: paramARN + "/iam/origin-verify",
 }
 
 func parseFile(t *testing.T, path string) *cfn.Template {
@@ -107,8 +109,8 @@ func TestFromSAM(t *testing.T) {
 		}
 	}
 	want := iamproof.Statement{Effect: "Allow", Actions: []string{"ssm:GetParameter"}, Resources: []string{paramARN + "/iam/gemini-key"},
-		Source: "SAM ChatStreamFunction Policies[0] Statement[5]"}
-	if diff := cmp.Diff(want, p["ChatStreamFunction"][5]); diff != "" {
+		Source: "SAM ChatStreamFunction Policies[0] Statement[6]"}
+	if diff := cmp.Diff(want, p["ChatStreamFunction"][6]); diff != "" {
 		t.Errorf("statement (-want +got):\n%s", diff)
 	}
 }
