@@ -137,14 +137,14 @@ synth: build
 	cd infra && CDK_OUTDIR=cdk.out $(CDK_ENV) $(GO) run .
 	@echo "infra/cdk.out/AiCodingAgent.template.json"
 
-## test-lambda: every function's real bootstrap (built for this machine) under the Lambda Runtime Interface Emulator with its events/ file, the chat stream read as it streams, and the SAM/CDK parity test.
+## test-lambda: every function's real bootstrap (built for this machine) under the Lambda Runtime Interface Emulator with its events/ file, the chat stream read as it streams, and the SAM/CDK parity and schema tests.
 test-lambda: deps-web $(RIE)
 	@echo "== bootstraps for linux/$(HOSTARCH)"
 	rm -rf $(LAMBDA_TEST_DIR) && mkdir -p $(LAMBDA_TEST_DIR)
 	CGO_ENABLED=0 GOOS=linux GOARCH=$(HOSTARCH) $(GO) build $(BUILDFLAGS) -o $(LAMBDA_TEST_DIR)/ ./functions/...
 	@echo "== the bootstraps as Lambdas"
 	LAMBDA_BOOTSTRAP_DIR=$(CURDIR)/$(LAMBDA_TEST_DIR) LAMBDA_RIE=$(CURDIR)/$(RIE) $(GO) test -count=1 -v ./internal/lambdatest
-	@echo "== SAM/CDK parity (infra/, a module of its own)"
+	@echo "== SAM/CDK parity and the templates against the resource spec (infra/, a module of its own)"
 	cd infra && $(GO) vet ./... && $(CDK_ENV) $(GO) test -count=1 ./...
 
 ## bench-coldstart: every function's cold start under the emulator (median of 10) and arm64 size, against an aws-lambda-go hello world.

@@ -31,14 +31,7 @@ type Resource struct {
 
 // Parse reads YAML (or JSON, which is YAML) into a Template.
 func Parse(data []byte) (*Template, error) {
-	var root yaml.Node
-	if err := yaml.Unmarshal(data, &root); err != nil {
-		return nil, fmt.Errorf("parse template: %w", err)
-	}
-	if len(root.Content) == 0 {
-		return nil, fmt.Errorf("parse template: empty document")
-	}
-	v, err := convert(root.Content[0])
+	v, err := Decode(data)
 	if err != nil {
 		return nil, err
 	}
@@ -52,6 +45,29 @@ func Parse(data []byte) (*Template, error) {
 		return nil, fmt.Errorf("decode template: %w", err)
 	}
 	return &t, nil
+}
+
+// Decode reads YAML (or JSON) into the whole document as maps, slices and
+// scalars (numbers as float64), with intrinsic functions in their long
+// forms: what a template says, section by section and attribute by
+// attribute, where Parse keeps only what Template has fields for.
+func Decode(data []byte) (map[string]any, error) {
+	var root yaml.Node
+	if err := yaml.Unmarshal(data, &root); err != nil {
+		return nil, fmt.Errorf("parse template: %w", err)
+	}
+	if len(root.Content) == 0 {
+		return nil, fmt.Errorf("parse template: empty document")
+	}
+	v, err := convert(root.Content[0])
+	if err != nil {
+		return nil, err
+	}
+	m, ok := v.(map[string]any)
+	if !ok {
+		return nil, fmt.Errorf("parse template: the document is a %T, not a mapping", v)
+	}
+	return m, nil
 }
 
 // convert turns a YAML node into maps, slices and scalars.

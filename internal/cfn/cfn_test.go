@@ -42,3 +42,44 @@ Resources:
 		t.Error("unknown tag accepted")
 	}
 }
+
+func TestDecode(t *testing.T) {
+	tests := []struct {
+		name    string
+		src     string
+		want    map[string]any
+		wantErr bool
+	}{
+		{"sections and attributes Parse drops", `
+Rules: { R: { Assertions: [] } }
+Resources:
+  T:
+    Type: AWS::DynamoDB::Table
+    DeletionPolicy: Retain
+    Properties: { TableName: !Sub "${AWS::StackName}-t" }
+`, map[string]any{
+			"Rules": map[string]any{"R": map[string]any{"Assertions": []any{}}},
+			"Resources": map[string]any{"T": map[string]any{
+				"Type":           "AWS::DynamoDB::Table",
+				"DeletionPolicy": "Retain",
+				"Properties":     map[string]any{"TableName": map[string]any{"Fn::Sub": "${AWS::StackName}-t"}},
+			}},
+		}, false},
+		{"JSON", `{"Resources": {"T": {"Type": "X", "Properties": {"N": 3}}}}`, map[string]any{
+			"Resources": map[string]any{"T": map[string]any{"Type": "X", "Properties": map[string]any{"N": float64(3)}}},
+		}, false},
+		{"not a mapping", "- a\n- b\n", nil, true},
+		{"empty", "", nil, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := cfn.Decode([]byte(tt.src))
+			if (err != nil) != tt.wantErr {
+				t.Fatalf("err = %v, want an error: %v", err, tt.wantErr)
+			}
+			if !reflect.DeepEqual(got, tt.want) {
+				t.Errorf("got  %#v\nwant %#v", got, tt.want)
+			}
+		})
+	}
+}
