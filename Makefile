@@ -113,6 +113,8 @@ $(eval $(call sam_target,ArtifactsBuildProjectFunction,artifacts-build-project))
 $(eval $(call sam_target,ArtifactsPreviewFunction,artifacts-preview))
 $(eval $(call sam_target,ArtifactsProjectPreviewFunction,artifacts-project-preview))
 $(eval $(call sam_target,ChatSendFunction,chat-send))
+$(eval $(call sam_target,ChatResumeFunction,chat-resume))
+$(eval $(call sam_target,ChatStopFunction,chat-stop))
 $(eval $(call sam_target,ChatStreamFunction,chat-stream))
 
 # ---- Deploy checks: the CDK app, the real bootstraps as Lambdas, cold starts.

@@ -43,9 +43,11 @@ type Function struct {
 	// verifies tokens without requiring one (login). Either needs the secret,
 	// and verifying one reads the user's token version (dynamodb:GetItem).
 	Auth, Tokens bool
-	// StreamURL serves the route through a Function URL in RESPONSE_STREAM
-	// mode instead of API Gateway.
+	// StreamURL serves the routes of the functions named in Streams from a
+	// Function URL in RESPONSE_STREAM mode: the same handlers as theirs
+	// behind API Gateway, streamed.
 	StreamURL bool
+	Streams   []string
 	MemoryMB  int // 0 means DefaultMemoryMB
 	TimeoutS  int // 0 means DefaultTimeoutS
 	Grants    []Grant
@@ -79,6 +81,21 @@ func (f Function) grants(r Resource) bool {
 		}
 	}
 	return false
+}
+
+// Served are the functions whose routes f serves: f itself, or for a
+// Function URL the functions it streams.
+func (f Function) Served() []Function {
+	if !f.StreamURL {
+		return []Function{f}
+	}
+	var out []Function
+	for _, name := range f.Streams {
+		if g, ok := ByName(name); ok {
+			out = append(out, g)
+		}
+	}
+	return out
 }
 
 // InvokesBuild reports whether the function calls the build function.
@@ -215,8 +232,15 @@ func All() []Function {
 			Grants: []Grant{s3(BuildObjects, "GetObject", "PutObject")}},
 		{Name: "chat-send", Method: "POST", Path: "/api/chat/send", Auth: true, MemoryMB: 512, TimeoutS: 30,
 			Grants: chatGrants, Settings: chatSettings, ReservedConcurrency: ChatReservedConcurrency},
-		{Name: "chat-stream", Method: "POST", Path: "/api/chat/send", Auth: true, StreamURL: true, MemoryMB: 512, TimeoutS: 300,
-			Grants: chatGrants, Settings: chatSettings, ReservedConcurrency: ChatReservedConcurrency},
+		{Name: "chat-resume", Method: "GET", Path: "/api/chat/stream/{messageId}", Auth: true, TimeoutS: 30,
+			Grants: []Grant{dynamo("GetItem", "Query"), s3(CodeObjects, "GetObject"), secret, forwarded}, Settings: links},
+		{Name: "chat-stop", Method: "POST", Path: "/api/chat/stop/{messageId}", Auth: true,
+			Grants: []Grant{dynamo("GetItem", "UpdateItem"), secret}},
+		// One Function URL streams every chat route (CloudFront sends it
+		// /api/chat/*): a reply, its resumption, and its stop.
+		{Name: "chat-stream", Auth: true, StreamURL: true, MemoryMB: 512, TimeoutS: 300,
+			Streams: []string{"chat-send", "chat-resume", "chat-stop"},
+			Grants:  chatGrants, Settings: chatSettings, ReservedConcurrency: ChatReservedConcurrency},
 	}
 }
 
@@ -232,11 +256,12 @@ var buildGrants = []Grant{
 }
 
 // chatGrants are the permissions of a chat turn: read the user and the
-// conversation, write messages and artifacts (transactions of puts, updates
-// and condition checks), store artifact code and presign its download, and
-// remove the code it wrote when it loses the race with a conversation delete.
+// conversation, write messages, artifacts and the turn's journal
+// (transactions of puts, updates and condition checks), store artifact code
+// and presign its download, and remove the code and the journal it wrote
+// when it loses the race with a conversation delete.
 var chatGrants = []Grant{
-	dynamo("GetItem", "PutItem", "UpdateItem", "ConditionCheckItem", "Query"),
+	dynamo("GetItem", "PutItem", "UpdateItem", "ConditionCheckItem", "Query", "BatchWriteItem"),
 	s3(CodeObjects, "PutObject", "GetObject", "DeleteObject"),
 	s3(Bucket, "ListBucket"),
 	s3(BuildObjects, "GetObject"),

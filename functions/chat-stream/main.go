@@ -1,6 +1,7 @@
-// Command chat-stream serves POST /api/chat/send from a Lambda Function URL
-// in RESPONSE_STREAM mode, so each reply event reaches the client as the
-// model produces it. It checks the JWT itself and answers CORS.
+// Command chat-stream serves every chat route (send, resume, stop) from a
+// Lambda Function URL in RESPONSE_STREAM mode, so each reply event reaches
+// the client as the model produces it. CloudFront sends it /api/chat/*. It
+// checks the JWT itself and answers CORS.
 package main
 
 import (
@@ -8,4 +9,4 @@ import (
 	"github.com/zocket/agent/internal/lambdahost"
 )
 
-func main() { lambdahost.StartStream("chat-stream", chatapp.Send) }
+func main() { lambdahost.StartStream("chat-stream", chatapp.Stream()) }

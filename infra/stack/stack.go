@@ -43,7 +43,7 @@ const (
 // CORS settings shared by the HTTP API and the streaming Function URL; the
 // allowed origins come from the CorsOrigins parameter.
 var (
-	corsHeaders       = []string{"Authorization", "Content-Type"}
+	corsHeaders       = []string{"Authorization", "Content-Type", "Last-Event-ID"}
 	corsExposeHeaders = []string{"X-Request-Id", "Retry-After", "Content-Disposition"}
 	corsMaxAge        = awscdk.Duration_Seconds(jsii.Number(600))
 )
@@ -294,6 +294,18 @@ func (b *builder) addFunction(f routes.Function, code awslambda.Code) awslambda.
 	return fn
 }
 
+// streamMethods are the methods of the routes f streams.
+func streamMethods(f routes.Function) *[]awslambda.HttpMethod {
+	var out []awslambda.HttpMethod
+	for _, g := range f.Served() {
+		if m := awslambda.HttpMethod(g.Method); !slices.Contains(out, m) {
+			out = append(out, m)
+		}
+	}
+	slices.Sort(out)
+	return &out
+}
+
 // addStreamURL serves f from a Function URL in RESPONSE_STREAM mode. The
 // handler checks the JWT itself, so the URL has no IAM auth.
 func (b *builder) addStreamURL(f routes.Function, fn awslambda.Function) *string {
@@ -302,7 +314,7 @@ func (b *builder) addStreamURL(f routes.Function, fn awslambda.Function) *string
 		InvokeMode: awslambda.InvokeMode_RESPONSE_STREAM,
 		Cors: &awslambda.FunctionUrlCorsOptions{
 			AllowedOrigins: b.origins,
-			AllowedMethods: &[]awslambda.HttpMethod{awslambda.HttpMethod(f.Method)},
+			AllowedMethods: streamMethods(f),
 			AllowedHeaders: jsii.Strings(corsHeaders...),
 			ExposedHeaders: jsii.Strings(corsExposeHeaders...),
 			MaxAge:         corsMaxAge,

@@ -140,12 +140,13 @@ var Constructors = map[string]Constructor{
 }
 
 // HTTPFunctions are the functions that serve an HTTP route through API
-// Gateway (the devserver mounts these; streaming functions serve the same
-// route from a Function URL, and the devserver streams natively).
+// Gateway (the devserver mounts these; the streaming function serves some
+// of the same routes from a Function URL, and the devserver streams
+// natively).
 func HTTPFunctions() []routes.Function {
 	var out []routes.Function
 	for _, f := range routes.All() {
-		if f.Path != "" && !f.StreamURL {
+		if f.Path != "" {
 			out = append(out, f)
 		}
 	}

@@ -185,7 +185,7 @@ func TestTemplateMatchesRoutes(t *testing.T) {
 		main, err := os.ReadFile(filepath.Join(root, "functions", f.Name, "main.go"))
 		if err != nil {
 			t.Errorf("%s: %v", f.Name, err)
-		} else if f.Path != "" && !strings.Contains(string(main), fmt.Sprintf("%q", f.Name)) {
+		} else if (f.Path != "" || f.StreamURL) && !strings.Contains(string(main), fmt.Sprintf("%q", f.Name)) {
 			t.Errorf("functions/%s/main.go does not start its own function", f.Name)
 		}
 	}

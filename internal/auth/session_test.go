@@ -126,10 +126,10 @@ func assertRefusedEverywhere(t *testing.T, env *apitest.Env, tok string) {
 	t.Helper()
 	const id = "0190a000-0000-7000-8000-0000000000bb"
 	for _, f := range routes.All() {
-		if !f.Auth {
-			continue
+		if !f.Auth || f.Path == "" {
+			continue // the streaming function serves the routes of others
 		}
-		path := strings.ReplaceAll(f.Path, "{id}", id)
+		path := strings.NewReplacer("{id}", id, "{messageId}", id).Replace(f.Path)
 		resp := env.Do(t, f.Method, path, tok, map[string]string{})
 		if resp.Status != http.StatusUnauthorized {
 			t.Errorf("%s %s with an ended session: %d %s", f.Method, path, resp.Status, resp.Body)

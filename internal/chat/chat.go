@@ -39,6 +39,8 @@ type Store interface {
 	PutArtifact(ctx context.Context, a agent.Artifact) error
 	RefineTitle(ctx context.Context, id, provisional, title string) (bool, error)
 	SetSummary(ctx context.Context, id, summary, through string) error
+	Journal
+	Readers
 }
 
 // Blobs stores artifact code.
@@ -139,7 +141,7 @@ func (s *Service) Send(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	// Ids are time-ordered: the user's message sorts before the reply.
 	userMsgID := newID()
-	t := &turn{svc: s, r: r, text: msg, building: req.EnableBuilding, chargeOnText: req.Stream,
+	t := &turn{svc: s, r: r, message: msg, building: req.EnableBuilding, chargeOnText: req.Stream,
 		userMsg: agent.Message{ID: userMsgID}, assistantID: newID(), clock: s.detach(ctx)}
 	if err := t.begin(ctx, httpapi.UserID(ctx), convID); err != nil {
 		httpapi.Error(w, r, err)

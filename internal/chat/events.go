@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
-	"strconv"
 	"sync"
 	"time"
 
@@ -68,12 +67,14 @@ type Sink interface {
 
 // sse writes events in the framing the existing frontend parses: each event
 // in one Write, flushed, with one compact `data:` line; then `data: [DONE]`.
-// Writes after the client has gone fail silently: the turn goes on.
+// Each event's id is its EventID, the same in the journal, so a client can
+// resume from any event it saw. Writes after the client has gone fail
+// silently: the turn goes on.
 type sse struct {
 	mu   sync.Mutex
 	w    http.ResponseWriter
 	rc   *http.ResponseController
-	id   int
+	cur  cursor
 	gone bool
 	last time.Time
 }
@@ -84,7 +85,11 @@ func newSSE(w http.ResponseWriter) *sse {
 	h.Set("Cache-Control", "no-cache, no-transform")
 	h.Set("X-Accel-Buffering", "no")
 	w.WriteHeader(http.StatusOK)
-	return &sse{w: w, rc: http.NewResponseController(w), last: time.Now()}
+	// The headers go out at once: a reader resuming a silent turn knows it
+	// is connected.
+	rc := http.NewResponseController(w)
+	_ = rc.Flush()
+	return &sse{w: w, rc: rc, last: time.Now()}
 }
 
 type envelope struct {
@@ -92,26 +97,48 @@ type envelope struct {
 	Data any    `json:"data"`
 }
 
-func (s *sse) event(kind string, data any) {
+// encode is data as the compact JSON of an event's data line.
+func encode(data any) ([]byte, error) {
 	var enc bytes.Buffer
 	e := json.NewEncoder(&enc)
 	e.SetEscapeHTML(false)
-	if err := e.Encode(envelope{Type: kind, Data: data}); err != nil {
+	if err := e.Encode(data); err != nil {
+		return nil, err
+	}
+	return bytes.TrimRight(enc.Bytes(), "\n"), nil
+}
+
+// event writes an event of the live turn, with the id its place gives it.
+func (s *sse) event(kind string, text int, data any) {
+	payload, err := encode(envelope{Type: kind, Data: data})
+	if err != nil {
 		return
 	}
-	payload := bytes.TrimRight(enc.Bytes(), "\n")
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.id++
+	s.writeLocked(frame(s.cur.next(text), kind, payload))
+}
+
+// replay writes an event read back from the journal or rebuilt from the
+// saved reply, with the id it had.
+func (s *sse) replay(id EventID, kind string, data any) {
+	payload, err := encode(envelope{Type: kind, Data: data})
+	if err != nil {
+		return
+	}
+	s.write(frame(id, kind, payload))
+}
+
+// frame is an event in SSE framing.
+func frame(id EventID, kind string, payload []byte) []byte {
 	buf := make([]byte, 0, len(payload)+48)
 	buf = append(buf, "id: "...)
-	buf = strconv.AppendInt(buf, int64(s.id), 10)
+	buf = id.append(buf)
 	buf = append(buf, "\nevent: "...)
 	buf = append(buf, kind...)
 	buf = append(buf, "\ndata: "...)
 	buf = append(buf, payload...)
-	buf = append(buf, "\n\n"...)
-	s.writeLocked(buf)
+	return append(buf, "\n\n"...)
 }
 
 func (s *sse) write(b []byte) {
@@ -154,20 +181,36 @@ func (s *sse) disconnected() bool {
 
 func (s *sse) done() { s.write([]byte("data: [DONE]\n\n")) }
 
-func (s *sse) Metadata(m Metadata) { s.event("metadata", m) }
-func (s *sse) Delta(text string)   { s.event("chunk", map[string]string{"text": text}) }
+func (s *sse) Metadata(m Metadata) { s.event("metadata", 0, m) }
+func (s *sse) Delta(text string)   { s.event("chunk", len(text), textData{text}) }
 func (s *sse) Artifact(a artifacts.View) {
-	s.event("chunk", map[string]any{"type": "artifact", "artifact": a})
+	s.event("chunk", 0, artifactData(a))
 }
-func (s *sse) Build(b BuildResult) {
-	s.event("chunk", map[string]any{"type": "build", "buildResult": b})
-}
+func (s *sse) Build(b BuildResult) { s.event("chunk", 0, buildData(b)) }
 func (s *sse) ArtifactFailed(id, title string) {
-	s.event("chunk", map[string]any{"type": "artifact_error", "artifactId": id, "title": title,
-		"message": "This code could not be saved as an artifact. It is still in the reply."})
+	s.event("chunk", 0, artifactFailedData(id, title))
 }
-func (s *sse) Complete(c Complete) { s.event("complete", c) }
-func (s *sse) Error(e StreamError) { s.event("error", e) }
+func (s *sse) Complete(c Complete) { s.event("complete", 0, c) }
+func (s *sse) Error(e StreamError) { s.event("error", 0, e) }
+
+// The data of chunk events.
+
+type textData struct {
+	Text string `json:"text"`
+}
+
+func artifactData(a artifacts.View) map[string]any {
+	return map[string]any{"type": "artifact", "artifact": a}
+}
+
+func buildData(b BuildResult) map[string]any {
+	return map[string]any{"type": "build", "buildResult": b}
+}
+
+func artifactFailedData(id, title string) map[string]any {
+	return map[string]any{"type": "artifact_error", "artifactId": id, "title": title,
+		"message": "This code could not be saved as an artifact. It is still in the reply."}
+}
 
 // collector keeps a turn's events for the JSON response of stream: false.
 type collector struct {

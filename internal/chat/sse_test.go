@@ -19,8 +19,8 @@ func TestSSEFramingAndPing(t *testing.T) {
 	out.done()
 
 	body := rec.Body.String()
-	want := "id: 1\nevent: metadata\ndata: {\"type\":\"metadata\",\"data\":{\"conversationId\":\"c\",\"messageId\":\"m\",\"userMessageId\":\"u\",\"title\":\"<b>T</b>\"}}\n\n" +
-		"id: 2\nevent: chunk\ndata: {\"type\":\"chunk\",\"data\":{\"text\":\"a\\nb\"}}\n\n"
+	want := "id: 0.1\nevent: metadata\ndata: {\"type\":\"metadata\",\"data\":{\"conversationId\":\"c\",\"messageId\":\"m\",\"userMessageId\":\"u\",\"title\":\"<b>T</b>\"}}\n\n" +
+		"id: 3.0\nevent: chunk\ndata: {\"type\":\"chunk\",\"data\":{\"text\":\"a\\nb\"}}\n\n"
 	if !strings.HasPrefix(body, want) {
 		t.Errorf("framing:\n%s\nwant prefix:\n%s", body, want)
 	}
@@ -32,6 +32,30 @@ func TestSSEFramingAndPing(t *testing.T) {
 	}
 	if got := rec.Header().Get("Content-Type"); got != "text/event-stream; charset=utf-8" {
 		t.Errorf("content type %q", got)
+	}
+}
+
+func TestEventIDs(t *testing.T) {
+	var c cursor
+	var got []string
+	for _, text := range []int{0, 5, 0, 0, 3, 0} {
+		got = append(got, c.next(text).String())
+	}
+	want := []string{"0.1", "5.0", "5.1", "5.2", "8.0", "8.1"}
+	if strings.Join(got, " ") != strings.Join(want, " ") {
+		t.Errorf("ids %v, want %v", got, want)
+	}
+	for i := 1; i < len(want); i++ {
+		a, _ := ParseEventID(want[i-1])
+		b, err := ParseEventID(want[i])
+		if err != nil || !b.After(a) || a.After(b) {
+			t.Errorf("%s after %s: %v", want[i], want[i-1], err)
+		}
+	}
+	for _, bad := range []string{"", "1", "1.", ".1", "-1.0", "1.-1", "+1.0", "a.b", "1.0.0", "99999999999999999999.0"} {
+		if _, err := ParseEventID(bad); err == nil {
+			t.Errorf("ParseEventID(%q) accepted", bad)
+		}
 	}
 }
 

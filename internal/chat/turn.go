@@ -23,7 +23,7 @@ import (
 type turn struct {
 	svc      *Service
 	r        *http.Request
-	text     string
+	message  string
 	building bool
 	clock    clock
 	// assistantID is the reply's message id, and the id of the turn's slot
@@ -37,10 +37,16 @@ type turn struct {
 	conv    agent.Conversation
 	isNew   bool
 	userMsg agent.Message // its id is set when the turn starts
-	// emitted is set once model text went out to the client.
+	// emitted is set once model text went out to the client; text is all
+	// of it, what the reply saves.
 	emitted bool
+	text    strings.Builder
+	// journal writes the turn's events for readers on other connections.
+	journal *journal
 	// retryAfter is the wait the model asked for when it rate-limited the turn.
 	retryAfter time.Duration
+	// gone is set when the conversation was deleted while the turn ran.
+	gone bool
 }
 
 // slotMargin keeps a turn's slot a little past the turn's own end, should
@@ -106,26 +112,73 @@ func ProvisionalTitle(message string) string {
 }
 
 // open creates the conversation unless the turn continues one, and saves
-// the user's message, before anything is streamed or the model is called.
+// the user's message and records the turn (at the same time), before
+// anything is streamed or the model is called.
 func (t *turn) open(ctx context.Context) error {
 	s := t.svc
 	now := s.Now()
 	if t.conv.ID == "" {
-		t.conv = agent.Conversation{ID: newID(), UserID: t.user.ID, Title: ProvisionalTitle(t.text), CreatedAt: now}
+		t.conv = agent.Conversation{ID: newID(), UserID: t.user.ID, Title: ProvisionalTitle(t.message), CreatedAt: now}
 		if err := s.Store.CreateConversation(ctx, t.conv); err != nil {
 			return err
 		}
 		t.isNew = true
 	}
-	t.userMsg = agent.Message{ID: t.userMsg.ID, ConversationID: t.conv.ID, Role: agent.RoleUser, Content: t.text, CreatedAt: now}
-	return s.Store.AppendMessage(ctx, t.userMsg)
+	t.userMsg = agent.Message{ID: t.userMsg.ID, ConversationID: t.conv.ID, Role: agent.RoleUser, Content: t.message, CreatedAt: now}
+	var appendErr, startErr error
+	var wg sync.WaitGroup
+	wg.Go(func() { appendErr = s.Store.AppendMessage(ctx, t.userMsg) })
+	wg.Go(func() { startErr = t.start(ctx) })
+	wg.Wait()
+	return errors.Join(appendErr, startErr)
 }
 
-// run streams the reply into sink and saves it. ctx ends when the model's
-// time is up; the save gets a context of its own from t.clock. It never
-// returns an error: every failure becomes an event, and what was produced
-// is saved.
-func (t *turn) run(ctx context.Context, sink Sink) {
+// producerMargin is how long after a turn's last save its producer may
+// still be writing its journal's end.
+const producerMargin = 5 * time.Second
+
+// start records the running turn.
+func (t *turn) start(ctx context.Context) error {
+	return t.svc.Store.StartTurn(ctx, agent.Turn{
+		MessageID: t.assistantID, UserID: t.user.ID, ConversationID: t.conv.ID, ReplyTo: t.userMsg.ID,
+		StartedAt: t.svc.Now(), Deadline: t.clock.end().Add(producerMargin),
+	})
+}
+
+// errStopped is the cause of a turn's context ended by a stop.
+var errStopped = errors.New("stopped by the user")
+
+// run streams the reply into out and its journal, and saves it. ctx ends
+// when the model's time is up; the save gets a context of its own from
+// t.clock. It never returns an error: every failure becomes an event, and
+// what was produced is saved.
+func (t *turn) run(ctx context.Context, out Sink) {
+	log := httpapi.Logger(t.r.Context())
+	ctx, stop := context.WithCancelCause(ctx)
+	defer stop(nil)
+	t.journal = newJournal(t.svc.Store, t.assistantID, log, func() { stop(errStopped) })
+	jctx, cancel := context.WithDeadline(t.clock.base, t.clock.end())
+	defer cancel()
+	go t.journal.run(jctx)
+	sink := tee{out, t.journal}
+
+	state := t.produce(ctx, sink)
+
+	sctx, cancelSave := t.clock.save()
+	defer cancelSave()
+	t.journal.close(sctx, state)
+	if state == agent.TurnFailed && t.gone {
+		// The conversation was deleted meanwhile, and its purge could not
+		// see this reply: nothing else would remove its journal.
+		if err := t.svc.Store.DropJournal(sctx, t.assistantID); err != nil {
+			log.Error("drop journal", "err", err)
+		}
+	}
+}
+
+// produce calls the model, streams its reply into sink, and saves it; it
+// returns the turn's final state.
+func (t *turn) produce(ctx context.Context, sink Sink) agent.TurnState {
 	s := t.svc
 	log := httpapi.Logger(t.r.Context())
 	sink.Metadata(Metadata{ConversationID: t.conv.ID, MessageID: t.assistantID, UserMessageID: t.userMsg.ID, Title: t.conv.Title})
@@ -135,32 +188,38 @@ func (t *turn) run(ctx context.Context, sink Sink) {
 		log.Error("load history", "err", err)
 		sctx, cancel := t.clock.save()
 		defer cancel()
-		t.fail(sctx, sink, "", llm.Usage{}, err)
-		return
+		return t.fail(sctx, sink, llm.Usage{}, err)
 	}
 
 	saver := &artifactSaver{turn: t, sink: sink}
 	var scanner codeblock.Scanner
 	res, err := s.Model.Stream(ctx, req, func(delta string) error {
+		if delta == "" {
+			return nil
+		}
 		sink.Delta(delta)
-		t.emitted = t.emitted || delta != ""
+		t.emitted = true
+		t.text.WriteString(delta)
 		for _, b := range scanner.Write(delta) {
 			saver.add(ctx, b)
 		}
 		return nil
 	})
-	// The model has stopped, by itself or because its time ran out: what
-	// is left is saving, on a budget of its own.
+	// The model has stopped, by itself, because its time ran out or
+	// because the user stopped it: what is left is saving, on a budget of
+	// its own.
 	sctx, cancel := t.clock.save()
 	defer cancel()
 	for _, b := range scanner.Close() {
 		saver.add(sctx, b)
 	}
-	if err != nil {
-		t.fail(sctx, sink, res.Text, res.Usage, err)
-		return
+	switch {
+	case errors.Is(context.Cause(ctx), errStopped):
+		return t.stopped(sctx, sink, res.Usage)
+	case err != nil:
+		return t.fail(sctx, sink, res.Usage, err)
 	}
-	t.complete(sctx, sink, res)
+	return t.complete(sctx, sink, res)
 }
 
 // request builds the model request: the history that fits the budget, with
@@ -203,55 +262,80 @@ func (s *Service) budget() memory.Budget {
 
 // complete saves the finished reply, takes the credit, names a new
 // conversation and reports it all.
-func (t *turn) complete(ctx context.Context, sink Sink, res llm.Result) {
-	log := httpapi.Logger(t.r.Context())
-	if err := t.save(ctx, res.Text, res.Usage, ""); err != nil {
+func (t *turn) complete(ctx context.Context, sink Sink, res llm.Result) agent.TurnState {
+	if err := t.save(ctx, res.Usage, "", false); err != nil {
 		// The reply is lost; it costs a credit only if the client saw it.
 		t.end(t.chargeOnText && t.emitted)
-		if agent.IsCode(err, agent.NotFound) {
-			// The conversation was deleted while the model answered.
-			log.Warn("save reply", "err", err)
-			sentence, code := describe(err)
-			sink.Error(StreamError{Error: "Stream error: " + sentence, Code: string(code)})
-			return
-		}
-		log.Error("save reply", "err", err)
-		sink.Error(StreamError{Error: "Stream error: the reply could not be saved. Please try again.", Code: string(agent.Internal)})
-		return
+		t.lost(sink, err)
+		return agent.TurnFailed
 	}
 	credits := t.end(true)
 	title := t.conv.Title
 	if t.isNew {
-		title = t.refineTitle(ctx, res.Text)
+		title = t.refineTitle(ctx, t.text.String())
 	}
 	sink.Complete(Complete{
 		Reason: "completed", MessageID: t.assistantID, Title: title, Credits: credits,
 		Usage: Usage{PromptTokens: res.Usage.PromptTokens, OutputTokens: res.Usage.OutputTokens},
 	})
+	return agent.TurnCompleted
+}
+
+// stopped saves the reply the user stopped, as far as it went. It costs its
+// credit when model text already went out to the client.
+func (t *turn) stopped(ctx context.Context, sink Sink, usage llm.Usage) agent.TurnState {
+	charge := t.chargeOnText && t.emitted
+	if err := t.save(ctx, usage, "", true); err != nil {
+		t.end(charge)
+		t.lost(sink, err)
+		return agent.TurnFailed
+	}
+	sink.Complete(Complete{
+		Reason: "stopped", MessageID: t.assistantID, Title: t.conv.Title, Credits: t.end(charge),
+		Usage: Usage{PromptTokens: usage.PromptTokens, OutputTokens: usage.OutputTokens},
+	})
+	return agent.TurnStopped
+}
+
+// lost reports a reply that could not be saved.
+func (t *turn) lost(sink Sink, err error) {
+	log := httpapi.Logger(t.r.Context())
+	if agent.IsCode(err, agent.NotFound) {
+		// The conversation was deleted while the model answered.
+		t.gone = true
+		log.Warn("save reply", "err", err)
+		sentence, code := describe(err)
+		sink.Error(StreamError{Error: "Stream error: " + sentence, Code: string(code)})
+		return
+	}
+	log.Error("save reply", "err", err)
+	sink.Error(StreamError{Error: "Stream error: the reply could not be saved. Please try again.", Code: string(agent.Internal)})
 }
 
 // fail saves what the model produced with an error mark and reports the
 // failure as the stream's last event. The turn costs its credit only when
 // model text already went out to the client.
-func (t *turn) fail(ctx context.Context, sink Sink, partial string, usage llm.Usage, cause error) {
+func (t *turn) fail(ctx context.Context, sink Sink, usage llm.Usage, cause error) agent.TurnState {
 	defer t.end(t.chargeOnText && t.emitted)
 	log := httpapi.Logger(t.r.Context())
 	sentence, code := describe(cause)
 	if llmErr, ok := errors.AsType[*llm.Error](cause); ok {
 		t.retryAfter = llmErr.RetryAfter
 	}
-	log.Warn("reply failed", "err", cause, "partialBytes", len(partial))
-	if err := t.save(ctx, partial, usage, sentence); err != nil {
+	log.Warn("reply failed", "err", cause, "partialBytes", t.text.Len())
+	if err := t.save(ctx, usage, sentence, false); err != nil {
 		log.Error("save partial reply", "err", err)
+		t.gone = agent.IsCode(err, agent.NotFound)
 	}
 	sink.Error(StreamError{Error: "Stream error: " + sentence, Code: string(code)})
+	return agent.TurnFailed
 }
 
-// save writes the assistant message once.
-func (t *turn) save(ctx context.Context, content string, usage llm.Usage, failure string) error {
+// save writes the assistant message once: the text that went out.
+func (t *turn) save(ctx context.Context, usage llm.Usage, failure string, stopped bool) error {
 	m := agent.Message{
-		ID: t.assistantID, ConversationID: t.conv.ID, Role: agent.RoleAssistant, Content: content,
-		CreatedAt: t.svc.Now(), Error: failure,
+		ID: t.assistantID, ConversationID: t.conv.ID, Role: agent.RoleAssistant, Content: t.text.String(),
+		ReplyTo: t.userMsg.ID, CreatedAt: t.svc.Now(), Error: failure, Stopped: stopped,
 		PromptTokens: usage.PromptTokens, OutputTokens: usage.OutputTokens,
 	}
 	if err := t.svc.Store.AppendMessage(ctx, m); err != nil {
@@ -282,7 +366,7 @@ func (t *turn) refineTitle(ctx context.Context, reply string) string {
 	s := t.svc
 	res, err := s.Model.Generate(ctx, llm.Request{
 		System: "You name conversations. Reply with a title of at most six words for the conversation below: no quotes, no punctuation at the end, nothing else.",
-		Messages: []llm.Message{{Role: llm.RoleUser, Text: "Write a title for this conversation.\n\nUser: " + llm.Clip(t.text, 2000) +
+		Messages: []llm.Message{{Role: llm.RoleUser, Text: "Write a title for this conversation.\n\nUser: " + llm.Clip(t.message, 2000) +
 			"\n\nAssistant: " + llm.Clip(reply, 2000)}},
 		MaxOutputTokens: 64,
 	})

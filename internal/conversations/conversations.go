@@ -178,6 +178,7 @@ type messageView struct {
 	Content        string           `json:"content"`
 	CreatedAt      string           `json:"createdAt"`
 	Error          string           `json:"error,omitempty"`
+	Stopped        bool             `json:"stopped,omitempty"`
 	Artifacts      []artifacts.View `json:"artifacts"`
 }
 
@@ -195,7 +196,7 @@ func (s *Service) Get(w http.ResponseWriter, r *http.Request) {
 	}
 	msgs := make([]messageView, 0, len(th.Messages))
 	for _, m := range th.Messages {
-		mv := messageView{ID: m.ID, ConversationID: m.ConversationID, Role: m.Role, Content: m.Content, CreatedAt: agent.FormatTime(m.CreatedAt), Error: m.Error, Artifacts: []artifacts.View{}}
+		mv := messageView{ID: m.ID, ConversationID: m.ConversationID, Role: m.Role, Content: m.Content, CreatedAt: agent.FormatTime(m.CreatedAt), Error: m.Error, Stopped: m.Stopped, Artifacts: []artifacts.View{}}
 		for _, a := range th.Artifacts[m.ID] {
 			v, err := s.Artifacts.View(r, a)
 			if err != nil {

@@ -167,7 +167,7 @@ type CORS struct {
 
 // AllowedHeaders and AllowedMethods are the CORS lists of SPEC.md.
 const (
-	AllowedHeaders = "Authorization, Content-Type"
+	AllowedHeaders = "Authorization, Content-Type, Last-Event-ID"
 	AllowedMethods = "GET, POST, PUT, DELETE, OPTIONS"
 )
 

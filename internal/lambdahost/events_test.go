@@ -51,7 +51,7 @@ func TestEventsReplay(t *testing.T) {
 			var headers map[string]string
 			var body string
 			switch {
-			case f.Path == "": // the build Lambda
+			case f.Path == "" && !f.StreamURL: // the build Lambda
 				var req build.Request
 				if err := json.Unmarshal(event, &req); err != nil {
 					t.Fatal(err)
@@ -71,7 +71,7 @@ func TestEventsReplay(t *testing.T) {
 				if err := json.Unmarshal(event, &ev); err != nil {
 					t.Fatal(err)
 				}
-				h, err := lambdahost.Setup(ctx, name, chatapp.Constructors()[name], log, getenv)
+				h, err := lambdahost.Setup(ctx, name, chatapp.Constructors(), log, getenv)
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -89,7 +89,7 @@ func TestEventsReplay(t *testing.T) {
 				if err := json.Unmarshal(event, &ev); err != nil {
 					t.Fatal(err)
 				}
-				h, err := lambdahost.Setup(ctx, name, chatapp.Constructors()[name], log, getenv)
+				h, err := lambdahost.Setup(ctx, name, chatapp.Constructors(), log, getenv)
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -106,7 +106,7 @@ func TestEventsReplay(t *testing.T) {
 			if err := lambdatest.CheckAnswer(name, status, body); err != nil {
 				t.Fatal(err)
 			}
-			if f.Path != "" {
+			if f.Path != "" || f.StreamURL {
 				if headers["X-Request-Id"] == "" || headers["Content-Type"] == "" {
 					t.Errorf("headers = %v", headers)
 				}
@@ -136,13 +136,13 @@ func TestSetupRejects(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := lambdahost.Setup(ctx, tt.function, chatapp.Constructors()[tt.function], log, func(k string) string { return tt.env[k] })
+			_, err := lambdahost.Setup(ctx, tt.function, chatapp.Constructors(), log, func(k string) string { return tt.env[k] })
 			if err == nil || !strings.Contains(err.Error(), tt.want) {
 				t.Errorf("err = %v, want it to mention %q", err, tt.want)
 			}
 		})
 	}
-	if _, err := lambdahost.Setup(ctx, "health", app.Health, log, func(string) string { return "" }); err != nil {
+	if _, err := lambdahost.Setup(ctx, "health", app.Constructors, log, func(string) string { return "" }); err != nil {
 		t.Errorf("health needs no secret, got %v", err)
 	}
 }
@@ -183,7 +183,7 @@ func TestStreamThroughFunctionURL(t *testing.T) {
 	if err := json.Unmarshal([]byte(strings.ReplaceAll(string(data), "REPLACE_WITH_A_TOKEN_FROM_LOGIN", u.Token)), &ev); err != nil {
 		t.Fatal(err)
 	}
-	h, err := lambdahost.Setup(ctx, "chat-stream", chatapp.Send, httpapi.NewLogger(io.Discard, slog.LevelInfo), getenv)
+	h, err := lambdahost.Setup(ctx, "chat-stream", chatapp.Stream(), httpapi.NewLogger(io.Discard, slog.LevelInfo), getenv)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -217,7 +217,7 @@ func TestStreamThroughFunctionURL(t *testing.T) {
 		t.Fatal(err)
 	}
 	all := seen.String() + string(rest)
-	if !strings.HasPrefix(strings.TrimSpace(all), "id: 1\nevent: metadata") || !strings.Contains(all, `"text":"a button."`) ||
+	if !strings.HasPrefix(strings.TrimSpace(all), "id: 0.1\nevent: metadata") || !strings.Contains(all, `"text":"a button."`) ||
 		!strings.Contains(all, "event: complete") || !strings.HasSuffix(all, "data: [DONE]\n\n") {
 		t.Errorf("stream = %s", all)
 	}

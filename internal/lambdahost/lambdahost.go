@@ -33,14 +33,14 @@ const LambdaSessionCacheTTL = time.Minute
 // configuration error ends the process with a log line, which Lambda reports
 // as an init failure.
 func StartAPI(function string, newHandler app.Constructor) {
-	lambda.Start(APIGatewayV2(mustSetup(function, newHandler)))
+	lambda.Start(APIGatewayV2(mustSetup(function, map[string]app.Constructor{function: newHandler})))
 }
 
 // mustSetup is Setup in a Lambda's init phase: a failure ends the process
 // with a log line, which Lambda reports as an init error.
-func mustSetup(function string, newHandler app.Constructor) http.Handler {
+func mustSetup(function string, ctors map[string]app.Constructor) http.Handler {
 	log := httpapi.NewLogger(os.Stdout, slog.LevelInfo)
-	h, err := Setup(context.Background(), function, newHandler, log, os.Getenv)
+	h, err := Setup(context.Background(), function, ctors, log, os.Getenv)
 	if err != nil {
 		log.Error("init failed", "function", function, "err", err)
 		os.Exit(1)
@@ -50,8 +50,10 @@ func mustSetup(function string, newHandler app.Constructor) http.Handler {
 
 // Setup loads the configuration (with the JWT secret and the Gemini key
 // from SSM when *_PARAM variables name parameters), builds the dependencies
-// and returns the handler of function's route, built by newHandler.
-func Setup(ctx context.Context, function string, newHandler app.Constructor, log *slog.Logger, getenv func(string) string) (http.Handler, error) {
+// and returns the handler of the routes function serves (its own, or for
+// the streaming function those it streams), each built by its constructor
+// in ctors.
+func Setup(ctx context.Context, function string, ctors map[string]app.Constructor, log *slog.Logger, getenv func(string) string) (http.Handler, error) {
 	route, ok := routes.ByName(function)
 	if !ok {
 		return nil, fmt.Errorf("no route for function %q", function)
@@ -89,7 +91,7 @@ func Setup(ctx context.Context, function string, newHandler app.Constructor, log
 	if err != nil {
 		return nil, err
 	}
-	return app.Handler(deps, []routes.Function{route}, map[string]app.Constructor{function: newHandler})
+	return app.Handler(deps, route.Served(), ctors)
 }
 
 // parameter reads a secret from the SSM SecureString called name, for the
@@ -111,10 +113,11 @@ func parameter(ctx context.Context, cfg settings.Config, variable, name string) 
 	return aws.ToString(out.Parameter.Value), nil
 }
 
-// StartStream serves function's route from a Lambda Function URL in
-// RESPONSE_STREAM mode: every Write reaches the client as it happens.
-func StartStream(function string, newHandler app.Constructor) {
-	lambdaurl.Start(mustSetup(function, newHandler))
+// StartStream serves the routes function streams from a Lambda Function URL
+// in RESPONSE_STREAM mode, each built by its constructor in ctors: every
+// Write reaches the client as it happens.
+func StartStream(function string, ctors map[string]app.Constructor) {
+	lambdaurl.Start(mustSetup(function, ctors))
 }
 
 // APIGatewayV2 adapts h to API Gateway HTTP API events. It strips a named

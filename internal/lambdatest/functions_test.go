@@ -180,7 +180,7 @@ func TestEventsUnderEmulator(t *testing.T) {
 			if err := lambdatest.CheckAnswer(name, got.status, got.body); err != nil {
 				t.Fatalf("%v\n%s", err, fn.Logs())
 			}
-			if f.Path != "" && (got.headers["X-Request-Id"] == "" || got.headers["Content-Type"] == "") {
+			if (f.Path != "" || f.StreamURL) && (got.headers["X-Request-Id"] == "" || got.headers["Content-Type"] == "") {
 				t.Errorf("headers = %v", got.headers)
 			}
 			if err := values.Learn(ctx, name, got.body); err != nil {
@@ -201,11 +201,11 @@ type response struct {
 // response in the streamed format, or a plain payload.
 func decode(f routes.Function, payload []byte) (response, error) {
 	switch {
-	case f.Path == "":
-		return response{body: string(payload)}, nil
 	case f.StreamURL:
 		p, body, err := lambdatest.SplitStreamed(payload)
 		return response{status: p.StatusCode, headers: p.Headers, body: string(body)}, err
+	case f.Path == "":
+		return response{body: string(payload)}, nil
 	}
 	var r events.APIGatewayV2HTTPResponse
 	if err := json.Unmarshal(payload, &r); err != nil {

@@ -48,6 +48,10 @@ var ReplaySteps = []ReplayStep{
 	{"conversations-export", 200, "# Renamed from an event"},
 	{"chat-send", 200, `"message":"Message sent successfully"`},
 	{"chat-stream", 200, "data: [DONE]"},
+	// chat-send's reply again, from its first text on (Last-Event-ID 0.1).
+	{"chat-resume", 200, "data: [DONE]"},
+	// chat-send's turn is over: there is nothing to stop.
+	{"chat-stop", 409, `"code":"conflict"`},
 	{"artifacts-get", 200, `"type":"REACT"`},
 	{"artifacts-code", 200, `export default function Button`},
 	{"artifacts-download", 200, `export default function Button`},
@@ -128,7 +132,7 @@ func ReplayOrder(names []string) []string {
 func CheckAnswer(function string, status int, body string) error {
 	i := slices.IndexFunc(ReplaySteps, func(s ReplayStep) bool { return s.Function == function })
 	if i < 0 {
-		if f, _ := routes.ByName(function); f.Path != "" && (status < 200 || status > 299) {
+		if f, _ := routes.ByName(function); (f.Path != "" || f.StreamURL) && (status < 200 || status > 299) {
 			return fmt.Errorf("got %d %.2000s, want a 2xx status (add %s to ReplaySteps to check more)", status, body, function)
 		}
 		return nil
@@ -180,13 +184,19 @@ func (v *EventValues) Learn(ctx context.Context, function, body string) error {
 	var out struct {
 		Token string
 		User  struct{ ID string }
-		Data  struct{ Artifacts []struct{ ID string } }
+		Data  struct {
+			MessageID string
+			Artifacts []struct{ ID string }
+		}
 	}
 	if json.Unmarshal([]byte(body), &out) != nil {
 		return nil
 	}
 	if out.Token != "" {
 		v.values["REPLACE_WITH_A_TOKEN_FROM_LOGIN"] = out.Token
+	}
+	if out.Data.MessageID != "" {
+		v.values["REPLACE_WITH_A_MESSAGE_ID"] = out.Data.MessageID
 	}
 	if len(out.Data.Artifacts) > 0 {
 		v.values["REPLACE_WITH_AN_ARTIFACT_ID"] = out.Data.Artifacts[0].ID

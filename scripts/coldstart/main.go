@@ -151,7 +151,7 @@ func coldStart(ctx context.Context, rie, bootstrap string, env []string, event [
 // router's 404, so that what was timed is start-up and not a request.
 func checkRejected(name string, payload []byte) error {
 	f, ok := routes.ByName(name)
-	if !ok || f.Path == "" {
+	if !ok || f.Path == "" && !f.StreamURL {
 		return nil
 	}
 	var status int
@@ -176,7 +176,7 @@ func checkRejected(name string, payload []byte) error {
 
 // probeFor is the request each function is started with.
 func probeFor(name string) ([]byte, error) {
-	if f, ok := routes.ByName(name); ok && f.Path == "" {
+	if f, ok := routes.ByName(name); ok && f.Path == "" && !f.StreamURL {
 		return []byte(`{}`), nil // the build function: a request it rejects
 	}
 	return json.Marshal(probe)

@@ -16,18 +16,51 @@ import (
 	"github.com/zocket/agent/internal/store"
 )
 
-// Send serves chat-send (API Gateway) and chat-stream (the Function URL):
+// Send serves chat-send (API Gateway, and the Function URL of chat-stream):
 // one handler, two hosts.
 func Send(d *app.Deps) (http.Handler, error) {
-	svc, err := service(d)
+	svc, err := service(d, true)
 	if err != nil {
 		return nil, err
 	}
 	return http.HandlerFunc(svc.Send), nil
 }
 
-// service builds the chat service with its model client.
-func service(d *app.Deps) (*chat.Service, error) {
+// Resume serves chat-resume: a turn's stream from any event on.
+func Resume(d *app.Deps) (http.Handler, error) {
+	svc, err := service(d, false)
+	if err != nil {
+		return nil, err
+	}
+	return http.HandlerFunc(svc.Resume), nil
+}
+
+// Stop serves chat-stop.
+func Stop(d *app.Deps) (http.Handler, error) {
+	svc, err := service(d, false)
+	if err != nil {
+		return nil, err
+	}
+	return http.HandlerFunc(svc.Stop), nil
+}
+
+// Stream are the constructors of the routes chat-stream's Function URL
+// serves.
+func Stream() map[string]app.Constructor {
+	return map[string]app.Constructor{"chat-send": Send, "chat-resume": Resume, "chat-stop": Stop}
+}
+
+// service builds the chat service, with its model client when the route
+// calls the model.
+func service(d *app.Deps, withModel bool) (*chat.Service, error) {
+	svc := &chat.Service{
+		Store: d.Store, Blobs: d.Blob, Artifacts: d.Presenter(),
+		Builder: d.Artifacts(), CodePrefix: d.Config.CodePrefix, Now: d.Now, TurnTimeout: d.Config.TurnTimeout,
+		Limits: store.TurnLimits{MaxConcurrent: d.Config.MaxConcurrentTurns, PerMinute: d.Config.TurnsPerMinute},
+	}
+	if !withModel {
+		return svc, nil
+	}
 	if d.Config.GeminiAPIKey == "" {
 		return nil, fmt.Errorf("no model: set GEMINI_API_KEY (or GEMINI_API_KEY_PARAM in Lambda)")
 	}
@@ -35,18 +68,14 @@ func service(d *app.Deps) (*chat.Service, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &chat.Service{
-		Store: d.Store, Blobs: d.Blob, Model: model, Artifacts: d.Presenter(),
-		Builder: d.Artifacts(), CodePrefix: d.Config.CodePrefix, Now: d.Now, TurnTimeout: d.Config.TurnTimeout,
-		Limits: store.TurnLimits{MaxConcurrent: d.Config.MaxConcurrentTurns, PerMinute: d.Config.TurnsPerMinute},
-	}, nil
+	svc.Model = model
+	return svc, nil
 }
 
 // Constructors returns a new map of every function's constructor, chat
 // included.
 func Constructors() map[string]app.Constructor {
 	m := maps.Clone(app.Constructors)
-	m["chat-send"] = Send
-	m["chat-stream"] = Send
+	maps.Copy(m, Stream())
 	return m
 }

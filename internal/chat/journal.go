@@ -1,0 +1,256 @@
+package chat
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/zocket/agent"
+	"github.com/zocket/agent/internal/artifacts"
+	"github.com/zocket/agent/internal/store"
+)
+
+// Journal is the storage of a turn's journal: its events in batches, read
+// by any instance that resumes the stream, and its stop flag.
+type Journal interface {
+	StartTurn(ctx context.Context, t agent.Turn) error
+	AppendEvents(ctx context.Context, messageID string, b store.Batch) error
+	EndTurnJournal(ctx context.Context, messageID string, last store.Batch, state agent.TurnState) error
+	StopRequested(ctx context.Context, messageID string) (bool, error)
+	DropJournal(ctx context.Context, messageID string) error
+}
+
+// How a turn's events reach the journal. A batch goes out every
+// BatchInterval, or at once when BatchBytes are waiting; while the model is
+// silent, the stop flag is read every StopCheckInterval.
+const (
+	BatchInterval     = 250 * time.Millisecond
+	BatchBytes        = 2 << 10
+	StopCheckInterval = time.Second
+)
+
+// entry is an event as the journal keeps it: an artifact by its id (its
+// view holds presigned URLs and tokens, rendered afresh on replay),
+// everything else as the client received it.
+type entry struct {
+	ID         string          `json:"id"`
+	Type       string          `json:"type"`
+	Data       json.RawMessage `json:"data,omitempty"`
+	ArtifactID string          `json:"artifactId,omitempty"`
+}
+
+// entryArtifact is the type of an entry that stands for an artifact event.
+const entryArtifact = "artifact"
+
+// journal is the Sink that writes a turn's events to its journal, in
+// batches, from a goroutine of its own; it calls stop when it finds the
+// turn stopped (a batch refused, or the flag read while the model is
+// silent).
+type journal struct {
+	store   Journal
+	id      string
+	log     *slog.Logger
+	stop    func()
+	expires func() time.Time
+
+	mu      sync.Mutex
+	cur     cursor
+	pending []string
+	bytes   int
+	kick    chan struct{}
+
+	flushMu   sync.Mutex // one batch write at a time
+	seq       int        // the last batch written
+	lastWrite time.Time
+	stopped   bool
+
+	quit chan struct{}
+	done chan struct{}
+}
+
+func newJournal(st Journal, messageID string, log *slog.Logger, stop func()) *journal {
+	return &journal{
+		store: st, id: messageID, log: log, stop: stop,
+		expires: func() time.Time { return time.Now().Add(store.JournalTTL) },
+		kick:    make(chan struct{}, 1), quit: make(chan struct{}), done: make(chan struct{}),
+		lastWrite: time.Now(),
+	}
+}
+
+// run writes batches until close: ctx bounds each write.
+func (j *journal) run(ctx context.Context) {
+	defer close(j.done)
+	tick := time.NewTicker(BatchInterval)
+	defer tick.Stop()
+	for {
+		select {
+		case <-j.quit:
+			return
+		case <-tick.C:
+		case <-j.kick:
+		}
+		if j.flush(ctx) {
+			continue
+		}
+		if time.Since(j.lastWrite) >= StopCheckInterval {
+			j.checkStop(ctx)
+		}
+	}
+}
+
+// flush writes what is pending as the next batch and reports whether there
+// was anything to write.
+func (j *journal) flush(ctx context.Context) bool {
+	j.flushMu.Lock()
+	defer j.flushMu.Unlock()
+	if j.stopped {
+		return false
+	}
+	events := j.take()
+	if len(events) == 0 {
+		return false
+	}
+	err := j.store.AppendEvents(ctx, j.id, store.Batch{Seq: j.seq + 1, Events: events, Expires: j.expires()})
+	j.lastWrite = time.Now()
+	switch {
+	case err == nil:
+		j.seq++
+	case errors.Is(err, store.ErrTurnStopped):
+		j.putBack(events)
+		j.stopped = true
+		j.stop()
+	default:
+		// The events go out with the next batch; a reader waits meanwhile.
+		j.log.Warn("journal batch", "seq", j.seq+1, "err", err)
+		j.putBack(events)
+	}
+	return true
+}
+
+func (j *journal) checkStop(ctx context.Context) {
+	j.flushMu.Lock()
+	defer j.flushMu.Unlock()
+	j.lastWrite = time.Now()
+	if j.stopped {
+		return
+	}
+	stopped, err := j.store.StopRequested(ctx, j.id)
+	if err != nil {
+		j.log.Warn("read stop flag", "err", err)
+		return
+	}
+	if stopped {
+		j.stopped = true
+		j.stop()
+	}
+}
+
+func (j *journal) take() []string {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	events := j.pending
+	j.pending, j.bytes = nil, 0
+	return events
+}
+
+func (j *journal) putBack(events []string) {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	j.pending = append(events, j.pending...)
+	for _, e := range events {
+		j.bytes += len(e)
+	}
+}
+
+// close writes the turn's last events and its final state, once the
+// batches in flight are done.
+func (j *journal) close(ctx context.Context, state agent.TurnState) {
+	close(j.quit)
+	<-j.done
+	j.flushMu.Lock()
+	defer j.flushMu.Unlock()
+	last := store.Batch{Seq: j.seq + 1, Events: j.take(), Expires: j.expires()}
+	if err := j.store.EndTurnJournal(ctx, j.id, last, state); err != nil {
+		j.log.Error("end journal", "err", err)
+	}
+}
+
+// record adds an event with the next id.
+func (j *journal) record(kind string, text int, data any, artifactID string) {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	e := entry{ID: j.cur.next(text).String(), Type: kind, ArtifactID: artifactID}
+	if data != nil {
+		raw, err := encode(data)
+		if err != nil {
+			return
+		}
+		e.Data = raw
+	}
+	b, err := json.Marshal(e)
+	if err != nil {
+		return
+	}
+	j.pending = append(j.pending, string(b))
+	j.bytes += len(b)
+	if j.bytes >= BatchBytes {
+		select {
+		case j.kick <- struct{}{}:
+		default:
+		}
+	}
+}
+
+func (j *journal) Metadata(m Metadata) { j.record("metadata", 0, m, "") }
+func (j *journal) Delta(text string)   { j.record("chunk", len(text), textData{text}, "") }
+func (j *journal) Artifact(a artifacts.View) {
+	j.record(entryArtifact, 0, nil, a.ID)
+}
+func (j *journal) Build(b BuildResult) { j.record("chunk", 0, buildData(b), "") }
+func (j *journal) ArtifactFailed(id, title string) {
+	j.record("chunk", 0, artifactFailedData(id, title), "")
+}
+func (j *journal) Complete(c Complete) { j.record("complete", 0, c, "") }
+func (j *journal) Error(e StreamError) { j.record("error", 0, e, "") }
+
+// tee is a Sink that passes every event to each of its sinks.
+type tee []Sink
+
+func (t tee) Metadata(m Metadata) {
+	for _, s := range t {
+		s.Metadata(m)
+	}
+}
+func (t tee) Delta(text string) {
+	for _, s := range t {
+		s.Delta(text)
+	}
+}
+func (t tee) Artifact(a artifacts.View) {
+	for _, s := range t {
+		s.Artifact(a)
+	}
+}
+func (t tee) Build(b BuildResult) {
+	for _, s := range t {
+		s.Build(b)
+	}
+}
+func (t tee) ArtifactFailed(id, title string) {
+	for _, s := range t {
+		s.ArtifactFailed(id, title)
+	}
+}
+func (t tee) Complete(c Complete) {
+	for _, s := range t {
+		s.Complete(c)
+	}
+}
+func (t tee) Error(e StreamError) {
+	for _, s := range t {
+		s.Error(e)
+	}
+}

@@ -1,0 +1,320 @@
+package chat
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/google/uuid"
+
+	"github.com/zocket/agent"
+	"github.com/zocket/agent/internal/httpapi"
+	"github.com/zocket/agent/internal/llm"
+	"github.com/zocket/agent/internal/store"
+)
+
+// Readers is the storage the readers of a turn need: its journal, its
+// saved reply, and the stop flag.
+type Readers interface {
+	Journal(ctx context.Context, userID, messageID string, after int) (agent.Turn, []store.Batch, error)
+	Reply(ctx context.Context, t agent.Turn) (agent.Message, []agent.Artifact, error)
+	StopTurn(ctx context.Context, userID, messageID string) error
+	ArtifactByID(ctx context.Context, userID, id string) (agent.Artifact, error)
+	UserByID(ctx context.Context, id string) (agent.User, error)
+}
+
+// How a reader tails a running turn: at TailInterval while batches come,
+// slowing down by half each empty read to TailMaxInterval while the model
+// is silent.
+const (
+	TailInterval    = BatchInterval
+	TailMaxInterval = time.Second
+)
+
+// replayChunk is the most reply text a chunk rebuilt from a saved message
+// carries.
+const replayChunk = BatchBytes
+
+// messageID reads the {messageId} path value; anything but a UUID is a 404.
+func messageID(r *http.Request) (string, error) {
+	id := strings.ToLower(r.PathValue("messageId"))
+	if _, err := uuid.Parse(id); err != nil || len(id) != 36 {
+		return "", errTurnNotFound
+	}
+	return id, nil
+}
+
+var errTurnNotFound = agent.NewError(agent.NotFound, "Message not found.")
+
+// Resume handles GET /api/chat/stream/{messageId}: the turn's events after
+// the Last-Event-ID header (all of them without one), from its journal,
+// then the live turn's as they are written, until it ends; the events the
+// journal no longer has are rebuilt from the saved reply. A response cut
+// by the request's own deadline ends without [DONE]: the client resumes
+// from the last id it saw.
+func (s *Service) Resume(w http.ResponseWriter, r *http.Request) {
+	id, err := messageID(r)
+	if err != nil {
+		httpapi.Error(w, r, err)
+		return
+	}
+	var after EventID
+	if h := r.Header.Get("Last-Event-ID"); h != "" {
+		if after, err = ParseEventID(h); err != nil {
+			httpapi.Error(w, r, agent.ValidationError(agent.Detail{Field: "Last-Event-ID", Message: "must be the id of an event of this stream"}))
+			return
+		}
+	}
+	ctx := r.Context()
+	userID := httpapi.UserID(ctx)
+	turn, batches, err := s.Store.Journal(ctx, userID, id, 0)
+	if err != nil {
+		httpapi.Error(w, r, err)
+		return
+	}
+	out := newSSE(w)
+	stopPing := s.pinger(out)
+	defer stopPing()
+	p := &replayer{svc: s, r: r, out: out, userID: userID, turn: turn, sent: after}
+	if p.follow(ctx, batches) {
+		out.done()
+	}
+}
+
+// replayer writes a turn's events to a reader.
+type replayer struct {
+	svc    *Service
+	r      *http.Request
+	out    *sse
+	userID string
+	turn   agent.Turn
+	sent   EventID // the last event the reader has
+	seq    int     // the last batch read
+	ended  bool    // the last event (complete or error) was sent
+}
+
+// follow replays batches, then tails the turn until it ends. It reports
+// whether the stream ended (false when the reader left or the request's
+// time ran out).
+func (p *replayer) follow(ctx context.Context, batches []store.Batch) bool {
+	log := httpapi.Logger(ctx)
+	end := time.Time{}
+	if d, ok := ctx.Deadline(); ok {
+		end = d.Add(-DeadlineMargin)
+	}
+	whole := p.apply(ctx, batches)
+	interval := TailInterval
+	reread := false
+	for !p.ended {
+		if !whole || !p.turn.Running(p.svc.Now()) {
+			if whole && !reread && p.turn.State != agent.TurnRunning {
+				// The state may have been read before the last batch of the
+				// same transaction: read once more.
+				reread = true
+			} else {
+				p.rebuild(ctx)
+				break
+			}
+		}
+		wait := interval
+		if reread {
+			wait = 0
+		}
+		if !end.IsZero() && time.Now().Add(wait).After(end) {
+			return false
+		}
+		select {
+		case <-ctx.Done():
+			return false
+		case <-time.After(wait):
+		}
+		turn, batches, err := p.svc.Store.Journal(ctx, p.userID, p.turn.MessageID, p.seq)
+		if err != nil {
+			if ctx.Err() != nil {
+				return false
+			}
+			if agent.IsCode(err, agent.NotFound) {
+				// The conversation was deleted meanwhile.
+				sentence, code := describe(err)
+				p.final("error", StreamError{Error: "Stream error: " + sentence, Code: string(code)})
+				break
+			}
+			log.Warn("tail journal", "err", err)
+			interval = min(interval*3/2, TailMaxInterval)
+			continue
+		}
+		p.turn = turn
+		if len(batches) > 0 {
+			interval = TailInterval
+		} else {
+			interval = min(interval*3/2, TailMaxInterval)
+		}
+		whole = p.apply(ctx, batches)
+	}
+	return !p.out.disconnected()
+}
+
+// apply writes the events of batches the reader does not have yet. It
+// reports whether the batches follow on from the last one read: batches
+// that expired leave a gap.
+func (p *replayer) apply(ctx context.Context, batches []store.Batch) bool {
+	for _, b := range batches {
+		if b.Seq != p.seq+1 {
+			return false
+		}
+		p.seq = b.Seq
+		for _, raw := range b.Events {
+			var e entry
+			if err := json.Unmarshal([]byte(raw), &e); err != nil {
+				httpapi.Logger(ctx).Error("journal entry", "seq", b.Seq, "err", err)
+				continue
+			}
+			id, err := ParseEventID(e.ID)
+			if err != nil || !id.After(p.sent) {
+				continue
+			}
+			p.write(ctx, id, e)
+		}
+	}
+	return true
+}
+
+func (p *replayer) write(ctx context.Context, id EventID, e entry) {
+	p.sent = id
+	switch e.Type {
+	case entryArtifact:
+		a, err := p.svc.Store.ArtifactByID(ctx, p.userID, e.ArtifactID)
+		if err != nil {
+			// Deleted since: the event is left out.
+			return
+		}
+		view, err := p.svc.Artifacts.View(p.r, a)
+		if err != nil {
+			httpapi.Logger(ctx).Error("render artifact", "artifactId", a.ID, "err", err)
+			return
+		}
+		p.out.replay(id, "chunk", artifactData(view))
+	default:
+		p.out.replay(id, e.Type, json.RawMessage(e.Data))
+		if e.Type == "complete" || e.Type == "error" {
+			p.ended = true
+		}
+	}
+}
+
+// final writes the stream's last event after the last one sent.
+func (p *replayer) final(kind string, data any) {
+	p.sent.N++
+	p.out.replay(p.sent, kind, data)
+	p.ended = true
+}
+
+// rebuild writes the rest of the stream from the saved reply: its text
+// after the last event sent, its artifacts, and how it ended. A turn whose
+// producer died before saving ends with an error.
+func (p *replayer) rebuild(ctx context.Context) {
+	msg, arts, err := p.svc.Store.Reply(ctx, p.turn)
+	if err != nil {
+		if !agent.IsCode(err, agent.NotFound) {
+			httpapi.Logger(ctx).Error("read reply", "err", err)
+		}
+		p.final("error", StreamError{Error: "Stream error: the reply was interrupted before it could be saved. Please try again.", Code: string(agent.Internal)})
+		return
+	}
+	var conv agent.Conversation
+	var user agent.User
+	var convErr, userErr error
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		conv, convErr = p.svc.Store.ConversationMeta(ctx, p.userID, p.turn.ConversationID)
+	}()
+	user, userErr = p.svc.Store.UserByID(ctx, p.userID)
+	<-done
+	if convErr != nil {
+		sentence, code := describe(convErr)
+		p.final("error", StreamError{Error: "Stream error: " + sentence, Code: string(code)})
+		return
+	}
+	if userErr != nil {
+		httpapi.Logger(ctx).Warn("read user", "err", userErr)
+	}
+	if p.sent == (EventID{}) {
+		p.sent = EventID{N: 1}
+		p.out.replay(p.sent, "metadata", Metadata{ConversationID: conv.ID, MessageID: msg.ID, UserMessageID: p.turn.ReplyTo, Title: conv.Title})
+	}
+	text := msg.Content
+	off := min(p.sent.Offset, len(text))
+	for off < len(text) && !utf8.RuneStart(text[off]) {
+		off++
+	}
+	for off < len(text) {
+		end := min(off+replayChunk, len(text))
+		for end < len(text) && !utf8.RuneStart(text[end]) {
+			end--
+		}
+		p.sent = EventID{Offset: end}
+		p.out.replay(p.sent, "chunk", textData{text[off:end]})
+		off = end
+	}
+	next := EventID{Offset: len(text)}
+	for _, a := range arts {
+		next.N++
+		if !next.After(p.sent) {
+			continue
+		}
+		view, err := p.svc.Artifacts.View(p.r, a)
+		if err != nil {
+			httpapi.Logger(ctx).Error("render artifact", "artifactId", a.ID, "err", err)
+			continue
+		}
+		p.sent = next
+		p.out.replay(next, "chunk", artifactData(view))
+	}
+	if next.N++; next.After(p.sent) {
+		p.sent = next
+	} else {
+		p.sent.N++
+	}
+	usage := Usage{PromptTokens: msg.PromptTokens, OutputTokens: msg.OutputTokens}
+	switch {
+	case msg.Error != "":
+		p.out.replay(p.sent, "error", StreamError{Error: "Stream error: " + msg.Error, Code: string(codeOf(msg.Error))})
+	case msg.Stopped:
+		p.out.replay(p.sent, "complete", Complete{Reason: "stopped", MessageID: msg.ID, Usage: usage, Title: conv.Title, Credits: user.Credits})
+	default:
+		p.out.replay(p.sent, "complete", Complete{Reason: "completed", MessageID: msg.ID, Usage: usage, Title: conv.Title, Credits: user.Credits})
+	}
+	p.ended = true
+}
+
+// codeOf is the code of the failure describe put into sentence.
+func codeOf(sentence string) agent.Code {
+	for _, err := range []error{llm.ErrRateLimited, llm.ErrBlocked, context.DeadlineExceeded} {
+		if s, code := describe(err); s == sentence {
+			return code
+		}
+	}
+	return agent.Upstream
+}
+
+// Stop handles POST /api/chat/stop/{messageId}: the running turn ends as
+// stopped, from whichever instance runs it, within a batch interval while
+// the model writes and about a second while it is silent.
+func (s *Service) Stop(w http.ResponseWriter, r *http.Request) {
+	id, err := messageID(r)
+	if err == nil {
+		err = s.Store.StopTurn(r.Context(), httpapi.UserID(r.Context()), id)
+	}
+	if err != nil {
+		httpapi.Error(w, r, err)
+		return
+	}
+	httpapi.JSON(w, http.StatusOK, map[string]any{
+		"message": "The reply is stopping.",
+		"data":    map[string]string{"messageId": id, "state": "stopping"},
+	})
+}
