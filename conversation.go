@@ -61,3 +61,59 @@ const TimeFormat = "2006-01-02T15:04:05.000Z"
 
 // FormatTime formats t in TimeFormat.
 func FormatTime(t time.Time) string { return t.UTC().Format(TimeFormat) }
+
+// Alternatives are the replies to one user message, oldest first: a
+// regenerated reply is another answer, and the conversation reads the
+// newest.
+type Alternatives struct {
+	IDs   []string
+	Index int // the one the conversation reads
+}
+
+// Linear is the conversation as it reads, from its messages in id order:
+// each user message followed by the newest of its replies. A reply saved
+// without ReplyTo answers the user message before it. alts holds, by the
+// id of the reply shown, the alternatives of every message with more than
+// one reply.
+func Linear(messages []Message) (thread []Message, alts map[string]Alternatives) {
+	replies := map[string][]Message{} // by the id of the message they answer
+	var order []Message               // user messages, and replies that answer none
+	last := ""
+	for _, m := range messages {
+		if m.Role != RoleAssistant {
+			order = append(order, m)
+			if m.Role == RoleUser {
+				last = m.ID
+			}
+			continue
+		}
+		to := m.ReplyTo
+		if to == "" {
+			to = last
+		}
+		if to == "" {
+			order = append(order, m)
+			continue
+		}
+		replies[to] = append(replies[to], m)
+	}
+	alts = map[string]Alternatives{}
+	thread = make([]Message, 0, len(order)+len(replies))
+	for _, m := range order {
+		thread = append(thread, m)
+		rs := replies[m.ID]
+		if len(rs) == 0 {
+			continue
+		}
+		newest := rs[len(rs)-1]
+		thread = append(thread, newest)
+		if len(rs) > 1 {
+			a := Alternatives{Index: len(rs) - 1}
+			for _, r := range rs {
+				a.IDs = append(a.IDs, r.ID)
+			}
+			alts[newest.ID] = a
+		}
+	}
+	return thread, alts
+}

@@ -236,10 +236,12 @@ func All() []Function {
 			Grants: []Grant{dynamo("GetItem", "Query"), s3(CodeObjects, "GetObject"), secret, forwarded}, Settings: links},
 		{Name: "chat-stop", Method: "POST", Path: "/api/chat/stop/{messageId}", Auth: true,
 			Grants: []Grant{dynamo("GetItem", "UpdateItem"), secret}},
+		{Name: "chat-regenerate", Method: "POST", Path: "/api/chat/regenerate/{messageId}", Auth: true, MemoryMB: 512, TimeoutS: 30,
+			Grants: chatGrants, Settings: chatSettings, ReservedConcurrency: ChatReservedConcurrency},
 		// One Function URL streams every chat route (CloudFront sends it
-		// /api/chat/*): a reply, its resumption, and its stop.
+		// /api/chat/*): a reply, its resumption, its stop, another answer.
 		{Name: "chat-stream", Auth: true, StreamURL: true, MemoryMB: 512, TimeoutS: 300,
-			Streams: []string{"chat-send", "chat-resume", "chat-stop"},
+			Streams: []string{"chat-send", "chat-resume", "chat-stop", "chat-regenerate"},
 			Grants:  chatGrants, Settings: chatSettings, ReservedConcurrency: ChatReservedConcurrency},
 	}
 }

@@ -1,8 +1,13 @@
-// Package chat serves POST /api/chat/send: it saves the user's message,
-// streams the model's reply as it is produced (SSE, in the framing the
-// existing frontend parses), turns code in the reply into artifacts as soon
-// as each fence closes, and saves the reply once, complete, even when the
-// client leaves mid-stream or the model fails half-way.
+// Package chat serves the chat routes. POST /api/chat/send saves the
+// user's message, streams the model's reply as it is produced (SSE, in the
+// framing the existing frontend parses), turns code in the reply into
+// artifacts as soon as each fence closes, and saves the reply once,
+// complete, even when the client leaves mid-stream or the model fails
+// half-way. Every turn journals its events, so that GET
+// /api/chat/stream/{messageId} can follow or resume it from any instance
+// and POST /api/chat/stop/{messageId} can end it; POST
+// /api/chat/regenerate/{messageId} answers a message again, keeping the
+// old reply as an alternative.
 //
 // One handler serves three hosts: the devserver (real streaming), the
 // streaming Lambda Function URL (lambdaurl: every Write is streamed), and the
@@ -153,15 +158,21 @@ func (s *Service) Send(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
+	s.serve(w, r, t, req.Stream, "Message sent successfully")
+}
+
+// serve runs an open turn and answers with its events: as SSE, or with
+// stream false one JSON body whose message is done.
+func (s *Service) serve(w http.ResponseWriter, r *http.Request, t *turn, stream bool, done string) {
 	// From here the turn outlives the request: a client that leaves does
 	// not stop the reply from being written and saved.
 	tctx, cancel := t.clock.work()
 	defer cancel()
 
-	if !req.Stream {
+	if !stream {
 		col := &collector{}
 		t.run(tctx, col)
-		s.respondJSON(w, r, t, col)
+		s.respondJSON(w, r, t, col, done)
 		return
 	}
 	out := newSSE(w)
@@ -264,7 +275,7 @@ type sendData struct {
 	Credits        int              `json:"credits"`
 }
 
-func (s *Service) respondJSON(w http.ResponseWriter, r *http.Request, t *turn, col *collector) {
+func (s *Service) respondJSON(w http.ResponseWriter, r *http.Request, t *turn, col *collector, done string) {
 	if col.err != nil {
 		e := agent.NewError(agent.Upstream, strings.TrimPrefix(col.err.Error, "Stream error: "))
 		switch agent.Code(col.err.Code) {
@@ -287,5 +298,5 @@ func (s *Service) respondJSON(w http.ResponseWriter, r *http.Request, t *turn, c
 	if col.complete != nil {
 		d.Usage, d.Title, d.Credits = col.complete.Usage, col.complete.Title, col.complete.Credits
 	}
-	httpapi.JSON(w, http.StatusOK, sendResponse{Message: "Message sent successfully", Data: d})
+	httpapi.JSON(w, http.StatusOK, sendResponse{Message: done, Data: d})
 }

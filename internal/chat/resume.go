@@ -16,9 +16,11 @@ import (
 	"github.com/zocket/agent/internal/store"
 )
 
-// Readers is the storage the readers of a turn need: its journal, its
-// saved reply, and the stop flag.
+// Readers is the storage of what finds a turn by a message id: its
+// journal and saved reply (resume), its stop flag (stop), the message it
+// answers (regenerate).
 type Readers interface {
+	ReplyTurn(ctx context.Context, userID, messageID string) (agent.Turn, error)
 	Journal(ctx context.Context, userID, messageID string, after int) (agent.Turn, []store.Batch, error)
 	Reply(ctx context.Context, t agent.Turn) (agent.Message, []agent.Artifact, error)
 	StopTurn(ctx context.Context, userID, messageID string) error

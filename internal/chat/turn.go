@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -47,6 +48,9 @@ type turn struct {
 	retryAfter time.Duration
 	// gone is set when the conversation was deleted while the turn ran.
 	gone bool
+	// again is set when the turn answers userMsg again (regenerate): the
+	// model sees the conversation up to that message.
+	again bool
 }
 
 // slotMargin keeps a turn's slot a little past the turn's own end, should
@@ -222,8 +226,9 @@ func (t *turn) produce(ctx context.Context, sink Sink) agent.TurnState {
 	return t.complete(sctx, sink, res)
 }
 
-// request builds the model request: the history that fits the budget, with
-// older messages folded into the conversation's summary first.
+// request builds the model request: the conversation as it reads (up to
+// the message answered again, for a regenerated reply), within the budget,
+// with older messages folded into the conversation's summary first.
 func (t *turn) request(ctx context.Context) (llm.Request, error) {
 	s := t.svc
 	history := []agent.Message{t.userMsg}
@@ -233,17 +238,34 @@ func (t *turn) request(ctx context.Context) (llm.Request, error) {
 		if err != nil {
 			return llm.Request{}, err
 		}
-		history, conv = th.Messages, th.Conversation
+		conv = th.Conversation
+		history, _ = agent.Linear(th.Messages)
+		if t.again {
+			i := slices.IndexFunc(history, func(m agent.Message) bool { return m.ID == t.userMsg.ID })
+			if i < 0 {
+				return llm.Request{}, errTurnNotFound
+			}
+			history, t.userMsg = history[:i+1], history[i]
+			if conv.SummaryThrough >= t.userMsg.ID {
+				// The summary tells of what came after: not this answer's.
+				conv.Summary, conv.SummaryThrough = "", ""
+			}
+		}
 	}
 	plan := memory.NewPlan(conv, history, s.budget(), llm.EstimateTokens)
 	summary := plan.Summary
 	if len(plan.Unfolded) > 0 {
 		folded, through, err := memory.Fold(ctx, s.Model, plan, s.budget(), llm.EstimateTokens)
-		if err != nil {
+		switch {
+		case err != nil:
 			// The turn goes on with the old summary: older context is
 			// thinner this time, and the fold is tried again next turn.
 			httpapi.Logger(t.r.Context()).Warn("fold summary", "err", err)
-		} else {
+		case t.again:
+			// A summary of the past of an earlier message is not the
+			// conversation's: it serves this answer only.
+			summary = folded
+		default:
 			summary = folded
 			if err := s.Store.SetSummary(ctx, conv.ID, folded, through); err != nil {
 				httpapi.Logger(t.r.Context()).Warn("save summary", "err", err)

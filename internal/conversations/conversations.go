@@ -180,10 +180,21 @@ type messageView struct {
 	Error          string           `json:"error,omitempty"`
 	Stopped        bool             `json:"stopped,omitempty"`
 	Artifacts      []artifacts.View `json:"artifacts"`
+	// Alternatives is set on a reply that was regenerated: every reply to
+	// the same message, and which one this is.
+	Alternatives *alternativesView `json:"alternatives,omitempty"`
+}
+
+type alternativesView struct {
+	Count int      `json:"count"`
+	Index int      `json:"index"`
+	IDs   []string `json:"ids"`
 }
 
 // Get handles GET /api/conversations/{id}: one Query for the whole
-// conversation, ownership checked on the items it returns.
+// conversation, ownership checked on the items it returns. It shows the
+// conversation as it reads: of a regenerated reply, the newest, with its
+// alternatives.
 func (s *Service) Get(w http.ResponseWriter, r *http.Request) {
 	id, ok := pathID(w, r)
 	if !ok {
@@ -194,9 +205,13 @@ func (s *Service) Get(w http.ResponseWriter, r *http.Request) {
 		httpapi.Error(w, r, err)
 		return
 	}
-	msgs := make([]messageView, 0, len(th.Messages))
-	for _, m := range th.Messages {
+	messages, alts := agent.Linear(th.Messages)
+	msgs := make([]messageView, 0, len(messages))
+	for _, m := range messages {
 		mv := messageView{ID: m.ID, ConversationID: m.ConversationID, Role: m.Role, Content: m.Content, CreatedAt: agent.FormatTime(m.CreatedAt), Error: m.Error, Stopped: m.Stopped, Artifacts: []artifacts.View{}}
+		if a, ok := alts[m.ID]; ok {
+			mv.Alternatives = &alternativesView{Count: len(a.IDs), Index: a.Index, IDs: a.IDs}
+		}
 		for _, a := range th.Artifacts[m.ID] {
 			v, err := s.Artifacts.View(r, a)
 			if err != nil {

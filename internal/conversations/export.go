@@ -46,6 +46,9 @@ type ExportMessage struct {
 	Content   string           `json:"content"`
 	CreatedAt string           `json:"createdAt"`
 	Artifacts []ExportArtifact `json:"artifacts"`
+	// Alternatives are, on a reply that was regenerated, the ids of every
+	// reply to the same message, oldest first (this one last).
+	Alternatives []string `json:"alternatives,omitempty"`
 }
 
 // ExportArtifact is an artifact with its code (and, for a PROJECT, every file).
@@ -117,28 +120,30 @@ func (s *Service) Export(w http.ResponseWriter, r *http.Request) {
 	_, _ = w.Write(body)
 }
 
-// exportDoc assembles the export, reading every artifact's code from S3
+// exportDoc assembles the export of the conversation as it reads (the
+// newest of regenerated replies), reading every artifact's code from S3
 // (eight at a time).
 func (s *Service) exportDoc(ctx context.Context, th store.Thread, u agent.User) (Export, error) {
 	c := th.Conversation
+	messages, alts := agent.Linear(th.Messages)
 	doc := Export{
 		SchemaVersion: ExportSchemaVersion,
 		ExportedAt:    agent.FormatTime(s.Now()),
 		Conversation:  ExportedConv{ID: c.ID, Title: title(c.Title), CreatedAt: agent.FormatTime(c.CreatedAt), UpdatedAt: agent.FormatTime(c.UpdatedAt), User: ExportUser{Username: u.Username, Email: u.Email}},
-		Messages:      make([]ExportMessage, 0, len(th.Messages)),
+		Messages:      make([]ExportMessage, 0, len(messages)),
 	}
 	// Code is read once for all artifacts, eight objects at a time; dsts
 	// point into doc, taken after every append, so they stay valid.
 	var keys []string
 	var dsts []*string
-	for _, m := range th.Messages {
-		em := ExportMessage{ID: m.ID, Role: m.Role, Content: m.Content, CreatedAt: agent.FormatTime(m.CreatedAt), Artifacts: []ExportArtifact{}}
+	for _, m := range messages {
+		em := ExportMessage{ID: m.ID, Role: m.Role, Content: m.Content, CreatedAt: agent.FormatTime(m.CreatedAt), Artifacts: []ExportArtifact{}, Alternatives: alts[m.ID].IDs}
 		for _, a := range th.Artifacts[m.ID] {
 			em.Artifacts = append(em.Artifacts, ExportArtifact{ID: a.ID, Title: a.Title, Language: a.Language, Type: a.Type, FileSize: a.FileSize, CreatedAt: agent.FormatTime(a.CreatedAt)})
 		}
 		doc.Messages = append(doc.Messages, em)
 	}
-	for mi, m := range th.Messages {
+	for mi, m := range messages {
 		for ai, a := range th.Artifacts[m.ID] {
 			ea := &doc.Messages[mi].Artifacts[ai]
 			if len(a.Files) == 0 {
@@ -160,7 +165,7 @@ func (s *Service) exportDoc(ctx context.Context, th store.Thread, u agent.User) 
 		*dsts[i] = string(code)
 	}
 	// A PROJECT's code is its entry file's.
-	for mi, m := range th.Messages {
+	for mi, m := range messages {
 		for ai, a := range th.Artifacts[m.ID] {
 			for _, f := range doc.Messages[mi].Artifacts[ai].Files {
 				if f.Path == a.Entry {

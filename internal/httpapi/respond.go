@@ -39,12 +39,28 @@ const MaxBodyBytes = 1 << 20
 // *agent.Error with the right code (invalid_json, payload_too_large or
 // validation_error naming the field).
 func Decode(w http.ResponseWriter, r *http.Request, dst any) error {
+	return decode(w, r, dst, false)
+}
+
+// DecodeOptional is Decode for a body that may be left out: an empty body
+// leaves dst as it is.
+func DecodeOptional(w http.ResponseWriter, r *http.Request, dst any) error {
+	return decode(w, r, dst, true)
+}
+
+func decode(w http.ResponseWriter, r *http.Request, dst any, optional bool) error {
 	if r.Body == nil || r.Body == http.NoBody {
+		if optional {
+			return nil
+		}
 		return agent.NewError(agent.InvalidJSON, "The request body must be a JSON object.")
 	}
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxBodyBytes))
 	if err != nil {
 		return decodeError(err)
+	}
+	if optional && len(bytes.TrimSpace(body)) == 0 {
+		return nil
 	}
 	if !utf8.Valid(body) {
 		return agent.NewError(agent.InvalidJSON, "The request body is not valid UTF-8.")

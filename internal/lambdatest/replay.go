@@ -52,6 +52,8 @@ var ReplaySteps = []ReplayStep{
 	{"chat-resume", 200, "data: [DONE]"},
 	// chat-send's turn is over: there is nothing to stop.
 	{"chat-stop", 409, `"code":"conflict"`},
+	// Another answer to chat-send's message.
+	{"chat-regenerate", 200, `"message":"Response regenerated successfully"`},
 	{"artifacts-get", 200, `"type":"REACT"`},
 	{"artifacts-code", 200, `export default function Button`},
 	{"artifacts-download", 200, `export default function Button`},

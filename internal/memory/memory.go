@@ -66,12 +66,10 @@ func NewPlan(conv agent.Conversation, history []agent.Message, b Budget, estimat
 	for _, m := range history[cut:] {
 		p.Recent = append(p.Recent, llm.Message{Role: role(m.Role), Text: m.Content})
 	}
-	folded := conv.SummaryThrough != ""
 	for _, m := range history[:cut] {
-		if folded {
-			if m.ID == conv.SummaryThrough {
-				folded = false
-			}
+		// Ids sort in time order: what is not newer than the last message
+		// folded is in the summary (a reply regenerated since is newer).
+		if conv.SummaryThrough != "" && m.ID <= conv.SummaryThrough {
 			continue
 		}
 		p.Unfolded = append(p.Unfolded, m)

@@ -41,8 +41,8 @@ func (s *Store) BeginDeleteConversation(ctx context.Context, userID, id string) 
 }
 
 // PurgeConversation deletes every item of a conversation being deleted (its
-// messages, its artifacts and their own items, its replies' turns and the
-// journals not yet expired), keeping the META item for
+// messages and their records, its artifacts and their own items, its
+// replies' journals not yet expired), keeping the META item for
 // FinishDeleteConversation. It returns the ids of the artifacts it removed.
 // Deletes go in batches of 25 whose unprocessed items guregu/dynamo retries
 // with backoff, so conversations of any length are removed completely.
@@ -66,9 +66,9 @@ func (s *Store) PurgeConversation(ctx context.Context, id string) ([]string, err
 		if _, art, ok := strings.Cut(k.SK, artifactInfix); ok {
 			artifacts = append(artifacts, art)
 			keys = append(keys, dynamo.Keys{artifactKey(art), skArtifact})
-		} else if msg := strings.TrimPrefix(k.SK, skMessagePrefix); k.Role == string(agent.RoleAssistant) {
+		} else if msg, ok := strings.CutPrefix(k.SK, skMessagePrefix); ok {
 			keys = append(keys, dynamo.Keys{turnKey(msg), skTurn})
-			if time.Time(k.CreatedAt).After(journals) {
+			if k.Role == string(agent.RoleAssistant) && time.Time(k.CreatedAt).After(journals) {
 				recent = append(recent, msg)
 			}
 		}

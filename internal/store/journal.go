@@ -17,7 +17,10 @@ import (
 //
 //	TURN#<msgId>  EV#<seq>   a batch of the turn's events, expires by TTL
 //	TURN#<msgId>  TURN       the turn: owner, conversation, state, stop flag
+//	TURN#<msgId>  TURN       for a user message: owner and conversation
 //
+// So every message of a turn is found by its id alone (to resume, stop or
+// regenerate it).
 // Batch sort keys sort before the turn's ("EV#" < "TURN"), so one Query
 // from a batch on returns the batches after it and, last, the turn's state.
 // The turn item stays as long as its conversation (it finds a reply by its
@@ -44,12 +47,17 @@ type turnItem struct {
 	MessageID      string    `dynamo:"messageId"`
 	UserID         string    `dynamo:"userId"`
 	ConversationID string    `dynamo:"conversationId"`
-	ReplyTo        string    `dynamo:"replyTo"`
-	State          string    `dynamo:"state"`
+	ReplyTo        string    `dynamo:"replyTo,omitempty"`
+	Role           string    `dynamo:"role"`
+	State          string    `dynamo:"state,omitempty"`
 	StopRequested  bool      `dynamo:"stopRequested,omitempty"`
 	StartedAt      timestamp `dynamo:"startedAt"`
-	Deadline       int64     `dynamo:"deadline"` // Unix milliseconds
+	Deadline       int64     `dynamo:"deadline,omitempty"` // Unix milliseconds
 }
+
+// isTurn reports whether the item is a reply's turn (not a user message's
+// record).
+func (it turnItem) isTurn() bool { return it.Role == string(agent.RoleAssistant) }
 
 func (it turnItem) turn() agent.Turn {
 	return agent.Turn{
@@ -82,14 +90,22 @@ var ErrTurnStopped = errors.New("the turn was stopped")
 
 var errTurnNotFound = agent.NewError(agent.NotFound, "Message not found.")
 
-// StartTurn records a running turn.
+// StartTurn records a running turn and, when it answers a user message,
+// that message's record, in one BatchWriteItem (ids are new: nothing to
+// overwrite).
 func (s *Store) StartTurn(ctx context.Context, t agent.Turn) error {
-	it := turnItem{
+	items := []any{turnItem{
 		PK: turnKey(t.MessageID), SK: skTurn, MessageID: t.MessageID, UserID: t.UserID,
-		ConversationID: t.ConversationID, ReplyTo: t.ReplyTo, State: string(agent.TurnRunning),
-		StartedAt: stamp(t.StartedAt), Deadline: t.Deadline.UnixMilli(),
+		ConversationID: t.ConversationID, ReplyTo: t.ReplyTo, Role: string(agent.RoleAssistant),
+		State: string(agent.TurnRunning), StartedAt: stamp(t.StartedAt), Deadline: t.Deadline.UnixMilli(),
+	}}
+	if t.ReplyTo != "" {
+		items = append(items, turnItem{
+			PK: turnKey(t.ReplyTo), SK: skTurn, MessageID: t.ReplyTo, UserID: t.UserID,
+			ConversationID: t.ConversationID, Role: string(agent.RoleUser), StartedAt: stamp(t.StartedAt),
+		})
 	}
-	if err := s.table.Put(it).If("attribute_not_exists(PK)").Run(ctx); err != nil {
+	if _, err := s.table.Batch(AttrPK, AttrSK).Write().Put(items...).Run(ctx); err != nil {
 		return fmt.Errorf("start turn %s: %w", t.MessageID, err)
 	}
 	return nil
@@ -181,11 +197,29 @@ func (s *Store) StopTurn(ctx context.Context, userID, messageID string) error {
 func (s *Store) Turn(ctx context.Context, userID, messageID string) (agent.Turn, error) {
 	var it turnItem
 	err := s.table.Get(AttrPK, turnKey(messageID)).Range(AttrSK, dynamo.Equal, skTurn).Consistent(true).One(ctx, &it)
+	if errors.Is(err, dynamo.ErrNotFound) || err == nil && (it.UserID != userID || !it.isTurn()) {
+		return agent.Turn{}, errTurnNotFound
+	}
+	if err != nil {
+		return agent.Turn{}, fmt.Errorf("read turn %s: %w", messageID, err)
+	}
+	return it.turn(), nil
+}
+
+// ReplyTurn returns the turn of the caller's reply messageID, to answer its
+// message again. A user message's id is a validation error; another
+// user's message, or a missing one, agent.NotFound.
+func (s *Store) ReplyTurn(ctx context.Context, userID, messageID string) (agent.Turn, error) {
+	var it turnItem
+	err := s.table.Get(AttrPK, turnKey(messageID)).Range(AttrSK, dynamo.Equal, skTurn).Consistent(true).One(ctx, &it)
 	if errors.Is(err, dynamo.ErrNotFound) || err == nil && it.UserID != userID {
 		return agent.Turn{}, errTurnNotFound
 	}
 	if err != nil {
 		return agent.Turn{}, fmt.Errorf("read turn %s: %w", messageID, err)
+	}
+	if !it.isTurn() {
+		return agent.Turn{}, agent.NewError(agent.Invalid, "Only assistant replies can be regenerated.")
 	}
 	return it.turn(), nil
 }
@@ -222,7 +256,7 @@ func (s *Store) Journal(ctx context.Context, userID, messageID string, after int
 	if err != nil {
 		return agent.Turn{}, nil, fmt.Errorf("read journal of turn %s: %w", messageID, err)
 	}
-	if turn == nil || turn.UserID != userID {
+	if turn == nil || turn.UserID != userID || !turn.isTurn() {
 		return agent.Turn{}, nil, errTurnNotFound
 	}
 	return turn.turn(), batches, nil

@@ -44,10 +44,19 @@ func Stop(d *app.Deps) (http.Handler, error) {
 	return http.HandlerFunc(svc.Stop), nil
 }
 
+// Regenerate serves chat-regenerate.
+func Regenerate(d *app.Deps) (http.Handler, error) {
+	svc, err := service(d, true)
+	if err != nil {
+		return nil, err
+	}
+	return http.HandlerFunc(svc.Regenerate), nil
+}
+
 // Stream are the constructors of the routes chat-stream's Function URL
 // serves.
 func Stream() map[string]app.Constructor {
-	return map[string]app.Constructor{"chat-send": Send, "chat-resume": Resume, "chat-stop": Stop}
+	return map[string]app.Constructor{"chat-send": Send, "chat-resume": Resume, "chat-stop": Stop, "chat-regenerate": Regenerate}
 }
 
 // service builds the chat service, with its model client when the route
