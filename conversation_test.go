@@ -9,7 +9,9 @@ import (
 
 func TestLinear(t *testing.T) {
 	u := func(id string) agent.Message { return agent.Message{ID: id, Role: agent.RoleUser} }
-	a := func(id, to string) agent.Message { return agent.Message{ID: id, Role: agent.RoleAssistant, ReplyTo: to} }
+	a := func(id, to string) agent.Message {
+		return agent.Message{ID: id, Role: agent.RoleAssistant, ReplyTo: to}
+	}
 	tests := []struct {
 		name     string
 		messages []agent.Message

@@ -101,7 +101,9 @@ func TestRegenerateTwice(t *testing.T) {
 func TestRegenerateErrors(t *testing.T) {
 	each(t, map[string]string{"DEFAULT_CREDITS": "1"}, func(t *testing.T, env *apitest.Env) {
 		u, other := env.Register(t), env.Register(t)
-		var sent struct{ Data struct{ MessageID, UserMessageID string } }
+		var sent struct {
+			Data struct{ MessageID, UserMessageID string }
+		}
 		env.Do(t, "POST", "/api/chat/send", u.Token, map[string]any{"message": "hi"}).Decode(t, &sent)
 		tests := []struct {
 			name, id, token string
