@@ -33,7 +33,7 @@ type Readers interface {
 // is silent.
 const (
 	TailInterval    = BatchInterval
-	TailMaxInterval = time.Second
+	TailMaxInterval = 500 * time.Millisecond
 )
 
 // replayChunk is the most reply text a chunk rebuilt from a saved message

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -18,6 +19,8 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 
+	"github.com/zocket/agent"
+	"github.com/zocket/agent/internal/apitest"
 	"github.com/zocket/agent/internal/blob"
 	"github.com/zocket/agent/internal/lambdatest"
 	"github.com/zocket/agent/internal/llm/geminitest"
@@ -221,16 +224,10 @@ func decode(f routes.Function, payload []byte) (response, error) {
 	return response{status: r.StatusCode, headers: r.Headers, body: r.Body}, nil
 }
 
-// TestChatStreamArrivesIncrementally runs the real chat-stream binary under
-// the package's Runtime API and reads its server-sent events as they come:
-// the first delta arrives while the model still holds back the rest.
-func TestChatStreamArrivesIncrementally(t *testing.T) {
-	dir := bootstrapDir(t)
-	env := newLocalEnv(t)
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
-
-	// A user, through the real register binary (a buffered response).
+// register creates a user through the real register binary (a buffered
+// response) and returns its token.
+func register(ctx context.Context, t *testing.T, dir string, env *localEnv) string {
+	t.Helper()
 	data, err := os.ReadFile("../../events/auth-register.json")
 	if err != nil {
 		t.Fatal(err)
@@ -249,6 +246,53 @@ func TestChatStreamArrivesIncrementally(t *testing.T) {
 	if err != nil || json.Unmarshal([]byte(got.body), &user) != nil || user.Token == "" {
 		t.Fatalf("register: %v %s", err, payload)
 	}
+	return user.Token
+}
+
+// streamEvent is events/chat-stream.json as a request for method and path
+// with the user's token and more headers.
+func streamEvent(t *testing.T, token, method, path string, headers map[string]string) []byte {
+	t.Helper()
+	data, err := os.ReadFile("../../events/chat-stream.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ev events.LambdaFunctionURLRequest
+	if err := json.Unmarshal([]byte(strings.ReplaceAll(string(data), "REPLACE_WITH_A_TOKEN_FROM_LOGIN", token)), &ev); err != nil {
+		t.Fatal(err)
+	}
+	if method != http.MethodPost {
+		ev.Body = ""
+	}
+	ev.RawPath, ev.RequestContext.HTTP.Method, ev.RequestContext.HTTP.Path = path, method, path
+	maps.Copy(ev.Headers, headers)
+	out, err := json.Marshal(ev)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// noBuilds is a Lambda endpoint that fails the test if anything is built
+// (the replies here have no code).
+func noBuilds(t *testing.T) map[string]string {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		t.Errorf("unexpected build request %s", r.URL)
+		http.Error(w, "no builds here", http.StatusInternalServerError)
+	}))
+	t.Cleanup(srv.Close)
+	return map[string]string{"BUILD_FUNCTION_NAME": "function", "LAMBDA_ENDPOINT": srv.URL}
+}
+
+// TestChatStreamArrivesIncrementally runs the real chat-stream binary under
+// the package's Runtime API and reads its server-sent events as they come:
+// the first delta arrives while the model still holds back the rest.
+func TestChatStreamArrivesIncrementally(t *testing.T) {
+	dir := bootstrapDir(t)
+	env := newLocalEnv(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	token := register(ctx, t, dir, env)
 
 	hold := make(chan struct{})
 	released := false
@@ -258,18 +302,12 @@ func TestChatStreamArrivesIncrementally(t *testing.T) {
 		}
 	}()
 	env.gemini.Enqueue(geminitest.Reply{Chunks: []string{"Here ", "is ", "a button."}, Hold: hold, HoldAfter: 1})
-	if data, err = os.ReadFile("../../events/chat-stream.json"); err != nil {
+	data, err := os.ReadFile("../../events/chat-stream.json")
+	if err != nil {
 		t.Fatal(err)
 	}
-	event := strings.ReplaceAll(string(data), "REPLACE_WITH_A_TOKEN_FROM_LOGIN", user.Token)
-	// The reply has no code, so nothing is built: a build request fails.
-	noBuilds := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		t.Errorf("unexpected build request %s", r.URL)
-		http.Error(w, "no builds here", http.StatusInternalServerError)
-	}))
-	defer noBuilds.Close()
-	vars := map[string]string{"BUILD_FUNCTION_NAME": "function", "LAMBDA_ENDPOINT": noBuilds.URL}
-	resp, err := lambdatest.Stream(ctx, filepath.Join(dir, "chat-stream"), env.environ(t, vars), []byte(event))
+	event := strings.ReplaceAll(string(data), "REPLACE_WITH_A_TOKEN_FROM_LOGIN", token)
+	resp, err := lambdatest.Stream(ctx, filepath.Join(dir, "chat-stream"), env.environ(t, noBuilds(t)), []byte(event))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -299,4 +337,116 @@ func TestChatStreamArrivesIncrementally(t *testing.T) {
 	if !strings.Contains(all, `"text":"a button."`) || !strings.Contains(all, "event: complete") || !strings.HasSuffix(all, "data: [DONE]\n\n") {
 		t.Errorf("stream = %s", all)
 	}
+}
+
+// TestResumeAcrossProcesses has one chat-stream process write a reply and
+// another, sharing nothing but the table, resume it: the reader of the
+// first leaves after two deltas, a second connection to a second process
+// resumes from the last id it saw, and the two texts put together are the
+// saved reply byte for byte. A third process stops a second turn while the
+// second process streams it.
+func TestResumeAcrossProcesses(t *testing.T) {
+	dir := bootstrapDir(t)
+	env := newLocalEnv(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	token := register(ctx, t, dir, env)
+	bin := filepath.Join(dir, "chat-stream")
+	vars := env.environ(t, noBuilds(t))
+
+	hold := make(chan struct{})
+	chunks := []string{"Uno ", "dos ", "três ", "quatro ", "cinco."}
+	env.gemini.Enqueue(geminitest.Reply{Chunks: chunks, Hold: hold, HoldAfter: 2})
+	producer, err := lambdatest.Stream(ctx, bin, vars, streamEvent(t, token, "POST", "/api/chat/send", nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer producer.Close()
+	rd := apitest.NewSSEReader(producer.Body)
+	var first []apitest.Event
+	var msgID, convID string
+	for sse := ""; sse != "Uno dos "; {
+		e, err := rd.Next()
+		if err != nil {
+			t.Fatalf("%v\n%s", err, producer.Logs())
+		}
+		if e.Type == "metadata" {
+			msgID, convID = e.Data["messageId"].(string), e.Data["conversationId"].(string)
+		}
+		first = append(first, e)
+		sse += e.Text()
+	}
+	// The first reader leaves: nothing more is read from the producer.
+	last := first[len(first)-1].ID
+	reader, err := lambdatest.Stream(ctx, bin, vars, streamEvent(t, token, "GET", "/api/chat/stream/"+msgID, map[string]string{"last-event-id": last}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer reader.Close()
+	close(hold)
+	rest, err := apitest.NewSSEReader(reader.Body).All()
+	if err != nil {
+		t.Fatalf("%v\n%s", err, reader.Logs())
+	}
+	var got strings.Builder
+	for _, e := range append(first, rest...) {
+		got.WriteString(e.Text())
+	}
+	if n := len(rest); n < 2 || rest[n-2].Type != "complete" || !rest[n-1].Done {
+		t.Fatalf("resumed stream: %+v\n%s", rest, reader.Logs())
+	}
+	u, err := env.store.Turn(ctx, userOf(t, token), msgID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var saved agent.Message
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		if saved, _, err = env.store.Reply(ctx, u); err == nil {
+			break
+		}
+	}
+	if got.String() != saved.Content || saved.Content != strings.Join(chunks, "") || saved.ConversationID != convID {
+		t.Errorf("first + resumed = %q, saved %+v (%v)", got.String(), saved, err)
+	}
+
+	// Stop, from a third process, a turn the second streams.
+	hold2 := make(chan struct{})
+	defer close(hold2)
+	env.gemini.Enqueue(geminitest.Reply{Chunks: []string{"Going ", "on ", "and on."}, Hold: hold2, HoldAfter: 1})
+	second, err := lambdatest.Stream(ctx, bin, vars, streamEvent(t, token, "POST", "/api/chat/send", nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer second.Close()
+	rd = apitest.NewSSEReader(second.Body)
+	meta, err := rd.Next()
+	if err != nil || meta.Type != "metadata" {
+		t.Fatalf("%+v %v", meta, err)
+	}
+	stopper, err := lambdatest.Stream(ctx, bin, vars, streamEvent(t, token, "POST", "/api/chat/stop/"+meta.Data["messageId"].(string), nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	stopped, err := io.ReadAll(stopper.Body)
+	stopper.Close()
+	if err != nil || stopper.StatusCode != http.StatusOK {
+		t.Fatalf("stop: %d %s %v", stopper.StatusCode, stopped, err)
+	}
+	tail, err := rd.All()
+	if n := len(tail); err != nil || n < 2 || tail[n-2].Data["reason"] != "stopped" || !tail[n-1].Done {
+		t.Errorf("stopped stream: %+v %v\n%s", tail, err, second.Logs())
+	}
+}
+
+// userOf is the user id in a token, read without checking it (the test
+// made it).
+func userOf(t *testing.T, token string) string {
+	t.Helper()
+	parts := strings.Split(token, ".")
+	raw, err := base64.RawURLEncoding.DecodeString(parts[1])
+	var claims struct{ Sub string }
+	if err != nil || json.Unmarshal(raw, &claims) != nil || claims.Sub == "" {
+		t.Fatalf("token %q: %v", token, err)
+	}
+	return claims.Sub
 }
