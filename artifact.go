@@ -16,6 +16,14 @@ type Artifact struct {
 	FileSize       int
 	Files          []File // a PROJECT's files, in order
 	Entry          string // a PROJECT's entry file
+	// Path is the file path a single-file artifact's reply named, if any.
+	Path string
+	// LineageID is the id of version 1 of the artifact (itself, for
+	// version 1): a later reply that rewrites an artifact makes its next
+	// Version, an artifact of its own that Replaces the one before.
+	LineageID string
+	Version   int
+	Replaces  string
 	// ContentHash identifies the code, so a build is recorded only on the
 	// content it was made from.
 	ContentHash string
@@ -25,6 +33,34 @@ type Artifact struct {
 	BundledScriptHashes []string
 	CreatedAt           time.Time
 	UpdatedAt           time.Time
+}
+
+// Revision is one version of an artifact, as its lineage lists it.
+type Revision struct {
+	ID        string
+	Version   int
+	MessageID string
+	CreatedAt time.Time
+	Size      int
+}
+
+// MatchKey is what a later artifact must share with a to be its next
+// version: a PROJECT's entry file, else the file path its reply named,
+// else its type and title.
+func (a Artifact) MatchKey() string {
+	return MatchKey(a.Type, a.Entry, a.Path, a.Title)
+}
+
+// MatchKey is the match key of an artifact of type typ with entry (a
+// PROJECT's), path (a single file's) and title.
+func MatchKey(typ ArtifactType, entry, path, title string) string {
+	switch {
+	case typ == TypeProject && entry != "":
+		return "path:" + entry
+	case path != "":
+		return "path:" + path
+	}
+	return "title:" + string(typ) + "\x00" + title
 }
 
 // File is one file of a PROJECT artifact.

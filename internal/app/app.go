@@ -71,6 +71,14 @@ func ConversationsExport(d *Deps) (http.Handler, error) {
 // ArtifactsGet serves the artifacts-get function.
 func ArtifactsGet(d *Deps) (http.Handler, error) { return http.HandlerFunc(d.Artifacts().Get), nil }
 
+// ArtifactsVersion serves the artifacts-version function.
+func ArtifactsVersion(d *Deps) (http.Handler, error) {
+	return http.HandlerFunc(d.Artifacts().Version), nil
+}
+
+// ArtifactsDiff serves the artifacts-diff function.
+func ArtifactsDiff(d *Deps) (http.Handler, error) { return http.HandlerFunc(d.Artifacts().Diff), nil }
+
 // ArtifactsCode serves the artifacts-code function.
 func ArtifactsCode(d *Deps) (http.Handler, error) { return http.HandlerFunc(d.Artifacts().Code), nil }
 
@@ -128,6 +136,8 @@ var Constructors = map[string]Constructor{
 	"conversations-delete":      ConversationsDelete,
 	"conversations-export":      ConversationsExport,
 	"artifacts-get":             ArtifactsGet,
+	"artifacts-version":         ArtifactsVersion,
+	"artifacts-diff":            ArtifactsDiff,
 	"artifacts-code":            ArtifactsCode,
 	"artifacts-download":        ArtifactsDownload,
 	"artifacts-project":         ArtifactsProject,

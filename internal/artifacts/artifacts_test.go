@@ -61,9 +61,10 @@ func TestSingleFileArtifact(t *testing.T) {
 
 		env.Calls.Take()
 		resp := env.Do(t, "GET", "/api/artifacts/"+id, u.Token, nil)
-		// One GetItem checks the token's version, one reads the artifact.
-		if got := env.Calls.Take(); got["GetItem"] != 2 || len(got) != 1 {
-			t.Errorf("metadata calls = %v, want two GetItems", got)
+		// One GetItem checks the token's version, one reads the artifact,
+		// one Query lists its versions.
+		if got := env.Calls.Take(); got["GetItem"] != 2 || got["Query"] != 1 || len(got) != 2 {
+			t.Errorf("metadata calls = %v, want two GetItems and a Query", got)
 		}
 		var meta struct{ Artifact map[string]any }
 		resp.Decode(t, &meta)

@@ -20,7 +20,8 @@ import (
 // Store is the artifact storage the endpoints need.
 type Store interface {
 	ArtifactByID(ctx context.Context, userID, id string) (agent.Artifact, error)
-	DeleteArtifact(ctx context.Context, userID string, a agent.Artifact) error
+	Revisions(ctx context.Context, a agent.Artifact) ([]agent.Revision, error)
+	DeleteLineage(ctx context.Context, a agent.Artifact) ([]agent.Revision, error)
 	SetBundledHTML(ctx context.Context, a agent.Artifact, key string, scriptHashes []string) error
 }
 
@@ -63,9 +64,15 @@ func (s *Service) loadFor(r *http.Request, uid string) (agent.Artifact, error) {
 	return s.Store.ArtifactByID(r.Context(), uid, id)
 }
 
-// Get handles GET /api/artifacts/{id}: the metadata with fresh URLs.
+// Get handles GET /api/artifacts/{id}: the metadata with fresh URLs, and
+// the list of its versions.
 func (s *Service) Get(w http.ResponseWriter, r *http.Request) {
 	a, err := s.load(r)
+	if err != nil {
+		httpapi.Error(w, r, err)
+		return
+	}
+	revs, err := s.Store.Revisions(r.Context(), a)
 	if err != nil {
 		httpapi.Error(w, r, err)
 		return
@@ -74,6 +81,10 @@ func (s *Service) Get(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		httpapi.Error(w, r, err)
 		return
+	}
+	v.Versions = make([]RevisionView, len(revs))
+	for i, rv := range revs {
+		v.Versions[i] = RevisionView{Version: rv.Version, ID: rv.ID, MessageID: rv.MessageID, CreatedAt: agent.FormatTime(rv.CreatedAt), Size: rv.Size}
 	}
 	httpapi.JSON(w, http.StatusOK, map[string]any{"artifact": v})
 }
@@ -211,10 +222,10 @@ func (s *Service) Project(w http.ResponseWriter, r *http.Request) {
 	httpapi.JSON(w, http.StatusOK, map[string]any{"entry": entry, "files": files})
 }
 
-// Delete handles DELETE /api/artifacts/{id}: both metadata items and the
-// artifact's source objects. Content-addressed build outputs are shared by
-// identical artifacts and expire by the bucket's lifecycle rule; this
-// artifact no longer names them.
+// Delete handles DELETE /api/artifacts/{id}: every version of the
+// artifact, their metadata and their source objects. Content-addressed
+// build outputs are shared by identical artifacts and expire by the
+// bucket's lifecycle rule; no artifact names them any more.
 func (s *Service) Delete(w http.ResponseWriter, r *http.Request) {
 	a, err := s.load(r)
 	if err != nil {
@@ -222,15 +233,18 @@ func (s *Service) Delete(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	ctx := r.Context()
-	if err := s.Store.DeleteArtifact(ctx, a.UserID, a); err != nil {
+	revs, err := s.Store.DeleteLineage(ctx, a)
+	if err != nil {
 		httpapi.Error(w, r, err)
 		return
 	}
-	prefix := fmt.Sprintf("%s%s/%s/%s/", s.CodePrefix, a.UserID, a.ConversationID, a.ID)
-	if _, err := s.Blobs.DeletePrefix(ctx, prefix); err != nil {
-		// The metadata is gone, so nothing can reach these objects; the
-		// conversation's delete sweeps its whole prefix.
-		httpapi.Logger(ctx).Error("delete artifact objects", "artifactId", a.ID, "err", err)
+	for _, v := range revs {
+		prefix := fmt.Sprintf("%s%s/%s/%s/", s.CodePrefix, a.UserID, a.ConversationID, v.ID)
+		if _, err := s.Blobs.DeletePrefix(ctx, prefix); err != nil {
+			// The metadata is gone, so nothing can reach these objects; the
+			// conversation's delete sweeps its whole prefix.
+			httpapi.Logger(ctx).Error("delete artifact objects", "artifactId", v.ID, "err", err)
+		}
 	}
-	httpapi.JSON(w, http.StatusOK, map[string]string{"message": "Artifact deleted successfully"})
+	httpapi.JSON(w, http.StatusOK, map[string]any{"message": "Artifact deleted successfully", "deletedVersions": len(revs)})
 }

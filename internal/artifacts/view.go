@@ -36,8 +36,26 @@ type View struct {
 	FileSize       int                `json:"fileSize"`
 	Size           int                `json:"size"`
 	Files          []FileView         `json:"files,omitempty"`
-	CreatedAt      string             `json:"createdAt"`
-	UpdatedAt      string             `json:"updatedAt"`
+	// Version is the artifact's place in its lineage (the versions of one
+	// artifact, LineageID being version 1's id); Replaces is the version
+	// it follows.
+	Version   int    `json:"version"`
+	LineageID string `json:"lineageId"`
+	Replaces  string `json:"replaces,omitempty"`
+	// Versions lists the lineage's versions, oldest first (GET
+	// /api/artifacts/{id} only).
+	Versions  []RevisionView `json:"versions,omitempty"`
+	CreatedAt string         `json:"createdAt"`
+	UpdatedAt string         `json:"updatedAt"`
+}
+
+// RevisionView is one version in an artifact's list of versions.
+type RevisionView struct {
+	Version   int    `json:"version"`
+	ID        string `json:"id"`
+	MessageID string `json:"messageId"`
+	CreatedAt string `json:"createdAt"`
+	Size      int    `json:"size"`
 }
 
 // FileView is one file of a PROJECT artifact.
@@ -95,6 +113,7 @@ func (p *Presenter) View(r *http.Request, a agent.Artifact) (View, error) {
 		S3Key: a.S3Key, S3URL: u,
 		PreviewURL: p.base(r) + "/api/artifacts/" + a.ID + route + "?token=" + url.QueryEscape(tok),
 		FileSize:   a.FileSize, Size: a.FileSize,
+		Version: a.Version, LineageID: a.LineageID, Replaces: a.Replaces,
 		CreatedAt: agent.FormatTime(a.CreatedAt), UpdatedAt: agent.FormatTime(a.UpdatedAt),
 	}
 	if a.BundledHTMLKey != "" {

@@ -29,6 +29,9 @@ type artifactSaver struct {
 type saved struct {
 	id        string
 	createdAt time.Time
+	// The draft's place in a lineage, decided when it is first saved.
+	lineage, replaces string
+	version           int
 }
 
 func (a *artifactSaver) add(ctx context.Context, b codeblock.Block) {
@@ -42,7 +45,7 @@ func (a *artifactSaver) add(ctx context.Context, b codeblock.Block) {
 	}
 	sv, ok := a.ids[idx]
 	if !ok {
-		sv = saved{id: newID(), createdAt: a.turn.svc.Now()}
+		sv = a.turn.newVersion(d)
 		a.ids[idx] = sv
 	}
 	art, err := a.save(ctx, sv, d)
@@ -81,7 +84,8 @@ func (a *artifactSaver) save(ctx context.Context, sv saved, d codeblock.Draft) (
 	prefix := fmt.Sprintf("%s%s/%s/%s/", t.svc.CodePrefix, t.user.ID, t.conv.ID, sv.id)
 	art := agent.Artifact{
 		ID: sv.id, UserID: t.user.ID, ConversationID: t.conv.ID, MessageID: t.assistantID,
-		Title: d.Title, Language: d.Language, Type: d.Type, Entry: d.Entry,
+		Title: d.Title, Language: d.Language, Type: d.Type, Entry: d.Entry, Path: d.Path,
+		LineageID: sv.lineage, Version: sv.version, Replaces: sv.replaces,
 		CreatedAt: sv.createdAt, UpdatedAt: t.svc.Now(),
 	}
 	h := sha256.New()
@@ -130,4 +134,37 @@ func contentType(language string) string {
 		return "application/json"
 	}
 	return "text/plain; charset=utf-8"
+}
+
+// newVersion places a new draft: the next version of the latest artifact of
+// the conversation it matches (agent.MatchKey), or version 1 of its own
+// lineage. The turn's latest versions then count it, so a later draft
+// matching it follows it.
+func (t *turn) newVersion(d codeblock.Draft) saved {
+	sv := saved{id: newID(), createdAt: t.svc.Now(), version: 1}
+	sv.lineage = sv.id
+	key := agent.MatchKey(d.Type, d.Entry, d.Path, d.Title)
+	if prev, ok := t.latest[key]; ok {
+		sv.lineage, sv.version, sv.replaces = prev.LineageID, prev.Version+1, prev.ID
+	}
+	if t.latest == nil {
+		t.latest = map[string]agent.Artifact{}
+	}
+	t.latest[key] = agent.Artifact{ID: sv.id, LineageID: sv.lineage, Version: sv.version}
+	return sv
+}
+
+// latestVersions indexes a conversation's artifacts by match key, keeping
+// the one created last (of two lineages with one key, the latest wins).
+func latestVersions(byMessage map[string][]agent.Artifact) map[string]agent.Artifact {
+	out := map[string]agent.Artifact{}
+	for _, arts := range byMessage {
+		for _, a := range arts {
+			k := a.MatchKey()
+			if prev, ok := out[k]; !ok || a.CreatedAt.After(prev.CreatedAt) || a.CreatedAt.Equal(prev.CreatedAt) && a.Version > prev.Version {
+				out[k] = a
+			}
+		}
+	}
+	return out
 }

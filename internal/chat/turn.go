@@ -51,6 +51,9 @@ type turn struct {
 	// again is set when the turn answers userMsg again (regenerate): the
 	// model sees the conversation up to that message.
 	again bool
+	// latest are the conversation's latest artifact versions by match key:
+	// what a new block may be the next version of.
+	latest map[string]agent.Artifact
 }
 
 // slotMargin keeps a turn's slot a little past the turn's own end, should
@@ -240,6 +243,7 @@ func (t *turn) request(ctx context.Context) (llm.Request, error) {
 		}
 		conv = th.Conversation
 		history, _ = agent.Linear(th.Messages)
+		t.latest = latestVersions(th.Artifacts)
 		if t.again {
 			i := slices.IndexFunc(history, func(m agent.Message) bool { return m.ID == t.userMsg.ID })
 			if i < 0 {

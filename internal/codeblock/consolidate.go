@@ -25,6 +25,9 @@ type Draft struct {
 	Files []File
 	// Entry is a PROJECT's entry file path; "" otherwise.
 	Entry string
+	// Path is the file path a single-file draft's block named; "" for a
+	// PROJECT (see Entry) and for a block that named none.
+	Path string
 }
 
 // File is one file of a PROJECT draft.
@@ -273,7 +276,7 @@ func (g *group) draft() Draft {
 	switch g.kind {
 	case kindFile:
 		f := g.files[0]
-		return Draft{Title: CleanTitle(path.Base(f.Path)), Language: f.Language, Type: TypeFor(f.Language, f.Code), Code: f.Code}
+		return Draft{Title: CleanTitle(path.Base(f.Path)), Language: f.Language, Type: TypeFor(f.Language, f.Code), Code: f.Code, Path: f.Path}
 	case kindProject:
 		return projectDraft(g.files)
 	case kindScript:

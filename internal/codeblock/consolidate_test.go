@@ -397,7 +397,7 @@ func TestAddNormalizes(t *testing.T) {
 	c.Add(codeblock.Block{Language: "", Path: "./src/x.py", Code: "print(1)"})
 	want := []codeblock.Draft{
 		{Title: "TypeScript snippet", Language: "typescript", Type: "TYPESCRIPT", Code: "export const a = 1;"},
-		{Title: "x.py", Language: "python", Type: "PYTHON", Code: "print(1)"},
+		{Title: "x.py", Language: "python", Type: "PYTHON", Code: "print(1)", Path: "src/x.py"},
 	}
 	if diff := cmp.Diff(want, c.Drafts()); diff != "" {
 		t.Errorf("drafts mismatch (-want +got):\n%s", diff)

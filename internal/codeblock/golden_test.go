@@ -39,6 +39,7 @@ type goldenDraft struct {
 	Language string             `json:"language"`
 	Type     agent.ArtifactType `json:"type"`
 	Entry    string             `json:"entry,omitempty"`
+	Path     string             `json:"path,omitempty"`
 	Files    []goldenFile       `json:"files,omitempty"`
 	Code     []string           `json:"code"`
 }
@@ -76,7 +77,7 @@ func toGolden(blocks []codeblock.Block, drafts []codeblock.Draft) golden {
 		g.Blocks = append(g.Blocks, goldenBlock{Language: b.Language, Info: b.Info, Path: b.Path, Closed: b.Closed})
 	}
 	for _, d := range drafts {
-		gd := goldenDraft{Title: d.Title, Language: d.Language, Type: d.Type, Entry: d.Entry, Code: strings.Split(d.Code, "\n")}
+		gd := goldenDraft{Title: d.Title, Language: d.Language, Type: d.Type, Entry: d.Entry, Path: d.Path, Code: strings.Split(d.Code, "\n")}
 		for _, f := range d.Files {
 			gd.Files = append(gd.Files, goldenFile{Path: f.Path, Language: f.Language, Code: strings.Split(f.Code, "\n")})
 		}

@@ -349,9 +349,10 @@ func TestDeleteLargeConversation(t *testing.T) {
 			t.Fatalf("delete = %d %s", resp.Status, resp.Body)
 		}
 		calls := env.Calls.Take()
-		// Every message, its record (TURN#), every artifact's two copies.
+		// Every message, its record (TURN#), every artifact's two copies
+		// and its lineage entry.
 		t.Logf("delete of 1,500 messages and 30 artifacts: %v", calls)
-		if calls["TransactWriteItems"] != 1 || calls["DeleteItem"] != 1 || calls["BatchWriteItem"] != (1500+1500+30+30+24)/25 {
+		if calls["TransactWriteItems"] != 1 || calls["DeleteItem"] != 1 || calls["BatchWriteItem"] != (1500+1500+30+30+30+24)/25 {
 			t.Errorf("delete calls = %v", calls)
 		}
 

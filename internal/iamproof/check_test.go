@@ -9,6 +9,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	dynamotypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	stypes "github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
@@ -62,7 +63,7 @@ func TestCheckUnusedReport(t *testing.T) {
 }
 
 // recordArtifactsGet records, through the recorders, one call on each grant
-// of ArtifactsGetFunction: reading the user, an artifact's code, its built
+// of ArtifactsGetFunction: reading the user, an artifact's versions, its code, its built
 // page through a presigned link, the JWT secret and the origin's value.
 func recordArtifactsGet(t *testing.T) []iamproof.Call {
 	t.Helper()
@@ -70,6 +71,9 @@ func recordArtifactsGet(t *testing.T) []iamproof.Call {
 	c := st.as("AKIAARTIFACTSGET")
 	ctx := context.Background()
 	_, err := c.dynamo.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String(table), Key: key("U#1", "PROFILE")})
+	must(t, err)
+	_, err = c.dynamo.Query(ctx, &dynamodb.QueryInput{TableName: aws.String(table), KeyConditionExpression: aws.String("PK = :pk"),
+		ExpressionAttributeValues: map[string]dynamotypes.AttributeValue{":pk": &dynamotypes.AttributeValueMemberS{Value: "LIN#1"}}})
 	must(t, err)
 	_, err = c.s3.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(bucket), Key: aws.String("code-artifacts/a.js")})
 	must(t, err)

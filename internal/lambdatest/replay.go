@@ -54,7 +54,10 @@ var ReplaySteps = []ReplayStep{
 	{"chat-stop", 409, `"code":"conflict"`},
 	// Another answer to chat-send's message.
 	{"chat-regenerate", 200, `"message":"Response regenerated successfully"`},
-	{"artifacts-get", 200, `"type":"REACT"`},
+	{"artifacts-get", 200, `"versions":[{"version":1`},
+	{"artifacts-version", 200, `export default function Button`},
+	// A version against itself: an empty diff.
+	{"artifacts-diff", 200, `"diff":""`},
 	{"artifacts-code", 200, `export default function Button`},
 	{"artifacts-download", 200, `export default function Button`},
 	{"artifacts-project", 200, `"entry":"Button.tsx"`},
@@ -66,7 +69,8 @@ var ReplaySteps = []ReplayStep{
 	{"artifacts-preview", 303, ""},
 	{"artifacts-project-preview", 200, "<!doctype html>"},
 	{"build", 0, `"result":`},
-	{"artifacts-delete", 200, `"message":"Artifact deleted successfully"`},
+	// chat-send's Button and chat-regenerate's rewrite of it, its version 2.
+	{"artifacts-delete", 200, `"deletedVersions":2`},
 	{"conversations-delete", 200, `"deletedArtifacts":0`},
 	{"auth-password", 200, `"token":"`},
 	{"auth-logout", 200, `"message":"Logged out`},

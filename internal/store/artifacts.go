@@ -10,9 +10,12 @@ import (
 	"github.com/zocket/agent"
 )
 
-// PutArtifact writes (or replaces) both copies of a, only while its
-// conversation exists.
+// PutArtifact writes (or replaces) both copies of a and its entry in its
+// lineage, only while its conversation exists.
 func (s *Store) PutArtifact(ctx context.Context, a agent.Artifact) error {
+	if a.LineageID == "" {
+		a.LineageID, a.Version = a.ID, 1
+	}
 	own, inConv := newArtifactItems(a)
 	if err := checkItemSize(own); err != nil {
 		return err
@@ -20,6 +23,7 @@ func (s *Store) PutArtifact(ctx context.Context, a agent.Artifact) error {
 	err := s.db.WriteTx().
 		Put(s.table.Put(own)).
 		Put(s.table.Put(inConv)).
+		Put(s.table.Put(newRevisionItem(a))).
 		Check(s.table.Check(AttrPK, convKey(a.ConversationID)).Range(AttrSK, skMeta).
 			If("userId = ? AND attribute_not_exists(deleting)", a.UserID)).
 		Run(ctx)
@@ -46,20 +50,62 @@ func (s *Store) ArtifactByID(ctx context.Context, userID, id string) (agent.Arti
 	return it.artifact(), nil
 }
 
-// DeleteArtifact removes both copies of the caller's artifact in one
-// transaction; another user's (or a missing) artifact is agent.NotFound.
-func (s *Store) DeleteArtifact(ctx context.Context, userID string, a agent.Artifact) error {
-	err := s.db.WriteTx().
-		Delete(s.table.Delete(AttrPK, artifactKey(a.ID)).Range(AttrSK, skArtifact).If("userId = ?", userID)).
-		Delete(s.table.Delete(AttrPK, convKey(a.ConversationID)).Range(AttrSK, artifactSK(a.MessageID, a.ID))).
-		Run(ctx)
-	if isConditionFailure(err) {
-		return agent.WrapError(err, agent.NotFound, "Artifact not found.")
-	}
+// Revisions lists the versions of the caller's artifact a's lineage,
+// oldest first, in one Query. A first version saved before versions
+// existed has no entry: it is listed from its own item (one GetItem more).
+func (s *Store) Revisions(ctx context.Context, a agent.Artifact) ([]agent.Revision, error) {
+	var out []agent.Revision
+	err := s.queryItems(ctx, s.queryInput("", AttrPK, lineageKey(a.LineageID)), func(item dynamo.Item) (bool, error) {
+		var it revisionItem
+		if err := dynamo.UnmarshalItem(item, &it); err != nil {
+			return false, err
+		}
+		if it.UserID == a.UserID {
+			out = append(out, it.revision())
+		}
+		return true, nil
+	})
 	if err != nil {
-		return fmt.Errorf("delete artifact %s: %w", a.ID, err)
+		return nil, fmt.Errorf("list versions of %s: %w", a.LineageID, err)
 	}
-	return nil
+	if len(out) > 0 && out[0].Version == 1 {
+		return out, nil
+	}
+	first := a
+	if a.ID != a.LineageID {
+		if first, err = s.ArtifactByID(ctx, a.UserID, a.LineageID); agent.IsCode(err, agent.NotFound) {
+			return out, nil
+		} else if err != nil {
+			return nil, err
+		}
+	}
+	v1 := agent.Revision{ID: first.ID, Version: 1, MessageID: first.MessageID, CreatedAt: first.CreatedAt, Size: first.FileSize}
+	return append([]agent.Revision{v1}, out...), nil
+}
+
+// DeleteLineage removes every version of the caller's artifact a (its two
+// copies and its lineage entry each), in batches of 25 whose unprocessed
+// items are retried. It returns the versions it removed; a failure half-way
+// leaves versions that a retry removes.
+func (s *Store) DeleteLineage(ctx context.Context, a agent.Artifact) ([]agent.Revision, error) {
+	revs, err := s.Revisions(ctx, a)
+	if err != nil {
+		return nil, err
+	}
+	var keys []dynamo.Keyed
+	for _, r := range revs {
+		keys = append(keys,
+			dynamo.Keys{artifactKey(r.ID), skArtifact},
+			dynamo.Keys{convKey(a.ConversationID), artifactSK(r.MessageID, r.ID)},
+			dynamo.Keys{lineageKey(a.LineageID), revisionSK(r.Version)})
+	}
+	if len(keys) == 0 {
+		return nil, agent.NewError(agent.NotFound, "Artifact not found.")
+	}
+	if _, err := s.table.Batch(AttrPK, AttrSK).Write().Delete(keys...).Run(ctx); err != nil {
+		return nil, fmt.Errorf("delete versions of %s: %w", a.LineageID, err)
+	}
+	return revs, nil
 }
 
 // SetBundledHTML records the key of an artifact's built page, and the CSP

@@ -41,8 +41,8 @@ func (s *Store) BeginDeleteConversation(ctx context.Context, userID, id string) 
 }
 
 // PurgeConversation deletes every item of a conversation being deleted (its
-// messages and their records, its artifacts and their own items, its
-// replies' journals not yet expired), keeping the META item for
+// messages and their records, its artifacts with their own items and
+// lineage entries, its replies' journals not yet expired), keeping the META item for
 // FinishDeleteConversation. It returns the ids of the artifacts it removed.
 // Deletes go in batches of 25 whose unprocessed items guregu/dynamo retries
 // with backoff, so conversations of any length are removed completely.
@@ -50,14 +50,17 @@ func (s *Store) PurgeConversation(ctx context.Context, id string) ([]string, err
 	var keys []dynamo.Keyed
 	var artifacts, recent []string
 	in := s.queryInput("", AttrPK, convKey(id))
-	in.ProjectionExpression = aws.String("PK, SK, #r, createdAt")
+	in.ProjectionExpression = aws.String("PK, SK, #r, createdAt, lineageId, #v")
 	in.ExpressionAttributeNames["#r"] = "role"
+	in.ExpressionAttributeNames["#v"] = "version"
 	journals := s.now().Add(-journalWindow)
 	err := s.queryItems(ctx, in, func(item dynamo.Item) (bool, error) {
 		var k struct {
 			PK, SK    string
 			Role      string    `dynamo:"role"`
 			CreatedAt timestamp `dynamo:"createdAt"`
+			LineageID string    `dynamo:"lineageId"`
+			Version   int       `dynamo:"version"`
 		}
 		if err := dynamo.UnmarshalItem(item, &k); err != nil || k.SK == skMeta {
 			return err == nil, err
@@ -66,6 +69,9 @@ func (s *Store) PurgeConversation(ctx context.Context, id string) ([]string, err
 		if _, art, ok := strings.Cut(k.SK, artifactInfix); ok {
 			artifacts = append(artifacts, art)
 			keys = append(keys, dynamo.Keys{artifactKey(art), skArtifact})
+			if k.LineageID != "" {
+				keys = append(keys, dynamo.Keys{lineageKey(k.LineageID), revisionSK(k.Version)})
+			}
 		} else if msg, ok := strings.CutPrefix(k.SK, skMessagePrefix); ok {
 			keys = append(keys, dynamo.Keys{turnKey(msg), skTurn})
 			if k.Role == string(agent.RoleAssistant) && time.Time(k.CreatedAt).After(journals) {

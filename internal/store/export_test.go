@@ -58,3 +58,10 @@ func (s *Store) TurnPartitionSize(ctx context.Context, messageID string) (int, e
 	err := s.queryItems(ctx, s.queryInput("", AttrPK, turnKey(messageID)), func(dynamo.Item) (bool, error) { n++; return true, nil })
 	return n, err
 }
+
+// LineageSize counts the entries of an artifact lineage.
+func (s *Store) LineageSize(ctx context.Context, lineageID string) (int, error) {
+	n := 0
+	err := s.queryItems(ctx, s.queryInput("", AttrPK, lineageKey(lineageID)), func(dynamo.Item) (bool, error) { n++; return true, nil })
+	return n, err
+}

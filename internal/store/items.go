@@ -181,6 +181,10 @@ type artifactItem struct {
 	FileSize            int        `dynamo:"fileSize"`
 	Files               []fileItem `dynamo:"files,omitempty"`
 	Entry               string     `dynamo:"entry,omitempty"`
+	Path                string     `dynamo:"path,omitempty"`
+	LineageID           string     `dynamo:"lineageId,omitempty"`
+	Version             int        `dynamo:"version,omitempty"`
+	Replaces            string     `dynamo:"replaces,omitempty"`
 	ContentHash         string     `dynamo:"contentHash,omitempty"`
 	BundledHTMLKey      string     `dynamo:"bundledHtmlKey,omitempty"`
 	BundledScriptHashes []string   `dynamo:"bundledScriptHashes,omitempty"`
@@ -200,7 +204,8 @@ func newArtifactItems(a agent.Artifact) (own, inConversation artifactItem) {
 	it := artifactItem{
 		ID: a.ID, UserID: a.UserID, ConversationID: a.ConversationID, MessageID: a.MessageID,
 		Title: a.Title, Language: a.Language, Type: string(a.Type), S3Key: a.S3Key, FileSize: a.FileSize,
-		Entry: a.Entry, ContentHash: a.ContentHash, BundledHTMLKey: a.BundledHTMLKey,
+		Entry: a.Entry, Path: a.Path, LineageID: a.LineageID, Version: a.Version, Replaces: a.Replaces,
+		ContentHash: a.ContentHash, BundledHTMLKey: a.BundledHTMLKey,
 		BundledScriptHashes: a.BundledScriptHashes, CreatedAt: stamp(a.CreatedAt), UpdatedAt: stamp(a.UpdatedAt),
 	}
 	for _, f := range a.Files {
@@ -216,12 +221,43 @@ func (it artifactItem) artifact() agent.Artifact {
 	a := agent.Artifact{
 		ID: it.ID, UserID: it.UserID, ConversationID: it.ConversationID, MessageID: it.MessageID,
 		Title: it.Title, Language: it.Language, Type: agent.ArtifactType(it.Type), S3Key: it.S3Key,
-		FileSize: it.FileSize, Entry: it.Entry, ContentHash: it.ContentHash, BundledHTMLKey: it.BundledHTMLKey,
-		BundledScriptHashes: it.BundledScriptHashes,
-		CreatedAt:           time.Time(it.CreatedAt), UpdatedAt: time.Time(it.UpdatedAt),
+		FileSize: it.FileSize, Entry: it.Entry, Path: it.Path, LineageID: it.LineageID, Version: it.Version, Replaces: it.Replaces,
+		ContentHash: it.ContentHash, BundledHTMLKey: it.BundledHTMLKey, BundledScriptHashes: it.BundledScriptHashes,
+		CreatedAt: time.Time(it.CreatedAt), UpdatedAt: time.Time(it.UpdatedAt),
+	}
+	// An artifact saved before versions is the first of its own lineage.
+	if a.LineageID == "" {
+		a.LineageID, a.Version = a.ID, 1
 	}
 	for _, f := range it.Files {
 		a.Files = append(a.Files, agent.File(f))
 	}
 	return a
+}
+
+// revisionItem is a version's entry in its lineage (LIN#<lineageId> /
+// V#<version>): what the list of versions shows, and the id to read the
+// rest by. It never changes after it is written.
+type revisionItem struct {
+	PK             string    `dynamo:"PK,hash"`
+	SK             string    `dynamo:"SK,range"`
+	ID             string    `dynamo:"id"`
+	UserID         string    `dynamo:"userId"`
+	ConversationID string    `dynamo:"conversationId"`
+	MessageID      string    `dynamo:"messageId"`
+	Version        int       `dynamo:"version"`
+	Size           int       `dynamo:"size"`
+	CreatedAt      timestamp `dynamo:"createdAt"`
+}
+
+func newRevisionItem(a agent.Artifact) revisionItem {
+	return revisionItem{
+		PK: lineageKey(a.LineageID), SK: revisionSK(a.Version), ID: a.ID, UserID: a.UserID,
+		ConversationID: a.ConversationID, MessageID: a.MessageID, Version: a.Version, Size: a.FileSize,
+		CreatedAt: stamp(a.CreatedAt),
+	}
+}
+
+func (it revisionItem) revision() agent.Revision {
+	return agent.Revision{ID: it.ID, Version: it.Version, MessageID: it.MessageID, CreatedAt: time.Time(it.CreatedAt), Size: it.Size}
 }

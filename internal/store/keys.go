@@ -1,6 +1,9 @@
 package store
 
-import "strings"
+import (
+	"fmt"
+	"strings"
+)
 
 // Keys of the single-table layout (see the package doc).
 const (
@@ -21,6 +24,8 @@ func convKey(id string) string           { return "CONV#" + id }
 func convListKey(user string) string     { return "USER#" + user + "#CONVS" }
 func messageSK(id string) string         { return skMessagePrefix + id }
 func artifactKey(id string) string       { return "ART#" + id }
+func lineageKey(id string) string        { return "LIN#" + id }
+func revisionSK(version int) string      { return fmt.Sprintf("V#%06d", version) }
 func artifactSK(messageID, id string) string {
 	return messageSK(messageID) + artifactInfix + id
 }

@@ -14,6 +14,7 @@
 //	CONV#<id>            MSG#<msgId>              message (UUIDv7 ids sort oldest first)
 //	CONV#<id>            MSG#<msgId>#ART#<artId>  artifact, next to its message
 //	ART#<artId>          ARTIFACT                 the same artifact, read by id
+//	LIN#<lineageId>      V#<version>              a version's entry in its artifact's lineage
 //	TURN#<msgId>         TURN                     a reply's turn: owner, conversation, state, stop flag
 //	TURN#<msgId>         EV#<seq>                 a batch of the turn's stream events, expires by TTL
 package store
