@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
@@ -36,6 +37,10 @@ const (
 	DefaultAccount      = "123456789012"
 	DefaultMaxInstances = 10
 )
+
+// SetupAccessKeyID signs the calls the stack makes itself, as CloudFormation
+// would: creating the table and the bucket.
+const SetupAccessKeyID = "LOCALCLOUDSETUP"
 
 // Options configures Start.
 type Options struct {
@@ -264,7 +269,7 @@ func Start(ctx context.Context, opts Options) (*Cloud, error) {
 		if fn.reserved >= 0 {
 			max = fn.reserved
 		}
-		key, secret, token := credentials(opts.StackName, fn.logicalID)
+		key, secret, token := functionCredentials(opts.StackName, fn.logicalID)
 		env := c.environ(fn, opts, bin, key, secret, token)
 		p := newPool(fn, bin, env, max, c.logs)
 		c.pools[fn.logicalID] = p
@@ -322,9 +327,9 @@ func Start(ctx context.Context, opts Options) (*Cloud, error) {
 // createResources creates the table (from the template's definition of it)
 // and the bucket.
 func (c *Cloud) createResources(ctx context.Context, st *stack, opts Options) error {
-	cfg, err := settings.LoadAWS(ctx, opts.Region, c.Endpoints)
-	if err != nil {
-		return err
+	cfg := aws.Config{
+		Region:      opts.Region,
+		Credentials: credentials.NewStaticCredentialsProvider(SetupAccessKeyID, "local", ""),
 	}
 	if st.table != nil {
 		c.TableName = st.table.name
@@ -427,10 +432,10 @@ func (c *Cloud) environ(fn *function, opts Options, bin, key, secret, token stri
 	return env
 }
 
-// credentials are a function's own: an access key, a secret and a session
+// functionCredentials are a function's own: an access key, a secret and a session
 // token, stable for the stack and different for every function, as each
 // function has its own role in AWS.
-func credentials(stackName, logicalID string) (key, secret, token string) {
+func functionCredentials(stackName, logicalID string) (key, secret, token string) {
 	return "ASIA" + strings.ToUpper(shortID(stackName, logicalID+"/key", 16)),
 		shortID(stackName, logicalID+"/secret", 40),
 		"local-session-" + shortID(stackName, logicalID+"/token", 40)
