@@ -117,7 +117,7 @@ $(eval $(call sam_target,ChatStreamFunction,chat-stream))
 
 # ---- Deploy checks: the CDK app, the real bootstraps as Lambdas, cold starts.
 
-.PHONY: synth lambda-bootstraps test-lambda test-cloud bench-coldstart
+.PHONY: synth lambda-bootstraps test-lambda test-cloud cloud bench-coldstart
 
 # The Runtime Interface Emulator, pinned (the module proxy has no tags for it).
 RIE_VERSION := v0.0.0-20261030222936-bef5c4ba774d
@@ -154,6 +154,10 @@ test-lambda: deps-web $(RIE) lambda-bootstraps
 test-cloud: deps-web lambda-bootstraps
 	@echo "== the deployed shape"
 	LAMBDA_BOOTSTRAP_DIR=$(CURDIR)/$(LAMBDA_TEST_DIR) $(GO) test -count=1 -v -run 'TestDeployedShape' ./internal/localcloud
+
+## cloud: the same stack for interactive use (one URL on :3001, the API on :3002, the stream URL on :3003), until Ctrl-C.
+cloud: deps-web lambda-bootstraps
+	$(GO) run ./cmd/cloud -bootstraps $(LAMBDA_TEST_DIR)
 
 ## bench-coldstart: every function's cold start under the emulator (median of 10) and arm64 size, against an aws-lambda-go hello world.
 bench-coldstart: deps-web $(RIE)
