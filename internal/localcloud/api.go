@@ -175,7 +175,7 @@ func (a *apiFront) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		case errors.Is(err, context.DeadlineExceeded):
 			a.logf("%s %s: %s: no answer within the integration timeout (%s)", r.Method, r.URL.Path, rt.pool.fn.logicalID, a.timeout)
 			apiMessage(w, http.StatusServiceUnavailable, "Service Unavailable")
-		case errors.Is(err, ErrThrottled):
+		case errors.Is(err, errThrottled):
 			a.logf("%s %s: %v", r.Method, r.URL.Path, err)
 			apiMessage(w, http.StatusTooManyRequests, "Too Many Requests")
 		case errors.Is(err, errPayloadTooLarge):

@@ -47,7 +47,7 @@ func (u *urlFront) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	resp, err := u.pool.invoke(r.Context(), payload)
 	if err != nil {
 		switch {
-		case errors.Is(err, ErrThrottled):
+		case errors.Is(err, errThrottled):
 			u.logf("%s %s: %v", r.Method, r.URL.Path, err)
 			urlMessage(w, http.StatusTooManyRequests, "Rate Exceeded.")
 		case r.Context().Err() != nil:

@@ -73,7 +73,7 @@ func (a *invokeAPI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if err == nil {
 		out, err = readPayload(p.fn.name, resp)
 	}
-	var fe *FunctionError
+	var fe *functionError
 	switch {
 	case err == nil:
 		w.Header().Set("X-Amz-Executed-Version", "$LATEST")
@@ -84,7 +84,7 @@ func (a *invokeAPI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("X-Amz-Function-Error", "Unhandled")
 		w.Header().Set("Content-Type", "application/json")
 		_, _ = w.Write(fe.Payload)
-	case errors.Is(err, ErrThrottled):
+	case errors.Is(err, errThrottled):
 		lambdaError(w, http.StatusTooManyRequests, "TooManyRequestsException", "Rate Exceeded.")
 	case r.Context().Err() != nil:
 	default:

@@ -41,20 +41,20 @@ const httpIntegrationContentType = "application/vnd.awslambda.http-integration-r
 // buffered response (6 MB).
 const maxPayload = 6 * 1024 * 1024
 
-// ErrThrottled is the answer to an invocation of a function whose
+// errThrottled is the answer to an invocation of a function whose
 // instances are all busy and at their limit (its reserved concurrency, or
 // Options.MaxInstances): Lambda throttles synchronous invocations then,
 // it does not queue them.
-var ErrThrottled = errors.New("TooManyRequestsException: Rate Exceeded")
+var errThrottled = errors.New("TooManyRequestsException: Rate Exceeded")
 
 // errPayloadTooLarge is Lambda's answer to a request or a buffered
 // response over 6 MB.
 var errPayloadTooLarge = errors.New("payload over 6 MB")
 
-// FunctionError is an error of a function: one it reported through the
+// functionError is an error of a function: one it reported through the
 // Runtime API (at initialisation or for an invocation), its process ending,
 // or its timeout.
-type FunctionError struct {
+type functionError struct {
 	Function string
 	Init     bool   // before the function asked for its first event
 	Type     string // errorType, such as "Runtime.ExitError" or "Sandbox.Timedout"
@@ -64,7 +64,7 @@ type FunctionError struct {
 	Payload []byte
 }
 
-func (e *FunctionError) Error() string {
+func (e *functionError) Error() string {
 	phase := "invocation"
 	if e.Init {
 		phase = "init"
@@ -72,9 +72,9 @@ func (e *FunctionError) Error() string {
 	return fmt.Sprintf("function %s: %s error %s: %s", e.Function, phase, e.Type, e.Message)
 }
 
-func newFunctionError(fn, typ, msg string, init bool) *FunctionError {
+func newFunctionError(fn, typ, msg string, init bool) *functionError {
 	payload, _ := json.Marshal(map[string]string{"errorMessage": msg, "errorType": typ})
-	return &FunctionError{Function: fn, Init: init, Type: typ, Message: msg, Payload: payload}
+	return &functionError{Function: fn, Init: init, Type: typ, Message: msg, Payload: payload}
 }
 
 // response is a function's answer as it arrives. Body must be closed;
@@ -108,7 +108,7 @@ func newPool(fn *function, bootstrap string, env []string, max int, logs *logSin
 	return &pool{fn: fn, bootstrap: bootstrap, env: env, max: max, logs: logs, all: map[*instance]struct{}{}}
 }
 
-// Instances reports how many processes of the function are running and how
+// instances reports how many processes of the function are running and how
 // many were ever started.
 func (p *pool) instances() (running, started int) {
 	p.mu.Lock()
@@ -145,7 +145,7 @@ func (p *pool) acquire() (*instance, error) {
 	}
 	if p.live >= p.max {
 		p.mu.Unlock()
-		return nil, fmt.Errorf("function %s: %w (%d instances busy)", p.fn.name, ErrThrottled, p.max)
+		return nil, fmt.Errorf("function %s: %w (%d instances busy)", p.fn.name, errThrottled, p.max)
 	}
 	p.starts++
 	p.live++
@@ -219,7 +219,7 @@ type instance struct {
 	cmd     *exec.Cmd
 	srv     *http.Server
 	next    chan *invocation    // taken by the function's GET .../next
-	initErr chan *FunctionError // reported through .../init/error
+	initErr chan *functionError // reported through .../init/error
 	ready   chan struct{}       // closed at the function's first GET .../next
 	exited  chan struct{}       // closed when the process has ended
 	once    sync.Once
@@ -234,7 +234,7 @@ func (i *instance) start() error {
 	if err != nil {
 		return fmt.Errorf("runtime API: %w", err)
 	}
-	i.next, i.initErr = make(chan *invocation), make(chan *FunctionError, 1)
+	i.next, i.initErr = make(chan *invocation), make(chan *functionError, 1)
 	i.ready, i.exited = make(chan struct{}), make(chan struct{})
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET "+runtimeAPIPrefix+"/invocation/next", i.serveNext)
@@ -494,7 +494,7 @@ func (i *instance) serveInitError(w http.ResponseWriter, r *http.Request) {
 	w.WriteHeader(http.StatusAccepted)
 }
 
-func (i *instance) reportedError(r *http.Request, init bool) *FunctionError {
+func (i *instance) reportedError(r *http.Request, init bool) *functionError {
 	payload, _ := io.ReadAll(io.LimitReader(r.Body, maxPayload))
 	var body struct {
 		Message string `json:"errorMessage"`
@@ -507,7 +507,7 @@ func (i *instance) reportedError(r *http.Request, init bool) *FunctionError {
 	if !json.Valid(payload) {
 		payload, _ = json.Marshal(map[string]string{"errorMessage": string(payload), "errorType": body.Type})
 	}
-	return &FunctionError{Function: i.pool.fn.name, Init: init, Type: body.Type, Message: body.Message, Payload: payload}
+	return &functionError{Function: i.pool.fn.name, Init: init, Type: body.Type, Message: body.Message, Payload: payload}
 }
 
 // readPayload reads a buffered response whole, within Lambda's limit.
