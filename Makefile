@@ -122,7 +122,7 @@ $(eval $(call sam_target,ChatStreamFunction,chat-stream))
 
 # ---- Deploy checks: the CDK app, the real bootstraps as Lambdas, cold starts.
 
-.PHONY: synth test-lambda bench-coldstart
+.PHONY: synth lambda-bootstraps test-lambda test-cloud cloud bench-coldstart
 
 # The Runtime Interface Emulator, pinned (the module proxy has no tags for it).
 RIE_VERSION := v0.0.0-20261030222936-bef5c4ba774d
@@ -142,15 +142,27 @@ synth: build
 	cd infra && CDK_OUTDIR=cdk.out $(CDK_ENV) $(GO) run .
 	@echo "infra/cdk.out/AiCodingAgent.template.json"
 
-## test-lambda: every function's real bootstrap (built for this machine) under the Lambda Runtime Interface Emulator with its events/ file, the chat stream read as it streams, and the SAM/CDK parity and schema tests.
-test-lambda: deps-web $(RIE)
+## lambda-bootstraps: every function's bootstrap built for this machine, in build/lambda-test/ (up-to-date ones are not relinked).
+lambda-bootstraps:
 	@echo "== bootstraps for linux/$(HOSTARCH)"
-	rm -rf $(LAMBDA_TEST_DIR) && mkdir -p $(LAMBDA_TEST_DIR)
+	mkdir -p $(LAMBDA_TEST_DIR)
 	CGO_ENABLED=0 GOOS=linux GOARCH=$(HOSTARCH) $(GO) build $(BUILDFLAGS) -o $(LAMBDA_TEST_DIR)/ ./functions/...
+
+## test-lambda: every function's real bootstrap (built for this machine) under the Lambda Runtime Interface Emulator with its events/ file, the chat stream read as it streams (and resumed from another process), and the SAM/CDK parity and schema tests.
+test-lambda: deps-web $(RIE) lambda-bootstraps
 	@echo "== the bootstraps as Lambdas"
 	LAMBDA_BOOTSTRAP_DIR=$(CURDIR)/$(LAMBDA_TEST_DIR) LAMBDA_RIE=$(CURDIR)/$(RIE) $(GO) test -count=1 -v ./internal/lambdatest
 	@echo "== SAM/CDK parity and the templates against the resource spec (infra/, a module of its own)"
 	cd infra && $(GO) vet ./... && $(CDK_ENV) $(GO) test -count=1 ./...
+
+## test-cloud: template.yaml as deployed, on this machine (package localcloud, the real bootstraps), and the frontend's scenario through its one URL.
+test-cloud: deps-web lambda-bootstraps
+	@echo "== the deployed shape"
+	LAMBDA_BOOTSTRAP_DIR=$(CURDIR)/$(LAMBDA_TEST_DIR) $(GO) test -count=1 -v -run 'TestDeployedShape' ./internal/localcloud
+
+## cloud: the same stack for interactive use (one URL on :3001, the API on :3002, the stream URL on :3003), until Ctrl-C.
+cloud: deps-web lambda-bootstraps
+	$(GO) run ./cmd/cloud -bootstraps $(LAMBDA_TEST_DIR)
 
 ## bench-coldstart: every function's cold start under the emulator (median of 10) and arm64 size, against an aws-lambda-go hello world.
 bench-coldstart: deps-web $(RIE)

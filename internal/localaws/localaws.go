@@ -1,6 +1,7 @@
 // Package localaws provides AWS on a laptop: in-process stand-ins for
-// DynamoDB (minidyn) and S3 (gofakes3) on 127.0.0.1, which the devserver and
-// the tests reach through the real AWS SDK exactly as Lambda reaches AWS, and
+// DynamoDB (minidyn) and S3 (gofakes3) on 127.0.0.1, and for SSM Parameter
+// Store (SSM), which the devserver and the tests reach through the real AWS
+// SDK exactly as Lambda reaches AWS, and
 // the devserver's whole local environment (Open). With a data directory the
 // stack keeps its data across restarts: S3 objects in a bolt file, DynamoDB
 // items in a JSON snapshot written on Close and every few seconds after a
@@ -37,7 +38,19 @@ type Options struct {
 	SnapshotEvery time.Duration
 	// Log receives start-up and snapshot messages (default slog.Default()).
 	Log *slog.Logger
+	// Wrap, when set, puts a handler in front of each server: service is
+	// ServiceDynamoDB or ServiceS3, h the stand-in. A recorder of the calls
+	// each caller makes (told apart by their credentials) plugs in here.
+	Wrap func(service string, h http.Handler) http.Handler
 }
+
+// The services a Wrap hook is given, named as in IAM actions.
+const (
+	ServiceDynamoDB = "dynamodb"
+	ServiceS3       = "s3"
+	ServiceLambda   = "lambda"
+	ServiceSSM      = "ssm"
+)
 
 // Stack is a running pair of local DynamoDB and S3 servers.
 type Stack struct {
@@ -80,12 +93,16 @@ func Start(opts Options) (*Stack, error) {
 	}
 	fake := gofakes3.New(backend, gofakes3.WithAutoBucket(true), gofakes3.WithoutVersioning())
 
+	wrap := opts.Wrap
+	if wrap == nil {
+		wrap = func(_ string, h http.Handler) http.Handler { return h }
+	}
 	dynamo := server.NewServer()
 	var err error
-	if s.DynamoURL, err = s.serve(s.countWrites(dynamo)); err != nil {
+	if s.DynamoURL, err = s.serve(wrap(ServiceDynamoDB, s.countWrites(dynamo))); err != nil {
 		return nil, err
 	}
-	if s.S3URL, err = s.serve(fake.Server()); err != nil {
+	if s.S3URL, err = s.serve(wrap(ServiceS3, fake.Server())); err != nil {
 		s.Close(context.Background())
 		return nil, err
 	}

@@ -1,0 +1,263 @@
+package localcloud
+
+import (
+	"os"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/zocket/agent/internal/cfn"
+	"github.com/zocket/agent/routes"
+)
+
+const verifyValue = "origin-verify-value-0123456789abcdef0123"
+
+// readTemplate parses the repository's template.yaml.
+func readTemplate(t *testing.T) *cfn.Template {
+	t.Helper()
+	data, err := os.ReadFile("../../template.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tpl, err := cfn.Parse(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tpl
+}
+
+// testConfig reads a template with the origin's value in a local
+// Parameter Store, as a String.
+func testConfig(params map[string]string, secure bool) stackConfig {
+	return stackConfig{
+		name: "test-stack", region: "eu-west-1", account: "111122223333", parameters: params,
+		ssm: func(name string) (string, bool, bool) {
+			if name == "/ai-coding-agent/dev/origin-verify" {
+				return verifyValue, secure, true
+			}
+			return "", false, false
+		},
+	}
+}
+
+func TestReadTemplate(t *testing.T) {
+	st, err := readStack(readTemplate(t), testConfig(nil, false))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.table == nil || st.table.name != "test-stack-Table" || st.bucket != "test-stack-bucket" {
+		t.Fatalf("table %+v, bucket %q", st.table, st.bucket)
+	}
+	byID := map[string]*function{}
+	for _, fn := range st.functions {
+		byID[fn.logicalID] = fn
+	}
+	if len(byID) != len(routes.All()) {
+		t.Errorf("%d functions, the routes table has %d", len(byID), len(routes.All()))
+	}
+	for _, rf := range routes.All() {
+		fn := byID[rf.LogicalID()]
+		if fn == nil {
+			t.Errorf("no function %s", rf.LogicalID())
+			continue
+		}
+		var keys []string
+		for k := range fn.env {
+			keys = append(keys, k)
+		}
+		want := append([]string{"TABLE_NAME", "CORS_ORIGINS", "VERSION"}, rf.Environment()...)
+		slices.Sort(keys)
+		slices.Sort(want)
+		if !slices.Equal(keys, want) {
+			t.Errorf("%s: variables %v, want %v", fn.logicalID, keys, want)
+		}
+		values := map[string]string{
+			"TABLE_NAME": "test-stack-Table", "S3_BUCKET_NAME": "test-stack-bucket",
+			"BUILD_FUNCTION_NAME": "test-stack-BuildFunction", "JWT_SECRET_PARAM": "/ai-coding-agent/dev/jwt-secret",
+			"ORIGIN_VERIFY_PARAM": "/ai-coding-agent/dev/origin-verify", "DEFAULT_CREDITS": "20", "PUBLIC_URL": "",
+			"CORS_ORIGINS": "http://localhost:3000,http://localhost:5173", "VERSION": "dev",
+		}
+		for k, v := range values {
+			if got, ok := fn.env[k]; ok && got != v {
+				t.Errorf("%s: %s = %q, want %q", fn.logicalID, k, got, v)
+			}
+		}
+		if fn.timeout != time.Duration(rf.Timeout())*time.Second || fn.memoryMB != rf.Memory() {
+			t.Errorf("%s: timeout %s, memory %d; want %ds, %d", fn.logicalID, fn.timeout, fn.memoryMB, rf.Timeout(), rf.Memory())
+		}
+		if fn.reserved != -1 {
+			t.Errorf("%s: reserved concurrency %d without the parameter", fn.logicalID, fn.reserved)
+		}
+		switch {
+		case rf.StreamURL:
+			if fn.url == nil || !fn.url.stream || len(fn.routes) != 0 {
+				t.Errorf("%s: url %+v, routes %v: want a streaming Function URL only", fn.logicalID, fn.url, fn.routes)
+			}
+		case rf.Path == "":
+			if len(fn.routes) != 0 || fn.url != nil {
+				t.Errorf("%s: reachable over HTTP", fn.logicalID)
+			}
+		default:
+			if len(fn.routes) != 1 || fn.routes[0].method != rf.Method || fn.routes[0].path != rf.Path {
+				t.Errorf("%s: routes %v, want %s %s", fn.logicalID, fn.routes, rf.Method, rf.Path)
+			}
+		}
+	}
+
+	if st.api == nil || st.api.stage != "$default" || st.api.cors == nil ||
+		!slices.Equal(st.api.cors.AllowOrigins, []string{"http://localhost:3000", "http://localhost:5173"}) || st.api.cors.MaxAge != 600 {
+		t.Errorf("api %+v, cors %+v", st.api, st.api.cors)
+	}
+	d := st.dist
+	if d == nil || len(d.behaviors) != 2 {
+		t.Fatalf("distribution %+v", d)
+	}
+	if b := d.behaviors[0]; b.pattern != "/api/chat/*" || b.origin != "Stream" || !b.dropHost || b.viewerRequest == nil {
+		t.Errorf("first behavior %+v", b)
+	}
+	if b := d.behaviors[1]; b.pattern != "*" || b.origin != "Api" || !b.dropHost || b.viewerRequest == nil {
+		t.Errorf("default behavior %+v", b)
+	}
+	chatURL := byID["ChatStreamFunction"].url
+	if d.origins["Stream"].domain != chatURL.domain || d.origins["Api"].domain != st.api.domain || d.origins["Stream"].readTimeout != 60*time.Second {
+		t.Errorf("origins %+v %+v; url %s, api %s", d.origins["Stream"], d.origins["Api"], chatURL.domain, st.api.domain)
+	}
+	for _, o := range d.origins {
+		if len(o.headers) != 1 || o.headers[0] != [2]string{"X-Origin-Verify", verifyValue} {
+			t.Errorf("origin %s headers %v", o.id, o.headers)
+		}
+	}
+	if !strings.HasSuffix(st.api.domain, ".execute-api.eu-west-1.amazonaws.com") || !strings.HasSuffix(chatURL.domain, ".lambda-url.eu-west-1.on.aws") {
+		t.Errorf("domains %s %s", st.api.domain, chatURL.domain)
+	}
+	wantOutputs := map[string]string{
+		"Url": "https://" + d.domain, "ApiUrl": "https://" + st.api.domain, "StreamUrl": "https://" + chatURL.domain + "/",
+		"TableName": "test-stack-Table", "BucketName": "test-stack-bucket",
+	}
+	for k, v := range wantOutputs {
+		if st.outputs[k] != v {
+			t.Errorf("output %s = %q, want %q", k, st.outputs[k], v)
+		}
+	}
+
+	t.Run("reserved concurrency from its parameter", func(t *testing.T) {
+		st, err := readStack(readTemplate(t), testConfig(map[string]string{"ChatReservedConcurrency": "5"}, false))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, fn := range st.functions {
+			want := -1
+			if fn.logicalID == "ChatSendFunction" || fn.logicalID == "ChatStreamFunction" {
+				want = 5
+			}
+			if fn.reserved != want {
+				t.Errorf("%s: reserved %d, want %d", fn.logicalID, fn.reserved, want)
+			}
+		}
+	})
+}
+
+// TestTemplateFailsLoudly changes the template in ways the local stack
+// cannot run as AWS would, and checks that each fails the start with a
+// message that says what.
+func TestTemplateFailsLoudly(t *testing.T) {
+	env := func(tpl *cfn.Template, fn string) map[string]any {
+		return tpl.Resources[fn].Properties["Environment"].(map[string]any)["Variables"].(map[string]any)
+	}
+	tests := []struct {
+		name    string
+		params  map[string]string
+		secure  bool
+		mutate  func(*cfn.Template)
+		wantErr string
+	}{
+		{"a value outside AllowedValues", map[string]string{"Stage": "qa"}, false, nil, `"qa" is not one of`},
+		{"an unknown parameter", map[string]string{"Nope": "1"}, false, nil, "no such parameter"},
+		{"a SecureString through resolve:ssm", nil, true, nil, "SecureString"},
+		{"an unsupported intrinsic", nil, false, func(tpl *cfn.Template) {
+			env(tpl, "HealthFunction")["X"] = map[string]any{"Fn::FindInMap": []any{"M", "a", "b"}}
+		}, "Fn::FindInMap is not supported"},
+		{"a Ref to nothing", nil, false, func(tpl *cfn.Template) {
+			env(tpl, "HealthFunction")["X"] = map[string]any{"Ref": "Nothing"}
+		}, "!Ref Nothing"},
+		{"an unknown attribute", nil, false, func(tpl *cfn.Template) {
+			env(tpl, "HealthFunction")["X"] = map[string]any{"Fn::Sub": "${Table.StreamArn}"}
+		}, "Table.StreamArn"},
+		{"a reserved variable", nil, false, func(tpl *cfn.Template) {
+			env(tpl, "HealthFunction")["AWS_REGION"] = "eu-west-1"
+		}, ""}, // checked at Start, not here
+		{"CloudFront function code it does not know", nil, false, func(tpl *cfn.Template) {
+			p := tpl.Resources["ForwardHostFunction"].Properties
+			p["FunctionCode"] = strings.Replace(p["FunctionCode"].(string), "x-forwarded-host", "x-viewer-host", 1)
+		}, "does not run JavaScript"},
+		{"a cache policy that caches", nil, false, func(tpl *cfn.Template) {
+			dc := tpl.Resources["Distribution"].Properties["DistributionConfig"].(map[string]any)
+			dc["DefaultCacheBehavior"].(map[string]any)["CachePolicyId"] = "658327ea-f89d-4fab-a63d-7e88639e58f6"
+		}, "does not cache"},
+		{"an unsupported resource", nil, false, func(tpl *cfn.Template) {
+			tpl.Resources["Queue"] = cfn.Resource{Type: "AWS::SQS::Queue"}
+		}, "AWS::SQS::Queue is not supported"},
+		{"an event type it does not serve", nil, false, func(tpl *cfn.Template) {
+			tpl.Resources["HealthFunction"].Properties["Events"].(map[string]any)["Api"].(map[string]any)["Type"] = "Api"
+		}, "event type Api"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			tpl := readTemplate(t)
+			if tt.mutate != nil {
+				tt.mutate(tpl)
+			}
+			_, err := readStack(tpl, testConfig(tt.params, tt.secure))
+			switch {
+			case tt.wantErr == "" && err != nil:
+				t.Fatalf("err = %v", err)
+			case tt.wantErr != "" && (err == nil || !strings.Contains(err.Error(), tt.wantErr)):
+				t.Fatalf("err = %v, want one containing %q", err, tt.wantErr)
+			}
+		})
+	}
+	t.Run("the origin's parameter missing from Parameter Store", func(t *testing.T) {
+		cfg := testConfig(nil, false)
+		cfg.ssm = func(string) (string, bool, bool) { return "", false, false }
+		if _, err := readStack(readTemplate(t), cfg); err == nil || !strings.Contains(err.Error(), "does not exist") {
+			t.Fatalf("err = %v", err)
+		}
+	})
+}
+
+func TestIntrinsics(t *testing.T) {
+	r := &resolver{
+		params:     map[string]any{"P": "v", "List": []any{"a", "b"}, "Empty": ""},
+		conditions: map[string]any{"HasP": map[string]any{"Fn::Not": []any{map[string]any{"Fn::Equals": []any{map[string]any{"Ref": "Empty"}, ""}}}}},
+		refs:       map[string]any{"AWS::Region": "us-east-1", "AWS::NoValue": noValue{}, "Res": "res-name"},
+		attrs:      map[string]string{"Res.Arn": "arn:res"},
+	}
+	tests := []struct {
+		name string
+		in   any
+		want string
+	}{
+		{"Sub of a parameter, a pseudo parameter and an attribute", map[string]any{"Fn::Sub": "${P}-${AWS::Region}-${Res.Arn}"}, "v-us-east-1-arn:res"},
+		{"Sub with its own variables", map[string]any{"Fn::Sub": []any{"${X}/${P}", map[string]any{"X": map[string]any{"Ref": "Res"}}}}, "res-name/v"},
+		{"Sub literal", map[string]any{"Fn::Sub": "${!P}"}, "${P}"},
+		{"Join of a list parameter", map[string]any{"Fn::Join": []any{"+", map[string]any{"Ref": "List"}}}, "a+b"},
+		{"Select of Split", map[string]any{"Fn::Select": []any{"2", map[string]any{"Fn::Split": []any{"/", "https://host.example/"}}}}, "host.example"},
+		{"If false", map[string]any{"Fn::If": []any{"HasP", "yes", "no"}}, "no"},
+		{"a number", 20.0, "20"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := r.str("test", tt.in)
+			if err != nil || got != tt.want {
+				t.Errorf("got %q, %v; want %q", got, err, tt.want)
+			}
+		})
+	}
+	t.Run("If to NoValue drops the property", func(t *testing.T) {
+		got, err := r.resolve("test", map[string]any{"A": map[string]any{"Fn::If": []any{"HasP", "x", map[string]any{"Ref": "AWS::NoValue"}}}, "B": "b"})
+		if m, ok := got.(map[string]any); err != nil || !ok || len(m) != 1 || m["B"] != "b" {
+			t.Errorf("got %v, %v", got, err)
+		}
+	})
+}
