@@ -67,6 +67,12 @@ const (
 	DefaultTimeoutS = 10
 )
 
+// APITimeoutS is the longest timeout of a function behind the HTTP API:
+// API Gateway gives up after 30 s, counted from the request's arrival (a
+// cold start included), so a function allowed 30 s or more could still be
+// working, and saving, after its client got a 503.
+const APITimeoutS = 29
+
 // NeedsSecret reports whether the function needs the JWT secret.
 func (f Function) NeedsSecret() bool { return f.Auth || f.Tokens }
 
@@ -208,9 +214,9 @@ func All() []Function {
 			Grants: []Grant{dynamo("Query", "GetItem"), s3(CodeObjects, "GetObject"), secret, forwarded}, Settings: links},
 		{Name: "conversations-update", Method: "PUT", Path: "/api/conversations/{id}", Auth: true,
 			Grants: []Grant{dynamo("GetItem", "UpdateItem"), secret}},
-		{Name: "conversations-delete", Method: "DELETE", Path: "/api/conversations/{id}", Auth: true, TimeoutS: 60,
+		{Name: "conversations-delete", Method: "DELETE", Path: "/api/conversations/{id}", Auth: true, TimeoutS: APITimeoutS,
 			Grants: []Grant{dynamo("GetItem", "UpdateItem", "Query", "BatchWriteItem", "DeleteItem"), s3(Bucket, "ListBucket"), s3(CodeObjects, "DeleteObject"), secret}},
-		{Name: "conversations-export", Method: "GET", Path: "/api/conversations/{id}/export", Auth: true, TimeoutS: 30,
+		{Name: "conversations-export", Method: "GET", Path: "/api/conversations/{id}/export", Auth: true, TimeoutS: APITimeoutS,
 			Grants: []Grant{dynamo("Query", "GetItem"), s3(CodeObjects, "GetObject"), secret}},
 		{Name: "artifacts-get", Method: "GET", Path: "/api/artifacts/{id}", Auth: true,
 			Grants: []Grant{dynamo("GetItem", "Query"), s3(CodeObjects, "GetObject"), s3(BuildObjects, "GetObject"), secret, forwarded}, Settings: links},
@@ -226,27 +232,27 @@ func All() []Function {
 			Grants: []Grant{dynamo("GetItem"), secret}},
 		{Name: "artifacts-delete", Method: "DELETE", Path: "/api/artifacts/{id}", Auth: true,
 			Grants: []Grant{dynamo("GetItem", "Query", "BatchWriteItem"), s3(Bucket, "ListBucket"), s3(CodeObjects, "DeleteObject"), secret}},
-		{Name: "artifacts-build", Method: "POST", Path: "/api/artifacts/{id}/build", Auth: true, TimeoutS: 30, Grants: buildGrants},
-		{Name: "artifacts-bundle", Method: "POST", Path: "/api/artifacts/{id}/bundle", Auth: true, TimeoutS: 30,
+		{Name: "artifacts-build", Method: "POST", Path: "/api/artifacts/{id}/build", Auth: true, TimeoutS: APITimeoutS, Grants: buildGrants},
+		{Name: "artifacts-bundle", Method: "POST", Path: "/api/artifacts/{id}/bundle", Auth: true, TimeoutS: APITimeoutS,
 			Grants: append(slices.Clone(buildGrants), forwarded), Settings: links},
-		{Name: "artifacts-build-project", Method: "POST", Path: "/api/artifacts/{id}/build-project", Auth: true, TimeoutS: 30, Grants: buildGrants},
-		{Name: "artifacts-preview", Method: "GET", Path: "/api/artifacts/{id}/preview", Tokens: true, TimeoutS: 30, Grants: buildGrants},
-		{Name: "artifacts-project-preview", Method: "GET", Path: "/api/artifacts/{id}/project-preview", Tokens: true, TimeoutS: 30, Grants: buildGrants},
+		{Name: "artifacts-build-project", Method: "POST", Path: "/api/artifacts/{id}/build-project", Auth: true, TimeoutS: APITimeoutS, Grants: buildGrants},
+		{Name: "artifacts-preview", Method: "GET", Path: "/api/artifacts/{id}/preview", Tokens: true, TimeoutS: APITimeoutS, Grants: buildGrants},
+		{Name: "artifacts-project-preview", Method: "GET", Path: "/api/artifacts/{id}/project-preview", Tokens: true, TimeoutS: APITimeoutS, Grants: buildGrants},
 		{Name: "build", MemoryMB: 1769, TimeoutS: 60,
 			Grants: []Grant{s3(BuildObjects, "GetObject", "PutObject")}},
-		{Name: "chat-send", Method: "POST", Path: "/api/chat/send", Auth: true, MemoryMB: 512, TimeoutS: 30,
+		{Name: "chat-send", Method: "POST", Path: "/api/chat/send", Auth: true, MemoryMB: 512, TimeoutS: APITimeoutS,
 			Grants: chatGrants, Settings: chatSettings, ReservedConcurrency: ChatReservedConcurrency},
-		{Name: "chat-resume", Method: "GET", Path: "/api/chat/stream/{messageId}", Auth: true, TimeoutS: 30,
+		{Name: "chat-resume", Method: "GET", Path: "/api/chat/stream/{messageId}", Auth: true, TimeoutS: APITimeoutS,
 			Grants: []Grant{dynamo("GetItem", "Query"), s3(CodeObjects, "GetObject"), secret, forwarded}, Settings: links},
 		{Name: "chat-stop", Method: "POST", Path: "/api/chat/stop/{messageId}", Auth: true,
 			Grants: []Grant{dynamo("GetItem", "UpdateItem"), secret}},
-		{Name: "chat-regenerate", Method: "POST", Path: "/api/chat/regenerate/{messageId}", Auth: true, MemoryMB: 512, TimeoutS: 30,
+		{Name: "chat-regenerate", Method: "POST", Path: "/api/chat/regenerate/{messageId}", Auth: true, MemoryMB: 512, TimeoutS: APITimeoutS,
 			Grants: chatGrants, Settings: chatSettings, ReservedConcurrency: ChatReservedConcurrency},
 		// One Function URL streams every chat route (CloudFront sends it
 		// /api/chat/*): a reply, its resumption, its stop, another answer.
 		{Name: "chat-stream", Auth: true, StreamURL: true, MemoryMB: 512, TimeoutS: 300,
 			Streams: []string{"chat-send", "chat-resume", "chat-stop", "chat-regenerate"},
-			Grants:  chatGrants, Settings: chatSettings, ReservedConcurrency: ChatReservedConcurrency},
+			Grants:  chatGrants, Settings: append(slices.Clone(chatSettings), "API_URL"), ReservedConcurrency: ChatReservedConcurrency},
 	}
 }
 

@@ -78,6 +78,7 @@ type parameters struct {
 // builder holds what the functions refer to while the stack is built.
 type builder struct {
 	stack     awscdk.Stack
+	api       awsapigatewayv2.HttpApi
 	params    parameters
 	origins   *[]*string
 	table     awsdynamodb.Table
@@ -102,6 +103,7 @@ func New(scope constructs.Construct, id string, props Props) (awscdk.Stack, erro
 	b.table = b.addTable()
 	b.bucket = b.addBucket()
 	api := b.addAPI()
+	b.api = api
 
 	for _, f := range fns {
 		b.functions[f.Name] = b.addFunction(f, props.Code(f))
@@ -370,6 +372,8 @@ func (b *builder) environment(f routes.Function) (map[string]*string, error) {
 			v = p.originVerify.ValueAsString()
 		case "PUBLIC_URL":
 			v = p.publicURL.ValueAsString()
+		case "API_URL":
+			v = apiURL(b.api)
 		case "REGISTRATIONS_PER_HOUR":
 			v = p.registrationsPerHour.ValueAsString()
 		case "MAX_CONCURRENT_TURNS":

@@ -88,7 +88,7 @@ func (d *Deps) auth() *auth.Service {
 
 // Presenter renders artifacts for responses.
 func (d *Deps) Presenter() *artifacts.Presenter {
-	return &artifacts.Presenter{Blob: d.Blob, Tokens: d.Signer, PublicURL: d.Config.PublicURL}
+	return &artifacts.Presenter{Blob: d.Blob, Tokens: d.Signer, PublicURL: d.Config.PublicURL, APIURL: d.Config.APIURL}
 }
 
 func (d *Deps) conversations() *conversations.Service {

@@ -82,6 +82,9 @@ type Presenter struct {
 	// PublicURL is the API's public base URL; empty means the request's own
 	// scheme and host.
 	PublicURL string
+	// APIURL, set on a host that serves no links (the chat Function URL),
+	// is where links go when PublicURL is empty.
+	APIURL string
 }
 
 // View renders a for the request r (whose host makes the preview URL
@@ -128,10 +131,16 @@ func (p *Presenter) View(r *http.Request, a agent.Artifact) (View, error) {
 	return v, nil
 }
 
-// base is the scheme and host clients reach the API at.
+// base is the scheme and host clients reach the API at: the host the
+// client used at the edge (CloudFront), else PUBLIC_URL, else the HTTP API
+// for a host that serves no links, else the request's own.
 func (p *Presenter) base(r *http.Request) string {
-	if p.PublicURL != "" {
+	edge := httpapi.ViaEdge(r.Context())
+	switch {
+	case !edge && p.PublicURL != "":
 		return p.PublicURL
+	case !edge && p.APIURL != "":
+		return p.APIURL
 	}
 	scheme := "http"
 	if r.TLS != nil || r.Header.Get("X-Forwarded-Proto") == "https" {

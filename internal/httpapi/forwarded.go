@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"context"
 	"crypto/subtle"
 	"net"
 	"net/http"
@@ -43,6 +44,7 @@ func (f Forwarded) Handler(next http.Handler) http.Handler {
 			}
 			if validHost(host) {
 				r.Host = host
+				r = r.WithContext(context.WithValue(r.Context(), edgeHostKey{}, true))
 			}
 		}
 		next.ServeHTTP(w, r)
@@ -67,4 +69,14 @@ func viewerAddress(v string) string {
 // smuggle a path or a scheme into a link.
 func validHost(h string) bool {
 	return h != "" && len(h) <= 253 && !strings.ContainsAny(h, "/\\@?#, \t\r\n")
+}
+
+type edgeHostKey struct{}
+
+// ViaEdge reports whether the request's Host is the one its client used at
+// the edge (CloudFront's X-Forwarded-Host, trusted): links built from it
+// reach the client's own URL.
+func ViaEdge(ctx context.Context) bool {
+	v, _ := ctx.Value(edgeHostKey{}).(bool)
+	return v
 }

@@ -31,10 +31,10 @@ func TestCORSOfTheTemplate(t *testing.T) {
 		wantOrigin, wantMethods, wantHeads string
 		wantMaxAge                         string
 	}{
-		{"API, the frontend's origin", st.api.cors, app, app, "GET,POST,PUT,DELETE,OPTIONS", "authorization,content-type", "600"},
-		{"API, Vite's origin", st.api.cors, "http://localhost:5173", "http://localhost:5173", "GET,POST,PUT,DELETE,OPTIONS", "authorization,content-type", "600"},
+		{"API, the frontend's origin", st.api.cors, app, app, "GET,POST,PUT,DELETE,OPTIONS", "authorization,content-type,last-event-id", "600"},
+		{"API, Vite's origin", st.api.cors, "http://localhost:5173", "http://localhost:5173", "GET,POST,PUT,DELETE,OPTIONS", "authorization,content-type,last-event-id", "600"},
 		{"API, another origin", st.api.cors, "https://evil.example", "", "", "", ""},
-		{"stream URL, the frontend's origin", urlCORS, app, app, "POST", "authorization,content-type", "600"},
+		{"stream URL, the frontend's origin", urlCORS, app, app, "GET,POST", "authorization,content-type,last-event-id", "600"},
 		{"stream URL, another origin", urlCORS, "https://evil.example", "", "", "", ""},
 	}
 	for _, tt := range tests {

@@ -34,6 +34,7 @@ type Config struct {
 	LogLevel       slog.Level    // LOG_LEVEL: debug, info, warn, error
 	Version        string        // VERSION: reported by /health
 	PublicURL      string        // PUBLIC_URL: the API's base URL as clients reach it (preview links); empty means the request's host
+	APIURL         string        // API_URL: the HTTP API's URL, for links from a host that serves only streams (the chat Function URL)
 	BuildFunction  string        // BUILD_FUNCTION_NAME: the build Lambda; empty builds in process
 	LambdaEndpoint string        // LAMBDA_ENDPOINT: a Lambda-compatible Invoke endpoint (tests, RIE); empty means AWS
 	SSMEndpoint    string        // SSM_ENDPOINT: an SSM-compatible endpoint for the *_PARAM secrets; empty means AWS
@@ -99,6 +100,7 @@ func Load(getenv func(string) string) (Config, error) {
 		DevDataDir:     get("DEV_DATA_DIR", ".devdata"),
 		Version:        get("VERSION", "dev"),
 		PublicURL:      strings.TrimRight(get("PUBLIC_URL", ""), "/"),
+		APIURL:         strings.TrimRight(get("API_URL", ""), "/"),
 		BuildFunction:  get("BUILD_FUNCTION_NAME", ""),
 		LambdaEndpoint: get("LAMBDA_ENDPOINT", ""),
 		SSMEndpoint:    get("SSM_ENDPOINT", ""),
