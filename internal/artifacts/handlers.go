@@ -102,8 +102,8 @@ type SourceFile struct {
 	Code     string `json:"code"`
 }
 
-// source reads an artifact's code from S3, a PROJECT's files eight at a time.
-func (s *Service) source(ctx context.Context, a agent.Artifact) (Source, error) {
+// Source reads an artifact's code from S3, a PROJECT's files eight at a time.
+func (s *Service) Source(ctx context.Context, a agent.Artifact) (Source, error) {
 	if len(a.Files) == 0 {
 		code, err := s.Blobs.Get(ctx, a.S3Key)
 		if err != nil {
@@ -135,7 +135,7 @@ func (s *Service) loadSource(w http.ResponseWriter, r *http.Request) (agent.Arti
 	a, err := s.load(r)
 	if err == nil {
 		var src Source
-		if src, err = s.source(r.Context(), a); err == nil {
+		if src, err = s.Source(r.Context(), a); err == nil {
 			return a, src, true
 		}
 	}

@@ -32,7 +32,7 @@ const RedirectTokenTTL = 5 * time.Minute
 
 // request is what a build of a turns into.
 func (s *Service) request(ctx context.Context, a agent.Artifact) (build.Request, error) {
-	src, err := s.source(ctx, a)
+	src, err := s.Source(ctx, a)
 	if err != nil {
 		return build.Request{}, err
 	}

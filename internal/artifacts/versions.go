@@ -44,7 +44,7 @@ func (s *Service) Version(w http.ResponseWriter, r *http.Request) {
 	}
 	var src Source
 	if err == nil {
-		src, err = s.source(r.Context(), v)
+		src, err = s.Source(r.Context(), v)
 	}
 	var view View
 	if err == nil {
@@ -88,10 +88,10 @@ func (s *Service) Diff(w http.ResponseWriter, r *http.Request) {
 	}
 	var before, after Source
 	if err == nil {
-		before, err = s.source(r.Context(), from)
+		before, err = s.Source(r.Context(), from)
 	}
 	if err == nil {
-		after, err = s.source(r.Context(), to)
+		after, err = s.Source(r.Context(), to)
 	}
 	if err != nil {
 		httpapi.Error(w, r, err)

@@ -60,10 +60,12 @@ type Model interface {
 	Generate(ctx context.Context, req llm.Request) (llm.Result, error)
 }
 
-// Builder builds a saved artifact right away (enableBuilding). What the
-// artifact's source caused is an *agent.Error.
+// Builder builds a saved artifact right away (enableBuilding, and a fix's
+// new version) and reads an artifact's code (the code a fix starts from).
+// What the artifact's source caused is an *agent.Error.
 type Builder interface {
 	BuildArtifact(ctx context.Context, a agent.Artifact) (build.Result, error)
+	Source(ctx context.Context, a agent.Artifact) (artifacts.Source, error)
 }
 
 var _ Store = (*store.Store)(nil)
@@ -73,7 +75,7 @@ type Service struct {
 	Store      Store
 	Blobs      Blobs
 	Model      Model
-	Builder    Builder // nil: enableBuilding is accepted and ignored
+	Builder    Builder // nil: enableBuilding is accepted and ignored, and nothing can be fixed
 	Artifacts  *artifacts.Presenter
 	CodePrefix string
 	Budget     memory.Budget
