@@ -363,7 +363,7 @@ func TestHistoryFitsTheBudget(t *testing.T) {
 			}
 			m := agent.Message{ID: fmt.Sprintf("0190a001-0000-7000-8000-%012d", i), ConversationID: conv.ID, Role: role,
 				Content: fmt.Sprintf("Message %d about the dashboard layout. %s", i, strings.Repeat("Details of the grid and the charts. ", 25)), CreatedAt: base.Add(time.Duration(i) * time.Second)}
-			if err := env.Deps.Store.AppendMessage(ctx, m); err != nil {
+			if err := env.Deps.Store.AppendMessage(ctx, u.ID, m); err != nil {
 				t.Fatal(err)
 			}
 		}

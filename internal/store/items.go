@@ -225,3 +225,25 @@ func (it artifactItem) artifact() agent.Artifact {
 	}
 	return a
 }
+
+// usageItem is a user's usage on one UTC day: counters that only ever go
+// up, by ADD, in the transactions that save a reply (tokens) and that charge
+// a turn (the turn and its credit). Its day is in its sort key.
+type usageItem struct {
+	PK           string `dynamo:"PK,hash"`
+	SK           string `dynamo:"SK,range"`
+	PromptTokens int    `dynamo:"promptTokens"`
+	OutputTokens int    `dynamo:"outputTokens"`
+	ChargedTurns int    `dynamo:"chargedTurns"`
+	SpentCredits int    `dynamo:"spentCredits"`
+}
+
+func (it usageItem) dayUsage() (agent.DayUsage, error) {
+	day, err := time.Parse(agent.DateFormat, strings.TrimPrefix(it.SK, skUsagePrefix))
+	if err != nil {
+		return agent.DayUsage{}, fmt.Errorf("usage item %s: %w", it.SK, err)
+	}
+	return agent.DayUsage{Day: day, Usage: agent.Usage{
+		PromptTokens: it.PromptTokens, OutputTokens: it.OutputTokens, Turns: it.ChargedTurns, Credits: it.SpentCredits,
+	}}, nil
+}

@@ -1,6 +1,11 @@
 package store
 
-import "strings"
+import (
+	"strings"
+	"time"
+
+	"github.com/zocket/agent"
+)
 
 // Keys of the single-table layout (see the package doc).
 const (
@@ -12,6 +17,7 @@ const (
 
 	skMessagePrefix = "MSG#"
 	artifactInfix   = "#ART#"
+	skUsagePrefix   = "USAGE#"
 )
 
 func userKey(id string) string           { return "USER#" + id }
@@ -24,6 +30,10 @@ func artifactKey(id string) string       { return "ART#" + id }
 func artifactSK(messageID, id string) string {
 	return messageSK(messageID) + artifactInfix + id
 }
+
+// usageSK is the sort key of a user's usage on the UTC day of t, under the
+// user's key: key order is day order.
+func usageSK(t time.Time) string { return skUsagePrefix + t.UTC().Format(agent.DateFormat) }
 
 // activityKey is a conversation's sort key in its owner's list: newest
 // activity last, ties broken by id.
