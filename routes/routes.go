@@ -218,6 +218,8 @@ func All() []Function {
 			Grants: []Grant{dynamo("GetItem", "UpdateItem", "Query", "BatchWriteItem", "DeleteItem"), s3(Bucket, "ListBucket"), s3(CodeObjects, "DeleteObject"), secret}},
 		{Name: "conversations-export", Method: "GET", Path: "/api/conversations/{id}/export", Auth: true, TimeoutS: APITimeoutS,
 			Grants: []Grant{dynamo("Query", "GetItem"), s3(CodeObjects, "GetObject"), secret}},
+		{Name: "usage", Method: "GET", Path: "/api/usage", Auth: true,
+			Grants: []Grant{dynamo("GetItem", "Query"), secret}},
 		{Name: "artifacts-get", Method: "GET", Path: "/api/artifacts/{id}", Auth: true,
 			Grants: []Grant{dynamo("GetItem", "Query"), s3(CodeObjects, "GetObject"), s3(BuildObjects, "GetObject"), secret, forwarded}, Settings: links},
 		{Name: "artifacts-version", Method: "GET", Path: "/api/artifacts/{id}/versions/{n}", Auth: true,

@@ -68,6 +68,9 @@ func ConversationsExport(d *Deps) (http.Handler, error) {
 	return http.HandlerFunc(d.conversations().Export), nil
 }
 
+// Usage serves the usage function.
+func Usage(d *Deps) (http.Handler, error) { return http.HandlerFunc(d.usage().Get), nil }
+
 // ArtifactsGet serves the artifacts-get function.
 func ArtifactsGet(d *Deps) (http.Handler, error) { return http.HandlerFunc(d.Artifacts().Get), nil }
 
@@ -135,6 +138,7 @@ var Constructors = map[string]Constructor{
 	"conversations-update":      ConversationsUpdate,
 	"conversations-delete":      ConversationsDelete,
 	"conversations-export":      ConversationsExport,
+	"usage":                     Usage,
 	"artifacts-get":             ArtifactsGet,
 	"artifacts-version":         ArtifactsVersion,
 	"artifacts-diff":            ArtifactsDiff,

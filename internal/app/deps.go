@@ -16,6 +16,7 @@ import (
 	"github.com/zocket/agent/internal/conversations"
 	"github.com/zocket/agent/internal/settings"
 	"github.com/zocket/agent/internal/store"
+	"github.com/zocket/agent/internal/usage"
 )
 
 // Deps are the clients and settings handlers use, built once per cold start
@@ -97,6 +98,8 @@ func (d *Deps) conversations() *conversations.Service {
 		Cursors: conversations.NewCursors(d.Config.JWTSecret), CodePrefix: d.Config.CodePrefix, Now: d.Now,
 	}
 }
+
+func (d *Deps) usage() *usage.Service { return &usage.Service{Store: d.Store, Now: d.Now} }
 
 // Artifacts is the artifact service.
 func (d *Deps) Artifacts() *artifacts.Service {

@@ -36,10 +36,10 @@ import (
 // Store is the storage a turn needs.
 type Store interface {
 	ReserveTurn(ctx context.Context, userID, turnID string, expires time.Time, limits store.TurnLimits) (agent.User, error)
-	EndTurn(ctx context.Context, userID, turnID string, charge bool) (agent.User, error)
+	EndTurn(ctx context.Context, userID, turnID string, charge store.Charge) (agent.User, error)
 	ConversationMeta(ctx context.Context, userID, id string) (agent.Conversation, error)
 	CreateConversation(ctx context.Context, c agent.Conversation) error
-	AppendMessage(ctx context.Context, m agent.Message) error
+	AppendMessage(ctx context.Context, userID string, m agent.Message) error
 	Thread(ctx context.Context, userID, id string) (store.Thread, error)
 	PutArtifact(ctx context.Context, a agent.Artifact) error
 	RefineTitle(ctx context.Context, id, provisional, title string) (bool, error)

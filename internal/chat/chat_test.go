@@ -249,9 +249,11 @@ func TestClientDisconnectStillSavesTheWholeReply(t *testing.T) {
 		if got.ID != msg || got.Content != want || got.Error != "" {
 			t.Fatalf("saved reply = %+v, want the complete text %q", got, want)
 		}
-		if me, _ := env.Deps.Store.UserByID(ctx, u.ID); me.Credits != 19 {
-			t.Errorf("credits = %d, want 19: a completed reply is charged even if the client left", me.Credits)
-		}
+		// The charge follows the save, with no client left to wait for it.
+		waitFor(t, func() bool {
+			me, _ := env.Deps.Store.UserByID(ctx, u.ID)
+			return me.Credits == 19 // a completed reply is charged even if the client left
+		})
 	})
 }
 
@@ -363,7 +365,7 @@ func TestHistoryFitsTheBudget(t *testing.T) {
 			}
 			m := agent.Message{ID: fmt.Sprintf("0190a001-0000-7000-8000-%012d", i), ConversationID: conv.ID, Role: role,
 				Content: fmt.Sprintf("Message %d about the dashboard layout. %s", i, strings.Repeat("Details of the grid and the charts. ", 25)), CreatedAt: base.Add(time.Duration(i) * time.Second)}
-			if err := env.Deps.Store.AppendMessage(ctx, m); err != nil {
+			if err := env.Deps.Store.AppendMessage(ctx, u.ID, m); err != nil {
 				t.Fatal(err)
 			}
 		}

@@ -18,6 +18,7 @@ import (
 	"github.com/zocket/agent/internal/httpapi"
 	"github.com/zocket/agent/internal/llm"
 	"github.com/zocket/agent/internal/memory"
+	"github.com/zocket/agent/internal/store"
 )
 
 // turn is one user message and the reply to it.
@@ -54,6 +55,9 @@ type turn struct {
 	// latest are the conversation's latest artifact versions by match key:
 	// what a new block may be the next version of.
 	latest map[string]agent.Artifact
+	// savedAt is when the reply was saved (or its save tried): the day its
+	// usage counts on.
+	savedAt time.Time
 }
 
 // slotMargin keeps a turn's slot a little past the turn's own end, should
@@ -88,12 +92,14 @@ func (t *turn) begin(ctx context.Context, userID, convID string) error {
 }
 
 // end frees the turn's slot, charging its credit when charge says so, and
-// returns the user's credits after. It has a budget of its own: it runs
-// when the turn's other contexts may be over.
+// returns the user's credits after. A charged turn counts on the usage of
+// the day its reply was saved. It has a budget of its own: it runs when the
+// turn's other contexts may be over.
 func (t *turn) end(charge bool) int {
 	ctx, cancel := t.clock.save()
 	defer cancel()
-	u, err := t.svc.Store.EndTurn(ctx, t.user.ID, t.assistantID, charge && t.user.Credits >= 0)
+	c := store.Charge{Charged: charge, At: t.savedAt, Unlimited: t.user.Credits < 0}
+	u, err := t.svc.Store.EndTurn(ctx, t.user.ID, t.assistantID, c)
 	if err != nil {
 		// The slot frees itself when it expires.
 		httpapi.Logger(t.r.Context()).Error("end turn", "charge", charge, "err", err)
@@ -134,7 +140,7 @@ func (t *turn) open(ctx context.Context) error {
 	t.userMsg = agent.Message{ID: t.userMsg.ID, ConversationID: t.conv.ID, Role: agent.RoleUser, Content: t.message, CreatedAt: now}
 	var appendErr, startErr error
 	var wg sync.WaitGroup
-	wg.Go(func() { appendErr = s.Store.AppendMessage(ctx, t.userMsg) })
+	wg.Go(func() { appendErr = s.Store.AppendMessage(ctx, t.user.ID, t.userMsg) })
 	wg.Go(func() { startErr = t.start(ctx) })
 	wg.Wait()
 	return errors.Join(appendErr, startErr)
@@ -359,12 +365,13 @@ func (t *turn) fail(ctx context.Context, sink Sink, usage llm.Usage, cause error
 
 // save writes the assistant message once: the text that went out.
 func (t *turn) save(ctx context.Context, usage llm.Usage, failure string, stopped bool) error {
+	t.savedAt = t.svc.Now()
 	m := agent.Message{
 		ID: t.assistantID, ConversationID: t.conv.ID, Role: agent.RoleAssistant, Content: t.text.String(),
-		ReplyTo: t.userMsg.ID, CreatedAt: t.svc.Now(), Error: failure, Stopped: stopped,
+		ReplyTo: t.userMsg.ID, CreatedAt: t.savedAt, Error: failure, Stopped: stopped,
 		PromptTokens: usage.PromptTokens, OutputTokens: usage.OutputTokens,
 	}
-	if err := t.svc.Store.AppendMessage(ctx, m); err != nil {
+	if err := t.svc.Store.AppendMessage(ctx, t.user.ID, m); err != nil {
 		return fmt.Errorf("save assistant message %s: %w", m.ID, err)
 	}
 	return nil

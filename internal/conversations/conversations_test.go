@@ -51,7 +51,7 @@ func conversation(t *testing.T, env *apitest.Env, u apitest.User, title string, 
 func message(t *testing.T, env *apitest.Env, c agent.Conversation, role agent.Role, content string, at time.Time) agent.Message {
 	t.Helper()
 	m := agent.Message{ID: newID(), ConversationID: c.ID, Role: role, Content: content, CreatedAt: at}
-	if err := env.Deps.Store.AppendMessage(ctx, m); err != nil {
+	if err := env.Deps.Store.AppendMessage(ctx, c.UserID, m); err != nil {
 		t.Fatal(err)
 	}
 	return m

@@ -32,10 +32,11 @@ type ReplayStep struct {
 
 // ReplaySteps is the replay order and what each function must answer. The order
 // makes each succeed: register before login before the calls that need a
-// token; the conversation calls before chat adds conversations; chat before
-// the artifact calls, which use its artifact; build before the cached
-// build-project. Events it does not list replay after its other entries and
-// before the deletions, and must answer 2xx.
+// token; the conversation calls before chat adds conversations; usage right
+// after chat-send, whose turn it counts; chat before the artifact calls,
+// which use its artifact; build before the cached build-project. Events it
+// does not list replay after its other entries and before the deletions,
+// and must answer 2xx.
 var ReplaySteps = []ReplayStep{
 	{"health", 200, `"status":"ok"`},
 	{"auth-register", 201, `"email":"sam-user@example.com"`},
@@ -47,6 +48,8 @@ var ReplaySteps = []ReplayStep{
 	{"conversations-update", 200, `"title":"Renamed from an event"`},
 	{"conversations-export", 200, "# Renamed from an event"},
 	{"chat-send", 200, `"message":"Message sent successfully"`},
+	// chat-send's turn, charged: the total's last counts.
+	{"usage", 200, `"turns":1,"credits":1}}`},
 	{"chat-stream", 200, "data: [DONE]"},
 	// chat-send's reply again, from its first text on (Last-Event-ID 0.1).
 	{"chat-resume", 200, "data: [DONE]"},

@@ -38,25 +38,36 @@ func (s *Store) CreateConversation(ctx context.Context, c agent.Conversation) er
 	return nil
 }
 
-// AppendMessage saves m and, in the same transaction, counts it on its
-// conversation and moves the conversation's activity forward. When another
-// writer already moved it further (a concurrent, later message), the count
-// still goes up and the newer preview stays. It is idempotent: m appended
-// again (a commit whose answer was lost, which the SDK sent again) is
-// neither an error nor counted twice. A missing or deleted conversation is
-// agent.NotFound.
-func (s *Store) AppendMessage(ctx context.Context, m agent.Message) error {
+// AppendMessage saves m in userID's conversation and, in the same
+// transaction, counts it on the conversation and moves the conversation's
+// activity forward; a message with tokens (a reply) adds them to the user's
+// usage of the UTC day of m.CreatedAt. When another writer already moved
+// the activity further (a concurrent, later message), the count still goes
+// up and the newer preview stays. It is idempotent: m appended again (a
+// commit whose answer was lost, which the SDK sent again) is neither an
+// error nor counted twice. A missing or deleted conversation, or another
+// user's, is agent.NotFound.
+func (s *Store) AppendMessage(ctx context.Context, userID string, m agent.Message) error {
 	item := newMessageItem(m)
 	if err := checkItemSize(item); err != nil {
 		return err
+	}
+	// write is the transaction: the message, update on its conversation
+	// and, for a reply, its tokens on the user's day.
+	write := func(update *dynamo.Update) *dynamo.WriteTx {
+		tx := s.db.WriteTx().Put(s.table.Put(item).If("attribute_not_exists(PK)")).Update(update)
+		if m.PromptTokens > 0 || m.OutputTokens > 0 {
+			tx.Update(s.replyUsage(userID, m))
+		}
+		return tx
 	}
 	at := item.CreatedAt
 	newest := s.table.Update(AttrPK, convKey(m.ConversationID)).Range(AttrSK, skMeta).Add("messageCount", 1).
 		Set("lastMessage", lastMessageItem{Content: preview(m.Content), Role: string(m.Role), CreatedAt: at}).
 		Set("activityAt", at).Set("updatedAt", at).
 		Set(AttrGSI1SK, activityKey(at, m.ConversationID)).
-		If("attribute_exists(PK) AND attribute_not_exists(deleting) AND activityAt <= ?", at)
-	err := s.db.WriteTx().Put(s.table.Put(item).If("attribute_not_exists(PK)")).Update(newest).Run(ctx)
+		If("attribute_exists(PK) AND userId = ? AND attribute_not_exists(deleting) AND activityAt <= ?", userID, at)
+	err := write(newest).Run(ctx)
 	if err == nil {
 		return nil
 	}
@@ -66,8 +77,8 @@ func (s *Store) AppendMessage(ctx context.Context, m agent.Message) error {
 	// Either the conversation is gone or a later message won the preview:
 	// count this one without touching the preview.
 	count := s.table.Update(AttrPK, convKey(m.ConversationID)).Range(AttrSK, skMeta).Add("messageCount", 1).
-		If("attribute_exists(PK) AND attribute_not_exists(deleting)")
-	err = s.db.WriteTx().Put(s.table.Put(item).If("attribute_not_exists(PK)")).Update(count).Run(ctx)
+		If("attribute_exists(PK) AND userId = ? AND attribute_not_exists(deleting)", userID)
+	err = write(count).Run(ctx)
 	if isConditionFailure(err) {
 		// Or the message is there already. DynamoDB answers a commit sent
 		// again with the same ClientRequestToken as it answered the first;

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"time"
 
 	"github.com/guregu/dynamo/v2"
 
@@ -64,4 +65,12 @@ func (s *Store) LineageSize(ctx context.Context, lineageID string) (int, error) 
 	n := 0
 	err := s.queryItems(ctx, s.queryInput("", AttrPK, lineageKey(lineageID)), func(dynamo.Item) (bool, error) { n++; return true, nil })
 	return n, err
+}
+
+// AddUsagePlain adds u to the user's usage of day's UTC day with one
+// UpdateItem, in the layout the transactional writers use.
+func (s *Store) AddUsagePlain(ctx context.Context, userID string, day time.Time, u agent.Usage) error {
+	return s.table.Update(AttrPK, userKey(userID)).Range(AttrSK, usageSK(day)).
+		Add("promptTokens", u.PromptTokens).Add("outputTokens", u.OutputTokens).
+		Add("chargedTurns", u.Turns).Add("spentCredits", u.Credits).Run(ctx)
 }

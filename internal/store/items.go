@@ -261,3 +261,25 @@ func newRevisionItem(a agent.Artifact) revisionItem {
 func (it revisionItem) revision() agent.Revision {
 	return agent.Revision{ID: it.ID, Version: it.Version, MessageID: it.MessageID, CreatedAt: time.Time(it.CreatedAt), Size: it.Size}
 }
+
+// usageItem is a user's usage on one UTC day: counters that only ever go
+// up, by ADD, in the transactions that save a reply (tokens) and that charge
+// a turn (the turn and its credit). Its day is in its sort key.
+type usageItem struct {
+	PK           string `dynamo:"PK,hash"`
+	SK           string `dynamo:"SK,range"`
+	PromptTokens int    `dynamo:"promptTokens"`
+	OutputTokens int    `dynamo:"outputTokens"`
+	ChargedTurns int    `dynamo:"chargedTurns"`
+	SpentCredits int    `dynamo:"spentCredits"`
+}
+
+func (it usageItem) dayUsage() (agent.DayUsage, error) {
+	day, err := time.Parse(agent.DateFormat, strings.TrimPrefix(it.SK, skUsagePrefix))
+	if err != nil {
+		return agent.DayUsage{}, fmt.Errorf("usage item %s: %w", it.SK, err)
+	}
+	return agent.DayUsage{Day: day, Usage: agent.Usage{
+		PromptTokens: it.PromptTokens, OutputTokens: it.OutputTokens, Turns: it.ChargedTurns, Credits: it.SpentCredits,
+	}}, nil
+}

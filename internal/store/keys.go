@@ -3,6 +3,9 @@ package store
 import (
 	"fmt"
 	"strings"
+	"time"
+
+	"github.com/zocket/agent"
 )
 
 // Keys of the single-table layout (see the package doc).
@@ -15,6 +18,7 @@ const (
 
 	skMessagePrefix = "MSG#"
 	artifactInfix   = "#ART#"
+	skUsagePrefix   = "USAGE#"
 )
 
 func userKey(id string) string           { return "USER#" + id }
@@ -29,6 +33,10 @@ func revisionSK(version int) string      { return fmt.Sprintf("V#%06d", version)
 func artifactSK(messageID, id string) string {
 	return messageSK(messageID) + artifactInfix + id
 }
+
+// usageSK is the sort key of a user's usage on the UTC day of t, under the
+// user's key: key order is day order.
+func usageSK(t time.Time) string { return skUsagePrefix + t.UTC().Format(agent.DateFormat) }
 
 // activityKey is a conversation's sort key in its owner's list: newest
 // activity last, ties broken by id.

@@ -1,12 +1,13 @@
-// Package store keeps users, conversations, messages and artifact metadata
-// in one DynamoDB table (single-table design, no Scan on any request path),
-// as the domain types of package agent. Every method returns *agent.Error
-// for what a client did wrong (not found, conflict) and a wrapped error for
-// everything else.
+// Package store keeps users and their daily usage, conversations, messages
+// and artifact metadata in one DynamoDB table (single-table design, no Scan
+// on any request path), as the domain types of package agent. Every method
+// returns *agent.Error for what a client did wrong (not found, conflict) and
+// a wrapped error for everything else.
 //
 // Item layout (PK / SK, and GSI1PK / GSI1SK where set):
 //
 //	USER#<id>            PROFILE                  user: credentials, credits, conversationCount
+//	USER#<id>            USAGE#<yyyy-mm-dd>       the user's usage of a UTC day: tokens, charged turns, credits spent
 //	EMAIL#<email>        EMAIL                    credentials: unique email, user id, password hash
 //	USERNAME#<lower>     USERNAME                 uniqueness of a username; holds the user id
 //	THROTTLE#<scope>     <window start>           failed-login counter, expires by TTL

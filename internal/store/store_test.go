@@ -266,7 +266,7 @@ func TestOversizeItemsRejectedBeforeTheCall(t *testing.T) {
 	dynamotest.Each(t, func(t *testing.T, tb dynamotest.Table) {
 		s := newStore(t, tb)
 		m := agent.Message{ID: id(), ConversationID: id(), Role: agent.RoleUser, Content: strings.Repeat("é", 210*1024), CreatedAt: time.Now()}
-		err := s.AppendMessage(ctx, m)
+		err := s.AppendMessage(ctx, id(), m)
 		if !agent.IsCode(err, agent.TooLarge) {
 			t.Fatalf("err = %v, want payload_too_large", err)
 		}

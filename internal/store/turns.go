@@ -159,24 +159,63 @@ func (s *Store) freeSlots(ctx context.Context, userID string, turns map[string]i
 	return u.Run(ctx)
 }
 
-// EndTurn frees the turn's slot and, with charge, takes the credit it held
-// from a limited user, in one UpdateItem; it returns the user as it is
-// after.
-func (s *Store) EndTurn(ctx context.Context, userID, turnID string, charge bool) (agent.User, error) {
-	u := s.table.Update(AttrPK, userKey(userID)).Range(AttrSK, skProfile).
-		RemoveExpr("turns.$", turnID).If("attribute_exists(PK)")
-	if charge {
-		u = u.Add("credits", -1).If("credits > ?", 0)
+// Charge is what a turn costs as it ends. The zero Charge is a refund: the
+// turn costs nothing and is not counted.
+type Charge struct {
+	// Charged takes the credit the turn held and counts the turn, with
+	// that credit, on its user's usage of the UTC day of At (zero: now).
+	Charged bool
+	At      time.Time
+	// Unlimited says the user's credits are unlimited, as the turn's
+	// reservation read them: the turn is counted, and no credit taken.
+	Unlimited bool
+}
+
+// EndTurn frees the turn's slot and returns the user as it is after. A
+// refund is one UpdateItem. A charge is one transaction of the user's item
+// (the slot freed, the credit taken) and the day's usage (the turn and its
+// credit counted), so that a credit is counted exactly when it is taken;
+// then one GetItem reads the balance. A user with no credit left to take
+// (unlimited, or whose expired slot's credit another turn took) has the
+// turn counted without one.
+func (s *Store) EndTurn(ctx context.Context, userID, turnID string, c Charge) (agent.User, error) {
+	if !c.Charged {
+		var it userItem
+		err := s.table.Update(AttrPK, userKey(userID)).Range(AttrSK, skProfile).
+			RemoveExpr("turns.$", turnID).If("attribute_exists(PK)").Value(ctx, &it)
+		if err != nil {
+			return agent.User{}, fmt.Errorf("end turn %s of %s: %w", turnID, userID, err)
+		}
+		return it.user(), nil
 	}
-	var it userItem
-	err := u.Value(ctx, &it)
-	if charge && dynamo.IsCondCheckFailed(err) {
-		// An unlimited user, or one whose slot expired and was charged
-		// for by nobody: free the slot alone.
-		return s.EndTurn(ctx, userID, turnID, false)
+	at := c.At
+	if at.IsZero() {
+		at = s.now()
+	}
+	err := s.charge(ctx, userID, turnID, at, !c.Unlimited)
+	if !c.Unlimited && isConditionFailure(err) {
+		err = s.charge(ctx, userID, turnID, at, false)
 	}
 	if err != nil {
 		return agent.User{}, fmt.Errorf("end turn %s of %s: %w", turnID, userID, err)
 	}
-	return it.user(), nil
+	u, err := s.UserByID(ctx, userID)
+	if err != nil {
+		return agent.User{}, fmt.Errorf("end turn %s: %w", turnID, err)
+	}
+	return u, nil
+}
+
+// charge frees the turn's slot and counts the turn on the user's usage of
+// at's day, in one transaction; with credit, it takes the credit too and
+// counts it, on the condition that there is one.
+func (s *Store) charge(ctx context.Context, userID, turnID string, at time.Time, credit bool) error {
+	user := s.table.Update(AttrPK, userKey(userID)).Range(AttrSK, skProfile).
+		RemoveExpr("turns.$", turnID).If("attribute_exists(PK)")
+	usage := s.table.Update(AttrPK, userKey(userID)).Range(AttrSK, usageSK(at)).Add("chargedTurns", 1)
+	if credit {
+		user = user.Add("credits", -1).If("credits > ?", 0)
+		usage = usage.Add("spentCredits", 1)
+	}
+	return s.db.WriteTx().Update(user).Update(usage).Run(ctx)
 }

@@ -12,7 +12,8 @@ import (
 
 // TestReserveTurnsRace reserves turns for a user with 3 credits from 12
 // goroutines at once: exactly 3 get a slot, the others are out of credits,
-// and only charged turns cost a credit.
+// and a refunded turn's credit is free again. (Charges are transactions:
+// TestEndTurnCharges.)
 func TestReserveTurnsRace(t *testing.T) {
 	dynamotest.Each(t, func(t *testing.T, tb dynamotest.Table) {
 		s := newStore(t, tb)
@@ -40,14 +41,11 @@ func TestReserveTurnsRace(t *testing.T) {
 		if len(reserved) != 3 {
 			t.Fatalf("%d turns reserved with 3 credits, want 3", len(reserved))
 		}
-		// One completes (charged), one fails before any text (refunded).
-		if got, err := s.EndTurn(ctx, u.ID, reserved[0], true); err != nil || got.Credits != 2 {
-			t.Fatalf("charged: credits %d, %v; want 2", got.Credits, err)
+		// One fails before any text (refunded).
+		if got, err := s.EndTurn(ctx, u.ID, reserved[0], store.Charge{}); err != nil || got.Credits != 3 {
+			t.Fatalf("refunded: credits %d, %v; want 3", got.Credits, err)
 		}
-		if got, err := s.EndTurn(ctx, u.ID, reserved[1], false); err != nil || got.Credits != 2 {
-			t.Fatalf("refunded: credits %d, %v; want 2", got.Credits, err)
-		}
-		// Two credits, one still held: one more turn fits, a second does not.
+		// Three credits, two still held: one more turn fits, a second does not.
 		if _, err := s.ReserveTurn(ctx, u.ID, id(), time.Now().Add(time.Minute), store.TurnLimits{}); err != nil {
 			t.Fatal(err)
 		}
@@ -73,7 +71,7 @@ func TestTurnLimits(t *testing.T) {
 			if e, ok := err.(*agent.Error); !ok || e.Code != agent.RateLimited || e.RetryAfter <= 0 {
 				t.Fatalf("a third turn in flight: %v", err)
 			}
-			if _, err := s.EndTurn(ctx, u.ID, first, true); err != nil {
+			if _, err := s.EndTurn(ctx, u.ID, first, store.Charge{}); err != nil {
 				t.Fatal(err)
 			}
 			got, err := s.ReserveTurn(ctx, u.ID, id(), time.Now().Add(time.Minute), limits)
@@ -99,7 +97,7 @@ func TestTurnLimits(t *testing.T) {
 				wg.Go(func() {
 					turn := id()
 					if _, errs[i] = s.ReserveTurn(ctx, u.ID, turn, time.Now().Add(time.Minute), limits); errs[i] == nil {
-						_, errs[i] = s.EndTurn(ctx, u.ID, turn, false)
+						_, errs[i] = s.EndTurn(ctx, u.ID, turn, store.Charge{})
 					}
 				})
 			}

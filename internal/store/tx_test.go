@@ -50,7 +50,7 @@ func TestConversationWrites(t *testing.T) {
 				if i == n-1 {
 					m.Content = "the newest"
 				}
-				if err := s.AppendMessage(ctx, m); err != nil {
+				if err := s.AppendMessage(ctx, u.ID, m); err != nil {
 					t.Error(err)
 				}
 			})
@@ -65,7 +65,7 @@ func TestConversationWrites(t *testing.T) {
 			t.Errorf("after %d concurrent appends: count %d, last %+v, updatedAt %s", n, got.MessageCount, got.LastMessage, got.UpdatedAt)
 		}
 
-		if err := s.AppendMessage(ctx, agent.Message{ID: id(), ConversationID: id(), Role: agent.RoleUser, Content: "x", CreatedAt: time.Now()}); !agent.IsCode(err, agent.NotFound) {
+		if err := s.AppendMessage(ctx, u.ID, agent.Message{ID: id(), ConversationID: id(), Role: agent.RoleUser, Content: "x", CreatedAt: time.Now()}); !agent.IsCode(err, agent.NotFound) {
 			t.Errorf("append to a missing conversation: %v", err)
 		}
 		if _, err := s.RenameConversation(ctx, id(), c.ID, "stolen", time.Now()); !agent.IsCode(err, agent.NotFound) {
@@ -181,19 +181,19 @@ func TestAppendMessageIsIdempotent(t *testing.T) {
 		}
 		m := agent.Message{ID: id(), ConversationID: c.ID, Role: agent.RoleAssistant, Content: "the reply", CreatedAt: start.Add(time.Second)}
 		for i := range 2 {
-			if err := s.AppendMessage(ctx, m); err != nil {
+			if err := s.AppendMessage(ctx, u.ID, m); err != nil {
 				t.Fatalf("append #%d of the same message: %v", i+1, err)
 			}
 		}
 		lost := storeWithFaults(t, tb, map[string]fault{"TransactWriteItems": lostAnswer})
 		next := agent.Message{ID: id(), ConversationID: c.ID, Role: agent.RoleUser, Content: "thanks", CreatedAt: start.Add(2 * time.Second)}
-		if err := lost.AppendMessage(ctx, next); err != nil {
+		if err := lost.AppendMessage(ctx, u.ID, next); err != nil {
 			t.Fatalf("append whose answer was lost and retried by the SDK: %v", err)
 		}
 		// Another message under a saved message's id is not the same one.
 		other := m
 		other.Content = "another reply"
-		if err := s.AppendMessage(ctx, other); err == nil {
+		if err := s.AppendMessage(ctx, u.ID, other); err == nil {
 			t.Error("a different message under a saved message's id was accepted")
 		}
 
@@ -235,7 +235,7 @@ func TestRenameRacingAppends(t *testing.T) {
 		for i := range n {
 			wg.Go(func() {
 				m := agent.Message{ID: id(), ConversationID: c.ID, Role: agent.RoleUser, Content: "message", CreatedAt: start.Add(time.Duration(i+1) * time.Second)}
-				if err := s.AppendMessage(ctx, m); err != nil {
+				if err := s.AppendMessage(ctx, u.ID, m); err != nil {
 					t.Errorf("append: %v", err)
 				}
 			})
