@@ -119,6 +119,7 @@ $(eval $(call sam_target,ChatSendFunction,chat-send))
 $(eval $(call sam_target,ChatResumeFunction,chat-resume))
 $(eval $(call sam_target,ChatStopFunction,chat-stop))
 $(eval $(call sam_target,ChatRegenerateFunction,chat-regenerate))
+$(eval $(call sam_target,ArtifactsFixFunction,artifacts-fix))
 $(eval $(call sam_target,ChatStreamFunction,chat-stream))
 
 # ---- Deploy checks: the CDK app, the real bootstraps as Lambdas, cold starts.

@@ -250,10 +250,13 @@ func All() []Function {
 			Grants: []Grant{dynamo("GetItem", "UpdateItem"), secret}},
 		{Name: "chat-regenerate", Method: "POST", Path: "/api/chat/regenerate/{messageId}", Auth: true, MemoryMB: 512, TimeoutS: APITimeoutS,
 			Grants: chatGrants, Settings: chatSettings, ReservedConcurrency: ChatReservedConcurrency},
-		// One Function URL streams every chat route (CloudFront sends it
-		// /api/chat/*): a reply, its resumption, its stop, another answer.
+		{Name: "artifacts-fix", Method: "POST", Path: "/api/artifacts/{id}/fix", Auth: true, MemoryMB: 512, TimeoutS: APITimeoutS,
+			Grants: chatGrants, Settings: chatSettings, ReservedConcurrency: ChatReservedConcurrency},
+		// One Function URL streams every route that streams (CloudFront sends
+		// it /api/chat/* and /api/artifacts/*/fix): a reply, its
+		// resumption, its stop, another answer, a fix.
 		{Name: "chat-stream", Auth: true, StreamURL: true, MemoryMB: 512, TimeoutS: 300,
-			Streams: []string{"chat-send", "chat-resume", "chat-stop", "chat-regenerate"},
+			Streams: []string{"chat-send", "chat-resume", "chat-stop", "chat-regenerate", "artifacts-fix"},
 			Grants:  chatGrants, Settings: append(slices.Clone(chatSettings), "API_URL"), ReservedConcurrency: ChatReservedConcurrency},
 	}
 }
@@ -287,6 +290,11 @@ var chatGrants = []Grant{
 
 // chatSettings are the limits of a chat turn, and its links.
 var chatSettings = []string{"MAX_CONCURRENT_TURNS", "TURNS_PER_MINUTE", "PUBLIC_URL"}
+
+// StreamPaths are the CloudFront path patterns sent to the streaming
+// Function URL (the rest goes to the HTTP API): every route it streams, and
+// no other (a test checks both).
+var StreamPaths = []string{"/api/chat/*", "/api/artifacts/*/fix"}
 
 // ChatReservedConcurrency is the template parameter reserving each chat
 // function's concurrency: the Function URL bypasses API Gateway's

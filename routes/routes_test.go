@@ -1,6 +1,9 @@
 package routes_test
 
 import (
+	"regexp"
+	"slices"
+	"strings"
 	"testing"
 
 	"github.com/zocket/agent/routes"
@@ -24,6 +27,33 @@ func TestTable(t *testing.T) {
 			if f.StreamURL && g.Path == "" {
 				t.Errorf("%s streams %s, which has no route", f.Name, g.Name)
 			}
+		}
+	}
+}
+
+// TestStreamPaths checks that CloudFront sends the streaming Function URL
+// every route it streams and no other.
+func TestStreamPaths(t *testing.T) {
+	// CloudFront's * is any run of characters, slashes included; ? one.
+	matches := func(pattern, route string) bool {
+		re := strings.NewReplacer(`\*`, ".*", `\?`, ".").Replace(regexp.QuoteMeta(pattern))
+		return regexp.MustCompile("^" + re + "$").MatchString(strings.NewReplacer("{id}", "x", "{messageId}", "x", "{n}", "1").Replace(route))
+	}
+	streamed := map[string]bool{}
+	for _, f := range routes.All() {
+		if f.StreamURL {
+			for _, g := range f.Served() {
+				streamed[g.Name] = true
+			}
+		}
+	}
+	for _, f := range routes.All() {
+		if f.Path == "" {
+			continue
+		}
+		sent := slices.ContainsFunc(routes.StreamPaths, func(p string) bool { return matches(p, f.Path) })
+		if sent != streamed[f.Name] {
+			t.Errorf("%s %s: sent to the Function URL %v, streamed there %v", f.Method, f.Path, sent, streamed[f.Name])
 		}
 	}
 }

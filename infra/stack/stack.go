@@ -481,6 +481,16 @@ func (b *builder) addDistribution(api awsapigatewayv2.HttpApi, streamURL *string
 	associations := &[]interface{}{&awscloudfront.CfnDistribution_FunctionAssociationProperty{
 		EventType: jsii.String("viewer-request"), FunctionArn: fn.AttrFunctionMetadataFunctionArn(),
 	}}
+	var behaviors []interface{}
+	for _, pattern := range routes.StreamPaths {
+		behaviors = append(behaviors, &awscloudfront.CfnDistribution_CacheBehaviorProperty{
+			PathPattern:    jsii.String(pattern),
+			TargetOriginId: jsii.String("Stream"), ViewerProtocolPolicy: jsii.String("redirect-to-https"),
+			AllowedMethods: methods, Compress: jsii.Bool(false),
+			CachePolicyId: jsii.String(cachingDisabled), OriginRequestPolicyId: jsii.String(allViewerExceptHostHeader),
+			FunctionAssociations: associations,
+		})
+	}
 	d := awscloudfront.NewCfnDistribution(b.stack, jsii.String("Distribution"), &awscloudfront.CfnDistributionProps{
 		DistributionConfig: &awscloudfront.CfnDistribution_DistributionConfigProperty{
 			Enabled:     jsii.Bool(true),
@@ -514,13 +524,7 @@ func (b *builder) addDistribution(api awsapigatewayv2.HttpApi, streamURL *string
 				CachePolicyId: jsii.String(cachingDisabled), OriginRequestPolicyId: jsii.String(allViewerExceptHostHeader),
 				FunctionAssociations: associations,
 			},
-			CacheBehaviors: &[]interface{}{&awscloudfront.CfnDistribution_CacheBehaviorProperty{
-				PathPattern:    jsii.String("/api/chat/*"),
-				TargetOriginId: jsii.String("Stream"), ViewerProtocolPolicy: jsii.String("redirect-to-https"),
-				AllowedMethods: methods, Compress: jsii.Bool(false),
-				CachePolicyId: jsii.String(cachingDisabled), OriginRequestPolicyId: jsii.String(allViewerExceptHostHeader),
-				FunctionAssociations: associations,
-			}},
+			CacheBehaviors: &behaviors,
 		},
 	})
 	d.OverrideLogicalId(jsii.String("Distribution"))

@@ -40,12 +40,21 @@ func (a *artifactSaver) add(ctx context.Context, b codeblock.Block) {
 		return
 	}
 	d := a.cons.Drafts()[idx]
+	fix := a.turn.fix
+	fixed := fix != nil && (fix.draft == idx || fix.draft < 0 && fix.takes(d))
+	if fixed {
+		fix.draft, d = idx, fix.version(d)
+	}
 	if a.ids == nil {
 		a.ids = map[int]saved{}
 	}
 	sv, ok := a.ids[idx]
 	if !ok {
-		sv = a.turn.newVersion(d)
+		if fixed {
+			sv = fix.next
+		} else {
+			sv = a.turn.newVersion(d)
+		}
 		a.ids[idx] = sv
 	}
 	art, err := a.save(ctx, sv, d)
@@ -61,6 +70,10 @@ func (a *artifactSaver) add(ctx context.Context, b codeblock.Block) {
 		return
 	}
 	a.sink.Artifact(view)
+	if fixed {
+		fix.saved = &art // built once the reply is over
+		return
+	}
 	if a.turn.building && a.turn.svc.Builder != nil && art.Type == agent.TypeReact {
 		res, err := a.turn.svc.Builder.BuildArtifact(ctx, art)
 		a.sink.Build(buildResult(art.ID, res, err))
@@ -167,4 +180,18 @@ func latestVersions(byMessage map[string][]agent.Artifact) map[string]agent.Arti
 		}
 	}
 	return out
+}
+
+// nextVersion places the next version of lineage: after its latest version
+// among the conversation's artifacts.
+func (t *turn) nextVersion(byMessage map[string][]agent.Artifact, lineage string) saved {
+	sv := saved{id: newID(), createdAt: t.svc.Now(), lineage: lineage, version: 1}
+	for _, arts := range byMessage {
+		for _, a := range arts {
+			if a.LineageID == lineage && a.Version >= sv.version {
+				sv.version, sv.replaces = a.Version+1, a.ID
+			}
+		}
+	}
+	return sv
 }

@@ -55,6 +55,8 @@ type turn struct {
 	// latest are the conversation's latest artifact versions by match key:
 	// what a new block may be the next version of.
 	latest map[string]agent.Artifact
+	// fix is set on a turn that fixes an artifact's build.
+	fix *fixing
 	// savedAt is when the reply was saved (or its save tried): the day its
 	// usage counts on.
 	savedAt time.Time
@@ -226,6 +228,11 @@ func (t *turn) produce(ctx context.Context, sink Sink) agent.TurnState {
 	for _, b := range scanner.Close() {
 		saver.add(sctx, b)
 	}
+	if f := t.fix; f != nil && f.saved != nil {
+		// A fix ends with its new version's build, so a client can fix again.
+		res, berr := s.Builder.BuildArtifact(sctx, *f.saved)
+		sink.Build(buildResult(f.saved.ID, res, berr))
+	}
 	switch {
 	case errors.Is(context.Cause(ctx), errStopped):
 		return t.stopped(sctx, sink, res.Usage)
@@ -250,6 +257,9 @@ func (t *turn) request(ctx context.Context) (llm.Request, error) {
 		conv = th.Conversation
 		history, _ = agent.Linear(th.Messages)
 		t.latest = latestVersions(th.Artifacts)
+		if t.fix != nil {
+			t.fix.next = t.nextVersion(th.Artifacts, t.fix.art.LineageID)
+		}
 		if t.again {
 			i := slices.IndexFunc(history, func(m agent.Message) bool { return m.ID == t.userMsg.ID })
 			if i < 0 {
@@ -281,6 +291,10 @@ func (t *turn) request(ctx context.Context) (llm.Request, error) {
 				httpapi.Logger(t.r.Context()).Warn("save summary", "err", err)
 			}
 		}
+	}
+	if t.fix != nil && len(plan.Recent) > 0 {
+		// The code and how to answer reach the model, not the history.
+		plan.Recent[len(plan.Recent)-1].Text += t.fix.context()
 	}
 	return llm.Request{System: memory.System(llm.SystemInstruction, summary), Messages: plan.Recent}, nil
 }

@@ -267,3 +267,33 @@ func stripIndent(line string, cols int) string {
 	}
 	return ""
 }
+
+// Fenced is code in a backtick fence one longer than its longest backtick
+// run (at least three), with info (a language, and a path) after the
+// opening fence: a block that Parse reads back as code. Backticks and line
+// breaks are dropped from info.
+func Fenced(info, code string) string {
+	longest, run := 0, 0
+	for _, r := range code {
+		if r == '`' {
+			run++
+			longest = max(longest, run)
+		} else {
+			run = 0
+		}
+	}
+	fence := strings.Repeat("`", max(3, longest+1))
+	info = strings.Map(func(r rune) rune {
+		if r == '`' || r == '\n' || r == '\r' {
+			return -1
+		}
+		return r
+	}, info)
+	var b strings.Builder
+	b.WriteString(fence + info + "\n" + code)
+	if !strings.HasSuffix(code, "\n") {
+		b.WriteString("\n")
+	}
+	b.WriteString(fence + "\n")
+	return b.String()
+}

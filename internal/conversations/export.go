@@ -217,30 +217,10 @@ func roleHeading(role agent.Role) string {
 
 func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
 
-// writeFence writes code in a backtick fence one longer than its longest
-// backtick run (at least three).
+// writeFence writes code in a fence Parse reads back whatever it holds,
+// and a blank line.
 func writeFence(b *strings.Builder, lang, code string) {
-	longest, run := 0, 0
-	for _, r := range code {
-		if r == '`' {
-			run++
-			longest = max(longest, run)
-		} else {
-			run = 0
-		}
-	}
-	fence := strings.Repeat("`", max(3, longest+1))
-	lang = strings.Map(func(r rune) rune {
-		if r == '`' || r == ' ' || r == '\n' {
-			return -1
-		}
-		return r
-	}, lang)
-	fmt.Fprintf(b, "%s%s\n%s", fence, lang, code)
-	if !strings.HasSuffix(code, "\n") {
-		b.WriteString("\n")
-	}
-	fmt.Fprintf(b, "%s\n\n", fence)
+	b.WriteString(codeblock.Fenced(strings.ReplaceAll(lang, " ", ""), code) + "\n")
 }
 
 // closeOpenFence closes a code fence a message leaves open (a reply cut off

@@ -65,6 +65,8 @@ var ReplaySteps = []ReplayStep{
 	{"artifacts-download", 200, `export default function Button`},
 	{"artifacts-project", 200, `"entry":"Button.tsx"`},
 	{"artifacts-build", 200, `"success":true`},
+	// The Button builds: there is nothing to fix.
+	{"artifacts-fix", 409, `"code":"conflict"`},
 	{"artifacts-build-project", 200, `"cached":true`},
 	{"artifacts-bundle", 200, `"bundledHtmlUrl":"https://`},
 	// The frontend's iframe sends the user's token in ?token=: it is sent on

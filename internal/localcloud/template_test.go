@@ -110,13 +110,15 @@ func TestReadTemplate(t *testing.T) {
 		t.Errorf("api %+v, cors %+v", st.api, st.api.cors)
 	}
 	d := st.dist
-	if d == nil || len(d.behaviors) != 2 {
+	if d == nil || len(d.behaviors) != len(routes.StreamPaths)+1 {
 		t.Fatalf("distribution %+v", d)
 	}
-	if b := d.behaviors[0]; b.pattern != "/api/chat/*" || b.origin != "Stream" || !b.dropHost || b.viewerRequest == nil {
-		t.Errorf("first behavior %+v", b)
+	for i, pattern := range routes.StreamPaths {
+		if b := d.behaviors[i]; b.pattern != pattern || b.origin != "Stream" || !b.dropHost || b.viewerRequest == nil {
+			t.Errorf("behavior %d %+v", i, b)
+		}
 	}
-	if b := d.behaviors[1]; b.pattern != "*" || b.origin != "Api" || !b.dropHost || b.viewerRequest == nil {
+	if b := d.behaviors[len(d.behaviors)-1]; b.pattern != "*" || b.origin != "Api" || !b.dropHost || b.viewerRequest == nil {
 		t.Errorf("default behavior %+v", b)
 	}
 	chatURL := byID["ChatStreamFunction"].url

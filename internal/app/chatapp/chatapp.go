@@ -53,10 +53,19 @@ func Regenerate(d *app.Deps) (http.Handler, error) {
 	return http.HandlerFunc(svc.Regenerate), nil
 }
 
+// Fix serves artifacts-fix.
+func Fix(d *app.Deps) (http.Handler, error) {
+	svc, err := service(d, true)
+	if err != nil {
+		return nil, err
+	}
+	return http.HandlerFunc(svc.Fix), nil
+}
+
 // Stream are the constructors of the routes chat-stream's Function URL
 // serves.
 func Stream() map[string]app.Constructor {
-	return map[string]app.Constructor{"chat-send": Send, "chat-resume": Resume, "chat-stop": Stop, "chat-regenerate": Regenerate}
+	return map[string]app.Constructor{"chat-send": Send, "chat-resume": Resume, "chat-stop": Stop, "chat-regenerate": Regenerate, "artifacts-fix": Fix}
 }
 
 // service builds the chat service, with its model client when the route
