@@ -226,6 +226,7 @@ func All() []Function {
 		{Name: "artifacts-bundle", Method: "POST", Path: "/api/artifacts/{id}/bundle", Auth: true, TimeoutS: 30,
 			Grants: append(slices.Clone(buildGrants), forwarded), Settings: links},
 		{Name: "artifacts-build-project", Method: "POST", Path: "/api/artifacts/{id}/build-project", Auth: true, TimeoutS: 30, Grants: buildGrants},
+		{Name: "artifacts-html-export", Method: "POST", Path: "/api/artifacts/{id}/html-export", Auth: true, TimeoutS: 30, Grants: buildGrants},
 		{Name: "artifacts-preview", Method: "GET", Path: "/api/artifacts/{id}/preview", Tokens: true, TimeoutS: 30, Grants: buildGrants},
 		{Name: "artifacts-project-preview", Method: "GET", Path: "/api/artifacts/{id}/project-preview", Tokens: true, TimeoutS: 30, Grants: buildGrants},
 		{Name: "build", MemoryMB: 1769, TimeoutS: 60,

@@ -61,6 +61,7 @@ var ReplaySteps = []ReplayStep{
 	{"artifacts-build", 200, `"success":true`},
 	{"artifacts-build-project", 200, `"cached":true`},
 	{"artifacts-bundle", 200, `"bundledHtmlUrl":"https://`},
+	{"artifacts-html-export", 200, `"fileName":"Button.html"`},
 	// The frontend's iframe sends the user's token in ?token=: it is sent on
 	// to the page with a preview token instead.
 	{"artifacts-preview", 303, ""},
