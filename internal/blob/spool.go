@@ -109,9 +109,10 @@ func (w *Spool) grow(n int) {
 }
 
 // uploadPart sends the buffer as the next part, starting the upload first.
-// Parts carry a CRC32 the Spool computes itself and names again at
-// completion: S3 refuses a completion that leaves out a part's checksum once
-// the SDK sent one, and the SDK sends one by default.
+// The upload declares CRC32, each part carries the CRC32 the Spool computes
+// and the completion names them again: S3 refuses a completion whose parts'
+// checksums disagree with the upload's, and the SDK adds one to each part by
+// default (aws/aws-sdk-go-v2#3005). gofakes3 checks none of this.
 func (w *Spool) uploadPart() error {
 	if w.uploadID == nil {
 		out, err := w.s.client.CreateMultipartUpload(w.ctx, &s3.CreateMultipartUploadInput{
