@@ -18,9 +18,12 @@ const (
 	Bucket       Resource = "bucket"        // the bucket itself (ListBucket)
 	CodeObjects  Resource = "code-objects"  // objects under S3_CODE_PREFIX
 	BuildObjects Resource = "build-objects" // objects under builds/
-	JWTSecret    Resource = "jwt-secret"    // the SSM parameter holding the JWT secret
-	BuildFunc    Resource = "build-function"
-	GeminiKey    Resource = "gemini-key" // the SSM parameter holding the Gemini API key
+	// ExportObjects are the objects under exports/: conversation exports too
+	// large to answer inline, which the bucket expires after a day.
+	ExportObjects Resource = "export-objects"
+	JWTSecret     Resource = "jwt-secret" // the SSM parameter holding the JWT secret
+	BuildFunc     Resource = "build-function"
+	GeminiKey     Resource = "gemini-key" // the SSM parameter holding the Gemini API key
 	// OriginVerify is the SSM parameter holding the value CloudFront sends
 	// its origins: a function that has it trusts the client address and
 	// host CloudFront forwards.
@@ -112,7 +115,7 @@ func (f Function) Environment() []string {
 	if f.NeedsModel() {
 		env = append(env, "GEMINI_API_KEY_PARAM", "GEMINI_MODEL")
 	}
-	if f.grants(Bucket) || f.grants(CodeObjects) || f.grants(BuildObjects) {
+	if f.grants(Bucket) || f.grants(CodeObjects) || f.grants(BuildObjects) || f.grants(ExportObjects) {
 		env = append(env, "S3_BUCKET_NAME")
 	}
 	if f.InvokesBuild() {
@@ -210,8 +213,17 @@ func All() []Function {
 			Grants: []Grant{dynamo("GetItem", "UpdateItem"), secret}},
 		{Name: "conversations-delete", Method: "DELETE", Path: "/api/conversations/{id}", Auth: true, TimeoutS: 60,
 			Grants: []Grant{dynamo("GetItem", "UpdateItem", "Query", "BatchWriteItem", "DeleteItem"), s3(Bucket, "ListBucket"), s3(CodeObjects, "DeleteObject"), secret}},
-		{Name: "conversations-export", Method: "GET", Path: "/api/conversations/{id}/export", Auth: true, TimeoutS: 30,
-			Grants: []Grant{dynamo("Query", "GetItem"), s3(CodeObjects, "GetObject"), secret}},
+		// The ZIP export reads (or builds) each artifact's page and streams
+		// a large ZIP into a multipart upload under exports/ (s3:PutObject
+		// covers its start, parts and completion), which it aborts on
+		// failure and links to with a presigned GET. Its time is API
+		// Gateway's 30 s; its memory buys CPU to deflate the pages.
+		{Name: "conversations-export", Method: "GET", Path: "/api/conversations/{id}/export", Auth: true, MemoryMB: 1024, TimeoutS: 30,
+			Grants: []Grant{
+				dynamo("Query", "GetItem"), s3(CodeObjects, "GetObject"), s3(BuildObjects, "GetObject"),
+				s3(ExportObjects, "PutObject", "AbortMultipartUpload", "GetObject"),
+				{Resource: BuildFunc, Actions: []string{"lambda:InvokeFunction"}}, secret,
+			}},
 		{Name: "artifacts-get", Method: "GET", Path: "/api/artifacts/{id}", Auth: true,
 			Grants: []Grant{dynamo("GetItem"), s3(CodeObjects, "GetObject"), s3(BuildObjects, "GetObject"), secret, forwarded}, Settings: links},
 		{Name: "artifacts-code", Method: "GET", Path: "/api/artifacts/{id}/code", Auth: true,
