@@ -54,7 +54,7 @@ type Service struct {
 	Store     Store
 	Blobs     Blobs
 	Artifacts *artifacts.Presenter
-	// Pages makes the pages of the ZIP export.
+	// Pages makes the pages of the ZIP export, within Zip.
 	Pages      Pages
 	Zip        ZipLimits
 	Cursors    *Cursors
