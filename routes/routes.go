@@ -261,7 +261,7 @@ func All() []Function {
 
 // buildGrants are the permissions of the routes that build and serve
 // previews: read the artifact and record its page, read its code and its
-// page, and invoke the build function (the only functions that may).
+// page, and invoke the build function.
 var buildGrants = []Grant{
 	dynamo("GetItem", "UpdateItem"),
 	s3(CodeObjects, "GetObject"),
