@@ -18,9 +18,12 @@ const (
 	Bucket       Resource = "bucket"        // the bucket itself (ListBucket)
 	CodeObjects  Resource = "code-objects"  // objects under S3_CODE_PREFIX
 	BuildObjects Resource = "build-objects" // objects under builds/
-	JWTSecret    Resource = "jwt-secret"    // the SSM parameter holding the JWT secret
-	BuildFunc    Resource = "build-function"
-	GeminiKey    Resource = "gemini-key" // the SSM parameter holding the Gemini API key
+	// ExportObjects are the objects under exports/: conversation exports too
+	// large to answer inline, which the bucket expires after a day.
+	ExportObjects Resource = "export-objects"
+	JWTSecret     Resource = "jwt-secret" // the SSM parameter holding the JWT secret
+	BuildFunc     Resource = "build-function"
+	GeminiKey     Resource = "gemini-key" // the SSM parameter holding the Gemini API key
 	// OriginVerify is the SSM parameter holding the value CloudFront sends
 	// its origins: a function that has it trusts the client address and
 	// host CloudFront forwards.
@@ -118,7 +121,7 @@ func (f Function) Environment() []string {
 	if f.NeedsModel() {
 		env = append(env, "GEMINI_API_KEY_PARAM", "GEMINI_MODEL")
 	}
-	if f.grants(Bucket) || f.grants(CodeObjects) || f.grants(BuildObjects) {
+	if f.grants(Bucket) || f.grants(CodeObjects) || f.grants(BuildObjects) || f.grants(ExportObjects) {
 		env = append(env, "S3_BUCKET_NAME")
 	}
 	if f.InvokesBuild() {
@@ -216,8 +219,17 @@ func All() []Function {
 			Grants: []Grant{dynamo("GetItem", "UpdateItem"), secret}},
 		{Name: "conversations-delete", Method: "DELETE", Path: "/api/conversations/{id}", Auth: true, TimeoutS: APITimeoutS,
 			Grants: []Grant{dynamo("GetItem", "UpdateItem", "Query", "BatchWriteItem", "DeleteItem"), s3(Bucket, "ListBucket"), s3(CodeObjects, "DeleteObject"), secret}},
-		{Name: "conversations-export", Method: "GET", Path: "/api/conversations/{id}/export", Auth: true, TimeoutS: APITimeoutS,
-			Grants: []Grant{dynamo("Query", "GetItem"), s3(CodeObjects, "GetObject"), secret}},
+		// The ZIP export reads (or builds) each artifact's page and streams
+		// a large ZIP into a multipart upload under exports/ (s3:PutObject
+		// covers its start, parts and completion), which it aborts on
+		// failure and links to with a presigned GET. Its time is API
+		// Gateway's (APITimeoutS); its memory buys CPU to deflate the pages.
+		{Name: "conversations-export", Method: "GET", Path: "/api/conversations/{id}/export", Auth: true, MemoryMB: 1024, TimeoutS: APITimeoutS,
+			Grants: []Grant{
+				dynamo("Query", "GetItem"), s3(CodeObjects, "GetObject"), s3(BuildObjects, "GetObject"),
+				s3(ExportObjects, "PutObject", "AbortMultipartUpload", "GetObject"),
+				{Resource: BuildFunc, Actions: []string{"lambda:InvokeFunction"}}, secret,
+			}},
 		{Name: "usage", Method: "GET", Path: "/api/usage", Auth: true,
 			Grants: []Grant{dynamo("GetItem", "Query"), secret}},
 		{Name: "artifacts-get", Method: "GET", Path: "/api/artifacts/{id}", Auth: true,
@@ -238,6 +250,7 @@ func All() []Function {
 		{Name: "artifacts-bundle", Method: "POST", Path: "/api/artifacts/{id}/bundle", Auth: true, TimeoutS: APITimeoutS,
 			Grants: append(slices.Clone(buildGrants), forwarded), Settings: links},
 		{Name: "artifacts-build-project", Method: "POST", Path: "/api/artifacts/{id}/build-project", Auth: true, TimeoutS: APITimeoutS, Grants: buildGrants},
+		{Name: "artifacts-html-export", Method: "POST", Path: "/api/artifacts/{id}/html-export", Auth: true, TimeoutS: APITimeoutS, Grants: buildGrants},
 		{Name: "artifacts-preview", Method: "GET", Path: "/api/artifacts/{id}/preview", Tokens: true, TimeoutS: APITimeoutS, Grants: buildGrants},
 		{Name: "artifacts-project-preview", Method: "GET", Path: "/api/artifacts/{id}/project-preview", Tokens: true, TimeoutS: APITimeoutS, Grants: buildGrants},
 		{Name: "build", MemoryMB: 1769, TimeoutS: 60,
@@ -263,7 +276,7 @@ func All() []Function {
 
 // buildGrants are the permissions of the routes that build and serve
 // previews: read the artifact and record its page, read its code and its
-// page, and invoke the build function (the only functions that may).
+// page, and invoke the build function.
 var buildGrants = []Grant{
 	dynamo("GetItem", "UpdateItem"),
 	s3(CodeObjects, "GetObject"),

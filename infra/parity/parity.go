@@ -65,6 +65,7 @@ var Resources = map[string]routes.Resource{
 	"${Bucket.Arn}":                  routes.Bucket,
 	"${Bucket.Arn}/code-artifacts/*": routes.CodeObjects,
 	"${Bucket.Arn}/builds/*":         routes.BuildObjects,
+	"${Bucket.Arn}/exports/*":        routes.ExportObjects,
 	"${BuildFunction.Arn}":           routes.BuildFunc,
 	"arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:parameter${JwtSecretParameterName}":    routes.JWTSecret,
 	"arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:parameter${GeminiApiKeyParameterName}": routes.GeminiKey,

@@ -33,11 +33,12 @@ import (
 // routes.BuildFunc grants invoke.
 const buildFunction = "build"
 
-// Object prefixes in the bucket: artifact code (the default S3_CODE_PREFIX)
-// and build outputs (expired by the lifecycle rule).
+// Object prefixes in the bucket: artifact code (the default S3_CODE_PREFIX),
+// build outputs and conversation exports (both expired by lifecycle rules).
 const (
-	codePrefix  = "code-artifacts/"
-	buildPrefix = "builds/"
+	codePrefix   = "code-artifacts/"
+	buildPrefix  = "builds/"
+	exportPrefix = "exports/"
 )
 
 // CORS settings shared by the HTTP API and the streaming Function URL; the
@@ -227,8 +228,8 @@ func (b *builder) addTable() awsdynamodb.Table {
 	return table
 }
 
-// addBucket holds artifact code and build outputs: private, encrypted,
-// build outputs expire, and browsers may GET presigned downloads.
+// addBucket holds artifact code, build outputs and exports: private, encrypted,
+// build outputs and exports expire, and browsers may GET presigned downloads.
 func (b *builder) addBucket() awss3.Bucket {
 	bucket := awss3.NewBucket(b.stack, jsii.String("Bucket"), &awss3.BucketProps{
 		Encryption:        awss3.BucketEncryption_S3_MANAGED,
@@ -236,6 +237,7 @@ func (b *builder) addBucket() awss3.Bucket {
 		ObjectOwnership:   awss3.ObjectOwnership_BUCKET_OWNER_ENFORCED,
 		LifecycleRules: &[]*awss3.LifecycleRule{
 			{Id: jsii.String("expire-build-outputs"), Prefix: jsii.String(buildPrefix), Expiration: awscdk.Duration_Days(jsii.Number(30))},
+			{Id: jsii.String("expire-exports"), Prefix: jsii.String(exportPrefix), Expiration: awscdk.Duration_Days(jsii.Number(1))},
 			{Id: jsii.String("abort-incomplete-uploads"), AbortIncompleteMultipartUploadAfter: awscdk.Duration_Days(jsii.Number(1))},
 		},
 		Cors: &[]*awss3.CorsRule{{
@@ -408,6 +410,8 @@ func (b *builder) arn(r routes.Resource) (*string, error) {
 		return b.bucket.ArnForObjects(jsii.String(codePrefix + "*")), nil
 	case routes.BuildObjects:
 		return b.bucket.ArnForObjects(jsii.String(buildPrefix + "*")), nil
+	case routes.ExportObjects:
+		return b.bucket.ArnForObjects(jsii.String(exportPrefix + "*")), nil
 	case routes.JWTSecret:
 		return parameterARN(b.params.jwtSecret), nil
 	case routes.GeminiKey:

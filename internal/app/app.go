@@ -113,6 +113,11 @@ func ArtifactsBundle(d *Deps) (http.Handler, error) {
 	return http.HandlerFunc(d.Artifacts().Bundle), nil
 }
 
+// ArtifactsHTMLExport serves the artifacts-html-export function.
+func ArtifactsHTMLExport(d *Deps) (http.Handler, error) {
+	return http.HandlerFunc(d.Artifacts().HTMLExport), nil
+}
+
 // ArtifactsPreview serves the artifacts-preview function.
 func ArtifactsPreview(d *Deps) (http.Handler, error) {
 	return http.HandlerFunc(d.Artifacts().Preview), nil
@@ -149,6 +154,7 @@ var Constructors = map[string]Constructor{
 	"artifacts-build":           ArtifactsBuild,
 	"artifacts-build-project":   ArtifactsBuildProject,
 	"artifacts-bundle":          ArtifactsBundle,
+	"artifacts-html-export":     ArtifactsHTMLExport,
 	"artifacts-preview":         ArtifactsPreview,
 	"artifacts-project-preview": ArtifactsProjectPreview,
 }

@@ -34,7 +34,9 @@ type Deps struct {
 	// Builder builds previews: the build Lambda when BUILD_FUNCTION_NAME is
 	// set; local hosts (devserver, tests) set an in-process one.
 	Builder build.Builder
-	Now     func() time.Time
+	// ZipLimits bound the conversation's ZIP export.
+	ZipLimits conversations.ZipLimits
+	Now       func() time.Time
 }
 
 // Options adjust NewDeps (tests count DynamoDB calls with a middleware).
@@ -67,15 +69,16 @@ func NewDeps(ctx context.Context, cfg settings.Config, log *slog.Logger, opts Op
 		sessions = &auth.Sessions{Signer: signer, Users: st, CacheTTL: cfg.SessionCacheTTL}
 	}
 	return &Deps{
-		Config:   cfg,
-		Log:      log,
-		Store:    st,
-		Blob:     blobs,
-		Signer:   signer,
-		Sessions: sessions,
-		Builder:  builder,
-		Hasher:   auth.NewHasher(auth.OWASP),
-		Now:      time.Now,
+		Config:    cfg,
+		Log:       log,
+		Store:     st,
+		Blob:      blobs,
+		Signer:    signer,
+		Sessions:  sessions,
+		Builder:   builder,
+		Hasher:    auth.NewHasher(auth.OWASP),
+		ZipLimits: conversations.DefaultZipLimits,
+		Now:       time.Now,
 	}, nil
 }
 
@@ -94,7 +97,7 @@ func (d *Deps) Presenter() *artifacts.Presenter {
 
 func (d *Deps) conversations() *conversations.Service {
 	return &conversations.Service{
-		Store: d.Store, Blobs: d.Blob, Artifacts: d.Presenter(),
+		Store: d.Store, Blobs: d.Blob, Artifacts: d.Presenter(), Pages: d.Artifacts(), Zip: d.ZipLimits,
 		Cursors: conversations.NewCursors(d.Config.JWTSecret), CodePrefix: d.Config.CodePrefix, Now: d.Now,
 	}
 }

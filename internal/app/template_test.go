@@ -24,6 +24,7 @@ var samResources = map[string]routes.Resource{
 	`{"Fn::GetAtt":["Bucket","Arn"]}`:              routes.Bucket,
 	`{"Fn::Sub":"${Bucket.Arn}/code-artifacts/*"}`: routes.CodeObjects,
 	`{"Fn::Sub":"${Bucket.Arn}/builds/*"}`:         routes.BuildObjects,
+	`{"Fn::Sub":"${Bucket.Arn}/exports/*"}`:        routes.ExportObjects,
 	`{"Fn::GetAtt":["BuildFunction","Arn"]}`:       routes.BuildFunc,
 	`{"Fn::Sub":"arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:parameter${JwtSecretParameterName}"}`:    routes.JWTSecret,
 	`{"Fn::Sub":"arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:parameter${GeminiApiKeyParameterName}"}`: routes.GeminiKey,

@@ -7,12 +7,15 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
 
 	"github.com/zocket/agent/internal/apitest"
@@ -225,5 +228,147 @@ func TestPreviewCannotLeakTheSession(t *testing.T) {
 				t.Errorf("%s with the leaked token: %d, want %d", check.name, r.Status, check.want)
 			}
 		}
+	}
+}
+
+// saveExport exports the artifact of reply as the frontend does and saves
+// the page under dir, as a user would: it returns the file's URL.
+func saveExport(t *testing.T, env *apitest.Env, u apitest.User, reply, dir string) string {
+	t.Helper()
+	a := chat(t, env, u, reply)[0]
+	var got htmlExport
+	exportHTML(t, env, u.Token, a["id"].(string), "").Decode(t, &got)
+	path := filepath.Join(dir, got.FileName)
+	if err := os.WriteFile(path, []byte(got.HTMLContent), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return "file://" + path
+}
+
+// TestExportedPagesWorkOffline opens exported pages from disk: each renders
+// and works, and the browser asks for nothing but the file (no CDN, no
+// API: vendor code, icons and Tailwind are inlined).
+func TestExportedPagesWorkOffline(t *testing.T) {
+	env, u := browserEnv(t, parentPage(t))
+	ctx := browsertest.NewTab(t)
+	var mu sync.Mutex
+	var requests []string
+	if err := chromedp.Listen(ctx, func(ev any) {
+		if e, ok := ev.(*network.EventRequestWillBeSent); ok {
+			mu.Lock()
+			requests = append(requests, e.Request.URL)
+			mu.Unlock()
+		}
+	}); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name, reply string
+		check       func(t *testing.T)
+	}{
+		{"react with lucide and tailwind", tailwindCounter, func(t *testing.T) {
+			browsertest.WaitFor(t, ctx, `document.querySelector("#count")?.textContent === "0"`)
+			if err := chromedp.Do(ctx, chromedp.Click(chromedp.CSS("#inc"), chromedp.NodeVisible)); err != nil {
+				t.Fatal(err)
+			}
+			browsertest.WaitFor(t, ctx, `document.querySelector("#count").textContent === "1"`)
+			browsertest.WaitFor(t, ctx, `document.querySelectorAll("svg.lucide").length === 2`)
+			browsertest.WaitFor(t, ctx, `getComputedStyle(document.querySelector("#inc")).backgroundColor === "oklch(0.623 0.214 259.815)"`)
+		}},
+		{"html artifact", htmlPage, func(t *testing.T) {
+			browsertest.WaitFor(t, ctx, `document.querySelector("#t")?.dataset.ran === "yes"`)
+			if c := browsertest.Eval[string](t, ctx, `getComputedStyle(document.querySelector("#t")).color`); c != "rgb(200, 10, 10)" {
+				t.Errorf("color = %q", c)
+			}
+		}},
+		{"three-file project", project, func(t *testing.T) {
+			browsertest.WaitFor(t, ctx, `document.querySelector("h1.title")?.textContent === "Hi"`)
+			if c := browsertest.Eval[string](t, ctx, `getComputedStyle(document.querySelector("h1.title")).color`); c != "rgb(102, 51, 153)" {
+				t.Errorf("styles.css not applied: color %q", c)
+			}
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			navigate(t, ctx, saveExport(t, env, u, tt.reply, t.TempDir()))
+			tt.check(t)
+		})
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(requests) < len(tests) {
+		t.Fatalf("requests seen: %v (the listener saw too few to prove anything)", requests)
+	}
+	for _, r := range requests {
+		if !strings.HasPrefix(r, "file://") && !strings.HasPrefix(r, "data:") && !strings.HasPrefix(r, "blob:") {
+			t.Errorf("an exported page requested %s", r)
+		}
+	}
+}
+
+// beacon is what injected code would do to send data home from a page
+// opened from disk, where no sandbox holds it: a fetch, an image and a
+// script by URL. It counts the policy violations it meets and shows the
+// outcome in body[data-result].
+const beacon = `let violations = 0;
+document.addEventListener("securitypolicyviolation", () => { violations++; document.body.dataset.violations = String(violations); });
+const url = "LISTENER";
+const attempt = (start) => new Promise(start);
+Promise.all([
+  fetch(url + "/fetch").then(() => "reached", () => "failed"),
+  attempt((done) => { const i = new Image(); i.onload = () => done("reached"); i.onerror = () => done("failed"); i.src = url + "/img"; }),
+  attempt((done) => { const s = document.createElement("script"); s.onload = () => done("reached"); s.onerror = () => done("failed"); s.src = url + "/script"; document.head.appendChild(s); }),
+]).then((results) => { document.body.dataset.result = results.join(","); });
+`
+
+// TestExportedPageCannotReachTheNetwork opens exported pages that try to
+// reach a listener, from disk: their meta policy stops every attempt, for a
+// React artifact (its scripts' hashes) as for an HTML artifact (inline
+// scripts as written). The same pages without the policy reach it.
+func TestExportedPageCannotReachTheNetwork(t *testing.T) {
+	var hits atomic.Int64
+	listener := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		hits.Add(1)
+		w.Header().Set("Access-Control-Allow-Origin", "*")
+		fmt.Fprint(w, "")
+	}))
+	t.Cleanup(listener.Close)
+	env, u := browserEnv(t, parentPage(t))
+	ctx := browsertest.NewTab(t)
+	code := strings.ReplaceAll(beacon, "LISTENER", listener.URL)
+	tests := []struct{ name, reply string }{
+		{"react", "```tsx\nimport { useEffect } from \"react\";\n\nexport default function Beacon() {\n  useEffect(() => {\n" + code + "  }, []);\n  return <p id=\"beacon\">sent</p>;\n}\n```"},
+		{"html", "```html\n<!doctype html>\n<html><head><title>Beacon page</title></head><body><p id=\"beacon\">sent</p><script>\n" + code + "</script></body></html>\n```"},
+	}
+	policy := regexp.MustCompile(`<meta http-equiv="Content-Security-Policy"[^>]*>`)
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := t.TempDir()
+			page := saveExport(t, env, u, tt.reply, dir)
+			hits.Store(0)
+			navigate(t, ctx, page)
+			browsertest.WaitFor(t, ctx, `document.body.dataset.result !== undefined && document.body.dataset.violations === "3"`)
+			time.Sleep(200 * time.Millisecond) // for a request still on its way
+			if n := hits.Load(); n != 0 {
+				t.Errorf("the exported page reached the listener %d times", n)
+			}
+
+			// The control: without its policy the same page reaches it.
+			path := strings.TrimPrefix(page, "file://")
+			data, err := os.ReadFile(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			bare := filepath.Join(dir, "without-policy.html")
+			if err := os.WriteFile(bare, policy.ReplaceAll(data, nil), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			navigate(t, ctx, "file://"+bare)
+			browsertest.WaitFor(t, ctx, `document.body.dataset.result !== undefined`)
+			time.Sleep(200 * time.Millisecond)
+			if hits.Load() == 0 {
+				t.Error("without its policy the page reached nothing either: the test proves nothing")
+			}
+		})
 	}
 }

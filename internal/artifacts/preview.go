@@ -46,11 +46,11 @@ func (s *Service) request(ctx context.Context, a agent.Artifact) (build.Request,
 	return req, nil
 }
 
-// BuildArtifact builds a (or finds its earlier build) and records the page
-// on the artifact. What a's source caused is an *agent.Error (build_failed
-// with esbuild's messages, or not_previewable); a builder that failed is an
+// runBuild builds a (or finds its earlier build) without recording the
+// page. What a's source caused is an *agent.Error (build_failed with
+// esbuild's messages, or not_previewable); a builder that failed is an
 // upstream error.
-func (s *Service) BuildArtifact(ctx context.Context, a agent.Artifact) (build.Result, error) {
+func (s *Service) runBuild(ctx context.Context, a agent.Artifact) (build.Result, error) {
 	req, err := s.request(ctx, a)
 	if err != nil {
 		return build.Result{}, err
@@ -60,6 +60,16 @@ func (s *Service) BuildArtifact(ctx context.Context, a agent.Artifact) (build.Re
 		if _, caused := errors.AsType[*agent.Error](err); !caused {
 			err = agent.WrapError(err, agent.Upstream, "The build service failed. Please try again.")
 		}
+		return build.Result{}, err
+	}
+	return res, nil
+}
+
+// BuildArtifact builds a (or finds its earlier build) and records the page
+// on the artifact, with runBuild's errors.
+func (s *Service) BuildArtifact(ctx context.Context, a agent.Artifact) (build.Result, error) {
+	res, err := s.runBuild(ctx, a)
+	if err != nil {
 		return build.Result{}, err
 	}
 	if key := build.PageKey(res.Key); key != a.BundledHTMLKey {
@@ -160,7 +170,7 @@ func (s *Service) Preview(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	ctx := r.Context()
-	page, hashes, err := s.page(ctx, a)
+	page, hashes, err := s.page(ctx, a, s.BuildArtifact)
 	if err != nil {
 		s.previewError(w, r, err)
 		return
@@ -175,19 +185,25 @@ func (s *Service) Preview(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	h.Set("Content-Type", "text/html; charset=utf-8")
+	writeCompressed(w, r, page)
+}
+
+// writeCompressed answers 200 with body, gzipped when the client accepts it:
+// pages inline their vendor code (~0.5 MB for React), gzip takes them to
+// about a third, and API Gateway does not compress.
+func writeCompressed(w http.ResponseWriter, r *http.Request, body []byte) {
+	h := w.Header()
 	h.Add("Vary", "Accept-Encoding")
 	if strings.Contains(r.Header.Get("Accept-Encoding"), "gzip") {
-		// Pages inline their vendor code (~0.5 MB for React): gzip takes
-		// them to about a third, and API Gateway does not compress.
 		var buf bytes.Buffer
 		zw, _ := gzip.NewWriterLevel(&buf, gzip.BestSpeed) // a valid level: no error
-		if _, err := zw.Write(page); err == nil && zw.Close() == nil {
+		if _, err := zw.Write(body); err == nil && zw.Close() == nil {
 			h.Set("Content-Encoding", "gzip")
-			page = buf.Bytes()
+			body = buf.Bytes()
 		}
 	}
 	w.WriteHeader(http.StatusOK)
-	_, _ = w.Write(page)
+	_, _ = w.Write(body)
 }
 
 // redirectToPreview answers 303 to the same route with a preview token of
@@ -206,21 +222,24 @@ func (s *Service) redirectToPreview(w http.ResponseWriter, r *http.Request, a ag
 	w.WriteHeader(http.StatusSeeOther)
 }
 
-// page returns a's built page: the recorded one when S3 still has it, else
-// a new (or cached) build.
-func (s *Service) page(ctx context.Context, a agent.Artifact) ([]byte, []string, error) {
+// page returns a's built page and its script hashes: the recorded one while
+// S3 still has it, else what rebuild (BuildArtifact, or runBuild for a
+// caller that must not write) makes of it. A recorded page that cannot be
+// read for any reason is built again: an expired one is a 403, not a 404,
+// to a role without s3:ListBucket.
+func (s *Service) page(ctx context.Context, a agent.Artifact, rebuild func(context.Context, agent.Artifact) (build.Result, error)) ([]byte, []string, error) {
 	if a.BundledHTMLKey != "" {
 		if page, err := s.Blobs.Get(ctx, a.BundledHTMLKey); err == nil {
 			return page, a.BundledScriptHashes, nil
 		}
 	}
-	res, err := s.BuildArtifact(ctx, a)
+	res, err := rebuild(ctx, a)
 	if err != nil {
 		return nil, nil, err
 	}
 	page, err := s.Blobs.Get(ctx, build.PageKey(res.Key))
 	if err != nil {
-		return nil, nil, fmt.Errorf("read built page: %w", err)
+		return nil, nil, fmt.Errorf("read built page of %s: %w", a.ID, err)
 	}
 	return page, res.ScriptHashes, nil
 }

@@ -1,5 +1,6 @@
-// Package blob stores artifact code and build outputs in S3: puts, gets,
-// prefix deletes and presigned downloads over the real S3 client.
+// Package blob stores artifact code, build outputs and exports in S3: puts,
+// gets, prefix deletes, presigned downloads, and streams of unknown size
+// (Spool) over the real S3 client.
 package blob
 
 import (
@@ -109,10 +110,17 @@ func (s *Store) GetAll(ctx context.Context, keys []string) ([][]byte, error) {
 // browser never renders it as a page on the bucket's origin. It is computed
 // locally: no call is made.
 func (s *Store) PresignDownload(ctx context.Context, key, filename string, ttl time.Duration) (string, error) {
+	return s.PresignAttachment(ctx, key, filename, "text/plain; charset=utf-8", ttl)
+}
+
+// PresignAttachment returns a URL that downloads key for ttl without
+// credentials, as an attachment named filename of contentType, whatever the
+// object was stored as. It is computed locally: no call is made.
+func (s *Store) PresignAttachment(ctx context.Context, key, filename, contentType string, ttl time.Duration) (string, error) {
 	req, err := s3.NewPresignClient(s.client).PresignGetObject(ctx, &s3.GetObjectInput{
 		Bucket: aws.String(s.bucket), Key: aws.String(key),
 		ResponseContentDisposition: aws.String(mime.FormatMediaType("attachment", map[string]string{"filename": filename})),
-		ResponseContentType:        aws.String("text/plain; charset=utf-8"),
+		ResponseContentType:        aws.String(contentType),
 	}, s3.WithPresignExpires(ttl))
 	if err != nil {
 		return "", fmt.Errorf("presign %s: %w", key, err)

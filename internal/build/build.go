@@ -186,10 +186,6 @@ const ContentPolicy = "style-src 'unsafe-inline'; img-src data: blob:; font-src 
 // as written, or a caller that did not keep them) the policy allows inline
 // scripts, and a generated page still allows only its own by its meta policy.
 func ContentSecurityPolicy(frameAncestors, scriptHashes []string) string {
-	scripts := "'unsafe-inline'"
-	if len(scriptHashes) > 0 {
-		scripts = strings.Join(scriptHashes, " ")
-	}
 	ancestors := make([]string, 0, len(frameAncestors))
 	for _, o := range frameAncestors {
 		o = strings.TrimSpace(o)
@@ -200,6 +196,24 @@ func ContentSecurityPolicy(frameAncestors, scriptHashes []string) string {
 	if len(ancestors) == 0 {
 		ancestors = []string{"'none'"}
 	}
-	return sandbox + "; default-src 'none'; script-src " + scripts + "; " + ContentPolicy +
+	return sandbox + "; default-src 'none'; script-src " + scriptSources(scriptHashes) + "; " + ContentPolicy +
 		"; frame-ancestors " + strings.Join(ancestors, " ")
+}
+
+// PagePolicy is the policy a page declares in its own meta element, so that
+// it holds where no route sends the header: a page opened from a download or
+// from disk. It allows what ContentSecurityPolicy allows, except what a meta
+// element cannot carry: the sandbox and frame-ancestors directives.
+func PagePolicy(scriptHashes []string) string {
+	return "default-src 'none'; script-src " + scriptSources(scriptHashes) + "; " + ContentPolicy
+}
+
+// scriptSources are the scripts a policy allows: those with scriptHashes,
+// or without them every inline script (an HTML artifact's, which run as
+// written); never a script from the network.
+func scriptSources(scriptHashes []string) string {
+	if len(scriptHashes) == 0 {
+		return "'unsafe-inline'"
+	}
+	return strings.Join(scriptHashes, " ")
 }

@@ -2,7 +2,8 @@
 // activity first, paged by an opaque signed cursor or by page number, with
 // case-insensitive title search), one conversation with its messages and
 // artifacts, rename, delete (every item and every S3 object, resumable) and
-// export as JSON or Markdown.
+// export as JSON, Markdown, or a ZIP of the Markdown, the artifacts' files
+// and their pages, streamed into S3 when it is large.
 package conversations
 
 import (
@@ -18,6 +19,7 @@ import (
 
 	"github.com/zocket/agent"
 	"github.com/zocket/agent/internal/artifacts"
+	"github.com/zocket/agent/internal/blob"
 	"github.com/zocket/agent/internal/httpapi"
 	"github.com/zocket/agent/internal/store"
 )
@@ -38,15 +40,23 @@ type Store interface {
 type Blobs interface {
 	GetAll(ctx context.Context, keys []string) ([][]byte, error)
 	DeletePrefix(ctx context.Context, prefix string) (int, error)
+	NewSpool(ctx context.Context, key, contentType string, opts blob.SpoolOptions) *blob.Spool
+	PresignAttachment(ctx context.Context, key, filename, contentType string, ttl time.Duration) (string, error)
 }
 
-var _ Store = (*store.Store)(nil)
+var (
+	_ Store = (*store.Store)(nil)
+	_ Blobs = (*blob.Store)(nil)
+)
 
 // Service implements the conversation endpoints.
 type Service struct {
-	Store      Store
-	Blobs      Blobs
-	Artifacts  *artifacts.Presenter
+	Store     Store
+	Blobs     Blobs
+	Artifacts *artifacts.Presenter
+	// Pages makes the pages of the ZIP export, within Zip.
+	Pages      Pages
+	Zip        ZipLimits
 	Cursors    *Cursors
 	CodePrefix string // S3_CODE_PREFIX
 	Now        func() time.Time

@@ -484,6 +484,7 @@ func TestOwnershipAndAuth(t *testing.T) {
 			{"PUT", "/api/conversations/" + c.ID, map[string]string{"title": "mine now"}},
 			{"GET", "/api/conversations/" + c.ID + "/export?format=json", nil},
 			{"GET", "/api/conversations/" + c.ID + "/export?format=markdown", nil},
+			{"GET", "/api/conversations/" + c.ID + "/export?format=zip", nil},
 			{"DELETE", "/api/conversations/" + c.ID, nil},
 		}
 		for _, rt := range routes {

@@ -70,7 +70,8 @@ type ExportFile struct {
 	Code     string `json:"code"`
 }
 
-// Export handles GET /api/conversations/{id}/export?format=json|markdown.
+// Export handles GET /api/conversations/{id}/export?format=json|markdown|zip
+// (see exportZip for the ZIP).
 func (s *Service) Export(w http.ResponseWriter, r *http.Request) {
 	id, ok := pathID(w, r)
 	if !ok {
@@ -80,8 +81,8 @@ func (s *Service) Export(w http.ResponseWriter, r *http.Request) {
 	if format == "" {
 		format = "json"
 	}
-	if format != "json" && format != "markdown" && format != "md" {
-		httpapi.Error(w, r, agent.ValidationError(agent.Detail{Field: "format", Message: "must be json or markdown"}))
+	if format != "json" && format != "markdown" && format != "md" && format != "zip" {
+		httpapi.Error(w, r, agent.ValidationError(agent.Detail{Field: "format", Message: "must be json, markdown or zip"}))
 		return
 	}
 	ctx, uid := r.Context(), httpapi.UserID(r.Context())
@@ -98,6 +99,10 @@ func (s *Service) Export(w http.ResponseWriter, r *http.Request) {
 	doc, err := s.exportDoc(ctx, th, u)
 	if err != nil {
 		httpapi.Error(w, r, err)
+		return
+	}
+	if format == "zip" {
+		s.exportZip(w, r, th, doc)
 		return
 	}
 	var body []byte

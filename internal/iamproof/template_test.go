@@ -28,15 +28,16 @@ var resolver = iamproof.Resolver{Account: account, Names: map[string]string{
 
 // arns are what the routes table's resources are in the tests' stack.
 var arns = map[routes.Resource]string{
-	routes.Table:        tableARN,
-	routes.TableIndexes: tableARN + "/index/*",
-	routes.Bucket:       bucketARN,
-	routes.CodeObjects:  bucketARN + "/code-artifacts/*",
-	routes.BuildObjects: bucketARN + "/builds/*",
-	routes.BuildFunc:    buildARN,
-	routes.JWTSecret:    paramARN + jwtParam,
-	routes.GeminiKey:    paramARN + "/iam/gemini-key",
-	routes.OriginVerify: paramARN + "/iam/origin-verify",
+	routes.Table:         tableARN,
+	routes.TableIndexes:  tableARN + "/index/*",
+	routes.Bucket:        bucketARN,
+	routes.CodeObjects:   bucketARN + "/code-artifacts/*",
+	routes.BuildObjects:  bucketARN + "/builds/*",
+	routes.ExportObjects: bucketARN + "/exports/*",
+	routes.BuildFunc:     buildARN,
+	routes.JWTSecret:     paramARN + jwtParam,
+	routes.GeminiKey:     paramARN + "/iam/gemini-key",
+	routes.OriginVerify:  paramARN + "/iam/origin-verify",
 }
 
 func parseFile(t *testing.T, path string) *cfn.Template {

@@ -69,6 +69,7 @@ var ReplaySteps = []ReplayStep{
 	{"artifacts-fix", 409, `"code":"conflict"`},
 	{"artifacts-build-project", 200, `"cached":true`},
 	{"artifacts-bundle", 200, `"bundledHtmlUrl":"https://`},
+	{"artifacts-html-export", 200, `"fileName":"Button.html"`},
 	// The frontend's iframe sends the user's token in ?token=: it is sent on
 	// to the page with a preview token instead.
 	{"artifacts-preview", 303, ""},

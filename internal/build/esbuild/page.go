@@ -92,7 +92,7 @@ func (b *Builder) writeDocument(d document) (*page, error) {
 	var w bytes.Buffer
 	w.Grow(4096 + len(d.body) + scriptsLen(head) + scriptsLen(d.scripts))
 	w.WriteString("<!doctype html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n")
-	fmt.Fprintf(&w, "<meta http-equiv=\"Content-Security-Policy\" content=\"%s\">\n", pagePolicy(hashes))
+	fmt.Fprintf(&w, "<meta http-equiv=\"Content-Security-Policy\" content=\"%s\">\n", build.PagePolicy(hashes))
 	w.WriteString("<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n")
 	fmt.Fprintf(&w, "<title>%s</title>\n", html.EscapeString(orDefault(d.title, "Preview")))
 	w.WriteString("<style>" + pageCSS + "</style>\n")
