@@ -622,7 +622,9 @@ func TestStreamsArriveAsTheyAreWritten(t *testing.T) {
 	t.Run("a crash cuts the stream", func(t *testing.T) {
 		resp, err := http.Get(c.URL + "/stream/events?crash=1")
 		if err != nil {
-			t.Fatal(err)
+			// The connection was cut before the response's headers left
+			// the distribution, as CloudFront cuts a stream that breaks.
+			return
 		}
 		defer resp.Body.Close()
 		// The function may die before its prelude left: then it is an error
