@@ -238,8 +238,11 @@ func All() []Function {
 		{Name: "artifacts-build-project", Method: "POST", Path: "/api/artifacts/{id}/build-project", Auth: true, TimeoutS: APITimeoutS, Grants: buildGrants},
 		{Name: "artifacts-preview", Method: "GET", Path: "/api/artifacts/{id}/preview", Tokens: true, TimeoutS: APITimeoutS, Grants: buildGrants},
 		{Name: "artifacts-project-preview", Method: "GET", Path: "/api/artifacts/{id}/project-preview", Tokens: true, TimeoutS: APITimeoutS, Grants: buildGrants},
+		// The build function reads a page's manifest to find it built: on a
+		// miss S3 answers NoSuchKey only to a role that may list the bucket
+		// (403 AccessDenied otherwise, which would fail every first build).
 		{Name: "build", MemoryMB: 1769, TimeoutS: 60,
-			Grants: []Grant{s3(BuildObjects, "GetObject", "PutObject")}},
+			Grants: []Grant{s3(BuildObjects, "GetObject", "PutObject"), s3(Bucket, "ListBucket")}},
 		{Name: "chat-send", Method: "POST", Path: "/api/chat/send", Auth: true, MemoryMB: 512, TimeoutS: APITimeoutS,
 			Grants: chatGrants, Settings: chatSettings, ReservedConcurrency: ChatReservedConcurrency},
 		{Name: "chat-resume", Method: "GET", Path: "/api/chat/stream/{messageId}", Auth: true, TimeoutS: APITimeoutS,
