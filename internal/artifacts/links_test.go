@@ -21,7 +21,9 @@ func (fakePresign) PresignDownload(_ context.Context, key, _ string, _ time.Dura
 
 type fakeTokens struct{}
 
-func (fakeTokens) IssuePreview(agent.Session, string, time.Duration) (string, error) { return "tok", nil }
+func (fakeTokens) IssuePreview(agent.Session, string, time.Duration) (string, error) {
+	return "tok", nil
+}
 
 // TestLinkBase checks where previewUrl points: the host the client used
 // at CloudFront, else PUBLIC_URL, else (on the chat Function URL) the HTTP
