@@ -158,10 +158,20 @@ test-lambda: deps-web $(RIE) lambda-bootstraps
 	@echo "== SAM/CDK parity and the templates against the resource spec (infra/, a module of its own)"
 	cd infra && $(GO) vet ./... && $(CDK_ENV) $(GO) test -count=1 ./...
 
-## test-cloud: template.yaml as deployed, on this machine (package localcloud, the real bootstraps), and the frontend's scenario through its one URL.
-test-cloud: deps-web lambda-bootstraps
+# The CDK app's synthesized template (stub code), whose IAM policies
+# test-cloud proves every call against, beside template.yaml's; made again
+# when the app or the routes table change.
+CDK_TEMPLATE := build/cdk.template.json
+$(CDK_TEMPLATE): routes/routes.go infra/go.mod infra/go.sum $(shell find infra -name '*.go' -not -name '*_test.go' -not -path '*/cdk.out/*')
+	@echo "== the CDK app's template, for the IAM proof"
+	@mkdir -p $(dir $@)
+	cd infra && $(CDK_ENV) $(GO) run ./cmd/template > $(CURDIR)/$@.tmp
+	mv $@.tmp $@
+
+## test-cloud: template.yaml as deployed, on this machine (package localcloud, the real bootstraps), the frontend's scenario through its one URL and every events/ file; every AWS call proved against the IAM policies of template.yaml and of the CDK app.
+test-cloud: deps-web lambda-bootstraps $(CDK_TEMPLATE)
 	@echo "== the deployed shape"
-	LAMBDA_BOOTSTRAP_DIR=$(CURDIR)/$(LAMBDA_TEST_DIR) $(GO) test -count=1 -v -run 'TestDeployedShape' ./internal/localcloud
+	LAMBDA_BOOTSTRAP_DIR=$(CURDIR)/$(LAMBDA_TEST_DIR) CDK_TEMPLATE=$(CURDIR)/$(CDK_TEMPLATE) $(GO) test -count=1 -v -run 'TestDeployedShape' ./internal/localcloud
 
 ## cloud: the same stack for interactive use (one URL on :3001, the API on :3002, the stream URL on :3003), until Ctrl-C.
 cloud: deps-web lambda-bootstraps

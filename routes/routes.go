@@ -212,7 +212,7 @@ func All() []Function {
 		{Name: "auth-password", Method: "PUT", Path: "/api/auth/password", Auth: true,
 			Grants: []Grant{dynamo("GetItem", "UpdateItem", "DeleteItem"), secret, forwarded}},
 		{Name: "conversations-list", Method: "GET", Path: "/api/conversations", Auth: true,
-			Grants: []Grant{dynamo("Query", "GetItem"), {Resource: TableIndexes, Actions: []string{"dynamodb:Query"}}, secret}},
+			Grants: []Grant{dynamo("GetItem"), {Resource: TableIndexes, Actions: []string{"dynamodb:Query"}}, secret}},
 		{Name: "conversations-get", Method: "GET", Path: "/api/conversations/{id}", Auth: true,
 			Grants: []Grant{dynamo("Query", "GetItem"), s3(CodeObjects, "GetObject"), secret, forwarded}, Settings: links},
 		{Name: "conversations-update", Method: "PUT", Path: "/api/conversations/{id}", Auth: true,
@@ -233,7 +233,7 @@ func All() []Function {
 		{Name: "usage", Method: "GET", Path: "/api/usage", Auth: true,
 			Grants: []Grant{dynamo("GetItem", "Query"), secret}},
 		{Name: "artifacts-get", Method: "GET", Path: "/api/artifacts/{id}", Auth: true,
-			Grants: []Grant{dynamo("GetItem", "Query"), s3(CodeObjects, "GetObject"), s3(BuildObjects, "GetObject"), secret, forwarded}, Settings: links},
+			Grants: []Grant{dynamo("GetItem", "Query"), s3(CodeObjects, "GetObject"), secret, forwarded}, Settings: links},
 		{Name: "artifacts-version", Method: "GET", Path: "/api/artifacts/{id}/versions/{n}", Auth: true,
 			Grants: []Grant{dynamo("GetItem", "Query"), s3(CodeObjects, "GetObject"), secret, forwarded}, Settings: links},
 		{Name: "artifacts-diff", Method: "GET", Path: "/api/artifacts/{id}/diff", Auth: true,
@@ -250,19 +250,24 @@ func All() []Function {
 		{Name: "artifacts-bundle", Method: "POST", Path: "/api/artifacts/{id}/bundle", Auth: true, TimeoutS: APITimeoutS,
 			Grants: append(slices.Clone(buildGrants), forwarded), Settings: links},
 		{Name: "artifacts-build-project", Method: "POST", Path: "/api/artifacts/{id}/build-project", Auth: true, TimeoutS: APITimeoutS, Grants: buildGrants},
-		{Name: "artifacts-html-export", Method: "POST", Path: "/api/artifacts/{id}/html-export", Auth: true, TimeoutS: APITimeoutS, Grants: buildGrants},
-		{Name: "artifacts-preview", Method: "GET", Path: "/api/artifacts/{id}/preview", Tokens: true, TimeoutS: APITimeoutS, Grants: buildGrants},
-		{Name: "artifacts-project-preview", Method: "GET", Path: "/api/artifacts/{id}/project-preview", Tokens: true, TimeoutS: APITimeoutS, Grants: buildGrants},
+		{Name: "artifacts-html-export", Method: "POST", Path: "/api/artifacts/{id}/html-export", Auth: true, TimeoutS: APITimeoutS, Grants: previewGrants},
+		{Name: "artifacts-preview", Method: "GET", Path: "/api/artifacts/{id}/preview", Tokens: true, TimeoutS: APITimeoutS, Grants: previewGrants},
+		{Name: "artifacts-project-preview", Method: "GET", Path: "/api/artifacts/{id}/project-preview", Tokens: true, TimeoutS: APITimeoutS, Grants: previewGrants},
+		// The build function reads a page's manifest to find it built: on a
+		// miss S3 answers NoSuchKey only to a role that may list the bucket
+		// (403 AccessDenied otherwise, which would fail every first build).
 		{Name: "build", MemoryMB: 1769, TimeoutS: 60,
-			Grants: []Grant{s3(BuildObjects, "GetObject", "PutObject")}},
+			Grants: []Grant{s3(BuildObjects, "GetObject", "PutObject"), s3(Bucket, "ListBucket")}},
 		{Name: "chat-send", Method: "POST", Path: "/api/chat/send", Auth: true, MemoryMB: 512, TimeoutS: APITimeoutS,
 			Grants: chatGrants, Settings: chatSettings, ReservedConcurrency: ChatReservedConcurrency},
 		{Name: "chat-resume", Method: "GET", Path: "/api/chat/stream/{messageId}", Auth: true, TimeoutS: APITimeoutS,
 			Grants: []Grant{dynamo("GetItem", "Query"), s3(CodeObjects, "GetObject"), secret, forwarded}, Settings: links},
 		{Name: "chat-stop", Method: "POST", Path: "/api/chat/stop/{messageId}", Auth: true,
 			Grants: []Grant{dynamo("GetItem", "UpdateItem"), secret}},
+		// Another answer never builds (a regenerate request has no
+		// enableBuilding): no build function.
 		{Name: "chat-regenerate", Method: "POST", Path: "/api/chat/regenerate/{messageId}", Auth: true, MemoryMB: 512, TimeoutS: APITimeoutS,
-			Grants: chatGrants, Settings: chatSettings, ReservedConcurrency: ChatReservedConcurrency},
+			Grants: withoutResource(chatGrants, BuildFunc), Settings: chatSettings, ReservedConcurrency: ChatReservedConcurrency},
 		{Name: "artifacts-fix", Method: "POST", Path: "/api/artifacts/{id}/fix", Auth: true, MemoryMB: 512, TimeoutS: APITimeoutS,
 			Grants: chatGrants, Settings: chatSettings, ReservedConcurrency: ChatReservedConcurrency},
 		// One Function URL streams every route that streams (CloudFront sends
@@ -274,28 +279,44 @@ func All() []Function {
 	}
 }
 
-// buildGrants are the permissions of the routes that build and serve
-// previews: read the artifact and record its page, read its code and its
-// page, and invoke the build function.
+// buildGrants are the permissions of the routes that build previews: read
+// the artifact and record its page, read its code, and invoke the build
+// function (as the chat functions and the ZIP export also do).
 var buildGrants = []Grant{
 	dynamo("GetItem", "UpdateItem"),
 	s3(CodeObjects, "GetObject"),
-	s3(BuildObjects, "GetObject"),
-	{Resource: BuildFunc, Actions: []string{"lambda:InvokeFunction"}},
+	invokeBuild,
 	secret,
+}
+
+// previewGrants are those of the routes that serve previews: they build
+// as the build routes do when no page is recorded, and read the page.
+var previewGrants = []Grant{
+	dynamo("GetItem", "UpdateItem"),
+	s3(CodeObjects, "GetObject"),
+	s3(BuildObjects, "GetObject"),
+	invokeBuild,
+	secret,
+}
+
+var invokeBuild = Grant{Resource: BuildFunc, Actions: []string{"lambda:InvokeFunction"}}
+
+// withoutResource is grants without those on r.
+func withoutResource(grants []Grant, r Resource) []Grant {
+	return slices.DeleteFunc(slices.Clone(grants), func(g Grant) bool { return g.Resource == r })
 }
 
 // chatGrants are the permissions of a chat turn: read the user and the
 // conversation, write messages, artifacts and the turn's journal
-// (transactions of puts, updates and condition checks), store artifact code
-// and presign its download, and remove the code and the journal it wrote
-// when it loses the race with a conversation delete.
+// (transactions of puts, updates and condition checks; the turn's start in
+// a batch), store artifact code and presign its download, remove the code
+// it wrote when it loses the race with a conversation delete (a prefix
+// delete: list, then delete), and build a React artifact (enableBuilding).
 var chatGrants = []Grant{
 	dynamo("GetItem", "PutItem", "UpdateItem", "ConditionCheckItem", "Query", "BatchWriteItem"),
 	s3(CodeObjects, "PutObject", "GetObject", "DeleteObject"),
 	s3(Bucket, "ListBucket"),
-	s3(BuildObjects, "GetObject"),
-	{Resource: BuildFunc, Actions: []string{"lambda:InvokeFunction"}},
+	invokeBuild,
 	secret,
 	{Resource: GeminiKey, Actions: []string{"ssm:GetParameter"}},
 	forwarded,

@@ -65,7 +65,9 @@ func (r *Recorder) Proxy(service Service, target *url.URL) http.Handler {
 			pr.SetURL(target)
 			pr.Out.Host = pr.In.Host
 		},
-		FlushInterval: -1, // event streams and chunked answers go through at once
+		// Event streams and answers of unknown length go through as they
+		// come (ReverseProxy flushes them at once); others are sent whole,
+		// in as few packets as the stand-in sent them.
 		ModifyResponse: func(resp *http.Response) error {
 			if read, ok := resp.Request.Context().Value(objectRead{}).(Call); ok && resp.StatusCode == http.StatusNotFound {
 				r.add(read)

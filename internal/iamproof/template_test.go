@@ -110,8 +110,8 @@ func TestFromSAM(t *testing.T) {
 		}
 	}
 	want := iamproof.Statement{Effect: "Allow", Actions: []string{"ssm:GetParameter"}, Resources: []string{paramARN + "/iam/gemini-key"},
-		Source: "SAM ChatStreamFunction Policies[0] Statement[6]"}
-	if diff := cmp.Diff(want, p["ChatStreamFunction"][6]); diff != "" {
+		Source: "SAM ChatStreamFunction Policies[0] Statement[5]"}
+	if diff := cmp.Diff(want, p["ChatStreamFunction"][5]); diff != "" {
 		t.Errorf("statement (-want +got):\n%s", diff)
 	}
 }

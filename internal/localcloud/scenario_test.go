@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -97,10 +98,12 @@ func (c *callers) called(service, key string) bool {
 }
 
 type scenario struct {
-	t      *testing.T
-	cloud  *localcloud.Cloud
-	gemini *geminitest.Server
-	token  string
+	t        *testing.T
+	cloud    *localcloud.Cloud
+	template *cfn.Template
+	gemini   *geminitest.Server
+	iam      *iamProof
+	token    string
 }
 
 func startScenario(t *testing.T, rec *callers) *scenario {
@@ -124,6 +127,8 @@ func startScenario(t *testing.T, rec *callers) *scenario {
 	gemini := geminitest.New(geminitest.WithAPIKey(scenarioKey))
 	t.Cleanup(gemini.Close)
 	logs := &syncBuffer{}
+	iam := newIAMProof()
+	proofWrap := iam.wrap(t)
 	c, err := localcloud.Start(context.Background(), localcloud.Options{
 		Template:  tpl,
 		Bootstrap: localcloud.BootstrapDir(dir),
@@ -133,7 +138,7 @@ func startScenario(t *testing.T, rec *callers) *scenario {
 			{NameParameter: "OriginVerifyParameterName", Value: "cloud-test-origin-verify-0123456789abcdef"},
 		},
 		Env:  map[string]string{"GEMINI_BASE_URL": gemini.URL(), "BUILD_PACKAGES_DIR": packages},
-		Wrap: rec.wrap,
+		Wrap: func(service string, h http.Handler) http.Handler { return rec.wrap(service, proofWrap(service, h)) },
 		Logs: logs,
 	})
 	if err != nil {
@@ -145,19 +150,34 @@ func startScenario(t *testing.T, rec *callers) *scenario {
 			t.Logf("stack logs:\n%s", logs.String())
 		}
 	})
-	return &scenario{t: t, cloud: c, gemini: gemini}
+	iam.start(t, c)
+	return &scenario{t: t, cloud: c, template: tpl, gemini: gemini, iam: iam}
+}
+
+// in is the scenario for a subtest: its failures are t's.
+func (s *scenario) in(t *testing.T) *scenario {
+	c := *s
+	c.t = t
+	return &c
 }
 
 // call sends a JSON request to the one URL as the frontend does, and
 // decodes a JSON answer into out.
 func (s *scenario) call(method, path string, body any, wantStatus int, out any) http.Header {
 	s.t.Helper()
+	return s.callURL(method, s.cloud.URL+path, body, wantStatus, out)
+}
+
+// callURL is call to any URL of the stack (the HTTP API's, to reach a
+// function the one URL sends elsewhere).
+func (s *scenario) callURL(method, u string, body any, wantStatus int, out any) http.Header {
+	s.t.Helper()
 	var rd io.Reader
 	if body != nil {
 		b, _ := json.Marshal(body)
 		rd = bytes.NewReader(b)
 	}
-	req, err := http.NewRequest(method, s.cloud.URL+path, rd)
+	req, err := http.NewRequest(method, u, rd)
 	if err != nil {
 		s.t.Fatal(err)
 	}
@@ -173,21 +193,52 @@ func (s *scenario) call(method, path string, body any, wantStatus int, out any) 
 	defer resp.Body.Close()
 	data, _ := io.ReadAll(resp.Body)
 	if resp.StatusCode != wantStatus {
-		s.t.Fatalf("%s %s: %d %s, want %d", method, path, resp.StatusCode, data, wantStatus)
+		s.t.Fatalf("%s %s: %d %s, want %d", method, u, resp.StatusCode, data, wantStatus)
 	}
 	if resp.Header.Get("Access-Control-Allow-Origin") != frontend {
-		s.t.Errorf("%s %s: Access-Control-Allow-Origin %q, want the frontend's", method, path, resp.Header.Get("Access-Control-Allow-Origin"))
+		s.t.Errorf("%s %s: Access-Control-Allow-Origin %q, want the frontend's", method, u, resp.Header.Get("Access-Control-Allow-Origin"))
 	}
 	if out != nil {
 		if err := json.Unmarshal(data, out); err != nil {
-			s.t.Fatalf("%s %s: %v: %s", method, path, err, data)
+			s.t.Fatalf("%s %s: %v: %s", method, u, err, data)
 		}
 	}
 	return resp.Header
 }
 
+// get fetches u as a browser or a download would (no token, no origin)
+// and returns the answer, failing unless it is a 200.
+func (s *scenario) get(u string) (http.Header, string) {
+	s.t.Helper()
+	resp, err := http.Get(u)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != 200 {
+		s.t.Fatalf("GET %s: %d %s", u, resp.StatusCode, body)
+	}
+	return resp.Header, string(body)
+}
+
+// download fetches an artifact's presigned s3Url, as the frontend's
+// download button does: the code as an attachment, from the local S3,
+// signed by the function that answered it.
+func (s *scenario) download(u, want string) {
+	s.t.Helper()
+	if hostOf(s.t, u) != hostOf(s.t, s.cloud.Endpoints.S3) {
+		s.t.Errorf("s3Url %s is not on the local S3 (%s)", u, s.cloud.Endpoints.S3)
+	}
+	h, code := s.get(u)
+	if !strings.Contains(code, want) || !strings.HasPrefix(h.Get("Content-Disposition"), "attachment") {
+		s.t.Errorf("GET s3Url: %v %s, want an attachment containing %q", h, code, want)
+	}
+}
+
 // sseEvent is one server-sent event of a chat stream.
 type sseEvent struct {
+	ID   string
 	Name string
 	Data string
 }
@@ -204,6 +255,8 @@ func readEvent(rd *bufio.Reader) (sseEvent, error) {
 		switch {
 		case line == "" && (ev.Name != "" || ev.Data != ""):
 			return ev, nil
+		case strings.HasPrefix(line, "id: "):
+			ev.ID = strings.TrimPrefix(line, "id: ")
 		case strings.HasPrefix(line, "event: "):
 			ev.Name = strings.TrimPrefix(line, "event: ")
 		case strings.HasPrefix(line, "data: "):
@@ -214,21 +267,98 @@ func readEvent(rd *bufio.Reader) (sseEvent, error) {
 
 // streamed is what a chat stream brought.
 type streamed struct {
-	conversationID string
-	text           string
-	artifacts      []map[string]any
-	builds         []map[string]any
-	complete, done bool
+	conversationID, messageID string
+	text                      string
+	events                    []sseEvent
+	artifacts                 []map[string]any
+	builds                    []map[string]any
+	complete                  map[string]any // the complete event's data
+	errorCode                 string         // the error event's code
+	done                      bool
 }
 
+// counter is a React component in a fence; the second turn rewrites it
+// (its next version) with another start value.
 const counter = "```tsx\nimport { useState } from \"react\";\nimport { Plus } from \"lucide-react\";\n\n" +
 	"export default function Counter() {\n  const [count, setCount] = useState(0);\n  return (\n" +
 	"    <button id=\"inc\" className=\"rounded bg-blue-500 px-4 py-2 text-white\" onClick={() => setCount(count + 1)}>\n" +
 	"      <Plus /> <span id=\"count\">{count}</span>\n    </button>\n  );\n}\n```\n"
 
-// chat streams a turn from url, the fake model holding back all but the
-// first piece of its reply until the first delta has arrived.
-func (s *scenario) chat(url, conversationID string) streamed {
+// greeting, farewell and clock are components of regenerated replies.
+const (
+	greeting = "```tsx\nexport default function Greeting() {\n  return <p>Hello from the cloud</p>;\n}\n```\n\n"
+	farewell = "```tsx\nexport default function Farewell() {\n  return <p>Goodbye</p>;\n}\n```\n"
+	clock    = "```tsx\nexport default function Clock() {\n  return <time>12:00</time>;\n}\n```\n"
+)
+
+// project is a reply with two files named by path: one PROJECT artifact
+// whose entry is src/App.tsx.
+const project = "```tsx src/App.tsx\nimport \"./styles.css\";\n\nexport default function App() {\n  return <h1 className=\"title\">Hello</h1>;\n}\n```\n\n" +
+	"```css src/styles.css\n.title { color: rebeccapurple; }\n```\n"
+
+// open sends a chat request to u (a JSON body for POST, none for GET) and
+// returns the response, failing unless it is a 200 event stream for the
+// frontend.
+func (s *scenario) open(ctx context.Context, method, u string, body any, header map[string]string) *http.Response {
+	s.t.Helper()
+	var rd io.Reader
+	if body != nil {
+		b, _ := json.Marshal(body)
+		rd = bytes.NewReader(b)
+	}
+	req, _ := http.NewRequestWithContext(ctx, method, u, rd)
+	req.Header.Set("Origin", frontend)
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Accept", "text/event-stream")
+	req.Header.Set("Authorization", "Bearer "+s.token)
+	for k, v := range header {
+		req.Header.Set(k, v)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	if resp.StatusCode != 200 || !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/event-stream") || resp.Header.Get("Access-Control-Allow-Origin") != frontend {
+		data, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		s.t.Fatalf("%s %s: %d %v %s", method, u, resp.StatusCode, resp.Header, data)
+	}
+	return resp
+}
+
+// until reads events into out until done says so, failing if the stream
+// ends first.
+func (s *scenario) until(rd *bufio.Reader, out *streamed, what string, done func() bool) {
+	s.t.Helper()
+	for !done() {
+		ev, err := readEvent(rd)
+		if err != nil {
+			s.t.Fatalf("the stream ended before %s: %v (%+v)", what, err, out)
+		}
+		s.collect(out, ev)
+	}
+}
+
+// stream sends a chat request to u, the fake model answering reply when
+// it is not nil, and reads the stream to its [DONE].
+func (s *scenario) stream(method, u string, body any, header map[string]string, reply *geminitest.Reply) streamed {
+	s.t.Helper()
+	if reply != nil {
+		s.gemini.Enqueue(*reply)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	resp := s.open(ctx, method, u, body, header)
+	defer resp.Body.Close()
+	var out streamed
+	s.until(bufio.NewReader(resp.Body), &out, "[DONE]", func() bool { return out.done })
+	return out
+}
+
+// chat streams a turn from url, the fake model answering code between two
+// sentences and holding back all but the first until the first delta has
+// arrived.
+func (s *scenario) chat(url, conversationID, code string) streamed {
 	s.t.Helper()
 	hold := make(chan struct{})
 	released := false
@@ -237,53 +367,26 @@ func (s *scenario) chat(url, conversationID string) streamed {
 			close(hold)
 		}
 	}()
-	s.gemini.Enqueue(geminitest.Reply{Chunks: []string{"Here is a counter.\n\n", counter, "Click it to count."}, Hold: hold, HoldAfter: 1})
+	s.gemini.Enqueue(geminitest.Reply{Chunks: []string{"Here is a counter.\n\n", code, "Click it to count."}, Hold: hold, HoldAfter: 1})
 	body := map[string]any{"message": "Create a React counter", "stream": true, "enableBuilding": true}
 	if conversationID != "" {
 		body["conversationId"] = conversationID
 	}
-	b, _ := json.Marshal(body)
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	req, _ := http.NewRequestWithContext(ctx, "POST", url, bytes.NewReader(b))
-	req.Header.Set("Origin", frontend)
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("Accept", "text/event-stream")
-	req.Header.Set("Authorization", "Bearer "+s.token)
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		s.t.Fatal(err)
-	}
+	resp := s.open(ctx, "POST", url, body, nil)
 	defer resp.Body.Close()
-	if resp.StatusCode != 200 || !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/event-stream") || resp.Header.Get("Access-Control-Allow-Origin") != frontend {
-		data, _ := io.ReadAll(resp.Body)
-		s.t.Fatalf("POST %s: %d %v %s", url, resp.StatusCode, resp.Header, data)
-	}
 	rd := bufio.NewReader(resp.Body)
 	var out streamed
-	for !released {
-		ev, err := readEvent(rd)
-		if err != nil {
-			s.t.Fatalf("the stream ended before the first delta: %v (%+v)", err, out)
-		}
-		s.collect(&out, ev)
-		if strings.Contains(out.text, "counter") {
-			// The first delta arrived while the model holds the rest.
-			if strings.Contains(out.text, "useState") || len(out.artifacts) > 0 || out.complete {
-				s.t.Fatalf("held chunks arrived early: %+v", out)
-			}
-			close(hold)
-			released = true
-		}
+	s.until(rd, &out, "the first delta", func() bool { return strings.Contains(out.text, "counter") })
+	// The first delta arrived while the model holds the rest.
+	if strings.Contains(out.text, "useState") || len(out.artifacts) > 0 || out.complete != nil {
+		s.t.Fatalf("held chunks arrived early: %+v", out)
 	}
-	for !out.done {
-		ev, err := readEvent(rd)
-		if err != nil {
-			s.t.Fatalf("the stream ended before [DONE]: %v (%+v)", err, out)
-		}
-		s.collect(&out, ev)
-	}
-	if !out.complete || len(out.artifacts) != 1 || len(out.builds) != 1 || out.builds[0]["success"] != true {
+	close(hold)
+	released = true
+	s.until(rd, &out, "[DONE]", func() bool { return out.done })
+	if out.complete == nil || len(out.artifacts) != 1 || len(out.builds) != 1 || out.builds[0]["success"] != true {
 		s.t.Fatalf("stream brought %+v", out)
 	}
 	return out
@@ -291,6 +394,7 @@ func (s *scenario) chat(url, conversationID string) streamed {
 
 func (s *scenario) collect(out *streamed, ev sseEvent) {
 	s.t.Helper()
+	out.events = append(out.events, ev)
 	if ev.Data == "[DONE]" {
 		out.done = true
 		return
@@ -305,10 +409,18 @@ func (s *scenario) collect(out *streamed, ev sseEvent) {
 	switch ev.Name {
 	case "metadata":
 		out.conversationID, _ = env.Data["conversationId"].(string)
+		out.messageID, _ = env.Data["messageId"].(string)
 	case "chunk":
 		switch env.Data["type"] {
 		case "artifact":
-			out.artifacts = append(out.artifacts, env.Data["artifact"].(map[string]any))
+			// A draft saved again (a block that turned it into a PROJECT)
+			// is the same artifact.
+			a := env.Data["artifact"].(map[string]any)
+			if i := slices.IndexFunc(out.artifacts, func(b map[string]any) bool { return b["id"] == a["id"] }); i >= 0 {
+				out.artifacts[i] = a
+			} else {
+				out.artifacts = append(out.artifacts, a)
+			}
 		case "build":
 			out.builds = append(out.builds, env.Data["buildResult"].(map[string]any))
 		default:
@@ -316,9 +428,15 @@ func (s *scenario) collect(out *streamed, ev sseEvent) {
 			out.text += text
 		}
 	case "complete":
-		out.complete = true
+		out.complete = env.Data
+		if out.complete == nil {
+			out.complete = map[string]any{}
+		}
 	case "error":
-		s.t.Fatalf("error event: %s", ev.Data)
+		out.errorCode, _ = env.Data["code"].(string)
+		if out.errorCode == "" {
+			out.errorCode = ev.Data
+		}
 	}
 }
 
@@ -349,12 +467,15 @@ func hostOf(t *testing.T, u string) string {
 }
 
 // TestDeployedShape is the frontend's scenario through the one URL, against
-// the stack as template.yaml deploys it.
+// the stack as template.yaml deploys it, then every events/ file invoked
+// through the Lambda Invoke API; every AWS call on the way is proved
+// against the templates' IAM policies.
 func TestDeployedShape(t *testing.T) {
 	rec := &callers{seen: map[string]map[string]bool{}}
 	s := startScenario(t, rec)
 	c := s.cloud
 	oneHost := hostOf(t, c.URL)
+	streamURL := strings.TrimSuffix(c.Outputs["StreamUrl"], "/")
 
 	var auth struct {
 		Token string
@@ -368,11 +489,16 @@ func TestDeployedShape(t *testing.T) {
 	if me.User.Username != "cloud_user" {
 		t.Fatalf("me = %+v", me)
 	}
+	var health struct{ Status string }
+	s.call("GET", "/health", nil, 200, &health)
+	if health.Status != "ok" {
+		t.Errorf("health = %+v", health)
+	}
 
 	// A reply streamed through the one URL: CloudFront's /api/chat/*
 	// behavior, the Function URL, the chat-stream bootstrap, which builds
 	// the artifact through the Lambda Invoke API.
-	first := s.chat(c.URL+"/api/chat/send", "")
+	first := s.chat(c.URL+"/api/chat/send", "", counter)
 	art := first.artifacts[0]
 	id, _ := art["id"].(string)
 	preview, _ := art["previewUrl"].(string)
@@ -405,27 +531,29 @@ func TestDeployedShape(t *testing.T) {
 		render(t, bundled)
 		render(t, bundle.BundledHTMLURL)
 	})
+	var built struct{ Success, Cached bool }
+	s.call("POST", "/api/artifacts/"+id+"/build", nil, 200, &built)
+	if !built.Success || !built.Cached {
+		t.Errorf("build = %+v, want the page the chat built", built)
+	}
 
+	// Each link is signed by the function that answered it: the chat
+	// stream's, the artifact route's.
 	t.Run("s3Url downloads the code", func(t *testing.T) {
-		s3URL, _ := art["s3Url"].(string)
-		resp, err := http.Get(s3URL)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		code, _ := io.ReadAll(resp.Body)
-		if resp.StatusCode != 200 || !strings.Contains(string(code), "export default function Counter") || !strings.HasPrefix(resp.Header.Get("Content-Disposition"), "attachment") {
-			t.Errorf("GET s3Url: %d %v %s", resp.StatusCode, resp.Header, code)
-		}
-		if hostOf(t, s3URL) != hostOf(t, c.Endpoints.S3) {
-			t.Errorf("s3Url %s is not on the local S3 (%s)", s3URL, c.Endpoints.S3)
-		}
+		s := s.in(t)
+		s.download(art["s3Url"].(string), "export default function Counter")
+		s.download(got.Artifact["s3Url"].(string), "export default function Counter")
 	})
 
-	// Once straight through the stream URL, continuing the conversation.
-	second := s.chat(strings.TrimSuffix(c.Outputs["StreamUrl"], "/")+"/api/chat/send", first.conversationID)
+	// Once straight through the stream URL, continuing the conversation:
+	// the counter rewritten is its version 2.
+	second := s.chat(streamURL+"/api/chat/send", first.conversationID, strings.Replace(counter, "useState(0)", "useState(10)", 1))
 	if second.conversationID != first.conversationID {
 		t.Errorf("the second turn went to conversation %s, not %s", second.conversationID, first.conversationID)
+	}
+	id2, _ := second.artifacts[0]["id"].(string)
+	if v, _ := second.artifacts[0]["version"].(float64); v != 2 {
+		t.Errorf("the rewritten counter is version %v, want 2", second.artifacts[0]["version"])
 	}
 
 	var list struct {
@@ -444,8 +572,151 @@ func TestDeployedShape(t *testing.T) {
 	if renamed.Conversation.Title != "Counted in the cloud" {
 		t.Errorf("renamed = %+v", renamed)
 	}
+	s.call("GET", "/api/conversations?search=counted", nil, 200, &list)
+	if list.Pagination.TotalCount != 1 || len(list.Conversations) != 1 {
+		t.Errorf("search = %+v", list)
+	}
+
+	t.Run("versions, diff, code and download", func(t *testing.T) {
+		s := s.in(t)
+		var v struct {
+			Artifact struct {
+				Version int
+				S3URL   string `json:"s3Url"`
+			}
+			Code string
+		}
+		s.call("GET", "/api/artifacts/"+id2+"/versions/1", nil, 200, &v)
+		if v.Artifact.Version != 1 || !strings.Contains(v.Code, "useState(0)") {
+			t.Errorf("version 1 = %+v", v)
+		}
+		s.download(v.Artifact.S3URL, "useState(0)")
+		var d struct {
+			From, To int
+			Diff     string
+		}
+		s.call("GET", "/api/artifacts/"+id2+"/diff?from=1&to=2", nil, 200, &d)
+		if d.From != 1 || d.To != 2 || !strings.Contains(d.Diff, "-  const [count, setCount] = useState(0);") || !strings.Contains(d.Diff, "+  const [count, setCount] = useState(10);") {
+			t.Errorf("diff = %+v", d)
+		}
+		var code struct{ Code string }
+		s.call("GET", "/api/artifacts/"+id2+"/code", nil, 200, &code)
+		if !strings.Contains(code.Code, "useState(10)") {
+			t.Errorf("code = %q", code.Code)
+		}
+		h := s.call("GET", "/api/artifacts/"+id2+"/download", nil, 200, nil)
+		if !strings.HasPrefix(h.Get("Content-Disposition"), "attachment") {
+			t.Errorf("download headers %v", h)
+		}
+	})
+
+	t.Run("the conversation's links download", func(t *testing.T) {
+		s := s.in(t)
+		var conv struct {
+			Conversation struct {
+				Messages []struct {
+					Artifacts []struct {
+						S3URL string `json:"s3Url"`
+					}
+				}
+			}
+		}
+		s.call("GET", "/api/conversations/"+first.conversationID, nil, 200, &conv)
+		n := 0
+		for _, m := range conv.Conversation.Messages {
+			for _, a := range m.Artifacts {
+				s.download(a.S3URL, "export default function Counter")
+				n++
+			}
+		}
+		if n != 2 {
+			t.Errorf("%d artifacts in the conversation, want 2", n)
+		}
+	})
+
+	// A reader that left after the first delta comes back: through the one
+	// URL (the chat stream's Function URL) from the last id it saw, and
+	// whole through the HTTP API (chat-resume, buffered).
+	t.Run("resume", func(t *testing.T) {
+		s := s.in(t)
+		var seen string // the text up to the last id seen
+		last := ""
+		for _, ev := range first.events {
+			var env struct{ Data struct{ Text string } }
+			_ = json.Unmarshal([]byte(ev.Data), &env)
+			seen += env.Data.Text
+			if ev.Name == "chunk" && env.Data.Text != "" {
+				last = ev.ID
+				break
+			}
+		}
+		rest := s.stream("GET", c.URL+"/api/chat/stream/"+first.messageID, nil, map[string]string{"Last-Event-ID": last}, nil)
+		if seen+rest.text != first.text || len(rest.artifacts) != 1 || rest.complete == nil {
+			t.Errorf("resumed after %s: %q, %d artifacts, complete %v; want the rest of %q", last, rest.text, len(rest.artifacts), rest.complete, first.text)
+		}
+		whole := s.stream("GET", c.APIURL+"/api/chat/stream/"+first.messageID, nil, nil, nil)
+		if whole.text != first.text || len(whole.artifacts) != 1 {
+			t.Fatalf("resumed whole through the HTTP API: %q, %d artifacts", whole.text, len(whole.artifacts))
+		}
+		s.download(whole.artifacts[0]["s3Url"].(string), "export default function Counter")
+	})
+
+	// The second reply answered again: through the one URL (chat-stream)
+	// with two components, then through the HTTP API (chat-regenerate,
+	// buffered) with a third. Neither builds: the first of the two builds
+	// when its preview is opened, the second when it is bundled.
+	t.Run("regenerate", func(t *testing.T) {
+		s := s.in(t)
+		again := s.stream("POST", c.URL+"/api/chat/regenerate/"+second.messageID, map[string]any{}, nil,
+			&geminitest.Reply{Chunks: []string{"Two components:\n\n", greeting, farewell}})
+		if again.complete == nil || again.messageID == second.messageID || len(again.artifacts) != 2 || len(again.builds) != 0 {
+			t.Fatalf("regenerated: %+v", again)
+		}
+		s.gemini.Enqueue(geminitest.Reply{Chunks: []string{"A clock:\n\n", clock}})
+		var third struct {
+			Data struct {
+				MessageID string
+				Artifacts []struct {
+					S3URL string `json:"s3Url"`
+				}
+			}
+		}
+		s.callURL("POST", c.APIURL+"/api/chat/regenerate/"+second.messageID, map[string]any{"stream": false}, 200, &third)
+		if len(third.Data.Artifacts) != 1 {
+			t.Fatalf("regenerated through the HTTP API: %+v", third)
+		}
+		s.download(third.Data.Artifacts[0].S3URL, "export default function Clock")
+		var conv struct {
+			Conversation struct {
+				Messages []struct {
+					ID           string
+					Alternatives *struct{ Count int }
+				}
+			}
+		}
+		s.call("GET", "/api/conversations/"+first.conversationID, nil, 200, &conv)
+		msgs := conv.Conversation.Messages
+		if len(msgs) != 4 || msgs[3].ID != third.Data.MessageID || msgs[3].Alternatives == nil || msgs[3].Alternatives.Count != 3 {
+			t.Errorf("after the regenerations, messages = %+v", msgs)
+		}
+
+		// Pages built on demand: the preview route, the bundle route.
+		h, page := s.get(again.artifacts[0]["previewUrl"].(string))
+		if !strings.Contains(page, "Hello from the cloud") || !strings.Contains(h.Get("Content-Security-Policy"), "sandbox") {
+			t.Errorf("preview of an artifact never built: %v", h)
+		}
+		var bundled struct {
+			Success     bool
+			BuildResult struct{ Cached bool }
+		}
+		s.call("POST", "/api/artifacts/"+again.artifacts[1]["id"].(string)+"/bundle", nil, 200, &bundled)
+		if !bundled.Success || bundled.BuildResult.Cached {
+			t.Errorf("bundle of an artifact never built: %+v", bundled)
+		}
+	})
 
 	t.Run("export", func(t *testing.T) {
+		s := s.in(t)
 		var doc struct {
 			Conversation struct{ Title string }
 			Messages     []struct {
@@ -458,30 +729,177 @@ func TestDeployedShape(t *testing.T) {
 			!strings.Contains(doc.Messages[1].Artifacts[0].Code, "useState") || !strings.HasPrefix(h.Get("Content-Disposition"), "attachment") {
 			t.Errorf("JSON export = %+v, headers %v", doc, h)
 		}
-		req, _ := http.NewRequest("GET", c.URL+"/api/conversations/"+first.conversationID+"/export?format=markdown", nil)
-		req.Header.Set("Authorization", "Bearer "+s.token)
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
+		md := s.markdown(first.conversationID)
+		if !strings.Contains(md, "# Counted in the cloud") || !strings.Contains(md, "export default function Counter") {
+			t.Errorf("Markdown export:\n%s", md)
 		}
+	})
+
+	// A PROJECT: its files, its page (built on demand), its export; a
+	// second version through the HTTP API (chat-send, buffered), built by
+	// build-project; both deleted with the lineage.
+	var projectConv string
+	t.Run("a PROJECT", func(t *testing.T) {
+		s := s.in(t)
+		out := s.stream("POST", c.URL+"/api/chat/send", map[string]any{"message": "A small project", "stream": true, "enableBuilding": true}, nil,
+			&geminitest.Reply{Chunks: []string{"Two files:\n\n", project}})
+		projectConv = out.conversationID
+		if len(out.artifacts) != 1 || out.artifacts[0]["type"] != "PROJECT" {
+			t.Fatalf("artifacts = %+v", out.artifacts)
+		}
+		pid, _ := out.artifacts[0]["id"].(string)
+		previewURL, _ := out.artifacts[0]["previewUrl"].(string)
+		var files struct {
+			Entry string
+			Files []struct{ Path string }
+		}
+		s.call("GET", "/api/artifacts/"+pid+"/project", nil, 200, &files)
+		if files.Entry != "src/App.tsx" || len(files.Files) != 2 {
+			t.Errorf("project = %+v", files)
+		}
+		if !strings.Contains(previewURL, "/project-preview?token=") {
+			t.Fatalf("previewUrl = %s", previewURL)
+		}
+		h, page := s.get(previewURL)
+		if !strings.Contains(page, "rebeccapurple") || !strings.Contains(h.Get("Content-Security-Policy"), "sandbox") {
+			t.Errorf("project preview: %v (css applied: %v)", h, strings.Contains(page, "rebeccapurple"))
+		}
+		var doc struct {
+			Messages []struct {
+				Artifacts []struct {
+					Type  string
+					Files []struct{ Path, Code string }
+				}
+			}
+		}
+		s.call("GET", "/api/conversations/"+projectConv+"/export?format=json", nil, 200, &doc)
+		if len(doc.Messages) != 2 || len(doc.Messages[1].Artifacts) != 1 || len(doc.Messages[1].Artifacts[0].Files) != 2 ||
+			!strings.Contains(doc.Messages[1].Artifacts[0].Files[1].Code, "rebeccapurple") {
+			t.Errorf("JSON export of the project = %+v", doc)
+		}
+		if md := s.markdown(projectConv); !strings.Contains(md, "src/styles.css") || !strings.Contains(md, "rebeccapurple") {
+			t.Errorf("Markdown export of the project:\n%s", md)
+		}
+
+		s.gemini.Enqueue(geminitest.Reply{Chunks: []string{"In orange:\n\n", strings.ReplaceAll(project, "rebeccapurple", "darkorange")}})
+		var sent struct {
+			Data struct {
+				ConversationID string
+				Artifacts      []struct {
+					ID      string
+					Version int
+				}
+			}
+		}
+		s.callURL("POST", c.APIURL+"/api/chat/send", map[string]any{"message": "Make it orange", "conversationId": projectConv, "stream": false}, 200, &sent)
+		if sent.Data.ConversationID != projectConv || len(sent.Data.Artifacts) != 1 || sent.Data.Artifacts[0].Version != 2 {
+			t.Fatalf("send through the HTTP API = %+v", sent)
+		}
+		v2 := sent.Data.Artifacts[0].ID
+		var built struct{ Success, Cached bool }
+		s.call("POST", "/api/artifacts/"+v2+"/build-project", nil, 200, &built)
+		if !built.Success || built.Cached {
+			t.Errorf("build-project = %+v, want a first build", built)
+		}
+		var deleted struct{ DeletedVersions int }
+		s.call("DELETE", "/api/artifacts/"+v2, nil, 200, &deleted)
+		if deleted.DeletedVersions != 2 {
+			t.Errorf("artifact delete = %+v, want both versions", deleted)
+		}
+		s.call("GET", "/api/artifacts/"+pid, nil, 404, nil)
+	})
+
+	// A running turn stopped from another function (chat-stop, behind the
+	// HTTP API) while the model holds its reply; then, in the same
+	// conversation, a turn that loses the race with the conversation's
+	// delete: the code it wrote after the sweep is removed again.
+	t.Run("stop, and a delete mid-reply", func(t *testing.T) {
+		s := s.in(t)
+		hold := make(chan struct{})
+		defer close(hold)
+		s.gemini.Enqueue(geminitest.Reply{Chunks: []string{"Let me think. ", "This never comes."}, Hold: hold, HoldAfter: 1})
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+		defer cancel()
+		resp := s.open(ctx, "POST", c.URL+"/api/chat/send", map[string]any{"message": "Think slowly", "stream": true}, nil)
 		defer resp.Body.Close()
-		md, _ := io.ReadAll(resp.Body)
-		if resp.StatusCode != 200 || !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/markdown") ||
-			!strings.Contains(string(md), "# Counted in the cloud") || !strings.Contains(string(md), "export default function Counter") {
-			t.Errorf("Markdown export: %d %v\n%s", resp.StatusCode, resp.Header, md)
+		rd := bufio.NewReader(resp.Body)
+		var out streamed
+		s.until(rd, &out, "the first delta", func() bool { return out.text != "" })
+		var stop struct{ Data struct{ State string } }
+		s.callURL("POST", c.APIURL+"/api/chat/stop/"+out.messageID, nil, 200, &stop)
+		if stop.Data.State != "stopping" {
+			t.Errorf("stop = %+v", stop)
+		}
+		s.until(rd, &out, "[DONE]", func() bool { return out.done })
+		if out.complete["reason"] != "stopped" || out.text != "Let me think. " {
+			t.Fatalf("stopped stream: %+v", out)
+		}
+		var conv struct {
+			Conversation struct {
+				Messages []struct{ Stopped bool }
+			}
+		}
+		s.call("GET", "/api/conversations/"+out.conversationID, nil, 200, &conv)
+		if msgs := conv.Conversation.Messages; len(msgs) != 2 || !msgs[1].Stopped {
+			t.Errorf("the stopped reply: %+v", msgs)
+		}
+
+		raced := make(chan struct{})
+		released := false
+		defer func() {
+			if !released {
+				close(raced)
+			}
+		}()
+		s.gemini.Enqueue(geminitest.Reply{Chunks: []string{"Here is a counter.\n\n", counter, "Click it."}, Hold: raced, HoldAfter: 1})
+		resp2 := s.open(ctx, "POST", c.URL+"/api/chat/send", map[string]any{"message": "A counter", "conversationId": out.conversationID, "stream": true}, nil)
+		defer resp2.Body.Close()
+		rd2 := bufio.NewReader(resp2.Body)
+		var lost streamed
+		s.until(rd2, &lost, "the first delta", func() bool { return lost.text != "" })
+		var deleted struct{ DeletedArtifacts int }
+		s.call("DELETE", "/api/conversations/"+out.conversationID, nil, 200, &deleted)
+		close(raced)
+		released = true
+		s.until(rd2, &lost, "[DONE]", func() bool { return lost.done })
+		if lost.errorCode != "not_found" || len(lost.artifacts) != 0 || lost.complete != nil {
+			t.Errorf("the turn that lost the race: error %q, %d artifacts, complete %v", lost.errorCode, len(lost.artifacts), lost.complete)
 		}
 	})
 
 	var deleted struct{ DeletedArtifacts int }
 	s.call("DELETE", "/api/conversations/"+first.conversationID, nil, 200, &deleted)
-	if deleted.DeletedArtifacts != 2 {
-		t.Errorf("deleted = %+v, want both turns' artifacts", deleted)
+	if deleted.DeletedArtifacts != 5 {
+		t.Errorf("deleted = %+v, want every artifact of its turns and regenerations (5)", deleted)
 	}
 	s.call("GET", "/api/conversations/"+first.conversationID, nil, 404, nil)
+	if projectConv != "" {
+		s.call("DELETE", "/api/conversations/"+projectConv, nil, 200, nil)
+	}
 	s.call("GET", "/api/conversations", nil, 200, &list)
 	if list.Pagination.TotalCount != 0 {
-		t.Errorf("after the delete, list = %+v", list)
+		t.Errorf("after the deletes, list = %+v", list)
 	}
+
+	// The session ends: refreshed, its password changed (a new token), then
+	// logged out. (An instance that read the user's token version trusts it
+	// for SESSION_CACHE_TTL, a minute: the old tokens' refusal is not
+	// checked here; internal/auth's tests pin it.)
+	t.Run("refresh, password change, logout", func(t *testing.T) {
+		s := s.in(t)
+		var refreshed struct{ Token string }
+		s.call("POST", "/api/auth/refresh", nil, 200, &refreshed)
+		if refreshed.Token == "" {
+			t.Fatalf("refresh = %+v", refreshed)
+		}
+		var changed struct{ Token string }
+		s.call("PUT", "/api/auth/password", map[string]string{"currentPassword": "a good password", "newPassword": "a better password"}, 200, &changed)
+		if changed.Token == "" {
+			t.Fatalf("password change = %+v", changed)
+		}
+		s.token = changed.Token
+		s.call("POST", "/api/auth/logout", nil, 200, nil)
+	})
 
 	// Every call to a local AWS service was made with the credentials of
 	// the function that made it, as a recorder behind the Wrap hook sees.
@@ -513,4 +931,26 @@ func TestDeployedShape(t *testing.T) {
 			}
 		}
 	})
+
+	// Every function's own event, as the Lambda Invoke API delivers it.
+	t.Run("every events/ file, invoked", func(t *testing.T) { replayEvents(t, c) })
+
+	t.Run("IAM proof", func(t *testing.T) { s.iam.checkIAM(t, c, s.template) })
+}
+
+// markdown is the Markdown export of a conversation.
+func (s *scenario) markdown(conversationID string) string {
+	s.t.Helper()
+	req, _ := http.NewRequest("GET", s.cloud.URL+"/api/conversations/"+conversationID+"/export?format=markdown", nil)
+	req.Header.Set("Authorization", "Bearer "+s.token)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	md, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != 200 || !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/markdown") {
+		s.t.Fatalf("Markdown export: %d %v\n%s", resp.StatusCode, resp.Header, md)
+	}
+	return string(md)
 }
