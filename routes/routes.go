@@ -46,6 +46,10 @@ type Function struct {
 	// verifies tokens without requiring one (login). Either needs the secret,
 	// and verifying one reads the user's token version (dynamodb:GetItem).
 	Auth, Tokens bool
+	// SessionInTurn: the function's turn reservation checks that the
+	// session is current, in its conditional write on the user, so the
+	// route only verifies the token: no read of the user before the turn.
+	SessionInTurn bool
 	// StreamURL serves the routes of the functions named in Streams from a
 	// Function URL in RESPONSE_STREAM mode: the same handlers as theirs
 	// behind API Gateway, streamed.
@@ -258,7 +262,7 @@ func All() []Function {
 		// (403 AccessDenied otherwise, which would fail every first build).
 		{Name: "build", MemoryMB: 1769, TimeoutS: 60,
 			Grants: []Grant{s3(BuildObjects, "GetObject", "PutObject"), s3(Bucket, "ListBucket")}},
-		{Name: "chat-send", Method: "POST", Path: "/api/chat/send", Auth: true, MemoryMB: 512, TimeoutS: APITimeoutS,
+		{Name: "chat-send", Method: "POST", Path: "/api/chat/send", Auth: true, SessionInTurn: true, MemoryMB: 512, TimeoutS: APITimeoutS,
 			Grants: chatGrants, Settings: chatSettings, ReservedConcurrency: ChatReservedConcurrency},
 		{Name: "chat-resume", Method: "GET", Path: "/api/chat/stream/{messageId}", Auth: true, TimeoutS: APITimeoutS,
 			Grants: []Grant{dynamo("GetItem", "Query"), s3(CodeObjects, "GetObject"), secret, forwarded}, Settings: links},
@@ -266,7 +270,7 @@ func All() []Function {
 			Grants: []Grant{dynamo("GetItem", "UpdateItem"), secret}},
 		// Another answer never builds (a regenerate request has no
 		// enableBuilding): no build function.
-		{Name: "chat-regenerate", Method: "POST", Path: "/api/chat/regenerate/{messageId}", Auth: true, MemoryMB: 512, TimeoutS: APITimeoutS,
+		{Name: "chat-regenerate", Method: "POST", Path: "/api/chat/regenerate/{messageId}", Auth: true, SessionInTurn: true, MemoryMB: 512, TimeoutS: APITimeoutS,
 			Grants: withoutResource(chatGrants, BuildFunc), Settings: chatSettings, ReservedConcurrency: ChatReservedConcurrency},
 		{Name: "artifacts-fix", Method: "POST", Path: "/api/artifacts/{id}/fix", Auth: true, MemoryMB: 512, TimeoutS: APITimeoutS,
 			Grants: chatGrants, Settings: chatSettings, ReservedConcurrency: ChatReservedConcurrency},

@@ -76,6 +76,13 @@ func S3Endpoint() string {
 // configuration variables (for example DEFAULT_CREDITS).
 func New(t testing.TB, tb dynamotest.Table, env map[string]string) *Env {
 	t.Helper()
+	return NewWithLatency(t, tb, env, nil)
+}
+
+// NewWithLatency is New with every AWS call of the API going through
+// latency (nil: none).
+func NewWithLatency(t testing.TB, tb dynamotest.Table, env map[string]string, latency *Latency) *Env {
+	t.Helper()
 	gemini := geminitest.New(geminitest.WithAPIKey(GeminiKey))
 	t.Cleanup(gemini.Close)
 	vars := map[string]string{
@@ -101,9 +108,11 @@ func New(t testing.TB, tb dynamotest.Table, env map[string]string) *Env {
 	}
 	logs := &syncBuffer{}
 	calls := &dynamotest.Calls{}
-	deps, err := app.NewDeps(context.Background(), cfg, httpapi.NewLogger(logs, slog.LevelDebug), app.Options{
-		DynamoOptions: []func(*dynamodb.Options){calls.Option()},
-	})
+	opts := app.Options{DynamoOptions: []func(*dynamodb.Options){calls.Option()}}
+	if latency != nil {
+		opts.APIOptions = append(opts.APIOptions, latency.APIOption)
+	}
+	deps, err := app.NewDeps(context.Background(), cfg, httpapi.NewLogger(logs, slog.LevelDebug), opts)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -197,7 +197,11 @@ func Handler(d *Deps, fns []routes.Function, ctors map[string]Constructor) (http
 			return nil, fmt.Errorf("function %q: %w", f.Name, err)
 		}
 		if f.Auth {
-			h = httpapi.RequireUser(d.Sessions, h)
+			var a httpapi.Authenticator = d.Sessions
+			if f.SessionInTurn {
+				a = httpapi.AuthenticatorFunc(d.Sessions.Verify)
+			}
+			h = httpapi.RequireUser(a, h)
 		}
 		mux.Handle(Pattern(f), h)
 	}

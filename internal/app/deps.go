@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/smithy-go/middleware"
 
 	"github.com/zocket/agent/internal/artifacts"
 	"github.com/zocket/agent/internal/auth"
@@ -42,6 +43,9 @@ type Deps struct {
 // Options adjust NewDeps (tests count DynamoDB calls with a middleware).
 type Options struct {
 	DynamoOptions []func(*dynamodb.Options)
+	// APIOptions are SDK middleware for every AWS client (a test's
+	// injected latency).
+	APIOptions []func(*middleware.Stack) error
 }
 
 // NewDeps builds the AWS clients for cfg. It makes no network calls. Without
@@ -51,6 +55,7 @@ func NewDeps(ctx context.Context, cfg settings.Config, log *slog.Logger, opts Op
 	if err != nil {
 		return nil, fmt.Errorf("deps: %w", err)
 	}
+	awsCfg.APIOptions = append(awsCfg.APIOptions, opts.APIOptions...)
 	var signer *auth.Signer
 	if len(cfg.JWTSecret) > 0 {
 		if err := cfg.RequireSecret(); err != nil {

@@ -52,6 +52,15 @@ func (s *Sessions) Authenticate(ctx context.Context, token string) (agent.Sessio
 	return sess, unauthorized(err)
 }
 
+// Verify returns the session of a user token that verifies, without
+// checking that it is still current: for a route whose own write on the
+// user checks that (a chat turn's reservation). Any other token is
+// agent.Unauthorized.
+func (s *Sessions) Verify(_ context.Context, token string) (agent.Session, error) {
+	sess, err := s.Signer.VerifyUser(token)
+	return sess, unauthorized(err)
+}
+
 // AuthenticatePreview returns the session of a current preview token for
 // artifactID; any other token is agent.Unauthorized.
 func (s *Sessions) AuthenticatePreview(ctx context.Context, token, artifactID string) (agent.Session, error) {

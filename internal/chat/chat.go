@@ -35,10 +35,10 @@ import (
 
 // Store is the storage a turn needs.
 type Store interface {
-	ReserveTurn(ctx context.Context, userID, turnID string, expires time.Time, limits store.TurnLimits) (agent.User, error)
+	ReserveTurn(ctx context.Context, sess agent.Session, turnID string, expires time.Time, limits store.TurnLimits) (agent.User, error)
 	EndTurn(ctx context.Context, userID, turnID string, charge store.Charge) (agent.User, error)
 	ConversationMeta(ctx context.Context, userID, id string) (agent.Conversation, error)
-	CreateConversation(ctx context.Context, c agent.Conversation) error
+	CreateConversation(ctx context.Context, c agent.Conversation, first ...agent.Message) error
 	AppendMessage(ctx context.Context, userID string, m agent.Message) error
 	Thread(ctx context.Context, userID, id string) (store.Thread, error)
 	PutArtifact(ctx context.Context, a agent.Artifact) error
@@ -150,38 +150,53 @@ func (s *Service) Send(w http.ResponseWriter, r *http.Request) {
 	userMsgID := newID()
 	t := &turn{svc: s, r: r, message: msg, building: req.EnableBuilding, chargeOnText: req.Stream,
 		userMsg: agent.Message{ID: userMsgID}, assistantID: newID(), clock: s.detach(ctx)}
-	if err := t.begin(ctx, httpapi.UserID(ctx), convID); err != nil {
+	// The model request leaves after two round trips: the reservation
+	// beside the conversation's read, then the message's save beside the
+	// turn's record.
+	var read func(context.Context) error
+	if convID != "" {
+		read = t.read(convID)
+	} else {
+		t.startConversation(httpapi.UserID(ctx))
+	}
+	if err := t.begin(ctx, read); err != nil {
 		httpapi.Error(w, r, err)
 		return
 	}
-	if err := t.open(ctx); err != nil {
-		t.end(false)
-		httpapi.Error(w, r, err)
-		return
-	}
-
-	s.serve(w, r, t, req.Stream, "Message sent successfully")
+	s.serve(w, r, t, req.Stream, "Message sent successfully", t.open)
 }
 
-// serve runs an open turn and answers with its events: as SSE, or with
-// stream false one JSON body whose message is done.
-func (s *Service) serve(w http.ResponseWriter, r *http.Request, t *turn, stream bool, done string) {
+// serve runs a turn and answers with its events: as SSE, or with stream
+// false one JSON body whose message is done. open, when not nil, is what
+// the turn does before the model is called (it saves the user's message):
+// on a stream it follows the metadata event, and its failure ends the
+// stream with an error event; otherwise its failure is the answer.
+func (s *Service) serve(w http.ResponseWriter, r *http.Request, t *turn, stream bool, done string, open func(context.Context) error) {
 	// From here the turn outlives the request: a client that leaves does
 	// not stop the reply from being written and saved.
 	tctx, cancel := t.clock.work()
 	defer cancel()
 
 	if !stream {
+		if open != nil {
+			if err := open(r.Context()); err != nil {
+				t.end(false)
+				httpapi.Error(w, r, err)
+				return
+			}
+		}
 		col := &collector{}
-		t.run(tctx, col)
+		t.run(tctx, col, nil)
+		t.fold.settle(false)
 		s.respondJSON(w, r, t, col, done)
 		return
 	}
 	out := newSSE(w)
 	stopPing := s.pinger(out)
-	t.run(tctx, out)
+	t.run(tctx, out, open)
 	stopPing()
 	out.done()
+	t.fold.settle(true)
 }
 
 // detach returns the clock of a turn that outlives its client but not the

@@ -10,6 +10,8 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -17,6 +19,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/google/uuid"
 
 	"github.com/zocket/agent"
 	"github.com/zocket/agent/internal/apitest"
@@ -348,61 +351,105 @@ func TestSendRejects(t *testing.T) {
 }
 
 // TestHistoryFitsTheBudget sends the 201st message of a conversation whose
-// history is far over the budget: the model receives the recent messages
-// within the budget and a summary of the rest, and the summary is kept.
+// history is far over the budget and has no summary yet: the model receives
+// the recent messages within the budget and, verbatim, what waits for the
+// summary as far as the backlog allows; the summary is folded beside the
+// reply and kept, and the next turn carries it.
 func TestHistoryFitsTheBudget(t *testing.T) {
 	each(t, nil, func(t *testing.T, env *apitest.Env) {
 		u := env.Register(t)
-		conv := agent.Conversation{ID: "0190a000-0000-7000-8000-00000000c0de", UserID: u.ID, Title: "Long", CreatedAt: time.Now().Add(-time.Hour)}
-		if err := env.Deps.Store.CreateConversation(ctx, conv); err != nil {
+		conv := longConversation(t, env, u)
+		b := memory.DefaultBudget
+		for i, message := range []string{"And now the footer?", "And the header?"} {
+			before := time.Now()
+			got := stream(t, env, u.Token, "/api/chat/send", map[string]any{"message": message, "conversationId": conv.ID, "stream": true})
+			if got.data("complete") == nil {
+				t.Fatalf("turn %d did not complete: %+v", i, got.events)
+			}
+			replies, _, folds := modelRequests(env, before)
+			if len(replies) != 1 || folds != 1-i {
+				t.Fatalf("turn %d: %d reply requests, %d summary requests; want 1, %d", i, len(replies), folds, 1-i)
+			}
+			sent := replies[0]
+			tokens := 0
+			for _, c := range sent.Contents {
+				tokens += llm.EstimateTokens(c.Text)
+			}
+			if tokens > b.History+b.Backlog || i == 0 && tokens <= b.History {
+				t.Errorf("turn %d: history sent = %d tokens, want at most %d (and, with no summary yet, more than the history budget %d: the backlog)", i, tokens, b.History+b.Backlog, b.History)
+			}
+			if len(sent.Contents) < 10 || sent.Contents[len(sent.Contents)-1].Text != message {
+				t.Errorf("turn %d: history sent has %d turns, last %q", i, len(sent.Contents), sent.Contents[len(sent.Contents)-1].Text)
+			}
+			carried := strings.Contains(sent.SystemInstruction, "Summary of the earlier part of this conversation") &&
+				strings.Contains(sent.SystemInstruction, "Summary from the offline model")
+			if carried != (i == 1) {
+				t.Errorf("turn %d: summary in the system instruction %v, want %v", i, carried, i == 1)
+			}
+			meta, err := env.Deps.Store.ConversationMeta(ctx, u.ID, conv.ID)
+			if err != nil || meta.Summary == "" || meta.SummaryThrough == "" {
+				t.Errorf("turn %d: summary not kept: %+v %v", i, meta, err)
+			}
+		}
+	})
+}
+
+// longConversation is a conversation of u's of 200 messages, far over the
+// history budget, with no summary yet.
+func longConversation(t *testing.T, env *apitest.Env, u apitest.User) agent.Conversation {
+	t.Helper()
+	conv := agent.Conversation{ID: uuid.Must(uuid.NewV7()).String(), UserID: u.ID, Title: "Long", CreatedAt: time.Now().Add(-time.Hour)}
+	if err := env.Deps.Store.CreateConversation(ctx, conv); err != nil {
+		t.Fatal(err)
+	}
+	base := time.Now().Add(-59 * time.Minute)
+	for i := range 200 {
+		role := agent.RoleUser
+		if i%2 == 1 {
+			role = agent.RoleAssistant
+		}
+		m := agent.Message{ID: fmt.Sprintf("0190a001-0000-7000-8000-%012d", i), ConversationID: conv.ID, Role: role,
+			Content: fmt.Sprintf("Message %d about the dashboard layout. %s", i, strings.Repeat("Details of the grid and the charts. ", 25)), CreatedAt: base.Add(time.Duration(i) * time.Second)}
+		if err := env.Deps.Store.AppendMessage(ctx, u.ID, m); err != nil {
 			t.Fatal(err)
 		}
-		base := time.Now().Add(-59 * time.Minute)
-		for i := range 200 {
-			role := agent.RoleUser
-			if i%2 == 1 {
-				role = agent.RoleAssistant
+	}
+	return conv
+}
+
+// TestJSONAnswerDoesNotWaitForTheFold holds the model's summary call: a
+// turn answered as one JSON body (stream false) comes back all the same,
+// its fold ended with it; the summary stays as it was, for a later turn
+// to fold.
+func TestJSONAnswerDoesNotWaitForTheFold(t *testing.T) {
+	each(t, nil, func(t *testing.T, env *apitest.Env) {
+		u := env.Register(t)
+		conv := longConversation(t, env, u)
+		hold := make(chan struct{})
+		var released atomic.Bool
+		release := time.AfterFunc(30*time.Second, func() { released.Store(true); close(hold) })
+		// The reply waits for the fold to reach the model, so that the fold
+		// is under way when the reply ends.
+		folding := make(chan struct{})
+		var once sync.Once
+		env.Gemini.Respond(func(r geminitest.Request) geminitest.Reply {
+			if strings.Contains(r.SystemInstruction, "running summary") {
+				once.Do(func() { close(folding) })
+				return geminitest.Reply{Chunks: []string{"A summary."}, Hold: hold}
 			}
-			m := agent.Message{ID: fmt.Sprintf("0190a001-0000-7000-8000-%012d", i), ConversationID: conv.ID, Role: role,
-				Content: fmt.Sprintf("Message %d about the dashboard layout. %s", i, strings.Repeat("Details of the grid and the charts. ", 25)), CreatedAt: base.Add(time.Duration(i) * time.Second)}
-			if err := env.Deps.Store.AppendMessage(ctx, u.ID, m); err != nil {
-				t.Fatal(err)
-			}
-		}
+			return geminitest.Reply{Chunks: []string{"The footer goes below."}, Hold: folding}
+		})
 		resp := env.Do(t, "POST", "/api/chat/send", u.Token, map[string]any{"message": "And now the footer?", "conversationId": conv.ID})
-		if resp.Status != 200 {
-			t.Fatalf("send = %d %s", resp.Status, resp.Body)
+		if release.Stop() {
+			close(hold)
 		}
-		var stream *geminitest.Request
-		var summaries int
-		for _, r := range env.Gemini.Requests() {
-			if r.Stream {
-				r := r
-				stream = &r
-			} else if strings.Contains(r.SystemInstruction, "running summary") {
-				summaries++
-			}
+		if resp.Status != http.StatusOK || released.Load() {
+			t.Fatalf("send = %d (the held fold released first: %v): %s", resp.Status, released.Load(), resp.Body)
 		}
-		if stream == nil || summaries != 1 {
-			t.Fatalf("stream request %v, summary requests %d", stream != nil, summaries)
-		}
-		tokens := 0
-		for _, c := range stream.Contents {
-			tokens += llm.EstimateTokens(c.Text)
-		}
-		if tokens > memory.DefaultBudget.History {
-			t.Errorf("history sent = %d tokens, budget %d", tokens, memory.DefaultBudget.History)
-		}
-		if len(stream.Contents) < 10 || stream.Contents[len(stream.Contents)-1].Text != "And now the footer?" {
-			t.Errorf("history sent has %d turns, last %q", len(stream.Contents), stream.Contents[len(stream.Contents)-1].Text)
-		}
-		if !strings.Contains(stream.SystemInstruction, "Summary of the earlier part of this conversation") ||
-			!strings.Contains(stream.SystemInstruction, "Summary from the offline model") {
-			t.Errorf("system instruction carries no summary:\n%s", stream.SystemInstruction)
-		}
+		_, _, folds := modelRequests(env, time.Time{})
 		meta, err := env.Deps.Store.ConversationMeta(ctx, u.ID, conv.ID)
-		if err != nil || meta.Summary == "" || meta.SummaryThrough == "" {
-			t.Errorf("summary not kept: %+v %v", meta, err)
+		if folds != 1 || err != nil || meta.Summary != "" {
+			t.Errorf("%d folds; summary %q (%v): want the fold made and ended with the answer", folds, meta.Summary, err)
 		}
 	})
 }

@@ -133,16 +133,11 @@ func (s *Service) Fix(w http.ResponseWriter, r *http.Request) {
 	stream := req.Stream == nil || *req.Stream
 	t := &turn{svc: s, r: r, message: f.message(), chargeOnText: stream, fix: f,
 		userMsg: agent.Message{ID: newID()}, assistantID: newID(), clock: s.detach(ctx)}
-	if err := t.begin(ctx, userID, a.ConversationID); err != nil {
+	if err := t.begin(ctx, t.read(a.ConversationID)); err != nil {
 		httpapi.Error(w, r, err)
 		return
 	}
-	if err := t.open(ctx); err != nil {
-		t.end(false)
-		httpapi.Error(w, r, err)
-		return
-	}
-	s.serve(w, r, t, stream, "Fix sent successfully")
+	s.serve(w, r, t, stream, "Fix sent successfully", t.open)
 }
 
 // artifact reads the {id} artifact of the caller; a malformed id is a 404.

@@ -1,7 +1,10 @@
 package chat
 
 import (
+	"context"
+	"errors"
 	"net/http"
+	"sync"
 
 	"github.com/zocket/agent"
 	"github.com/zocket/agent/internal/httpapi"
@@ -28,22 +31,32 @@ func (s *Service) Regenerate(w http.ResponseWriter, r *http.Request) {
 	}
 	stream := req.Stream == nil || *req.Stream
 	ctx := r.Context()
-	userID := httpapi.UserID(ctx)
-	old, err := s.Store.ReplyTurn(ctx, userID, id)
+	t := &turn{svc: s, r: r, again: true, chargeOnText: stream, assistantID: newID(), clock: s.detach(ctx)}
+	// Two round trips before the model: the reply's turn beside the
+	// reservation, then the conversation beside the new turn's record.
+	var old agent.Turn
+	err = t.begin(ctx, func(ctx context.Context) (err error) {
+		old, err = s.Store.ReplyTurn(ctx, httpapi.UserID(ctx), id)
+		return err
+	})
 	if err != nil {
 		httpapi.Error(w, r, err)
 		return
 	}
-	t := &turn{svc: s, r: r, again: true, chargeOnText: stream,
-		userMsg: agent.Message{ID: old.ReplyTo}, assistantID: newID(), clock: s.detach(ctx)}
-	if err := t.begin(ctx, userID, old.ConversationID); err != nil {
-		httpapi.Error(w, r, err)
-		return
-	}
-	if err := t.start(ctx); err != nil {
+	t.userMsg.ID = old.ReplyTo
+	t.conv = agent.Conversation{ID: old.ConversationID}
+	var readErr, startErr error
+	var wg sync.WaitGroup
+	wg.Go(func() { readErr = t.read(old.ConversationID)(ctx) })
+	wg.Go(func() { startErr = t.start(ctx) })
+	wg.Wait()
+	if err := errors.Join(readErr, startErr); err != nil {
 		t.end(false)
+		if startErr == nil {
+			t.dropJournal()
+		}
 		httpapi.Error(w, r, err)
 		return
 	}
-	s.serve(w, r, t, stream, "Response regenerated successfully")
+	s.serve(w, r, t, stream, "Response regenerated successfully", nil)
 }

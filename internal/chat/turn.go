@@ -35,9 +35,11 @@ type turn struct {
 	// stream); otherwise only a completed reply is charged.
 	chargeOnText bool
 
-	user    agent.User // as its slot was reserved
-	conv    agent.Conversation
-	isNew   bool
+	user  agent.User // as its slot was reserved
+	conv  agent.Conversation
+	isNew bool
+	// thread is the conversation the turn continues, as read when it began.
+	thread  *store.Thread
 	userMsg agent.Message // its id is set when the turn starts
 	// emitted is set once model text went out to the client; text is all
 	// of it, what the reply saves.
@@ -60,6 +62,8 @@ type turn struct {
 	// savedAt is when the reply was saved (or its save tried): the day its
 	// usage counts on.
 	savedAt time.Time
+	// fold is the summary's fold running beside the reply, if one is due.
+	fold *folding
 }
 
 // slotMargin keeps a turn's slot a little past the turn's own end, should
@@ -67,30 +71,48 @@ type turn struct {
 const slotMargin = 30 * time.Second
 
 // begin reserves the turn's slot on its user (the credit it may cost, its
-// place among the turns in flight and this minute's) and, at the same time,
-// reads the conversation it continues. Out of credits or past a limit,
-// nothing else happens; a conversation that is not the user's releases the
-// slot.
-func (t *turn) begin(ctx context.Context, userID, convID string) error {
+// place among the turns in flight and this minute's; the same write checks
+// that the session is current) and, at the same time, runs read (when not
+// nil): one round trip. When read fails (a conversation that is not the
+// user's), the slot is released and read's error is the answer, unless the
+// session has ended; out of credits or past a limit, nothing else happens.
+func (t *turn) begin(ctx context.Context, read func(context.Context) error) error {
 	s := t.svc
 	expires := t.clock.end().Add(slotMargin)
-	var reserveErr, convErr error
+	var reserveErr, readErr error
 	var wg sync.WaitGroup
 	wg.Go(func() {
-		t.user, reserveErr = s.Store.ReserveTurn(ctx, userID, t.assistantID, expires, s.Limits)
+		t.user, reserveErr = s.Store.ReserveTurn(ctx, httpapi.SessionFrom(ctx), t.assistantID, expires, s.Limits)
 	})
-	if convID != "" {
-		wg.Go(func() { t.conv, convErr = s.Store.ConversationMeta(ctx, userID, convID) })
+	if read != nil {
+		wg.Go(func() { readErr = read(ctx) })
 	}
 	wg.Wait()
-	if reserveErr != nil {
+	switch {
+	case agent.IsCode(reserveErr, agent.Unauthorized):
+		// An ended session learns nothing of what read found.
 		return reserveErr
+	case readErr != nil:
+		// What the request names is wrong whatever the user's credits.
+		if reserveErr == nil {
+			t.end(false)
+		}
+		return readErr
 	}
-	if convErr != nil {
-		t.end(false)
-		return convErr
+	return reserveErr
+}
+
+// read reads the conversation the turn continues, whole: what the model
+// sees of it, and what a new artifact may be the next version of.
+func (t *turn) read(convID string) func(context.Context) error {
+	return func(ctx context.Context) error {
+		th, err := t.svc.Store.Thread(ctx, httpapi.UserID(ctx), convID)
+		if err != nil {
+			return err
+		}
+		t.thread, t.conv = &th, th.Conversation
+		return nil
 	}
-	return nil
 }
 
 // end frees the turn's slot, charging its credit when charge says so, and
@@ -126,26 +148,44 @@ func ProvisionalTitle(message string) string {
 	return t
 }
 
-// open creates the conversation unless the turn continues one, and saves
-// the user's message and records the turn (at the same time), before
-// anything is streamed or the model is called.
+// startConversation makes the turn the first of a new conversation,
+// titled after the message until the model names it.
+func (t *turn) startConversation(userID string) {
+	t.conv = agent.Conversation{ID: newID(), UserID: userID, Title: ProvisionalTitle(t.message), CreatedAt: t.svc.Now()}
+	t.isNew = true
+}
+
+// open saves the user's message (with its conversation, when the turn
+// starts one) and records the turn, at the same time: one round trip,
+// before the model is called. When the message cannot be saved, the turn's
+// record goes too.
 func (t *turn) open(ctx context.Context) error {
 	s := t.svc
-	now := s.Now()
-	if t.conv.ID == "" {
-		t.conv = agent.Conversation{ID: newID(), UserID: t.user.ID, Title: ProvisionalTitle(t.message), CreatedAt: now}
-		if err := s.Store.CreateConversation(ctx, t.conv); err != nil {
-			return err
-		}
-		t.isNew = true
-	}
-	t.userMsg = agent.Message{ID: t.userMsg.ID, ConversationID: t.conv.ID, Role: agent.RoleUser, Content: t.message, CreatedAt: now}
-	var appendErr, startErr error
+	t.userMsg = agent.Message{ID: t.userMsg.ID, ConversationID: t.conv.ID, Role: agent.RoleUser, Content: t.message, CreatedAt: s.Now()}
+	var saveErr, startErr error
 	var wg sync.WaitGroup
-	wg.Go(func() { appendErr = s.Store.AppendMessage(ctx, t.user.ID, t.userMsg) })
+	wg.Go(func() {
+		if t.isNew {
+			saveErr = s.Store.CreateConversation(ctx, t.conv, t.userMsg)
+		} else {
+			saveErr = s.Store.AppendMessage(ctx, t.user.ID, t.userMsg)
+		}
+	})
 	wg.Go(func() { startErr = t.start(ctx) })
 	wg.Wait()
-	return errors.Join(appendErr, startErr)
+	if saveErr != nil && startErr == nil {
+		t.dropJournal()
+	}
+	return errors.Join(saveErr, startErr)
+}
+
+// dropJournal removes the record of a turn that did not start after all.
+func (t *turn) dropJournal() {
+	ctx, cancel := t.clock.save()
+	defer cancel()
+	if err := t.svc.Store.DropJournal(ctx, t.assistantID); err != nil {
+		httpapi.Logger(t.r.Context()).Error("drop journal", "err", err)
+	}
 }
 
 // producerMargin is how long after a turn's last save its producer may
@@ -163,19 +203,37 @@ func (t *turn) start(ctx context.Context) error {
 // errStopped is the cause of a turn's context ended by a stop.
 var errStopped = errors.New("stopped by the user")
 
-// run streams the reply into out and its journal, and saves it. ctx ends
+// run streams the reply into out and its journal, and saves it. The first
+// event, metadata, goes out before open (when not nil) saves the user's
+// message: a stream shows the turn one round trip after it began. ctx ends
 // when the model's time is up; the save gets a context of its own from
 // t.clock. It never returns an error: every failure becomes an event, and
 // what was produced is saved.
-func (t *turn) run(ctx context.Context, out Sink) {
+func (t *turn) run(ctx context.Context, out Sink, open func(context.Context) error) {
 	log := httpapi.Logger(t.r.Context())
 	ctx, stop := context.WithCancelCause(ctx)
 	defer stop(nil)
 	t.journal = newJournal(t.svc.Store, t.assistantID, log, func() { stop(errStopped) })
+	sink := tee{out, t.journal}
+	sink.Metadata(Metadata{ConversationID: t.conv.ID, MessageID: t.assistantID, UserMessageID: t.userMsg.ID, Title: t.conv.Title})
+	if open != nil {
+		if err := open(t.r.Context()); err != nil {
+			// Nothing was saved, and the journal never started: only the
+			// client hears of it.
+			t.end(false)
+			log.Error("open turn", "err", err)
+			e := agent.AsError(err)
+			msg := e.Message
+			if e.Code == agent.Internal {
+				msg = "the message could not be saved. Please try again."
+			}
+			out.Error(StreamError{Error: "Stream error: " + msg, Code: string(e.Code)})
+			return
+		}
+	}
 	jctx, cancel := context.WithDeadline(t.clock.base, t.clock.end())
 	defer cancel()
 	go t.journal.run(jctx)
-	sink := tee{out, t.journal}
 
 	state := t.produce(ctx, sink)
 
@@ -196,9 +254,7 @@ func (t *turn) run(ctx context.Context, out Sink) {
 func (t *turn) produce(ctx context.Context, sink Sink) agent.TurnState {
 	s := t.svc
 	log := httpapi.Logger(t.r.Context())
-	sink.Metadata(Metadata{ConversationID: t.conv.ID, MessageID: t.assistantID, UserMessageID: t.userMsg.ID, Title: t.conv.Title})
-
-	req, err := t.request(ctx)
+	req, err := t.request()
 	if err != nil {
 		log.Error("load history", "err", err)
 		sctx, cancel := t.clock.save()
@@ -242,18 +298,16 @@ func (t *turn) produce(ctx context.Context, sink Sink) agent.TurnState {
 	return t.complete(sctx, sink, res)
 }
 
-// request builds the model request: the conversation as it reads (up to
-// the message answered again, for a regenerated reply), within the budget,
-// with older messages folded into the conversation's summary first.
-func (t *turn) request(ctx context.Context) (llm.Request, error) {
+// request builds the model request: the conversation as it was read when
+// the turn began and the user's message (up to the message answered again,
+// for a regenerated reply), within the budget, with the summary as it
+// stands. When the messages waiting for the summary make up a batch, it
+// starts their fold beside the reply.
+func (t *turn) request() (llm.Request, error) {
 	s := t.svc
 	history := []agent.Message{t.userMsg}
 	conv := t.conv
-	if !t.isNew {
-		th, err := s.Store.Thread(ctx, t.user.ID, t.conv.ID)
-		if err != nil {
-			return llm.Request{}, err
-		}
+	if th := t.thread; th != nil {
 		conv = th.Conversation
 		history, _ = agent.Linear(th.Messages)
 		t.latest = latestVersions(th.Artifacts)
@@ -270,33 +324,68 @@ func (t *turn) request(ctx context.Context) (llm.Request, error) {
 				// The summary tells of what came after: not this answer's.
 				conv.Summary, conv.SummaryThrough = "", ""
 			}
+		} else {
+			history = append(history, t.userMsg)
 		}
 	}
-	plan := memory.NewPlan(conv, history, s.budget(), llm.EstimateTokens)
-	summary := plan.Summary
-	if len(plan.Unfolded) > 0 {
-		folded, through, err := memory.Fold(ctx, s.Model, plan, s.budget(), llm.EstimateTokens)
-		switch {
-		case err != nil:
-			// The turn goes on with the old summary: older context is
-			// thinner this time, and the fold is tried again next turn.
-			httpapi.Logger(t.r.Context()).Warn("fold summary", "err", err)
-		case t.again:
-			// A summary of the past of an earlier message is not the
-			// conversation's: it serves this answer only.
-			summary = folded
-		default:
-			summary = folded
-			if err := s.Store.SetSummary(ctx, conv.ID, folded, through); err != nil {
-				httpapi.Logger(t.r.Context()).Warn("save summary", "err", err)
-			}
-		}
+	b := s.budget()
+	plan := memory.NewPlan(conv, history, b, llm.EstimateTokens)
+	if !t.again && plan.FoldDue(b) {
+		// A summary of the past of an earlier message is not the
+		// conversation's: another answer never folds.
+		t.fold = t.foldAside(conv.ID, plan, b)
 	}
 	if t.fix != nil && len(plan.Recent) > 0 {
 		// The code and how to answer reach the model, not the history.
 		plan.Recent[len(plan.Recent)-1].Text += t.fix.context()
 	}
-	return llm.Request{System: memory.System(llm.SystemInstruction, summary), Messages: plan.Recent}, nil
+	return llm.Request{System: memory.System(llm.SystemInstruction, plan.Summary), Messages: plan.Recent}, nil
+}
+
+// folding is a fold of the summary running beside a reply.
+type folding struct {
+	cancel context.CancelFunc
+	done   chan struct{}
+}
+
+// foldAside folds plan's waiting messages into the conversation's summary,
+// for the turns after this one, while the reply is produced; it has the
+// model's time, and settle ends it.
+func (t *turn) foldAside(convID string, plan memory.Plan, b memory.Budget) *folding {
+	ctx, cancel := t.clock.work()
+	f := &folding{cancel: cancel, done: make(chan struct{})}
+	log := httpapi.Logger(t.r.Context())
+	go func() {
+		defer close(f.done)
+		summary, through, err := memory.Fold(ctx, t.svc.Model, plan, b, llm.EstimateTokens)
+		if err == nil {
+			err = t.svc.Store.SetSummary(ctx, convID, summary, through)
+		}
+		switch {
+		case err == nil:
+		case ctx.Err() != nil:
+			// Ended with its turn: the next turn folds again.
+			log.Debug("fold summary", "err", err)
+		default:
+			log.Warn("fold summary", "err", err)
+		}
+	}()
+	return f
+}
+
+// settle waits for the fold to end, or ends it now unless wait. A Lambda
+// may not work after its response, so a fold ends with its turn's
+// response: a stream waits for it after its last event (the client has its
+// reply), a JSON answer does not.
+func (f *folding) settle(wait bool) {
+	if f == nil {
+		return
+	}
+	if !wait {
+		f.cancel()
+	}
+	<-f.done
+	f.cancel()
 }
 
 func (s *Service) budget() memory.Budget {

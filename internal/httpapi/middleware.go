@@ -205,6 +205,14 @@ type Authenticator interface {
 	Authenticate(ctx context.Context, token string) (agent.Session, error)
 }
 
+// AuthenticatorFunc is a function that is an Authenticator.
+type AuthenticatorFunc func(ctx context.Context, token string) (agent.Session, error)
+
+// Authenticate calls f.
+func (f AuthenticatorFunc) Authenticate(ctx context.Context, token string) (agent.Session, error) {
+	return f(ctx, token)
+}
+
 // BearerToken returns the token of an "Authorization: Bearer <token>" header.
 func BearerToken(r *http.Request) (string, bool) {
 	scheme, tok, ok := strings.Cut(r.Header.Get("Authorization"), " ")

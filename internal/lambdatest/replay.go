@@ -157,7 +157,7 @@ func CheckAnswer(function string, status int, body string) error {
 
 // ConversationCreator writes the conversation the conversation events use.
 type ConversationCreator interface {
-	CreateConversation(ctx context.Context, c agent.Conversation) error
+	CreateConversation(ctx context.Context, c agent.Conversation, first ...agent.Message) error
 }
 
 // EventValues fills the events' placeholders (REPLACE_WITH_...) with what

@@ -2,6 +2,12 @@
 // recent messages verbatim, as many as fit a token budget, and everything
 // older folded into a running summary kept on the conversation. It replaces
 // the Node backend's LangChain buffer memory, which grew without bound.
+//
+// A fold is a model call of its own, so it is kept off the reply's path
+// and made in batches: a turn sends the summary as it stands, with the
+// messages it does not cover yet sent verbatim as far as a backlog budget
+// allows, and folds those messages (for the next turns) only once they
+// make up a batch of several turns, while the reply is produced.
 package memory
 
 import (
@@ -15,31 +21,41 @@ import (
 
 // Budget sizes the history sent with each turn, in estimated tokens.
 type Budget struct {
-	// History is the most the verbatim messages may take.
+	// History is the most the recent verbatim messages may take.
 	History int
 	// Summary is the most the running summary may take.
 	Summary int
+	// Backlog is the most that messages older than the recent ones and
+	// not yet in the summary may add, verbatim, while a fold catches up.
+	Backlog int
+	// FoldTurns is how many turns (a message and its reply) a fold takes at
+	// once: the messages waiting for the summary are folded once there are
+	// twice as many. 0 or 1 folds whenever a message waits.
+	FoldTurns int
 }
 
-// DefaultBudget keeps about 12k tokens of recent messages and a summary of
-// up to 1k: ample context for coding turns at a small fraction of the
-// model's window.
-var DefaultBudget = Budget{History: 12000, Summary: 1000}
+// DefaultBudget keeps about 12k tokens of recent messages, up to 4k of
+// messages waiting for the summary, and a summary of up to 1k: ample
+// context for coding turns at a small fraction of the model's window. A
+// fold takes 4 turns at once: a quarter of a model call per turn, once a
+// conversation has outgrown the history budget.
+var DefaultBudget = Budget{History: 12000, Summary: 1000, Backlog: 4000, FoldTurns: 4}
 
 // Summarizer folds messages into a summary with a model call.
 type Summarizer interface {
 	Generate(ctx context.Context, req llm.Request) (llm.Result, error)
 }
 
-// Plan is what a turn sends and what it must fold first.
+// Plan is what a turn sends, and what waits for the summary.
 type Plan struct {
 	// Recent are the verbatim messages, oldest first, ending with the
-	// user's new message.
+	// user's new message: the newest of those waiting for the summary that
+	// fit the backlog, then those within the history budget.
 	Recent []llm.Message
 	// Summary is the running summary as stored.
 	Summary string
-	// Unfolded are older messages not in the summary yet, oldest first:
-	// they must be folded (Fold) before the turn is sent.
+	// Unfolded are the messages older than the history budget's and not in
+	// the summary yet, oldest first: what the next fold takes.
 	Unfolded []agent.Message
 }
 
@@ -47,25 +63,7 @@ type Plan struct {
 // budget. estimate counts a text's tokens (llm.EstimateTokens).
 func NewPlan(conv agent.Conversation, history []agent.Message, b Budget, estimate func(string) int) Plan {
 	p := Plan{Summary: conv.Summary}
-	used := 0
-	cut := len(history)
-	for i := len(history) - 1; i >= 0; i-- {
-		n := estimate(history[i].Content)
-		// The newest message always goes, whatever its size.
-		if i < len(history)-1 && used+n > b.History {
-			break
-		}
-		used += n
-		cut = i
-	}
-	// The model wants the user first: an assistant message at the start of
-	// the window goes to the summary instead.
-	for cut < len(history)-1 && history[cut].Role != agent.RoleUser {
-		cut++
-	}
-	for _, m := range history[cut:] {
-		p.Recent = append(p.Recent, llm.Message{Role: role(m.Role), Text: m.Content})
-	}
+	cut := window(history, len(history), b.History, estimate)
 	for _, m := range history[:cut] {
 		// Ids sort in time order: what is not newer than the last message
 		// folded is in the summary (a reply regenerated since is newer).
@@ -74,7 +72,49 @@ func NewPlan(conv agent.Conversation, history []agent.Message, b Budget, estimat
 		}
 		p.Unfolded = append(p.Unfolded, m)
 	}
+	// What waits for the summary goes verbatim, newest first, as far as the
+	// backlog allows; a message too large for it ends the backlog.
+	from := len(p.Unfolded)
+	for used := 0; from > 0; from-- {
+		n := estimate(p.Unfolded[from-1].Content)
+		if used+n > b.Backlog {
+			break
+		}
+		used += n
+	}
+	backlog := p.Unfolded[from:]
+	for len(backlog) > 0 && backlog[0].Role != agent.RoleUser {
+		backlog = backlog[1:]
+	}
+	for _, m := range append(backlog[:len(backlog):len(backlog)], history[cut:]...) {
+		p.Recent = append(p.Recent, llm.Message{Role: role(m.Role), Text: m.Content})
+	}
 	return p
+}
+
+// window returns where the newest of history[:end] that fit within budget
+// start: the last message always fits, whatever its size, and the window
+// starts with a user's message, as the model wants.
+func window(history []agent.Message, end, budget int, estimate func(string) int) int {
+	used, cut := 0, end
+	for i := end - 1; i >= 0; i-- {
+		n := estimate(history[i].Content)
+		if i < end-1 && used+n > budget {
+			break
+		}
+		used += n
+		cut = i
+	}
+	for cut < end-1 && history[cut].Role != agent.RoleUser {
+		cut++
+	}
+	return cut
+}
+
+// FoldDue reports whether the messages waiting for the summary make up a
+// batch: a turn then folds them, beside its reply.
+func (p Plan) FoldDue(b Budget) bool {
+	return len(p.Unfolded) > 0 && len(p.Unfolded) >= 2*b.FoldTurns
 }
 
 func role(r agent.Role) llm.Role {

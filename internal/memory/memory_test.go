@@ -32,20 +32,25 @@ func TestNewPlan(t *testing.T) {
 		conv         agent.Conversation
 		history      []agent.Message
 		budget       int
+		backlog      int
 		wantRecent   int
 		wantUnfolded []string // first and last id
 	}{
-		{"all fit", agent.Conversation{}, history(5, 10), 100, 5, nil},
-		{"oldest fold", agent.Conversation{}, history(9, 10), 45, 3, []string{"m000", "m005"}},
+		{"all fit", agent.Conversation{}, history(5, 10), 100, 0, 5, nil},
+		{"oldest fold", agent.Conversation{}, history(9, 10), 45, 0, 3, []string{"m000", "m005"}},
 		// 4 would fit, but the window must start with the user's message.
-		{"window starts with a user turn", agent.Conversation{}, history(7, 10), 40, 3, []string{"m000", "m003"}},
-		{"already folded", agent.Conversation{Summary: "s", SummaryThrough: "m003"}, history(9, 10), 45, 3, []string{"m004", "m005"}},
-		{"everything older folded", agent.Conversation{Summary: "s", SummaryThrough: "m005"}, history(9, 10), 45, 3, nil},
-		{"a huge new message still goes", agent.Conversation{}, append(history(2, 10), agent.Message{ID: "big", Role: agent.RoleUser, Content: strings.Repeat("w ", 500)}), 45, 1, []string{"m000", "m001"}},
+		{"window starts with a user turn", agent.Conversation{}, history(7, 10), 40, 0, 3, []string{"m000", "m003"}},
+		{"already folded", agent.Conversation{Summary: "s", SummaryThrough: "m003"}, history(9, 10), 45, 0, 3, []string{"m004", "m005"}},
+		{"everything older folded", agent.Conversation{Summary: "s", SummaryThrough: "m005"}, history(9, 10), 45, 0, 3, nil},
+		{"a huge new message still goes", agent.Conversation{}, append(history(2, 10), agent.Message{ID: "big", Role: agent.RoleUser, Content: strings.Repeat("w ", 500)}), 45, 0, 1, []string{"m000", "m001"}},
+		// The backlog carries the newest waiting messages, from a user's.
+		{"the backlog carries what waits", agent.Conversation{}, history(9, 10), 45, 20, 5, []string{"m000", "m005"}},
+		{"the backlog starts with a user turn", agent.Conversation{}, history(9, 10), 45, 30, 5, []string{"m000", "m005"}},
+		{"the backlog holds it all", agent.Conversation{Summary: "s", SummaryThrough: "m001"}, history(9, 10), 45, 40, 7, []string{"m002", "m005"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			p := memory.NewPlan(tt.conv, tt.history, memory.Budget{History: tt.budget, Summary: 50}, words)
+			p := memory.NewPlan(tt.conv, tt.history, memory.Budget{History: tt.budget, Summary: 50, Backlog: tt.backlog}, words)
 			if len(p.Recent) != tt.wantRecent {
 				t.Errorf("recent = %d, want %d", len(p.Recent), tt.wantRecent)
 			}
@@ -60,6 +65,21 @@ func TestNewPlan(t *testing.T) {
 				t.Errorf("unfolded = %v, want %v", got, tt.wantUnfolded)
 			}
 		})
+	}
+}
+
+func TestFoldDue(t *testing.T) {
+	tests := []struct {
+		unfolded, turns int
+		want            bool
+	}{
+		{0, 0, false}, {1, 0, true}, {1, 1, false}, {2, 1, true}, {7, 4, false}, {8, 4, true}, {9, 4, true},
+	}
+	for _, tt := range tests {
+		p := memory.Plan{Unfolded: history(tt.unfolded, 1)}
+		if got := p.FoldDue(memory.Budget{FoldTurns: tt.turns}); got != tt.want {
+			t.Errorf("%d waiting, batches of %d turns: due %v, want %v", tt.unfolded, tt.turns, got, tt.want)
+		}
 	}
 }
 

@@ -24,12 +24,30 @@ func preview(s string) string {
 	return string(r)
 }
 
-// CreateConversation writes a new conversation, listed at its creation, and
-// counts it on its owner, in one transaction.
-func (s *Store) CreateConversation(ctx context.Context, c agent.Conversation) error {
+// CreateConversation writes a new conversation, listed at its creation,
+// with its first messages (oldest first; a chat turn's: the user's), and
+// counts it on its owner, all in one transaction: a turn that starts a
+// conversation saves it and the user's message in one round trip. The
+// messages carry no usage (a reply's tokens are counted by AppendMessage).
+func (s *Store) CreateConversation(ctx context.Context, c agent.Conversation, first ...agent.Message) error {
 	c.UpdatedAt = c.CreatedAt
+	at := c.CreatedAt
+	if n := len(first); n > 0 {
+		c.MessageCount = n
+		last := first[n-1]
+		at = last.CreatedAt
+		c.UpdatedAt = at
+		c.LastMessage = &agent.LastMessage{Content: preview(last.Content), Role: last.Role, CreatedAt: at}
+	}
 	tx := s.db.WriteTx()
-	tx.Put(s.table.Put(newConversationItem(c, c.CreatedAt)).If("attribute_not_exists(PK)"))
+	tx.Put(s.table.Put(newConversationItem(c, at)).If("attribute_not_exists(PK)"))
+	for _, m := range first {
+		item := newMessageItem(m)
+		if err := checkItemSize(item); err != nil {
+			return err
+		}
+		tx.Put(s.table.Put(item).If("attribute_not_exists(PK)"))
+	}
 	tx.Update(s.table.Update(AttrPK, userKey(c.UserID)).Range(AttrSK, skProfile).
 		Add("conversationCount", 1).If("attribute_exists(PK)"))
 	if err := tx.Run(ctx); err != nil {
@@ -227,11 +245,13 @@ func (s *Store) RefineTitle(ctx context.Context, id, provisional, title string) 
 }
 
 // SetSummary stores the running summary of a conversation and the id of the
-// newest message folded into it.
+// newest message folded into it. It only moves forward: a fold that lands
+// after one covering later messages is dropped.
 func (s *Store) SetSummary(ctx context.Context, id, summary, through string) error {
 	err := s.table.Update(AttrPK, convKey(id)).Range(AttrSK, skMeta).
 		Set("summary", summary).Set("summaryThrough", through).
-		If("attribute_exists(PK) AND attribute_not_exists(deleting)").Run(ctx)
+		If("attribute_exists(PK) AND attribute_not_exists(deleting)").
+		If("(attribute_not_exists(summaryThrough) OR summaryThrough < ?)", through).Run(ctx)
 	if err != nil && !dynamo.IsCondCheckFailed(err) {
 		return fmt.Errorf("set summary of %s: %w", id, err)
 	}

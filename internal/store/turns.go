@@ -61,18 +61,22 @@ func (w *windows) set(userID string, start int64) {
 // slots each cost one more.
 const maxReserveAttempts = 4
 
-// ReserveTurn reserves a turn for the user in one conditional UpdateItem on
-// the user's item, and returns the user as it is after: a slot for turnID
-// until expires, held against the user's credits and MaxConcurrent, and a
-// count against PerMinute. Out of credits it is agent.CreditsExhausted; past
-// a limit, agent.RateLimited with the wait. Nothing is written then.
-func (s *Store) ReserveTurn(ctx context.Context, userID, turnID string, expires time.Time, limits TurnLimits) (agent.User, error) {
+// ReserveTurn reserves a turn for the session's user in one conditional
+// UpdateItem on the user's item, and returns the user as it is after: a
+// slot for turnID until expires, held against the user's credits and
+// MaxConcurrent, and a count against PerMinute. The same write checks the
+// session: a session older than the user's token version (a logout, a
+// password change) is agent.Unauthorized, so a turn needs no read of its
+// own for that. Out of credits it is agent.CreditsExhausted; past a limit,
+// agent.RateLimited with the wait. Nothing is written then.
+func (s *Store) ReserveTurn(ctx context.Context, sess agent.Session, turnID string, expires time.Time, limits TurnLimits) (agent.User, error) {
+	userID := sess.UserID
 	now := s.now()
 	window := now.Truncate(time.Minute).Unix()
 	sameWindow := s.windows.get(userID) == window
 	for range maxReserveAttempts {
 		var it userItem
-		err := s.reserve(userID, turnID, expires, limits, window, sameWindow).Value(ctx, &it)
+		err := s.reserve(sess, turnID, expires, limits, window, sameWindow).Value(ctx, &it)
 		if err == nil {
 			s.windows.set(userID, it.MinuteStart)
 			return it.user(), nil
@@ -87,6 +91,9 @@ func (s *Store) ReserveTurn(ctx context.Context, userID, turnID string, expires 
 				return agent.User{}, agent.NewError(agent.Unauthorized, "Your account no longer exists. Please sign in again.")
 			}
 			return agent.User{}, fmt.Errorf("reserve turn of %s: %w", userID, err)
+		}
+		if cur.TokenVersion > sess.Version {
+			return agent.User{}, agent.NewError(agent.Unauthorized, "Your session is invalid or has expired. Please sign in again.")
 		}
 		live, expired := 0, []string{}
 		for id, exp := range cur.Turns {
@@ -131,10 +138,11 @@ func (s *Store) ReserveTurn(ctx context.Context, userID, turnID string, expires 
 // reserve is ReserveTurn's write, for a turn in the minute window starting
 // at window: one that counts on in the window the user's last turn started
 // (sameWindow), or one that starts the count of a new window.
-func (s *Store) reserve(userID, turnID string, expires time.Time, limits TurnLimits, window int64, sameWindow bool) *dynamo.Update {
-	u := s.table.Update(AttrPK, userKey(userID)).Range(AttrSK, skProfile).
+func (s *Store) reserve(sess agent.Session, turnID string, expires time.Time, limits TurnLimits, window int64, sameWindow bool) *dynamo.Update {
+	u := s.table.Update(AttrPK, userKey(sess.UserID)).Range(AttrSK, skProfile).
 		SetExpr("turns.$ = ?", turnID, expires.Unix()).
 		If("attribute_exists(turns.$)", slotSentinel).
+		If("(attribute_not_exists(tokenVersion) OR tokenVersion <= ?)", sess.Version).
 		If("(credits < ? OR size(turns) <= credits)", 0)
 	if limits.MaxConcurrent > 0 {
 		u = u.If("size(turns) <= ?", limits.MaxConcurrent)

@@ -260,3 +260,50 @@ func TestRenameRacingAppends(t *testing.T) {
 		}
 	})
 }
+
+// TestConversationStartsWithItsMessage creates a conversation with its first
+// message in one transaction: the message is there, counted and shown as
+// the preview, and the conversation lists at the message's time. A summary
+// then only moves forward.
+func TestConversationStartsWithItsMessage(t *testing.T) {
+	dynamotest.Each(t, func(t *testing.T, tb dynamotest.Table) {
+		dynamotest.RequireTransactions(t, tb)
+		s := newStore(t, tb)
+		u := newUser(t, s)
+		start := time.Now().Add(-time.Minute).Truncate(time.Millisecond)
+		c := agent.Conversation{ID: id(), UserID: u.ID, Title: "Counter", CreatedAt: start}
+		m := agent.Message{ID: id(), ConversationID: c.ID, Role: agent.RoleUser, Content: "Make a counter", CreatedAt: start.Add(time.Millisecond)}
+		if err := s.CreateConversation(ctx, c, m); err != nil {
+			t.Fatal(err)
+		}
+		th, err := s.Thread(ctx, u.ID, c.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := th.Conversation
+		if len(th.Messages) != 1 || th.Messages[0].Content != m.Content || got.MessageCount != 1 ||
+			got.LastMessage == nil || got.LastMessage.Content != m.Content || !got.UpdatedAt.Equal(m.CreatedAt) {
+			t.Errorf("messages %+v, conversation %+v", th.Messages, got)
+		}
+		if u2, _ := s.UserByID(ctx, u.ID); u2.ConversationCount != 1 {
+			t.Errorf("conversationCount = %d, want 1", u2.ConversationCount)
+		}
+		if err := s.CreateConversation(ctx, c, m); err == nil {
+			t.Error("the same conversation created twice")
+		}
+
+		steps := []struct{ summary, through, want string }{
+			{"first", "m2", "first"},
+			{"older", "m1", "first"},
+			{"newer", "m3", "newer"},
+		}
+		for _, st := range steps {
+			if err := s.SetSummary(ctx, c.ID, st.summary, st.through); err != nil {
+				t.Fatal(err)
+			}
+			if got, _ := s.ConversationMeta(ctx, u.ID, c.ID); got.Summary != st.want {
+				t.Errorf("after the summary through %s: %q, want %q", st.through, got.Summary, st.want)
+			}
+		}
+	})
+}

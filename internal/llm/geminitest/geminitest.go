@@ -33,9 +33,9 @@ import (
 // Reply is one scripted answer.
 //
 // Chunks are sent as one event each, in order; the last carries
-// finishReason. For generateContent they are joined into one answer, and
-// Delay, Hold, CutAfter and CutWith do not apply (a Cut closes the
-// connection without an answer).
+// finishReason. For generateContent they are joined into one answer, held
+// back until Hold is closed; Delay, HoldAfter, CutAfter and CutWith do not
+// apply (a Cut closes the connection without an answer).
 type Reply struct {
 	Chunks       []string      // the text pieces; none sends one empty chunk
 	Delay        time.Duration // the pause before each chunk after the first
@@ -142,6 +142,13 @@ func (h *Handler) Enqueue(replies ...Reply) {
 	for _, r := range replies {
 		h.queue = append(h.queue, &queued{Reply: r})
 	}
+}
+
+// Respond makes respond answer the requests that find the queue empty.
+func (h *Handler) Respond(respond func(Request) Reply) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.respond = respond
 }
 
 // Requests returns the requests received so far, oldest first, including

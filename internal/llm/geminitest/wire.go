@@ -253,6 +253,9 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		h.stream(w, r, ans)
 		return
 	}
+	if ans.reply.Hold != nil && !pause(r, h.done, ans.reply.Hold) {
+		return
+	}
 	unary(w, ans)
 }
 
