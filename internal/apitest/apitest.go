@@ -41,12 +41,14 @@ const Secret = "test-secret-test-secret-test-secret-0123"
 
 // Env is a running API.
 type Env struct {
-	Deps   *app.Deps
-	URL    string
-	Calls  *dynamotest.Calls
-	Table  dynamotest.Table
-	Gemini *geminitest.Server // the model the API talks to, through the real SDK
-	logs   *syncBuffer
+	Deps  *app.Deps
+	URL   string
+	Calls *dynamotest.Calls
+	// Capacity meters the read and write units of the API's DynamoDB calls.
+	Capacity *dynamotest.Capacity
+	Table    dynamotest.Table
+	Gemini   *geminitest.Server // the model the API talks to, through the real SDK
+	logs     *syncBuffer
 }
 
 // GeminiKey is the API key the fake model requires in test environments.
@@ -100,9 +102,9 @@ func New(t testing.TB, tb dynamotest.Table, env map[string]string) *Env {
 		t.Fatal(err)
 	}
 	logs := &syncBuffer{}
-	calls := &dynamotest.Calls{}
+	calls, capacity := &dynamotest.Calls{}, &dynamotest.Capacity{}
 	deps, err := app.NewDeps(context.Background(), cfg, httpapi.NewLogger(logs, slog.LevelDebug), app.Options{
-		DynamoOptions: []func(*dynamodb.Options){calls.Option()},
+		DynamoOptions: []func(*dynamodb.Options){calls.Option(), capacity.Option()},
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -117,7 +119,7 @@ func New(t testing.TB, tb dynamotest.Table, env map[string]string) *Env {
 	}
 	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)
-	return &Env{Deps: deps, URL: srv.URL, Calls: calls, Table: tb, Gemini: gemini, logs: logs}
+	return &Env{Deps: deps, URL: srv.URL, Calls: calls, Capacity: capacity, Table: tb, Gemini: gemini, logs: logs}
 }
 
 // PackagesDir is the repository's preview package set (npm ci --prefix web).
