@@ -9,7 +9,7 @@ GOARCH    ?= arm64
 LDFLAGS   := -s -w
 BUILDFLAGS := -trimpath -tags lambda.norpc -ldflags "$(LDFLAGS)"
 
-.PHONY: dev test test-short vet build sizes seed clean deps-test deps-web bench-build
+.PHONY: dev test test-short vet build sizes seed clean deps-test deps-web bench-build bench-load
 
 ## dev: the whole backend on PORT (default 3001) with in-process DynamoDB and S3.
 dev: deps-web
@@ -48,6 +48,13 @@ web/node_modules/.package-lock.json: web/package-lock.json
 ## bench-build: Go builder vs npm esbuild's naive full bundle, same components, same run.
 bench-build: deps-web
 	node internal/build/esbuild/bench/compare.mjs 10
+
+## bench-load: the devserver (a process of its own, offline model, limits and credits off) under STREAMS concurrent chat streams (default 200), DROP of them cut by the client (default 0.1); time to first text and to the end, CPU per turn, and its CPU profile in build/bench-load.pprof.
+STREAMS ?= 200
+DROP    ?= 0.1
+bench-load:
+	@mkdir -p build
+	$(GO) run ./scripts/loadbench -streams $(STREAMS) -drop $(DROP) -cpuprofile build/bench-load.pprof
 
 ## build: one linux/$(GOARCH) bootstrap per function under build/<name>/.
 build: $(addprefix build/,$(addsuffix /bootstrap,$(FUNCTIONS))) build/build/web/node_modules/.package-lock.json

@@ -1,6 +1,9 @@
 // Command devserver runs the whole backend on one port (PORT, default 3001)
 // with every route of the API, on in-process DynamoDB and S3 stand-ins whose
 // data persists in DEV_DATA_DIR. No AWS account, key or Docker is needed.
+//
+// DEBUG_ADDR (say 127.0.0.1:6060), when set, serves net/http/pprof there,
+// on a listener of its own: `make bench-load` reads its CPU profile.
 package main
 
 import (
@@ -9,6 +12,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"os"
 	"os/signal"
 	"syscall"
@@ -65,6 +69,12 @@ func run() error {
 		Handler:           h,
 		ReadHeaderTimeout: 10 * time.Second,
 	}
+	if addr := os.Getenv("DEBUG_ADDR"); addr != "" {
+		if err := serveDebug(addr); err != nil {
+			return err
+		}
+		log.Info("pprof listening", "url", "http://"+addr+"/debug/pprof/")
+	}
 	log.Info("devserver listening", "url", "http://"+ln.Addr().String(), "dynamodb", env.Config.DynamoEndpoint, "s3", env.Config.S3Endpoint)
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
@@ -79,5 +89,24 @@ func run() error {
 	if err := srv.Shutdown(shutCtx); err != nil && !errors.Is(err, http.ErrServerClosed) {
 		return err
 	}
+	return nil
+}
+
+// serveDebug serves the runtime's profiles on addr, a loopback address: never
+// beside the API, where a client could ask for them.
+func serveDebug(addr string) error {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return fmt.Errorf("debug listen: %w", err)
+	}
+	if ip := ln.Addr().(*net.TCPAddr).IP; !ip.IsLoopback() {
+		ln.Close()
+		return fmt.Errorf("DEBUG_ADDR %s is not a loopback address", addr)
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("/debug/pprof/", pprof.Index)
+	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	go func() { _ = srv.Serve(ln) }()
 	return nil
 }

@@ -41,12 +41,14 @@ const Secret = "test-secret-test-secret-test-secret-0123"
 
 // Env is a running API.
 type Env struct {
-	Deps   *app.Deps
-	URL    string
-	Calls  *dynamotest.Calls
-	Table  dynamotest.Table
-	Gemini *geminitest.Server // the model the API talks to, through the real SDK
-	logs   *syncBuffer
+	Deps  *app.Deps
+	URL   string
+	Calls *dynamotest.Calls
+	// Capacity meters the read and write units of the API's DynamoDB calls.
+	Capacity *dynamotest.Capacity
+	Table    dynamotest.Table
+	Gemini   *geminitest.Server // the model the API talks to, through the real SDK
+	logs     *syncBuffer
 }
 
 // GeminiKey is the API key the fake model requires in test environments.
@@ -107,8 +109,8 @@ func NewWithLatency(t testing.TB, tb dynamotest.Table, env map[string]string, la
 		t.Fatal(err)
 	}
 	logs := &syncBuffer{}
-	calls := &dynamotest.Calls{}
-	opts := app.Options{DynamoOptions: []func(*dynamodb.Options){calls.Option()}}
+	calls, capacity := &dynamotest.Calls{}, &dynamotest.Capacity{}
+	opts := app.Options{DynamoOptions: []func(*dynamodb.Options){calls.Option(), capacity.Option()}}
 	if latency != nil {
 		opts.APIOptions = append(opts.APIOptions, latency.APIOption)
 	}
@@ -126,7 +128,7 @@ func NewWithLatency(t testing.TB, tb dynamotest.Table, env map[string]string, la
 	}
 	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)
-	return &Env{Deps: deps, URL: srv.URL, Calls: calls, Table: tb, Gemini: gemini, logs: logs}
+	return &Env{Deps: deps, URL: srv.URL, Calls: calls, Capacity: capacity, Table: tb, Gemini: gemini, logs: logs}
 }
 
 // PackagesDir is the repository's preview package set (npm ci --prefix web).
