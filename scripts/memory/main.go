@@ -221,8 +221,9 @@ func newBench(ctx context.Context, o options) (*bench, error) {
 		"GEMINI_API_KEY=" + key,
 		"GEMINI_BASE_URL=" + b.gemini.URL(),
 		"BUILD_PACKAGES_DIR=" + packages,
-		// A benchmark replays its events many times: no abuse limits.
-		"MAX_CONCURRENT_TURNS=0", "TURNS_PER_MINUTE=0", "REGISTRATIONS_PER_HOUR=0",
+		// A benchmark replays its events many times: no abuse limits, and
+		// credits for every turn.
+		"MAX_CONCURRENT_TURNS=0", "TURNS_PER_MINUTE=0", "REGISTRATIONS_PER_HOUR=0", "DEFAULT_CREDITS=1000000",
 	}
 	build, err := b.helper(ctx, "build")
 	if err != nil {
