@@ -132,7 +132,7 @@ $(eval $(call sam_target,ChatStreamFunction,chat-stream))
 
 # ---- Deploy checks: the CDK app, the real bootstraps as Lambdas, cold starts.
 
-.PHONY: synth lambda-bootstraps test-lambda test-cloud cloud bench-coldstart
+.PHONY: synth lambda-bootstraps test-lambda test-cloud cloud bench-coldstart bench-memory
 
 # The Runtime Interface Emulator, pinned (the module proxy has no tags for it).
 RIE_VERSION := v0.0.0-20261030222936-bef5c4ba774d
@@ -187,3 +187,7 @@ cloud: deps-web lambda-bootstraps
 ## bench-coldstart: every function's cold start under the emulator (median of 10) and arm64 size, against an aws-lambda-go hello world.
 bench-coldstart: deps-web $(RIE)
 	$(GO) run ./scripts/coldstart -rie $(RIE) -runs 10
+
+## bench-memory: every function's events/ replay at 128-1769 MB (CPU limited to Lambda's share by a cgroup CFS quota; needs root or a delegated cgroup): duration, peak RSS, cost per million, against the routes table's MemoryMB.
+bench-memory: deps-web $(RIE) lambda-bootstraps
+	$(GO) run ./scripts/memory -rie $(RIE) -bootstraps $(LAMBDA_TEST_DIR) $(BENCH_MEMORY_FLAGS)

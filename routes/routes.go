@@ -68,11 +68,20 @@ type Function struct {
 	ReservedConcurrency string
 }
 
-// Defaults for functions that do not say.
+// Defaults for functions that do not say. Memory sizes come from `make
+// bench-memory` (README, "Memory size"): at 256 MB a request of these
+// functions takes as long as at 1,769 MB, and a cold start a fraction of
+// what it takes at 128 MB, for a cent more per million.
 const (
 	DefaultMemoryMB = 256
 	DefaultTimeoutS = 10
 )
+
+// argon2MemoryMB is the size of the functions that hash or verify a
+// password: argon2id is CPU-bound, so its cost per call stays about the same
+// up to one vCPU while a login at 256 MB takes four times as long; its 19 MiB
+// per hash puts their peak RSS near 95 MiB, too close to 128 MB.
+const argon2MemoryMB = 1024
 
 // APITimeoutS is the longest timeout of a function behind the HTTP API:
 // API Gateway gives up after 30 s, counted from the request's arrival (a
@@ -203,9 +212,9 @@ func All() []Function {
 	return []Function{
 		{Name: "health", Method: "GET", Path: "/health",
 			Grants: []Grant{dynamo("DescribeTable"), s3(Bucket, "ListBucket")}},
-		{Name: "auth-register", Method: "POST", Path: "/api/auth/register", Tokens: true,
+		{Name: "auth-register", Method: "POST", Path: "/api/auth/register", Tokens: true, MemoryMB: argon2MemoryMB,
 			Grants: []Grant{dynamo("PutItem", "UpdateItem"), secret, forwarded}, Settings: []string{"DEFAULT_CREDITS", "REGISTRATIONS_PER_HOUR"}},
-		{Name: "auth-login", Method: "POST", Path: "/api/auth/login", Tokens: true,
+		{Name: "auth-login", Method: "POST", Path: "/api/auth/login", Tokens: true, MemoryMB: argon2MemoryMB,
 			Grants: []Grant{dynamo("GetItem", "UpdateItem", "DeleteItem"), secret, forwarded}},
 		{Name: "auth-me", Method: "GET", Path: "/api/auth/me", Auth: true,
 			Grants: []Grant{dynamo("GetItem"), secret}},
@@ -213,7 +222,7 @@ func All() []Function {
 			Grants: []Grant{dynamo("GetItem"), secret}},
 		{Name: "auth-logout", Method: "POST", Path: "/api/auth/logout", Auth: true,
 			Grants: []Grant{dynamo("GetItem", "UpdateItem"), secret}},
-		{Name: "auth-password", Method: "PUT", Path: "/api/auth/password", Auth: true,
+		{Name: "auth-password", Method: "PUT", Path: "/api/auth/password", Auth: true, MemoryMB: argon2MemoryMB,
 			Grants: []Grant{dynamo("GetItem", "UpdateItem", "DeleteItem"), secret, forwarded}},
 		{Name: "conversations-list", Method: "GET", Path: "/api/conversations", Auth: true,
 			Grants: []Grant{dynamo("GetItem"), {Resource: TableIndexes, Actions: []string{"dynamodb:Query"}}, secret}},
@@ -254,15 +263,15 @@ func All() []Function {
 		{Name: "artifacts-bundle", Method: "POST", Path: "/api/artifacts/{id}/bundle", Auth: true, TimeoutS: APITimeoutS,
 			Grants: append(slices.Clone(buildGrants), forwarded), Settings: links},
 		{Name: "artifacts-build-project", Method: "POST", Path: "/api/artifacts/{id}/build-project", Auth: true, TimeoutS: APITimeoutS, Grants: buildGrants},
-		{Name: "artifacts-html-export", Method: "POST", Path: "/api/artifacts/{id}/html-export", Auth: true, TimeoutS: APITimeoutS, Grants: previewGrants},
+		{Name: "artifacts-html-export", Method: "POST", Path: "/api/artifacts/{id}/html-export", Auth: true, MemoryMB: 512, TimeoutS: APITimeoutS, Grants: previewGrants},
 		{Name: "artifacts-preview", Method: "GET", Path: "/api/artifacts/{id}/preview", Tokens: true, TimeoutS: APITimeoutS, Grants: previewGrants},
-		{Name: "artifacts-project-preview", Method: "GET", Path: "/api/artifacts/{id}/project-preview", Tokens: true, TimeoutS: APITimeoutS, Grants: previewGrants},
+		{Name: "artifacts-project-preview", Method: "GET", Path: "/api/artifacts/{id}/project-preview", Tokens: true, MemoryMB: 512, TimeoutS: APITimeoutS, Grants: previewGrants},
 		// The build function reads a page's manifest to find it built: on a
 		// miss S3 answers NoSuchKey only to a role that may list the bucket
 		// (403 AccessDenied otherwise, which would fail every first build).
-		{Name: "build", MemoryMB: 1769, TimeoutS: 60,
+		{Name: "build", MemoryMB: 1024, TimeoutS: 60,
 			Grants: []Grant{s3(BuildObjects, "GetObject", "PutObject"), s3(Bucket, "ListBucket")}},
-		{Name: "chat-send", Method: "POST", Path: "/api/chat/send", Auth: true, SessionInTurn: true, MemoryMB: 512, TimeoutS: APITimeoutS,
+		{Name: "chat-send", Method: "POST", Path: "/api/chat/send", Auth: true, SessionInTurn: true, TimeoutS: APITimeoutS,
 			Grants: chatGrants, Settings: chatSettings, ReservedConcurrency: ChatReservedConcurrency},
 		{Name: "chat-resume", Method: "GET", Path: "/api/chat/stream/{messageId}", Auth: true, TimeoutS: APITimeoutS,
 			Grants: []Grant{dynamo("GetItem", "Query"), s3(CodeObjects, "GetObject"), secret, forwarded}, Settings: links},
@@ -270,14 +279,14 @@ func All() []Function {
 			Grants: []Grant{dynamo("GetItem", "UpdateItem"), secret}},
 		// Another answer never builds (a regenerate request has no
 		// enableBuilding): no build function.
-		{Name: "chat-regenerate", Method: "POST", Path: "/api/chat/regenerate/{messageId}", Auth: true, SessionInTurn: true, MemoryMB: 512, TimeoutS: APITimeoutS,
+		{Name: "chat-regenerate", Method: "POST", Path: "/api/chat/regenerate/{messageId}", Auth: true, SessionInTurn: true, TimeoutS: APITimeoutS,
 			Grants: withoutResource(chatGrants, BuildFunc), Settings: chatSettings, ReservedConcurrency: ChatReservedConcurrency},
-		{Name: "artifacts-fix", Method: "POST", Path: "/api/artifacts/{id}/fix", Auth: true, MemoryMB: 512, TimeoutS: APITimeoutS,
+		{Name: "artifacts-fix", Method: "POST", Path: "/api/artifacts/{id}/fix", Auth: true, TimeoutS: APITimeoutS,
 			Grants: chatGrants, Settings: chatSettings, ReservedConcurrency: ChatReservedConcurrency},
 		// One Function URL streams every route that streams (CloudFront sends
 		// it /api/chat/* and /api/artifacts/*/fix): a reply, its
 		// resumption, its stop, another answer, a fix.
-		{Name: "chat-stream", Auth: true, StreamURL: true, MemoryMB: 512, TimeoutS: 300,
+		{Name: "chat-stream", Auth: true, StreamURL: true, TimeoutS: 300,
 			Streams: []string{"chat-send", "chat-resume", "chat-stop", "chat-regenerate", "artifacts-fix"},
 			Grants:  chatGrants, Settings: append(slices.Clone(chatSettings), "API_URL"), ReservedConcurrency: ChatReservedConcurrency},
 	}

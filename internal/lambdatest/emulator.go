@@ -78,6 +78,11 @@ func StartEmulator(ctx context.Context, rie, bootstrap string, env []string) (*E
 // URL is the base URL of the emulator's Invoke API.
 func (e *Emulator) URL() string { return e.url }
 
+// Pid is the emulator's process id. The function runs as its child, from
+// the first invoke on: a process put in a cgroup before then starts the
+// function inside it.
+func (e *Emulator) Pid() int { return e.cmd.Process.Pid }
+
 // Invoke sends one event and returns the function's response payload. An
 // error the function reports (a returned error, a panic, an exit) is an
 // error here, with the payload in its message.

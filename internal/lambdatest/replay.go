@@ -10,6 +10,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -172,6 +173,15 @@ func NewEventValues(s ConversationCreator) *EventValues {
 	return &EventValues{store: s, values: map[string]string{
 		"REPLACE_WITH_A_CONVERSATION_ID": uuid.Must(uuid.NewV7()).String(),
 	}}
+}
+
+// With returns a copy of v in which placeholder (such as
+// REPLACE_WITH_A_TOKEN_FROM_LOGIN) stands for value: an event made again
+// with a fresh user, conversation or artifact, when its first one is gone.
+func (v *EventValues) With(placeholder, value string) *EventValues {
+	c := &EventValues{store: v.store, values: maps.Clone(v.values)}
+	c.values[placeholder] = value
+	return c
 }
 
 // Event reads dir/name.json with its placeholders filled; a placeholder no
