@@ -9,7 +9,7 @@ GOARCH    ?= arm64
 LDFLAGS   := -s -w
 BUILDFLAGS := -trimpath -tags lambda.norpc -ldflags "$(LDFLAGS)"
 
-.PHONY: dev test test-short vet build sizes seed clean deps-test deps-web bench-build bench-load
+.PHONY: dev test test-short vet build sizes seed clean deps-test deps-web bench bench-build bench-load
 
 ## dev: the whole backend on PORT (default 3001) with in-process DynamoDB and S3.
 dev: deps-web
@@ -44,6 +44,12 @@ deps-web: web/node_modules/.package-lock.json
 web/node_modules/.package-lock.json: web/package-lock.json
 	npm ci --prefix web --no-audit --no-fund
 	$(GO) run ./cmd/prebuild -packages web/node_modules
+
+## bench: a turn's time to first token with 10 ms on every AWS call (round trips before the model request and the metadata event, the time of our own around them, each chunk's way on), its DynamoDB units, and a resumed stream's lag; medians, one run.
+bench:
+	$(GO) test -run '^$$' -bench 'TimeToFirstToken' -benchtime 20x ./internal/chat/
+	$(GO) test -run '^$$' -bench 'TurnCapacity' -benchtime 2x ./internal/chat/
+	$(GO) test -run '^$$' -bench 'ResumeTail' -benchtime 3x ./internal/chat/
 
 ## bench-build: Go builder vs npm esbuild's naive full bundle, same components, same run.
 bench-build: deps-web

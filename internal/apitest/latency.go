@@ -83,6 +83,26 @@ func (ss Spans) filter(keep func(Span) bool) Spans {
 	return out
 }
 
+// Waited is how long a request that made the calls waited on them: the
+// longest chain of calls each of which started after the one before it had
+// answered, by the time its calls took. What a request took beyond it is
+// its own.
+func (ss Spans) Waited() time.Duration {
+	done := make([]time.Duration, len(ss))
+	var longest time.Duration
+	for i, s := range ss {
+		var before time.Duration
+		for j, p := range ss[:i] {
+			if !p.End.After(s.Start) {
+				before = max(before, done[j])
+			}
+		}
+		done[i] = before + s.End.Sub(s.Start)
+		longest = max(longest, done[i])
+	}
+	return longest
+}
+
 // Sequential is the number of sequential round trips among the calls: the
 // longest chain of calls each of which started after the one before it had
 // answered. Calls made at the same time count once.

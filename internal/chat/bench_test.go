@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
+	"io"
 	"net/http"
 	"slices"
 	"strings"
@@ -119,4 +121,147 @@ func BenchmarkResumeTail(b *testing.B) {
 	b.ReportMetric(writes/(seconds/60), "writes/min")
 	b.ReportMetric(reads/seconds, "tail-reads/s")
 	b.ReportMetric(0, "ns/op")
+}
+
+// BenchmarkTimeToFirstToken measures what a turn adds before and around the
+// model, with every DynamoDB and S3 call delayed by 10 ms (apitest.Latency:
+// the stand-ins answer in microseconds, AWS in a few milliseconds). Each
+// iteration streams a reply of 50 chunks, one every 2 ms, in a new
+// conversation or in one it continues, on minidyn. It reports medians over
+// the iterations:
+//   - model-ms: from the request to the model request's arrival at the fake
+//     model; model-rt: the sequential DynamoDB round trips before it (goal:
+//     2); model-own-ms: model-ms less the time those round trips took (goal:
+//     2 ms);
+//   - metadata-ms, metadata-rt (goal: 1) and metadata-own-ms (goal: 1 ms):
+//     the same to the metadata event at the client;
+//   - first-chunk-ms: to the first chunk at the client, less the fake
+//     model's own time between the request and its first chunk;
+//   - chunk-ms-p50, chunk-ms-p99: how long after the fake model flushed a
+//     chunk the client had it, over every chunk (goal at p99: 1 ms): the
+//     genai SDK's decoding and two loopback hops included, so an upper
+//     bound of what the turn adds.
+//
+// Run it with: go test -run '^$' -bench TimeToFirstToken -benchtime 20x ./internal/chat/
+func BenchmarkTimeToFirstToken(b *testing.B) {
+	const rt = 10 * time.Millisecond
+	latency := &apitest.Latency{Delay: rt}
+	env := apitest.NewWithLatency(b, dynamotest.NewTable(b, dynamotest.Backends(b)[0]), map[string]string{"DEFAULT_CREDITS": "-1"}, latency)
+	u := env.Register(b)
+	var convID string
+	for i := range 10 {
+		body := map[string]any{"message": fmt.Sprintf("Message %d about the layout.", i), "stream": true}
+		if convID != "" {
+			body["conversationId"] = convID
+		}
+		resp := postStream(b, env, u.Token, body)
+		rd := apitest.NewSSEReader(resp.Body)
+		meta, err := rd.Next()
+		if err != nil {
+			b.Fatal(err)
+		}
+		convID, _ = meta.Data["conversationId"].(string)
+		io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+	}
+	for _, bc := range []struct {
+		name string
+		conv string
+	}{{"new", ""}, {"continued", convID}} {
+		b.Run(bc.name, func(b *testing.B) {
+			var toModel, toMeta, toFirst, perChunk, ownModel, ownMeta []time.Duration
+			var rtModel, rtMeta []time.Duration
+			chunks := make([]string, 50)
+			for i := range chunks {
+				chunks[i] = "word "
+			}
+			for range b.N {
+				sent := make(chan time.Time, len(chunks))
+				env.Gemini.Enqueue(geminitest.Reply{Chunks: chunks, Delay: 2 * time.Millisecond, Sent: sent})
+				body := map[string]any{"message": "And the footer?", "stream": true}
+				if bc.conv != "" {
+					body["conversationId"] = bc.conv
+				}
+				start := time.Now()
+				resp := postStream(b, env, u.Token, body)
+				rd := apitest.NewSSEReader(resp.Body)
+				var got []time.Time
+				for {
+					e, err := rd.Next()
+					if err != nil {
+						b.Fatal(err)
+					}
+					now := time.Now()
+					if e.Done {
+						break
+					}
+					switch {
+					case e.Type == "metadata":
+						toMeta = append(toMeta, now.Sub(start))
+					case e.Text() != "":
+						got = append(got, now)
+					}
+				}
+				resp.Body.Close()
+				close(sent)
+				var flushed []time.Time
+				for t := range sent {
+					flushed = append(flushed, t)
+				}
+				reqs := env.Gemini.Requests()
+				var at time.Time
+				for _, r := range reqs {
+					if r.Stream && !r.At.Before(start) {
+						at = r.At
+					}
+				}
+				if len(got) != len(flushed) || at.IsZero() {
+					b.Fatalf("%d chunks read, %d sent; model request at %v", len(got), len(flushed), at)
+				}
+				toModel = append(toModel, at.Sub(start))
+				toFirst = append(toFirst, got[0].Sub(start)-flushed[0].Sub(at))
+				for i := range got {
+					perChunk = append(perChunk, got[i].Sub(flushed[i]))
+				}
+				calls := latency.Take().Of("DynamoDB")
+				beforeModel, beforeMeta := calls.StartedBefore(at), calls.AnsweredBy(start.Add(toMeta[len(toMeta)-1]))
+				ownModel = append(ownModel, at.Sub(start)-beforeModel.Waited())
+				ownMeta = append(ownMeta, toMeta[len(toMeta)-1]-beforeMeta.Waited())
+				rtModel = append(rtModel, time.Duration(beforeModel.Sequential()))
+				rtMeta = append(rtMeta, time.Duration(beforeMeta.Sequential()))
+			}
+			ms := func(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
+			b.ReportMetric(ms(quantile(toModel, 0.5)), "model-ms")
+			b.ReportMetric(float64(quantile(rtModel, 0.5)), "model-rt")
+			b.ReportMetric(ms(quantile(ownModel, 0.5)), "model-own-ms")
+			b.ReportMetric(ms(quantile(toMeta, 0.5)), "metadata-ms")
+			b.ReportMetric(float64(quantile(rtMeta, 0.5)), "metadata-rt")
+			b.ReportMetric(ms(quantile(ownMeta, 0.5)), "metadata-own-ms")
+			b.ReportMetric(ms(quantile(toFirst, 0.5)), "first-chunk-ms")
+			b.ReportMetric(ms(quantile(perChunk, 0.5)), "chunk-ms-p50")
+			b.ReportMetric(ms(quantile(perChunk, 0.99)), "chunk-ms-p99")
+			b.ReportMetric(0, "ns/op")
+		})
+	}
+}
+
+func postStream(b *testing.B, env *apitest.Env, token string, body map[string]any) *http.Response {
+	b.Helper()
+	data, _ := json.Marshal(body)
+	req, _ := http.NewRequest("POST", env.URL+"/api/chat/send", bytes.NewReader(data))
+	req.Header.Set("Authorization", "Bearer "+token)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil || resp.StatusCode != http.StatusOK {
+		b.Fatalf("send: %v %v", resp, err)
+	}
+	return resp
+}
+
+// quantile is the q quantile of ds (sorted in place).
+func quantile(ds []time.Duration, q float64) time.Duration {
+	if len(ds) == 0 {
+		return 0
+	}
+	slices.Sort(ds)
+	return ds[min(len(ds)-1, int(q*float64(len(ds))))]
 }

@@ -65,6 +65,11 @@ type Reply struct {
 	Hold      <-chan struct{}
 	HoldAfter int
 
+	// Sent, when not nil, receives the time each chunk of a stream was
+	// flushed (a benchmark's reference for what the chunk's way on costs);
+	// it must have room for every chunk.
+	Sent chan<- time.Time
+
 	// BlockReason, such as "SAFETY", answers promptFeedback.blockReason and
 	// no candidates, as Gemini does for a blocked prompt.
 	BlockReason string

@@ -379,6 +379,9 @@ func (h *Handler) stream(w http.ResponseWriter, r *http.Request, a answer) {
 		if err := rc.Flush(); err != nil && !errors.Is(err, http.ErrNotSupported) {
 			return
 		}
+		if a.reply.Sent != nil {
+			a.reply.Sent <- time.Now()
+		}
 	}
 	switch {
 	case a.reply.Cut && a.reply.CutWith != 0:
