@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
-	"fmt"
 	"io"
 	"log/slog"
 	"maps"
@@ -176,52 +175,21 @@ func TestEventsUnderEmulator(t *testing.T) {
 			if err != nil {
 				t.Fatalf("%v\n%s\nbuild function:\n%s", err, fn.Logs(), build.Logs())
 			}
-			got, err := decode(f, payload)
+			got, err := lambdatest.Decode(f, payload)
 			if err != nil {
 				t.Fatal(err)
 			}
-			if err := lambdatest.CheckAnswer(name, got.status, got.body); err != nil {
+			if err := lambdatest.CheckAnswer(name, got.Status, got.Body); err != nil {
 				t.Fatalf("%v\n%s", err, fn.Logs())
 			}
-			if (f.Path != "" || f.StreamURL) && (got.headers["X-Request-Id"] == "" || got.headers["Content-Type"] == "") {
-				t.Errorf("headers = %v", got.headers)
+			if (f.Path != "" || f.StreamURL) && (got.Headers["X-Request-Id"] == "" || got.Headers["Content-Type"] == "") {
+				t.Errorf("headers = %v", got.Headers)
 			}
-			if err := values.Learn(ctx, name, got.body); err != nil {
+			if err := values.Learn(ctx, name, got.Body); err != nil {
 				t.Fatal(err)
 			}
 		})
 	}
-}
-
-// response is what a function answered, whatever its kind.
-type response struct {
-	status  int
-	headers map[string]string
-	body    string
-}
-
-// decode reads a payload: an API Gateway HTTP API response, a Function URL
-// response in the streamed format, or a plain payload.
-func decode(f routes.Function, payload []byte) (response, error) {
-	switch {
-	case f.StreamURL:
-		p, body, err := lambdatest.SplitStreamed(payload)
-		return response{status: p.StatusCode, headers: p.Headers, body: string(body)}, err
-	case f.Path == "":
-		return response{body: string(payload)}, nil
-	}
-	var r events.APIGatewayV2HTTPResponse
-	if err := json.Unmarshal(payload, &r); err != nil {
-		return response{}, fmt.Errorf("decode %s: %w", payload, err)
-	}
-	if r.IsBase64Encoded {
-		raw, err := base64.StdEncoding.DecodeString(r.Body)
-		if err != nil {
-			return response{}, err
-		}
-		r.Body = string(raw)
-	}
-	return response{status: r.StatusCode, headers: r.Headers, body: r.Body}, nil
 }
 
 // register creates a user through the real register binary (a buffered
@@ -242,8 +210,8 @@ func register(ctx context.Context, t *testing.T, dir string, env *localEnv) stri
 		t.Fatal(err)
 	}
 	var user struct{ Token string }
-	got, err := decode(routes.Function{Path: "/"}, payload)
-	if err != nil || json.Unmarshal([]byte(got.body), &user) != nil || user.Token == "" {
+	got, err := lambdatest.Decode(routes.Function{Path: "/"}, payload)
+	if err != nil || json.Unmarshal([]byte(got.Body), &user) != nil || user.Token == "" {
 		t.Fatalf("register: %v %s", err, payload)
 	}
 	return user.Token

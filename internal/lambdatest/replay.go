@@ -8,6 +8,7 @@ package lambdatest
 
 import (
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -17,6 +18,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/aws/aws-lambda-go/events"
 	"github.com/google/uuid"
 
 	"github.com/zocket/agent"
@@ -223,4 +225,35 @@ func (v *EventValues) Learn(ctx context.Context, function, body string) error {
 		}
 	}
 	return nil
+}
+
+// Response is what a function answered to its event, whatever its kind.
+type Response struct {
+	Status  int // 0 for a function behind no HTTP route
+	Headers map[string]string
+	Body    string
+}
+
+// Decode reads f's answer payload: an API Gateway HTTP API response, a
+// Function URL response in the streamed format, or a plain payload.
+func Decode(f routes.Function, payload []byte) (Response, error) {
+	switch {
+	case f.StreamURL:
+		p, body, err := SplitStreamed(payload)
+		return Response{Status: p.StatusCode, Headers: p.Headers, Body: string(body)}, err
+	case f.Path == "":
+		return Response{Body: string(payload)}, nil
+	}
+	var r events.APIGatewayV2HTTPResponse
+	if err := json.Unmarshal(payload, &r); err != nil {
+		return Response{}, fmt.Errorf("decode %s: %w", payload, err)
+	}
+	if r.IsBase64Encoded {
+		raw, err := base64.StdEncoding.DecodeString(r.Body)
+		if err != nil {
+			return Response{}, err
+		}
+		r.Body = string(raw)
+	}
+	return Response{Status: r.StatusCode, Headers: r.Headers, Body: r.Body}, nil
 }
