@@ -66,6 +66,7 @@ func main() {
 	rie := flag.String("rie", "", "path of aws-lambda-rie")
 	runs := flag.Int("runs", 10, "measured rounds: cold starts per function (the median is shown)")
 	ssmDelay := flag.Duration("ssm-delay", 20*time.Millisecond, "the local SSM's wait before each answer: a GetParameter's round trip in AWS")
+	flag.StringVar(&showLogs, "logs", "", "comma-separated functions whose logs (the emulator's INIT and REPORT lines, the access log) are printed after each cold start")
 	flag.Parse()
 	if *rie == "" || *runs < 1 {
 		log.Fatal("usage: coldstart -rie PATH [-runs N] [-ssm-delay D]")
@@ -75,14 +76,16 @@ func main() {
 	}
 }
 
+// showLogs names the functions whose logs are printed (-logs).
+var showLogs string
+
+// outDir holds the binaries the benchmark builds.
+const outDir = "build/coldstart"
+
 func run(rie string, runs int, ssmDelay time.Duration) error {
 	ctx := context.Background()
-	tmp, err := os.MkdirTemp("", "coldstart-")
-	if err != nil {
-		return err
-	}
-	defer os.RemoveAll(tmp)
-	host, arm := filepath.Join(tmp, "host")+"/", filepath.Join(tmp, "arm64")+"/"
+	// Kept between runs: go build relinks only the binaries that changed.
+	host, arm := filepath.Join(outDir, "host")+"/", filepath.Join(outDir, "arm64")+"/"
 	log.Print("building every function and the hello world, for this machine and for linux/arm64")
 	for _, b := range []struct{ out, arch string }{{host, ""}, {arm, "arm64"}} {
 		for _, pkg := range []string{"./functions/...", "./scripts/coldstart/hello"} {
@@ -233,6 +236,9 @@ func coldStart(ctx context.Context, rie, bootstrap string, env []string, event [
 	elapsed := time.Since(start)
 	if err != nil {
 		return 0, nil, fmt.Errorf("%w\n%s", err, e.Logs())
+	}
+	if slices.Contains(strings.Split(showLogs, ","), filepath.Base(bootstrap)) {
+		log.Printf("%s: %v\n%s", filepath.Base(bootstrap), elapsed, e.Logs())
 	}
 	return elapsed, payload, nil
 }
