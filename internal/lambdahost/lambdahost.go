@@ -41,6 +41,7 @@ func StartAPI(function string, newHandler app.Constructor) {
 // with a log line, which Lambda reports as an init error.
 func mustSetup(function string, ctors map[string]app.Constructor) http.Handler {
 	log := httpapi.NewLogger(os.Stdout, slog.LevelInfo)
+	settings.LimitMemory(os.Getenv)
 	h, err := Setup(context.Background(), function, ctors, log, os.Getenv)
 	if err != nil {
 		log.Error("init failed", "function", function, "err", err)

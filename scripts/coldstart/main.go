@@ -339,9 +339,9 @@ func (e *environment) environ(table string, params ...string) []string {
 
 // forFunction is f's environment as deployed: the parameters it reads
 // (and only those: a function reads every one it is given), the build
-// function if it invokes it.
+// function if it invokes it, and the GOGC every function is given.
 func (e *environment) forFunction(f routes.Function, table string) []string {
-	return e.environ(table, f.Environment()...)
+	return append(e.environ(table, f.Environment()...), "GOGC="+routes.GCPercent)
 }
 
 func (e *environment) close() {
