@@ -123,8 +123,15 @@ func (f Function) Served() []Function {
 // InvokesBuild reports whether the function calls the build function.
 func (f Function) InvokesBuild() bool { return f.grants(BuildFunc) }
 
+// GCPercent is every function's GOGC. A cold start allocates a few MiB in
+// package initialisation alone (the AWS SDK's operation schemas), which the
+// default (100) collects before the first request is served; a function's
+// live heap is small beside its memory, and settings.LimitMemory keeps the
+// heap within it whatever this allows.
+const GCPercent = "400"
+
 // Environment lists the variables a deployment sets for the function, beyond
-// those every function gets (TABLE_NAME, CORS_ORIGINS, VERSION): what its
+// those every function gets (TABLE_NAME, CORS_ORIGINS, VERSION, GOGC): what its
 // grants imply, then its Settings.
 func (f Function) Environment() []string {
 	var env []string

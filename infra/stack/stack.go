@@ -356,6 +356,7 @@ func (b *builder) environment(f routes.Function) (map[string]*string, error) {
 		"TABLE_NAME":   b.table.TableName(),
 		"CORS_ORIGINS": p.corsOrigins.ValueAsString(),
 		"VERSION":      p.stage.ValueAsString(),
+		"GOGC":         jsii.String(routes.GCPercent),
 	}
 	for _, name := range f.Environment() {
 		var v *string

@@ -5,8 +5,10 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"slices"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/smithy-go/middleware"
 
@@ -46,16 +48,24 @@ type Options struct {
 	// APIOptions are SDK middleware for every AWS client (a test's
 	// injected latency).
 	APIOptions []func(*middleware.Stack) error
+	// AWS is the configuration the clients are built from, when the caller
+	// has loaded it already (nil: NewDeps loads it).
+	AWS *aws.Config
 }
 
 // NewDeps builds the AWS clients for cfg. It makes no network calls. Without
 // a JWT secret there is no Signer: only routes that need none may be served.
 func NewDeps(ctx context.Context, cfg settings.Config, log *slog.Logger, opts Options) (*Deps, error) {
-	awsCfg, err := settings.LoadAWS(ctx, cfg.Region, settings.Endpoints{DynamoDB: cfg.DynamoEndpoint, S3: cfg.S3Endpoint, Lambda: cfg.LambdaEndpoint})
-	if err != nil {
-		return nil, fmt.Errorf("deps: %w", err)
+	var awsCfg aws.Config
+	if opts.AWS != nil {
+		awsCfg = *opts.AWS
+	} else {
+		var err error
+		if awsCfg, err = settings.LoadAWS(ctx, cfg.Region, settings.Endpoints{DynamoDB: cfg.DynamoEndpoint, S3: cfg.S3Endpoint, Lambda: cfg.LambdaEndpoint}); err != nil {
+			return nil, fmt.Errorf("deps: %w", err)
+		}
 	}
-	awsCfg.APIOptions = append(awsCfg.APIOptions, opts.APIOptions...)
+	awsCfg.APIOptions = append(slices.Clone(awsCfg.APIOptions), opts.APIOptions...)
 	var signer *auth.Signer
 	if len(cfg.JWTSecret) > 0 {
 		if err := cfg.RequireSecret(); err != nil {

@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/zocket/agent"
@@ -101,12 +102,16 @@ func ErrorPage(w http.ResponseWriter, r *http.Request, err error) {
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.Header().Set("Cache-Control", "no-store")
 	w.WriteHeader(status)
-	_ = errorPage.Execute(w, map[string]any{"Title": titles[e.Code], "Message": e.Message, "Details": e.Details})
+	_ = errorPage().Execute(w, map[string]any{"Title": titles[e.Code], "Message": e.Message, "Details": e.Details})
 }
 
-var errorPage = template.Must(template.New("error").Parse(`<!doctype html><html lang="en"><head><meta charset="utf-8"><title>{{.Title}}</title>` +
-	`<style>body{font:15px/1.5 system-ui,sans-serif;margin:2rem;color:#1f2937}h1{font-size:1.1rem}pre{background:#fef2f2;color:#991b1b;padding:1rem;border-radius:.5rem;white-space:pre-wrap}</style></head>` +
-	`<body><h1>{{.Title}}</h1><p>{{.Message}}</p>{{range .Details}}<pre>{{.File}}:{{.Line}}:{{.Column}}: {{.Text}}` + "\n" + `{{.LineText}}</pre>{{end}}</body></html>`))
+// errorPage is parsed at its first use, not at every cold start: few
+// requests ever render it.
+var errorPage = sync.OnceValue(func() *template.Template {
+	return template.Must(template.New("error").Parse(`<!doctype html><html lang="en"><head><meta charset="utf-8"><title>{{.Title}}</title>` +
+		`<style>body{font:15px/1.5 system-ui,sans-serif;margin:2rem;color:#1f2937}h1{font-size:1.1rem}pre{background:#fef2f2;color:#991b1b;padding:1rem;border-radius:.5rem;white-space:pre-wrap}</style></head>` +
+		`<body><h1>{{.Title}}</h1><p>{{.Message}}</p>{{range .Details}}<pre>{{.File}}:{{.Line}}:{{.Column}}: {{.Text}}` + "\n" + `{{.LineText}}</pre>{{end}}</body></html>`))
+})
 
 // report logs err once, with the request id: a 5xx as an error with its
 // cause, a rejection with a cause at info. It sets Retry-After for a rate

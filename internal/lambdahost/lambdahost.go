@@ -18,6 +18,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
 	"github.com/awslabs/aws-lambda-go-api-proxy/httpadapter"
+	"golang.org/x/sync/errgroup"
 
 	"github.com/zocket/agent/internal/app"
 	"github.com/zocket/agent/internal/httpapi"
@@ -40,6 +41,7 @@ func StartAPI(function string, newHandler app.Constructor) {
 // with a log line, which Lambda reports as an init error.
 func mustSetup(function string, ctors map[string]app.Constructor) http.Handler {
 	log := httpapi.NewLogger(os.Stdout, slog.LevelInfo)
+	settings.LimitMemory(os.Getenv)
 	h, err := Setup(context.Background(), function, ctors, log, os.Getenv)
 	if err != nil {
 		log.Error("init failed", "function", function, "err", err)
@@ -62,23 +64,31 @@ func Setup(ctx context.Context, function string, ctors map[string]app.Constructo
 	if err != nil {
 		return nil, err
 	}
+	// One AWS configuration for every client: loading it reads the
+	// environment and the shared files, once.
+	awsCfg, err := settings.LoadAWS(ctx, cfg.Region, settings.Endpoints{
+		DynamoDB: cfg.DynamoEndpoint, S3: cfg.S3Endpoint, Lambda: cfg.LambdaEndpoint, SSM: cfg.SSMEndpoint,
+	})
+	if err != nil {
+		return nil, err
+	}
+	var jwtSecret string
+	var reads []parameterRead
 	if route.NeedsSecret() && len(cfg.JWTSecret) == 0 {
-		secret, err := parameter(ctx, cfg, "JWT_SECRET", getenv("JWT_SECRET_PARAM"))
-		if err != nil {
-			return nil, err
-		}
-		if cfg.JWTSecret = []byte(secret); cfg.RequireSecret() != nil {
-			return nil, settings.ErrWeakSecret
-		}
+		reads = append(reads, parameterRead{"JWT_SECRET", getenv("JWT_SECRET_PARAM"), &jwtSecret})
 	}
 	if route.NeedsModel() && cfg.GeminiAPIKey == "" {
-		if cfg.GeminiAPIKey, err = parameter(ctx, cfg, "GEMINI_API_KEY", getenv("GEMINI_API_KEY_PARAM")); err != nil {
-			return nil, err
-		}
+		reads = append(reads, parameterRead{"GEMINI_API_KEY", getenv("GEMINI_API_KEY_PARAM"), &cfg.GeminiAPIKey})
 	}
 	if name := getenv("ORIGIN_VERIFY_PARAM"); name != "" && cfg.OriginVerify == "" {
-		if cfg.OriginVerify, err = parameter(ctx, cfg, "ORIGIN_VERIFY", name); err != nil {
-			return nil, err
+		reads = append(reads, parameterRead{"ORIGIN_VERIFY", name, &cfg.OriginVerify})
+	}
+	if err := readParameters(ctx, settings.SSMClient(awsCfg, cfg.SSMEndpoint), reads); err != nil {
+		return nil, err
+	}
+	if jwtSecret != "" {
+		if cfg.JWTSecret = []byte(jwtSecret); cfg.RequireSecret() != nil {
+			return nil, settings.ErrWeakSecret
 		}
 	}
 	if getenv("SESSION_CACHE_TTL") == "" {
@@ -87,30 +97,42 @@ func Setup(ctx context.Context, function string, ctors map[string]app.Constructo
 		// and minute instead of one per request.
 		cfg.SessionCacheTTL = LambdaSessionCacheTTL
 	}
-	deps, err := app.NewDeps(ctx, cfg, log, app.Options{})
+	deps, err := app.NewDeps(ctx, cfg, log, app.Options{AWS: &awsCfg})
 	if err != nil {
 		return nil, err
 	}
 	return app.Handler(deps, route.Served(), ctors)
 }
 
-// parameter reads a secret from the SSM SecureString called name, for the
-// variable that could have held it directly.
-func parameter(ctx context.Context, cfg settings.Config, variable, name string) (string, error) {
-	if name == "" {
-		return "", fmt.Errorf("set %s_PARAM (an SSM SecureString name) or %s", variable, variable)
+// parameterRead is a secret to read from the SSM SecureString called name,
+// into dst, for the variable that could have held it directly.
+type parameterRead struct {
+	variable, name string
+	dst            *string
+}
+
+// readParameters makes the reads at once: each is a round trip to SSM,
+// which a cold start would otherwise wait for one after the other.
+func readParameters(ctx context.Context, client *ssm.Client, reads []parameterRead) error {
+	for _, r := range reads {
+		if r.name == "" {
+			return fmt.Errorf("set %s_PARAM (an SSM SecureString name) or %s", r.variable, r.variable)
+		}
 	}
-	awsCfg, err := settings.LoadAWS(ctx, cfg.Region, settings.Endpoints{SSM: cfg.SSMEndpoint})
-	if err != nil {
-		return "", err
+	g, ctx := errgroup.WithContext(ctx)
+	for _, r := range reads {
+		g.Go(func() error {
+			out, err := client.GetParameter(ctx, &ssm.GetParameterInput{
+				Name: aws.String(r.name), WithDecryption: aws.Bool(true),
+			})
+			if err != nil {
+				return fmt.Errorf("read parameter %s for %s: %w", r.name, r.variable, err)
+			}
+			*r.dst = aws.ToString(out.Parameter.Value)
+			return nil
+		})
 	}
-	out, err := settings.SSMClient(awsCfg, cfg.SSMEndpoint).GetParameter(ctx, &ssm.GetParameterInput{
-		Name: aws.String(name), WithDecryption: aws.Bool(true),
-	})
-	if err != nil {
-		return "", fmt.Errorf("read parameter %s for %s: %w", name, variable, err)
-	}
-	return aws.ToString(out.Parameter.Value), nil
+	return g.Wait()
 }
 
 // StartStream serves the routes function streams from a Lambda Function URL

@@ -19,6 +19,10 @@ type SSM struct {
 	// Region and Account make the parameters' ARNs (defaults us-east-1 and
 	// 123456789012).
 	Region, Account string
+	// Delay is how long each answer waits before it is written: the round
+	// trip of a call to the real service, which a benchmark of start-up
+	// must not leave out (zero: none).
+	Delay time.Duration
 
 	mu     sync.RWMutex
 	params map[string]ssmParameter
@@ -61,6 +65,13 @@ func (s *SSM) Secure(name string) bool {
 // ServeHTTP answers the SSM JSON 1.1 protocol.
 func (s *SSM) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	op, _ := strings.CutPrefix(r.Header.Get("X-Amz-Target"), "AmazonSSM.")
+	if s.Delay > 0 {
+		select {
+		case <-time.After(s.Delay):
+		case <-r.Context().Done():
+			return
+		}
+	}
 	if r.Method != http.MethodPost {
 		ssmError(w, http.StatusMethodNotAllowed, "UnknownOperationException", "SSM answers POST only")
 		return

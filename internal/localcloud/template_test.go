@@ -66,7 +66,7 @@ func TestReadTemplate(t *testing.T) {
 		for k := range fn.env {
 			keys = append(keys, k)
 		}
-		want := append([]string{"TABLE_NAME", "CORS_ORIGINS", "VERSION"}, rf.Environment()...)
+		want := append([]string{"TABLE_NAME", "CORS_ORIGINS", "VERSION", "GOGC"}, rf.Environment()...)
 		slices.Sort(keys)
 		slices.Sort(want)
 		if !slices.Equal(keys, want) {
@@ -77,6 +77,7 @@ func TestReadTemplate(t *testing.T) {
 			"BUILD_FUNCTION_NAME": "test-stack-BuildFunction", "JWT_SECRET_PARAM": "/ai-coding-agent/dev/jwt-secret",
 			"ORIGIN_VERIFY_PARAM": "/ai-coding-agent/dev/origin-verify", "DEFAULT_CREDITS": "20", "PUBLIC_URL": "",
 			"CORS_ORIGINS": "http://localhost:3000,http://localhost:5173", "VERSION": "dev",
+			"GOGC": routes.GCPercent,
 		}
 		for k, v := range values {
 			if got, ok := fn.env[k]; ok && got != v {

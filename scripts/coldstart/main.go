@@ -3,68 +3,89 @@
 // bench-coldstart`).
 //
 // Cold start is the time from the invoke that makes the Runtime Interface
-// Emulator start the function's process to the function's first response,
-// each run in a fresh emulator and process, binaries built for this
-// machine. The request is one the function's router turns away (404), or
-// an empty build request for the build function, so the number is the
-// start-up (runtime, configuration, AWS clients, the function's own setup)
-// and not the work of a request. Size is the stripped linux/arm64 binary
-// that Lambda runs.
+// Emulator start the function's process to the function's answer to its
+// own event: the events/ file lambdatest replays, in the same order, with
+// the same placeholders and the same expected answer, so the number counts
+// the start-up (runtime, configuration, the SSM reads, AWS clients, the
+// function's own setup) and the first request's own work (its DynamoDB, S3
+// and model calls). Each round replays every event, each function in a
+// fresh emulator and process, on a table of its own; a first round warms
+// the machine and is not counted. The binaries are built for this machine.
+//
+// The baseline (scripts/coldstart/hello) reads one SSM parameter at start
+// and answers after one DynamoDB GetItem, as every function of the service
+// at least does; it runs at the start and at the end of every round. The
+// local SSM stand-in waits -ssm-delay before each answer, for functions
+// and baseline alike. Size is the stripped linux/arm64 binary that Lambda
+// runs.
 package main
 
 import (
 	"context"
-	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"log"
 	"log/slog"
+	"net"
+	"net/http"
 	"os"
 	"path/filepath"
 	"runtime"
 	"slices"
+	"strings"
 	"time"
 
-	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-sdk-go-v2/aws"
 
+	"github.com/zocket/agent/internal/blob"
 	"github.com/zocket/agent/internal/lambdatest"
 	"github.com/zocket/agent/internal/llm/geminitest"
 	"github.com/zocket/agent/internal/localaws"
+	"github.com/zocket/agent/internal/settings"
+	"github.com/zocket/agent/internal/store"
 	"github.com/zocket/agent/routes"
 )
 
-// baseline is the hello world's row name.
-const baseline = "hello-world (aws-lambda-go)"
+// The goals: a function behind the HTTP API starts and answers within this
+// many times the baseline, one that calls the model within chatGoal.
+const (
+	apiGoal  = 1.5
+	chatGoal = 2.0
+)
 
-// probe is an HTTP request no function serves.
-var probe = events.APIGatewayV2HTTPRequest{
-	Version: "2.0", RawPath: "/__coldstart",
-	RequestContext: events.APIGatewayV2HTTPRequestContext{
-		Stage: "$default",
-		HTTP:  events.APIGatewayV2HTTPRequestContextHTTPDescription{Method: "GET", Path: "/__coldstart"},
-	},
-}
+// The parameters in the local Parameter Store, as template.yaml names them.
+const (
+	jwtParam    = "/ai-coding-agent/coldstart/jwt-secret"
+	geminiParam = "/ai-coding-agent/coldstart/gemini-api-key"
+	originParam = "/ai-coding-agent/coldstart/origin-verify"
+	geminiKey   = "coldstart-gemini-key"
+)
 
 func main() {
 	rie := flag.String("rie", "", "path of aws-lambda-rie")
-	runs := flag.Int("runs", 10, "cold starts per function (the median is shown)")
+	runs := flag.Int("runs", 10, "measured rounds: cold starts per function (the median is shown)")
+	ssmDelay := flag.Duration("ssm-delay", 20*time.Millisecond, "the local SSM's wait before each answer: a GetParameter's round trip in AWS")
+	flag.StringVar(&showLogs, "logs", "", "comma-separated functions whose logs (the emulator's INIT and REPORT lines, the access log) are printed after each cold start")
 	flag.Parse()
 	if *rie == "" || *runs < 1 {
-		log.Fatal("usage: coldstart -rie PATH [-runs N]")
+		log.Fatal("usage: coldstart -rie PATH [-runs N] [-ssm-delay D]")
 	}
-	if err := run(*rie, *runs); err != nil {
+	if err := run(*rie, *runs, *ssmDelay); err != nil {
 		log.Fatal(err)
 	}
 }
 
-func run(rie string, runs int) error {
+// showLogs names the functions whose logs are printed (-logs).
+var showLogs string
+
+// outDir holds the binaries the benchmark builds.
+const outDir = "build/coldstart"
+
+func run(rie string, runs int, ssmDelay time.Duration) error {
 	ctx := context.Background()
-	tmp, err := os.MkdirTemp("", "coldstart-")
-	if err != nil {
-		return err
-	}
-	defer os.RemoveAll(tmp)
-	host, arm := filepath.Join(tmp, "host")+"/", filepath.Join(tmp, "arm64")+"/"
+	// Kept between runs: go build relinks only the binaries that changed.
+	host, arm := filepath.Join(outDir, "host")+"/", filepath.Join(outDir, "arm64")+"/"
 	log.Print("building every function and the hello world, for this machine and for linux/arm64")
 	for _, b := range []struct{ out, arch string }{{host, ""}, {arm, "arm64"}} {
 		for _, pkg := range []string{"./functions/...", "./scripts/coldstart/hello"} {
@@ -73,158 +94,286 @@ func run(rie string, runs int) error {
 			}
 		}
 	}
-	env, stop, err := environment()
+	names, err := lambdatest.EventFiles("events")
 	if err != nil {
 		return err
 	}
-	defer stop()
+	env, err := newEnvironment(ctx, rie, host, ssmDelay)
+	if err != nil {
+		return err
+	}
+	defer env.close()
 
-	names := []string{"hello"}
-	for _, f := range routes.All() {
-		names = append(names, f.Name)
-	}
-	type row struct {
-		name   string
-		median time.Duration
-		size   int64
-	}
-	var rows []row
-	for _, name := range names {
-		event, err := probeFor(name)
-		if err != nil {
+	times := map[string][]time.Duration{}
+	for round := range runs + 1 {
+		table := fmt.Sprintf("coldstart-%d", round)
+		st := store.New(settings.DynamoDBClient(env.aws, env.stack.DynamoURL), table)
+		if err := st.EnsureTable(ctx); err != nil {
 			return err
 		}
-		times := make([]time.Duration, runs)
-		for i := range times {
-			if times[i], err = coldStart(ctx, rie, filepath.Join(host, name), env, event); err != nil {
+		values := lambdatest.NewEventValues(st)
+		hello := func() error {
+			d, _, err := coldStart(ctx, rie, filepath.Join(host, "hello"), env.environ(table, "JWT_SECRET_PARAM"), []byte(`{}`))
+			if round > 0 {
+				times["hello"] = append(times["hello"], d)
+			}
+			return err
+		}
+		if err := hello(); err != nil {
+			return fmt.Errorf("hello: %w", err)
+		}
+		for _, name := range names {
+			f, _ := routes.ByName(name)
+			event, err := values.Event("events", name)
+			if err != nil {
+				return err
+			}
+			d, payload, err := coldStart(ctx, rie, filepath.Join(host, name), env.forFunction(f, table), event)
+			if err != nil {
 				return fmt.Errorf("%s: %w", name, err)
 			}
+			got, err := lambdatest.Decode(f, payload)
+			if err != nil {
+				return fmt.Errorf("%s: %w", name, err)
+			}
+			if err := lambdatest.CheckAnswer(name, got.Status, got.Body); err != nil {
+				return fmt.Errorf("%s: %w", name, err)
+			}
+			if err := values.Learn(ctx, name, got.Body); err != nil {
+				return err
+			}
+			if round > 0 {
+				times[name] = append(times[name], d)
+			}
 		}
-		slices.Sort(times)
+		if err := hello(); err != nil {
+			return fmt.Errorf("hello: %w", err)
+		}
+		if round == 0 {
+			log.Print("warm-up round done")
+		} else {
+			log.Printf("round %d of %d done", round, runs)
+		}
+	}
+	return report(arm, runs, ssmDelay, names, times)
+}
+
+// report prints the table: each function's median, its ratio to the
+// baseline's median, its arm64 size and whether it meets its goal.
+func report(arm string, runs int, ssmDelay time.Duration, names []string, times map[string][]time.Duration) error {
+	median := func(ds []time.Duration) time.Duration {
+		ds = slices.Clone(ds)
+		slices.Sort(ds)
+		return ds[len(ds)/2]
+	}
+	size := func(name string) (float64, error) {
 		info, err := os.Stat(filepath.Join(arm, name))
+		if err != nil {
+			return 0, err
+		}
+		return float64(info.Size()) / (1 << 20), nil
+	}
+	base := median(times["hello"])
+	baseSize, err := size("hello")
+	if err != nil {
+		return err
+	}
+	fmt.Printf("\nCold start to the answer of the function's own events/ file, under the Runtime Interface Emulator (median of %d; the hello world: of %d), SSM answering after %v; %s; stripped linux/arm64 size:\n\n",
+		runs, len(times["hello"]), ssmDelay, hostName())
+	fmt.Println("| function | cold start (ms) | × hello world | size (MiB) | goal |")
+	fmt.Println("|---|---:|---:|---:|---|")
+	fmt.Printf("| hello world (aws-lambda-go; 1 SSM read, 1 GetItem) | %.1f | 1.00 | %.1f | |\n", ms(base), baseSize)
+	met, goals := 0, 0
+	for _, name := range names {
+		f, _ := routes.ByName(name)
+		m := median(times[name])
+		mib, err := size(name)
 		if err != nil {
 			return err
 		}
-		rows = append(rows, row{name, times[len(times)/2], info.Size()})
-		log.Printf("%s: median %v of %d", name, times[len(times)/2], runs)
-	}
-
-	base := rows[0]
-	fmt.Printf("\nCold start under the Runtime Interface Emulator (process start to first response, median of %d, %s) and stripped linux/arm64 size:\n\n", runs, hostName())
-	fmt.Println("| function | cold start (ms) | × hello-world | size (MiB) | × hello-world |")
-	fmt.Println("|---|---:|---:|---:|---:|")
-	for _, r := range rows {
-		name := r.name
-		if name == "hello" {
-			name = baseline
+		ratio := ms(m) / ms(base)
+		goal := "none (not behind the API)"
+		if limit := goalOf(f); limit > 0 {
+			goals++
+			if ratio <= limit {
+				met++
+				goal = fmt.Sprintf("met (≤ %.1f×)", limit)
+			} else {
+				goal = fmt.Sprintf("**missed** (≤ %.1f×)", limit)
+			}
 		}
-		fmt.Printf("| %s | %.1f | %.2f | %.1f | %.1f |\n", name, ms(r.median), ms(r.median)/ms(base.median),
-			float64(r.size)/(1<<20), float64(r.size)/float64(base.size))
+		fmt.Printf("| %s | %.1f | %.2f | %.1f | %s |\n", name, ms(m), ratio, mib, goal)
 	}
-	fmt.Println("\nPublished anchor (maxday/lambda-perf, provided.al2023 arm64): Go ≈ 43 ms median init, Node.js 20 ≈ 131 ms.")
+	fmt.Printf("\nGoal met by %d of %d functions.\n", met, goals)
 	return nil
 }
 
+// goalOf is f's bound on its ratio to the baseline: chatGoal for a function
+// that calls the model, apiGoal for the others behind the HTTP API or the
+// Function URL, 0 (none) for the build function.
+func goalOf(f routes.Function) float64 {
+	switch {
+	case f.NeedsModel():
+		return chatGoal
+	case f.Path != "" || f.StreamURL:
+		return apiGoal
+	}
+	return 0
+}
+
 // coldStart starts a fresh emulator for bootstrap and times its first
-// invoke, which starts the function's process.
-func coldStart(ctx context.Context, rie, bootstrap string, env []string, event []byte) (time.Duration, error) {
-	ctx, cancel := context.WithTimeout(ctx, time.Minute)
+// invoke, which starts the function's process, until its whole answer.
+func coldStart(ctx context.Context, rie, bootstrap string, env []string, event []byte) (time.Duration, []byte, error) {
+	ctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
 	defer cancel()
 	e, err := lambdatest.StartEmulator(ctx, rie, bootstrap, env)
 	if err != nil {
-		return 0, err
+		return 0, nil, err
 	}
 	defer e.Close()
 	start := time.Now()
 	payload, err := e.Invoke(ctx, event)
 	elapsed := time.Since(start)
 	if err != nil {
-		return 0, fmt.Errorf("%w\n%s", err, e.Logs())
+		return 0, nil, fmt.Errorf("%w\n%s", err, e.Logs())
 	}
-	if err := checkRejected(filepath.Base(bootstrap), payload); err != nil {
-		return 0, err
+	if slices.Contains(strings.Split(showLogs, ","), filepath.Base(bootstrap)) {
+		log.Printf("%s: %v\n%s", filepath.Base(bootstrap), elapsed, e.Logs())
 	}
-	return elapsed, nil
+	return elapsed, payload, nil
 }
 
-// checkRejected makes sure an HTTP function answered the probe with its
-// router's 404, so that what was timed is start-up and not a request.
-func checkRejected(name string, payload []byte) error {
-	f, ok := routes.ByName(name)
-	if !ok || f.Path == "" && !f.StreamURL {
-		return nil
-	}
-	var status int
-	if f.StreamURL {
-		p, _, err := lambdatest.SplitStreamed(payload)
+// environment is the stand-in for the service's account: DynamoDB and S3
+// (a table per round, one bucket), Parameter Store with the secrets, a fake
+// model, and the real build function, warm, for the functions that invoke
+// it.
+type environment struct {
+	stack  *localaws.Stack
+	aws    aws.Config
+	ssm    *http.Server
+	vars   []string
+	gemini *geminitest.Server
+	build  *lambdatest.Emulator
+	home   string
+}
+
+func newEnvironment(ctx context.Context, rie, bootstraps string, ssmDelay time.Duration) (_ *environment, err error) {
+	e := &environment{}
+	defer func() {
 		if err != nil {
-			return err
+			e.close()
 		}
-		status = p.StatusCode
-	} else {
-		var r events.APIGatewayV2HTTPResponse
-		if err := json.Unmarshal(payload, &r); err != nil {
-			return fmt.Errorf("decode %s: %w", payload, err)
+	}()
+	if e.stack, err = localaws.Start(localaws.Options{Log: slog.New(slog.DiscardHandler)}); err != nil {
+		return nil, err
+	}
+	if e.aws, err = settings.LoadAWS(ctx, "us-east-1", settings.Endpoints{DynamoDB: e.stack.DynamoURL, S3: e.stack.S3URL}); err != nil {
+		return nil, err
+	}
+	const bucket = "coldstart"
+	if err := blob.New(settings.S3Client(e.aws, e.stack.S3URL), bucket).EnsureBucket(ctx); err != nil {
+		return nil, err
+	}
+	params := localaws.NewSSM()
+	params.Delay = ssmDelay
+	params.Put(jwtParam, "coldstart-secret-coldstart-secret-coldstart", true)
+	params.Put(geminiParam, geminiKey, true)
+	params.Put(originParam, "coldstart-origin-verify-coldstart-origin", false)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, err
+	}
+	e.ssm = &http.Server{Handler: params, ReadHeaderTimeout: 10 * time.Second}
+	go func() {
+		if err := e.ssm.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			log.Print(err)
 		}
-		status = r.StatusCode
-	}
-	if status != 404 {
-		return fmt.Errorf("the probe got %d, want the router's 404: %.300s", status, payload)
-	}
-	return nil
-}
-
-// probeFor is the request each function is started with.
-func probeFor(name string) ([]byte, error) {
-	if f, ok := routes.ByName(name); ok && f.Path == "" && !f.StreamURL {
-		return []byte(`{}`), nil // the build function: a request it rejects
-	}
-	return json.Marshal(probe)
-}
-
-// environment is what every function reads: a local DynamoDB and S3, a
-// fake model, secrets given directly (no SSM), and addresses for the build
-// function that nothing calls.
-func environment() ([]string, func(), error) {
-	stack, err := localaws.Start(localaws.Options{Log: slog.New(slog.DiscardHandler)})
-	if err != nil {
-		return nil, nil, err
-	}
-	gemini := geminitest.New()
-	home, err := os.MkdirTemp("", "coldstart-home-")
-	if err != nil {
-		return nil, nil, err
+	}()
+	e.gemini = geminitest.New(geminitest.WithAPIKey(geminiKey))
+	if e.home, err = os.MkdirTemp("", "coldstart-home-"); err != nil {
+		return nil, err
 	}
 	packages, err := filepath.Abs("web/node_modules")
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
-	stop := func() {
-		gemini.Close()
-		stack.Close(context.Background())
-		os.RemoveAll(home)
-	}
-	return []string{
-		"HOME=" + home,
+	e.vars = []string{
+		// A HOME of its own: no shared AWS configuration is read.
+		"HOME=" + e.home,
 		"AWS_REGION=us-east-1",
-		"TABLE_NAME=coldstart",
-		"S3_BUCKET_NAME=coldstart",
-		"DYNAMODB_ENDPOINT=" + stack.DynamoURL,
-		"S3_ENDPOINT=" + stack.S3URL,
-		"JWT_SECRET=coldstart-secret-coldstart-secret-coldstart",
-		"GEMINI_API_KEY=coldstart",
-		"GEMINI_BASE_URL=" + gemini.URL(),
-		"BUILD_FUNCTION_NAME=function",
-		"LAMBDA_ENDPOINT=http://127.0.0.1:9",
+		// Lambda gives every function its role's credentials in these.
+		"AWS_ACCESS_KEY_ID=coldstart", "AWS_SECRET_ACCESS_KEY=coldstart", "AWS_SESSION_TOKEN=coldstart",
+		"S3_BUCKET_NAME=" + bucket,
+		"DYNAMODB_ENDPOINT=" + e.stack.DynamoURL,
+		"S3_ENDPOINT=" + e.stack.S3URL,
+		"SSM_ENDPOINT=http://" + ln.Addr().String(),
+		"GEMINI_BASE_URL=" + e.gemini.URL(),
 		"BUILD_PACKAGES_DIR=" + packages,
 		// A benchmark replays its events many times: no abuse limits.
 		"MAX_CONCURRENT_TURNS=0", "TURNS_PER_MINUTE=0", "REGISTRATIONS_PER_HOUR=0",
-	}, stop, nil
+	}
+	if e.build, err = lambdatest.StartEmulator(ctx, rie, filepath.Join(bootstraps, "build"), e.environ("unused")); err != nil {
+		return nil, err
+	}
+	return e, nil
+}
+
+// environ is the environment of a process using table, with the
+// parameter variables named in params.
+func (e *environment) environ(table string, params ...string) []string {
+	env := append(slices.Clone(e.vars), "TABLE_NAME="+table)
+	for _, p := range params {
+		switch p {
+		case "JWT_SECRET_PARAM":
+			env = append(env, p+"="+jwtParam)
+		case "GEMINI_API_KEY_PARAM":
+			env = append(env, p+"="+geminiParam)
+		case "ORIGIN_VERIFY_PARAM":
+			env = append(env, p+"="+originParam)
+		case "BUILD_FUNCTION_NAME":
+			env = append(env, p+"=function", "LAMBDA_ENDPOINT="+e.build.URL())
+		}
+	}
+	return env
+}
+
+// forFunction is f's environment as deployed: the parameters it reads
+// (and only those: a function reads every one it is given), the build
+// function if it invokes it, and the GOGC every function is given.
+func (e *environment) forFunction(f routes.Function, table string) []string {
+	return append(e.environ(table, f.Environment()...), "GOGC="+routes.GCPercent)
+}
+
+func (e *environment) close() {
+	if e.build != nil {
+		e.build.Close()
+	}
+	if e.gemini != nil {
+		e.gemini.Close()
+	}
+	if e.ssm != nil {
+		e.ssm.Close()
+	}
+	if e.stack != nil {
+		e.stack.Close(context.Background())
+	}
+	if e.home != "" {
+		os.RemoveAll(e.home)
+	}
 }
 
 func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
 
 // hostName describes the machine the numbers come from.
 func hostName() string {
-	return fmt.Sprintf("%s/%s, %d CPUs", runtime.GOOS, runtime.GOARCH, runtime.NumCPU())
+	model := "unknown CPU"
+	if data, err := os.ReadFile("/proc/cpuinfo"); err == nil {
+		for _, line := range strings.Split(string(data), "\n") {
+			if k, v, ok := strings.Cut(line, ":"); ok && strings.TrimSpace(k) == "model name" {
+				model = strings.TrimSpace(v)
+				break
+			}
+		}
+	}
+	return fmt.Sprintf("%s/%s, %d CPUs (%s)", runtime.GOOS, runtime.GOARCH, runtime.NumCPU(), model)
 }

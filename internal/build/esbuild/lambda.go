@@ -105,6 +105,7 @@ func (c S3Cache) Put(ctx context.Context, key string, data []byte) error {
 func Start() {
 	ctx := context.Background()
 	log := httpapi.NewLogger(os.Stdout, slog.LevelInfo)
+	settings.LimitMemory(os.Getenv)
 	b, err := setup(ctx, os.Getenv)
 	if err != nil {
 		log.Error("init failed", "function", "build", "err", err)
