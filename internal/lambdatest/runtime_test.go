@@ -110,6 +110,11 @@ func TestStreamReportsFailures(t *testing.T) {
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		defer cancel()
 		resp, err := lambdatest.Stream(ctx, bin, []string{"STREAMER_MODE=crash"}, []byte(streamerEvent))
+		if fe := (*lambdatest.FunctionError)(nil); errors.As(err, &fe) && fe.Type == "Runtime.ExitError" {
+			// The process ended before its first bytes left it: the
+			// invocation fails as a whole, which is no clean end either.
+			return
+		}
 		if err != nil {
 			t.Fatal(err)
 		}
