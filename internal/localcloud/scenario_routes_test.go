@@ -9,8 +9,10 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/zocket/agent/internal/llm/geminitest"
 )
@@ -25,13 +27,13 @@ const (
 )
 
 // noiseTurns replies of noiseSize characters each make a ZIP export of
-// more than 5 MiB: each reply's component holds that many random
-// characters, which deflate hardly shrinks, and the ZIP holds them three
-// times (the code, the page, conversation.md). A reply stays within
+// more than 5 MiB (about 6 MB): each reply's component holds that many
+// random characters, which deflate hardly shrinks, and the ZIP holds them
+// at least three times (the code, the page, conversation.md). A reply stays within
 // DynamoDB's 400 KB item; past the fourth turn the conversation's summary
 // is folded beside the reply.
 const (
-	noiseTurns = 7
+	noiseTurns = 5
 	noiseSize  = 360_000
 )
 
@@ -149,4 +151,62 @@ func pages(files map[string]string) (pages, notes []string) {
 		}
 	}
 	return pages, notes
+}
+
+// loseRace sends a turn to u, the HTTP API's buffered route, and deletes
+// the conversation while the model holds the reply: the turn writes its
+// code after the delete's sweep, then fails to save and removes the code
+// again. It returns the turn's answer.
+func (s *scenario) loseRace(u string, body any, conversationID string) (int, string) {
+	s.t.Helper()
+	hold := make(chan struct{})
+	released := false
+	defer func() {
+		if !released {
+			close(hold)
+		}
+	}()
+	asked := len(s.gemini.Requests())
+	s.gemini.Enqueue(geminitest.Reply{Chunks: []string{"Here is a counter.\n\n", counter, "Click it."}, Hold: hold, HoldAfter: 1})
+	type answer struct {
+		status int
+		body   string
+		err    error
+	}
+	done := make(chan answer, 1)
+	go func() {
+		b, _ := json.Marshal(body)
+		req, _ := http.NewRequest("POST", u, bytes.NewReader(b))
+		req.Header.Set("Origin", frontend)
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Authorization", "Bearer "+s.token)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			done <- answer{err: err}
+			return
+		}
+		defer resp.Body.Close()
+		data, err := io.ReadAll(resp.Body)
+		done <- answer{resp.StatusCode, string(data), err}
+	}()
+	// The turn is under way once the model is asked for the reply.
+	deadline := time.Now().Add(time.Minute)
+	for !slices.ContainsFunc(s.gemini.Requests()[asked:], func(r geminitest.Request) bool { return r.Stream }) {
+		select {
+		case a := <-done:
+			s.t.Fatalf("POST %s ended before the model was asked: %d %s %v", u, a.status, a.body, a.err)
+		case <-time.After(10 * time.Millisecond):
+		}
+		if time.Now().After(deadline) {
+			s.t.Fatalf("POST %s: the model was never asked", u)
+		}
+	}
+	s.call("DELETE", "/api/conversations/"+conversationID, nil, 200, nil)
+	close(hold)
+	released = true
+	a := <-done
+	if a.err != nil {
+		s.t.Fatalf("POST %s: %v", u, a.err)
+	}
+	return a.status, a.body
 }

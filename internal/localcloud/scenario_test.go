@@ -962,7 +962,7 @@ func TestDeployedShape(t *testing.T) {
 		if want := "/exports/" + reg.User.ID + "/" + conv + "/"; hostOf(t, link.URL) != hostOf(t, c.Endpoints.S3) || !strings.Contains(link.URL, want) {
 			t.Errorf("link %s: want one on the local S3 under %s", link.URL, want)
 		}
-		t.Logf("a ZIP of %d bytes, %d of them before the link", link.Size, len(data))
+		t.Logf("a ZIP of %d bytes", link.Size)
 		if link.Size <= 5<<20 {
 			t.Errorf("the ZIP is %d bytes: want more than a 5 MiB part", link.Size)
 		}
@@ -1045,6 +1045,53 @@ func TestDeployedShape(t *testing.T) {
 		s.until(rd2, &lost, "[DONE]", func() bool { return lost.done })
 		if lost.errorCode != "not_found" || len(lost.artifacts) != 0 || lost.complete != nil {
 			t.Errorf("the turn that lost the race: error %q, %d artifacts, complete %v", lost.errorCode, len(lost.artifacts), lost.complete)
+		}
+	})
+
+	// The race with a conversation's delete again, behind the HTTP API:
+	// a turn of each function that writes one (chat-send, chat-regenerate,
+	// artifacts-fix), buffered, loses it while the model holds its reply.
+	// Another user's, so that the first stays within its turns a minute.
+	t.Run("deletes mid-turn through the HTTP API", func(t *testing.T) {
+		s := s.in(t)
+		s.token = ""
+		var reg struct{ Token string }
+		s.call("POST", "/api/auth/register", map[string]string{"email": "race@example.com", "username": "race_user", "password": "a good password"}, 201, &reg)
+		s.token = reg.Token
+		start := func(reply string) streamed {
+			t.Helper()
+			out := s.stream("POST", c.URL+"/api/chat/send", map[string]any{"message": "A component", "stream": true, "enableBuilding": true}, nil,
+				&geminitest.Reply{Chunks: []string{"Here it is:\n\n", reply}})
+			if out.complete == nil || len(out.artifacts) != 1 {
+				t.Fatalf("a turn to race: %+v", out)
+			}
+			return out
+		}
+		races := []struct {
+			name string
+			path func(streamed) string
+			body func(streamed) map[string]any
+			code string // the first turn's
+		}{
+			{"chat-send", func(streamed) string { return "/api/chat/send" },
+				func(o streamed) map[string]any {
+					return map[string]any{"message": "Another", "conversationId": o.conversationID, "stream": false}
+				}, counter},
+			{"chat-regenerate", func(o streamed) string { return "/api/chat/regenerate/" + o.messageID },
+				func(streamed) map[string]any { return map[string]any{"stream": false} }, counter},
+			{"artifacts-fix", func(o streamed) string { return "/api/artifacts/" + o.artifacts[0]["id"].(string) + "/fix" },
+				func(streamed) map[string]any { return map[string]any{"stream": false} }, brokenGreeting},
+		}
+		for _, r := range races {
+			o := start(r.code)
+			status, body := s.loseRace(c.APIURL+r.path(o), r.body(o), o.conversationID)
+			// The stream ends with not_found; the buffered answer is a 502
+			// (see the README's IAM proof).
+			var e struct{ Message string }
+			_ = json.Unmarshal([]byte(body), &e)
+			if status < 400 || e.Message != "This conversation no longer exists." {
+				t.Errorf("%s: the turn that lost the race answered %d %s", r.name, status, body)
+			}
 		}
 	})
 
