@@ -941,6 +941,7 @@ func TestDeployedShape(t *testing.T) {
 		s.token = reg.Token
 		s.gemini.Respond(noiseModel)
 		defer s.gemini.Respond(geminitest.OfflineReply)
+		asked := len(s.gemini.Requests())
 		conv := ""
 		for i := 1; i <= noiseTurns; i++ {
 			body := map[string]any{"message": fmt.Sprintf("Noise %d", i), "stream": true, "enableBuilding": i == 1}
@@ -954,6 +955,11 @@ func TestDeployedShape(t *testing.T) {
 			conv = out.conversationID
 		}
 		defer s.call("DELETE", "/api/conversations/"+conv, nil, 200, nil)
+		if !slices.ContainsFunc(s.gemini.Requests()[asked:], func(r geminitest.Request) bool {
+			return !r.Stream && strings.Contains(r.SystemInstruction, "running summary")
+		}) {
+			t.Error("no turn folded the conversation's summary")
+		}
 
 		data, link := s.exportZip(conv)
 		if link == nil {
