@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/url"
@@ -35,6 +36,9 @@ const (
 	scenarioSecret = "cloud-test-secret-cloud-test-secret-0123"
 	scenarioKey    = "cloud-test-gemini-key"
 	frontend       = "http://localhost:3000"
+	// scenarioCredits is a new user's credits (template.yaml's
+	// DefaultCredits).
+	scenarioCredits = 20
 )
 
 // requireTool skips a test that lacks something it needs, or fails it
@@ -664,7 +668,9 @@ func TestDeployedShape(t *testing.T) {
 	// The second reply answered again: through the one URL (chat-stream)
 	// with two components, then through the HTTP API (chat-regenerate,
 	// buffered) with a third. Neither builds: the first of the two builds
-	// when its preview is opened, the second when it is bundled.
+	// when its preview is opened, the second when it is bundled, the third
+	// when it is exported as a page.
+	var clockID string
 	t.Run("regenerate", func(t *testing.T) {
 		s := s.in(t)
 		again := s.stream("POST", c.URL+"/api/chat/regenerate/"+second.messageID, map[string]any{}, nil,
@@ -677,6 +683,7 @@ func TestDeployedShape(t *testing.T) {
 			Data struct {
 				MessageID string
 				Artifacts []struct {
+					ID    string
 					S3URL string `json:"s3Url"`
 				}
 			}
@@ -686,6 +693,7 @@ func TestDeployedShape(t *testing.T) {
 			t.Fatalf("regenerated through the HTTP API: %+v", third)
 		}
 		s.download(third.Data.Artifacts[0].S3URL, "export default function Clock")
+		clockID = third.Data.Artifacts[0].ID
 		var conv struct {
 			Conversation struct {
 				Messages []struct {
@@ -732,6 +740,47 @@ func TestDeployedShape(t *testing.T) {
 		md := s.markdown(first.conversationID)
 		if !strings.Contains(md, "# Counted in the cloud") || !strings.Contains(md, "export default function Counter") {
 			t.Errorf("Markdown export:\n%s", md)
+		}
+
+		// An artifact never built, exported as a page: built through the
+		// build function, and the build recorded.
+		if clockID == "" {
+			t.Fatal("no clock: the regenerate subtest failed")
+		}
+		type recorded struct {
+			Artifact struct {
+				BundledHTMLKey *string `json:"bundledHtmlKey"`
+			}
+		}
+		var before, after recorded
+		s.call("GET", "/api/artifacts/"+clockID, nil, 200, &before)
+		var page struct {
+			Success     bool
+			HTMLContent string `json:"htmlContent"`
+			FileName    string
+		}
+		s.call("POST", "/api/artifacts/"+clockID+"/html-export", nil, 200, &page)
+		s.call("GET", "/api/artifacts/"+clockID, nil, 200, &after)
+		if before.Artifact.BundledHTMLKey != nil || after.Artifact.BundledHTMLKey == nil {
+			t.Errorf("the clock's page recorded before the export: %v, after: %v; want none, then one", before.Artifact.BundledHTMLKey, after.Artifact.BundledHTMLKey)
+		}
+		if !page.Success || page.FileName != "Clock.html" || !strings.Contains(page.HTMLContent, "12:00") ||
+			!strings.Contains(page.HTMLContent, `http-equiv="Content-Security-Policy"`) {
+			t.Errorf("HTML export of an artifact never built: success %v, file %q, %d bytes", page.Success, page.FileName, len(page.HTMLContent))
+		}
+
+		// The ZIP, small enough to answer inline: the conversation and
+		// each artifact of its current branch (the counter, the clock) with
+		// its recorded page.
+		data, link := s.exportZip(first.conversationID)
+		if link != nil {
+			t.Fatalf("a small ZIP came as a link: %+v", link)
+		}
+		files := s.unzip(data)
+		pages, notes := pages(files)
+		if !strings.Contains(files["conversation.md"], "# Counted in the cloud") || len(pages) != 2 || len(notes) != 0 ||
+			!slices.ContainsFunc(pages, func(p string) bool { return strings.Contains(p, "12:00") }) {
+			t.Errorf("inline ZIP: %d entries, %d pages, notes %q, conversation.md %.200q", len(files), len(pages), notes, files["conversation.md"])
 		}
 	})
 
@@ -809,6 +858,144 @@ func TestDeployedShape(t *testing.T) {
 		s.call("GET", "/api/artifacts/"+pid, nil, 404, nil)
 	})
 
+	// "Try fixing": a component that does not build, fixed through the
+	// HTTP API (artifacts-fix, buffered) by a reply that still does not,
+	// then through the one URL (the chat stream's Function URL) by one that
+	// builds. Each fix is a turn of the artifact's conversation whose reply
+	// is the lineage's next version, built.
+	var fixConv string
+	t.Run("a fix", func(t *testing.T) {
+		s := s.in(t)
+		out := s.stream("POST", c.URL+"/api/chat/send", map[string]any{"message": "A greeting", "stream": true, "enableBuilding": true}, nil,
+			&geminitest.Reply{Chunks: []string{"Here it is:\n\n", brokenGreeting}})
+		fixConv = out.conversationID
+		if len(out.artifacts) != 1 || len(out.builds) != 1 || out.builds[0]["success"] != false {
+			t.Fatalf("a component that does not build: artifacts %+v, builds %+v", out.artifacts, out.builds)
+		}
+		v1, _ := out.artifacts[0]["id"].(string)
+
+		s.gemini.Enqueue(geminitest.Reply{Chunks: []string{stillBroken}})
+		var fixed struct {
+			Data struct {
+				ConversationID string
+				Artifacts      []struct {
+					ID, LineageID, Replaces string
+					Version                 int
+				}
+				Builds int
+			}
+		}
+		s.callURL("POST", c.APIURL+"/api/artifacts/"+v1+"/fix", map[string]any{"stream": false}, 200, &fixed)
+		if d := fixed.Data; d.ConversationID != fixConv || len(d.Artifacts) != 1 || d.Builds != 1 ||
+			d.Artifacts[0].Version != 2 || d.Artifacts[0].LineageID != v1 || d.Artifacts[0].Replaces != v1 {
+			t.Fatalf("fix through the HTTP API = %+v", fixed)
+		}
+		if asked := lastAsked(s.gemini); !strings.Contains(asked, `Fix the build errors in "Greeting" (version 1)`) || !strings.Contains(asked, "}}") {
+			t.Errorf("the first fix asked the model:\n%s", asked)
+		}
+		v2 := fixed.Data.Artifacts[0].ID
+
+		again := s.stream("POST", c.URL+"/api/artifacts/"+v2+"/fix", map[string]any{}, nil, &geminitest.Reply{Chunks: []string{fixedGreeting}})
+		if again.complete == nil || len(again.artifacts) != 1 || len(again.builds) != 1 {
+			t.Fatalf("fix through the one URL: %+v", again)
+		}
+		v3, build := again.artifacts[0], again.builds[0]
+		if v3["version"] != 3.0 || v3["lineageId"] != v1 || v3["replaces"] != v2 || build["success"] != true || build["artifactId"] != v3["id"] {
+			t.Errorf("fix through the one URL: version %v, build %v", v3, build)
+		}
+		if asked := lastAsked(s.gemini); !strings.Contains(asked, "(version 2)") || !strings.Contains(asked, `"h2"`) {
+			t.Errorf("the second fix asked the model:\n%s", asked)
+		}
+		if _, page := s.get(v3["previewUrl"].(string)); !strings.Contains(page, "Hello, fixed world") {
+			t.Errorf("the fixed version's page: %.300s", page)
+		}
+
+		var conflict struct{ Code string }
+		s.callURL("POST", c.APIURL+"/api/artifacts/"+v3["id"].(string)+"/fix", map[string]any{"stream": false}, 409, &conflict)
+		if conflict.Code != "conflict" {
+			t.Errorf("fix of a version that builds: %+v", conflict)
+		}
+		var conv struct {
+			Conversation struct {
+				Messages []struct{ Role, Content string }
+			}
+		}
+		s.call("GET", "/api/conversations/"+fixConv, nil, 200, &conv)
+		if msgs := conv.Conversation.Messages; len(msgs) != 6 || !strings.HasPrefix(msgs[2].Content, "Fix the build errors") || !strings.HasPrefix(msgs[4].Content, "Fix the build errors") {
+			t.Errorf("the conversation after two fixes: %+v", msgs)
+		}
+	})
+
+	// A conversation whose ZIP is over the inline limit (4 MB), of another
+	// user: its ZIP goes up to S3 under exports/ in parts, and the
+	// presigned link downloads it. One reply is built as it streams; the
+	// export builds the other pages through the build function.
+	t.Run("a large ZIP export", func(t *testing.T) {
+		s := s.in(t)
+		s.token = ""
+		var reg struct {
+			Token string
+			User  struct{ ID string }
+		}
+		s.call("POST", "/api/auth/register", map[string]string{"email": "zip@example.com", "username": "zip_user", "password": "a good password"}, 201, &reg)
+		s.token = reg.Token
+		s.gemini.Respond(noiseModel)
+		defer s.gemini.Respond(geminitest.OfflineReply)
+		asked := len(s.gemini.Requests())
+		conv := ""
+		for i := 1; i <= noiseTurns; i++ {
+			body := map[string]any{"message": fmt.Sprintf("Noise %d", i), "stream": true, "enableBuilding": i == 1}
+			if conv != "" {
+				body["conversationId"] = conv
+			}
+			out := s.stream("POST", c.URL+"/api/chat/send", body, nil, nil)
+			if out.complete == nil || len(out.artifacts) != 1 || (len(out.builds) == 1) != (i == 1) {
+				t.Fatalf("noise %d: error %q, %d artifacts, %d builds", i, out.errorCode, len(out.artifacts), len(out.builds))
+			}
+			conv = out.conversationID
+		}
+		defer s.call("DELETE", "/api/conversations/"+conv, nil, 200, nil)
+		if !slices.ContainsFunc(s.gemini.Requests()[asked:], func(r geminitest.Request) bool {
+			return !r.Stream && strings.Contains(r.SystemInstruction, "running summary")
+		}) {
+			t.Error("no turn folded the conversation's summary")
+		}
+
+		data, link := s.exportZip(conv)
+		if link == nil {
+			t.Fatalf("a ZIP of %d bytes came inline", len(data))
+		}
+		if want := "/exports/" + reg.User.ID + "/" + conv + "/"; hostOf(t, link.URL) != hostOf(t, c.Endpoints.S3) || !strings.Contains(link.URL, want) {
+			t.Errorf("link %s: want one on the local S3 under %s", link.URL, want)
+		}
+		t.Logf("a ZIP of %d bytes", link.Size)
+		if link.Size <= 5<<20 {
+			t.Errorf("the ZIP is %d bytes: want more than a 5 MiB part", link.Size)
+		}
+		h, zipped := s.get(link.URL)
+		if h.Get("Content-Type") != "application/zip" || !strings.HasPrefix(h.Get("Content-Disposition"), "attachment") || len(zipped) != link.Size {
+			t.Fatalf("download: %v, %d bytes of %d", h, len(zipped), link.Size)
+		}
+		files := s.unzip([]byte(zipped))
+		pages, notes := pages(files)
+		if len(pages) != noiseTurns || len(notes) != 0 {
+			t.Errorf("%d pages, notes %q; want %d pages", len(pages), notes, noiseTurns)
+		}
+		for i := 1; i <= noiseTurns; i++ {
+			marker := noiseMarker(i)
+			if !strings.Contains(files["conversation.md"], fmt.Sprintf("Noise %d", i)) || !strings.Contains(files["conversation.md"], marker) {
+				t.Errorf("conversation.md lacks turn %d", i)
+			}
+			if !slices.ContainsFunc(pages, func(p string) bool { return strings.Contains(p, marker) }) {
+				t.Errorf("no page holds noise %d", i)
+			}
+			code := fmt.Sprintf("Noise%d/Noise%d.tsx", i, i)
+			if !strings.HasPrefix(files[code], "const noise =\n  \""+marker) {
+				t.Errorf("%s = %.60q", code, files[code])
+			}
+		}
+	})
+
 	// A running turn stopped from another function (chat-stop, behind the
 	// HTTP API) while the model holds its reply; then, in the same
 	// conversation, a turn that loses the race with the conversation's
@@ -867,19 +1054,94 @@ func TestDeployedShape(t *testing.T) {
 		}
 	})
 
+	// The race with a conversation's delete again, behind the HTTP API:
+	// a turn of each function that writes one (chat-send, chat-regenerate,
+	// artifacts-fix), buffered, loses it while the model holds its reply.
+	// Another user's, so that the first stays within its turns a minute.
+	t.Run("deletes mid-turn through the HTTP API", func(t *testing.T) {
+		s := s.in(t)
+		s.token = ""
+		var reg struct{ Token string }
+		s.call("POST", "/api/auth/register", map[string]string{"email": "race@example.com", "username": "race_user", "password": "a good password"}, 201, &reg)
+		s.token = reg.Token
+		start := func(reply string) streamed {
+			t.Helper()
+			out := s.stream("POST", c.URL+"/api/chat/send", map[string]any{"message": "A component", "stream": true, "enableBuilding": true}, nil,
+				&geminitest.Reply{Chunks: []string{"Here it is:\n\n", reply}})
+			if out.complete == nil || len(out.artifacts) != 1 {
+				t.Fatalf("a turn to race: %+v", out)
+			}
+			return out
+		}
+		races := []struct {
+			name string
+			path func(streamed) string
+			body func(streamed) map[string]any
+			code string // the first turn's
+		}{
+			{"chat-send", func(streamed) string { return "/api/chat/send" },
+				func(o streamed) map[string]any {
+					return map[string]any{"message": "Another", "conversationId": o.conversationID, "stream": false}
+				}, counter},
+			{"chat-regenerate", func(o streamed) string { return "/api/chat/regenerate/" + o.messageID },
+				func(streamed) map[string]any { return map[string]any{"stream": false} }, counter},
+			{"artifacts-fix", func(o streamed) string { return "/api/artifacts/" + o.artifacts[0]["id"].(string) + "/fix" },
+				func(streamed) map[string]any { return map[string]any{"stream": false} }, brokenGreeting},
+		}
+		for _, r := range races {
+			o := start(r.code)
+			status, body := s.loseRace(c.APIURL+r.path(o), r.body(o), o.conversationID)
+			// The stream ends with not_found; the buffered answer is a 502
+			// (see the README's IAM proof).
+			var e struct{ Message string }
+			_ = json.Unmarshal([]byte(body), &e)
+			if status < 400 || e.Message != "This conversation no longer exists." {
+				t.Errorf("%s: the turn that lost the race answered %d %s", r.name, status, body)
+			}
+		}
+	})
+
 	var deleted struct{ DeletedArtifacts int }
 	s.call("DELETE", "/api/conversations/"+first.conversationID, nil, 200, &deleted)
 	if deleted.DeletedArtifacts != 5 {
 		t.Errorf("deleted = %+v, want every artifact of its turns and regenerations (5)", deleted)
 	}
 	s.call("GET", "/api/conversations/"+first.conversationID, nil, 404, nil)
-	if projectConv != "" {
-		s.call("DELETE", "/api/conversations/"+projectConv, nil, 200, nil)
+	for _, id := range []string{projectConv, fixConv} {
+		if id != "" {
+			s.call("DELETE", "/api/conversations/"+id, nil, 200, nil)
+		}
 	}
 	s.call("GET", "/api/conversations", nil, 200, &list)
 	if list.Pagination.TotalCount != 0 {
 		t.Errorf("after the deletes, list = %+v", list)
 	}
+
+	// The user's usage, as the account page reads it: today's turns, and
+	// every credit they took.
+	t.Run("usage", func(t *testing.T) {
+		s := s.in(t)
+		var me struct{ User struct{ Credits int } }
+		s.call("GET", "/api/auth/me", nil, 200, &me)
+		var usage struct {
+			From, To string
+			Days     []struct {
+				Date           string
+				Turns, Credits int
+			}
+			Total struct{ PromptTokens, OutputTokens, Turns, Credits int }
+		}
+		s.call("GET", "/api/usage", nil, 200, &usage)
+		from, ferr := time.Parse(time.DateOnly, usage.From)
+		to, terr := time.Parse(time.DateOnly, usage.To)
+		if ferr != nil || terr != nil || to.Sub(from) != 29*24*time.Hour {
+			t.Errorf("usage covers %s to %s, want the 30 days up to today", usage.From, usage.To)
+		}
+		if n := len(usage.Days); n == 0 || usage.Days[n-1].Date != usage.To || usage.Total.Turns < 10 || usage.Total.OutputTokens == 0 ||
+			usage.Total.Credits != scenarioCredits-me.User.Credits {
+			t.Errorf("usage = %+v, credits left %d of %d", usage, me.User.Credits, scenarioCredits)
+		}
+	})
 
 	// The session ends: refreshed, its password changed (a new token), then
 	// logged out. (An instance that read the user's token version trusts it
@@ -936,6 +1198,15 @@ func TestDeployedShape(t *testing.T) {
 	t.Run("every events/ file, invoked", func(t *testing.T) { replayEvents(t, c) })
 
 	t.Run("IAM proof", func(t *testing.T) { s.iam.checkIAM(t, c, s.template) })
+}
+
+// lastAsked is the text of the last user turn the model was asked.
+func lastAsked(g *geminitest.Server) string {
+	reqs := g.Requests()
+	if len(reqs) == 0 {
+		return ""
+	}
+	return reqs[len(reqs)-1].LastUserText()
 }
 
 // markdown is the Markdown export of a conversation.

@@ -16,6 +16,12 @@ const wordsPerChunk = 3
 // offlineNotice opens every chat reply of the offline model.
 const offlineNotice = "This reply comes from the offline model: GEMINI_API_KEY is not set, so the devserver answers with canned text instead of calling Gemini."
 
+// OfflineReply is the offline model's answer to r, unpaced: what a fake
+// without a responder of its own answers a request that finds the queue
+// empty. A responder that scripts only some requests answers the rest
+// with it.
+func OfflineReply(r Request) Reply { return offlineReply(r, 0) }
+
 // offlineReply is the offline model's answer to r, in small word chunks
 // paced by pace: a title or a summary for generateContent requests that ask
 // for one, else a chat reply.
