@@ -298,8 +298,9 @@ func (s *Service) respondJSON(w http.ResponseWriter, r *http.Request, t *turn, c
 		switch agent.Code(col.err.Code) {
 		case agent.RateLimited:
 			e.Code, e.RetryAfter = agent.RateLimited, max(t.retryAfter, DefaultRetryAfter)
-		case agent.Timeout:
-			e.Code = agent.Timeout
+		case agent.Timeout, agent.NotFound:
+			// A timeout; a conversation deleted while the model answered.
+			e.Code = agent.Code(col.err.Code)
 		}
 		httpapi.Error(w, r, e)
 		return

@@ -1091,11 +1091,10 @@ func TestDeployedShape(t *testing.T) {
 		for _, r := range races {
 			o := start(r.code)
 			status, body := s.loseRace(c.APIURL+r.path(o), r.body(o), o.conversationID)
-			// The stream ends with not_found; the buffered answer is a 502
-			// (see the README's IAM proof).
+			// A stream ends with not_found; the buffered answer is its 404.
 			var e struct{ Message string }
 			_ = json.Unmarshal([]byte(body), &e)
-			if status < 400 || e.Message != "This conversation no longer exists." {
+			if status != http.StatusNotFound || e.Message != "This conversation no longer exists." {
 				t.Errorf("%s: the turn that lost the race answered %d %s", r.name, status, body)
 			}
 		}
