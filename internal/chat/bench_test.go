@@ -5,13 +5,15 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
 	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/google/uuid"
+
+	"github.com/zocket/agent"
 	"github.com/zocket/agent/internal/apitest"
 	"github.com/zocket/agent/internal/dynamotest"
 	"github.com/zocket/agent/internal/llm/geminitest"
@@ -127,8 +129,8 @@ func BenchmarkResumeTail(b *testing.B) {
 // model, with every DynamoDB and S3 call delayed by 10 ms (apitest.Latency:
 // the stand-ins answer in microseconds, AWS in a few milliseconds). Each
 // iteration streams a reply of 50 chunks, one every 2 ms, in a new
-// conversation or in one it continues, on minidyn. It reports medians over
-// the iterations:
+// conversation or in one of 20 or 100 messages it continues, on minidyn.
+// It reports medians over the iterations:
 //   - model-ms: from the request to the model request's arrival at the fake
 //     model; model-rt: the sequential DynamoDB round trips before it (goal:
 //     2); model-own-ms: model-ms less the time those round trips took (goal:
@@ -148,26 +150,29 @@ func BenchmarkTimeToFirstToken(b *testing.B) {
 	latency := &apitest.Latency{Delay: rt}
 	env := apitest.NewWithLatency(b, dynamotest.NewTable(b, dynamotest.Backends(b)[0]), map[string]string{"DEFAULT_CREDITS": "-1"}, latency)
 	u := env.Register(b)
-	var convID string
-	for i := range 10 {
-		body := map[string]any{"message": fmt.Sprintf("Message %d about the layout.", i), "stream": true}
-		if convID != "" {
-			body["conversationId"] = convID
-		}
-		resp := postStream(b, env, u.Token, body)
-		rd := apitest.NewSSEReader(resp.Body)
-		meta, err := rd.Next()
-		if err != nil {
+	// seed is a conversation of u's of n messages (a user's, then a reply,
+	// each a few hundred characters), written outside the measure.
+	seed := func(n int) string {
+		c := agent.Conversation{ID: uuid.Must(uuid.NewV7()).String(), UserID: u.ID, Title: "Layout", CreatedAt: time.Now()}
+		if err := env.Deps.Store.CreateConversation(context.Background(), c); err != nil {
 			b.Fatal(err)
 		}
-		convID, _ = meta.Data["conversationId"].(string)
-		io.Copy(io.Discard, resp.Body)
-		resp.Body.Close()
+		for i := range n {
+			m := agent.Message{ID: uuid.Must(uuid.NewV7()).String(), ConversationID: c.ID, Role: agent.RoleUser, CreatedAt: time.Now(),
+				Content: fmt.Sprintf("Message %d about the layout. %s", i, strings.Repeat("The grid and its charts. ", 10))}
+			if i%2 == 1 {
+				m.Role = agent.RoleAssistant
+			}
+			if err := env.Deps.Store.AppendMessage(context.Background(), u.ID, m); err != nil {
+				b.Fatal(err)
+			}
+		}
+		return c.ID
 	}
 	for _, bc := range []struct {
-		name string
-		conv string
-	}{{"new", ""}, {"continued", convID}} {
+		name     string
+		messages int // 0: a new conversation
+	}{{"new", 0}, {"continued-20", 20}, {"continued-100", 100}} {
 		b.Run(bc.name, func(b *testing.B) {
 			var toModel, toMeta, toFirst, perChunk, ownModel, ownMeta []time.Duration
 			var rtModel, rtMeta []time.Duration
@@ -179,9 +184,10 @@ func BenchmarkTimeToFirstToken(b *testing.B) {
 				sent := make(chan time.Time, len(chunks))
 				env.Gemini.Enqueue(geminitest.Reply{Chunks: chunks, Delay: 2 * time.Millisecond, Sent: sent})
 				body := map[string]any{"message": "And the footer?", "stream": true}
-				if bc.conv != "" {
-					body["conversationId"] = bc.conv
+				if bc.messages > 0 {
+					body["conversationId"] = seed(bc.messages)
 				}
+				latency.Take()
 				start := time.Now()
 				resp := postStream(b, env, u.Token, body)
 				rd := apitest.NewSSEReader(resp.Body)

@@ -40,7 +40,7 @@ type Store interface {
 	ConversationMeta(ctx context.Context, userID, id string) (agent.Conversation, error)
 	CreateConversation(ctx context.Context, c agent.Conversation, first ...agent.Message) error
 	AppendMessage(ctx context.Context, userID string, m agent.Message) error
-	Thread(ctx context.Context, userID, id string) (store.Thread, error)
+	ReadThread(ctx context.Context, userID, id string) (store.RawThread, error)
 	PutArtifact(ctx context.Context, a agent.Artifact) error
 	RefineTitle(ctx context.Context, id, provisional, title string) (bool, error)
 	SetSummary(ctx context.Context, id, summary, through string) error

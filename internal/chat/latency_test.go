@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"strings"
 	"testing"
@@ -36,7 +37,7 @@ func (s streamed) data(typ string) map[string]any {
 	return nil
 }
 
-// stream posts body to path and reads the whole stream, noting when the
+// stream posts body to path and reads the whole response, noting when the
 // metadata event arrived.
 func stream(t *testing.T, env *apitest.Env, token, path string, body map[string]any) streamed {
 	t.Helper()
@@ -59,6 +60,11 @@ func stream(t *testing.T, env *apitest.Env, token, path string, body map[string]
 			t.Fatalf("%s: %v after %d events", path, err, len(s.events))
 		}
 		if e.Done {
+			// To the response's end: what the turn does after its last
+			// event (a fold it waits for) is over then.
+			if _, err := io.Copy(io.Discard, resp.Body); err != nil {
+				t.Fatalf("%s: after [DONE]: %v", path, err)
+			}
 			return s
 		}
 		if e.Type == "metadata" && s.metadata.IsZero() {

@@ -38,8 +38,14 @@ type turn struct {
 	user  agent.User // as its slot was reserved
 	conv  agent.Conversation
 	isNew bool
-	// thread is the conversation the turn continues, as read when it began.
-	thread  *store.Thread
+	// raw is the conversation the turn continues, as read when it began.
+	raw *store.RawThread
+	// prepared is set once req (or reqErr) is the model request, and fold
+	// the summary's fold the turn starts beside the reply, if one is due.
+	prepared bool
+	req      llm.Request
+	reqErr   error
+	foldDue  *memory.Plan
 	userMsg agent.Message // its id is set when the turn starts
 	// emitted is set once model text went out to the client; text is all
 	// of it, what the reply saves.
@@ -103,14 +109,15 @@ func (t *turn) begin(ctx context.Context, read func(context.Context) error) erro
 }
 
 // read reads the conversation the turn continues, whole: what the model
-// sees of it, and what a new artifact may be the next version of.
+// sees of it, and what a new artifact may be the next version of. Its
+// messages are decoded later (prepare), while the turn's next calls run.
 func (t *turn) read(convID string) func(context.Context) error {
 	return func(ctx context.Context) error {
-		th, err := t.svc.Store.Thread(ctx, httpapi.UserID(ctx), convID)
+		raw, err := t.svc.Store.ReadThread(ctx, httpapi.UserID(ctx), convID)
 		if err != nil {
 			return err
 		}
-		t.thread, t.conv = &th, th.Conversation
+		t.raw, t.conv = &raw, raw.Conversation
 		return nil
 	}
 }
@@ -157,7 +164,7 @@ func (t *turn) startConversation(userID string) {
 
 // open saves the user's message (with its conversation, when the turn
 // starts one) and records the turn, at the same time: one round trip,
-// before the model is called. When the message cannot be saved, the turn's
+// before the model is called; meanwhile the model request is prepared. When the message cannot be saved, the turn's
 // record goes too.
 func (t *turn) open(ctx context.Context) error {
 	s := t.svc
@@ -172,6 +179,7 @@ func (t *turn) open(ctx context.Context) error {
 		}
 	})
 	wg.Go(func() { startErr = t.start(ctx) })
+	wg.Go(t.prepare)
 	wg.Wait()
 	if saveErr != nil && startErr == nil {
 		t.dropJournal()
@@ -254,13 +262,17 @@ func (t *turn) run(ctx context.Context, out Sink, open func(context.Context) err
 func (t *turn) produce(ctx context.Context, sink Sink) agent.TurnState {
 	s := t.svc
 	log := httpapi.Logger(t.r.Context())
-	req, err := t.request()
-	if err != nil {
+	t.prepare()
+	if err := t.reqErr; err != nil {
 		log.Error("load history", "err", err)
 		sctx, cancel := t.clock.save()
 		defer cancel()
 		return t.fail(sctx, sink, llm.Usage{}, err)
 	}
+	if t.foldDue != nil {
+		t.fold = t.foldAside(t.conv.ID, *t.foldDue, s.budget())
+	}
+	req := t.req
 
 	saver := &artifactSaver{turn: t, sink: sink}
 	var scanner codeblock.Scanner
@@ -298,16 +310,27 @@ func (t *turn) produce(ctx context.Context, sink Sink) agent.TurnState {
 	return t.complete(sctx, sink, res)
 }
 
-// request builds the model request: the conversation as it was read when
-// the turn began and the user's message (up to the message answered again,
-// for a regenerated reply), within the budget, with the summary as it
-// stands. When the messages waiting for the summary make up a batch, it
-// starts their fold beside the reply.
+// prepare builds the model request, once: the conversation as it was read
+// when the turn began and the user's message (up to the message answered
+// again, for a regenerated reply), within the budget, with the summary as
+// it stands. When the messages waiting for the summary make up a batch, it
+// notes their fold, which the turn starts beside the reply.
+func (t *turn) prepare() {
+	if !t.prepared {
+		t.prepared = true
+		t.req, t.reqErr = t.request()
+	}
+}
+
 func (t *turn) request() (llm.Request, error) {
 	s := t.svc
 	history := []agent.Message{t.userMsg}
 	conv := t.conv
-	if th := t.thread; th != nil {
+	if t.raw != nil {
+		th, err := t.raw.Decode()
+		if err != nil {
+			return llm.Request{}, err
+		}
 		conv = th.Conversation
 		history, _ = agent.Linear(th.Messages)
 		t.latest = latestVersions(th.Artifacts)
@@ -333,7 +356,7 @@ func (t *turn) request() (llm.Request, error) {
 	if !t.again && plan.FoldDue(b) {
 		// A summary of the past of an earlier message is not the
 		// conversation's: another answer never folds.
-		t.fold = t.foldAside(conv.ID, plan, b)
+		t.foldDue = &plan
 	}
 	if t.fix != nil && len(plan.Recent) > 0 {
 		// The code and how to answer reach the model, not the history.

@@ -177,37 +177,66 @@ type Thread struct {
 // Thread reads a whole conversation partition with one Query (paged by
 // DynamoDB's 1 MB limit) and checks ownership on the META item it contains.
 func (s *Store) Thread(ctx context.Context, userID, id string) (Thread, error) {
-	th := Thread{Artifacts: map[string][]agent.Artifact{}}
+	raw, err := s.ReadThread(ctx, userID, id)
+	if err != nil {
+		return Thread{}, err
+	}
+	return raw.Decode()
+}
+
+// RawThread is a conversation as read, its messages and artifacts not
+// decoded yet: a turn decodes them while it makes its next call.
+type RawThread struct {
+	Conversation agent.Conversation
+	id           string
+	items        []dynamo.Item
+}
+
+// ReadThread is Thread with the decoding of the messages and artifacts left
+// to RawThread.Decode.
+func (s *Store) ReadThread(ctx context.Context, userID, id string) (RawThread, error) {
+	raw := RawThread{id: id}
 	var meta *conversationItem
 	err := s.queryItems(ctx, s.queryInput("", AttrPK, convKey(id)), func(item dynamo.Item) (bool, error) {
+		if sk, _ := item[AttrSK].(*types.AttributeValueMemberS); sk != nil && sk.Value == skMeta {
+			meta = new(conversationItem)
+			return true, dynamo.UnmarshalItem(item, meta)
+		}
+		raw.items = append(raw.items, item)
+		return true, nil
+	})
+	if err != nil {
+		return RawThread{}, fmt.Errorf("read conversation %s: %w", id, err)
+	}
+	if meta == nil || meta.UserID != userID || meta.Deleting {
+		return RawThread{}, errConversationNotFound
+	}
+	raw.Conversation = meta.conversation()
+	return raw, nil
+}
+
+// Decode decodes the thread's messages (oldest first) and the artifacts of
+// each message.
+func (raw RawThread) Decode() (Thread, error) {
+	th := Thread{Conversation: raw.Conversation, Artifacts: map[string][]agent.Artifact{}}
+	for _, item := range raw.items {
 		sk, _ := item[AttrSK].(*types.AttributeValueMemberS)
 		switch {
 		case sk == nil:
-		case sk.Value == skMeta:
-			meta = new(conversationItem)
-			return true, dynamo.UnmarshalItem(item, meta)
 		case strings.Contains(sk.Value, artifactInfix):
 			var it artifactItem
 			if err := dynamo.UnmarshalItem(item, &it); err != nil {
-				return false, err
+				return Thread{}, fmt.Errorf("read conversation %s: %w", raw.id, err)
 			}
 			th.Artifacts[it.MessageID] = append(th.Artifacts[it.MessageID], it.artifact())
 		case strings.HasPrefix(sk.Value, skMessagePrefix):
 			var it messageItem
 			if err := dynamo.UnmarshalItem(item, &it); err != nil {
-				return false, err
+				return Thread{}, fmt.Errorf("read conversation %s: %w", raw.id, err)
 			}
 			th.Messages = append(th.Messages, it.message())
 		}
-		return true, nil
-	})
-	if err != nil {
-		return Thread{}, fmt.Errorf("read conversation %s: %w", id, err)
 	}
-	if meta == nil || meta.UserID != userID || meta.Deleting {
-		return Thread{}, errConversationNotFound
-	}
-	th.Conversation = meta.conversation()
 	return th, nil
 }
 
