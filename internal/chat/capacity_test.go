@@ -14,6 +14,7 @@ import (
 	"github.com/zocket/agent/internal/apitest"
 	"github.com/zocket/agent/internal/dynamotest"
 	"github.com/zocket/agent/internal/llm/geminitest"
+	"github.com/zocket/agent/internal/store"
 )
 
 // BenchmarkTurnCapacity measures the DynamoDB read and write units of a
@@ -111,7 +112,7 @@ func itemSizes(tb testing.TB, t dynamotest.Table) map[string]int {
 			tb.Fatal(err)
 		}
 		for _, it := range page.Items {
-			sizes[dynamotest.ItemKey(it)] = dynamotest.ItemSize(it)
+			sizes[dynamotest.ItemKey(it)] = store.ItemSize(it)
 		}
 	}
 	return sizes

@@ -9,6 +9,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/aws/smithy-go/middleware"
+
+	"github.com/zocket/agent/internal/store"
 )
 
 // Capacity computes the read and write units real DynamoDB would charge for
@@ -143,23 +145,23 @@ func meter(params, result any) (capacityOp, bool) {
 	switch in := params.(type) {
 	case *dynamodb.GetItemInput:
 		out := result.(*dynamodb.GetItemOutput)
-		return capacityOp{name: "GetItem", read: readUnits(ItemSize(out.Item), in.ConsistentRead, 1)}, true
+		return capacityOp{name: "GetItem", read: readUnits(store.ItemSize(out.Item), in.ConsistentRead, 1)}, true
 	case *dynamodb.QueryInput:
 		out := result.(*dynamodb.QueryOutput)
 		size := 0
 		for _, it := range out.Items {
-			size += ItemSize(it)
+			size += store.ItemSize(it)
 		}
 		return capacityOp{name: "Query", read: readUnits(size, in.ConsistentRead, 1)}, true
 	case *dynamodb.TransactGetItemsInput:
 		out := result.(*dynamodb.TransactGetItemsOutput)
 		r := 0.0
 		for _, it := range out.Responses {
-			r += readUnits(ItemSize(it.Item), aws(true), 2)
+			r += readUnits(store.ItemSize(it.Item), aws(true), 2)
 		}
 		return capacityOp{name: "TransactGetItems", read: r}, true
 	case *dynamodb.PutItemInput:
-		return capacityOp{name: "PutItem", factor: 1, writes: []write{{size: ItemSize(in.Item)}}}, true
+		return capacityOp{name: "PutItem", factor: 1, writes: []write{{size: store.ItemSize(in.Item)}}}, true
 	case *dynamodb.UpdateItemInput:
 		return capacityOp{name: "UpdateItem", factor: 1, writes: []write{{key: ItemKey(in.Key)}}}, true
 	case *dynamodb.DeleteItemInput:
@@ -170,7 +172,7 @@ func meter(params, result any) (capacityOp, bool) {
 			for _, r := range reqs {
 				switch {
 				case r.PutRequest != nil:
-					op.writes = append(op.writes, write{size: ItemSize(r.PutRequest.Item), sk: sk(r.PutRequest.Item)})
+					op.writes = append(op.writes, write{size: store.ItemSize(r.PutRequest.Item), sk: sk(r.PutRequest.Item)})
 				case r.DeleteRequest != nil:
 					op.writes = append(op.writes, write{key: ItemKey(r.DeleteRequest.Key), sk: sk(r.DeleteRequest.Key)})
 				}
@@ -182,7 +184,7 @@ func meter(params, result any) (capacityOp, bool) {
 		for _, it := range in.TransactItems {
 			switch {
 			case it.Put != nil:
-				op.writes = append(op.writes, write{size: ItemSize(it.Put.Item), sk: sk(it.Put.Item)})
+				op.writes = append(op.writes, write{size: store.ItemSize(it.Put.Item), sk: sk(it.Put.Item)})
 			case it.Update != nil:
 				op.writes = append(op.writes, write{key: ItemKey(it.Update.Key), sk: sk(it.Update.Key)})
 			case it.Delete != nil:
@@ -197,57 +199,3 @@ func meter(params, result any) (capacityOp, bool) {
 }
 
 func aws(b bool) *bool { return &b }
-
-// ItemSize is an item's size as DynamoDB counts it: each attribute's name
-// and value (strings and binaries by length, numbers about one byte per two
-// digits plus one, maps and lists 3 bytes plus their elements).
-func ItemSize(item map[string]types.AttributeValue) int {
-	n := 0
-	for name, v := range item {
-		n += len(name) + valueSize(v)
-	}
-	return n
-}
-
-func valueSize(v types.AttributeValue) int {
-	switch v := v.(type) {
-	case *types.AttributeValueMemberS:
-		return len(v.Value)
-	case *types.AttributeValueMemberN:
-		return numberSize(v.Value)
-	case *types.AttributeValueMemberB:
-		return len(v.Value)
-	case *types.AttributeValueMemberBOOL, *types.AttributeValueMemberNULL:
-		return 1
-	case *types.AttributeValueMemberSS:
-		n := 0
-		for _, s := range v.Value {
-			n += len(s)
-		}
-		return n
-	case *types.AttributeValueMemberNS:
-		n := 0
-		for _, s := range v.Value {
-			n += numberSize(s)
-		}
-		return n
-	case *types.AttributeValueMemberL:
-		n := 3
-		for _, e := range v.Value {
-			n += 1 + valueSize(e)
-		}
-		return n
-	case *types.AttributeValueMemberM:
-		n := 3
-		for k, e := range v.Value {
-			n += 1 + len(k) + valueSize(e)
-		}
-		return n
-	}
-	return 0
-}
-
-func numberSize(s string) int {
-	digits := len(strings.TrimLeft(strings.NewReplacer("-", "", ".", "").Replace(s), "0"))
-	return (digits+1)/2 + 1
-}

@@ -2,6 +2,7 @@ package store
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/guregu/dynamo/v2"
@@ -25,8 +26,10 @@ func checkItemSize(v any) error {
 	return nil
 }
 
-// ItemSize computes an item's size as DynamoDB counts it: attribute names
-// plus values (numbers are counted at their maximum of 21 bytes).
+// ItemSize is an item's size as DynamoDB counts it: each attribute's name
+// and value (strings and binaries by length, numbers about one byte per two
+// significant digits plus one, maps and lists 3 bytes plus their elements):
+// what its 400 KB limit and its capacity units are counted on.
 func ItemSize(item map[string]types.AttributeValue) int {
 	n := 0
 	for name, v := range item {
@@ -40,7 +43,7 @@ func valueSize(v types.AttributeValue) int {
 	case *types.AttributeValueMemberS:
 		return len(v.Value)
 	case *types.AttributeValueMemberN:
-		return 21
+		return numberSize(v.Value)
 	case *types.AttributeValueMemberB:
 		return len(v.Value)
 	case *types.AttributeValueMemberBOOL, *types.AttributeValueMemberNULL:
@@ -52,7 +55,11 @@ func valueSize(v types.AttributeValue) int {
 		}
 		return n
 	case *types.AttributeValueMemberNS:
-		return 21 * len(v.Value)
+		n := 0
+		for _, s := range v.Value {
+			n += numberSize(s)
+		}
+		return n
 	case *types.AttributeValueMemberL:
 		n := 3
 		for _, e := range v.Value {
@@ -67,4 +74,9 @@ func valueSize(v types.AttributeValue) int {
 		return n
 	}
 	return 0
+}
+
+func numberSize(s string) int {
+	digits := len(strings.TrimLeft(strings.NewReplacer("-", "", ".", "").Replace(s), "0"))
+	return (digits+1)/2 + 1
 }
