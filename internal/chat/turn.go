@@ -46,7 +46,7 @@ type turn struct {
 	req      llm.Request
 	reqErr   error
 	foldDue  *memory.Plan
-	userMsg agent.Message // its id is set when the turn starts
+	userMsg  agent.Message // its id is set when the turn starts
 	// emitted is set once model text went out to the client; text is all
 	// of it, what the reply saves.
 	emitted bool
