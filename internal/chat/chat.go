@@ -151,15 +151,16 @@ func (s *Service) Send(w http.ResponseWriter, r *http.Request) {
 	t := &turn{svc: s, r: r, message: msg, building: req.EnableBuilding, chargeOnText: req.Stream,
 		userMsg: agent.Message{ID: userMsgID}, assistantID: newID(), clock: s.detach(ctx)}
 	// The model request leaves after two round trips: the reservation
-	// beside the conversation's read, then the message's save beside the
-	// turn's record.
+	// beside the conversation's read and the turn's record, then the
+	// message's save.
 	var read func(context.Context) error
 	if convID != "" {
 		read = t.read(convID)
 	} else {
 		t.startConversation(httpapi.UserID(ctx))
+		convID = t.conv.ID
 	}
-	if err := t.begin(ctx, read); err != nil {
+	if err := t.begin(ctx, convID, read); err != nil {
 		httpapi.Error(w, r, err)
 		return
 	}

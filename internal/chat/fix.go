@@ -133,7 +133,7 @@ func (s *Service) Fix(w http.ResponseWriter, r *http.Request) {
 	stream := req.Stream == nil || *req.Stream
 	t := &turn{svc: s, r: r, message: f.message(), chargeOnText: stream, fix: f,
 		userMsg: agent.Message{ID: newID()}, assistantID: newID(), clock: s.detach(ctx)}
-	if err := t.begin(ctx, t.read(a.ConversationID)); err != nil {
+	if err := t.begin(ctx, a.ConversationID, t.read(a.ConversationID)); err != nil {
 		httpapi.Error(w, r, err)
 		return
 	}

@@ -21,6 +21,7 @@ type Journal interface {
 	EndTurnJournal(ctx context.Context, messageID string, last store.Batch, state agent.TurnState) error
 	StopRequested(ctx context.Context, messageID string) (bool, error)
 	DropJournal(ctx context.Context, messageID string) error
+	AbandonTurn(ctx context.Context, messageID, newMessageID string) error
 }
 
 // How a turn's events reach the journal. A batch goes out every

@@ -2,9 +2,14 @@ package chat_test
 
 import (
 	"net/http"
+	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/zocket/agent/internal/apitest"
 	"github.com/zocket/agent/internal/llm/geminitest"
@@ -56,7 +61,34 @@ func TestCreditsHoldUnderConcurrency(t *testing.T) {
 		if me, _ := env.Deps.Store.UserByID(ctx, u.ID); me.Credits != 0 {
 			t.Errorf("credits = %d, want 0", me.Credits)
 		}
+		// A refused turn was recorded beside its reservation, and its
+		// record went with the refusal: what stays is the served turns' and
+		// their messages'.
+		if n := turnRecords(t, env); n != 2*3 {
+			t.Errorf("%d turn records, want 6: the served turns' and their messages'", n)
+		}
 	})
+}
+
+// turnRecords counts the table's turn records (TURN#<id>, TURN).
+func turnRecords(t *testing.T, env *apitest.Env) int {
+	t.Helper()
+	n := 0
+	pages := dynamodb.NewScanPaginator(env.Table.Client, &dynamodb.ScanInput{TableName: aws.String(env.Table.Name)})
+	for pages.HasMorePages() {
+		page, err := pages.NextPage(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, item := range page.Items {
+			pk, _ := item["PK"].(*types.AttributeValueMemberS)
+			sk, _ := item["SK"].(*types.AttributeValueMemberS)
+			if pk != nil && sk != nil && strings.HasPrefix(pk.Value, "TURN#") && sk.Value == "TURN" {
+				n++
+			}
+		}
+	}
+	return n
 }
 
 // TestFailureBeforeAnyTextIsRefunded has the model fail before its first

@@ -35,7 +35,7 @@ func (s *Service) Regenerate(w http.ResponseWriter, r *http.Request) {
 	// Two round trips before the model: the reply's turn beside the
 	// reservation, then the conversation beside the new turn's record.
 	var old agent.Turn
-	err = t.begin(ctx, func(ctx context.Context) (err error) {
+	err = t.begin(ctx, "", func(ctx context.Context) (err error) {
 		old, err = s.Store.ReplyTurn(ctx, httpapi.UserID(ctx), id)
 		return err
 	})
@@ -48,12 +48,12 @@ func (s *Service) Regenerate(w http.ResponseWriter, r *http.Request) {
 	var readErr, startErr error
 	var wg sync.WaitGroup
 	wg.Go(func() { readErr = t.read(old.ConversationID)(ctx) })
-	wg.Go(func() { startErr = t.start(ctx) })
+	wg.Go(func() { startErr = t.start(ctx, t.user.ID, old.ConversationID) })
 	wg.Wait()
 	if err := errors.Join(readErr, startErr); err != nil {
 		t.end(false)
 		if startErr == nil {
-			t.dropJournal()
+			t.abandon("")
 		}
 		httpapi.Error(w, r, err)
 		return

@@ -1,6 +1,7 @@
 package chat
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -79,13 +80,17 @@ const slotMargin = 30 * time.Second
 // begin reserves the turn's slot on its user (the credit it may cost, its
 // place among the turns in flight and this minute's; the same write checks
 // that the session is current) and, at the same time, runs read (when not
-// nil): one round trip. When read fails (a conversation that is not the
-// user's), the slot is released and read's error is the answer, unless the
-// session has ended; out of credits or past a limit, nothing else happens.
-func (t *turn) begin(ctx context.Context, read func(context.Context) error) error {
+// nil) and, when convID is set, records the turn in that conversation, so
+// that its id can be resumed or stopped as soon as a client has it: one
+// round trip. When any of them fails, the others are undone: the slot
+// released, the record removed. The answer is then the reservation's error
+// for an ended session, else read's (what the request names is wrong
+// whatever the user's credits), else the reservation's, else the record's.
+func (t *turn) begin(ctx context.Context, convID string, read func(context.Context) error) error {
 	s := t.svc
 	expires := t.clock.end().Add(slotMargin)
-	var reserveErr, readErr error
+	userID := httpapi.UserID(ctx)
+	var reserveErr, readErr, startErr error
 	var wg sync.WaitGroup
 	wg.Go(func() {
 		t.user, reserveErr = s.Store.ReserveTurn(ctx, httpapi.SessionFrom(ctx), t.assistantID, expires, s.Limits)
@@ -93,19 +98,28 @@ func (t *turn) begin(ctx context.Context, read func(context.Context) error) erro
 	if read != nil {
 		wg.Go(func() { readErr = read(ctx) })
 	}
+	if convID != "" {
+		wg.Go(func() { startErr = t.start(ctx, userID, convID) })
+	}
 	wg.Wait()
+	err := readErr
 	switch {
 	case agent.IsCode(reserveErr, agent.Unauthorized):
 		// An ended session learns nothing of what read found.
-		return reserveErr
-	case readErr != nil:
-		// What the request names is wrong whatever the user's credits.
-		if reserveErr == nil {
-			t.end(false)
-		}
-		return readErr
+		err = reserveErr
+	case err == nil:
+		err = cmp.Or(reserveErr, startErr)
 	}
-	return reserveErr
+	if err == nil {
+		return nil
+	}
+	if reserveErr == nil {
+		t.end(false)
+	}
+	if convID != "" && startErr == nil {
+		t.abandon(t.userMsg.ID)
+	}
+	return err
 }
 
 // read reads the conversation the turn continues, whole: what the model
@@ -163,36 +177,37 @@ func (t *turn) startConversation(userID string) {
 }
 
 // open saves the user's message (with its conversation, when the turn
-// starts one) and records the turn, at the same time: one round trip,
-// before the model is called; meanwhile the model request is prepared. When the message cannot be saved, the turn's
-// record goes too.
+// starts one): one round trip, before the model is called; meanwhile the
+// model request is prepared. When the message cannot be saved, the turn's
+// record goes.
 func (t *turn) open(ctx context.Context) error {
 	s := t.svc
 	t.userMsg = agent.Message{ID: t.userMsg.ID, ConversationID: t.conv.ID, Role: agent.RoleUser, Content: t.message, CreatedAt: s.Now()}
-	var saveErr, startErr error
+	var err error
 	var wg sync.WaitGroup
 	wg.Go(func() {
 		if t.isNew {
-			saveErr = s.Store.CreateConversation(ctx, t.conv, t.userMsg)
+			err = s.Store.CreateConversation(ctx, t.conv, t.userMsg)
 		} else {
-			saveErr = s.Store.AppendMessage(ctx, t.user.ID, t.userMsg)
+			err = s.Store.AppendMessage(ctx, t.user.ID, t.userMsg)
 		}
 	})
-	wg.Go(func() { startErr = t.start(ctx) })
 	wg.Go(t.prepare)
 	wg.Wait()
-	if saveErr != nil && startErr == nil {
-		t.dropJournal()
+	if err != nil {
+		t.abandon(t.userMsg.ID)
 	}
-	return errors.Join(saveErr, startErr)
+	return err
 }
 
-// dropJournal removes the record of a turn that did not start after all.
-func (t *turn) dropJournal() {
+// abandon removes the record of a turn that never ran, and that of the
+// user message it answers when newMessageID (the message was to be saved
+// with the turn; empty for another answer to a saved message).
+func (t *turn) abandon(newMessageID string) {
 	ctx, cancel := t.clock.save()
 	defer cancel()
-	if err := t.svc.Store.DropJournal(ctx, t.assistantID); err != nil {
-		httpapi.Logger(t.r.Context()).Error("drop journal", "err", err)
+	if err := t.svc.Store.AbandonTurn(ctx, t.assistantID, newMessageID); err != nil {
+		httpapi.Logger(t.r.Context()).Error("abandon turn", "err", err)
 	}
 }
 
@@ -200,10 +215,10 @@ func (t *turn) dropJournal() {
 // still be writing its journal's end.
 const producerMargin = 5 * time.Second
 
-// start records the running turn.
-func (t *turn) start(ctx context.Context) error {
+// start records the running turn, of userID in conversation convID.
+func (t *turn) start(ctx context.Context, userID, convID string) error {
 	return t.svc.Store.StartTurn(ctx, agent.Turn{
-		MessageID: t.assistantID, UserID: t.user.ID, ConversationID: t.conv.ID, ReplyTo: t.userMsg.ID,
+		MessageID: t.assistantID, UserID: userID, ConversationID: convID, ReplyTo: t.userMsg.ID,
 		StartedAt: t.svc.Now(), Deadline: t.clock.end().Add(producerMargin),
 	})
 }

@@ -111,6 +111,22 @@ func (s *Store) StartTurn(ctx context.Context, t agent.Turn) error {
 	return nil
 }
 
+// AbandonTurn removes what StartTurn wrote for a turn that never ran (its
+// reservation, its conversation's read or its message's save failed): the
+// turn, and the record of newMessageID, the user message it was to be saved
+// with (empty: none, for another answer to a saved message), in one
+// BatchWriteItem.
+func (s *Store) AbandonTurn(ctx context.Context, messageID, newMessageID string) error {
+	keys := []dynamo.Keyed{dynamo.Keys{turnKey(messageID), skTurn}}
+	if newMessageID != "" {
+		keys = append(keys, dynamo.Keys{turnKey(newMessageID), skTurn})
+	}
+	if _, err := s.table.Batch(AttrPK, AttrSK).Write().Delete(keys...).Run(ctx); err != nil {
+		return fmt.Errorf("abandon turn %s: %w", messageID, err)
+	}
+	return nil
+}
+
 func (s *Store) putBatch(messageID string, b Batch) *dynamo.Put {
 	return s.table.Put(batchItem{
 		PK: turnKey(messageID), SK: eventSK(b.Seq), Seq: b.Seq, Events: b.Events, ExpiresAt: b.Expires.Unix(),
