@@ -41,8 +41,9 @@ type turn struct {
 	isNew bool
 	// raw is the conversation the turn continues, as read when it began.
 	raw *store.RawThread
-	// prepared is set once req (or reqErr) is the model request, and fold
-	// the summary's fold the turn starts beside the reply, if one is due.
+	// prepared is set once req (or reqErr) is the model request, and
+	// foldDue the plan of the summary's fold the turn starts beside the
+	// reply, if one is due.
 	prepared bool
 	req      llm.Request
 	reqErr   error
