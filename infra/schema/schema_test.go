@@ -3,20 +3,16 @@ package schema_test
 import (
 	"os"
 	"os/exec"
-	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
 	"testing"
 
-	"github.com/aws/aws-cdk-go/awscdk/v2"
-	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
 	"github.com/aws/jsii-runtime-go"
 
 	"github.com/zocket/agent/infra/schema"
 	"github.com/zocket/agent/infra/stack"
 	"github.com/zocket/agent/internal/cfn"
-	"github.com/zocket/agent/routes"
 )
 
 func TestMain(m *testing.M) {
@@ -42,7 +38,7 @@ func cdkTemplate(t *testing.T) map[string]any {
 		}
 		t.Skip("node is not on PATH: the CDK app needs it to synthesize")
 	}
-	synth.once.Do(func() { synth.data, synth.err = synthesize() })
+	synth.once.Do(func() { synth.data, synth.err = stack.Template() })
 	if synth.err != nil {
 		t.Fatal(synth.err)
 	}
@@ -51,29 +47,6 @@ func cdkTemplate(t *testing.T) map[string]any {
 		t.Fatal(err)
 	}
 	return doc
-}
-
-func synthesize() ([]byte, error) {
-	dir, err := os.MkdirTemp("", "schema-")
-	if err != nil {
-		return nil, err
-	}
-	defer os.RemoveAll(dir)
-	stub := filepath.Join(dir, "stub")
-	if err := os.MkdirAll(stub, 0o755); err != nil {
-		return nil, err
-	}
-	if err := os.WriteFile(filepath.Join(stub, "bootstrap"), []byte("stub"), 0o755); err != nil {
-		return nil, err
-	}
-	app := awscdk.NewApp(&awscdk.AppProps{Outdir: jsii.String(filepath.Join(dir, "cdk.out"))})
-	st, err := stack.New(app, "AiCodingAgent", stack.Props{
-		Code: func(routes.Function) awslambda.Code { return awslambda.Code_FromAsset(jsii.String(stub), nil) },
-	})
-	if err != nil {
-		return nil, err
-	}
-	return os.ReadFile(*app.Synth(nil).GetStackArtifact(st.ArtifactId()).TemplateFullPath())
 }
 
 // samTemplate is a fresh copy of template.yaml.
