@@ -4,16 +4,12 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"fmt"
 	"net/http"
 	"slices"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/google/uuid"
-
-	"github.com/zocket/agent"
 	"github.com/zocket/agent/internal/apitest"
 	"github.com/zocket/agent/internal/dynamotest"
 	"github.com/zocket/agent/internal/llm/geminitest"
@@ -150,25 +146,6 @@ func BenchmarkTimeToFirstToken(b *testing.B) {
 	latency := &apitest.Latency{Delay: rt}
 	env := apitest.NewWithLatency(b, dynamotest.NewTable(b, dynamotest.Backends(b)[0]), map[string]string{"DEFAULT_CREDITS": "-1"}, latency)
 	u := env.Register(b)
-	// seed is a conversation of u's of n messages (a user's, then a reply,
-	// each a few hundred characters), written outside the measure.
-	seed := func(n int) string {
-		c := agent.Conversation{ID: uuid.Must(uuid.NewV7()).String(), UserID: u.ID, Title: "Layout", CreatedAt: time.Now()}
-		if err := env.Deps.Store.CreateConversation(context.Background(), c); err != nil {
-			b.Fatal(err)
-		}
-		for i := range n {
-			m := agent.Message{ID: uuid.Must(uuid.NewV7()).String(), ConversationID: c.ID, Role: agent.RoleUser, CreatedAt: time.Now(),
-				Content: fmt.Sprintf("Message %d about the layout. %s", i, strings.Repeat("The grid and its charts. ", 10))}
-			if i%2 == 1 {
-				m.Role = agent.RoleAssistant
-			}
-			if err := env.Deps.Store.AppendMessage(context.Background(), u.ID, m); err != nil {
-				b.Fatal(err)
-			}
-		}
-		return c.ID
-	}
 	for _, bc := range []struct {
 		name     string
 		messages int // 0: a new conversation
@@ -185,7 +162,7 @@ func BenchmarkTimeToFirstToken(b *testing.B) {
 				env.Gemini.Enqueue(geminitest.Reply{Chunks: chunks, Delay: 2 * time.Millisecond, Sent: sent})
 				body := map[string]any{"message": "And the footer?", "stream": true}
 				if bc.messages > 0 {
-					body["conversationId"] = seed(bc.messages)
+					body["conversationId"] = seedConversation(b, env, u.ID, bc.messages, 7).ID
 				}
 				latency.Take()
 				start := time.Now()
@@ -253,12 +230,9 @@ func BenchmarkTimeToFirstToken(b *testing.B) {
 
 func postStream(b *testing.B, env *apitest.Env, token string, body map[string]any) *http.Response {
 	b.Helper()
-	data, _ := json.Marshal(body)
-	req, _ := http.NewRequest("POST", env.URL+"/api/chat/send", bytes.NewReader(data))
-	req.Header.Set("Authorization", "Bearer "+token)
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil || resp.StatusCode != http.StatusOK {
-		b.Fatalf("send: %v %v", resp, err)
+	resp, _ := open(b, env, "POST", "/api/chat/send", token, body, "")
+	if resp.StatusCode != http.StatusOK {
+		b.Fatalf("send: %d", resp.StatusCode)
 	}
 	return resp
 }

@@ -394,27 +394,34 @@ func TestHistoryFitsTheBudget(t *testing.T) {
 	})
 }
 
-// longConversation is a conversation of u's of 200 messages, far over the
-// history budget, with no summary yet.
-func longConversation(t *testing.T, env *apitest.Env, u apitest.User) agent.Conversation {
-	t.Helper()
-	conv := agent.Conversation{ID: uuid.Must(uuid.NewV7()).String(), UserID: u.ID, Title: "Long", CreatedAt: time.Now().Add(-time.Hour)}
+// seedConversation is a conversation of userID's of n messages (a user's,
+// then a reply, in turn), each of about 35 characters and repeats times 35
+// more, written straight to the store.
+func seedConversation(tb testing.TB, env *apitest.Env, userID string, n, repeats int) agent.Conversation {
+	tb.Helper()
+	conv := agent.Conversation{ID: uuid.Must(uuid.NewV7()).String(), UserID: userID, Title: "Long", CreatedAt: time.Now().Add(-time.Hour)}
 	if err := env.Deps.Store.CreateConversation(ctx, conv); err != nil {
-		t.Fatal(err)
+		tb.Fatal(err)
 	}
 	base := time.Now().Add(-59 * time.Minute)
-	for i := range 200 {
+	for i := range n {
 		role := agent.RoleUser
 		if i%2 == 1 {
 			role = agent.RoleAssistant
 		}
 		m := agent.Message{ID: fmt.Sprintf("0190a001-0000-7000-8000-%012d", i), ConversationID: conv.ID, Role: role,
-			Content: fmt.Sprintf("Message %d about the dashboard layout. %s", i, strings.Repeat("Details of the grid and the charts. ", 25)), CreatedAt: base.Add(time.Duration(i) * time.Second)}
-		if err := env.Deps.Store.AppendMessage(ctx, u.ID, m); err != nil {
-			t.Fatal(err)
+			Content: fmt.Sprintf("Message %d about the dashboard layout. %s", i, strings.Repeat("Details of the grid and the charts. ", repeats)), CreatedAt: base.Add(time.Duration(i) * time.Second)}
+		if err := env.Deps.Store.AppendMessage(ctx, userID, m); err != nil {
+			tb.Fatal(err)
 		}
 	}
 	return conv
+}
+
+// longConversation is a conversation of u's of 200 messages, far over the
+// history budget, with no summary yet.
+func longConversation(t *testing.T, env *apitest.Env, u apitest.User) agent.Conversation {
+	return seedConversation(t, env, u.ID, 200, 25)
 }
 
 // TestJSONAnswerDoesNotWaitForTheFold holds the model's summary call: a

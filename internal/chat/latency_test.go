@@ -1,8 +1,6 @@
 package chat_test
 
 import (
-	"bytes"
-	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
@@ -41,15 +39,8 @@ func (s streamed) data(typ string) map[string]any {
 // metadata event arrived.
 func stream(t *testing.T, env *apitest.Env, token, path string, body map[string]any) streamed {
 	t.Helper()
-	data, _ := json.Marshal(body)
-	req, _ := http.NewRequest("POST", env.URL+path, bytes.NewReader(data))
-	req.Header.Set("Authorization", "Bearer "+token)
 	s := streamed{sent: time.Now()}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
+	resp, _ := open(t, env, "POST", path, token, body, "")
 	if resp.StatusCode != http.StatusOK {
 		t.Fatalf("%s: %d", path, resp.StatusCode)
 	}

@@ -22,7 +22,7 @@ import (
 
 // open starts a request whose body the test reads as it comes; cancel
 // drops the connection.
-func open(t *testing.T, env *apitest.Env, method, path, token string, body any, lastEventID string) (*http.Response, context.CancelFunc) {
+func open(t testing.TB, env *apitest.Env, method, path, token string, body any, lastEventID string) (*http.Response, context.CancelFunc) {
 	t.Helper()
 	rctx, cancel := context.WithCancel(ctx)
 	var rd io.Reader
