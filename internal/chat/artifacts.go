@@ -64,6 +64,7 @@ func (a *artifactSaver) add(ctx context.Context, b codeblock.Block) {
 		a.sink.ArtifactFailed(sv.id, d.Title)
 		return
 	}
+	a.turn.kept++
 	view, err := a.turn.svc.Artifacts.View(a.turn.r, art)
 	if err != nil {
 		log.Error("render artifact", "artifactId", art.ID, "err", err)

@@ -148,7 +148,7 @@ func (s *Service) Send(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	// Ids are time-ordered: the user's message sorts before the reply.
 	userMsgID := newID()
-	t := &turn{svc: s, r: r, message: msg, building: req.EnableBuilding, chargeOnText: req.Stream,
+	t := &turn{svc: s, r: r, message: msg, building: req.EnableBuilding,
 		userMsg: agent.Message{ID: userMsgID}, assistantID: newID(), clock: s.detach(ctx)}
 	// The model request leaves after two round trips: the reservation
 	// beside the conversation's read and the turn's record, then the
@@ -181,7 +181,7 @@ func (s *Service) serve(w http.ResponseWriter, r *http.Request, t *turn, stream 
 	if !stream {
 		if open != nil {
 			if err := open(r.Context()); err != nil {
-				t.end(false)
+				t.end()
 				httpapi.Error(w, r, err)
 				return
 			}

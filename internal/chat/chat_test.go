@@ -282,7 +282,7 @@ func TestModelFailureMidStream(t *testing.T) {
 			t.Errorf("saved = %+v, want the partial text with an error mark", th.Messages)
 		}
 		if me, _ := env.Deps.Store.UserByID(ctx, u.ID); me.Credits != 19 {
-			t.Errorf("credits = %d, want 19: a turn whose text reached the client costs its credit, failed or not", me.Credits)
+			t.Errorf("credits = %d, want 19: a turn that kept its partial text costs its credit, failed or not", me.Credits)
 		}
 	})
 }
@@ -573,7 +573,7 @@ func slowReply() geminitest.Reply {
 
 // checkCutByTime checks a turn whose model ran out of time: the stream ends
 // with an error event coded timeout and [DONE], and the reply is saved with
-// the text the client saw and an error mark; the text went out, so the turn
+// the text the client saw and an error mark; the turn kept that text, so it
 // is charged.
 func checkCutByTime(t *testing.T, env *apitest.Env, u apitest.User, f *frontendStream) {
 	t.Helper()
@@ -599,7 +599,7 @@ func checkCutByTime(t *testing.T, env *apitest.Env, u apitest.User, f *frontendS
 		t.Errorf("the reply was not cut: %q", got.Content)
 	}
 	if me, _ := env.Deps.Store.UserByID(ctx, u.ID); me.Credits != 19 {
-		t.Errorf("credits = %d, want 19: the streamed text of a reply cut by time costs its credit", me.Credits)
+		t.Errorf("credits = %d, want 19: the saved text of a reply cut by time costs its credit", me.Credits)
 	}
 }
 
@@ -721,8 +721,8 @@ func TestConversationDeletedMidReply(t *testing.T) {
 		if err != nil || items.Count != 0 {
 			t.Errorf("items left in the deleted conversation's partition: %+v (%v)", items, err)
 		}
-		if me, _ := env.Deps.Store.UserByID(ctx, u.ID); me.Credits != 19 {
-			t.Errorf("credits = %d, want 19: the client read the reply's text, so the turn costs its credit", me.Credits)
+		if me, _ := env.Deps.Store.UserByID(ctx, u.ID); me.Credits != 20 {
+			t.Errorf("credits = %d, want 20: the turn kept nothing (its conversation went), so it costs nothing", me.Credits)
 		}
 	})
 }

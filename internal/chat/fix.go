@@ -131,7 +131,7 @@ func (s *Service) Fix(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	stream := req.Stream == nil || *req.Stream
-	t := &turn{svc: s, r: r, message: f.message(), chargeOnText: stream, fix: f,
+	t := &turn{svc: s, r: r, message: f.message(), fix: f,
 		userMsg: agent.Message{ID: newID()}, assistantID: newID(), clock: s.detach(ctx)}
 	if err := t.begin(ctx, a.ConversationID, t.read(a.ConversationID)); err != nil {
 		httpapi.Error(w, r, err)

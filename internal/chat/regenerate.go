@@ -31,7 +31,7 @@ func (s *Service) Regenerate(w http.ResponseWriter, r *http.Request) {
 	}
 	stream := req.Stream == nil || *req.Stream
 	ctx := r.Context()
-	t := &turn{svc: s, r: r, again: true, chargeOnText: stream, assistantID: newID(), clock: s.detach(ctx)}
+	t := &turn{svc: s, r: r, again: true, assistantID: newID(), clock: s.detach(ctx)}
 	// Two round trips before the model: the reply's turn beside the
 	// reservation, then the conversation beside the new turn's record.
 	var old agent.Turn
@@ -51,7 +51,7 @@ func (s *Service) Regenerate(w http.ResponseWriter, r *http.Request) {
 	wg.Go(func() { startErr = t.start(ctx, t.user.ID, old.ConversationID) })
 	wg.Wait()
 	if err := errors.Join(readErr, startErr); err != nil {
-		t.end(false)
+		t.end()
 		if startErr == nil {
 			t.abandon("")
 		}

@@ -226,7 +226,7 @@ func dropBatches(t *testing.T, env *apitest.Env, msgID string) {
 
 // TestStop stops a turn from another connection while the model writes:
 // the stream ends stopped, the saved reply is a prefix of what the model
-// would have sent, and the turn is charged (text went out). A second stop
+// would have sent, and the turn is charged (it kept that text). A second stop
 // stands; once finished, a stop is a conflict; another user's is not
 // found.
 func TestStop(t *testing.T) {
@@ -272,7 +272,7 @@ func TestStop(t *testing.T) {
 			t.Errorf("saved %+v, streamed %q", saved, streamed)
 		}
 		if me, _ := env.Deps.Store.UserByID(ctx, u.ID); me.Credits != 19 {
-			t.Errorf("credits %d, want 19: text went out before the stop", me.Credits)
+			t.Errorf("credits %d, want 19: the reply kept the text written before the stop", me.Credits)
 		}
 		if r := env.Do(t, "POST", stop, u.Token, nil); r.Status != 409 || r.Err(t).Code != "conflict" {
 			t.Errorf("stop of a finished turn: %d %s", r.Status, r.Body)

@@ -32,9 +32,6 @@ type turn struct {
 	// assistantID is the reply's message id, and the id of the turn's slot
 	// on its user.
 	assistantID string
-	// chargeOnText charges the turn as soon as model text went out (a
-	// stream); otherwise only a completed reply is charged.
-	chargeOnText bool
 
 	user  agent.User // as its slot was reserved
 	conv  agent.Conversation
@@ -49,10 +46,12 @@ type turn struct {
 	reqErr   error
 	foldDue  *memory.Plan
 	userMsg  agent.Message // its id is set when the turn starts
-	// emitted is set once model text went out to the client; text is all
-	// of it, what the reply saves.
-	emitted bool
-	text    strings.Builder
+	// text is all the model wrote, what the reply saves.
+	text strings.Builder
+	// kept counts what the turn produced and kept: its reply saved with
+	// text, each artifact version saved. A turn is charged exactly when it
+	// kept something, however it ended.
+	kept int
 	// journal writes the turn's events for readers on other connections.
 	journal *journal
 	// retryAfter is the wait the model asked for when it rate-limited the turn.
@@ -115,7 +114,7 @@ func (t *turn) begin(ctx context.Context, convID string, read func(context.Conte
 		return nil
 	}
 	if reserveErr == nil {
-		t.end(false)
+		t.end()
 	}
 	if convID != "" && startErr == nil {
 		t.abandon(t.userMsg.ID)
@@ -137,13 +136,14 @@ func (t *turn) read(convID string) func(context.Context) error {
 	}
 }
 
-// end frees the turn's slot, charging its credit when charge says so, and
-// returns the user's credits after. A charged turn counts on the usage of
-// the day its reply was saved. It has a budget of its own: it runs when the
-// turn's other contexts may be over.
-func (t *turn) end(charge bool) int {
+// end frees the turn's slot, charging its credit when the turn kept
+// something (see kept), and returns the user's credits after. A charged
+// turn counts on the usage of the day its reply was saved. It has a budget
+// of its own: it runs when the turn's other contexts may be over.
+func (t *turn) end() int {
 	ctx, cancel := t.clock.save()
 	defer cancel()
+	charge := t.kept > 0
 	c := store.Charge{Charged: charge, At: t.savedAt, Unlimited: t.user.Credits < 0}
 	u, err := t.svc.Store.EndTurn(ctx, t.user.ID, t.assistantID, c)
 	if err != nil {
@@ -244,7 +244,7 @@ func (t *turn) run(ctx context.Context, out Sink, open func(context.Context) err
 		if err := open(t.r.Context()); err != nil {
 			// Nothing was saved, and the journal never started: only the
 			// client hears of it.
-			t.end(false)
+			t.end()
 			log.Error("open turn", "err", err)
 			e := agent.AsError(err)
 			msg := e.Message
@@ -297,7 +297,6 @@ func (t *turn) produce(ctx context.Context, sink Sink) agent.TurnState {
 			return nil
 		}
 		sink.Delta(delta)
-		t.emitted = true
 		t.text.WriteString(delta)
 		for _, b := range scanner.Write(delta) {
 			saver.add(ctx, b)
@@ -434,16 +433,15 @@ func (s *Service) budget() memory.Budget {
 	return s.Budget
 }
 
-// complete saves the finished reply, takes the credit, names a new
+// complete saves the finished reply, charges what it kept, names a new
 // conversation and reports it all.
 func (t *turn) complete(ctx context.Context, sink Sink, res llm.Result) agent.TurnState {
 	if err := t.save(ctx, res.Usage, "", false); err != nil {
-		// The reply is lost; it costs a credit only if the client saw it.
-		t.end(t.chargeOnText && t.emitted)
+		t.end()
 		t.lost(sink, err)
 		return agent.TurnFailed
 	}
-	credits := t.end(true)
+	credits := t.end()
 	title := t.conv.Title
 	if t.isNew {
 		title = t.refineTitle(ctx, t.text.String())
@@ -455,17 +453,16 @@ func (t *turn) complete(ctx context.Context, sink Sink, res llm.Result) agent.Tu
 	return agent.TurnCompleted
 }
 
-// stopped saves the reply the user stopped, as far as it went. It costs its
-// credit when model text already went out to the client.
+// stopped saves the reply the user stopped, as far as it went, and charges
+// what it kept.
 func (t *turn) stopped(ctx context.Context, sink Sink, usage llm.Usage) agent.TurnState {
-	charge := t.chargeOnText && t.emitted
 	if err := t.save(ctx, usage, "", true); err != nil {
-		t.end(charge)
+		t.end()
 		t.lost(sink, err)
 		return agent.TurnFailed
 	}
 	sink.Complete(Complete{
-		Reason: "stopped", MessageID: t.assistantID, Title: t.conv.Title, Credits: t.end(charge),
+		Reason: "stopped", MessageID: t.assistantID, Title: t.conv.Title, Credits: t.end(),
 		Usage: Usage{PromptTokens: usage.PromptTokens, OutputTokens: usage.OutputTokens},
 	})
 	return agent.TurnStopped
@@ -486,11 +483,10 @@ func (t *turn) lost(sink Sink, err error) {
 	sink.Error(StreamError{Error: "Stream error: the reply could not be saved. Please try again.", Code: string(agent.Internal)})
 }
 
-// fail saves what the model produced with an error mark and reports the
-// failure as the stream's last event. The turn costs its credit only when
-// model text already went out to the client.
+// fail saves what the model produced with an error mark, charges what it
+// kept and reports the failure as the stream's last event.
 func (t *turn) fail(ctx context.Context, sink Sink, usage llm.Usage, cause error) agent.TurnState {
-	defer t.end(t.chargeOnText && t.emitted)
+	defer t.end()
 	log := httpapi.Logger(t.r.Context())
 	sentence, code := describe(cause)
 	if llmErr, ok := errors.AsType[*llm.Error](cause); ok {
@@ -505,7 +501,8 @@ func (t *turn) fail(ctx context.Context, sink Sink, usage llm.Usage, cause error
 	return agent.TurnFailed
 }
 
-// save writes the assistant message once: the text that went out.
+// save writes the assistant message once: the text that went out. A saved
+// reply with text is something the turn kept.
 func (t *turn) save(ctx context.Context, usage llm.Usage, failure string, stopped bool) error {
 	t.savedAt = t.svc.Now()
 	m := agent.Message{
@@ -515,6 +512,9 @@ func (t *turn) save(ctx context.Context, usage llm.Usage, failure string, stoppe
 	}
 	if err := t.svc.Store.AppendMessage(ctx, t.user.ID, m); err != nil {
 		return fmt.Errorf("save assistant message %s: %w", m.ID, err)
+	}
+	if m.Content != "" {
+		t.kept++
 	}
 	return nil
 }

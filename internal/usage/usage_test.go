@@ -86,7 +86,7 @@ func sendTurn(t *testing.T, env *apitest.Env, token, convID string, stream bool)
 }
 
 // TestUsageCountsTurns runs four turns: two that complete, one that fails
-// after its text went out (charged) and one the model refuses before any
+// after some text (kept, so charged) and one the model refuses before any
 // text (refunded). The day and the total hold the tokens of every saved
 // reply, and the three charged turns with their credits; another user sees
 // none of it.
@@ -103,7 +103,7 @@ func TestUsageCountsTurns(t *testing.T) {
 		conv := sendTurn(t, env, u.Token, "", false)
 		env.Gemini.Enqueue(geminitest.Reply{Chunks: []string{"A second ", "answer."}})
 		sendTurn(t, env, u.Token, conv, true)
-		// Cut after its text went out: failed, and charged.
+		// Cut after some text: failed, its text kept, and charged.
 		env.Gemini.Enqueue(geminitest.Reply{Chunks: []string{"Part ", "of it", " and the rest"}, Cut: true, CutAfter: 2})
 		sendTurn(t, env, u.Token, conv, true)
 		// Rate limited before any text, for longer than a turn waits:
