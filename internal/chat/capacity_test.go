@@ -73,6 +73,7 @@ func BenchmarkTurnCapacity(b *testing.B) {
 	b.ReportMetric(rcu/n, "rcu/turn")
 	b.ReportMetric(wcu/n, "wcu/turn")
 	b.ReportMetric(journal/seconds, "journal-wcu/s")
+	b.ReportMetric(seconds/n, "stream-s/turn")
 	b.ReportMetric(0, "ns/op")
 	ops := make([]string, 0, len(byOp))
 	for op := range byOp {

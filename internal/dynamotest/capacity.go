@@ -161,11 +161,11 @@ func meter(params, result any) (capacityOp, bool) {
 		}
 		return capacityOp{name: "TransactGetItems", read: r}, true
 	case *dynamodb.PutItemInput:
-		return capacityOp{name: "PutItem", factor: 1, writes: []write{{size: store.ItemSize(in.Item)}}}, true
+		return capacityOp{name: "PutItem", factor: 1, writes: []write{{size: store.ItemSize(in.Item), sk: sk(in.Item)}}}, true
 	case *dynamodb.UpdateItemInput:
-		return capacityOp{name: "UpdateItem", factor: 1, writes: []write{{key: ItemKey(in.Key)}}}, true
+		return capacityOp{name: "UpdateItem", factor: 1, writes: []write{{key: ItemKey(in.Key), sk: sk(in.Key)}}}, true
 	case *dynamodb.DeleteItemInput:
-		return capacityOp{name: "DeleteItem", factor: 1, writes: []write{{key: ItemKey(in.Key)}}}, true
+		return capacityOp{name: "DeleteItem", factor: 1, writes: []write{{key: ItemKey(in.Key), sk: sk(in.Key)}}}, true
 	case *dynamodb.BatchWriteItemInput:
 		op := capacityOp{name: "BatchWriteItem", factor: 1}
 		for _, reqs := range in.RequestItems {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -15,7 +16,7 @@ import (
 
 // A turn's journal lets any instance follow a reply while it is written:
 //
-//	TURN#<msgId>  EV#<seq>   a batch of the turn's events, expires by TTL
+//	TURN#<msgId>  EV#<seq>   a batch of the turn's events, or a stop; expires by TTL
 //	TURN#<msgId>  TURN       the turn: owner, conversation, state, stop flag
 //	TURN#<msgId>  TURN       for a user message: owner and conversation
 //
@@ -26,6 +27,13 @@ import (
 // The turn item stays as long as its conversation (it finds a reply by its
 // id); batches expire JournalTTL after they were written, and a reader past
 // that rebuilds the stream from the saved message.
+//
+// A stop is a slot of the batch sequence: StopTurn writes an empty batch
+// marked stop at the first free seq, and each batch is a PutItem on the
+// condition that its slot is free. So the producer learns of a stop from
+// the batch it could not write, a stop lands between two batches, and a
+// batch costs one plain conditional write (a write unit for up to 1 KB),
+// not a transaction with a condition check (four).
 
 const (
 	skTurn        = "TURN"
@@ -71,8 +79,9 @@ type batchItem struct {
 	PK        string   `dynamo:"PK,hash"`
 	SK        string   `dynamo:"SK,range"`
 	Seq       int      `dynamo:"seq"`
-	Events    []string `dynamo:"events"`
-	ExpiresAt int64    `dynamo:"expiresAt"` // Unix seconds (the table's TTL attribute)
+	Events    []string `dynamo:"events,omitempty"`
+	Stop      bool     `dynamo:"stop,omitempty"` // the slot a stop took: no events
+	ExpiresAt int64    `dynamo:"expiresAt"`      // Unix seconds (the table's TTL attribute)
 }
 
 // Batch is a run of a turn's events, encoded by their producer.
@@ -84,8 +93,7 @@ type Batch struct {
 	Expires time.Time
 }
 
-// ErrTurnStopped is what a batch write answers when the turn was stopped,
-// or its conversation deleted (which removes the turn).
+// ErrTurnStopped is what a batch write answers when the turn was stopped.
 var ErrTurnStopped = errors.New("the turn was stopped")
 
 var errTurnNotFound = agent.NewError(agent.NotFound, "Message not found.")
@@ -127,22 +135,20 @@ func (s *Store) AbandonTurn(ctx context.Context, messageID, newMessageID string)
 	return nil
 }
 
-func (s *Store) putBatch(messageID string, b Batch) *dynamo.Put {
+func (s *Store) putBatch(messageID string, b Batch, stop bool) *dynamo.Put {
 	return s.table.Put(batchItem{
-		PK: turnKey(messageID), SK: eventSK(b.Seq), Seq: b.Seq, Events: b.Events, ExpiresAt: b.Expires.Unix(),
-	})
+		PK: turnKey(messageID), SK: eventSK(b.Seq), Seq: b.Seq, Events: b.Events, Stop: stop, ExpiresAt: b.Expires.Unix(),
+	}).If("attribute_not_exists(PK)")
 }
 
-// AppendEvents writes a batch of a running turn's events, unless the turn
-// was stopped or removed: then nothing is written and the error is
-// ErrTurnStopped. The check and the write are one transaction, so a stop
-// lands between two batches, never inside one.
+// AppendEvents writes a batch of a running turn's events in one PutItem, on
+// the condition that its slot is free: when a stop took it, nothing is
+// written and the error is ErrTurnStopped. A batch written again (the SDK
+// retried a write whose answer was lost) is not an error.
 func (s *Store) AppendEvents(ctx context.Context, messageID string, b Batch) error {
-	check := s.table.Check(AttrPK, turnKey(messageID)).Range(AttrSK, skTurn).
-		If("attribute_exists(PK) AND attribute_not_exists(stopRequested)")
-	err := s.db.WriteTx().Check(check).Put(s.putBatch(messageID, b)).Run(ctx)
-	if isConditionFailure(err) {
-		return ErrTurnStopped
+	err := s.putBatch(messageID, b, false).Run(ctx)
+	if dynamo.IsCondCheckFailed(err) {
+		err = s.slotTaken(ctx, messageID, b)
 	}
 	if err != nil {
 		return fmt.Errorf("journal batch %d of turn %s: %w", b.Seq, messageID, err)
@@ -150,21 +156,47 @@ func (s *Store) AppendEvents(ctx context.Context, messageID string, b Batch) err
 	return nil
 }
 
-// EndTurnJournal writes a turn's last batch (when it has events) and its
-// final state, in one transaction. A turn that is gone (its conversation
-// was deleted) is left gone: nothing is written.
-func (s *Store) EndTurnJournal(ctx context.Context, messageID string, last Batch, state agent.TurnState) error {
-	tx := s.db.WriteTx()
-	if len(last.Events) > 0 {
-		tx.Put(s.putBatch(messageID, last))
-	}
-	tx.Update(s.table.Update(AttrPK, turnKey(messageID)).Range(AttrSK, skTurn).
-		Set("state", string(state)).If("attribute_exists(PK)"))
-	err := tx.Run(ctx)
-	if isConditionFailure(err) {
+// slotTaken explains why batch b's slot was not free: a stop took it
+// (ErrTurnStopped), or b itself is there already (nil).
+func (s *Store) slotTaken(ctx context.Context, messageID string, b Batch) error {
+	var it batchItem
+	err := s.table.Get(AttrPK, turnKey(messageID)).Range(AttrSK, dynamo.Equal, eventSK(b.Seq)).Consistent(true).One(ctx, &it)
+	switch {
+	case err != nil:
+		return fmt.Errorf("read slot: %w", err)
+	case it.Stop:
+		return ErrTurnStopped
+	case slices.Equal(it.Events, b.Events):
 		return nil
 	}
-	if err != nil {
+	return errors.New("another batch holds this slot")
+}
+
+// maxSlotAttempts bounds the writes that look for a free slot: each stop
+// takes one, and the producer's batches race a stop for theirs.
+const maxSlotAttempts = 5
+
+// EndTurnJournal writes a turn's last batch (when it has events), in the
+// first slot a stop did not take, then its final state: a reader that sees
+// the state can read every batch. A turn that is gone (its conversation
+// was deleted) is left gone.
+func (s *Store) EndTurnJournal(ctx context.Context, messageID string, last Batch, state agent.TurnState) error {
+	for n := 0; len(last.Events) > 0; n++ {
+		err := s.AppendEvents(ctx, messageID, last)
+		if !errors.Is(err, ErrTurnStopped) {
+			if err != nil {
+				return fmt.Errorf("end journal: %w", err)
+			}
+			break
+		}
+		if n == maxSlotAttempts {
+			return fmt.Errorf("end journal of turn %s: no free slot after %d stops", messageID, n)
+		}
+		last.Seq++
+	}
+	err := s.table.Update(AttrPK, turnKey(messageID)).Range(AttrSK, skTurn).
+		Set("state", string(state)).If("attribute_exists(PK)").Run(ctx)
+	if err != nil && !dynamo.IsCondCheckFailed(err) {
 		return fmt.Errorf("end journal of turn %s: %w", messageID, err)
 	}
 	return nil
@@ -184,28 +216,66 @@ func (s *Store) StopRequested(ctx context.Context, messageID string) (bool, erro
 	return it.StopRequested, nil
 }
 
-// StopTurn asks the caller's running turn to stop, in one conditional
-// UpdateItem. Another user's turn, or a missing one, is agent.NotFound; a
-// finished one (or one whose producer died) is agent.Conflict.
+// StopTurn asks the caller's running turn to stop: one transaction sets
+// its stop flag and takes the next free slot of its batch sequence (see the
+// journal's layout), so its producer's next batch is refused. Another
+// user's turn, or a missing one, is agent.NotFound; a finished one (or one
+// whose producer died) is agent.Conflict.
 func (s *Store) StopTurn(ctx context.Context, userID, messageID string) error {
-	now := s.now()
-	err := s.table.Update(AttrPK, turnKey(messageID)).Range(AttrSK, skTurn).Set("stopRequested", true).
-		If("userId = ? AND $ = ? AND deadline > ?", userID, "state", string(agent.TurnRunning), now.UnixMilli()).
-		Run(ctx)
-	if err == nil {
-		return nil
+	for n := range maxSlotAttempts {
+		seq, err := s.lastSeq(ctx, messageID)
+		if err != nil {
+			return fmt.Errorf("stop turn %s: %w", messageID, err)
+		}
+		now := s.now()
+		flag := s.table.Update(AttrPK, turnKey(messageID)).Range(AttrSK, skTurn).Set("stopRequested", true).
+			If("userId = ? AND $ = ? AND deadline > ?", userID, "state", string(agent.TurnRunning), now.UnixMilli())
+		// A producer that took the slot first is writing fast: the stop
+		// aims further ahead each time (a slot it skips is the producer's
+		// next batch).
+		slot := s.putBatch(messageID, Batch{Seq: seq + 1<<n, Expires: now.Add(JournalTTL)}, true)
+		err = s.db.WriteTx().Update(flag).Put(slot).Run(ctx)
+		if err == nil {
+			return nil
+		}
+		if !isConditionFailure(err) {
+			return fmt.Errorf("stop turn %s: %w", messageID, err)
+		}
+		// The turn is not one to stop, or a batch took the slot first.
+		t, err := s.Turn(ctx, userID, messageID)
+		if err != nil {
+			return err
+		}
+		if !t.Running(now) {
+			return agent.NewError(agent.Conflict, "This reply is already finished.")
+		}
 	}
-	if !dynamo.IsCondCheckFailed(err) {
-		return fmt.Errorf("stop turn %s: %w", messageID, err)
-	}
-	t, err := s.Turn(ctx, userID, messageID)
+	return fmt.Errorf("stop turn %s: the journal kept moving", messageID)
+}
+
+// lastSeq is the seq of a turn's newest batch (0 before the first).
+func (s *Store) lastSeq(ctx context.Context, messageID string) (int, error) {
+	in := s.queryInput("", AttrPK, turnKey(messageID))
+	in.KeyConditionExpression = aws.String("#k = :k AND begins_with(#s, :ev)")
+	in.ExpressionAttributeNames["#s"] = AttrSK
+	in.ExpressionAttributeValues[":ev"] = &types.AttributeValueMemberS{Value: skEventPrefix}
+	in.ScanIndexForward = aws.Bool(false)
+	in.Limit = aws.Int32(1)
+	in.ProjectionExpression = aws.String("#q")
+	in.ExpressionAttributeNames["#q"] = "seq"
+	seq := 0
+	err := s.queryItems(ctx, in, func(item dynamo.Item) (bool, error) {
+		var b batchItem
+		if err := dynamo.UnmarshalItem(item, &b); err != nil {
+			return false, err
+		}
+		seq = b.Seq
+		return false, nil
+	})
 	if err != nil {
-		return err
+		return 0, fmt.Errorf("read last batch: %w", err)
 	}
-	if t.StopRequested && t.Running(now) {
-		return nil // stopped twice: the first stop stands
-	}
-	return agent.NewError(agent.Conflict, "This reply is already finished.")
+	return seq, nil
 }
 
 // Turn returns the caller's turn; another user's, or a missing one, is

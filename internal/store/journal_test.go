@@ -33,7 +33,6 @@ func batch(seq int, events ...string) store.Batch {
 // another user's turn not found.
 func TestJournal(t *testing.T) {
 	dynamotest.Each(t, func(t *testing.T, tb dynamotest.Table) {
-		dynamotest.RequireTransactions(t, tb)
 		s := newStore(t, tb)
 		user := id()
 		turn := startTurn(t, s, user, id())
@@ -121,8 +120,11 @@ func TestStopTurn(t *testing.T) {
 		if err := s.EndTurnJournal(ctx, turn.MessageID, batch(2, "b", "end"), agent.TurnStopped); err != nil {
 			t.Fatal(err)
 		}
+		// The stop took slot 2 (and the second stop slot 3): the last batch
+		// goes after them.
 		got, batches, err := s.Journal(ctx, user, turn.MessageID, 0)
-		if err != nil || got.State != agent.TurnStopped || len(batches) != 2 || !slices.Equal(batches[1].Events, []string{"b", "end"}) {
+		if err != nil || got.State != agent.TurnStopped || len(batches) != 4 || len(batches[1].Events)+len(batches[2].Events) != 0 ||
+			batches[3].Seq != 4 || !slices.Equal(batches[3].Events, []string{"b", "end"}) {
 			t.Fatalf("journal after the stop: %+v %+v %v", got, batches, err)
 		}
 		if err := s.StopTurn(ctx, user, turn.MessageID); !agent.IsCode(err, agent.Conflict) {
@@ -193,8 +195,79 @@ func TestPurgeRemovesJournals(t *testing.T) {
 		if n, err := s.TurnPartitionSize(ctx, late.MessageID); err != nil || n != 0 {
 			t.Errorf("after the drop the turn has %d items (%v)", n, err)
 		}
-		if err := s.AppendEvents(ctx, late.MessageID, batch(2, "z")); !errors.Is(err, store.ErrTurnStopped) {
-			t.Errorf("a batch of a dropped turn: %v", err)
+	})
+}
+
+// TestBatchWrittenAgain writes a batch twice, as the SDK does when the
+// first write's answer was lost: the second is no error, and a different
+// batch in a written slot is one.
+func TestBatchWrittenAgain(t *testing.T) {
+	dynamotest.Each(t, func(t *testing.T, tb dynamotest.Table) {
+		s := newStore(t, tb)
+		turn := agent.Turn{MessageID: id()}
+		for range 2 {
+			if err := s.AppendEvents(ctx, turn.MessageID, batch(1, "a", "b")); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := s.AppendEvents(ctx, turn.MessageID, batch(1, "other")); err == nil || errors.Is(err, store.ErrTurnStopped) {
+			t.Fatalf("another batch in a written slot: %v", err)
+		}
+	})
+}
+
+// TestStopRacesBatches stops a turn while its producer writes batches as
+// fast as it can: the stop takes the slot of the first batch refused, so
+// every batch written is before it and nothing after it but the last.
+func TestStopRacesBatches(t *testing.T) {
+	dynamotest.Each(t, func(t *testing.T, tb dynamotest.Table) {
+		dynamotest.RequireTransactions(t, tb)
+		s := newStore(t, tb)
+		user := id()
+		for range 5 {
+			turn := startTurn(t, s, user, id())
+			refused := make(chan int, 1)
+			go func() {
+				for seq := 1; ; seq++ {
+					err := s.AppendEvents(ctx, turn.MessageID, batch(seq, fmt.Sprint(seq)))
+					if errors.Is(err, store.ErrTurnStopped) {
+						refused <- seq
+						return
+					}
+					if err != nil {
+						t.Error(err)
+						refused <- -1
+						return
+					}
+				}
+			}()
+			time.Sleep(5 * time.Millisecond)
+			if err := s.StopTurn(ctx, user, turn.MessageID); err != nil {
+				t.Fatal(err)
+			}
+			k := <-refused
+			if err := s.EndTurnJournal(ctx, turn.MessageID, batch(k, "last"), agent.TurnStopped); err != nil {
+				t.Fatal(err)
+			}
+			_, batches, err := s.Journal(ctx, user, turn.MessageID, 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(batches) != k+1 {
+				t.Fatalf("%d batches; want %d before the stop, the stop and the last", len(batches), k-1)
+			}
+			for i, b := range batches {
+				var want []string
+				switch seq := i + 1; {
+				case seq < k:
+					want = []string{fmt.Sprint(seq)}
+				case seq == k+1:
+					want = []string{"last"}
+				}
+				if b.Seq != i+1 || !slices.Equal(b.Events, want) {
+					t.Errorf("batch %d = %d %q, want %q (the stop took slot %d)", i+1, b.Seq, b.Events, want, k)
+				}
+			}
 		}
 	})
 }
