@@ -1,6 +1,7 @@
 package chat_test
 
 import (
+	"archive/zip"
 	"bufio"
 	"bytes"
 	"context"
@@ -746,4 +747,70 @@ func objectsUnder(t *testing.T, env *apitest.Env, prefix string) []string {
 		keys = append(keys, aws.ToString(o.Key))
 	}
 	return keys
+}
+
+// TestLongReplyKeptWhole streams a 450 KB reply, more than a DynamoDB item
+// holds: it is saved whole and charged once, and the conversation's read,
+// its JSON export and its ZIP export return all of it.
+func TestLongReplyKeptWhole(t *testing.T) {
+	each(t, nil, func(t *testing.T, env *apitest.Env) {
+		u := env.Register(t)
+		chunks := make([]string, 0, 113)
+		for i := range cap(chunks) {
+			chunks = append(chunks, fmt.Sprintf("%04d ", i)+strings.Repeat("ab ", 4*1024/3-2)+"\n")
+		}
+		want := strings.Join(chunks, "")
+		if len(want) < 450*1024 {
+			t.Fatalf("the reply is %d bytes", len(want))
+		}
+		env.Gemini.Enqueue(geminitest.Reply{Chunks: chunks})
+		resp := send(t, env, u.Token, map[string]any{"message": "Write a lot", "stream": true})
+		events, err := apitest.NewSSEReader(resp.Body).All()
+		resp.Body.Close()
+		n := len(events)
+		if err != nil || n < 3 || events[n-2].Type != "complete" || text(events) != want {
+			t.Fatalf("stream: %d events (%v), %d bytes of %d", n, err, len(text(events)), len(want))
+		}
+		if complete := events[n-2].Data; complete["credits"] != float64(19) {
+			t.Errorf("complete = %v, want credits 19", complete)
+		}
+		f := struct{ conversationID, messageID string }{events[0].Data["conversationId"].(string), events[0].Data["messageId"].(string)}
+
+		var conv struct {
+			Conversation struct {
+				Messages []struct{ ID, Content string }
+			}
+		}
+		env.Do(t, "GET", "/api/conversations/"+f.conversationID, u.Token, nil).Decode(t, &conv)
+		if msgs := conv.Conversation.Messages; len(msgs) != 2 || msgs[1].ID != f.messageID || msgs[1].Content != want {
+			t.Fatalf("conversation read: %d messages, want the reply whole", len(msgs))
+		}
+		if r := env.Do(t, "GET", "/api/conversations/"+f.conversationID+"/export?format=json", u.Token, nil); r.Status != 200 || !strings.Contains(string(r.Body), strings.ReplaceAll(chunks[112], "\n", `\n`)) {
+			t.Errorf("JSON export: %d, %d bytes", r.Status, len(r.Body))
+		}
+		r := env.Do(t, "GET", "/api/conversations/"+f.conversationID+"/export?format=zip", u.Token, nil)
+		zr, err := zip.NewReader(bytes.NewReader(r.Body), int64(len(r.Body)))
+		if r.Status != 200 || err != nil {
+			t.Fatalf("ZIP export: %d %v", r.Status, err)
+		}
+		found := false
+		for _, zf := range zr.File {
+			if zf.Name != "conversation.md" {
+				continue
+			}
+			rc, err := zf.Open()
+			if err != nil {
+				t.Fatal(err)
+			}
+			md, _ := io.ReadAll(rc)
+			rc.Close()
+			found = strings.Contains(string(md), want)
+		}
+		if !found {
+			t.Error("the ZIP's conversation.md does not hold the whole reply")
+		}
+		if me, _ := env.Deps.Store.UserByID(ctx, u.ID); me.Credits != 19 {
+			t.Errorf("credits = %d, want 19", me.Credits)
+		}
+	})
 }

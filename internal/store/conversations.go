@@ -42,11 +42,13 @@ func (s *Store) CreateConversation(ctx context.Context, c agent.Conversation, fi
 	tx := s.db.WriteTx()
 	tx.Put(s.table.Put(newConversationItem(c, at)).If("attribute_not_exists(PK)"))
 	for _, m := range first {
-		item := newMessageItem(m)
-		if err := checkItemSize(item); err != nil {
+		puts, _, err := s.messagePuts(m)
+		if err != nil {
 			return err
 		}
-		tx.Put(s.table.Put(item).If("attribute_not_exists(PK)"))
+		for _, p := range puts {
+			tx.Put(p)
+		}
 	}
 	tx.Update(s.table.Update(AttrPK, userKey(c.UserID)).Range(AttrSK, skProfile).
 		Add("conversationCount", 1).If("attribute_exists(PK)"))
@@ -66,14 +68,19 @@ func (s *Store) CreateConversation(ctx context.Context, c agent.Conversation, fi
 // error nor counted twice. A missing or deleted conversation, or another
 // user's, is agent.NotFound.
 func (s *Store) AppendMessage(ctx context.Context, userID string, m agent.Message) error {
-	item := newMessageItem(m)
-	if err := checkItemSize(item); err != nil {
+	puts, item, err := s.messagePuts(m)
+	if err != nil {
 		return err
 	}
-	// write is the transaction: the message, update on its conversation
-	// and, for a reply, its tokens on the user's day.
+	// write is the transaction: the message (its item and the parts of a
+	// long content), update on its conversation and, for a reply, its
+	// tokens on the user's day.
 	write := func(update *dynamo.Update) *dynamo.WriteTx {
-		tx := s.db.WriteTx().Put(s.table.Put(item).If("attribute_not_exists(PK)")).Update(update)
+		tx := s.db.WriteTx()
+		for _, p := range puts {
+			tx.Put(p)
+		}
+		tx.Update(update)
 		if m.PromptTokens > 0 || m.OutputTokens > 0 {
 			tx.Update(s.replyUsage(userID, m))
 		}
@@ -85,7 +92,7 @@ func (s *Store) AppendMessage(ctx context.Context, userID string, m agent.Messag
 		Set("activityAt", at).Set("updatedAt", at).
 		Set(AttrGSI1SK, activityKey(at, m.ConversationID)).
 		If("attribute_exists(PK) AND userId = ? AND attribute_not_exists(deleting) AND activityAt <= ?", userID, at)
-	err := write(newest).Run(ctx)
+	err = write(newest).Run(ctx)
 	if err == nil {
 		return nil
 	}
@@ -114,6 +121,27 @@ func (s *Store) AppendMessage(ctx context.Context, userID string, m agent.Messag
 		return fmt.Errorf("append message %s: %w", m.ID, err)
 	}
 	return nil
+}
+
+// messagePuts are the conditional puts that save m (its item, and the
+// parts of a long content), each checked for DynamoDB's item size; item is
+// m's item.
+func (s *Store) messagePuts(m agent.Message) ([]*dynamo.Put, messageItem, error) {
+	item, parts, err := newMessageItems(m)
+	if err != nil {
+		return nil, messageItem{}, err
+	}
+	if err := checkItemSize(item); err != nil {
+		return nil, messageItem{}, err
+	}
+	puts := []*dynamo.Put{s.table.Put(item).If("attribute_not_exists(PK)")}
+	for _, p := range parts {
+		if err := checkItemSize(p); err != nil {
+			return nil, messageItem{}, err
+		}
+		puts = append(puts, s.table.Put(p).If("attribute_not_exists(PK)"))
+	}
+	return puts, item, nil
 }
 
 // hasMessage reports whether want is saved. Another message under its key
@@ -219,10 +247,15 @@ func (s *Store) ReadThread(ctx context.Context, userID, id string) (RawThread, e
 // each message.
 func (raw RawThread) Decode() (Thread, error) {
 	th := Thread{Conversation: raw.Conversation, Artifacts: map[string][]agent.Artifact{}}
+	var parts messageParts
 	for _, item := range raw.items {
 		sk, _ := item[AttrSK].(*types.AttributeValueMemberS)
 		switch {
 		case sk == nil:
+		case strings.Contains(sk.Value, partInfix):
+			if err := parts.add(item); err != nil {
+				return Thread{}, fmt.Errorf("read conversation %s: %w", raw.id, err)
+			}
 		case strings.Contains(sk.Value, artifactInfix):
 			var it artifactItem
 			if err := dynamo.UnmarshalItem(item, &it); err != nil {
@@ -237,7 +270,39 @@ func (raw RawThread) Decode() (Thread, error) {
 			th.Messages = append(th.Messages, it.message())
 		}
 	}
+	for i := range th.Messages {
+		th.Messages[i].Content += parts.of(th.Messages[i].ID)
+	}
 	return th, nil
+}
+
+// messageParts gathers the parts of long messages' content, read in the
+// order of their keys.
+type messageParts map[string]*strings.Builder
+
+func (p *messageParts) add(item dynamo.Item) error {
+	var it messagePartItem
+	if err := dynamo.UnmarshalItem(item, &it); err != nil {
+		return err
+	}
+	if *p == nil {
+		*p = messageParts{}
+	}
+	b := (*p)[it.MessageID]
+	if b == nil {
+		b = &strings.Builder{}
+		(*p)[it.MessageID] = b
+	}
+	b.WriteString(it.Content)
+	return nil
+}
+
+// of is the content of messageID after its item's.
+func (p messageParts) of(messageID string) string {
+	if b := p[messageID]; b != nil {
+		return b.String()
+	}
+	return ""
 }
 
 // RenameConversation sets the title of the caller's conversation in one

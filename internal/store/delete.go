@@ -72,7 +72,7 @@ func (s *Store) PurgeConversation(ctx context.Context, id string) ([]string, err
 			if k.LineageID != "" {
 				keys = append(keys, dynamo.Keys{lineageKey(k.LineageID), revisionSK(k.Version)})
 			}
-		} else if msg, ok := strings.CutPrefix(k.SK, skMessagePrefix); ok {
+		} else if msg, ok := strings.CutPrefix(k.SK, skMessagePrefix); ok && !strings.Contains(msg, partInfix) {
 			keys = append(keys, dynamo.Keys{turnKey(msg), skTurn})
 			if k.Role == string(agent.RoleAssistant) && time.Time(k.CreatedAt).After(journals) {
 				recent = append(recent, msg)

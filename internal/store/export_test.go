@@ -22,7 +22,16 @@ func (s *Store) PutConversationPlain(ctx context.Context, c agent.Conversation) 
 // PutMessagePlain writes m as AppendMessage would, without touching the
 // conversation.
 func (s *Store) PutMessagePlain(ctx context.Context, m agent.Message) error {
-	return s.table.Put(newMessageItem(m)).Run(ctx)
+	puts, _, err := s.messagePuts(m)
+	if err != nil {
+		return err
+	}
+	for _, p := range puts {
+		if err := p.Run(ctx); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // PutArtifactPlain writes both copies of a as PutArtifact would.

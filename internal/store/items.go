@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/zocket/agent"
 )
@@ -147,13 +148,59 @@ type messageItem struct {
 	OutputTokens   int       `dynamo:"outputTokens,omitempty"`
 }
 
-func newMessageItem(m agent.Message) messageItem {
-	return messageItem{
+// newMessageItems are m's item and, for content longer than partBytes, the
+// parts of its content after the first: a reply longer than an item may
+// be is kept whole, in items of its conversation's partition that every
+// read of the conversation returns with it.
+func newMessageItems(m agent.Message) (messageItem, []messagePartItem, error) {
+	if len(m.Content) > MaxContentBytes {
+		return messageItem{}, nil, agent.Errorf(agent.TooLarge, "The content is too large to save (%d KB; the limit is %d KB).", len(m.Content)/1024, MaxContentBytes/1024)
+	}
+	chunks := splitContent(m.Content, partBytes)
+	it := messageItem{
 		PK: convKey(m.ConversationID), SK: messageSK(m.ID),
-		ID: m.ID, ConversationID: m.ConversationID, Role: string(m.Role), Content: m.Content,
+		ID: m.ID, ConversationID: m.ConversationID, Role: string(m.Role), Content: chunks[0],
 		CreatedAt: stamp(m.CreatedAt), ReplyTo: m.ReplyTo, Error: m.Error, Stopped: m.Stopped,
 		PromptTokens: m.PromptTokens, OutputTokens: m.OutputTokens,
 	}
+	var parts []messagePartItem
+	for i, c := range chunks[1:] {
+		parts = append(parts, messagePartItem{PK: it.PK, SK: partSK(m.ID, i+1), MessageID: m.ID, Content: c})
+	}
+	return it, parts, nil
+}
+
+// messagePartItem is a part of a message's content after the first (which
+// its item holds), in order of its sort key.
+type messagePartItem struct {
+	PK        string `dynamo:"PK,hash"`
+	SK        string `dynamo:"SK,range"`
+	MessageID string `dynamo:"messageId"`
+	Content   string `dynamo:"content"`
+}
+
+// How a message's content is kept: up to partBytes in its item, the rest
+// in parts of up to partBytes each (an item may hold 400 KB with its
+// attributes' names). MaxContentBytes is the longest content saved: what
+// one transaction (4 MB) carries with the message's other writes.
+const (
+	partBytes       = 256 << 10
+	MaxContentBytes = 3 << 20
+)
+
+// splitContent cuts s into pieces of at most n bytes, between runes; it
+// returns one piece, maybe empty, for a short s.
+func splitContent(s string, n int) []string {
+	var out []string
+	for len(s) > n {
+		i := n
+		for i > 0 && !utf8.RuneStart(s[i]) {
+			i--
+		}
+		out = append(out, s[:i])
+		s = s[i:]
+	}
+	return append(out, s)
 }
 
 func (it messageItem) message() agent.Message {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -358,10 +359,13 @@ func (s *Store) Reply(ctx context.Context, t agent.Turn) (agent.Message, []agent
 	in.ExpressionAttributeValues[":msg"] = &types.AttributeValueMemberS{Value: messageSK(t.MessageID)}
 	var msg *messageItem
 	var arts []agent.Artifact
+	var parts messageParts
 	err := s.queryItems(ctx, in, func(item dynamo.Item) (bool, error) {
 		sk, _ := item[AttrSK].(*types.AttributeValueMemberS)
 		switch {
 		case sk == nil:
+		case strings.Contains(sk.Value, partInfix):
+			return true, parts.add(item)
 		case sk.Value == messageSK(t.MessageID):
 			msg = new(messageItem)
 			return true, dynamo.UnmarshalItem(item, msg)
@@ -380,5 +384,7 @@ func (s *Store) Reply(ctx context.Context, t agent.Turn) (agent.Message, []agent
 	if msg == nil {
 		return agent.Message{}, nil, errTurnNotFound
 	}
-	return msg.message(), arts, nil
+	m := msg.message()
+	m.Content += parts.of(m.ID)
+	return m, arts, nil
 }

@@ -18,6 +18,7 @@ const (
 
 	skMessagePrefix = "MSG#"
 	artifactInfix   = "#ART#"
+	partInfix       = "#PART#"
 	skUsagePrefix   = "USAGE#"
 )
 
@@ -32,6 +33,12 @@ func lineageKey(id string) string        { return "LIN#" + id }
 func revisionSK(version int) string      { return fmt.Sprintf("V#%06d", version) }
 func artifactSK(messageID, id string) string {
 	return messageSK(messageID) + artifactInfix + id
+}
+
+// partSK is the sort key of part n (from 1) of a message's content: after
+// the message and its artifacts.
+func partSK(messageID string, n int) string {
+	return fmt.Sprintf("%s%s%03d", messageSK(messageID), partInfix, n)
 }
 
 // usageSK is the sort key of a user's usage on the UTC day of t, under the

@@ -265,10 +265,62 @@ func TestThreadAndPurgeLargeConversation(t *testing.T) {
 func TestOversizeItemsRejectedBeforeTheCall(t *testing.T) {
 	dynamotest.Each(t, func(t *testing.T, tb dynamotest.Table) {
 		s := newStore(t, tb)
-		m := agent.Message{ID: id(), ConversationID: id(), Role: agent.RoleUser, Content: strings.Repeat("é", 210*1024), CreatedAt: time.Now()}
+		m := agent.Message{ID: id(), ConversationID: id(), Role: agent.RoleUser, Content: strings.Repeat("é", store.MaxContentBytes/2+1), CreatedAt: time.Now()}
 		err := s.AppendMessage(ctx, id(), m)
 		if !agent.IsCode(err, agent.TooLarge) {
 			t.Fatalf("err = %v, want payload_too_large", err)
+		}
+	})
+}
+
+// TestLongMessagesKeptWhole saves replies longer than an item may be (450
+// KB, and 1 MiB of two-byte runes after one byte, so that a part's end
+// falls inside a rune): the conversation, the
+// reply's own read and the purge see every part, and each item is within
+// DynamoDB's limit (dynalite enforces it).
+func TestLongMessagesKeptWhole(t *testing.T) {
+	dynamotest.Each(t, func(t *testing.T, tb dynamotest.Table) {
+		s := newStore(t, tb)
+		user := id()
+		conv := agent.Conversation{ID: id(), UserID: user, Title: "long", CreatedAt: time.Now(), UpdatedAt: time.Now()}
+		if err := s.PutConversationPlain(ctx, conv); err != nil {
+			t.Fatal(err)
+		}
+		long := strings.Repeat("0123456789abcdef", 450*1024/16)
+		wide := "x" + strings.Repeat("é", 512*1024)
+		var want []agent.Message
+		for i, content := range []string{"short", long, wide} {
+			m := agent.Message{ID: id(), ConversationID: conv.ID, Role: agent.RoleAssistant, Content: content, CreatedAt: time.Now().Add(time.Duration(i) * time.Millisecond)}
+			if err := s.PutMessagePlain(ctx, m); err != nil {
+				t.Fatal(err)
+			}
+			want = append(want, m)
+		}
+		th, err := s.Thread(ctx, user, conv.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(th.Messages) != len(want) {
+			t.Fatalf("%d messages, want %d", len(th.Messages), len(want))
+		}
+		for i, m := range th.Messages {
+			if m.ID != want[i].ID || m.Content != want[i].Content {
+				t.Errorf("message %d: %d bytes, want %d", i, len(m.Content), len(want[i].Content))
+			}
+		}
+		reply, _, err := s.Reply(ctx, agent.Turn{MessageID: want[2].ID, ConversationID: conv.ID})
+		if err != nil || reply.Content != wide {
+			t.Errorf("reply read alone: %d bytes, %v", len(reply.Content), err)
+		}
+		// META and the messages in items of up to 256 KiB: 1 + 2 + 5.
+		if n, err := s.PartitionSize(ctx, conv.ID); err != nil || n != 9 {
+			t.Errorf("partition of %d items (%v), want 9", n, err)
+		}
+		if _, err := s.PurgeConversation(ctx, conv.ID); err != nil {
+			t.Fatal(err)
+		}
+		if n, err := s.PartitionSize(ctx, conv.ID); err != nil || n != 1 {
+			t.Errorf("after the purge the partition has %d items (%v), want META alone", n, err)
 		}
 	})
 }
