@@ -83,7 +83,21 @@ func unauthorized(err error) error {
 // Check reports an error wrapping ErrInvalidToken when sess was revoked
 // (its version is older than its user's) or its user no longer exists.
 func (s *Sessions) Check(ctx context.Context, sess agent.Session) error {
-	current, err := s.version(ctx, sess.UserID)
+	return s.check(ctx, sess, s.CacheTTL)
+}
+
+// Current reports agent.Unauthorized when sess has ended since it was
+// authenticated; any other error is a failure to read its user. It is for
+// a caller that asks again every interval while a response streams: it
+// trusts a version read less than CacheTTL-every ago, so that the caller
+// learns of a revocation within CacheTTL (within every, when CacheTTL is
+// no longer than every).
+func (s *Sessions) Current(ctx context.Context, sess agent.Session, every time.Duration) error {
+	return unauthorized(s.check(ctx, sess, s.CacheTTL-every))
+}
+
+func (s *Sessions) check(ctx context.Context, sess agent.Session, trust time.Duration) error {
+	current, err := s.version(ctx, sess.UserID, trust)
 	if err != nil {
 		return err
 	}
@@ -99,12 +113,13 @@ func (s *Sessions) Revoked(userID string, version int) {
 	s.remember(userID, version)
 }
 
-func (s *Sessions) version(ctx context.Context, userID string) (int, error) {
-	if s.CacheTTL > 0 {
+// version is userID's token version, as read less than trust ago.
+func (s *Sessions) version(ctx context.Context, userID string, trust time.Duration) (int, error) {
+	if trust > 0 {
 		s.mu.Lock()
 		c, ok := s.versions[userID]
 		s.mu.Unlock()
-		if ok && s.now().Sub(c.readAt) < s.CacheTTL {
+		if ok && s.now().Sub(c.readAt) < trust {
 			return c.version, nil
 		}
 	}

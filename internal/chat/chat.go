@@ -19,6 +19,7 @@ import (
 	"context"
 	"net/http"
 	"strings"
+	"sync/atomic"
 	"time"
 	"unicode/utf8"
 
@@ -82,7 +83,10 @@ type Service struct {
 	// Limits are the user's limits on turns (MAX_CONCURRENT_TURNS,
 	// TURNS_PER_MINUTE).
 	Limits store.TurnLimits
-	Now    func() time.Time
+	// Sessions ends a stream whose session ended (a logout, a password
+	// change) while it was open; nil: streams are not watched.
+	Sessions Sessions
+	Now      func() time.Time
 
 	// PingEvery is the idle time after which a `: ping` comment goes out
 	// (default 15s).
@@ -177,6 +181,9 @@ func (s *Service) serve(w http.ResponseWriter, r *http.Request, t *turn, stream 
 	// not stop the reply from being written and saved.
 	tctx, cancel := t.clock.work()
 	defer cancel()
+	// A session that ends meanwhile ends the answer, not the turn: the
+	// reply is still saved, and charged when it keeps something.
+	sess, log := httpapi.SessionFrom(r.Context()), httpapi.Logger(r.Context())
 
 	if !stream {
 		if open != nil {
@@ -186,15 +193,24 @@ func (s *Service) serve(w http.ResponseWriter, r *http.Request, t *turn, stream 
 				return
 			}
 		}
+		var ended atomic.Bool
+		stopWatch := s.watchSession(r.Context(), sess, log, func() { ended.Store(true) })
 		col := &collector{}
 		t.run(tctx, col, nil)
+		stopWatch()
 		t.fold.settle(false)
+		if ended.Load() {
+			httpapi.Error(w, r, agent.NewError(agent.Unauthorized, "Your session has ended. Please sign in again."))
+			return
+		}
 		s.respondJSON(w, r, t, col, done)
 		return
 	}
 	out := newSSE(w)
 	stopPing := s.pinger(out)
+	stopWatch := s.watchSession(r.Context(), sess, log, func() { out.end(sessionEnded) })
 	t.run(tctx, out, open)
+	stopWatch()
 	stopPing()
 	out.done()
 	t.fold.settle(true)

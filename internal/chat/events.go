@@ -181,6 +181,19 @@ func (s *sse) disconnected() bool {
 
 func (s *sse) done() { s.write([]byte("data: [DONE]\n\n")) }
 
+// end writes e, with no id, and [DONE], and nothing more: the stream is
+// over for its reader, whatever the turn does next.
+func (s *sse) end(e StreamError) {
+	payload, err := encode(envelope{Type: "error", Data: e})
+	if err != nil {
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.writeLocked(append(append([]byte("event: error\ndata: "), payload...), "\n\ndata: [DONE]\n\n"...))
+	s.gone = true
+}
+
 func (s *sse) Metadata(m Metadata) { s.event("metadata", 0, m) }
 func (s *sse) Delta(text string)   { s.event("chunk", len(text), textData{text}) }
 func (s *sse) Artifact(a artifacts.View) {

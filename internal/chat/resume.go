@@ -3,6 +3,7 @@ package chat
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"net/http"
 	"strings"
 	"time"
@@ -80,11 +81,23 @@ func (s *Service) Resume(w http.ResponseWriter, r *http.Request) {
 	out := newSSE(w)
 	stopPing := s.pinger(out)
 	defer stopPing()
+	// A session that ends while the reader follows ends the stream.
+	ctx, endSession := context.WithCancelCause(ctx)
+	defer endSession(nil)
+	stopWatch := s.watchSession(ctx, httpapi.SessionFrom(ctx), httpapi.Logger(ctx), func() { endSession(errSessionEnded) })
+	defer stopWatch()
 	p := &replayer{svc: s, r: r, out: out, userID: userID, turn: turn, sent: after}
-	if p.follow(ctx, batches) {
+	switch {
+	case p.follow(ctx, batches):
 		out.done()
+	case errors.Is(context.Cause(ctx), errSessionEnded):
+		out.end(sessionEnded)
 	}
 }
+
+// errSessionEnded is the cause of a reader's context ended by its
+// session's end.
+var errSessionEnded = errors.New("the session ended")
 
 // replayer writes a turn's events to a reader.
 type replayer struct {

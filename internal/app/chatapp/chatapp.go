@@ -76,6 +76,9 @@ func service(d *app.Deps, withModel bool) (*chat.Service, error) {
 		Builder: d.Artifacts(), CodePrefix: d.Config.CodePrefix, Now: d.Now, TurnTimeout: d.Config.TurnTimeout,
 		Limits: store.TurnLimits{MaxConcurrent: d.Config.MaxConcurrentTurns, PerMinute: d.Config.TurnsPerMinute},
 	}
+	if d.Sessions != nil {
+		svc.Sessions = d.Sessions
+	}
 	if !withModel {
 		return svc, nil
 	}
