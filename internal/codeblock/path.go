@@ -23,10 +23,8 @@ func CleanPath(p string) string {
 			return ""
 		}
 	}
-	for _, seg := range strings.Split(p, "/") {
-		if seg == ".." {
-			return ""
-		}
+	if p == ".." || strings.HasPrefix(p, "../") || strings.HasSuffix(p, "/..") || strings.Contains(p, "/../") {
+		return ""
 	}
 	c := path.Clean(p)
 	if c == "." || c == "/" {
