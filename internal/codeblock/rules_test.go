@@ -178,7 +178,7 @@ func TestRulesHaveGoldens(t *testing.T) {
 	}{
 		{
 			rule:    "a block whose code is blank or a directory tree is ignored",
-			goldens: []string{"27-untagged-blocks", "47-gemini-heading-paths"},
+			goldens: []string{"27-untagged-blocks", "47-gemini-heading-paths", "61-gpt-tree-then-files", "62-claude-tree-then-files", "63-gemini-bash-tree-then-files"},
 			check: func(t *testing.T, r reply) {
 				ignored := 0
 				for _, b := range r.blocks {
@@ -224,7 +224,7 @@ func TestRulesHaveGoldens(t *testing.T) {
 		},
 		{
 			rule:    "blocks that name a path form one PROJECT, files in first-seen order",
-			goldens: []string{"06-project-info-paths", "07-project-file-comments", "20-info-attributes", "32-project-with-root-dir", "41-node-project-without-conventional-entry", "47-gemini-heading-paths", "48-claude-bold-paths", "49-gpt-inline-code-paths", "50-gemini-label-paths", "51-gpt-list-item-paths", "52-claude-mixed-bold-and-comment", "53-gpt-mixed-forms", "54-gpt-prose-not-paths"},
+			goldens: []string{"06-project-info-paths", "07-project-file-comments", "20-info-attributes", "32-project-with-root-dir", "41-node-project-without-conventional-entry", "47-gemini-heading-paths", "48-claude-bold-paths", "49-gpt-inline-code-paths", "50-gemini-label-paths", "51-gpt-list-item-paths", "52-claude-mixed-bold-and-comment", "53-gpt-mixed-forms", "54-gpt-prose-not-paths", "56-gpt-create-sentence-paths", "57-claude-add-to-sentence-paths", "58-gemini-replace-in-sentence-path", "60-gemini-code-span-headings", "61-gpt-tree-then-files", "62-claude-tree-then-files", "63-gemini-bash-tree-then-files"},
 			check: func(t *testing.T, r reply) {
 				d := r.only(t, agent.TypeProject)
 				var want, got []string
@@ -308,11 +308,14 @@ func TestRulesHaveGoldens(t *testing.T) {
 		},
 		{
 			rule:    "a path in a code span of the sentence before a fence names the block's file",
-			goldens: []string{"13-indented-list-fences", "54-gpt-prose-not-paths"},
+			goldens: []string{"13-indented-list-fences", "54-gpt-prose-not-paths", "56-gpt-create-sentence-paths", "57-claude-add-to-sentence-paths", "58-gemini-replace-in-sentence-path"},
 			check: func(t *testing.T, r reply) {
 				want := map[string][]string{
-					"13-indented-list-fences": {"src/App.js"},
-					"54-gpt-prose-not-paths":  {"src/hooks/useInterval.js", "src/App.jsx"},
+					"13-indented-list-fences":            {"src/App.js"},
+					"54-gpt-prose-not-paths":             {"src/hooks/useInterval.js", "src/App.jsx"},
+					"56-gpt-create-sentence-paths":       {"package.json", "index.html", "css/style.css", "js/app.js"},
+					"57-claude-add-to-sentence-paths":    {"src/utils/format.ts", "src/components/PriceTag.tsx", "src/components/CartSummary.tsx"},
+					"58-gemini-replace-in-sentence-path": {"server/validate.js", "server/index.js"},
 				}[r.name]
 				var got []string
 				for _, b := range r.blocks {
@@ -347,7 +350,7 @@ func TestRulesHaveGoldens(t *testing.T) {
 		},
 		{
 			rule:    "a file name without a directory above HTML, CSS or JavaScript names it only after a label, once a block has named a path, or when a tree lists it",
-			goldens: []string{"04-html-css-js-triplet", "26-css-standalone", "36-two-default-components", "38-mount-point-then-component", "50-gemini-label-paths"},
+			goldens: []string{"04-html-css-js-triplet", "26-css-standalone", "36-two-default-components", "38-mount-point-then-component", "50-gemini-label-paths", "56-gpt-create-sentence-paths", "59-claude-save-it-as-page", "60-gemini-code-span-headings"},
 			check: func(t *testing.T, r reply) {
 				want := map[string][]string{
 					"04-html-css-js-triplet":        {"", "", ""},
@@ -355,6 +358,9 @@ func TestRulesHaveGoldens(t *testing.T) {
 					"36-two-default-components":     {"", ""},
 					"38-mount-point-then-component": {""},
 					"50-gemini-label-paths":         {"package.json"},
+					"56-gpt-create-sentence-paths":  {"package.json", "index.html"},
+					"59-claude-save-it-as-page":     {"", "", ""},
+					"60-gemini-code-span-headings":  {"package.json", "vite.config.js", "index.html"},
 				}[r.name]
 				var got []string
 				for _, b := range r.blocks {
@@ -364,6 +370,32 @@ func TestRulesHaveGoldens(t *testing.T) {
 				}
 				if !slices.Equal(got, want) {
 					t.Errorf("paths of the blocks below a bare file name %q, want %q", got, want)
+				}
+			},
+		},
+		{
+			rule:    "a file name that a directory tree before the block lists takes the tree's directory, without its project folder",
+			goldens: []string{"61-gpt-tree-then-files", "62-claude-tree-then-files", "63-gemini-bash-tree-then-files"},
+			check: func(t *testing.T, r reply) {
+				want := map[string][]string{
+					"61-gpt-tree-then-files":         {"index.html", "css/style.css", "js/api.js", "js/app.js"},
+					"62-claude-tree-then-files":      {"index.html", "styles/styles.css"},
+					"63-gemini-bash-tree-then-files": {"package.json", "src/main.jsx", "src/App.jsx", "src/components/Flashcard.jsx", "src/App.css"},
+				}[r.name]
+				if !drawnTree(r.blocks[0].Code) {
+					t.Fatal("the reply does not open with a tree")
+				}
+				var got []string
+				for _, b := range r.blocks {
+					if m := bareName.FindStringSubmatch(r.lineBefore(b)); m != nil && b.Path != "" {
+						if path.Base(b.Path) != m[1] || !strings.Contains(r.blocks[0].Code, m[1]) {
+							t.Errorf("block below %q named %q", r.lineBefore(b), b.Path)
+						}
+						got = append(got, b.Path)
+					}
+				}
+				if !slices.Equal(got, want) {
+					t.Errorf("paths of the blocks below a listed file name %q, want %q", got, want)
 				}
 			},
 		},
