@@ -91,13 +91,13 @@ func Extract(text string) []Draft {
 
 // Add takes the next block of the reply and returns the index of the draft
 // it created or changed, and whether it created it. A block whose code is
-// blank is ignored, and Add returns -1. An index returned before keeps
-// naming the same draft: a changed draft is to be saved again as the same
-// artifact. Unterminated blocks (Closed false), as a cut-off reply ends
-// with, are taken like closed ones.
+// blank or a directory tree is ignored, and Add returns -1. An index
+// returned before keeps naming the same draft: a changed draft is to be
+// saved again as the same artifact. Unterminated blocks (Closed false), as
+// a cut-off reply ends with, are taken like closed ones.
 func (c *Consolidator) Add(b Block) (index int, created bool) {
 	b = normalizeBlock(b)
-	if strings.TrimSpace(b.Code) == "" {
+	if strings.TrimSpace(b.Code) == "" || isDirectoryTree(b.Code) {
 		return -1, false
 	}
 	switch {

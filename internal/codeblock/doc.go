@@ -39,25 +39,65 @@
 // path has a known source extension or file name.
 //
 // Failing both, the path comes from the last line of prose before the
-// opening fence, with at most one blank line between them, when that line
-// is nothing but the path as models write it: a heading of any level
-// ("### src/App.tsx", "### 1. `src/App.tsx`", "## 📄 src/App.tsx"), bold,
-// italic or inline code ("**src/App.tsx**", "__src/App.tsx__",
-// "*src/App.tsx*", "`src/App.tsx`:"), a label ("File: src/App.tsx",
-// "Filename:", "File path:", "Path:", "**File:** `src/App.tsx`"), a list
-// item ("1. **src/App.tsx**", "- `src/App.tsx`") or these combined
-// ("**`src/App.tsx`**:"). That path needs a known source extension or file
-// name, as a bare comment path does, and, unless a label names it, a
-// directory: a bare "**index.html**" or "### LoginForm.jsx" may caption a
-// page or a component that the rules below already join, and "### Node.js"
-// names a library. Nor does it count when the fence names a language of
-// another family than the path's (JavaScript and TypeScript with or
-// without JSX, CSS and its preprocessors, shell and .env files, SVG and
-// XML, Markdown and MDX are each one family; a plain-text path fits any
-// block): a "### `src/db.ts`" heading above an install command does not
-// name the command's block. Prose such as "Here is the component:",
-// "Create `src/App.tsx`:" or "### Usage" names no path. A path in the info
-// string or the first-line comment wins over the line before.
+// opening fence, with at most one blank line between them, in one of two
+// ways:
+//
+//   - The line is nothing but the path, as models write it: a heading of
+//     any level ("### src/App.tsx", "### 1. `src/App.tsx`", "## 📄
+//     src/App.tsx"), bold, italic or inline code ("**src/App.tsx**",
+//     "__src/App.tsx__", "*src/App.tsx*", "`src/App.tsx`:"), a label
+//     ("File: src/App.tsx", "Filename:", "File path:", "Path:",
+//     "**File:** `src/App.tsx`"), a list item ("1. **src/App.tsx**",
+//     "- `src/App.tsx`") or these combined ("**`src/App.tsx`**:").
+//   - The line is a sentence holding the path in a code span: "Then create
+//     `js/app.js`:", "Add this to `src/utils/format.ts`:", "In
+//     `server/index.js`, replace the handler:", "Save it as `styles.css`.",
+//     "### `src/App.tsx` (the main component)". Commands and names in code
+//     spans (`npm install`, `node server.js`, `useState`, `./utils`) are
+//     no paths.
+//
+// Either way the path needs a known source extension or file name, as a
+// bare comment path does, and names the block only when it is of the
+// block's language family (JavaScript and TypeScript with or without JSX,
+// CSS and its preprocessors, shell and .env files, SVG and XML, Markdown
+// and MDX are each one family; a block without a language fits any path):
+// a "### `src/db.ts`" heading above an install command does not name the
+// command's block. A plain-text path fits any block when it is the whole
+// line, but in a sentence only a plain-text block: "Add `flask` to
+// `requirements.txt`, then install it:" names no pip command. The
+// exceptions:
+//
+//   - A sentence holding two paths of the block's family names neither
+//     ("Move the hook from `src/App.jsx` to `src/hooks/useTimer.js`:"); a
+//     code span in parentheses describes and names nothing ("The page
+//     (`public/index.html`):", "### 2. Using It (`src/routes/notes.ts`)");
+//     nor does a line of more than four paths.
+//   - A file name without a directory names an HTML, CSS or
+//     JavaScript-family block only when a label introduces it, when an
+//     earlier block of the reply named a path, or when a directory tree
+//     before it lists it: until then a bare "**index.html**", "###
+//     LoginForm.jsx" or "Save it as `styles.css`." may caption a page or a
+//     component that the rules below already join, and "### Node.js" names
+//     a library. Above a block of any other language ("### `package.json`",
+//     "Create a `.env` file:") a file name counts at once.
+//   - A file name that a directory tree before the block lists takes the
+//     tree's directory: "### `style.css`" below a tree listing css/style.css
+//     names css/style.css. The tree's project folder ("my-app/" on its
+//     first line) is left out unless a block has named a path inside it; a
+//     conventional root such as src is kept. A name listed twice takes no
+//     directory.
+//
+// Prose such as "Here is the component:", "**Update src/App.tsx:**" (no
+// code span) or "### Usage" names no path. A path in the info string or
+// the first-line comment wins over the line before.
+//
+// A directory tree is a block whose every non-blank line is a branch drawn
+// with "├──" or "└──" (or "|--", "`--", "+--") below lines of "│", but
+// for a root directory on its first line, whatever the block's language:
+// the project layout models show before its files. Parse returns it like
+// any block; the files it lists, their paths rebuilt from the indentation,
+// serve the rule above, as do those of a tree drawn in the prose outside a
+// block.
 //
 // A path must be clean and relative (see CleanPath); any other is dropped
 // and the block has no path.
@@ -72,10 +112,11 @@
 // by Add for every block, so streaming and batch give the same drafts. The
 // rules, in order:
 //
-//   - A block whose code is blank is ignored. Every other block makes or
-//     changes a draft, short shell commands included (as the Node backend
-//     kept them), and so does an unterminated block, which is what a
-//     cut-off reply ends with.
+//   - A block whose code is blank is ignored, and so is a directory tree,
+//     which shows a project's files but is none of them. Every other block
+//     makes or changes a draft, short shell commands included (as the Node
+//     backend kept them), and so does an unterminated block, which is what
+//     a cut-off reply ends with.
 //   - Blocks that name a path, in any of the ways above and mixed in one
 //     reply (a bold path above one block, a path comment in the next), form
 //     the reply's one PROJECT draft, files in first-seen order, a repeated
@@ -134,7 +175,13 @@
 // first heading of Markdown, the file name of a single file; otherwise
 // "<Language> snippet". Titles are at most MaxTitleLen characters.
 //
-// A known limit: a pathless block that imports a file named by the reply's
+// Known limits: a pathless block that imports a file named by the reply's
 // only path block ("// utils/slugify.js" above a component importing
-// "./utils/slugify") gives two drafts, the component's import unresolved.
+// "./utils/slugify") gives two drafts, the component's import unresolved;
+// more generally, a pathless block among blocks that name paths ("Here's
+// the updated component:" between two named files) stays out of their
+// PROJECT. And a file name without a directory above a page or a script
+// that opens a reply, before any path and with no tree ("Create
+// `index.html`:" then "Then create `js/app.js`:"), names nothing, since
+// the blocks after it cannot be known yet: that page stays a draft apart.
 package codeblock

@@ -1,6 +1,10 @@
 package codeblock
 
-import "strings"
+import (
+	"path"
+	"slices"
+	"strings"
+)
 
 // Block is one fenced code block of a Markdown text.
 type Block struct {
@@ -43,10 +47,18 @@ type Scanner struct {
 	off     int    // stream offset of the first byte of pending
 	pending []byte // the bytes of a line whose line break has not arrived
 	open    *openBlock
-	// before is the path named by the last line of prose (see
-	// pathFromProse), blanks the number of blank lines since, up to 2.
-	before string
+	// before is what the last line of prose says about the file of a block
+	// below it (see readCaption), blanks the number of blank lines since,
+	// up to 2.
+	before caption
 	blanks int
+	// What the reply has shown of its files so far: whether a block named
+	// a path, the top-level directories of those paths, the files that
+	// directory trees listed, and a tree being drawn in the prose.
+	named  bool
+	tops   []string
+	listed []listing
+	tree   treeReader
 }
 
 // openBlock is a block whose closing fence has not been seen yet.
@@ -56,10 +68,10 @@ type openBlock struct {
 	char       byte // '`' or '~'
 	n          int  // length of the opening fence
 	info       string
-	lang, path string // from the info string
-	before     string // from the line of prose before the opening fence
-	nests      bool   // markdown: inner fences with an info string nest
-	depth      int    // inner fences open in a nesting block
+	lang, path string  // from the info string
+	before     caption // the line of prose before the opening fence
+	nests      bool    // markdown: inner fences with an info string nest
+	depth      int     // inner fences open in a nesting block
 	code       strings.Builder
 	lines      int
 }
@@ -104,7 +116,7 @@ func (s *Scanner) Close() []Block {
 		}
 	}
 	if s.open != nil {
-		out = append(out, s.open.block(false))
+		out = append(out, s.finish(s.open, false))
 	}
 	*s = Scanner{}
 	return out
@@ -124,11 +136,12 @@ func (s *Scanner) line(start int, line string) (Block, bool) {
 			if s.blanks <= 1 {
 				s.open.before = s.before
 			}
-			s.before, s.blanks = "", 0
+			s.before, s.blanks, s.tree = caption{}, 0, treeReader{}
 		case strings.Trim(line, " \t") == "":
 			s.blanks = min(s.blanks+1, 2)
+			s.tree = treeReader{}
 		default:
-			s.before, s.blanks = pathFromProse(line), 0
+			s.prose(line)
 		}
 		return Block{}, false
 	}
@@ -138,7 +151,7 @@ func (s *Scanner) line(start int, line string) (Block, bool) {
 		case rest == "" && o.depth == 0:
 			o.end = end
 			s.open = nil
-			return o.block(true), true
+			return s.finish(o, true), true
 		case rest == "":
 			o.depth--
 		case o.nests && (char == '~' || !strings.Contains(rest, "`")):
@@ -179,19 +192,47 @@ func (o *openBlock) add(line string) {
 	o.lines++
 }
 
-// block returns the finished Block.
-func (o *openBlock) block(closed bool) Block {
+// prose reads a line of prose outside blocks: a branch of a directory tree
+// drawn in the prose, whose file it notes, or a line that may name the
+// file of a block below it.
+func (s *Scanner) prose(line string) {
+	s.blanks = 0
+	if f, ok := s.tree.line(line); ok {
+		if f.rel != "" {
+			s.listed = append(s.listed, f)
+		}
+		s.before = caption{}
+		return
+	}
+	s.before = readCaption(line)
+	s.tree = treeReader{}
+	s.tree.root, _ = treeRoot(line)
+}
+
+// finish returns the finished Block and notes what it shows of the reply's
+// files: the files a directory tree lists, or the path a block names.
+func (s *Scanner) finish(o *openBlock, closed bool) Block {
 	code := o.code.String()
 	lang, p := o.lang, o.path
 	if p == "" {
 		p = pathFromComment(code, lang)
 	}
-	if p == "" && o.before != "" && fitsLanguage(lang, o.before) {
-		p = o.before
+	files, tree := readTree(code)
+	if p == "" && !tree {
+		p = s.pathBefore(o.before, lang)
 	}
 	if lang == "text" && p != "" {
 		if l := languageForPath(p); l != "" {
 			lang = l
+		}
+	}
+	switch {
+	case tree:
+		s.listed = append(s.listed, files...)
+	case p != "":
+		s.named = true
+		if top, _, ok := strings.Cut(p, "/"); ok && !slices.Contains(s.tops, top) {
+			s.tops = append(s.tops, top)
 		}
 	}
 	return Block{
@@ -203,6 +244,56 @@ func (o *openBlock) block(closed bool) Block {
 		End:      o.end,
 		Closed:   closed,
 	}
+}
+
+// pathBefore returns the path that the line of prose before a block in
+// lang names: its one path of the block's language family. A file name
+// without a directory takes its directory from a tree that lists it; above
+// an HTML, CSS or JavaScript-family block, which the consolidation rules
+// may join with others, it counts only when a label introduces it, when an
+// earlier block named a path or when a tree lists it.
+func (s *Scanner) pathBefore(c caption, lang string) string {
+	p := ""
+	for _, q := range c.paths {
+		if !fitsLanguage(lang, q, c.sentence) {
+			continue
+		}
+		if p != "" {
+			return ""
+		}
+		p = q
+	}
+	if p == "" || strings.Contains(p, "/") {
+		return p
+	}
+	if q := s.listedPath(p); q != "" {
+		return q
+	}
+	if c.label || s.named || !joinedLanguage(lang, p) {
+		return p
+	}
+	return ""
+}
+
+// listedPath returns the path of the one file named name that the reply's
+// directory trees list, below their project folder only when a path named
+// so far is, or "" when none or several do.
+func (s *Scanner) listedPath(name string) string {
+	found := ""
+	for _, l := range s.listed {
+		if path.Base(l.rel) != name {
+			continue
+		}
+		p := l.rel
+		if l.root != "" && slices.Contains(s.tops, l.root) {
+			p = l.root + "/" + l.rel
+		}
+		if found != "" && found != p {
+			return ""
+		}
+		found = p
+	}
+	return found
 }
 
 // fence splits a line that starts, after any indentation, with a run of at

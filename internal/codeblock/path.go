@@ -2,6 +2,7 @@ package codeblock
 
 import (
 	"path"
+	"slices"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -23,10 +24,8 @@ func CleanPath(p string) string {
 			return ""
 		}
 	}
-	for _, seg := range strings.Split(p, "/") {
-		if seg == ".." {
-			return ""
-		}
+	if p == ".." || strings.HasPrefix(p, "../") || strings.HasSuffix(p, "/..") || strings.Contains(p, "/../") {
+		return ""
 	}
 	c := path.Clean(p)
 	if c == "." || c == "/" {
@@ -252,57 +251,139 @@ func cutPathLabel(s string) (string, bool) {
 	return "", false
 }
 
-// maxProseLine bounds the length of a line of prose that may name the path
-// of the block below it.
+// maxProseLine bounds the length of a line of prose that may be nothing
+// but the path of the block below it.
 const maxProseLine = maxPathLen + 64
+
+// maxCaptionPaths bounds the paths a line of prose may hold in code spans
+// and still name the block below it: a longer list of files is no caption.
+const maxCaptionPaths = 4
+
+// caption is what the line of prose before a fence says about the block's
+// file: the path the line is nothing but, or the paths in its code spans.
+type caption struct {
+	paths    []string
+	label    bool // a label such as "File:" introduces the path
+	sentence bool // the paths are code spans of a longer line
+}
+
+// readCaption reads the line of prose before a fence: a line that is
+// nothing but a path (see pathFromProse), else the paths in its code spans
+// (see spanPaths).
+func readCaption(line string) caption {
+	if p, label := pathFromProse(line); p != "" {
+		return caption{paths: []string{p}, label: label}
+	}
+	if ps := spanPaths(line); len(ps) > 0 {
+		return caption{paths: ps, sentence: true}
+	}
+	return caption{}
+}
 
 // pathFromProse returns the file path named by a line of prose, when the
 // line is nothing but that path in one of the forms models write above a
 // fence: a heading ("### src/App.tsx", "### 1. src/App.tsx"), bold, italic
 // or inline code ("**src/App.tsx**", "`src/App.tsx`:"), a list item
 // ("1. **src/App.tsx**"), a file emoji ("📄 src/App.tsx"), a label
-// ("File: App.tsx", "**File:** `App.tsx`"), or these combined. The path
-// must clearly look like a file path and, without a label, have a
-// directory: a bare "**index.html**" or "### LoginForm.jsx" may caption a
-// page or a component that the consolidation rules already join, and
-// "### Node.js" names a library. Prose such as "Here is the component:" or
-// "### Usage" names no path.
-func pathFromProse(line string) string {
+// ("File: App.tsx", "**File:** `App.tsx`"), or these combined; label
+// reports a label. The path must clearly look like a file path. Prose such
+// as "Here is the component:" or "### Usage" is no path.
+func pathFromProse(line string) (p string, label bool) {
 	s := strings.TrimSpace(line)
-	// Without a directory, only a label's colon can make a name a path.
-	if len(s) > maxProseLine || !strings.ContainsAny(s, "/:") {
-		return ""
+	if len(s) > maxProseLine {
+		return "", false
 	}
 	if strings.HasPrefix(s, "#") {
 		h, ok := cutHeading(s)
 		if !ok {
-			return ""
+			return "", false
 		}
 		s = h
 	}
 	// Bold, italic and code marks cannot be part of a clean path.
-	s = strings.Map(func(r rune) rune {
-		if r == '*' || r == '`' {
-			return -1
-		}
-		return r
-	}, s)
-	labelled := false
+	if strings.ContainsAny(s, "*`") {
+		s = strings.Map(func(r rune) rune {
+			if r == '*' || r == '`' {
+				return -1
+			}
+			return r
+		}, s)
+	}
 	for {
-		t, label := cutProseMarkup(s)
+		t, l := cutProseMarkup(s)
 		if t == s {
 			break
 		}
-		s, labelled = t, labelled || label
+		s, label = t, label || l
 	}
 	if !looksLikeFile(s) {
-		return ""
+		return "", false
 	}
-	p := CleanPath(s)
-	if !labelled && !strings.Contains(p, "/") {
-		return ""
+	return CleanPath(s), label
+}
+
+// spanPaths returns the distinct file paths that the code spans of a line
+// of prose hold ("Then create `js/app.js`:", "In `server/index.js`,
+// replace the handler:"): spans that clearly look like a file path, not
+// commands or names such as `npm install` or `useState`. Spans inside
+// parentheses are left out, since they describe ("The page
+// (`public/index.html`):"), and so is a line of more than maxCaptionPaths
+// paths.
+func spanPaths(line string) []string {
+	var out []string
+	depth := 0
+	for i := 0; i < len(line); {
+		switch line[i] {
+		case '(':
+			depth++
+		case ')':
+			depth = max(depth-1, 0)
+		case '`':
+			n := runLen(line, i, '`')
+			end := closingRun(line, i+n, n)
+			if end < 0 {
+				i += n
+				continue
+			}
+			word := strings.TrimSpace(line[i+n : end])
+			if p := CleanPath(word); depth == 0 && looksLikeFile(word) && !slices.Contains(out, p) {
+				if out = append(out, p); len(out) > maxCaptionPaths {
+					return nil
+				}
+			}
+			i = end + n
+			continue
+		}
+		i++
 	}
-	return p
+	return out
+}
+
+// runLen returns the length of the run of c that starts at byte i of s.
+func runLen(s string, i int, c byte) int {
+	n := 0
+	for i+n < len(s) && s[i+n] == c {
+		n++
+	}
+	return n
+}
+
+// closingRun returns the start of the first run of exactly n backticks in
+// s at or after byte i, which closes a code span opened by n backticks, or
+// -1 when there is none.
+func closingRun(s string, i, n int) int {
+	for i < len(s) {
+		j := strings.IndexByte(s[i:], '`')
+		if j < 0 {
+			return -1
+		}
+		k := runLen(s, i+j, '`')
+		if k == n {
+			return i + j
+		}
+		i += j + k
+	}
+	return -1
 }
 
 // cutHeading returns the text of an ATX heading line such as
@@ -401,13 +482,28 @@ func cutProseLabel(s string) (string, bool) {
 }
 
 // fitsLanguage reports whether a path named outside a block may be the
-// block's file: the block's language is not given, the path's is plain
-// text, or both are of one family (JavaScript and TypeScript with or
-// without JSX; CSS and its preprocessors; shell and .env files; SVG and
-// XML; Markdown and MDX). A .tsx path above a bash block is not its file.
-func fitsLanguage(lang, p string) bool {
+// block's file: the block's language is not given, both are of one family
+// (JavaScript and TypeScript with or without JSX; CSS and its
+// preprocessors; shell and .env files; SVG and XML; Markdown and MDX), or
+// the path's is plain text, unless strict. A .tsx path above a bash block
+// is not its file, nor, strictly, requirements.txt above a pip command.
+func fitsLanguage(lang, p string, strict bool) bool {
 	pl := languageForPath(p)
-	return lang == "text" || pl == "text" || languageFamily(lang) == languageFamily(pl)
+	return lang == "text" || (pl == "text" && !strict) || languageFamily(lang) == languageFamily(pl)
+}
+
+// joinedLanguage reports whether blocks in the language of a block named p
+// (the path's when the block's is not given) may be joined with other
+// blocks into one draft: HTML, CSS and JavaScript-family code.
+func joinedLanguage(lang, p string) bool {
+	if lang == "text" {
+		lang = languageForPath(p)
+	}
+	switch lang {
+	case "html", "css", "javascript", "typescript", "jsx", "tsx":
+		return true
+	}
+	return false
 }
 
 // languageFamily returns the language that stands for a family of

@@ -127,7 +127,8 @@ func TestCleanPath(t *testing.T) {
 }
 
 // TestPathBeforeFence checks the paths read from the line of prose before
-// an opening fence, and the lines that name none.
+// an opening fence, a line that is only a path or a sentence with a path
+// in a code span, and the lines that name none.
 func TestPathBeforeFence(t *testing.T) {
 	tests := []struct {
 		name, text string
@@ -180,15 +181,49 @@ func TestPathBeforeFence(t *testing.T) {
 		{"info string wins", "**src/Other.tsx**\n```tsx src/App.tsx\nx\n```", "tsx", "src/App.tsx"},
 		{"first-line comment wins", "**File:** `App.tsx`\n```tsx\n// src/App.tsx\nx\n```", "tsx", "src/App.tsx"},
 
+		{"a path in a sentence", "Create `src/App.tsx`:\n```tsx\nx\n```", "tsx", "src/App.tsx"},
+		{"then create", "Then create `js/app.js`:\n```js\nx\n```", "javascript", "js/app.js"},
+		{"add this to", "Add this to `src/utils/format.ts`:\n```ts\nx\n```", "typescript", "src/utils/format.ts"},
+		{"a path at the start of a sentence", "In `server/index.js`, replace the handler:\n```js\nx\n```", "javascript", "server/index.js"},
+		{"a sentence in a list item", "2. Replace `src/App.js` with the quote component:\n   ```jsx\n   x\n   ```", "jsx", "src/App.js"},
+		{"a path and a description", "### `src/App.tsx` (the main component)\n```tsx\nx\n```", "tsx", "src/App.tsx"},
+		{"a bold code path and a remark", "**`src/App.jsx`** (no changes needed):\n```jsx\nx\n```", "jsx", "src/App.jsx"},
+		{"double backticks in a sentence", "Then create ``src/a.js``:\n```js\nx\n```", "javascript", "src/a.js"},
+		{"the one path of the block's family", "Add `express` to `package.json`, then create `server/app.js`:\n```js\nx\n```", "javascript", "server/app.js"},
+		{"a relative import is of another family", "Update `src/App.jsx` to import `./App.css`:\n```jsx\nx\n```", "jsx", "src/App.jsx"},
+		{"an untagged block takes the path's language", "Then create `src/a.ts`:\n```\nx\n```", "typescript", "src/a.ts"},
+		{"a bare file name in a heading of code", "### `package.json`\n```json\n{}\n```", "json", "package.json"},
+		{"a bare file name above JSON", "1. Create `package.json`:\n```json\n{}\n```", "json", "package.json"},
+		{"a bare dotenv file", "Create a `.env` file:\n```bash\nPORT=3000\n```", "bash", ".env"},
+		{"a bare Dockerfile", "Add a `Dockerfile`:\n```dockerfile\nFROM node\n```", "dockerfile", "Dockerfile"},
+		{"a plain-text file in a sentence", "Save it as `requirements.txt`.\n```text\nflask\n```", "text", "requirements.txt"},
+		{"a bare Python file", "Save it as `app.py`:\n```python\nx\n```", "python", "app.py"},
+
 		{"prose ending with a colon", "Here is the component:\n```tsx\nx\n```", "tsx", ""},
 		{"heading that is not a path", "### Usage\n```tsx\nx\n```", "tsx", ""},
-		{"a path in a sentence", "Create `src/App.tsx`:\n```tsx\nx\n```", "tsx", ""},
 		{"a path in a bold sentence", "**Update src/App.tsx:**\n```tsx\nx\n```", "tsx", ""},
-		{"a path and a description", "### `src/App.tsx` (the main component)\n```tsx\nx\n```", "tsx", ""},
 		{"a heading describing a path", "### 2. The App Component (`src/App.tsx`)\n```tsx\nx\n```", "tsx", ""},
+		{"a path in parentheses", "The page (`public/index.html`):\n```html\n<p>\n```", "html", ""},
+		{"a command", "Run `npm install` first:\n```bash\nnpm install\n```", "bash", ""},
+		{"a command naming a file", "Run `node server.js`:\n```bash\nnode server.js\n```", "bash", ""},
+		{"npm start", "Run `npm start`:\n```bash\nnpm start\n```", "bash", ""},
+		{"an identifier", "Use `useState`:\n```jsx\nx\n```", "jsx", ""},
+		{"a member", "Wrap it in `React.memo`:\n```jsx\nx\n```", "jsx", ""},
+		{"a module", "`App.tsx` imports `./utils`:\n```ts\nx\n```", "typescript", ""},
+		{"two paths of the block's family", "Move the hook from `src/App.jsx` to `src/hooks/useTimer.js`:\n```js\nx\n```", "javascript", ""},
+		{"a path of another family in a sentence", "The types live in `src/db.ts`:\n```bash\nnpm i\n```", "bash", ""},
+		{"a plain-text file above a command", "Add `flask` to `requirements.txt`, then install it:\n```bash\npip install -r requirements.txt\n```", "bash", ""},
+		{"a url", "Open `http://localhost:3000/app.js`:\n```js\nx\n```", "javascript", ""},
+		{"an absolute route", "Call `/api/items.json`:\n```json\n{}\n```", "json", ""},
+		{"a glob in a sentence", "Match `src/**/*.ts`:\n```ts\nx\n```", "typescript", ""},
+		{"an unclosed code span", "Then create `src/a.js:\n```js\nx\n```", "javascript", ""},
+		{"a list of files", "Keep `a.json`, `b.json`, `c.json`, `d.json` and `e.json`:\n```json\n{}\n```", "json", ""},
+		{"a bare file name in a sentence above CSS", "Add the base styles to `ProfileCard.css`:\n```css\na{}\n```", "css", ""},
+		{"a bare file name in a sentence above HTML", "Add a mount point to your `index.html`:\n```html\n<div id=\"root\"></div>\n```", "html", ""},
 		{"a path then a dash", "**src/App.tsx** - the main component\n```tsx\nx\n```", "tsx", ""},
 		{"a bare file name", "**index.html**\n```html\n<p>\n```", "html", ""},
 		{"a bare file name in a heading", "### `App.jsx`\n```jsx\nx\n```", "jsx", ""},
+		{"a bare file name above an untagged block", "`script.js`:\n```\nx\n```", "text", ""},
 		{"a library's name", "### Node.js\n```js\nx\n```", "javascript", ""},
 		{"a directory", "**src/components/**\n```tsx\nx\n```", "tsx", ""},
 		{"no known extension", "**src/components**\n```tsx\nx\n```", "tsx", ""},
@@ -228,5 +263,43 @@ func TestPathBeforeLaterFences(t *testing.T) {
 	}
 	if want := []string{"src/a.js", "", "src/c.js", ""}; !slices.Equal(got, want) {
 		t.Errorf("paths %q, want %q", got, want)
+	}
+}
+
+// TestPathsInReply checks what the blocks of a reply show of its files: a
+// file name without a directory above HTML, CSS or JavaScript counts once
+// a block has named a path, or when a directory tree before it lists the
+// file, which then gives its directory.
+func TestPathsInReply(t *testing.T) {
+	tests := []struct {
+		name, text string
+		paths      []string
+	}{
+		{"a bare name after a path", "Create `package.json`:\n```json\n{}\n```\nThen `index.html`:\n```html\n<p>\n```", []string{"package.json", "index.html"}},
+		{"a bold bare name after a path", "**src/a.js**\n```js\na\n```\n**b.js**\n```js\nb\n```", []string{"src/a.js", "b.js"}},
+		{"a bare name before any path", "Start with `index.html`:\n```html\n<p>\n```\nThen create `js/app.js`:\n```js\nx\n```", []string{"", "js/app.js"}},
+		{"a path of another block does not name a later one", "**src/a.js**\n```js\na\n```\nAnd the styles:\n```css\nb{}\n```", []string{"src/a.js", ""}},
+		{"a tree gives a listed name its directory", "```\nmy-app/\n├── index.html\n└── css/\n    └── style.css\n```\n### `style.css`\n```css\na{}\n```", []string{"", "css/style.css"}},
+		{"a tree tagged bash, with comments and a spacer", "```bash\nflash/\n├── package.json      # deps\n├── src/\n│   ├── App.jsx       # Main component\n│   └── App.css\n│\n└── index.html\n```\n#### `App.css`\n```css\na{}\n```", []string{"", "src/App.css"}},
+		{"an ASCII tree", "```\nmy-app/\n|-- index.html\n`-- js/\n    `-- app.js\n```\n### `app.js`\n```js\nx\n```", []string{"", "js/app.js"}},
+		{"a tree without a root", "```text\n├── index.html\n└── js/\n    └── app.js\n```\nThen create `app.js`:\n```js\nx\n```", []string{"", "js/app.js"}},
+		{"a tree drawn in the prose", "my-app/\n├── index.html\n└── js/\n    └── app.js\n\nThen create `app.js`:\n```js\nx\n```", []string{"js/app.js"}},
+		{"a label takes the tree's directory", "```\n.\n└── src/\n    └── App.css\n```\nFile: App.css\n```css\na{}\n```", []string{"", "src/App.css"}},
+		{"the project folder kept when a block names it", "```\nmy-app/\n└── src/\n    ├── App.jsx\n    └── App.css\n```\n**my-app/src/App.jsx**\n```jsx\nx\n```\n**App.css**\n```css\na{}\n```", []string{"", "my-app/src/App.jsx", "my-app/src/App.css"}},
+		{"a conventional root kept", "```\nsrc/\n├── App.jsx\n└── App.css\n```\n`App.css`:\n```css\na{}\n```", []string{"", "src/App.css"}},
+		{"a name the tree lists twice", "```\n├── client/\n│   └── index.js\n└── server/\n    └── index.js\n```\n### `index.js`\n```js\nx\n```", []string{"", ""}},
+		{"a tree after the block", "`style.css`:\n```css\na{}\n```\n```\n├── index.html\n└── style.css\n```", []string{"", ""}},
+		{"a tree names no block itself", "### `src/App.jsx`\n```\nsrc/\n└── App.jsx\n```\n### `main.jsx`\n```jsx\nx\n```", []string{"", ""}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var got []string
+			for _, b := range codeblock.Parse(tt.text) {
+				got = append(got, b.Path)
+			}
+			if !slices.Equal(got, tt.paths) {
+				t.Errorf("%q: paths %q, want %q", tt.text, got, tt.paths)
+			}
+		})
 	}
 }
