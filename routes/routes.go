@@ -283,7 +283,7 @@ func All() []Function {
 		{Name: "chat-resume", Method: "GET", Path: "/api/chat/stream/{messageId}", Auth: true, TimeoutS: APITimeoutS,
 			Grants: []Grant{dynamo("GetItem", "Query"), s3(CodeObjects, "GetObject"), secret, forwarded}, Settings: links},
 		{Name: "chat-stop", Method: "POST", Path: "/api/chat/stop/{messageId}", Auth: true,
-			Grants: []Grant{dynamo("GetItem", "UpdateItem"), secret}},
+			Grants: []Grant{dynamo("GetItem", "Query", "PutItem", "UpdateItem"), secret}},
 		// Another answer never builds (a regenerate request has no
 		// enableBuilding): no build function.
 		{Name: "chat-regenerate", Method: "POST", Path: "/api/chat/regenerate/{messageId}", Auth: true, SessionInTurn: true, TimeoutS: APITimeoutS,
