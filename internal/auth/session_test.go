@@ -122,8 +122,9 @@ func TestLogoutEndsEverySession(t *testing.T) {
 	})
 }
 
-// assertRefusedEverywhere checks that tok is a 401 on every route that
-// requires a user (a chat turn's, where the turn's reservation checks it).
+// assertRefusedEverywhere checks that tok is a 401 unauthorized on every
+// route that requires a user (a chat turn's, where the turn's reservation
+// checks it).
 func assertRefusedEverywhere(t *testing.T, env *apitest.Env, tok string) {
 	t.Helper()
 	const id = "0190a000-0000-7000-8000-0000000000bb"
@@ -138,8 +139,8 @@ func assertRefusedEverywhere(t *testing.T, env *apitest.Env, tok string) {
 			body["message"] = "hi"
 		}
 		resp := env.Do(t, f.Method, path, tok, body)
-		if resp.Status != http.StatusUnauthorized {
-			t.Errorf("%s %s with an ended session: %d %s", f.Method, path, resp.Status, resp.Body)
+		if resp.Status != http.StatusUnauthorized || resp.Err(t).Code != "unauthorized" {
+			t.Errorf("%s %s: %d %s, want 401 unauthorized", f.Method, path, resp.Status, resp.Body)
 		}
 	}
 }
@@ -318,6 +319,37 @@ func TestLoginThrottlePerIPv6Prefix(t *testing.T) {
 		other := from(t, env, "2001:db8:2::1", "POST", "/api/auth/login", "", map[string]string{"email": u.Email, "password": u.Password})
 		if other.Status != http.StatusOK {
 			t.Errorf("from another /64: %d %s", other.Status, other.Body)
+		}
+	})
+}
+
+// TestTokenWithoutIssuedAt signs, with the service's own secret, tokens of
+// an existing user that lack iat (and auth_time): every route that requires
+// a user, and both preview routes for a preview token, refuse them with 401
+// unauthorized. They used to panic where the session's start was read.
+func TestTokenWithoutIssuedAt(t *testing.T) {
+	each(t, func(t *testing.T, env *apitest.Env) {
+		u := env.Register(t)
+		const artifact = "0190a000-0000-7000-8000-0000000000cc"
+		sign := func(aud, art string) string {
+			t.Helper()
+			claims := jwt.MapClaims{"sub": u.ID, "iss": auth.Issuer, "aud": aud, "exp": time.Now().Add(time.Hour).Unix()}
+			if art != "" {
+				claims["art"] = art
+			}
+			tok, err := jwt.NewWithClaims(jwt.SigningMethodHS256, claims).SignedString([]byte(apitest.Secret))
+			if err != nil {
+				t.Fatal(err)
+			}
+			return tok
+		}
+		assertRefusedEverywhere(t, env, sign(auth.UserAudience, ""))
+		preview := sign(auth.PreviewAudience, artifact)
+		for _, route := range []string{"preview", "project-preview"} {
+			path := "/api/artifacts/" + artifact + "/" + route + "?token=" + preview
+			if resp := env.Do(t, "GET", path, "", nil); resp.Status != http.StatusUnauthorized || resp.Err(t).Code != "unauthorized" {
+				t.Errorf("GET %s with a preview token without iat: %d %s, want 401 unauthorized", route, resp.Status, resp.Body)
+			}
 		}
 	})
 }
