@@ -208,7 +208,8 @@ func Rewrite(doc string, changes Changes) string {
 		i := slices.IndexFunc(toks, beginsHead)
 		switch {
 		case i < 0:
-			i = 0 // not at the end, which may be a comment cut off by it
+			// Not at the end, which may be inside a comment it cut off.
+			i = 0
 			for j, t := range toks {
 				if (t.typ == html.DoctypeToken || t.el != nil) && strings.HasSuffix(t.raw, ">") {
 					i = j + 1
