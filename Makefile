@@ -9,7 +9,7 @@ GOARCH    ?= arm64
 LDFLAGS   := -s -w
 BUILDFLAGS := -trimpath -tags lambda.norpc -ldflags "$(LDFLAGS)"
 
-.PHONY: dev test test-short vet build sizes seed clean deps-test deps-web bench bench-build bench-load
+.PHONY: dev test test-short vet build sizes seed clean deps-test deps-web bench bench-build bench-load fuzz
 
 ## dev: the whole backend on PORT (default 3001) with in-process DynamoDB and S3.
 dev: deps-web
@@ -44,6 +44,18 @@ deps-web: web/node_modules/.package-lock.json
 web/node_modules/.package-lock.json: web/package-lock.json
 	npm ci --prefix web --no-audit --no-fund
 	$(GO) run ./cmd/prebuild -packages web/node_modules
+
+## fuzz: every fuzz target of the module (each `func Fuzz...`), one after another, for FUZZTIME each (default 60s); a failure leaves its input in the package's testdata/fuzz and the others still run. Not in `make test` or CI, which run the targets' seeds and saved inputs as tests.
+FUZZTIME ?= 60s
+fuzz:
+	@failed=""; \
+	for dir in $$($(GO) list -f '{{.Dir}}' ./...); do \
+		for target in $$(sed -n 's/^func \(Fuzz[A-Za-z0-9_]*\)(.*/\1/p' $$dir/*_test.go 2>/dev/null); do \
+			echo "== $$target ($${dir#$(CURDIR)/})"; \
+			$(GO) test -run '^$$' -fuzz "^$$target\$$" -fuzztime $(FUZZTIME) $$dir || failed="$$failed $$target"; \
+		done; \
+	done; \
+	if [ -n "$$failed" ]; then echo "failed:$$failed"; exit 1; fi
 
 ## bench: a turn's time to first token with 10 ms on every AWS call (round trips before the model request and the metadata event, the time of our own around them, each chunk's way on), its DynamoDB units, and a resumed stream's lag; medians, one run.
 bench:

@@ -339,6 +339,8 @@ func TestExportedPageCannotReachTheNetwork(t *testing.T) {
 	tests := []struct{ name, reply string }{
 		{"react", "```tsx\nimport { useEffect } from \"react\";\n\nexport default function Beacon() {\n  useEffect(() => {\n" + code + "  }, []);\n  return <p id=\"beacon\">sent</p>;\n}\n```"},
 		{"html", "```html\n<!doctype html>\n<html><head><title>Beacon page</title></head><body><p id=\"beacon\">sent</p><script>\n" + code + "</script></body></html>\n```"},
+		// Text first: a parser begins the body before the first element.
+		{"html beginning with text", "```html\nBeacon: <p id=\"beacon\">sent</p><script>\n" + code + "</script>\n```"},
 	}
 	policy := regexp.MustCompile(`<meta http-equiv="Content-Security-Policy"[^>]*>`)
 	for _, tt := range tests {

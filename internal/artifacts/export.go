@@ -30,8 +30,12 @@ func standalone(page []byte, scriptHashes []string) []byte {
 	if len(scriptHashes) > 0 {
 		return page
 	}
-	head := "<meta charset=\"utf-8\">\n<meta http-equiv=\"Content-Security-Policy\" content=\"" + html.EscapeString(build.PagePolicy(nil)) + "\">\n"
-	return []byte(htmldoc.Rewrite(string(page), htmldoc.Changes{HeadStart: head}))
+	return []byte(htmldoc.Rewrite(string(page), htmldoc.Changes{HeadStart: standaloneHead()}))
+}
+
+// standaloneHead is what standalone puts first in an HTML artifact's head.
+func standaloneHead() string {
+	return "<meta charset=\"utf-8\">\n<meta http-equiv=\"Content-Security-Policy\" content=\"" + html.EscapeString(build.PagePolicy(nil)) + "\">\n"
 }
 
 // StandalonePage returns a's page as a file that works on its own, offline:

@@ -8,9 +8,9 @@ package auth
 import (
 	"context"
 	"errors"
-	"net"
 	"net/http"
 	"net/mail"
+	"net/netip"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -384,11 +384,26 @@ func (s *Service) currentUser(r *http.Request) (agent.User, error) {
 	return u, err
 }
 
-// clientIP is the caller's address: API Gateway's source IP in Lambda, the
-// peer address locally. Forwarding headers are not trusted.
+// clientIP is the key of the caller's address in the per-address
+// throttles: API Gateway's source IP in Lambda (a bare address), the peer
+// address locally or the viewer's behind CloudFront (host:port). An IPv4
+// address (IPv4-mapped IPv6 included) is itself; an IPv6 address is its /64,
+// the least a single subscriber is given, so that one client cannot take a
+// fresh count from every address of its prefix. Forwarding headers are not
+// trusted.
 func clientIP(r *http.Request) string {
-	if host, _, err := net.SplitHostPort(r.RemoteAddr); err == nil {
-		return host
+	a, err := netip.ParseAddr(r.RemoteAddr)
+	if err != nil {
+		ap, err := netip.ParseAddrPort(r.RemoteAddr)
+		if err != nil {
+			return r.RemoteAddr
+		}
+		a = ap.Addr()
 	}
-	return r.RemoteAddr
+	a = a.Unmap().WithZone("")
+	if a.Is4() {
+		return a.String()
+	}
+	p, _ := a.Prefix(64)
+	return p.String()
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -23,8 +24,9 @@ import (
 )
 
 // from sends a request through env's handler as if from the client address
-// ip (the tests' real HTTP requests all come from 127.0.0.1).
-func from(t *testing.T, env *apitest.Env, ip, method, path, token string, body any) *apitest.Response {
+// addr, as a host gives it: bare as API Gateway's source IP, or host:port
+// (the tests' real HTTP requests all come from 127.0.0.1).
+func from(t *testing.T, env *apitest.Env, addr, method, path, token string, body any) *apitest.Response {
 	t.Helper()
 	h, err := app.Handler(env.Deps, app.HTTPFunctions(), chatapp.Constructors())
 	if err != nil {
@@ -32,7 +34,7 @@ func from(t *testing.T, env *apitest.Env, ip, method, path, token string, body a
 	}
 	data, _ := json.Marshal(body)
 	req := httptest.NewRequest(method, path, bytes.NewReader(data))
-	req.RemoteAddr = ip + ":40000"
+	req.RemoteAddr = addr
 	req.Header.Set("Content-Type", "application/json")
 	if token != "" {
 		req.Header.Set("Authorization", "Bearer "+token)
@@ -120,8 +122,9 @@ func TestLogoutEndsEverySession(t *testing.T) {
 	})
 }
 
-// assertRefusedEverywhere checks that tok is a 401 on every route that
-// requires a user (a chat turn's, where the turn's reservation checks it).
+// assertRefusedEverywhere checks that tok is a 401 unauthorized on every
+// route that requires a user (a chat turn's, where the turn's reservation
+// checks it).
 func assertRefusedEverywhere(t *testing.T, env *apitest.Env, tok string) {
 	t.Helper()
 	const id = "0190a000-0000-7000-8000-0000000000bb"
@@ -136,8 +139,8 @@ func assertRefusedEverywhere(t *testing.T, env *apitest.Env, tok string) {
 			body["message"] = "hi"
 		}
 		resp := env.Do(t, f.Method, path, tok, body)
-		if resp.Status != http.StatusUnauthorized {
-			t.Errorf("%s %s with an ended session: %d %s", f.Method, path, resp.Status, resp.Body)
+		if resp.Status != http.StatusUnauthorized || resp.Err(t).Code != "unauthorized" {
+			t.Errorf("%s %s: %d %s, want 401 unauthorized", f.Method, path, resp.Status, resp.Body)
 		}
 	}
 }
@@ -265,6 +268,88 @@ func TestRegistrationsPerAddress(t *testing.T) {
 		}
 		if r := from(t, env, "203.0.113.30", "POST", "/api/auth/register", "", map[string]string{"email": "elsewhere@example.com", "username": "elsewhere", "password": "12345678"}); r.Status != http.StatusCreated {
 			t.Errorf("another address: %d %s", r.Status, r.Body)
+		}
+	})
+}
+
+// TestRegistrationsPerIPv6Prefix registers from five addresses of one IPv6
+// /64, as API Gateway and as a peer give them, with a limit of 2: the third
+// is refused, since a client holds at least a /64; another /64 registers.
+func TestRegistrationsPerIPv6Prefix(t *testing.T) {
+	dynamotest.Each(t, func(t *testing.T, tb dynamotest.Table) {
+		dynamotest.RequireTransactions(t, tb)
+		env := apitest.New(t, tb, map[string]string{"REGISTRATIONS_PER_HOUR": "2"})
+		tests := []struct {
+			addr       string
+			wantStatus int
+		}{
+			{"2001:db8::1", http.StatusCreated},
+			{"[2001:db8::2]:40000", http.StatusCreated},
+			{"2001:db8::3", http.StatusTooManyRequests},
+			{"[2001:db8::4]:40001", http.StatusTooManyRequests},
+			{"2001:db8::5", http.StatusTooManyRequests},
+			{"2001:db8:0:1::1", http.StatusCreated},
+		}
+		for i, tt := range tests {
+			name := "six_" + string(rune('a'+i))
+			r := from(t, env, tt.addr, "POST", "/api/auth/register", "", map[string]string{"email": name + "@example.com", "username": name, "password": "12345678"})
+			if r.Status != tt.wantStatus {
+				t.Errorf("registration %d from %s: %d %s, want %d", i+1, tt.addr, r.Status, r.Body, tt.wantStatus)
+			}
+		}
+	})
+}
+
+// TestLoginThrottlePerIPv6Prefix guesses an account's password from as many
+// addresses of one /64 as the limit allows: its owner is refused from
+// another address of that /64, and signs in from another /64.
+func TestLoginThrottlePerIPv6Prefix(t *testing.T) {
+	each(t, func(t *testing.T, env *apitest.Env) {
+		u := env.Register(t)
+		for i := range auth.DefaultThrottle.PerEmailAddress {
+			addr := fmt.Sprintf("2001:db8:1::%x", i+1)
+			if r := from(t, env, addr, "POST", "/api/auth/login", "", map[string]string{"email": u.Email, "password": "a wrong guess"}); r.Status != http.StatusUnauthorized {
+				t.Fatalf("guess %d from %s: %d %s", i+1, addr, r.Status, r.Body)
+			}
+		}
+		same := from(t, env, "[2001:db8:1::ffff]:40000", "POST", "/api/auth/login", "", map[string]string{"email": u.Email, "password": u.Password})
+		if same.Status != http.StatusTooManyRequests {
+			t.Errorf("from the guesses' /64: %d %s, want 429", same.Status, same.Body)
+		}
+		other := from(t, env, "2001:db8:2::1", "POST", "/api/auth/login", "", map[string]string{"email": u.Email, "password": u.Password})
+		if other.Status != http.StatusOK {
+			t.Errorf("from another /64: %d %s", other.Status, other.Body)
+		}
+	})
+}
+
+// TestTokenWithoutIssuedAt signs, with the service's own secret, tokens of
+// an existing user that lack iat (and auth_time): every route that requires
+// a user, and both preview routes for a preview token, refuse them with 401
+// unauthorized. They used to panic where the session's start was read.
+func TestTokenWithoutIssuedAt(t *testing.T) {
+	each(t, func(t *testing.T, env *apitest.Env) {
+		u := env.Register(t)
+		const artifact = "0190a000-0000-7000-8000-0000000000cc"
+		sign := func(aud, art string) string {
+			t.Helper()
+			claims := jwt.MapClaims{"sub": u.ID, "iss": auth.Issuer, "aud": aud, "exp": time.Now().Add(time.Hour).Unix()}
+			if art != "" {
+				claims["art"] = art
+			}
+			tok, err := jwt.NewWithClaims(jwt.SigningMethodHS256, claims).SignedString([]byte(apitest.Secret))
+			if err != nil {
+				t.Fatal(err)
+			}
+			return tok
+		}
+		assertRefusedEverywhere(t, env, sign(auth.UserAudience, ""))
+		preview := sign(auth.PreviewAudience, artifact)
+		for _, route := range []string{"preview", "project-preview"} {
+			path := "/api/artifacts/" + artifact + "/" + route + "?token=" + preview
+			if resp := env.Do(t, "GET", path, "", nil); resp.Status != http.StatusUnauthorized || resp.Err(t).Code != "unauthorized" {
+				t.Errorf("GET %s with a preview token without iat: %d %s, want 401 unauthorized", route, resp.Status, resp.Body)
+			}
 		}
 	})
 }

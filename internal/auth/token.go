@@ -1,6 +1,6 @@
 // The service's JWTs: user tokens (the bearer token of every API call) and
 // preview tokens (scoped to one artifact, carried in an iframe URL). Both are
-// HS256 only, with issuer, audience, expiry and issued-at checked; the two
+// HS256 only, with issuer, audience, expiry and issued-at required; the two
 // audiences differ, so a preview token can never act as a user token. Both
 // carry the session they belong to (ver, auth_time), which Sessions checks
 // against the user's current token version.
@@ -38,14 +38,18 @@ type Claims struct {
 	Artifact string           `json:"art,omitempty"`
 }
 
-// session is the session c speaks for; a token without auth_time (issued
-// before sessions had one) began when it was issued.
-func (c *Claims) session() agent.Session {
+// session is the session c speaks for. It began at auth_time, or, for a
+// token issued before sessions had one, at iat (which verify requires); a
+// token whose start is the zero time has none.
+func (c *Claims) session() (agent.Session, error) {
 	start := c.AuthTime
 	if start == nil {
 		start = c.IssuedAt
 	}
-	return agent.Session{UserID: c.Subject, Version: c.Version, Start: start.Time}
+	if start.IsZero() {
+		return agent.Session{}, fmt.Errorf("%w: no session start", ErrInvalidToken)
+	}
+	return agent.Session{UserID: c.Subject, Version: c.Version, Start: start.Time}, nil
 }
 
 // Signer signs and verifies tokens with one secret.
@@ -111,7 +115,7 @@ func (s *Signer) VerifyUser(raw string) (agent.Session, error) {
 	if c.Artifact != "" {
 		return agent.Session{}, fmt.Errorf("%w: user token carries an artifact scope", ErrInvalidToken)
 	}
-	return c.session(), nil
+	return c.session()
 }
 
 // VerifyPreview returns the session of a valid preview token for
@@ -124,7 +128,7 @@ func (s *Signer) VerifyPreview(raw, artifactID string) (agent.Session, error) {
 	if c.Artifact == "" || c.Artifact != artifactID {
 		return agent.Session{}, fmt.Errorf("%w: preview token for another artifact", ErrInvalidToken)
 	}
-	return c.session(), nil
+	return c.session()
 }
 
 func (s *Signer) verify(raw, audience string) (*Claims, error) {
@@ -144,6 +148,10 @@ func (s *Signer) verify(raw, audience string) (*Claims, error) {
 	}
 	if c.Subject == "" {
 		return nil, fmt.Errorf("%w: no subject", ErrInvalidToken)
+	}
+	// WithIssuedAt checks iat only where a token has one.
+	if c.IssuedAt == nil {
+		return nil, fmt.Errorf("%w: no issued-at", ErrInvalidToken)
 	}
 	return &c, nil
 }

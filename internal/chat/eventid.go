@@ -29,15 +29,17 @@ func (e EventID) After(o EventID) bool {
 	return e.Offset > o.Offset || e.Offset == o.Offset && e.N > o.N
 }
 
-// ParseEventID reads an id written by EventID.String.
+// ParseEventID reads an id written by EventID.String, and nothing else: no
+// sign, no leading zero, no negative part.
 func ParseEventID(s string) (EventID, error) {
-	off, n, ok := strings.Cut(s, ".")
+	off, n, _ := strings.Cut(s, ".")
 	o, err1 := strconv.Atoi(off)
 	k, err2 := strconv.Atoi(n)
-	if !ok || err1 != nil || err2 != nil || o < 0 || k < 0 || strings.HasPrefix(off, "+") || strings.HasPrefix(n, "+") {
+	id := EventID{Offset: o, N: k}
+	if err1 != nil || err2 != nil || o < 0 || k < 0 || id.String() != s {
 		return EventID{}, fmt.Errorf("event id %q is not offset.n", s)
 	}
-	return EventID{Offset: o, N: k}, nil
+	return id, nil
 }
 
 // cursor gives the events of a stream their ids, in order.

@@ -52,7 +52,7 @@ func TestEventIDs(t *testing.T) {
 			t.Errorf("%s after %s: %v", want[i], want[i-1], err)
 		}
 	}
-	for _, bad := range []string{"", "1", "1.", ".1", "-1.0", "1.-1", "+1.0", "a.b", "1.0.0", "99999999999999999999.0"} {
+	for _, bad := range []string{"", "1", "1.", ".1", "-1.0", "1.-1", "+1.0", "-0.0", "00.1", "1.00", "a.b", "1.0.0", "99999999999999999999.0"} {
 		if _, err := ParseEventID(bad); err == nil {
 			t.Errorf("ParseEventID(%q) accepted", bad)
 		}

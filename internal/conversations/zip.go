@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
 
 	"github.com/google/uuid"
 
@@ -141,13 +142,13 @@ func (s *Service) writeZip(ctx context.Context, w io.Writer, doc Export, arts []
 	pages := s.fetchPages(pctx, arts)
 	zw := zip.NewWriter(w)
 	names := zipNames{}
-	if err := writeEntry(zw, names.claim(zipConversation, true), s.Now(), []byte(Markdown(doc))); err != nil {
+	if err := writeEntry(zw, names.file(zipConversation), s.Now(), []byte(Markdown(doc))); err != nil {
 		return err
 	}
 	for i, za := range arts {
-		dir, at := names.claim(codeblock.Slug(za.doc.Title), false), za.art.CreatedAt
+		dir, at := names.dir(codeblock.Slug(za.doc.Title)), za.art.CreatedAt
 		if len(za.doc.Files) == 0 {
-			if err := writeEntry(zw, names.claim(dir+"/"+codeblock.FileName(za.doc.Title, za.doc.Language), true), at, []byte(za.doc.Code)); err != nil {
+			if err := writeEntry(zw, names.file(dir+"/"+codeblock.FileName(za.doc.Title, za.doc.Language)), at, []byte(za.doc.Code)); err != nil {
 				return err
 			}
 		}
@@ -156,7 +157,7 @@ func (s *Service) writeZip(ctx context.Context, w io.Writer, doc Export, arts []
 			if !ok {
 				p = "file-" + strconv.Itoa(fi+1)
 			}
-			if err := writeEntry(zw, names.claim(dir+"/"+p, true), at, []byte(f.Code)); err != nil {
+			if err := writeEntry(zw, names.file(dir+"/"+p), at, []byte(f.Code)); err != nil {
 				return err
 			}
 		}
@@ -180,7 +181,7 @@ func (s *Service) writeZip(ctx context.Context, w io.Writer, doc Export, arts []
 // takes its place. A page lost because ctx ended fails the ZIP.
 func writePage(ctx context.Context, zw *zip.Writer, names zipNames, dir string, at time.Time, id string, res pageResult) error {
 	if res.err == nil {
-		return writeEntry(zw, names.claim(dir+"/"+zipPage, true), at, res.page)
+		return writeEntry(zw, names.file(dir+"/"+zipPage), at, res.page)
 	}
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("page of %s: %w", id, err)
@@ -190,7 +191,7 @@ func writePage(ctx context.Context, zw *zip.Writer, names zipNames, dir string, 
 		return nil
 	}
 	httpapi.Logger(ctx).Info("export without a page", "artifactId", id, "err", res.err)
-	return writeEntry(zw, names.claim(dir+"/"+zipPageError, true), at, []byte(note))
+	return writeEntry(zw, names.file(dir+"/"+zipPageError), at, []byte(note))
 }
 
 // pageDeadline is when the pages must be in: PageTime from now, or
@@ -284,26 +285,84 @@ func writeEntry(zw *zip.Writer, name string, modified time.Time, body []byte) er
 
 // entryPath is a project file's path as it goes in the ZIP: relative, with
 // forward slashes and no . or .. segments, so that unzipping writes nothing
-// outside the artifact's directory; ok is false when nothing is left.
+// outside the artifact's directory, and UTF-8 without control characters
+// (each of those, and each run of bytes that is not UTF-8, becomes _); ok
+// is false when nothing is left.
 func entryPath(p string) (string, bool) {
-	p = strings.TrimPrefix(path.Clean("/"+strings.ReplaceAll(p, "\\", "/")), "/")
+	p = strings.Map(func(r rune) rune {
+		switch {
+		case r == '\\':
+			return '/'
+		case unicode.IsControl(r):
+			return '_'
+		}
+		return r
+	}, strings.ToValidUTF8(p, "_"))
+	p = strings.TrimPrefix(path.Clean("/"+p), "/")
 	return p, p != ""
 }
 
-// zipNames are the names taken in a ZIP, compared without case, as the file
-// systems of macOS and Windows compare them.
+// zipNames are the names taken in a ZIP, files' and directories', compared
+// without case, as the file systems of macOS and Windows compare them. A
+// name is a file's or a directory's, never both: unzipping could not make
+// it both. The value is whether the name is a directory's.
 type zipNames map[string]bool
 
-// claim returns name, or when it is taken the first free name-2, name-3, ...
-// (before the extension when ext is true), and takes it.
-func (n zipNames) claim(name string, ext bool) string {
-	base, suffix := name, ""
-	if e := path.Ext(name); ext && e != "" && e != name[strings.LastIndex(name, "/")+1:] {
-		base, suffix = strings.TrimSuffix(name, e), e
-	}
-	for i := 2; n[strings.ToLower(name)]; i++ {
-		name = base + "-" + strconv.Itoa(i) + suffix
+// dir returns name, or when anything has it the first free name-2,
+// name-3, ..., as a directory of its own.
+func (n zipNames) dir(name string) string {
+	base := name
+	for i := 2; n.taken(name); i++ {
+		name = base + "-" + strconv.Itoa(i)
 	}
 	n[strings.ToLower(name)] = true
 	return name
+}
+
+// file returns the slash-separated name, or when anything has it the first
+// free name-2, name-3, ... (before the extension), as a file's. Its
+// directories may already be there; one a file has is renamed as a file
+// would be, without the extension.
+func (n zipNames) file(name string) string {
+	dir, base := "", name
+	if i := strings.LastIndexByte(name, '/'); i >= 0 {
+		dir, base = n.parents(name[:i])+"/", name[i+1:]
+	}
+	stem, ext := base, path.Ext(base)
+	if ext != base {
+		stem = strings.TrimSuffix(base, ext)
+	} else {
+		ext = "" // a dotfile's name is all stem
+	}
+	name = dir + base
+	for i := 2; n.taken(name); i++ {
+		name = dir + stem + "-" + strconv.Itoa(i) + ext
+	}
+	n[strings.ToLower(name)] = false
+	return name
+}
+
+// parents takes every directory of the path p as a directory, renaming one
+// a file has to its first name no file has, and returns p so renamed.
+func (n zipNames) parents(p string) string {
+	out := ""
+	for seg := range strings.SplitSeq(p, "/") {
+		d := path.Join(out, seg)
+		for i := 2; n.isFile(d); i++ {
+			d = path.Join(out, seg+"-"+strconv.Itoa(i))
+		}
+		n[strings.ToLower(d)] = true
+		out = d
+	}
+	return out
+}
+
+func (n zipNames) taken(name string) bool {
+	_, ok := n[strings.ToLower(name)]
+	return ok
+}
+
+func (n zipNames) isFile(name string) bool {
+	dir, ok := n[strings.ToLower(name)]
+	return ok && !dir
 }

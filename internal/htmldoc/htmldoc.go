@@ -158,9 +158,13 @@ func text(fragment string) string {
 type Changes struct {
 	// Element says what becomes of each element; nil keeps them all.
 	Element func(Element) Edit
-	// HeadStart is inserted at the top of the head: right after the <head>
-	// start tag when <head> is the first element other than <html>, else
-	// before that first element, else at the start.
+	// HeadStart is inserted at the top of the head, where a parser puts it
+	// in the head before anything of the document's own: right after the
+	// <head> start tag when that comes first, else before the first thing
+	// that begins the head or the body (an element other than <html>, an
+	// end tag, text that is not blank), else after the last doctype or
+	// <html> start tag, else at the start. A document that begins with text
+	// thus gets it before that text.
 	HeadStart string
 	// HeadEnd is inserted at the end of the head: before </head>, else
 	// before the <body> start tag, else on a new line after the <html>
@@ -201,11 +205,20 @@ func Rewrite(doc string, changes Changes) string {
 	toks := tokenize(doc)
 	at := make([]string, len(toks)+1) // what to insert before each token, and at the end
 	if s := changes.HeadStart; s != "" {
-		i := slices.IndexFunc(toks, func(t token) bool { return t.el != nil && t.name != "html" })
-		if i >= 0 && toks[i].name == "head" {
+		i := slices.IndexFunc(toks, beginsHead)
+		switch {
+		case i < 0:
+			// Not at the end, which may be inside a comment it cut off.
+			i = 0
+			for j, t := range toks {
+				if (t.typ == html.DoctypeToken || t.el != nil) && strings.HasSuffix(t.raw, ">") {
+					i = j + 1
+				}
+			}
+		case toks[i].name == "head" && toks[i].el != nil:
 			i++
 		}
-		at[max(i, 0)] += s
+		at[i] += s
 	}
 	if s := changes.HeadEnd; s != "" {
 		i := firstTag(toks, true, "head")
@@ -264,6 +277,24 @@ func Rewrite(doc string, changes Changes) string {
 		out = append(append(bytes.TrimRight(out, "\n"), '\n'), changes.BodyEnd...)
 	}
 	return string(out)
+}
+
+// beginsHead reports whether an HTML parser reading t has begun the head
+// (or, past it, the body): whether t is anything but a comment, a doctype,
+// the <html> start tag or blank text. A byte order mark that starts the
+// document is blank: browsers drop it as they decode.
+func beginsHead(t token) bool {
+	switch t.typ {
+	case html.CommentToken, html.DoctypeToken:
+		return false
+	case html.TextToken:
+		text := t.raw
+		if t.off == 0 {
+			text = strings.TrimPrefix(text, "\ufeff")
+		}
+		return strings.Trim(text, " \t\n\f\r") != ""
+	}
+	return t.el == nil || t.name != "html"
 }
 
 // firstTag returns the index of the first start tag, or end tag when end

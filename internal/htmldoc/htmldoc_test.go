@@ -7,6 +7,8 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	"golang.org/x/net/html"
+	"golang.org/x/net/html/atom"
 
 	"github.com/zocket/agent/internal/htmldoc"
 )
@@ -230,6 +232,30 @@ func TestRewrite(t *testing.T) {
 			want:    "<base>just text",
 		},
 		{
+			name:    "head start before text that begins the body",
+			doc:     "<!DOCTYPE html>\nHello <b>there</b><head></head>",
+			changes: htmldoc.Changes{HeadStart: "<base>"},
+			want:    "<!DOCTYPE html><base>\nHello <b>there</b><head></head>",
+		},
+		{
+			name:    "head start before an end tag",
+			doc:     "<html></p><p>x",
+			changes: htmldoc.Changes{HeadStart: "<base>"},
+			want:    "<html><base></p><p>x",
+		},
+		{
+			name:    "head start after a byte order mark and a doctype",
+			doc:     "\ufeff<!DOCTYPE html> <p>x",
+			changes: htmldoc.Changes{HeadStart: "<base>"},
+			want:    "\ufeff<!DOCTYPE html> <base><p>x",
+		},
+		{
+			name:    "head start after the doctype without anything else",
+			doc:     "<!DOCTYPE html><!-- c -->\n<!-- cut off",
+			changes: htmldoc.Changes{HeadStart: "<base>"},
+			want:    "<!DOCTYPE html><base><!-- c -->\n<!-- cut off",
+		},
+		{
 			name:    "head end before </head>",
 			doc:     page,
 			changes: htmldoc.Changes{HeadEnd: "<style></style>\n"},
@@ -309,12 +335,16 @@ func TestRewrite(t *testing.T) {
 }
 
 // FuzzRewrite checks that a rewrite without changes, or keeping every
-// element, gives the document back byte for byte.
+// element, gives the document back byte for byte, and that HeadStart is
+// where a browser's parser (x/net/html's, after dropping a byte order mark
+// as a browser decoding the page does) puts it in the head before any
+// element of the document's own.
 func FuzzRewrite(f *testing.F) {
-	for _, s := range []string{"", "<p>x", "<!DOCTYPE html><html><head><title>t</title></head><body><script>a<b</script></body></html>", "<a href='x", "<!--", "</", "<script/><style>", "\xff<\x00p>"} {
+	for _, s := range []string{"", "<p>x", "<!DOCTYPE html><html><head><title>t</title></head><body><script>a<b</script></body></html>", "<a href='x", "<!--", "</", "<script/><style>", "\xff<\x00p>", "\ufeff<!doctype html>x"} {
 		f.Add(s)
 	}
 	keep := htmldoc.Changes{Element: func(htmldoc.Element) htmldoc.Edit { return htmldoc.Edit{Action: htmldoc.Keep} }}
+	const start = `<meta name="head-start">`
 	f.Fuzz(func(t *testing.T, doc string) {
 		if got := htmldoc.Rewrite(doc, htmldoc.Changes{}); got != doc {
 			t.Fatalf("Rewrite without changes = %q, want %q", got, doc)
@@ -322,5 +352,43 @@ func FuzzRewrite(f *testing.F) {
 		if got := htmldoc.Rewrite(doc, keep); got != doc {
 			t.Fatalf("Rewrite keeping every element = %q, want %q", got, doc)
 		}
+		got := htmldoc.Rewrite(doc, htmldoc.Changes{HeadStart: start})
+		if strings.Replace(got, start, "", 1) != doc {
+			t.Fatalf("Rewrite with HeadStart = %q: not %q with it added", got, doc)
+		}
+		root, err := html.Parse(strings.NewReader(strings.TrimPrefix(got, "\ufeff")))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var before []string // the elements before the first one named head-start
+		found := false
+		for n := range root.Descendants() {
+			if n.Type != html.ElementNode || found {
+				continue
+			}
+			if name, _ := attr(n, "name"); n.DataAtom == atom.Meta && name == "head-start" {
+				found = true
+				if p := n.Parent; p.DataAtom != atom.Head || p.Parent.DataAtom != atom.Html {
+					t.Errorf("HeadStart is in <%s>, not the head, in %q", p.Data, got)
+				}
+				continue
+			}
+			before = append(before, n.Data)
+		}
+		if !found {
+			t.Fatalf("no HeadStart in %q", got)
+		}
+		if s := strings.Join(before, " "); s != "html head" {
+			t.Errorf("before HeadStart in %q: %s, want html head", got, s)
+		}
 	})
+}
+
+func attr(n *html.Node, key string) (string, bool) {
+	for _, a := range n.Attr {
+		if a.Key == key {
+			return a.Val, true
+		}
+	}
+	return "", false
 }

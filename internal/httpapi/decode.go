@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"io"
@@ -39,6 +40,63 @@ func decodeError(err error) error {
 		return e
 	}
 	return agent.WrapError(err, agent.InvalidJSON, "The request body is not valid JSON.")
+}
+
+// loneSurrogate reports whether the JSON text body escapes half of a UTF-16
+// surrogate pair without the other half: a high surrogate not followed by
+// the escape of a low one (`"\ud83d"`), or a low one on its own
+// (`"\ude00"`). Such a string has no UTF-8 encoding. In valid JSON every
+// backslash begins an escape, so escapes are found without tracking
+// strings; anything malformed is left for the decoder to refuse.
+func loneSurrogate(body []byte) bool {
+	for {
+		i := bytes.IndexByte(body, '\\')
+		if i < 0 || i+1 >= len(body) {
+			return false
+		}
+		if body[i+1] != 'u' {
+			body = body[i+2:] // a one-character escape, \\ included
+			continue
+		}
+		r, ok := escapedUnit(body[i:])
+		if !ok {
+			body = body[i+2:]
+			continue
+		}
+		body = body[i+6:]
+		switch {
+		case r >= 0xdc00 && r <= 0xdfff:
+			return true
+		case r >= 0xd800 && r <= 0xdbff:
+			if low, ok := escapedUnit(body); !ok || low < 0xdc00 || low > 0xdfff {
+				return true
+			}
+			body = body[6:]
+		}
+	}
+}
+
+// escapedUnit reads the UTF-16 code unit of a \uXXXX escape at the start of
+// b.
+func escapedUnit(b []byte) (rune, bool) {
+	if len(b) < 6 || b[0] != '\\' || b[1] != 'u' {
+		return 0, false
+	}
+	var r rune
+	for _, c := range b[2:6] {
+		switch {
+		case c >= '0' && c <= '9':
+			c -= '0'
+		case c >= 'a' && c <= 'f':
+			c = c - 'a' + 10
+		case c >= 'A' && c <= 'F':
+			c = c - 'A' + 10
+		default:
+			return 0, false
+		}
+		r = r<<4 | rune(c)
+	}
+	return r, true
 }
 
 func jsonKind(goKind string) string {

@@ -229,7 +229,17 @@ func TestDecode(t *testing.T) {
 		{"invalid UTF-8 in a value", "{\"email\":\"\xff\xfe@x.io\"}", "invalid_json"},
 		{"invalid UTF-8 in a key", "{\"em\xc3\x28il\":\"a@b.io\"}", "invalid_json"},
 		{"a cut multi-byte character", "{\"email\":\"caf\xc3\"}", "invalid_json"},
-		{"escaped lone surrogate", `{"email":"\ud800"}`, ""}, // valid JSON text; the decoder makes it U+FFFD
+		{"escaped lone high surrogate", `{"email":"\ud800"}`, "invalid_json"},
+		{"escaped lone low surrogate", `{"email":"\udc00"}`, "invalid_json"},
+		{"high surrogate before text", `{"email":"\ud83dx"}`, "invalid_json"},
+		{"high surrogate before another escape", `{"email":"\ud83d\u0041"}`, "invalid_json"},
+		{"two high surrogates", `{"email":"\ud83d\ud83d\ude00"}`, "invalid_json"},
+		{"a pair reversed", `{"email":"\ude00\ud83d"}`, "invalid_json"},
+		{"lone surrogate in a key", `{"\udfff":"a@b.io"}`, "invalid_json"},
+		{"surrogate pair", `{"email":"\ud83d\ude00"}`, ""},
+		{"surrogate pair in capitals", `{"email":"a\uD83D\uDE00b"}`, ""},
+		{"escaped backslash before u", `{"email":"\\ud800"}`, ""}, // the text \ud800, no escape
+		{"escaped replacement character", `{"email":"\ufffd\u00e9"}`, ""},
 		{"unknown field", `{"mail":"a@b.io"}`, "validation_error"},
 		{"two objects", `{"email":"a"}{"email":"b"}`, "invalid_json"},
 		{"not JSON", `email=a`, "invalid_json"},

@@ -34,8 +34,9 @@ func JSON(w http.ResponseWriter, status int, v any) {
 const MaxBodyBytes = 1 << 20
 
 // Decode reads one JSON object into dst: at most MaxBodyBytes of valid
-// UTF-8 (Go's decoder would silently turn invalid bytes into U+FFFD), no
-// fields dst does not declare, nothing after the object. The error is an
+// UTF-8, with no escape of half a surrogate pair (Go's decoder would
+// silently turn either into U+FFFD), no fields dst does not declare,
+// nothing after the object. The error is an
 // *agent.Error with the right code (invalid_json, payload_too_large or
 // validation_error naming the field).
 func Decode(w http.ResponseWriter, r *http.Request, dst any) error {
@@ -62,7 +63,7 @@ func decode(w http.ResponseWriter, r *http.Request, dst any, optional bool) erro
 	if optional && len(bytes.TrimSpace(body)) == 0 {
 		return nil
 	}
-	if !utf8.Valid(body) {
+	if !utf8.Valid(body) || loneSurrogate(body) {
 		return agent.NewError(agent.InvalidJSON, "The request body is not valid UTF-8.")
 	}
 	dec := json.NewDecoder(bytes.NewReader(body))

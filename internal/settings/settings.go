@@ -47,7 +47,7 @@ type Config struct {
 	// Abuse limits; 0 disables one.
 	MaxConcurrentTurns   int // MAX_CONCURRENT_TURNS: a user's turns in flight
 	TurnsPerMinute       int // TURNS_PER_MINUTE: a user's turns started per minute
-	RegistrationsPerHour int // REGISTRATIONS_PER_HOUR: accounts created per client address
+	RegistrationsPerHour int // REGISTRATIONS_PER_HOUR: accounts created per client address (IPv4, or IPv6 /64)
 }
 
 // MinSecretBytes is the shortest JWT secret accepted.
