@@ -144,6 +144,9 @@ func drawnTree(code string) bool {
 // importLine matches a JavaScript import's first line and its module.
 var importLine = regexp.MustCompile(`^import (type )?(?:[^'"]*? from )?['"]([^'"]+)['"]`)
 
+// relativeImport matches a JavaScript import of a relative module.
+var relativeImport = regexp.MustCompile(`from '(\.\.?/[^']+)'`)
+
 // head returns the leading lines of code that are blank, directives,
 // imports or require declarations (a multi-line import as its first line),
 // and the rest.
@@ -234,7 +237,9 @@ func TestRulesHaveGoldens(t *testing.T) {
 					}
 				}
 				for _, f := range d.Files {
-					got = append(got, f.Path)
+					if slices.Contains(want, f.Path) { // not a file its imports gave a pathless block
+						got = append(got, f.Path)
+					}
 				}
 				if len(want) < 2 || !slices.Equal(got, want) {
 					t.Errorf("project files %v, want the paths %v in order", got, want)
@@ -511,7 +516,7 @@ func TestRulesHaveGoldens(t *testing.T) {
 		},
 		{
 			rule:    "while only one block has named a path, the draft is a single file titled by its name",
-			goldens: []string{"08-single-path-block", "13-indented-list-fences", "34-path-comment-helper"},
+			goldens: []string{"08-single-path-block", "13-indented-list-fences"},
 			check: func(t *testing.T, r reply) {
 				var named []codeblock.Block
 				for _, b := range r.blocks {
@@ -900,21 +905,38 @@ func TestRulesHaveGoldens(t *testing.T) {
 			},
 		},
 		{
-			rule:    "known limit: a pathless block among blocks that name paths stays out of their PROJECT",
-			goldens: []string{"54-gpt-prose-not-paths"},
+			rule:    "a JavaScript-family block without a path joins the PROJECT when it imports one of its files by a ./ specifier or one imports it, named after its default export, in the directory the import puts it in",
+			goldens: []string{"34-path-comment-helper", "54-gpt-prose-not-paths"},
 			check: func(t *testing.T, r reply) {
-				pathless := r.blocks[slices.IndexFunc(r.blocks, func(b codeblock.Block) bool { return b.Path == "" })]
-				if len(r.drafts) != 2 || r.drafts[0].Type != agent.TypeProject || r.drafts[1].Code != pathless.Code {
-					t.Errorf("%d drafts; want the PROJECT and the pathless block apart", len(r.drafts))
+				want := map[string]string{
+					"34-path-comment-helper": "SlugForm.jsx",
+					"54-gpt-prose-not-paths": "src/Countdown.jsx",
+				}[r.name]
+				i := slices.IndexFunc(r.blocks, func(b codeblock.Block) bool { return b.Path == "" })
+				if i < 0 {
+					t.Fatal("no pathless block")
 				}
-			},
-		},
-		{
-			rule:    "known limit: a pathless block importing the only path block's file gives two drafts",
-			goldens: []string{"34-path-comment-helper"},
-			check: func(t *testing.T, r reply) {
-				if len(r.drafts) != 2 || !strings.Contains(r.drafts[1].Code, "from './utils/slugify'") {
-					t.Errorf("%d drafts; want the helper and the component apart, the import kept", len(r.drafts))
+				b := r.blocks[i]
+				name := strings.TrimSuffix(path.Base(want), path.Ext(want))
+				if !strings.Contains(b.Code, "export default function "+name+"(") || path.Ext(want) != "."+b.Info {
+					t.Fatalf("the pathless %s block does not export %s by default", b.Info, name)
+				}
+				d := r.only(t, agent.TypeProject)
+				stem := func(p string) string { return strings.TrimSuffix(p, path.Ext(p)) }
+				tie := false
+				for _, m := range relativeImport.FindAllStringSubmatch(b.Code, -1) {
+					tie = tie || strings.HasPrefix(m[1], "./") && slices.ContainsFunc(d.Files, func(f codeblock.File) bool {
+						return f.Path != want && stem(f.Path) == path.Join(path.Dir(want), m[1])
+					})
+				}
+				for _, f := range d.Files {
+					for _, m := range relativeImport.FindAllStringSubmatch(f.Code, -1) {
+						tie = tie || f.Path != want && path.Join(path.Dir(f.Path), m[1]) == stem(want)
+					}
+				}
+				f := slices.IndexFunc(d.Files, func(f codeblock.File) bool { return f.Path == want })
+				if len(r.drafts) != 1 || f < 0 || d.Files[f].Code != b.Code || !tie {
+					t.Errorf("%d drafts, project files %v; want one project holding the pathless block as %s, tied to a file by an import", len(r.drafts), summary(r.drafts), want)
 				}
 			},
 		},
