@@ -227,7 +227,7 @@ func TestRulesHaveGoldens(t *testing.T) {
 		},
 		{
 			rule:    "blocks that name a path form one PROJECT, files in first-seen order",
-			goldens: []string{"06-project-info-paths", "07-project-file-comments", "20-info-attributes", "32-project-with-root-dir", "41-node-project-without-conventional-entry", "47-gemini-heading-paths", "48-claude-bold-paths", "49-gpt-inline-code-paths", "50-gemini-label-paths", "51-gpt-list-item-paths", "52-claude-mixed-bold-and-comment", "53-gpt-mixed-forms", "54-gpt-prose-not-paths", "56-gpt-create-sentence-paths", "57-claude-add-to-sentence-paths", "58-gemini-replace-in-sentence-path", "60-gemini-code-span-headings", "61-gpt-tree-then-files", "62-claude-tree-then-files", "63-gemini-bash-tree-then-files"},
+			goldens: []string{"06-project-info-paths", "07-project-file-comments", "20-info-attributes", "32-project-with-root-dir", "41-node-project-without-conventional-entry", "47-gemini-heading-paths", "48-claude-bold-paths", "49-gpt-inline-code-paths", "50-gemini-label-paths", "51-gpt-list-item-paths", "52-claude-mixed-bold-and-comment", "53-gpt-mixed-forms", "54-gpt-prose-not-paths", "56-gpt-create-sentence-paths", "57-claude-add-to-sentence-paths", "58-gemini-replace-in-sentence-path", "60-gemini-code-span-headings", "61-gpt-tree-then-files", "62-claude-tree-then-files", "63-gemini-bash-tree-then-files", "64-claude-updated-component-between-paths", "66-gpt-standalone-version-stays-apart", "67-claude-app-first-then-component"},
 			check: func(t *testing.T, r reply) {
 				d := r.only(t, agent.TypeProject)
 				var want, got []string
@@ -906,11 +906,14 @@ func TestRulesHaveGoldens(t *testing.T) {
 		},
 		{
 			rule:    "a JavaScript-family block without a path joins the PROJECT when it imports one of its files by a ./ specifier or one imports it, named after its default export, in the directory the import puts it in",
-			goldens: []string{"34-path-comment-helper", "54-gpt-prose-not-paths"},
+			goldens: []string{"34-path-comment-helper", "54-gpt-prose-not-paths", "64-claude-updated-component-between-paths", "65-gemini-helper-comment-then-component", "67-claude-app-first-then-component"},
 			check: func(t *testing.T, r reply) {
 				want := map[string]string{
-					"34-path-comment-helper": "SlugForm.jsx",
-					"54-gpt-prose-not-paths": "src/Countdown.jsx",
+					"34-path-comment-helper":                    "SlugForm.jsx",
+					"54-gpt-prose-not-paths":                    "src/Countdown.jsx",
+					"64-claude-updated-component-between-paths": "src/SearchBox.tsx",
+					"65-gemini-helper-comment-then-component":   "PostForm.jsx",
+					"67-claude-app-first-then-component":        "src/components/TaskItem.tsx",
 				}[r.name]
 				i := slices.IndexFunc(r.blocks, func(b codeblock.Block) bool { return b.Path == "" })
 				if i < 0 {
@@ -937,6 +940,20 @@ func TestRulesHaveGoldens(t *testing.T) {
 				f := slices.IndexFunc(d.Files, func(f codeblock.File) bool { return f.Path == want })
 				if len(r.drafts) != 1 || f < 0 || d.Files[f].Code != b.Code || !tie {
 					t.Errorf("%d drafts, project files %v; want one project holding the pathless block as %s, tied to a file by an import", len(r.drafts), summary(r.drafts), want)
+				}
+			},
+		},
+		{
+			rule:    "a pathless block that no import ties to the PROJECT stays where the other rules put it",
+			goldens: []string{"66-gpt-standalone-version-stays-apart"},
+			check: func(t *testing.T, r reply) {
+				i := slices.IndexFunc(r.blocks, func(b codeblock.Block) bool { return b.Path == "" })
+				if i < 0 || strings.Contains(r.blocks[i].Code, "from '.") {
+					t.Fatal("want a pathless block without a relative import")
+				}
+				d := r.only(t, agent.TypeProject)
+				if slices.ContainsFunc(d.Files, func(f codeblock.File) bool { return f.Code == r.blocks[i].Code }) || !r.hasDraft(r.blocks[i].Code) {
+					t.Errorf("project files %v; want the pathless block in a draft of its own", summary(r.drafts))
 				}
 			},
 		},
