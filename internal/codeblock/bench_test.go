@@ -9,7 +9,7 @@ import (
 )
 
 // largeReply joins every testdata reply, twice, into one long answer of
-// about 154 KB with 388 blocks: more than a reply of 8192 output tokens
+// about 168 KB with 410 blocks: more than a reply of 8192 output tokens
 // (about 32 KB) can hold.
 func largeReply(b *testing.B) string {
 	b.Helper()

@@ -59,6 +59,7 @@ type group struct {
 	kind    groupKind
 	single  Block
 	files   []File
+	imports map[string][]string // the relative specifiers each script file imports
 	scripts []*scriptPart
 	lang    string // of scripts
 	pythons []*pythonPart
@@ -180,11 +181,16 @@ func (c *Consolidator) update(g *group) (int, bool) {
 // before replaces that file's content.
 func (c *Consolidator) addFile(b Block) (int, bool) {
 	f := File{Path: b.Path, Language: b.Language, Code: b.Code}
+	var specs []string
+	if languageFamily(f.Language) == "javascript" {
+		specs = localSpecifiers(readScript(b))
+	}
 	g := c.project
 	if g == nil {
-		c.project = &group{kind: kindFile, files: []File{f}}
+		c.project = &group{kind: kindFile, files: []File{f}, imports: map[string][]string{f.Path: specs}}
 		return c.create(c.project)
 	}
+	g.imports[f.Path] = specs
 	if i := slices.IndexFunc(g.files, func(e File) bool { return e.Path == f.Path }); i >= 0 {
 		g.files[i] = f
 	} else {
@@ -234,18 +240,26 @@ func (c *Consolidator) addCSS(b Block) (int, bool) {
 	return c.create(c.style)
 }
 
-// addScript adds a JavaScript-family block: a plain browser script joins the
-// open page; other code joins the latest module of its dialect when it
-// belongs with it (see mergeScript) and starts a new module otherwise.
+// addScript adds a JavaScript-family block: a file of the project when its
+// imports tie it to the project's files (see pathFromImports); else a
+// plain browser script joins the open page, and other code joins the
+// latest module of its dialect when it belongs with it (see mergeScript)
+// and starts a new module otherwise.
 func (c *Consolidator) addScript(b Block) (int, bool) {
+	p := readScript(b)
+	if c.project != nil {
+		if f := pathFromImports(p, c.project.files, c.project.imports); f != "" {
+			b.Path = f
+			return c.addFile(b)
+		}
+	}
 	if b.Language == "javascript" && isBrowserScript(b.Code) {
 		if g := c.openPage(); g != nil {
-			p := newTextPart(b)
-			g.page.scripts = append(dropRepeated(g.page.scripts, p.lines), p)
+			t := newTextPart(b)
+			g.page.scripts = append(dropRepeated(g.page.scripts, t.lines), t)
 			return c.update(g)
 		}
 	}
-	p := readScript(b)
 	if g := c.script; g != nil && scriptDialect(g.lang) == scriptDialect(b.Language) {
 		if parts, ok := mergeScript(g.scripts, p); ok {
 			g.scripts = parts

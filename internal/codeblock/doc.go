@@ -130,7 +130,24 @@
 //     directory (unless conventional, such as src), else its index.html
 //     title, else its App component's name, else "Project". While only one
 //     block has named a path, the draft is a plain single-file draft titled
-//     by the file's name; the second path turns it into the PROJECT.
+//     by the file's name; the second file turns it into the PROJECT.
+//   - A JavaScript-family block without a path joins that draft, once a
+//     block of the reply has named a path, when its imports tie it to a
+//     file named before it: it imports or requires the file by a "./"
+//     specifier ("./hooks/useInterval" ties it to src/hooks/useInterval.js
+//     and puts it in src), or the file imports it by a relative specifier
+//     ending in its name (src/App.jsx importing "./Countdown" puts a
+//     Countdown in src); the block's own aliases ("@/lib/api") and "../"
+//     specifiers tie nothing, since they do not say where it sits. Its
+//     name is that of its default export, else of the one value it
+//     exports, when that is a function or a class it declares; its
+//     extension is its language's. The block is then that file,
+//     src/Countdown.jsx, as if it had named the path; a file of the draft
+//     with that name and another script extension (src/Countdown.js) is
+//     the one it replaces. The exceptions: a block without such a name (a
+//     usage snippet, a test, an exported router), whose ties put it in more
+//     than one directory, or that would be a file it imports stays where
+//     the rules below put it.
 //   - JavaScript-family blocks without a path (javascript, jsx, typescript,
 //     tsx; JavaScript with JSX and TypeScript with TSX, never across) join
 //     the latest such module: a component split across blocks, or a helper
@@ -175,13 +192,13 @@
 // first heading of Markdown, the file name of a single file; otherwise
 // "<Language> snippet". Titles are at most MaxTitleLen characters.
 //
-// Known limits: a pathless block that imports a file named by the reply's
-// only path block ("// utils/slugify.js" above a component importing
-// "./utils/slugify") gives two drafts, the component's import unresolved;
-// more generally, a pathless block among blocks that name paths ("Here's
-// the updated component:" between two named files) stays out of their
-// PROJECT. And a file name without a directory above a page or a script
-// that opens a reply, before any path and with no tree ("Create
-// `index.html`:" then "Then create `js/app.js`:"), names nothing, since
-// the blocks after it cannot be known yet: that page stays a draft apart.
+// Known limits: a pathless block that only a later file imports (the
+// Countdown component above src/App.jsx, when nothing before ties it) stays
+// a draft apart, the later import unresolved: the chat handler saves a
+// draft as an artifact when Add returns its index, and a draft once saved
+// is never taken back into another. And a file name without a directory
+// above a page or a script that opens a reply, before any path and with no
+// tree ("Create `index.html`:" then "Then create `js/app.js`:"), names
+// nothing, since the blocks after it cannot be known yet: that page stays
+// a draft apart.
 package codeblock

@@ -194,21 +194,24 @@ func FuzzScanner(f *testing.F) {
 
 // FuzzConsolidate feeds arbitrary code, in languages that merge, straight to
 // a Consolidator, to reach the import and page merging that random Markdown
-// rarely does.
+// rarely does. The first block may name a file, so that the blocks after it
+// may join it by their imports.
 func FuzzConsolidate(f *testing.F) {
-	seeds := [][6]string{
-		{"jsx", "import React, { useState } from 'react';\nconst a = 1;", "jsx", "import { useEffect } from 'react';\nexport default function A() { return <p/>; }", "jsx", "import A from './A';\nexport default function B() { return <A/>; }"},
-		{"tsx", "import type { FC } from 'react';\nimport * as R from 'react'", "typescript", "export interface P { a: string }", "tsx", "'use client';\nimport {\n  a, // x\n  type b,\n} from \"m\";"},
-		{"python", "import os\nfrom typing import (\n  List,\n)\ndef f(): pass", "python", "from .f import f\nimport os, sys\nif __name__ == '__main__':\n    f()", "py", "\"\"\"\nimport x\n\"\"\"\nclass A: pass"},
-		{"html", "<html><head><link rel=\"stylesheet\" href=\"a.css\"></head><body><script src=\"a.js\"></script></body></html>", "css", "@import url(x.css);\na{}", "javascript", "document.title = '</script>';"},
-		{"js", "const x = require('x');\nmodule.exports = x;", "js", "`${`\nimport a from 'b'\n`}`\nexport default X;", "javascript", "import('x'); import.meta; import x = require('y');"},
+	seeds := [][7]string{
+		{"", "jsx", "import React, { useState } from 'react';\nconst a = 1;", "jsx", "import { useEffect } from 'react';\nexport default function A() { return <p/>; }", "jsx", "import A from './A';\nexport default function B() { return <A/>; }"},
+		{"", "tsx", "import type { FC } from 'react';\nimport * as R from 'react'", "typescript", "export interface P { a: string }", "tsx", "'use client';\nimport {\n  a, // x\n  type b,\n} from \"m\";"},
+		{"", "python", "import os\nfrom typing import (\n  List,\n)\ndef f(): pass", "python", "from .f import f\nimport os, sys\nif __name__ == '__main__':\n    f()", "py", "\"\"\"\nimport x\n\"\"\"\nclass A: pass"},
+		{"", "html", "<html><head><link rel=\"stylesheet\" href=\"a.css\"></head><body><script src=\"a.js\"></script></body></html>", "css", "@import url(a.css);\na{}", "javascript", "document.title = '</script>';"},
+		{"", "js", "const x = require('x');\nmodule.exports = x;", "js", "`${`\nimport a from 'b'\n`}`\nexport default X;", "javascript", "import('x'); import.meta; import x = require('y');"},
+		{"src/hooks/useInterval.js", "js", "export function useInterval() {}", "jsx", "import { useInterval } from './hooks/useInterval';\nexport default function Countdown() { return <p/>; }", "jsx", "import Countdown from './Countdown';\nexport default function Countdown() {}"},
+		{"src/pages/App.jsx", "jsx", "import Card from '../components/Card';\nimport './index';", "jsx", "const Card = () => <p/>;\nexport default Card;", "js", "const c = require('./components/Card');\nfunction index() {}\nmodule.exports = index;"},
 	}
 	for _, s := range seeds {
-		f.Add(s[0], s[1], s[2], s[3], s[4], s[5])
+		f.Add(s[0], s[1], s[2], s[3], s[4], s[5], s[6])
 	}
-	f.Fuzz(func(t *testing.T, lang1, code1, lang2, code2, lang3, code3 string) {
+	f.Fuzz(func(t *testing.T, path1, lang1, code1, lang2, code2, lang3, code3 string) {
 		blocks := []codeblock.Block{
-			{Language: lang1, Code: code1, Closed: true},
+			{Language: lang1, Path: path1, Code: code1, Closed: true},
 			{Language: lang2, Code: code2, Closed: true},
 			{Language: lang3, Code: code3},
 		}

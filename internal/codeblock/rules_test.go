@@ -144,6 +144,9 @@ func drawnTree(code string) bool {
 // importLine matches a JavaScript import's first line and its module.
 var importLine = regexp.MustCompile(`^import (type )?(?:[^'"]*? from )?['"]([^'"]+)['"]`)
 
+// relativeImport matches a JavaScript import of a relative module.
+var relativeImport = regexp.MustCompile(`from '(\.\.?/[^']+)'`)
+
 // head returns the leading lines of code that are blank, directives,
 // imports or require declarations (a multi-line import as its first line),
 // and the rest.
@@ -224,7 +227,7 @@ func TestRulesHaveGoldens(t *testing.T) {
 		},
 		{
 			rule:    "blocks that name a path form one PROJECT, files in first-seen order",
-			goldens: []string{"06-project-info-paths", "07-project-file-comments", "20-info-attributes", "32-project-with-root-dir", "41-node-project-without-conventional-entry", "47-gemini-heading-paths", "48-claude-bold-paths", "49-gpt-inline-code-paths", "50-gemini-label-paths", "51-gpt-list-item-paths", "52-claude-mixed-bold-and-comment", "53-gpt-mixed-forms", "54-gpt-prose-not-paths", "56-gpt-create-sentence-paths", "57-claude-add-to-sentence-paths", "58-gemini-replace-in-sentence-path", "60-gemini-code-span-headings", "61-gpt-tree-then-files", "62-claude-tree-then-files", "63-gemini-bash-tree-then-files"},
+			goldens: []string{"06-project-info-paths", "07-project-file-comments", "20-info-attributes", "32-project-with-root-dir", "41-node-project-without-conventional-entry", "47-gemini-heading-paths", "48-claude-bold-paths", "49-gpt-inline-code-paths", "50-gemini-label-paths", "51-gpt-list-item-paths", "52-claude-mixed-bold-and-comment", "53-gpt-mixed-forms", "54-gpt-prose-not-paths", "56-gpt-create-sentence-paths", "57-claude-add-to-sentence-paths", "58-gemini-replace-in-sentence-path", "60-gemini-code-span-headings", "61-gpt-tree-then-files", "62-claude-tree-then-files", "63-gemini-bash-tree-then-files", "64-claude-updated-component-between-paths", "66-gpt-standalone-version-stays-apart", "67-claude-app-first-then-component"},
 			check: func(t *testing.T, r reply) {
 				d := r.only(t, agent.TypeProject)
 				var want, got []string
@@ -234,7 +237,9 @@ func TestRulesHaveGoldens(t *testing.T) {
 					}
 				}
 				for _, f := range d.Files {
-					got = append(got, f.Path)
+					if slices.Contains(want, f.Path) { // not a file its imports gave a pathless block
+						got = append(got, f.Path)
+					}
 				}
 				if len(want) < 2 || !slices.Equal(got, want) {
 					t.Errorf("project files %v, want the paths %v in order", got, want)
@@ -511,7 +516,7 @@ func TestRulesHaveGoldens(t *testing.T) {
 		},
 		{
 			rule:    "while only one block has named a path, the draft is a single file titled by its name",
-			goldens: []string{"08-single-path-block", "13-indented-list-fences", "34-path-comment-helper"},
+			goldens: []string{"08-single-path-block", "13-indented-list-fences"},
 			check: func(t *testing.T, r reply) {
 				var named []codeblock.Block
 				for _, b := range r.blocks {
@@ -900,21 +905,55 @@ func TestRulesHaveGoldens(t *testing.T) {
 			},
 		},
 		{
-			rule:    "known limit: a pathless block among blocks that name paths stays out of their PROJECT",
-			goldens: []string{"54-gpt-prose-not-paths"},
+			rule:    "a JavaScript-family block without a path joins the PROJECT when it imports one of its files by a ./ specifier or one imports it, named after its default export, in the directory the import puts it in",
+			goldens: []string{"34-path-comment-helper", "54-gpt-prose-not-paths", "64-claude-updated-component-between-paths", "65-gemini-helper-comment-then-component", "67-claude-app-first-then-component"},
 			check: func(t *testing.T, r reply) {
-				pathless := r.blocks[slices.IndexFunc(r.blocks, func(b codeblock.Block) bool { return b.Path == "" })]
-				if len(r.drafts) != 2 || r.drafts[0].Type != agent.TypeProject || r.drafts[1].Code != pathless.Code {
-					t.Errorf("%d drafts; want the PROJECT and the pathless block apart", len(r.drafts))
+				want := map[string]string{
+					"34-path-comment-helper":                    "SlugForm.jsx",
+					"54-gpt-prose-not-paths":                    "src/Countdown.jsx",
+					"64-claude-updated-component-between-paths": "src/SearchBox.tsx",
+					"65-gemini-helper-comment-then-component":   "PostForm.jsx",
+					"67-claude-app-first-then-component":        "src/components/TaskItem.tsx",
+				}[r.name]
+				i := slices.IndexFunc(r.blocks, func(b codeblock.Block) bool { return b.Path == "" })
+				if i < 0 {
+					t.Fatal("no pathless block")
+				}
+				b := r.blocks[i]
+				name := strings.TrimSuffix(path.Base(want), path.Ext(want))
+				if !strings.Contains(b.Code, "export default function "+name+"(") || path.Ext(want) != "."+b.Info {
+					t.Fatalf("the pathless %s block does not export %s by default", b.Info, name)
+				}
+				d := r.only(t, agent.TypeProject)
+				stem := func(p string) string { return strings.TrimSuffix(p, path.Ext(p)) }
+				tie := false
+				for _, m := range relativeImport.FindAllStringSubmatch(b.Code, -1) {
+					tie = tie || strings.HasPrefix(m[1], "./") && slices.ContainsFunc(d.Files, func(f codeblock.File) bool {
+						return f.Path != want && stem(f.Path) == path.Join(path.Dir(want), m[1])
+					})
+				}
+				for _, f := range d.Files {
+					for _, m := range relativeImport.FindAllStringSubmatch(f.Code, -1) {
+						tie = tie || f.Path != want && path.Join(path.Dir(f.Path), m[1]) == stem(want)
+					}
+				}
+				f := slices.IndexFunc(d.Files, func(f codeblock.File) bool { return f.Path == want })
+				if len(r.drafts) != 1 || f < 0 || d.Files[f].Code != b.Code || !tie {
+					t.Errorf("%d drafts, project files %v; want one project holding the pathless block as %s, tied to a file by an import", len(r.drafts), summary(r.drafts), want)
 				}
 			},
 		},
 		{
-			rule:    "known limit: a pathless block importing the only path block's file gives two drafts",
-			goldens: []string{"34-path-comment-helper"},
+			rule:    "a pathless block that no import ties to the PROJECT stays where the other rules put it",
+			goldens: []string{"66-gpt-standalone-version-stays-apart"},
 			check: func(t *testing.T, r reply) {
-				if len(r.drafts) != 2 || !strings.Contains(r.drafts[1].Code, "from './utils/slugify'") {
-					t.Errorf("%d drafts; want the helper and the component apart, the import kept", len(r.drafts))
+				i := slices.IndexFunc(r.blocks, func(b codeblock.Block) bool { return b.Path == "" })
+				if i < 0 || strings.Contains(r.blocks[i].Code, "from '.") {
+					t.Fatal("want a pathless block without a relative import")
+				}
+				d := r.only(t, agent.TypeProject)
+				if slices.ContainsFunc(d.Files, func(f codeblock.File) bool { return f.Code == r.blocks[i].Code }) || !r.hasDraft(r.blocks[i].Code) {
+					t.Errorf("project files %v; want the pathless block in a draft of its own", summary(r.drafts))
 				}
 			},
 		},

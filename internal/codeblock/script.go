@@ -15,15 +15,17 @@ import (
 // scriptPart is one JavaScript-family block read for merging.
 type scriptPart struct {
 	block      Block
-	directives []string   // 'use client' and the like, from the prologue
-	imports    []jsImport // import declarations, removed from body
-	requires   []string   // whole-line require() declarations, removed from body
-	body       []string   // the remaining lines
-	names      []string   // top-level names the body declares
-	component  string     // the first top-level declaration named like a component
-	function   string     // the first top-level function or class
-	def        jsDefault  // the default export, if any
-	lines      []string   // significant body lines, to compare blocks
+	directives []string        // 'use client' and the like, from the prologue
+	imports    []jsImport      // import declarations, removed from body
+	requires   []string        // whole-line require() declarations, removed from body
+	body       []string        // the remaining lines
+	names      []string        // top-level names the body declares
+	component  string          // the first top-level declaration named like a component
+	exports    []string        // top-level values exported where they are declared
+	callable   map[string]bool // top-level names of functions and classes
+	function   string          // the first top-level function or class
+	def        jsDefault       // the default export, if any
+	lines      []string        // significant body lines, to compare blocks
 	react      bool
 }
 
@@ -88,6 +90,15 @@ func readScript(b Block) *scriptPart {
 		if name, kind, ok := jsDeclaration(line); ok && !names[name] {
 			names[name] = true
 			p.names = append(p.names, name)
+			if kind != declType && strings.HasPrefix(line, "export ") && !strings.HasPrefix(line, "export default") {
+				p.exports = append(p.exports, name)
+			}
+			if kind == declFunction || kind == declClass || (kind == declVariable && holdsFunction(line)) {
+				if p.callable == nil {
+					p.callable = map[string]bool{}
+				}
+				p.callable[name] = true
+			}
 			if p.component == "" && kind != declType && isComponentName(name) {
 				p.component = name
 			}
@@ -281,6 +292,32 @@ func jsDeclaration(line string) (string, declKind, bool) {
 		return "", 0, false
 	}
 	return name, kind, true
+}
+
+// holdsFunction reports whether a top-level variable declaration's value is
+// a function: an arrow function or a function expression, perhaps wrapped
+// in memo or forwardRef ("const Card = ({ title }) => {",
+// "export const Input = forwardRef(function Input(props, ref) {").
+func holdsFunction(line string) bool {
+	eq := -1
+	for i := 1; i < len(line)-1; i++ {
+		if line[i] == '=' && !strings.ContainsRune("=!<>", rune(line[i-1])) && line[i+1] != '=' && line[i+1] != '>' {
+			eq = i
+			break
+		}
+	}
+	if eq < 0 {
+		return false
+	}
+	v := strings.TrimSpace(line[eq+1:])
+	for _, wrapper := range [...]string{"React.memo(", "React.forwardRef(", "memo(", "forwardRef("} {
+		v = strings.TrimSpace(strings.TrimPrefix(v, wrapper))
+	}
+	if strings.HasPrefix(v, "function") || strings.HasPrefix(v, "async ") || strings.HasPrefix(v, "async(") || strings.HasPrefix(v, "(") {
+		return true
+	}
+	name, rest := readIdent(v)
+	return name != "" && strings.HasPrefix(strings.TrimSpace(rest), "=>")
 }
 
 // jsDefaultExport reads a top-level default export: export default followed
