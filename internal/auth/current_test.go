@@ -9,14 +9,14 @@ import (
 	"github.com/zocket/agent/internal/auth"
 )
 
-// versions is a user table of one user whose token version a test moves
+// versionTable is a user table of one user whose token version a test moves
 // on, counting its reads.
-type versions struct {
+type versionTable struct {
 	version int
 	reads   int
 }
 
-func (v *versions) UserByID(context.Context, string) (agent.User, error) {
+func (v *versionTable) UserByID(context.Context, string) (agent.User, error) {
 	v.reads++
 	return agent.User{ID: "u", TokenVersion: v.version}, nil
 }
@@ -39,7 +39,7 @@ func TestCurrent(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.ttl.String(), func(t *testing.T) {
 			now := time.Unix(1_700_000_000, 0)
-			users := &versions{version: 1}
+			users := &versionTable{version: 1}
 			s := &auth.Sessions{Users: users, CacheTTL: tc.ttl, Now: func() time.Time { return now }}
 			sess := agent.Session{UserID: "u", Version: 1}
 			if err := s.Current(t.Context(), sess, time.Second); err != nil {
