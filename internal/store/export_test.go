@@ -22,12 +22,15 @@ func (s *Store) PutConversationPlain(ctx context.Context, c agent.Conversation) 
 // PutMessagePlain writes m as AppendMessage would, without touching the
 // conversation.
 func (s *Store) PutMessagePlain(ctx context.Context, m agent.Message) error {
-	puts, _, err := s.messagePuts(m)
+	item, parts, err := newMessageItems(m)
 	if err != nil {
 		return err
 	}
-	for _, p := range puts {
-		if err := p.Run(ctx); err != nil {
+	if err := s.table.Put(item).Run(ctx); err != nil {
+		return err
+	}
+	for _, p := range parts {
+		if err := s.table.Put(p).Run(ctx); err != nil {
 			return err
 		}
 	}
