@@ -179,7 +179,7 @@ lambda-bootstraps:
 ## test-lambda: every function's real bootstrap (built for this machine) under the Lambda Runtime Interface Emulator with its events/ file, the chat stream read as it streams (and resumed from another process), and the SAM/CDK parity and schema tests.
 test-lambda: deps-web $(RIE) lambda-bootstraps
 	@echo "== the bootstraps as Lambdas"
-	LAMBDA_BOOTSTRAP_DIR=$(CURDIR)/$(LAMBDA_TEST_DIR) LAMBDA_RIE=$(CURDIR)/$(RIE) $(GO) test -count=1 -v ./internal/lambdatest
+	LAMBDA_BOOTSTRAP_DIR=$(CURDIR)/$(LAMBDA_TEST_DIR) LAMBDA_RIE=$(CURDIR)/$(RIE) $(GO) test -count=1 -v ./internal/devtools/lambdatest
 	@echo "== SAM/CDK parity and the templates against the resource spec (infra/, a module of its own)"
 	cd infra && $(GO) vet ./... && $(CDK_ENV) $(GO) test -count=1 ./...
 
@@ -196,7 +196,7 @@ $(CDK_TEMPLATE): routes/routes.go infra/go.mod infra/go.sum $(shell find infra -
 ## test-cloud: template.yaml as deployed, on this machine (package localcloud, the real bootstraps), the frontend's scenario through its one URL and every events/ file; every AWS call proved against the IAM policies of template.yaml and of the CDK app.
 test-cloud: deps-web lambda-bootstraps $(CDK_TEMPLATE)
 	@echo "== the deployed shape"
-	LAMBDA_BOOTSTRAP_DIR=$(CURDIR)/$(LAMBDA_TEST_DIR) CDK_TEMPLATE=$(CURDIR)/$(CDK_TEMPLATE) $(GO) test -count=1 -v -run 'TestDeployedShape' ./internal/localcloud
+	LAMBDA_BOOTSTRAP_DIR=$(CURDIR)/$(LAMBDA_TEST_DIR) CDK_TEMPLATE=$(CURDIR)/$(CDK_TEMPLATE) $(GO) test -count=1 -v -run 'TestDeployedShape' ./internal/devtools/localcloud
 
 ## cloud: the same stack for interactive use (one URL on :3001, the API on :3002, the stream URL on :3003), until Ctrl-C.
 cloud: deps-web lambda-bootstraps

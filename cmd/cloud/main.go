@@ -23,9 +23,9 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/zocket/agent/internal/cfn"
-	"github.com/zocket/agent/internal/llm/geminitest"
-	"github.com/zocket/agent/internal/localcloud"
+	"github.com/zocket/agent/internal/devtools/cfn"
+	"github.com/zocket/agent/internal/devtools/geminitest"
+	"github.com/zocket/agent/internal/devtools/localcloud"
 )
 
 func main() {

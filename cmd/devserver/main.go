@@ -20,8 +20,8 @@ import (
 
 	"github.com/zocket/agent/internal/app"
 	"github.com/zocket/agent/internal/app/chatapp"
+	"github.com/zocket/agent/internal/devtools/localaws"
 	"github.com/zocket/agent/internal/httpapi"
-	"github.com/zocket/agent/internal/localaws"
 	"github.com/zocket/agent/internal/settings"
 )
 

@@ -17,8 +17,8 @@ import (
 	"golang.org/x/crypto/bcrypt"
 
 	"github.com/zocket/agent"
+	"github.com/zocket/agent/internal/devtools/localaws"
 	"github.com/zocket/agent/internal/httpapi"
-	"github.com/zocket/agent/internal/localaws"
 	"github.com/zocket/agent/internal/settings"
 	"github.com/zocket/agent/internal/store"
 )

@@ -23,7 +23,7 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/zocket/agent/internal/cfn"
+	"github.com/zocket/agent/internal/devtools/cfn"
 	"github.com/zocket/agent/routes"
 )
 

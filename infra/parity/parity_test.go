@@ -12,7 +12,7 @@ import (
 
 	"github.com/zocket/agent/infra/parity"
 	"github.com/zocket/agent/infra/stack"
-	"github.com/zocket/agent/internal/cfn"
+	"github.com/zocket/agent/internal/devtools/cfn"
 	"github.com/zocket/agent/routes"
 )
 

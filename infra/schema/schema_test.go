@@ -12,7 +12,7 @@ import (
 
 	"github.com/zocket/agent/infra/schema"
 	"github.com/zocket/agent/infra/stack"
-	"github.com/zocket/agent/internal/cfn"
+	"github.com/zocket/agent/internal/devtools/cfn"
 )
 
 func TestMain(m *testing.M) {

@@ -7,12 +7,12 @@ import (
 	"testing"
 	"time"
 
-	"github.com/zocket/agent/internal/apitest"
 	"github.com/zocket/agent/internal/app"
 	"github.com/zocket/agent/internal/app/chatapp"
 	"github.com/zocket/agent/internal/auth"
 	"github.com/zocket/agent/internal/build"
-	"github.com/zocket/agent/internal/dynamotest"
+	"github.com/zocket/agent/internal/devtools/apitest"
+	"github.com/zocket/agent/internal/devtools/dynamotest"
 	"github.com/zocket/agent/internal/settings"
 	"github.com/zocket/agent/routes"
 )

@@ -10,7 +10,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/zocket/agent/internal/cfn"
+	"github.com/zocket/agent/internal/devtools/cfn"
 	"github.com/zocket/agent/routes"
 )
 

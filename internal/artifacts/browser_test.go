@@ -18,9 +18,9 @@ import (
 	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
 
-	"github.com/zocket/agent/internal/apitest"
-	"github.com/zocket/agent/internal/browsertest"
-	"github.com/zocket/agent/internal/dynamotest"
+	"github.com/zocket/agent/internal/devtools/apitest"
+	"github.com/zocket/agent/internal/devtools/browsertest"
+	"github.com/zocket/agent/internal/devtools/dynamotest"
 )
 
 // The browser tests load previews through the real routes, with the real

@@ -7,8 +7,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/zocket/agent/internal/apitest"
 	"github.com/zocket/agent/internal/artifacts"
+	"github.com/zocket/agent/internal/devtools/apitest"
 )
 
 const htmlPage = "```html\n<!doctype html>\n<html><head><title>Hello page</title><style>h1 { color: rgb(200, 10, 10); }</style></head>\n" +

@@ -5,9 +5,9 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/zocket/agent/internal/apitest"
-	"github.com/zocket/agent/internal/browsertest"
-	"github.com/zocket/agent/internal/llm/geminitest"
+	"github.com/zocket/agent/internal/devtools/apitest"
+	"github.com/zocket/agent/internal/devtools/browsertest"
+	"github.com/zocket/agent/internal/devtools/geminitest"
 )
 
 const brokenGreeting = "```tsx\nexport default function Greeting() {\n  return <h1 id=\"hello\">Hello, fixed world</h1>\n}}\n```"

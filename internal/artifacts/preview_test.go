@@ -10,8 +10,8 @@ import (
 
 	"github.com/golang-jwt/jwt/v5"
 
-	"github.com/zocket/agent/internal/apitest"
 	"github.com/zocket/agent/internal/artifacts"
+	"github.com/zocket/agent/internal/devtools/apitest"
 )
 
 // requirePackages fails under CI (and skips elsewhere) without the preview

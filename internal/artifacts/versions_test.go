@@ -4,8 +4,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/zocket/agent/internal/apitest"
-	"github.com/zocket/agent/internal/llm/geminitest"
+	"github.com/zocket/agent/internal/devtools/apitest"
+	"github.com/zocket/agent/internal/devtools/geminitest"
 )
 
 // turn sends a message in conversation conv ("" for a new one) answered by

@@ -12,9 +12,9 @@ import (
 	"golang.org/x/crypto/bcrypt"
 
 	"github.com/zocket/agent"
-	"github.com/zocket/agent/internal/apitest"
 	"github.com/zocket/agent/internal/auth"
-	"github.com/zocket/agent/internal/dynamotest"
+	"github.com/zocket/agent/internal/devtools/apitest"
+	"github.com/zocket/agent/internal/devtools/dynamotest"
 	"github.com/zocket/agent/internal/store"
 )
 

@@ -15,11 +15,11 @@ import (
 	"github.com/golang-jwt/jwt/v5"
 
 	"github.com/zocket/agent"
-	"github.com/zocket/agent/internal/apitest"
 	"github.com/zocket/agent/internal/app"
 	"github.com/zocket/agent/internal/app/chatapp"
 	"github.com/zocket/agent/internal/auth"
-	"github.com/zocket/agent/internal/dynamotest"
+	"github.com/zocket/agent/internal/devtools/apitest"
+	"github.com/zocket/agent/internal/devtools/dynamotest"
 	"github.com/zocket/agent/routes"
 )
 

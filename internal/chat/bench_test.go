@@ -10,9 +10,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/zocket/agent/internal/apitest"
-	"github.com/zocket/agent/internal/dynamotest"
-	"github.com/zocket/agent/internal/llm/geminitest"
+	"github.com/zocket/agent/internal/devtools/apitest"
+	"github.com/zocket/agent/internal/devtools/dynamotest"
+	"github.com/zocket/agent/internal/devtools/geminitest"
 )
 
 // BenchmarkResumeTail measures what a reader following a live turn costs

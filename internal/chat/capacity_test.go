@@ -11,9 +11,9 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
-	"github.com/zocket/agent/internal/apitest"
-	"github.com/zocket/agent/internal/dynamotest"
-	"github.com/zocket/agent/internal/llm/geminitest"
+	"github.com/zocket/agent/internal/devtools/apitest"
+	"github.com/zocket/agent/internal/devtools/dynamotest"
+	"github.com/zocket/agent/internal/devtools/geminitest"
 	"github.com/zocket/agent/internal/store"
 )
 

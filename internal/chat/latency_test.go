@@ -8,10 +8,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/zocket/agent/internal/apitest"
-	"github.com/zocket/agent/internal/dynamotest"
+	"github.com/zocket/agent/internal/devtools/apitest"
+	"github.com/zocket/agent/internal/devtools/dynamotest"
+	"github.com/zocket/agent/internal/devtools/geminitest"
 	"github.com/zocket/agent/internal/llm"
-	"github.com/zocket/agent/internal/llm/geminitest"
 	"github.com/zocket/agent/internal/memory"
 )
 

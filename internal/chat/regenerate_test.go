@@ -4,8 +4,8 @@ import (
 	"slices"
 	"testing"
 
-	"github.com/zocket/agent/internal/apitest"
-	"github.com/zocket/agent/internal/llm/geminitest"
+	"github.com/zocket/agent/internal/devtools/apitest"
+	"github.com/zocket/agent/internal/devtools/geminitest"
 )
 
 type conversationBody struct {

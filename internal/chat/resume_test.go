@@ -15,9 +15,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/zocket/agent"
-	"github.com/zocket/agent/internal/apitest"
 	"github.com/zocket/agent/internal/chat"
-	"github.com/zocket/agent/internal/llm/geminitest"
+	"github.com/zocket/agent/internal/devtools/apitest"
+	"github.com/zocket/agent/internal/devtools/geminitest"
 )
 
 // open starts a request whose body the test reads as it comes; cancel

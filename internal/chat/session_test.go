@@ -6,9 +6,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/zocket/agent/internal/apitest"
-	"github.com/zocket/agent/internal/dynamotest"
-	"github.com/zocket/agent/internal/llm/geminitest"
+	"github.com/zocket/agent/internal/devtools/apitest"
+	"github.com/zocket/agent/internal/devtools/dynamotest"
+	"github.com/zocket/agent/internal/devtools/geminitest"
 )
 
 // TestSessionEndReachesOpenStreams ends a session (a logout, a password

@@ -18,8 +18,8 @@ import (
 	"github.com/yuin/goldmark/text"
 
 	"github.com/zocket/agent"
-	"github.com/zocket/agent/internal/apitest"
-	"github.com/zocket/agent/internal/dynamotest"
+	"github.com/zocket/agent/internal/devtools/apitest"
+	"github.com/zocket/agent/internal/devtools/dynamotest"
 	"github.com/zocket/agent/internal/store"
 )
 

@@ -21,12 +21,12 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
 	"github.com/zocket/agent"
-	"github.com/zocket/agent/internal/apitest"
 	"github.com/zocket/agent/internal/app"
 	"github.com/zocket/agent/internal/app/chatapp"
 	"github.com/zocket/agent/internal/build"
 	"github.com/zocket/agent/internal/conversations"
-	"github.com/zocket/agent/internal/dynamotest"
+	"github.com/zocket/agent/internal/devtools/apitest"
+	"github.com/zocket/agent/internal/devtools/dynamotest"
 	"github.com/zocket/agent/internal/settings"
 )
 

@@ -12,9 +12,9 @@ import (
 	"testing"
 
 	"github.com/zocket/agent/internal/app/chatapp"
+	"github.com/zocket/agent/internal/devtools/localaws"
 	"github.com/zocket/agent/internal/httpapi"
 	"github.com/zocket/agent/internal/lambdahost"
-	"github.com/zocket/agent/internal/localaws"
 )
 
 // TestSetupReadsParameters starts the chat function, which needs all three

@@ -10,8 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/zocket/agent/internal/devtools/geminitest"
 	"github.com/zocket/agent/internal/llm"
-	"github.com/zocket/agent/internal/llm/geminitest"
 )
 
 const testKey = "test-key"

@@ -11,7 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/zocket/agent/internal/llm/geminitest"
+	"github.com/zocket/agent/internal/devtools/geminitest"
 )
 
 func TestWaitGrowsExponentiallyWithJitter(t *testing.T) {

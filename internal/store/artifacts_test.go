@@ -5,7 +5,7 @@ import (
 	"time"
 
 	"github.com/zocket/agent"
-	"github.com/zocket/agent/internal/dynamotest"
+	"github.com/zocket/agent/internal/devtools/dynamotest"
 )
 
 // TestLineage saves versions of artifacts and lists, deletes and purges

@@ -6,7 +6,7 @@ import (
 	"time"
 
 	"github.com/zocket/agent"
-	"github.com/zocket/agent/internal/dynamotest"
+	"github.com/zocket/agent/internal/devtools/dynamotest"
 	"github.com/zocket/agent/internal/store"
 )
 

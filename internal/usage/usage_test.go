@@ -9,9 +9,9 @@ import (
 	"time"
 
 	"github.com/zocket/agent"
-	"github.com/zocket/agent/internal/apitest"
-	"github.com/zocket/agent/internal/dynamotest"
-	"github.com/zocket/agent/internal/llm/geminitest"
+	"github.com/zocket/agent/internal/devtools/apitest"
+	"github.com/zocket/agent/internal/devtools/dynamotest"
+	"github.com/zocket/agent/internal/devtools/geminitest"
 )
 
 var ctx = context.Background()

@@ -39,9 +39,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 
 	"github.com/zocket/agent/internal/blob"
-	"github.com/zocket/agent/internal/lambdatest"
-	"github.com/zocket/agent/internal/llm/geminitest"
-	"github.com/zocket/agent/internal/localaws"
+	"github.com/zocket/agent/internal/devtools/geminitest"
+	"github.com/zocket/agent/internal/devtools/lambdatest"
+	"github.com/zocket/agent/internal/devtools/localaws"
 	"github.com/zocket/agent/internal/settings"
 	"github.com/zocket/agent/internal/store"
 	"github.com/zocket/agent/routes"

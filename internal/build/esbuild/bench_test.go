@@ -12,9 +12,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/zocket/agent/internal/apitest"
 	"github.com/zocket/agent/internal/build"
 	"github.com/zocket/agent/internal/build/esbuild"
+	"github.com/zocket/agent/internal/devtools/apitest"
 )
 
 // The benchmarks build every component in testdata/components and report the

@@ -12,9 +12,9 @@ import (
 
 	"github.com/chromedp/chromedp"
 
-	"github.com/zocket/agent/internal/browsertest"
 	"github.com/zocket/agent/internal/build"
 	"github.com/zocket/agent/internal/build/esbuild"
+	"github.com/zocket/agent/internal/devtools/browsertest"
 )
 
 // The browser tests load previews in headless Chromium from a server that

@@ -9,9 +9,9 @@ import (
 	"testing"
 
 	"github.com/zocket/agent"
-	"github.com/zocket/agent/internal/apitest"
 	"github.com/zocket/agent/internal/build"
 	"github.com/zocket/agent/internal/build/esbuild"
+	"github.com/zocket/agent/internal/devtools/apitest"
 )
 
 func TestBuild(t *testing.T) {

@@ -6,10 +6,10 @@ import (
 	"path/filepath"
 	"testing"
 
-	"github.com/zocket/agent/internal/apitest"
-	"github.com/zocket/agent/internal/browsertest"
 	"github.com/zocket/agent/internal/build"
 	"github.com/zocket/agent/internal/build/esbuild"
+	"github.com/zocket/agent/internal/devtools/apitest"
+	"github.com/zocket/agent/internal/devtools/browsertest"
 )
 
 // TestMain runs the tests, or BenchmarkBuildFirstProcess's child build, and

@@ -9,10 +9,10 @@ import (
 	"testing"
 
 	"github.com/zocket/agent"
-	"github.com/zocket/agent/internal/apitest"
 	"github.com/zocket/agent/internal/blob"
 	"github.com/zocket/agent/internal/build"
 	"github.com/zocket/agent/internal/build/esbuild"
+	"github.com/zocket/agent/internal/devtools/apitest"
 	"github.com/zocket/agent/internal/settings"
 )
 

@@ -3,7 +3,7 @@ package iamproof_test
 import (
 	"testing"
 
-	"github.com/zocket/agent/internal/iamproof"
+	"github.com/zocket/agent/internal/devtools/iamproof"
 )
 
 // TestMatchAction follows the IAM User Guide's Action element: the prefix

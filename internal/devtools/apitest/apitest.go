@@ -30,9 +30,9 @@ import (
 	"github.com/zocket/agent/internal/blob"
 	"github.com/zocket/agent/internal/build"
 	"github.com/zocket/agent/internal/build/esbuild"
-	"github.com/zocket/agent/internal/dynamotest"
+	"github.com/zocket/agent/internal/devtools/dynamotest"
+	"github.com/zocket/agent/internal/devtools/geminitest"
 	"github.com/zocket/agent/internal/httpapi"
-	"github.com/zocket/agent/internal/llm/geminitest"
 	"github.com/zocket/agent/internal/settings"
 )
 

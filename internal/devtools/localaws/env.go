@@ -24,7 +24,7 @@ import (
 
 	"github.com/zocket/agent/internal/app"
 	"github.com/zocket/agent/internal/build/esbuild"
-	"github.com/zocket/agent/internal/llm/geminitest"
+	"github.com/zocket/agent/internal/devtools/geminitest"
 	"github.com/zocket/agent/internal/settings"
 )
 

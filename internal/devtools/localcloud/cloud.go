@@ -24,8 +24,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
-	"github.com/zocket/agent/internal/cfn"
-	"github.com/zocket/agent/internal/localaws"
+	"github.com/zocket/agent/internal/devtools/cfn"
+	"github.com/zocket/agent/internal/devtools/localaws"
 	"github.com/zocket/agent/internal/settings"
 	"github.com/zocket/agent/routes"
 )

@@ -14,9 +14,9 @@ import (
 	"sync/atomic"
 	"testing"
 
-	"github.com/zocket/agent/internal/cfn"
-	"github.com/zocket/agent/internal/iamproof"
-	"github.com/zocket/agent/internal/localcloud"
+	"github.com/zocket/agent/internal/devtools/cfn"
+	"github.com/zocket/agent/internal/devtools/iamproof"
+	"github.com/zocket/agent/internal/devtools/localcloud"
 	"github.com/zocket/agent/routes"
 )
 

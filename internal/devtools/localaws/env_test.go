@@ -13,8 +13,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
 	"github.com/zocket/agent"
+	"github.com/zocket/agent/internal/devtools/localaws"
 	"github.com/zocket/agent/internal/httpapi"
-	"github.com/zocket/agent/internal/localaws"
 	"github.com/zocket/agent/internal/settings"
 	"github.com/zocket/agent/internal/store"
 )

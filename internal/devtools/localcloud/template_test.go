@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/zocket/agent/internal/cfn"
+	"github.com/zocket/agent/internal/devtools/cfn"
 	"github.com/zocket/agent/routes"
 )
 

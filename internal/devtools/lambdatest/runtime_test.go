@@ -12,7 +12,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/zocket/agent/internal/lambdatest"
+	"github.com/zocket/agent/internal/devtools/lambdatest"
 )
 
 // streamerEvent is a Function URL request for testdata/streamer.

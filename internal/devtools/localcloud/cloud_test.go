@@ -23,10 +23,10 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
 	lambdatypes "github.com/aws/aws-sdk-go-v2/service/lambda/types"
 
-	"github.com/zocket/agent/internal/browsertest"
-	"github.com/zocket/agent/internal/cfn"
-	"github.com/zocket/agent/internal/lambdatest"
-	"github.com/zocket/agent/internal/localcloud"
+	"github.com/zocket/agent/internal/devtools/browsertest"
+	"github.com/zocket/agent/internal/devtools/cfn"
+	"github.com/zocket/agent/internal/devtools/lambdatest"
+	"github.com/zocket/agent/internal/devtools/localcloud"
 	"github.com/zocket/agent/internal/settings"
 )
 

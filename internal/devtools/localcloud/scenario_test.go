@@ -20,11 +20,11 @@ import (
 
 	"github.com/chromedp/chromedp"
 
-	"github.com/zocket/agent/internal/browsertest"
-	"github.com/zocket/agent/internal/cfn"
-	"github.com/zocket/agent/internal/llm/geminitest"
-	"github.com/zocket/agent/internal/localaws"
-	"github.com/zocket/agent/internal/localcloud"
+	"github.com/zocket/agent/internal/devtools/browsertest"
+	"github.com/zocket/agent/internal/devtools/cfn"
+	"github.com/zocket/agent/internal/devtools/geminitest"
+	"github.com/zocket/agent/internal/devtools/localaws"
+	"github.com/zocket/agent/internal/devtools/localcloud"
 	"github.com/zocket/agent/routes"
 )
 

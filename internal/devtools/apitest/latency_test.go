@@ -4,7 +4,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/zocket/agent/internal/apitest"
+	"github.com/zocket/agent/internal/devtools/apitest"
 )
 
 // TestSpans counts sequential round trips and the time waited on them from

@@ -15,7 +15,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
 	"github.com/google/go-cmp/cmp"
 
-	"github.com/zocket/agent/internal/iamproof"
+	"github.com/zocket/agent/internal/devtools/iamproof"
 )
 
 func TestCheckUnusedReport(t *testing.T) {

@@ -14,7 +14,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/zocket/agent/internal/llm/geminitest"
+	"github.com/zocket/agent/internal/devtools/geminitest"
 )
 
 // The components of a fix: one that does not build (a brace too many),

@@ -10,7 +10,7 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/zocket/agent/internal/cfn"
+	"github.com/zocket/agent/internal/devtools/cfn"
 )
 
 // Resolver gives a template's intrinsic functions the values they have in

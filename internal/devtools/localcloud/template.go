@@ -11,7 +11,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/zocket/agent/internal/cfn"
+	"github.com/zocket/agent/internal/devtools/cfn"
 )
 
 // Managed CloudFront policies the local distribution knows how to apply.

@@ -12,8 +12,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
 
-	"github.com/zocket/agent/internal/lambdatest"
-	"github.com/zocket/agent/internal/localcloud"
+	"github.com/zocket/agent/internal/devtools/lambdatest"
+	"github.com/zocket/agent/internal/devtools/localcloud"
 	"github.com/zocket/agent/internal/settings"
 	"github.com/zocket/agent/internal/store"
 	"github.com/zocket/agent/routes"

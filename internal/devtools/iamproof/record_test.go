@@ -30,7 +30,7 @@ import (
 	"github.com/johannesboyne/gofakes3/backend/s3mem"
 	"github.com/truora/minidyn/server"
 
-	"github.com/zocket/agent/internal/iamproof"
+	"github.com/zocket/agent/internal/devtools/iamproof"
 	"github.com/zocket/agent/internal/settings"
 	"github.com/zocket/agent/internal/store"
 )

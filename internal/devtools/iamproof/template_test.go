@@ -10,8 +10,8 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
-	"github.com/zocket/agent/internal/cfn"
-	"github.com/zocket/agent/internal/iamproof"
+	"github.com/zocket/agent/internal/devtools/cfn"
+	"github.com/zocket/agent/internal/devtools/iamproof"
 	"github.com/zocket/agent/routes"
 )
 

@@ -17,7 +17,7 @@ import (
 	"github.com/evanw/esbuild/pkg/api"
 	"google.golang.org/genai"
 
-	"github.com/zocket/agent/internal/llm/geminitest"
+	"github.com/zocket/agent/internal/devtools/geminitest"
 )
 
 const (

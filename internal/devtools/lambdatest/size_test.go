@@ -6,7 +6,7 @@ import (
 	"path/filepath"
 	"testing"
 
-	"github.com/zocket/agent/internal/lambdatest"
+	"github.com/zocket/agent/internal/devtools/lambdatest"
 )
 
 // TestPreviewFunctionsSize builds the preview functions as `make build` does
