@@ -69,7 +69,7 @@ type Function struct {
 }
 
 // Defaults for functions that do not say. Memory sizes come from `make
-// bench-memory` (README, "Memory size"): at 256 MB a request of these
+// bench-memory` (docs/performance.md, "Memory size"): at 256 MB a request of these
 // functions takes as long as at 1,769 MB, and a cold start a fraction of
 // what it takes at 128 MB, for a cent more per million.
 const (

@@ -1,4 +1,5 @@
-// The README's shell examples are code: these tests run them.
+// The shell examples of the README and of docs/*.md are code: these tests
+// run them.
 //
 // A fenced sh block runs when the line right before its fence is the HTML
 // comment
@@ -10,9 +11,11 @@
 // them, and so do deploy commands. TestREADMEExamples does what that block
 // tells the reader to do, on a fresh DEV_DATA_DIR: it runs cmd/seed, then
 // starts cmd/devserver on a free loopback port with the offline model and
-// unlimited credits. Then it runs every marked block, in README order, as one
-// `bash -euo pipefail` script from the repository root, so a variable such as
-// TOKEN set in one block is there in the next. Before the run:
+// unlimited credits. Then, for each document (README.md, then docs/*.md),
+// it runs every marked block, in order, as one `bash -euo pipefail` script
+// from the repository root, so a variable such as TOKEN set in one block is
+// there in the next (a document's examples stand on their own: the scripts
+// share the devserver, not their variables). Before the run:
 //   - localhost:3001 and 127.0.0.1:3001 become the test server's address;
 //   - a <name> in a command (not in a comment) becomes the value of the last
 //     "name":"value" pair (a non-empty JSON string) in the output of the
@@ -22,9 +25,9 @@
 // A block fails when a command exits non-zero (so every curl must carry -f
 // or --fail-with-body: one without fails, since an HTTP error would pass
 // unnoticed), when a placeholder cannot be filled, or when its output holds
-// an SSE error event. The script keeps the README's line numbers, so bash's
-// own messages ("README.md: line 40: TOKEN: unbound variable") point at the
-// README line.
+// an SSE error event. The script keeps the document's line numbers, so
+// bash's own messages ("README.md: line 40: TOKEN: unbound variable") point
+// at the document's line.
 //
 // Under CI=true a missing bash, curl or jq fails the test; elsewhere it skips.
 package main_test
@@ -40,18 +43,20 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
+	"unicode"
 )
 
-// readmeMarker marks a README sh block that TestREADMEExamples runs.
+// readmeMarker marks an sh block that TestREADMEExamples runs.
 const readmeMarker = "<!-- run: readme-test -->"
 
-// readmeBlock is one marked block of README.md.
+// readmeBlock is one marked block of a document.
 type readmeBlock struct {
-	n     int    // 1-based, in README order
+	n     int    // 1-based, in the document's order
 	fence int    // line number of the opening fence
 	text  string // the lines between the fences, each ending in "\n"
 }
@@ -60,11 +65,16 @@ type readmeBlock struct {
 // deleting or misspelling the markers; it needs no tool and no build, so it
 // fails even where TestREADMEExamples skips.
 func TestREADMEMarksExamples(t *testing.T) {
-	blocks, err := readmeBlocks(readREADME(t))
-	if err != nil {
-		t.Fatal(err)
+	for _, doc := range documents(t) {
+		blocks, err := docBlocks(doc.name, doc.text)
+		if err == nil && len(blocks) == 0 && doc.name == "README.md" {
+			err = errors.New("README.md has no block marked " + readmeMarker + ": its shell examples would go untested")
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Logf("%s: %d marked blocks", doc.name, len(blocks))
 	}
-	t.Logf("%d marked blocks", len(blocks))
 }
 
 // TestREADMEPlaceholders pins how a <name> is quoted where it stands.
@@ -88,7 +98,6 @@ func TestREADMEPlaceholders(t *testing.T) {
 // TestREADMEMarkerRules pins what readmeBlocks refuses.
 func TestREADMEMarkerRules(t *testing.T) {
 	tests := []struct{ name, readme, want string }{
-		{"none", "# R\n```sh\necho hi\n```\n", "no block marked"},
 		{"gap", readmeMarker + "\n\n```sh\necho hi\n```\n", "line right before"},
 		{"misspelt", "<!-- run: readme-tset -->\n```sh\necho hi\n```\n", "unknown marker"},
 		{"not sh", readmeMarker + "\n```console\n$ echo hi\n```\n", `"console" block`},
@@ -97,33 +106,43 @@ func TestREADMEMarkerRules(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := readmeBlocks(tt.readme)
+			_, err := docBlocks("README.md", tt.readme)
 			if err == nil || !strings.Contains(err.Error(), tt.want) {
 				t.Errorf("got %v, want an error containing %q", err, tt.want)
 			}
 		})
 	}
-	blocks, err := readmeBlocks("x\n" + readmeMarker + "\n```sh\necho hi\n```\n```sh\nsam deploy\n```\n")
+	blocks, err := docBlocks("README.md", "x\n"+readmeMarker+"\n```sh\necho hi\n```\n```sh\nsam deploy\n```\n")
 	if err != nil || len(blocks) != 1 || blocks[0].fence != 3 || blocks[0].text != "echo hi\n" {
 		t.Errorf("got %+v, %v; want the one marked block at line 3", blocks, err)
 	}
 }
 
-// TestREADMEExamples runs the marked blocks against a fresh devserver.
+// TestREADMEExamples runs the marked blocks of each document against a
+// fresh devserver.
 func TestREADMEExamples(t *testing.T) {
-	blocks, err := readmeBlocks(readREADME(t))
-	if err != nil {
-		t.Fatal(err)
-	}
 	bash := requireTool(t, "bash")
 	requireTool(t, "curl")
 	requireTool(t, "jq")
 	root := moduleRoot(t)
 	addr := startDevserver(t, root)
+	for _, doc := range documents(t) {
+		blocks, err := docBlocks(doc.name, doc.text)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(blocks) == 0 {
+			continue
+		}
+		t.Run(doc.name, func(t *testing.T) { runExamples(t, bash, root, addr, doc.name, blocks) })
+	}
+}
 
+// runExamples runs one document's marked blocks as one script.
+func runExamples(t *testing.T, bash, root, addr, name string, blocks []readmeBlock) {
 	dir := t.TempDir()
 	prelude := filepath.Join(dir, "prelude.sh")
-	script := filepath.Join(dir, "README.md")
+	script := filepath.Join(dir, filepath.Base(name))
 	outPath := filepath.Join(dir, "output")
 	if err := os.WriteFile(prelude, []byte(readmePrelude), 0o644); err != nil {
 		t.Fatal(err)
@@ -146,6 +165,7 @@ func TestREADMEExamples(t *testing.T) {
 	cmd.Env = []string{
 		"PATH=" + os.Getenv("PATH"),
 		"HOME=" + t.TempDir(), // no ~/.curlrc
+		"README_TEST_DOC=" + name,
 		"README_TEST_ROOT=" + root,
 		"README_TEST_PRELUDE=" + prelude,
 		"README_TEST_OUTPUT=" + outPath,
@@ -165,30 +185,30 @@ func TestREADMEExamples(t *testing.T) {
 	if runErr != nil {
 		last := len(outputs)
 		if last == 0 {
-			t.Fatalf("README examples did not start: %v\n%s", runErr, output)
+			t.Fatalf("%s examples did not start: %v\n%s", name, runErr, output)
 		}
 		b := blocks[last-1]
-		t.Fatalf("README.md block %d (fence at line %d): %v\n%s", b.n, b.fence, runErr, outputs[last-1])
+		t.Fatalf("%s block %d (fence at line %d): %v\n%s", name, b.n, b.fence, runErr, outputs[last-1])
 	}
 	if len(outputs) != len(blocks) {
-		t.Fatalf("ran %d of %d README blocks\n%s", len(outputs), len(blocks), output)
+		t.Fatalf("ran %d of %d blocks of %s\n%s", len(outputs), len(blocks), name, output)
 	}
 	for i, b := range blocks {
 		if sseError.MatchString(outputs[i]) {
-			t.Errorf("README.md block %d (fence at line %d): the stream ended in an error event\n%s", b.n, b.fence, outputs[i])
+			t.Errorf("%s block %d (fence at line %d): the stream ended in an error event\n%s", name, b.n, b.fence, outputs[i])
 		}
 	}
-	t.Logf("ran %d README blocks in %v", len(blocks), time.Since(start).Round(time.Millisecond))
+	t.Logf("ran %d blocks of %s in %v", len(blocks), name, time.Since(start).Round(time.Millisecond))
 }
 
 // sseError matches an SSE error event in a block's output.
 var sseError = regexp.MustCompile(`(?m)^event: error$`)
 
-// readmeBlocks returns README.md's marked blocks. A marker that is not
-// right before an sh fence, a misspelt marker, a make command in a marked
-// block and a README without a marked block are errors.
-func readmeBlocks(readme string) ([]readmeBlock, error) {
-	lines := strings.Split(readme, "\n")
+// docBlocks returns the marked blocks of the document name. A marker that
+// is not right before an sh fence, a misspelt marker and a make command in
+// a marked block are errors.
+func docBlocks(name, text string) ([]readmeBlock, error) {
+	lines := strings.Split(text, "\n")
 	var blocks []readmeBlock
 	fence := ""   // the open fence's backticks or tildes; "" outside one
 	marked := -1  // index in blocks of the open fence, if marked
@@ -203,7 +223,7 @@ func readmeBlocks(readme string) ([]readmeBlock, error) {
 			}
 			if marked >= 0 {
 				if f := strings.Fields(trimmed); len(f) > 0 && f[0] == "make" {
-					return nil, fmt.Errorf("README.md:%d: a marked block runs against a running devserver, so `make` belongs in an unmarked block above it", n)
+					return nil, fmt.Errorf("%s:%d: a marked block runs against a running devserver, so `make` belongs in an unmarked block above it", name, n)
 				}
 				blocks[marked].text += line + "\n"
 			}
@@ -212,19 +232,19 @@ func readmeBlocks(readme string) ([]readmeBlock, error) {
 		open := fenceOpener(trimmed)
 		switch {
 		case pending >= 0 && open == "":
-			return nil, fmt.Errorf("README.md:%d: %s must be the line right before an sh fence", pending, readmeMarker)
+			return nil, fmt.Errorf("%s:%d: %s must be the line right before an sh fence", name, pending, readmeMarker)
 		case trimmed == readmeMarker:
 			pending = n
 			continue
 		case strings.HasPrefix(trimmed, "<!-- run:"):
-			return nil, fmt.Errorf("README.md:%d: unknown marker %q; the one that runs a block is %s", n, trimmed, readmeMarker)
+			return nil, fmt.Errorf("%s:%d: unknown marker %q; the one that runs a block is %s", name, n, trimmed, readmeMarker)
 		case open == "":
 			continue
 		}
 		fence = open
 		if pending >= 0 {
 			if info := strings.TrimSpace(strings.TrimLeft(trimmed, open[:1])); info != "sh" && info != "bash" {
-				return nil, fmt.Errorf("README.md:%d: %s marks a %q block; only sh blocks run", pending, readmeMarker, info)
+				return nil, fmt.Errorf("%s:%d: %s marks a %q block; only sh blocks run", name, pending, readmeMarker, info)
 			}
 			blocks = append(blocks, readmeBlock{n: len(blocks) + 1, fence: n})
 			marked, pending = len(blocks)-1, -1
@@ -232,11 +252,9 @@ func readmeBlocks(readme string) ([]readmeBlock, error) {
 	}
 	switch {
 	case pending >= 0:
-		return nil, fmt.Errorf("README.md:%d: %s must be the line right before an sh fence", pending, readmeMarker)
+		return nil, fmt.Errorf("%s:%d: %s must be the line right before an sh fence", name, pending, readmeMarker)
 	case fence != "":
-		return nil, errors.New("README.md: a code fence is never closed")
-	case len(blocks) == 0:
-		return nil, fmt.Errorf("README.md has no block marked %s: its shell examples would go untested", readmeMarker)
+		return nil, fmt.Errorf("%s: a code fence is never closed", name)
 	}
 	return blocks, nil
 }
@@ -330,7 +348,7 @@ func blockOutputs(output string) []string {
 }
 
 // blockHeader is the line readme_block prints.
-var blockHeader = regexp.MustCompile(`(?m)^==> README\.md block \d+ .*$`)
+var blockHeader = regexp.MustCompile(`(?m)^==> \S+ block \d+ .*$`)
 
 // readmePrelude defines what the script's commands run with: the error
 // report, the block headers, placeholder filling and the curl check.
@@ -340,12 +358,12 @@ trap 'readme_failed $? $LINENO' ERR
 
 readme_failed() {
   readme_newline
-  echo "readme test: exit status $1 from the command ending at README.md line $2" >&2
+  echo "readme test: exit status $1 from the command ending at $README_TEST_DOC line $2" >&2
 }
 
 readme_block() {
   readme_newline
-  printf '==> README.md block %s (fence at line %s)\n' "$1" "$2"
+  printf '==> %s block %s (fence at line %s)\n' "$README_TEST_DOC" "$1" "$2"
 }
 
 # readme_newline ends the output's last line (curl prints JSON without a
@@ -520,11 +538,83 @@ func moduleRoot(t *testing.T) string {
 	}
 }
 
-func readREADME(t *testing.T) string {
+// document is a Markdown file whose examples run: its path from the
+// repository root, and its text.
+type document struct{ name, text string }
+
+// documents are README.md and docs/*.md.
+func documents(t *testing.T) []document {
 	t.Helper()
-	b, err := os.ReadFile(filepath.Join(moduleRoot(t), "README.md"))
+	root := moduleRoot(t)
+	names, err := filepath.Glob(filepath.Join(root, "docs", "*.md"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	return string(bytes.ReplaceAll(b, []byte("\r\n"), []byte("\n")))
+	names = append([]string{filepath.Join(root, "README.md")}, names...)
+	var out []document
+	for _, path := range names {
+		b, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rel, _ := filepath.Rel(root, path)
+		out = append(out, document{name: rel, text: string(bytes.ReplaceAll(b, []byte("\r\n"), []byte("\n")))})
+	}
+	return out
+}
+
+// TestDocLinks follows every relative link of README.md and docs/*.md: the
+// file it names exists and, with a #fragment, holds a heading of that slug
+// (GitHub's: lower case, punctuation dropped, spaces as hyphens).
+func TestDocLinks(t *testing.T) {
+	root := moduleRoot(t)
+	for _, doc := range documents(t) {
+		for _, m := range mdLink.FindAllStringSubmatch(doc.text, -1) {
+			target, fragment, _ := strings.Cut(m[1], "#")
+			if strings.Contains(target, "://") || strings.HasPrefix(m[1], "mailto:") {
+				continue
+			}
+			path := filepath.Join(root, filepath.Dir(doc.name), target)
+			if target == "" {
+				path = filepath.Join(root, doc.name)
+			}
+			b, err := os.ReadFile(path)
+			if err != nil {
+				t.Errorf("%s: link %q: %v", doc.name, m[1], err)
+				continue
+			}
+			if fragment != "" && !slices.Contains(headingSlugs(string(b)), fragment) {
+				t.Errorf("%s: link %q: no heading %q in %s", doc.name, m[1], fragment, target)
+			}
+		}
+	}
+}
+
+// mdLink matches a Markdown link's target.
+var mdLink = regexp.MustCompile(`\]\(([^)\s]+)\)`)
+
+// headingSlugs are the anchors GitHub gives a document's headings.
+func headingSlugs(text string) []string {
+	var out []string
+	fence := false
+	for _, line := range strings.Split(text, "\n") {
+		if strings.HasPrefix(strings.TrimSpace(line), "```") {
+			fence = !fence
+		}
+		h, ok := strings.CutPrefix(strings.TrimLeft(line, "#"), " ")
+		if fence || !ok || !strings.HasPrefix(line, "#") {
+			continue
+		}
+		var b strings.Builder
+		for _, r := range strings.ToLower(h) {
+			switch {
+			case r == ' ':
+				b.WriteRune('-')
+			case r == '-' || r == '_' || unicode.IsLetter(r) || unicode.IsDigit(r):
+				b.WriteRune(r)
+			}
+		}
+		out = append(out, b.String())
+	}
+	return out
 }
