@@ -150,18 +150,18 @@ lambda-bootstraps:
 	mkdir -p $(LAMBDA_TEST_DIR)
 	CGO_ENABLED=0 GOOS=linux GOARCH=$(HOSTARCH) $(GO) build $(BUILDFLAGS) -o $(LAMBDA_TEST_DIR)/ ./functions/...
 
-## test-lambda: every function's real bootstrap (built for this machine) under the Lambda Runtime Interface Emulator with its events/ file, the chat stream read as it streams (and resumed from another process), and the SAM/CDK parity and schema tests.
+## test-lambda: every function's real bootstrap (built for this machine) under the Lambda Runtime Interface Emulator with its events/ file, the chat stream read as it streams (and resumed from another process), and infra's tests (the CDK stack renders deploy's description; both templates follow the resource spec).
 test-lambda: deps-web $(RIE) lambda-bootstraps
 	@echo "== the bootstraps as Lambdas"
 	LAMBDA_BOOTSTRAP_DIR=$(CURDIR)/$(LAMBDA_TEST_DIR) LAMBDA_RIE=$(CURDIR)/$(RIE) $(GO) test -count=1 -v ./internal/devtools/lambdatest
-	@echo "== SAM/CDK parity and the templates against the resource spec (infra/, a module of its own)"
+	@echo "== the CDK stack against deploy's description, the templates against the resource spec (infra/, a module of its own)"
 	cd infra && $(GO) vet ./... && $(CDK_ENV) $(GO) test -count=1 ./...
 
 # The CDK app's synthesized template (stub code), whose IAM policies
 # test-cloud proves every call against, beside template.yaml's; made again
-# when the app or the routes table change.
+# when the app, the deployment's description or the routes table change.
 CDK_TEMPLATE := build/cdk.template.json
-$(CDK_TEMPLATE): routes/routes.go infra/go.mod infra/go.sum $(shell find infra -name '*.go' -not -name '*_test.go' -not -path '*/cdk.out/*')
+$(CDK_TEMPLATE): routes/routes.go $(wildcard deploy/*.go) infra/go.mod infra/go.sum $(shell find infra -name '*.go' -not -name '*_test.go' -not -path '*/cdk.out/*')
 	@echo "== the CDK app's template, for the IAM proof"
 	@mkdir -p $(dir $@)
 	cd infra && $(CDK_ENV) $(GO) run ./cmd/template > $(CURDIR)/$@.tmp

@@ -29,9 +29,11 @@ type Template struct {
 
 // Resource is one resource of a template.
 type Resource struct {
-	Type       string         `json:"Type"`
-	Properties map[string]any `json:"Properties"`
-	Metadata   map[string]any `json:"Metadata"`
+	Type                string         `json:"Type"`
+	Properties          map[string]any `json:"Properties"`
+	Metadata            map[string]any `json:"Metadata"`
+	DeletionPolicy      string         `json:"DeletionPolicy"`
+	UpdateReplacePolicy string         `json:"UpdateReplacePolicy"`
 }
 
 // Parse reads YAML (or JSON, which is YAML) into a Template.
