@@ -12,6 +12,14 @@
 // renderer writes as they are go in Stack.Resources; only what SAM and the
 // CDK each declare in their own way (a function with its role, route and
 // URL; the HTTP API and its stage) has a type of its own here.
+//
+// What the deployment gains goes in here once, and both templates have it
+// without a change to either renderer: a resource per function (a log group
+// with its retention, an alarm on its errors) is a Resource that New adds
+// for each function, with a property of the function pointing at it (a
+// LoggingConfig.LogGroup in Function.Properties); a topic, a dashboard or
+// the web app's bucket and origin access are Resources, and a behavior of
+// the distribution is a value in distribution's properties.
 package deploy
 
 import (
@@ -26,7 +34,7 @@ type Stack struct {
 	Description string
 	Parameters  []Parameter
 	Conditions  []Condition
-	// Function are the properties every function has (SAM's Globals), in
+	// Function is what every function has (SAM's Globals), in
 	// AWS::Lambda::Function's terms: runtime, architecture, handler, size,
 	// logging, and the environment every function reads.
 	Function FunctionDefaults
@@ -140,7 +148,7 @@ func Not(c any) map[string]any { return map[string]any{"Fn::Not": []any{c}} }
 // NoValue removes the property it is the value of.
 var NoValue = Ref("AWS::NoValue")
 
-// strings is xs as a template list.
+// strs is xs as a template list.
 func strs(xs ...string) []any {
 	out := make([]any, len(xs))
 	for i, x := range xs {
