@@ -9,7 +9,7 @@ GOARCH    ?= arm64
 LDFLAGS   := -s -w
 BUILDFLAGS := -trimpath -tags lambda.norpc -ldflags "$(LDFLAGS)"
 
-.PHONY: dev test test-short vet build sizes seed clean deps-test deps-web bench bench-build bench-load fuzz
+.PHONY: dev test test-short vet build sizes seed clean deps-test deps-web bench bench-build bench-load fuzz template
 
 ## dev: the whole backend on PORT (default 3001) with in-process DynamoDB and S3.
 dev: deps-web
@@ -111,42 +111,16 @@ build-BuildFunction:
 	$(call stage_packages,$(ARTIFACTS_DIR))
 
 # `sam build` (BuildMethod: makefile) calls build-<LogicalId> with ARTIFACTS_DIR.
-define sam_target
-build-$(1):
-	CGO_ENABLED=0 GOOS=linux GOARCH=arm64 $(GO) build $(BUILDFLAGS) -o $$(ARTIFACTS_DIR)/bootstrap ./functions/$(2)
-endef
-$(eval $(call sam_target,HealthFunction,health))
-$(eval $(call sam_target,AuthRegisterFunction,auth-register))
-$(eval $(call sam_target,AuthLoginFunction,auth-login))
-$(eval $(call sam_target,AuthMeFunction,auth-me))
-$(eval $(call sam_target,AuthRefreshFunction,auth-refresh))
-$(eval $(call sam_target,AuthLogoutFunction,auth-logout))
-$(eval $(call sam_target,AuthPasswordFunction,auth-password))
-$(eval $(call sam_target,ConversationsListFunction,conversations-list))
-$(eval $(call sam_target,ConversationsGetFunction,conversations-get))
-$(eval $(call sam_target,ConversationsUpdateFunction,conversations-update))
-$(eval $(call sam_target,ConversationsDeleteFunction,conversations-delete))
-$(eval $(call sam_target,ConversationsExportFunction,conversations-export))
-$(eval $(call sam_target,UsageFunction,usage))
-$(eval $(call sam_target,ArtifactsGetFunction,artifacts-get))
-$(eval $(call sam_target,ArtifactsVersionFunction,artifacts-version))
-$(eval $(call sam_target,ArtifactsDiffFunction,artifacts-diff))
-$(eval $(call sam_target,ArtifactsCodeFunction,artifacts-code))
-$(eval $(call sam_target,ArtifactsDownloadFunction,artifacts-download))
-$(eval $(call sam_target,ArtifactsProjectFunction,artifacts-project))
-$(eval $(call sam_target,ArtifactsDeleteFunction,artifacts-delete))
-$(eval $(call sam_target,ArtifactsBuildFunction,artifacts-build))
-$(eval $(call sam_target,ArtifactsBundleFunction,artifacts-bundle))
-$(eval $(call sam_target,ArtifactsHtmlExportFunction,artifacts-html-export))
-$(eval $(call sam_target,ArtifactsBuildProjectFunction,artifacts-build-project))
-$(eval $(call sam_target,ArtifactsPreviewFunction,artifacts-preview))
-$(eval $(call sam_target,ArtifactsProjectPreviewFunction,artifacts-project-preview))
-$(eval $(call sam_target,ChatSendFunction,chat-send))
-$(eval $(call sam_target,ChatResumeFunction,chat-resume))
-$(eval $(call sam_target,ChatStopFunction,chat-stop))
-$(eval $(call sam_target,ChatRegenerateFunction,chat-regenerate))
-$(eval $(call sam_target,ArtifactsFixFunction,artifacts-fix))
-$(eval $(call sam_target,ChatStreamFunction,chat-stream))
+# A function's logical ID is its directory's name in CamelCase and Function
+# (routes.Function.LogicalID: auth-me, AuthMeFunction), so the directory is
+# the stem's words in lower case joined by dashes; the build function's
+# explicit rule above takes precedence.
+build-%Function:
+	CGO_ENABLED=0 GOOS=linux GOARCH=arm64 $(GO) build $(BUILDFLAGS) -o $(ARTIFACTS_DIR)/bootstrap ./functions/$(shell echo '$*' | sed -E 's/([a-z0-9])([A-Z])/\1-\2/g' | tr A-Z a-z)
+
+## template: template.yaml, the SAM template, from the routes table and deploy/ (a test fails while it is stale).
+template:
+	$(GO) run ./cmd/template -o template.yaml
 
 # ---- Deploy checks: the CDK app, the real bootstraps as Lambdas, cold starts.
 
@@ -176,18 +150,18 @@ lambda-bootstraps:
 	mkdir -p $(LAMBDA_TEST_DIR)
 	CGO_ENABLED=0 GOOS=linux GOARCH=$(HOSTARCH) $(GO) build $(BUILDFLAGS) -o $(LAMBDA_TEST_DIR)/ ./functions/...
 
-## test-lambda: every function's real bootstrap (built for this machine) under the Lambda Runtime Interface Emulator with its events/ file, the chat stream read as it streams (and resumed from another process), and the SAM/CDK parity and schema tests.
+## test-lambda: every function's real bootstrap (built for this machine) under the Lambda Runtime Interface Emulator with its events/ file, the chat stream read as it streams (and resumed from another process), and infra's tests (the CDK stack renders deploy's description; both templates follow the resource spec).
 test-lambda: deps-web $(RIE) lambda-bootstraps
 	@echo "== the bootstraps as Lambdas"
 	LAMBDA_BOOTSTRAP_DIR=$(CURDIR)/$(LAMBDA_TEST_DIR) LAMBDA_RIE=$(CURDIR)/$(RIE) $(GO) test -count=1 -v ./internal/devtools/lambdatest
-	@echo "== SAM/CDK parity and the templates against the resource spec (infra/, a module of its own)"
+	@echo "== the CDK stack against deploy's description, the templates against the resource spec (infra/, a module of its own)"
 	cd infra && $(GO) vet ./... && $(CDK_ENV) $(GO) test -count=1 ./...
 
 # The CDK app's synthesized template (stub code), whose IAM policies
 # test-cloud proves every call against, beside template.yaml's; made again
-# when the app or the routes table change.
+# when the app, the deployment's description or the routes table change.
 CDK_TEMPLATE := build/cdk.template.json
-$(CDK_TEMPLATE): routes/routes.go infra/go.mod infra/go.sum $(shell find infra -name '*.go' -not -name '*_test.go' -not -path '*/cdk.out/*')
+$(CDK_TEMPLATE): routes/routes.go $(wildcard deploy/*.go) infra/go.mod infra/go.sum $(shell find infra -name '*.go' -not -name '*_test.go' -not -path '*/cdk.out/*')
 	@echo "== the CDK app's template, for the IAM proof"
 	@mkdir -p $(dir $@)
 	cd infra && $(CDK_ENV) $(GO) run ./cmd/template > $(CURDIR)/$@.tmp

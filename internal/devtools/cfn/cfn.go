@@ -1,7 +1,12 @@
-// Package cfn reads CloudFormation templates (SAM's template.yaml, or the
+// Package cfn is the one reader of CloudFormation templates in the
+// repository's tooling. It reads a template (SAM's template.yaml, or the
 // JSON the CDK synthesizes) into plain Go values, turning the YAML short
 // forms of intrinsic functions (!Ref, !Sub, !GetAtt, ...) into their long
-// JSON forms, so both kinds of template compare as equal data.
+// JSON forms, so both kinds of template read as the same data; and it
+// evaluates those intrinsic functions, the parameters and the conditions
+// against the values one deployment gives them (Evaluator). The local
+// cloud runs a template with it, the IAM proof reads policies with it, and
+// the CDK app's tests read what the CDK synthesized with it.
 package cfn
 
 import (
@@ -24,9 +29,11 @@ type Template struct {
 
 // Resource is one resource of a template.
 type Resource struct {
-	Type       string         `json:"Type"`
-	Properties map[string]any `json:"Properties"`
-	Metadata   map[string]any `json:"Metadata"`
+	Type                string         `json:"Type"`
+	Properties          map[string]any `json:"Properties"`
+	Metadata            map[string]any `json:"Metadata"`
+	DeletionPolicy      string         `json:"DeletionPolicy"`
+	UpdateReplacePolicy string         `json:"UpdateReplacePolicy"`
 }
 
 // Parse reads YAML (or JSON, which is YAML) into a Template.

@@ -2,12 +2,9 @@ package iamproof
 
 import (
 	"encoding/json"
-	"errors"
 	"fmt"
 	"maps"
-	"regexp"
 	"slices"
-	"strconv"
 	"strings"
 
 	"github.com/zocket/agent/internal/devtools/cfn"
@@ -29,7 +26,7 @@ type Resolver struct {
 // role (managed policies, policy templates, an explicit Role, a permissions
 // boundary) fails rather than being left out.
 func FromSAM(t *cfn.Template, res Resolver) (Policies, error) {
-	r := resolver{res, t}
+	r := newReader(t, res)
 	if g, ok := t.Globals["Function"].(map[string]any); ok && g["Policies"] != nil {
 		return nil, fmt.Errorf("SAM Globals: Policies are not read")
 	}
@@ -70,7 +67,7 @@ const basicExecutionRole = ":iam::aws:policy/service-role/AWSLambdaBasicExecutio
 // to its role and the role's inline policies. A managed policy other than
 // AWSLambdaBasicExecutionRole, or a permissions boundary, fails.
 func FromCDK(t *cfn.Template, res Resolver) (Policies, error) {
-	r := resolver{res, t}
+	r := newReader(t, res)
 	p := Policies{}
 	roles := map[string][]string{} // role logical ID → functions
 	for id, rs := range t.Resources {
@@ -103,7 +100,7 @@ func FromCDK(t *cfn.Template, res Resolver) (Policies, error) {
 				return nil, fmt.Errorf("CDK %s: PermissionsBoundary is not read", id)
 			}
 			for _, arn := range asList(props["ManagedPolicyArns"]) {
-				s, err := r.str(arn)
+				s, err := r.String("CDK "+id+" ManagedPolicyArns", arn)
 				if err != nil || !strings.HasSuffix(s, basicExecutionRole) {
 					return nil, fmt.Errorf("CDK %s: managed policy %s is not read", id, show(arn))
 				}
@@ -139,16 +136,40 @@ func arnOf(v any) string {
 	return ""
 }
 
-// resolver evaluates the intrinsic functions of one template.
-type resolver struct {
-	Resolver
-	t *cfn.Template
+// reader evaluates the intrinsic functions of one template with a
+// Resolver's names.
+type reader struct{ *cfn.Evaluator }
+
+// newReader is t's evaluator with res's names: a logical ID or parameter
+// gives Ref its value, a "Logical.Attribute" key gives Fn::GetAtt its, and
+// the Arn of a named table, bucket or function is built from its name.
+func newReader(t *cfn.Template, res Resolver) reader {
+	v := cfn.Values{
+		Refs:       map[string]any{"AWS::Partition": res.Partition, "AWS::Region": res.Region, "AWS::AccountId": res.ID},
+		Attributes: map[string]any{},
+	}
+	for k, name := range res.Names {
+		if strings.Contains(k, ".") {
+			v.Attributes[k] = name
+			continue
+		}
+		v.Refs[k] = name
+		if _, set := res.Names[k+".Arn"]; set {
+			continue
+		}
+		switch t.Resources[k].Type {
+		case "AWS::DynamoDB::Table":
+			v.Attributes[k+".Arn"] = res.tableARN(name)
+		case "AWS::S3::Bucket":
+			v.Attributes[k+".Arn"] = res.bucketARN(name)
+		case "AWS::Serverless::Function", "AWS::Lambda::Function":
+			v.Attributes[k+".Arn"] = res.functionARN(name, "")
+		}
+	}
+	return reader{cfn.NewEvaluator(t, v)}
 }
 
-// errNoValue is what Ref AWS::NoValue evaluates to: the element is absent.
-var errNoValue = errors.New("AWS::NoValue")
-
-func (r resolver) document(doc any, source string) ([]Statement, error) {
+func (r reader) document(doc any, source string) ([]Statement, error) {
 	d, _ := doc.(map[string]any)
 	if d["Statement"] == nil {
 		return nil, fmt.Errorf("%s: a policy document without statements: %s", source, show(doc))
@@ -164,7 +185,7 @@ func (r resolver) document(doc any, source string) ([]Statement, error) {
 	return out, nil
 }
 
-func (r resolver) statement(v any, source string) (Statement, error) {
+func (r reader) statement(v any, source string) (Statement, error) {
 	m, ok := v.(map[string]any)
 	if !ok {
 		return Statement{}, fmt.Errorf("%s: not a statement: %s", source, show(v))
@@ -182,11 +203,11 @@ func (r resolver) statement(v any, source string) (Statement, error) {
 		return Statement{}, fmt.Errorf("%s: Effect %s is neither Allow nor Deny", source, show(m["Effect"]))
 	}
 	var err error
-	if s.Actions, err = r.list(m["Action"]); err == nil {
-		s.Resources, err = r.list(m["Resource"])
+	if s.Actions, err = r.Strings(source+" Action", m["Action"]); err == nil {
+		s.Resources, err = r.Strings(source+" Resource", m["Resource"])
 	}
 	if err != nil {
-		return Statement{}, fmt.Errorf("%s: %w", source, err)
+		return Statement{}, err
 	}
 	if len(s.Actions) == 0 || len(s.Resources) == 0 {
 		return Statement{}, fmt.Errorf("%s: a statement needs an Action and a Resource", source)
@@ -197,156 +218,6 @@ func (r resolver) statement(v any, source string) (Statement, error) {
 		}
 	}
 	return s, nil
-}
-
-// list evaluates a value that is a list of strings, a single string, or a
-// Fn::Split; AWS::NoValue elements are dropped.
-func (r resolver) list(v any) ([]string, error) {
-	if m, ok := v.(map[string]any); ok && m["Fn::Split"] != nil && len(m) == 1 {
-		delim, src, err := pair("Fn::Split", m["Fn::Split"])
-		if err != nil {
-			return nil, err
-		}
-		s, err := r.str(src)
-		return strings.Split(s, fmt.Sprint(delim)), err
-	}
-	var out []string
-	for _, item := range asList(v) {
-		s, err := r.str(item)
-		if errors.Is(err, errNoValue) {
-			continue
-		}
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, s)
-	}
-	return out, nil
-}
-
-// str evaluates a value that is a string.
-func (r resolver) str(v any) (string, error) {
-	if s, ok := v.(string); ok {
-		return s, nil
-	}
-	m, _ := v.(map[string]any)
-	if len(m) != 1 {
-		return "", fmt.Errorf("not a string: %s", show(v))
-	}
-	var fn string
-	var arg any
-	for fn, arg = range m {
-	}
-	switch fn {
-	case "Ref":
-		return r.ref(fmt.Sprint(arg))
-	case "Fn::GetAtt": // [Logical, Attr] or "Logical.Attr"
-		parts, err := r.list(arg)
-		if len(parts) == 1 {
-			parts = strings.SplitN(parts[0], ".", 2)
-		}
-		if err != nil || len(parts) != 2 {
-			return "", fmt.Errorf("Fn::GetAtt %s: want [resource, attribute]", show(arg))
-		}
-		return r.getAtt(parts[0], parts[1])
-	case "Fn::Sub":
-		return r.sub(arg)
-	case "Fn::Join":
-		delim, items, err := pair(fn, arg)
-		if err != nil {
-			return "", err
-		}
-		list, err := r.list(items)
-		return strings.Join(list, fmt.Sprint(delim)), err
-	case "Fn::Select":
-		index, items, err := pair(fn, arg)
-		list, lerr := r.list(items)
-		i, ierr := strconv.Atoi(fmt.Sprint(index))
-		if err = errors.Join(err, lerr, ierr); err != nil || i < 0 || i >= len(list) {
-			return "", fmt.Errorf("Fn::Select %s: no such element %v", show(arg), err)
-		}
-		return list[i], nil
-	}
-	return "", fmt.Errorf("%s is not supported: %s", fn, show(v))
-}
-
-// pair is the two arguments of an intrinsic function.
-func pair(fn string, arg any) (any, any, error) {
-	if args, ok := arg.([]any); ok && len(args) == 2 {
-		return args[0], args[1], nil
-	}
-	return nil, nil, fmt.Errorf("%s %s: want two arguments", fn, show(arg))
-}
-
-func (r resolver) ref(name string) (string, error) {
-	switch name {
-	case "AWS::Partition":
-		return r.Partition, nil
-	case "AWS::Region":
-		return r.Region, nil
-	case "AWS::AccountId":
-		return r.ID, nil
-	case "AWS::NoValue":
-		return "", errNoValue
-	}
-	if v, ok := r.Names[name]; ok {
-		return v, nil
-	}
-	return "", fmt.Errorf("Ref %s: the resolver has no value for it", name)
-}
-
-func (r resolver) getAtt(id, attr string) (string, error) {
-	if v, ok := r.Names[id+"."+attr]; ok {
-		return v, nil
-	}
-	name, ok := r.Names[id]
-	if ok && attr == "Arn" {
-		switch r.t.Resources[id].Type {
-		case "AWS::DynamoDB::Table":
-			return r.tableARN(name), nil
-		case "AWS::S3::Bucket":
-			return r.bucketARN(name), nil
-		case "AWS::Serverless::Function", "AWS::Lambda::Function":
-			return r.functionARN(name, ""), nil
-		}
-	}
-	return "", fmt.Errorf("Fn::GetAtt %s.%s: the resolver has no value for it", id, attr)
-}
-
-// subVariable is a ${...} of Fn::Sub.
-var subVariable = regexp.MustCompile(`\$\{([^}]*)\}`)
-
-// sub evaluates Fn::Sub: ${Name} is a Ref or a variable of the second
-// form, ${Logical.Attr} a Fn::GetAtt, ${!Text} the literal ${Text}.
-func (r resolver) sub(arg any) (string, error) {
-	tmpl, _ := arg.(string)
-	var vars map[string]any
-	if t, v, err := pair("Fn::Sub", arg); err == nil {
-		tmpl, _ = t.(string)
-		vars, _ = v.(map[string]any)
-	}
-	var errs []error
-	out := subVariable.ReplaceAllStringFunc(tmpl, func(match string) string {
-		name := match[2 : len(match)-1]
-		var val string
-		var err error
-		switch id, attr, dotted := strings.Cut(name, "."); {
-		case strings.HasPrefix(name, "!"):
-			return "${" + name[1:] + "}"
-		case vars[name] != nil:
-			val, err = r.str(vars[name])
-		case dotted:
-			val, err = r.getAtt(id, attr)
-		default:
-			val, err = r.ref(name)
-		}
-		errs = append(errs, err)
-		return val
-	})
-	if err := errors.Join(errs...); err != nil {
-		return "", fmt.Errorf("Fn::Sub %s: %w", show(arg), err)
-	}
-	return out, nil
 }
 
 // asList is v as a list: nil is empty, a single value a list of one.

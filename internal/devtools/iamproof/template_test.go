@@ -55,7 +55,7 @@ func parseFile(t *testing.T, path string) *cfn.Template {
 
 func samPolicies(t *testing.T) iamproof.Policies {
 	t.Helper()
-	p, err := iamproof.FromSAM(parseFile(t, "../../template.yaml"), resolver)
+	p, err := iamproof.FromSAM(parseFile(t, "../../../template.yaml"), resolver)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -215,8 +215,9 @@ func TestUnsupported(t *testing.T) {
 		{"no Resource", "        - Statement: [{ Effect: Allow, Action: s3:GetObject }]\n", "needs an Action and a Resource"},
 		{"a managed policy", "        - AmazonS3ReadOnlyAccess\n", "only policy documents"},
 		{"a policy template", "        - DynamoDBCrudPolicy: { TableName: !Ref Table }\n", "only policy documents"},
-		{"an unknown parameter", "        - Statement: [{ Effect: Allow, Action: ssm:GetParameter, Resource: !Sub 'arn:aws:ssm:::parameter${Other}' }]\n", "Ref Other: the resolver has no value"},
-		{"Fn::If", "        - Statement: [{ Effect: Allow, Action: s3:GetObject, Resource: !If [C, '*', 'arn:aws:s3:::b'] }]\n", "Fn::If is not supported"},
+		{"an unknown parameter", "        - Statement: [{ Effect: Allow, Action: ssm:GetParameter, Resource: !Sub 'arn:aws:ssm:::parameter${Other}' }]\n", "Ref Other: no parameter or resource of that name has a value"},
+		{"a condition the template lacks", "        - Statement: [{ Effect: Allow, Action: s3:GetObject, Resource: !If [C, '*', 'arn:aws:s3:::b'] }]\n", "no condition C"},
+		{"an intrinsic it does not evaluate", "        - Statement: [{ Effect: Allow, Action: s3:GetObject, Resource: !FindInMap [M, a, b] }]\n", "Fn::FindInMap is not supported"},
 		{"a policy variable", "        - Statement: [{ Effect: Allow, Action: s3:GetObject, Resource: !Sub 'arn:aws:s3:::b/${!aws:username}/*' }]\n", "policy variables are not supported"},
 	}
 	for _, tt := range tests {

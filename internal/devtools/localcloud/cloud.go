@@ -177,7 +177,7 @@ func Start(ctx context.Context, opts Options) (*Cloud, error) {
 	// Parameter Store first: the template's dynamic references read it.
 	c.SSM = localaws.NewSSM()
 	c.SSM.Region, c.SSM.Account = opts.Region, opts.Account
-	params, err := parameters(opts.Template, opts.Parameters)
+	params, err := cfn.ParameterValues(opts.Template, opts.Parameters)
 	if err != nil {
 		return nil, err
 	}

@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"encoding/base32"
 	"fmt"
+	"maps"
 	"net/http"
 	"slices"
 	"sort"
@@ -121,72 +122,67 @@ type stackConfig struct {
 // readStack reads t for the local stack.
 func readStack(t *cfn.Template, cfg stackConfig) (*stack, error) {
 	s := &stack{name: cfg.name, region: cfg.region, account: cfg.account, outputs: map[string]string{}, hosts: map[string]string{}}
-	r := &resolver{conditions: t.Conditions, refs: map[string]any{}, attrs: map[string]string{}, ssm: cfg.ssm}
-	var err error
-	if r.params, err = parameters(t, cfg.parameters); err != nil {
+	params, err := cfn.ParameterValues(t, cfg.parameters)
+	if err != nil {
 		return nil, err
 	}
-	r.refs["AWS::Region"] = cfg.region
-	r.refs["AWS::AccountId"] = cfg.account
-	r.refs["AWS::Partition"] = "aws"
-	r.refs["AWS::URLSuffix"] = "amazonaws.com"
-	r.refs["AWS::StackName"] = cfg.name
-	r.refs["AWS::StackId"] = fmt.Sprintf("arn:aws:cloudformation:%s:%s:stack/%s/%s", cfg.region, cfg.account, cfg.name, shortID(cfg.name, "stack", 32))
-	r.refs["AWS::NoValue"] = noValue{}
+	v := cfn.Values{Parameters: params, Refs: map[string]any{}, Attributes: map[string]any{}, SSM: cfg.ssm}
+	v.Refs["AWS::Region"] = cfg.region
+	v.Refs["AWS::AccountId"] = cfg.account
+	v.Refs["AWS::Partition"] = "aws"
+	v.Refs["AWS::URLSuffix"] = "amazonaws.com"
+	v.Refs["AWS::StackName"] = cfg.name
+	v.Refs["AWS::StackId"] = fmt.Sprintf("arn:aws:cloudformation:%s:%s:stack/%s/%s", cfg.region, cfg.account, cfg.name, shortID(cfg.name, "stack", 32))
 
-	ids := make([]string, 0, len(t.Resources))
-	for id := range t.Resources {
-		ids = append(ids, id)
-	}
-	sort.Strings(ids)
+	ids := slices.Sorted(maps.Keys(t.Resources))
 	// Names first: any resource may refer to any other.
+	names := map[string]string{} // what Ref gives, by logical ID
 	for _, id := range ids {
 		res := t.Resources[id]
+		attr := func(name, value string) { v.Attributes[id+"."+name] = value }
 		switch res.Type {
 		case "AWS::DynamoDB::Table":
-			name := cfg.name + "-" + id
-			r.refs[id] = name
-			r.attrs[id+".Arn"] = fmt.Sprintf("arn:aws:dynamodb:%s:%s:table/%s", cfg.region, cfg.account, name)
+			names[id] = cfg.name + "-" + id
+			attr("Arn", fmt.Sprintf("arn:aws:dynamodb:%s:%s:table/%s", cfg.region, cfg.account, names[id]))
 		case "AWS::S3::Bucket":
-			name := strings.ToLower(cfg.name + "-" + id)
-			r.refs[id] = name
-			r.attrs[id+".Arn"] = "arn:aws:s3:::" + name
-			r.attrs[id+".DomainName"] = name + ".s3.amazonaws.com"
-			r.attrs[id+".RegionalDomainName"] = fmt.Sprintf("%s.s3.%s.amazonaws.com", name, cfg.region)
+			names[id] = strings.ToLower(cfg.name + "-" + id)
+			attr("Arn", "arn:aws:s3:::"+names[id])
+			attr("DomainName", names[id]+".s3.amazonaws.com")
+			attr("RegionalDomainName", fmt.Sprintf("%s.s3.%s.amazonaws.com", names[id], cfg.region))
 		case "AWS::Serverless::Function":
-			name := cfg.name + "-" + id
-			arn := fmt.Sprintf("arn:aws:lambda:%s:%s:function:%s", cfg.region, cfg.account, name)
-			r.refs[id] = name
-			r.attrs[id+".Arn"] = arn
+			names[id] = cfg.name + "-" + id
+			arn := fmt.Sprintf("arn:aws:lambda:%s:%s:function:%s", cfg.region, cfg.account, names[id])
+			attr("Arn", arn)
 			if _, ok := res.Properties["FunctionUrlConfig"]; ok {
 				urlID := shortID(cfg.name, id+"Url", 32)
 				domain := fmt.Sprintf("%s.lambda-url.%s.on.aws", urlID, cfg.region)
-				r.refs[id+"Url"] = arn
-				r.attrs[id+"Url.FunctionUrl"] = "https://" + domain + "/"
-				r.attrs[id+"Url.FunctionArn"] = arn
+				v.Refs[id+"Url"] = arn
+				v.Attributes[id+"Url.FunctionUrl"] = "https://" + domain + "/"
+				v.Attributes[id+"Url.FunctionArn"] = arn
 				s.hosts[id] = domain
 			}
 		case "AWS::Serverless::HttpApi":
-			apiID := shortID(cfg.name, id, 10)
-			domain := fmt.Sprintf("%s.execute-api.%s.amazonaws.com", apiID, cfg.region)
-			r.refs[id] = apiID
-			r.attrs[id+".ApiId"] = apiID
-			r.attrs[id+".ApiEndpoint"] = "https://" + domain
+			names[id] = shortID(cfg.name, id, 10)
+			domain := fmt.Sprintf("%s.execute-api.%s.amazonaws.com", names[id], cfg.region)
+			attr("ApiId", names[id])
+			attr("ApiEndpoint", "https://"+domain)
 			s.hosts[id] = domain
 		case "AWS::CloudFront::Distribution":
-			distID := "E" + strings.ToUpper(shortID(cfg.name, id, 13))
+			names[id] = "E" + strings.ToUpper(shortID(cfg.name, id, 13))
 			domain := "d" + shortID(cfg.name, id+"domain", 13) + ".cloudfront.net"
-			r.refs[id] = distID
-			r.attrs[id+".Id"] = distID
-			r.attrs[id+".DomainName"] = domain
+			attr("Id", names[id])
+			attr("DomainName", domain)
 			s.hosts[id] = domain
 		case "AWS::CloudFront::Function":
-			arn := fmt.Sprintf("arn:aws:cloudfront::%s:function/%s-%s", cfg.account, cfg.name, id)
-			r.refs[id] = arn
-			r.attrs[id+".FunctionARN"] = arn
-			r.attrs[id+".FunctionMetadata.FunctionARN"] = arn
+			names[id] = fmt.Sprintf("arn:aws:cloudfront::%s:function/%s-%s", cfg.account, cfg.name, id)
+			attr("FunctionARN", names[id])
+			attr("FunctionMetadata.FunctionARN", names[id])
+		}
+		if name, ok := names[id]; ok {
+			v.Refs[id] = name
 		}
 	}
+	r := &reader{Evaluator: cfn.NewEvaluator(t, v), names: names, attrs: v.Attributes}
 
 	globals, _ := t.Globals["Function"].(map[string]any)
 	for _, id := range ids {
@@ -197,16 +193,16 @@ func readStack(t *cfn.Template, cfg stackConfig) (*stack, error) {
 			if s.table != nil {
 				return nil, fmt.Errorf("resource %s: the local stack has one table, and %s is one already", id, s.table.logicalID)
 			}
-			props, err := r.resolve("Resources."+id+".Properties", res.Properties)
+			props, err := r.Eval("Resources."+id+".Properties", res.Properties)
 			if err != nil {
 				return nil, err
 			}
-			s.table = &tableSpec{logicalID: id, name: r.refs[id].(string), properties: props.(map[string]any)}
+			s.table = &tableSpec{logicalID: id, name: names[id], properties: props.(map[string]any)}
 		case "AWS::S3::Bucket":
 			if s.bucket != "" {
 				return nil, fmt.Errorf("resource %s: the local stack has one bucket", id)
 			}
-			s.bucket = r.refs[id].(string)
+			s.bucket = names[id]
 		case "AWS::Serverless::Function":
 			var fn *function
 			if fn, err = readFunction(r, id, res, globals, s.hosts[id]); err == nil {
@@ -244,68 +240,21 @@ func readStack(t *cfn.Template, cfg stackConfig) (*stack, error) {
 		if !ok {
 			return nil, fmt.Errorf("Outputs.%s: want a map", name)
 		}
-		if s.outputs[name], err = r.str("Outputs."+name+".Value", m["Value"]); err != nil {
+		if s.outputs[name], err = r.String("Outputs."+name+".Value", m["Value"]); err != nil {
 			return nil, err
 		}
 	}
 	return s, nil
 }
 
-// parameters are the template's parameters with their defaults, overridden
-// by values; a parameter without either, an unknown one or a value outside
-// AllowedValues is an error, as in a deployment.
-func parameters(t *cfn.Template, values map[string]string) (map[string]any, error) {
-	out := map[string]any{}
-	for name := range values {
-		if _, ok := t.Parameters[name]; !ok {
-			return nil, fmt.Errorf("parameter %s: the template has no such parameter", name)
-		}
-	}
-	for name, def := range t.Parameters {
-		p, _ := def.(map[string]any)
-		v, given := values[name]
-		if !given {
-			d, ok := p["Default"]
-			if !ok {
-				return nil, fmt.Errorf("parameter %s has no default: give it a value", name)
-			}
-			var err error
-			if v, err = scalarString("Parameters."+name+".Default", d); err != nil {
-				return nil, err
-			}
-		}
-		if allowed, ok := p["AllowedValues"].([]any); ok {
-			var as []string
-			for _, a := range allowed {
-				s, _ := scalarString(name, a)
-				as = append(as, s)
-			}
-			if !slices.Contains(as, v) {
-				return nil, fmt.Errorf("parameter %s: %q is not one of %v", name, v, as)
-			}
-		}
-		switch typ, _ := p["Type"].(string); typ {
-		case "Number":
-			if _, err := strconv.ParseFloat(v, 64); err != nil {
-				return nil, fmt.Errorf("parameter %s: %q is not a number", name, v)
-			}
-			out[name] = v
-		case "CommaDelimitedList", "List<Number>":
-			var xs []any
-			for _, x := range strings.Split(v, ",") {
-				xs = append(xs, strings.TrimSpace(x))
-			}
-			out[name] = xs
-		case "String", "":
-			out[name] = v
-		default:
-			return nil, fmt.Errorf("parameter %s: type %s is not supported by the local stack", name, typ)
-		}
-	}
-	return out, nil
+// reader evaluates a template's values with the local stack's names.
+type reader struct {
+	*cfn.Evaluator
+	names map[string]string // what Ref gives a resource, by logical ID
+	attrs map[string]any    // what Fn::GetAtt gives, by "Logical.Attribute"
 }
 
-func readFunction(r *resolver, id string, res cfn.Resource, globals map[string]any, urlDomain string) (*function, error) {
+func readFunction(r *reader, id string, res cfn.Resource, globals map[string]any, urlDomain string) (*function, error) {
 	path := "Resources." + id + ".Properties"
 	p := res.Properties
 	prop := func(k string) (any, bool) {
@@ -315,7 +264,7 @@ func readFunction(r *resolver, id string, res cfn.Resource, globals map[string]a
 		v, ok := globals[k]
 		return v, ok
 	}
-	fn := &function{logicalID: id, name: r.refs[id].(string), arn: r.attrs[id+".Arn"], env: map[string]string{}, reserved: -1}
+	fn := &function{logicalID: id, name: r.names[id], arn: r.attrs[id+".Arn"].(string), env: map[string]string{}, reserved: -1}
 	if rt, _ := prop("Runtime"); rt != "provided.al2023" && rt != "provided.al2" {
 		return nil, fmt.Errorf("%s.Runtime: %v: the local stack runs custom-runtime bootstraps only (provided.al2023)", path, rt)
 	}
@@ -329,15 +278,15 @@ func readFunction(r *resolver, id string, res cfn.Resource, globals map[string]a
 		envProp, _ := src["Environment"].(map[string]any)
 		vars, _ := envProp["Variables"].(map[string]any)
 		for k, v := range vars {
-			x, err := r.resolve(path+".Environment.Variables."+k, v)
+			x, err := r.Eval(path+".Environment.Variables."+k, v)
 			if err != nil {
 				return nil, err
 			}
-			if _, drop := x.(noValue); drop {
+			if _, drop := x.(cfn.NoValue); drop {
 				delete(fn.env, k)
 				continue
 			}
-			s, err := scalarString(path+".Environment.Variables."+k, x)
+			s, err := cfn.AsString(path+".Environment.Variables."+k, x)
 			if err != nil {
 				return nil, err
 			}
@@ -349,7 +298,7 @@ func readFunction(r *resolver, id string, res cfn.Resource, globals map[string]a
 		if !ok {
 			return def, nil
 		}
-		s, err := r.str(path+"."+k, v)
+		s, err := r.String(path+"."+k, v)
 		if err != nil {
 			return 0, err
 		}
@@ -366,12 +315,12 @@ func readFunction(r *resolver, id string, res cfn.Resource, globals map[string]a
 	}
 	fn.memoryMB = int(mem)
 	if v, ok := p["ReservedConcurrentExecutions"]; ok {
-		x, err := r.resolve(path+".ReservedConcurrentExecutions", v)
+		x, err := r.Eval(path+".ReservedConcurrentExecutions", v)
 		if err != nil {
 			return nil, err
 		}
-		if _, none := x.(noValue); !none {
-			s, err := scalarString(path+".ReservedConcurrentExecutions", x)
+		if _, none := x.(cfn.NoValue); !none {
+			s, err := cfn.AsString(path+".ReservedConcurrentExecutions", x)
 			if err != nil {
 				return nil, err
 			}
@@ -394,7 +343,7 @@ func readFunction(r *resolver, id string, res cfn.Resource, globals map[string]a
 		if ev["Type"] != "HttpApi" {
 			return nil, fmt.Errorf("%s: event type %v is not supported by the local stack", epath, ev["Type"])
 		}
-		props, err := r.resolve(epath+".Properties", ev["Properties"])
+		props, err := r.Eval(epath+".Properties", ev["Properties"])
 		if err != nil {
 			return nil, err
 		}
@@ -423,7 +372,7 @@ func readFunction(r *resolver, id string, res cfn.Resource, globals map[string]a
 		fn.routes = append(fn.routes, route{method: method, path: rpath, api: api})
 	}
 	if raw, ok := p["FunctionUrlConfig"]; ok {
-		x, err := r.resolve(path+".FunctionUrlConfig", raw)
+		x, err := r.Eval(path+".FunctionUrlConfig", raw)
 		if err != nil {
 			return nil, err
 		}
@@ -449,9 +398,9 @@ func readFunction(r *resolver, id string, res cfn.Resource, globals map[string]a
 	return fn, nil
 }
 
-func readAPI(r *resolver, id string, res cfn.Resource, domain string) (*apiSpec, error) {
+func readAPI(r *reader, id string, res cfn.Resource, domain string) (*apiSpec, error) {
 	path := "Resources." + id + ".Properties"
-	props, err := r.resolve(path, res.Properties)
+	props, err := r.Eval(path, res.Properties)
 	if err != nil {
 		return nil, err
 	}
@@ -461,7 +410,7 @@ func readAPI(r *resolver, id string, res cfn.Resource, domain string) (*apiSpec,
 			return nil, fmt.Errorf("%s.%s: not supported by the local stack", path, k)
 		}
 	}
-	a := &apiSpec{logicalID: id, id: r.refs[id].(string), domain: domain, stage: "$default"}
+	a := &apiSpec{logicalID: id, id: r.names[id], domain: domain, stage: "$default"}
 	if st, ok := p["StageName"].(string); ok && st != "" {
 		a.stage = st
 	}
@@ -494,7 +443,7 @@ func readCORS(path string, v any) (*corsConfig, error) {
 	for k, x := range m {
 		switch k {
 		case "MaxAge":
-			s, err := scalarString(path+".MaxAge", x)
+			s, err := cfn.AsString(path+".MaxAge", x)
 			if err != nil {
 				return nil, err
 			}
@@ -517,7 +466,7 @@ func readCORS(path string, v any) (*corsConfig, error) {
 				return nil, fmt.Errorf("%s.%s: want a list", path, k)
 			}
 			for i, e := range xs {
-				s, err := scalarString(fmt.Sprintf("%s.%s[%d]", path, k, i), e)
+				s, err := cfn.AsString(fmt.Sprintf("%s.%s[%d]", path, k, i), e)
 				if err != nil {
 					return nil, err
 				}
@@ -528,7 +477,7 @@ func readCORS(path string, v any) (*corsConfig, error) {
 	return c, nil
 }
 
-func readDistribution(r *resolver, t *cfn.Template, id string, res cfn.Resource, domain string) (*distSpec, error) {
+func readDistribution(r *reader, t *cfn.Template, id string, res cfn.Resource, domain string) (*distSpec, error) {
 	path := "Resources." + id + ".Properties.DistributionConfig"
 	cfg, _ := res.Properties["DistributionConfig"].(map[string]any)
 	if cfg == nil {
@@ -538,7 +487,7 @@ func readDistribution(r *resolver, t *cfn.Template, id string, res cfn.Resource,
 	origins, _ := cfg["Origins"].([]any)
 	for i, o := range origins {
 		opath := fmt.Sprintf("%s.Origins[%d]", path, i)
-		x, err := r.resolve(opath, o)
+		x, err := r.Eval(opath, o)
 		if err != nil {
 			return nil, err
 		}
@@ -555,7 +504,7 @@ func readDistribution(r *resolver, t *cfn.Template, id string, res cfn.Resource,
 		spec.path, _ = m["OriginPath"].(string)
 		coc, _ := m["CustomOriginConfig"].(map[string]any)
 		if v, ok := coc["OriginReadTimeout"]; ok {
-			s, err := scalarString(opath+".CustomOriginConfig.OriginReadTimeout", v)
+			s, err := cfn.AsString(opath+".CustomOriginConfig.OriginReadTimeout", v)
 			if err != nil {
 				return nil, err
 			}
@@ -601,14 +550,14 @@ func readDistribution(r *resolver, t *cfn.Template, id string, res cfn.Resource,
 	return d, nil
 }
 
-func readBehavior(r *resolver, t *cfn.Template, path string, m map[string]any, d *distSpec) (behaviorSpec, error) {
+func readBehavior(r *reader, t *cfn.Template, path string, m map[string]any, d *distSpec) (behaviorSpec, error) {
 	var b behaviorSpec
 	b.pattern, _ = m["PathPattern"].(string)
 	b.origin, _ = m["TargetOriginId"].(string)
 	if _, ok := d.origins[b.origin]; !ok {
 		return b, fmt.Errorf("%s.TargetOriginId: no origin %q", path, b.origin)
 	}
-	methods, err := r.list(path+".AllowedMethods", m["AllowedMethods"])
+	methods, err := r.Strings(path+".AllowedMethods", m["AllowedMethods"])
 	if m["AllowedMethods"] == nil {
 		methods, err = []string{"GET", "HEAD"}, nil
 	}
@@ -639,13 +588,13 @@ func readBehavior(r *resolver, t *cfn.Template, path string, m map[string]any, d
 		if am["EventType"] != "viewer-request" {
 			return b, fmt.Errorf("%s.EventType: %v: the local distribution runs viewer-request functions only", apath, am["EventType"])
 		}
-		arn, err := r.str(apath+".FunctionARN", am["FunctionARN"])
+		arn, err := r.String(apath+".FunctionARN", am["FunctionARN"])
 		if err != nil {
 			return b, err
 		}
 		fnID := ""
 		for id, res := range t.Resources {
-			if res.Type == "AWS::CloudFront::Function" && r.refs[id] == arn {
+			if res.Type == "AWS::CloudFront::Function" && r.names[id] == arn {
 				fnID = id
 			}
 		}
