@@ -97,7 +97,7 @@ func newLocalEnv(t *testing.T) *localEnv {
 	}
 	gemini := geminitest.New(geminitest.WithAPIKey(geminiKey))
 	t.Cleanup(gemini.Close)
-	packages, err := filepath.Abs("../../web/node_modules")
+	packages, err := filepath.Abs("../../../web/node_modules")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -140,7 +140,7 @@ func TestEventsUnderEmulator(t *testing.T) {
 	env := newLocalEnv(t)
 	ctx := context.Background()
 
-	names, err := lambdatest.EventFiles("../../events")
+	names, err := lambdatest.EventFiles("../../../events")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -156,7 +156,7 @@ func TestEventsUnderEmulator(t *testing.T) {
 	for _, name := range names {
 		t.Run(name, func(t *testing.T) {
 			f, _ := routes.ByName(name)
-			event, err := values.Event("../../events", name)
+			event, err := values.Event("../../../events", name)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -196,7 +196,7 @@ func TestEventsUnderEmulator(t *testing.T) {
 // response) and returns its token.
 func register(ctx context.Context, t *testing.T, dir string, env *localEnv) string {
 	t.Helper()
-	data, err := os.ReadFile("../../events/auth-register.json")
+	data, err := os.ReadFile("../../../events/auth-register.json")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -221,7 +221,7 @@ func register(ctx context.Context, t *testing.T, dir string, env *localEnv) stri
 // with the user's token and more headers.
 func streamEvent(t *testing.T, token, method, path string, headers map[string]string) []byte {
 	t.Helper()
-	data, err := os.ReadFile("../../events/chat-stream.json")
+	data, err := os.ReadFile("../../../events/chat-stream.json")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -270,7 +270,7 @@ func TestChatStreamArrivesIncrementally(t *testing.T) {
 		}
 	}()
 	env.gemini.Enqueue(geminitest.Reply{Chunks: []string{"Here ", "is ", "a button."}, Hold: hold, HoldAfter: 1})
-	data, err := os.ReadFile("../../events/chat-stream.json")
+	data, err := os.ReadFile("../../../events/chat-stream.json")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -23,7 +23,7 @@ func TestPreviewFunctionsSize(t *testing.T) {
 	for _, name := range []string{"artifacts-preview", "artifacts-project-preview"} {
 		t.Run(name, func(t *testing.T) {
 			out := filepath.Join(t.TempDir(), "bootstrap")
-			if err := lambdatest.Build(context.Background(), "../..", "./functions/"+name, out, "arm64"); err != nil {
+			if err := lambdatest.Build(context.Background(), "../../..", "./functions/"+name, out, "arm64"); err != nil {
 				t.Fatal(err)
 			}
 			fi, err := os.Stat(out)

@@ -49,7 +49,7 @@ func TestEventsLikeRecorded(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	files, err := filepath.Glob("../../events/*.json")
+	files, err := filepath.Glob("../../../events/*.json")
 	if err != nil || len(files) == 0 {
 		t.Fatalf("events: %v", err)
 	}

@@ -37,7 +37,7 @@ func setupConfig() aws.Config {
 // template's environment and its own credentials, behind the IAM proof.
 func replayEvents(t *testing.T, c *localcloud.Cloud) {
 	t.Helper()
-	names, err := lambdatest.EventFiles("../../events")
+	names, err := lambdatest.EventFiles("../../../events")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -51,7 +51,7 @@ func replayEvents(t *testing.T, c *localcloud.Cloud) {
 	for _, name := range names {
 		t.Run(name, func(t *testing.T) {
 			f, _ := routes.ByName(name)
-			event, err := values.Event("../../events", name)
+			event, err := values.Event("../../../events", name)
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -113,14 +113,14 @@ type scenario struct {
 func startScenario(t *testing.T, rec *callers) *scenario {
 	t.Helper()
 	dir := bootstraps(t)
-	packages, err := filepath.Abs("../../web/node_modules")
+	packages, err := filepath.Abs("../../../web/node_modules")
 	if err != nil {
 		t.Fatal(err)
 	}
 	if _, err := os.Stat(packages); err != nil {
 		requireTool(t, "the preview package set is not installed (make deps-web): %v", err)
 	}
-	data, err := os.ReadFile("../../template.yaml")
+	data, err := os.ReadFile("../../../template.yaml")
 	if err != nil {
 		t.Fatal(err)
 	}
