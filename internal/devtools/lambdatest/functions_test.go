@@ -12,6 +12,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -24,6 +25,7 @@ import (
 	"github.com/zocket/agent/internal/devtools/geminitest"
 	"github.com/zocket/agent/internal/devtools/lambdatest"
 	"github.com/zocket/agent/internal/devtools/localaws"
+	"github.com/zocket/agent/internal/devtools/runtimeapi"
 	"github.com/zocket/agent/internal/settings"
 	"github.com/zocket/agent/internal/store"
 	"github.com/zocket/agent/routes"
@@ -192,6 +194,59 @@ func TestEventsUnderEmulator(t *testing.T) {
 	}
 }
 
+// streamed is a function's response as it arrives, from a process of its
+// own under package runtimeapi, which (unlike the emulator) passes it on
+// while the function still writes it.
+type streamed struct {
+	runtimeapi.Prelude // a Function URL response's; empty for others
+	Body               io.Reader
+	inst               *runtimeapi.Instance
+	logs               string
+}
+
+// stream runs bootstrap with env, hands it event and returns its response
+// as soon as it starts. The process ends at Close or with the test.
+func stream(ctx context.Context, t *testing.T, bootstrap string, env []string, event []byte) *streamed {
+	t.Helper()
+	s := &streamed{logs: filepath.Join(t.TempDir(), "log")}
+	out, err := os.Create(s.logs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { out.Close() })
+	name := filepath.Base(bootstrap)
+	s.inst, err = runtimeapi.Start(runtimeapi.Function{
+		Name: name, ARN: "arn:aws:lambda:us-east-1:123456789012:function:" + name, Bootstrap: bootstrap, Output: out,
+		Env: slices.Concat(env, []string{"AWS_LAMBDA_FUNCTION_NAME=" + name, "AWS_LAMBDA_FUNCTION_VERSION=$LATEST", "LAMBDA_TASK_ROOT=" + filepath.Dir(bootstrap)}),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(s.Close)
+	resp, err := s.inst.Invoke(ctx, event)
+	if err != nil {
+		t.Fatalf("%v\n%s", err, s.Logs())
+	}
+	s.Body = resp.Body
+	if resp.ContentType == runtimeapi.HTTPIntegrationContentType {
+		br := bufio.NewReader(resp.Body)
+		if s.Prelude, err = runtimeapi.ReadPrelude(br); err != nil {
+			t.Fatalf("%v\n%s", err, s.Logs())
+		}
+		s.Body = br
+	}
+	return s
+}
+
+// Logs returns what the function has printed so far.
+func (s *streamed) Logs() string {
+	data, _ := os.ReadFile(s.logs)
+	return string(data)
+}
+
+// Close stops the function.
+func (s *streamed) Close() { s.inst.Kill() }
+
 // register creates a user through the real register binary (a buffered
 // response) and returns its token.
 func register(ctx context.Context, t *testing.T, dir string, env *localEnv) string {
@@ -200,10 +255,7 @@ func register(ctx context.Context, t *testing.T, dir string, env *localEnv) stri
 	if err != nil {
 		t.Fatal(err)
 	}
-	reg, err := lambdatest.Stream(ctx, filepath.Join(dir, "auth-register"), env.environ(t, nil), data)
-	if err != nil {
-		t.Fatal(err)
-	}
+	reg := stream(ctx, t, filepath.Join(dir, "auth-register"), env.environ(t, nil), data)
 	payload, err := io.ReadAll(reg.Body)
 	reg.Close()
 	if err != nil {
@@ -253,8 +305,8 @@ func noBuilds(t *testing.T) map[string]string {
 }
 
 // TestChatStreamArrivesIncrementally runs the real chat-stream binary under
-// the package's Runtime API and reads its server-sent events as they come:
-// the first delta arrives while the model still holds back the rest.
+// package runtimeapi and reads its server-sent events as they come: the
+// first delta arrives while the model still holds back the rest.
 func TestChatStreamArrivesIncrementally(t *testing.T) {
 	dir := bootstrapDir(t)
 	env := newLocalEnv(t)
@@ -275,10 +327,7 @@ func TestChatStreamArrivesIncrementally(t *testing.T) {
 		t.Fatal(err)
 	}
 	event := strings.ReplaceAll(string(data), "REPLACE_WITH_A_TOKEN_FROM_LOGIN", token)
-	resp, err := lambdatest.Stream(ctx, filepath.Join(dir, "chat-stream"), env.environ(t, noBuilds(t)), []byte(event))
-	if err != nil {
-		t.Fatal(err)
-	}
+	resp := stream(ctx, t, filepath.Join(dir, "chat-stream"), env.environ(t, noBuilds(t)), []byte(event))
 	defer resp.Close()
 	if resp.StatusCode != http.StatusOK || !strings.HasPrefix(resp.Headers["Content-Type"], "text/event-stream") {
 		t.Fatalf("prelude = %+v\n%s", resp.Prelude, resp.Logs())
@@ -325,10 +374,7 @@ func TestResumeAcrossProcesses(t *testing.T) {
 	hold := make(chan struct{})
 	chunks := []string{"Uno ", "dos ", "três ", "quatro ", "cinco."}
 	env.gemini.Enqueue(geminitest.Reply{Chunks: chunks, Hold: hold, HoldAfter: 2})
-	producer, err := lambdatest.Stream(ctx, bin, vars, streamEvent(t, token, "POST", "/api/chat/send", nil))
-	if err != nil {
-		t.Fatal(err)
-	}
+	producer := stream(ctx, t, bin, vars, streamEvent(t, token, "POST", "/api/chat/send", nil))
 	defer producer.Close()
 	rd := apitest.NewSSEReader(producer.Body)
 	var first []apitest.Event
@@ -346,10 +392,7 @@ func TestResumeAcrossProcesses(t *testing.T) {
 	}
 	// The first reader leaves: nothing more is read from the producer.
 	last := first[len(first)-1].ID
-	reader, err := lambdatest.Stream(ctx, bin, vars, streamEvent(t, token, "GET", "/api/chat/stream/"+msgID, map[string]string{"last-event-id": last}))
-	if err != nil {
-		t.Fatal(err)
-	}
+	reader := stream(ctx, t, bin, vars, streamEvent(t, token, "GET", "/api/chat/stream/"+msgID, map[string]string{"last-event-id": last}))
 	defer reader.Close()
 	close(hold)
 	rest, err := apitest.NewSSEReader(reader.Body).All()
@@ -381,20 +424,14 @@ func TestResumeAcrossProcesses(t *testing.T) {
 	hold2 := make(chan struct{})
 	defer close(hold2)
 	env.gemini.Enqueue(geminitest.Reply{Chunks: []string{"Going ", "on ", "and on."}, Hold: hold2, HoldAfter: 1})
-	second, err := lambdatest.Stream(ctx, bin, vars, streamEvent(t, token, "POST", "/api/chat/send", nil))
-	if err != nil {
-		t.Fatal(err)
-	}
+	second := stream(ctx, t, bin, vars, streamEvent(t, token, "POST", "/api/chat/send", nil))
 	defer second.Close()
 	rd = apitest.NewSSEReader(second.Body)
 	meta, err := rd.Next()
 	if err != nil || meta.Type != "metadata" {
 		t.Fatalf("%+v %v", meta, err)
 	}
-	stopper, err := lambdatest.Stream(ctx, bin, vars, streamEvent(t, token, "POST", "/api/chat/stop/"+meta.Data["messageId"].(string), nil))
-	if err != nil {
-		t.Fatal(err)
-	}
+	stopper := stream(ctx, t, bin, vars, streamEvent(t, token, "POST", "/api/chat/stop/"+meta.Data["messageId"].(string), nil))
 	stopped, err := io.ReadAll(stopper.Body)
 	stopper.Close()
 	if err != nil || stopper.StatusCode != http.StatusOK {
