@@ -6,7 +6,6 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"io"
-	"log/slog"
 	"maps"
 	"net/http"
 	"net/http/httptest"
@@ -20,21 +19,12 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/zocket/agent"
-	"github.com/zocket/agent/internal/blob"
 	"github.com/zocket/agent/internal/devtools/apitest"
 	"github.com/zocket/agent/internal/devtools/geminitest"
 	"github.com/zocket/agent/internal/devtools/lambdatest"
 	"github.com/zocket/agent/internal/devtools/localaws"
 	"github.com/zocket/agent/internal/devtools/runtimeapi"
-	"github.com/zocket/agent/internal/settings"
-	"github.com/zocket/agent/internal/store"
 	"github.com/zocket/agent/routes"
-)
-
-// The secrets of the local environment.
-const (
-	jwtSecret = "lambda-test-secret-lambda-test-secret-0123"
-	geminiKey = "lambda-test-gemini-key"
 )
 
 // bootstrapDir is where `make test-lambda` put every function's binary,
@@ -68,68 +58,22 @@ func emulatorPath(t *testing.T) string {
 	return rie
 }
 
-// localEnv is a stand-in for the service's AWS account: DynamoDB and S3
-// (package localaws) with the table and the bucket, a fake Gemini, and the
-// variables a function reads to reach them.
-type localEnv struct {
-	vars   map[string]string
-	store  *store.Store
-	gemini *geminitest.Server
+// newAccount is a stand-in for the service's AWS account (package
+// localaws), with the table, the bucket, the secrets and a fake Gemini.
+func newAccount(t *testing.T) *localaws.Account {
+	t.Helper()
+	acct, err := localaws.StartAccount(context.Background(), localaws.AccountOptions{Name: "lambda-test", PackagesDir: "../../../web/node_modules"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { acct.Close() })
+	return acct
 }
 
-func newLocalEnv(t *testing.T) *localEnv {
-	t.Helper()
-	ctx := context.Background()
-	stack, err := localaws.Start(localaws.Options{Log: slog.New(slog.DiscardHandler)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { stack.Close(ctx) })
-	cfg, err := settings.LoadAWS(ctx, "us-east-1", settings.Endpoints{DynamoDB: stack.DynamoURL, S3: stack.S3URL})
-	if err != nil {
-		t.Fatal(err)
-	}
-	const name = "lambda-test"
-	st := store.New(settings.DynamoDBClient(cfg, stack.DynamoURL), name)
-	if err := st.EnsureTable(ctx); err != nil {
-		t.Fatal(err)
-	}
-	if err := blob.New(settings.S3Client(cfg, stack.S3URL), name).EnsureBucket(ctx); err != nil {
-		t.Fatal(err)
-	}
-	gemini := geminitest.New(geminitest.WithAPIKey(geminiKey))
-	t.Cleanup(gemini.Close)
-	packages, err := filepath.Abs("../../../web/node_modules")
-	if err != nil {
-		t.Fatal(err)
-	}
-	return &localEnv{store: st, gemini: gemini, vars: map[string]string{
-		"AWS_REGION":         "us-east-1",
-		"TABLE_NAME":         name,
-		"S3_BUCKET_NAME":     name,
-		"DYNAMODB_ENDPOINT":  stack.DynamoURL,
-		"S3_ENDPOINT":        stack.S3URL,
-		"JWT_SECRET":         jwtSecret,
-		"GEMINI_API_KEY":     geminiKey,
-		"GEMINI_BASE_URL":    gemini.URL(),
-		"BUILD_PACKAGES_DIR": packages,
-		// The replay is not about the abuse limits: they are off.
-		"MAX_CONCURRENT_TURNS": "0", "TURNS_PER_MINUTE": "0", "REGISTRATIONS_PER_HOUR": "0",
-	}}
-}
-
-// environ is the whole environment of a function process: the variables,
-// and a HOME of its own so that no shared AWS configuration is read.
-func (e *localEnv) environ(t *testing.T, extra map[string]string) []string {
-	t.Helper()
-	env := []string{"HOME=" + t.TempDir()}
-	for k, v := range e.vars {
-		env = append(env, k+"="+v)
-	}
-	for k, v := range extra {
-		env = append(env, k+"="+v)
-	}
-	return env
+// environ is function name's environment in acct.
+func environ(acct *localaws.Account, name string) []string {
+	f, _ := routes.ByName(name)
+	return acct.Environ(f)
 }
 
 // TestEventsUnderEmulator runs every function's real binary under the
@@ -139,7 +83,7 @@ func (e *localEnv) environ(t *testing.T, extra map[string]string) []string {
 // through the Lambda Invoke API.
 func TestEventsUnderEmulator(t *testing.T) {
 	dir, rie := bootstrapDir(t), emulatorPath(t)
-	env := newLocalEnv(t)
+	acct := newAccount(t)
 	ctx := context.Background()
 
 	names, err := lambdatest.EventFiles("../../../events")
@@ -147,14 +91,14 @@ func TestEventsUnderEmulator(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	build, err := lambdatest.StartEmulator(ctx, rie, filepath.Join(dir, "build"), env.environ(t, nil))
+	build, err := lambdatest.StartEmulator(ctx, rie, filepath.Join(dir, "build"), environ(acct, "build"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { build.Close() })
-	buildVars := map[string]string{"BUILD_FUNCTION_NAME": "function", "LAMBDA_ENDPOINT": build.URL()}
+	acct.Lambda = build.URL()
 
-	values := lambdatest.NewEventValues(env.store)
+	values := lambdatest.NewEventValues(acct.Store)
 	for _, name := range names {
 		t.Run(name, func(t *testing.T) {
 			f, _ := routes.ByName(name)
@@ -162,11 +106,7 @@ func TestEventsUnderEmulator(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			var extra map[string]string
-			if f.InvokesBuild() {
-				extra = buildVars
-			}
-			fn, err := lambdatest.StartEmulator(ctx, rie, filepath.Join(dir, name), env.environ(t, extra))
+			fn, err := lambdatest.StartEmulator(ctx, rie, filepath.Join(dir, name), acct.Environ(f))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -249,13 +189,13 @@ func (s *streamed) Close() { s.inst.Kill() }
 
 // register creates a user through the real register binary (a buffered
 // response) and returns its token.
-func register(ctx context.Context, t *testing.T, dir string, env *localEnv) string {
+func register(ctx context.Context, t *testing.T, dir string, acct *localaws.Account) string {
 	t.Helper()
 	data, err := os.ReadFile("../../../events/auth-register.json")
 	if err != nil {
 		t.Fatal(err)
 	}
-	reg := stream(ctx, t, filepath.Join(dir, "auth-register"), env.environ(t, nil), data)
+	reg := stream(ctx, t, filepath.Join(dir, "auth-register"), environ(acct, "auth-register"), data)
 	payload, err := io.ReadAll(reg.Body)
 	reg.Close()
 	if err != nil {
@@ -295,13 +235,13 @@ func streamEvent(t *testing.T, token, method, path string, headers map[string]st
 
 // noBuilds is a Lambda endpoint that fails the test if anything is built
 // (the replies here have no code).
-func noBuilds(t *testing.T) map[string]string {
+func noBuilds(t *testing.T) string {
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		t.Errorf("unexpected build request %s", r.URL)
 		http.Error(w, "no builds here", http.StatusInternalServerError)
 	}))
 	t.Cleanup(srv.Close)
-	return map[string]string{"BUILD_FUNCTION_NAME": "function", "LAMBDA_ENDPOINT": srv.URL}
+	return srv.URL
 }
 
 // TestChatStreamArrivesIncrementally runs the real chat-stream binary under
@@ -309,10 +249,11 @@ func noBuilds(t *testing.T) map[string]string {
 // first delta arrives while the model still holds back the rest.
 func TestChatStreamArrivesIncrementally(t *testing.T) {
 	dir := bootstrapDir(t)
-	env := newLocalEnv(t)
+	acct := newAccount(t)
+	acct.Lambda = noBuilds(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	token := register(ctx, t, dir, env)
+	token := register(ctx, t, dir, acct)
 
 	hold := make(chan struct{})
 	released := false
@@ -321,13 +262,13 @@ func TestChatStreamArrivesIncrementally(t *testing.T) {
 			close(hold)
 		}
 	}()
-	env.gemini.Enqueue(geminitest.Reply{Chunks: []string{"Here ", "is ", "a button."}, Hold: hold, HoldAfter: 1})
+	acct.Gemini.Enqueue(geminitest.Reply{Chunks: []string{"Here ", "is ", "a button."}, Hold: hold, HoldAfter: 1})
 	data, err := os.ReadFile("../../../events/chat-stream.json")
 	if err != nil {
 		t.Fatal(err)
 	}
 	event := strings.ReplaceAll(string(data), "REPLACE_WITH_A_TOKEN_FROM_LOGIN", token)
-	resp := stream(ctx, t, filepath.Join(dir, "chat-stream"), env.environ(t, noBuilds(t)), []byte(event))
+	resp := stream(ctx, t, filepath.Join(dir, "chat-stream"), environ(acct, "chat-stream"), []byte(event))
 	defer resp.Close()
 	if resp.StatusCode != http.StatusOK || !strings.HasPrefix(resp.Headers["Content-Type"], "text/event-stream") {
 		t.Fatalf("prelude = %+v\n%s", resp.Prelude, resp.Logs())
@@ -364,16 +305,17 @@ func TestChatStreamArrivesIncrementally(t *testing.T) {
 // second process streams it.
 func TestResumeAcrossProcesses(t *testing.T) {
 	dir := bootstrapDir(t)
-	env := newLocalEnv(t)
+	acct := newAccount(t)
+	acct.Lambda = noBuilds(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	token := register(ctx, t, dir, env)
+	token := register(ctx, t, dir, acct)
 	bin := filepath.Join(dir, "chat-stream")
-	vars := env.environ(t, noBuilds(t))
+	vars := environ(acct, "chat-stream")
 
 	hold := make(chan struct{})
 	chunks := []string{"Uno ", "dos ", "três ", "quatro ", "cinco."}
-	env.gemini.Enqueue(geminitest.Reply{Chunks: chunks, Hold: hold, HoldAfter: 2})
+	acct.Gemini.Enqueue(geminitest.Reply{Chunks: chunks, Hold: hold, HoldAfter: 2})
 	producer := stream(ctx, t, bin, vars, streamEvent(t, token, "POST", "/api/chat/send", nil))
 	defer producer.Close()
 	rd := apitest.NewSSEReader(producer.Body)
@@ -406,13 +348,13 @@ func TestResumeAcrossProcesses(t *testing.T) {
 	if n := len(rest); n < 2 || rest[n-2].Type != "complete" || !rest[n-1].Done {
 		t.Fatalf("resumed stream: %+v\n%s", rest, reader.Logs())
 	}
-	u, err := env.store.Turn(ctx, userOf(t, token), msgID)
+	u, err := acct.Store.Turn(ctx, userOf(t, token), msgID)
 	if err != nil {
 		t.Fatal(err)
 	}
 	var saved agent.Message
 	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
-		if saved, _, err = env.store.Reply(ctx, u); err == nil {
+		if saved, _, err = acct.Store.Reply(ctx, u); err == nil {
 			break
 		}
 	}
@@ -423,7 +365,7 @@ func TestResumeAcrossProcesses(t *testing.T) {
 	// Stop, from a third process, a turn the second streams.
 	hold2 := make(chan struct{})
 	defer close(hold2)
-	env.gemini.Enqueue(geminitest.Reply{Chunks: []string{"Going ", "on ", "and on."}, Hold: hold2, HoldAfter: 1})
+	acct.Gemini.Enqueue(geminitest.Reply{Chunks: []string{"Going ", "on ", "and on."}, Hold: hold2, HoldAfter: 1})
 	second := stream(ctx, t, bin, vars, streamEvent(t, token, "POST", "/api/chat/send", nil))
 	defer second.Close()
 	rd = apitest.NewSSEReader(second.Body)
