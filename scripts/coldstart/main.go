@@ -34,6 +34,7 @@ import (
 
 	"github.com/zocket/agent/internal/devtools/lambdatest"
 	"github.com/zocket/agent/internal/devtools/localaws"
+	"github.com/zocket/agent/internal/devtools/timing"
 	"github.com/zocket/agent/routes"
 )
 
@@ -152,11 +153,6 @@ func run(rie string, runs int, ssmDelay time.Duration) error {
 // report prints the table: each function's median, its ratio to the
 // baseline's median, its arm64 size and whether it meets its goal.
 func report(arm string, runs int, ssmDelay time.Duration, names []string, times map[string][]time.Duration) error {
-	median := func(ds []time.Duration) time.Duration {
-		ds = slices.Clone(ds)
-		slices.Sort(ds)
-		return ds[len(ds)/2]
-	}
 	size := func(name string) (float64, error) {
 		info, err := os.Stat(filepath.Join(arm, name))
 		if err != nil {
@@ -164,7 +160,7 @@ func report(arm string, runs int, ssmDelay time.Duration, names []string, times 
 		}
 		return float64(info.Size()) / (1 << 20), nil
 	}
-	base := median(times["hello"])
+	base := timing.Percentile(times["hello"], 50)
 	baseSize, err := size("hello")
 	if err != nil {
 		return err
@@ -173,16 +169,16 @@ func report(arm string, runs int, ssmDelay time.Duration, names []string, times 
 		runs, len(times["hello"]), ssmDelay, hostName())
 	fmt.Println("| function | cold start (ms) | × hello world | size (MiB) | goal |")
 	fmt.Println("|---|---:|---:|---:|---|")
-	fmt.Printf("| hello world (aws-lambda-go; 1 SSM read, 1 GetItem) | %.1f | 1.00 | %.1f | |\n", ms(base), baseSize)
+	fmt.Printf("| hello world (aws-lambda-go; 1 SSM read, 1 GetItem) | %.1f | 1.00 | %.1f | |\n", timing.Milliseconds(base), baseSize)
 	met, goals := 0, 0
 	for _, name := range names {
 		f, _ := routes.ByName(name)
-		m := median(times[name])
+		m := timing.Percentile(times[name], 50)
 		mib, err := size(name)
 		if err != nil {
 			return err
 		}
-		ratio := ms(m) / ms(base)
+		ratio := timing.Milliseconds(m) / timing.Milliseconds(base)
 		goal := "none (not behind the API)"
 		if limit := goalOf(f); limit > 0 {
 			goals++
@@ -193,7 +189,7 @@ func report(arm string, runs int, ssmDelay time.Duration, names []string, times 
 				goal = fmt.Sprintf("**missed** (≤ %.1f×)", limit)
 			}
 		}
-		fmt.Printf("| %s | %.1f | %.2f | %.1f | %s |\n", name, ms(m), ratio, mib, goal)
+		fmt.Printf("| %s | %.1f | %.2f | %.1f | %s |\n", name, timing.Milliseconds(m), ratio, mib, goal)
 	}
 	fmt.Printf("\nGoal met by %d of %d functions.\n", met, goals)
 	return nil
@@ -233,8 +229,6 @@ func coldStart(ctx context.Context, rie, bootstrap string, env []string, event [
 	}
 	return elapsed, payload, nil
 }
-
-func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
 
 // hostName describes the machine the numbers come from.
 func hostName() string {

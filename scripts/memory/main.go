@@ -42,6 +42,7 @@ import (
 	"github.com/zocket/agent"
 	"github.com/zocket/agent/internal/devtools/lambdatest"
 	"github.com/zocket/agent/internal/devtools/localaws"
+	"github.com/zocket/agent/internal/devtools/timing"
 	"github.com/zocket/agent/routes"
 )
 
@@ -110,7 +111,7 @@ type sample struct {
 	throttled time.Duration // total over the invokes
 }
 
-func (s sample) median() time.Duration { return s.warm[len(s.warm)/2] }
+func (s sample) median() time.Duration { return timing.Percentile(s.warm, 50) }
 
 // cost is the price of a million warm invokes: the median duration, billed
 // by the millisecond rounded up, at this memory size, and the requests.
@@ -434,6 +435,7 @@ func (b *bench) measure(ctx context.Context, name string, memoryMB int) (sample,
 // report prints one Lambda Power Tuning style table per function, then the
 // summary: each function's configured size against the others.
 func report(w *os.File, o options, rows []string, results map[string][]sample) {
+	ms := timing.Milliseconds
 	fmt.Fprintf(w, "\nEach function's events/ file under the Runtime Interface Emulator, CPU limited by a cgroup CFS quota of memory/%d MB of one CPU (period %v); %s.\n", lambdaFullCPUMB, o.period, hostName())
 	fmt.Fprintf(w, "Duration: the invoke's round trip, median of %d warm invokes (cold: the first, process start included). Cost: a million warm invokes, arm64 us-east-1 ($%.10f per GB-s, billed per ms rounded up, $0.20 per million requests). ◀: the routes table's MemoryMB.\n", o.warm, pricePerGBSecond)
 	for _, name := range rows {
@@ -481,8 +483,6 @@ func report(w *os.File, o options, rows []string, results map[string][]sample) {
 		fmt.Fprintf(w, "%s %.0f | %d |\n", line, mib(peak), f.Memory())
 	}
 }
-
-func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
 
 func mib(n int64) float64 { return float64(n) / (1 << 20) }
 
