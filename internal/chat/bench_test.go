@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
-	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -13,6 +12,7 @@ import (
 	"github.com/zocket/agent/internal/devtools/apitest"
 	"github.com/zocket/agent/internal/devtools/dynamotest"
 	"github.com/zocket/agent/internal/devtools/geminitest"
+	"github.com/zocket/agent/internal/devtools/timing"
 )
 
 // BenchmarkResumeTail measures what a reader following a live turn costs
@@ -110,12 +110,11 @@ func BenchmarkResumeTail(b *testing.B) {
 		reads += float64(calls["Query"])
 		seconds += elapsed
 	}
-	slices.Sort(delays)
 	if len(delays) == 0 {
 		b.Fatal("the reader got nothing")
 	}
-	b.ReportMetric(float64(delays[len(delays)/2].Milliseconds()), "event-ms-p50")
-	b.ReportMetric(float64(delays[len(delays)*95/100].Milliseconds()), "event-ms-p95")
+	b.ReportMetric(float64(timing.Percentile(delays, 50).Milliseconds()), "event-ms-p50")
+	b.ReportMetric(float64(timing.Percentile(delays, 95).Milliseconds()), "event-ms-p95")
 	b.ReportMetric(writes/(seconds/60), "writes/min")
 	b.ReportMetric(reads/seconds, "tail-reads/s")
 	b.ReportMetric(0, "ns/op")
@@ -213,16 +212,16 @@ func BenchmarkTimeToFirstToken(b *testing.B) {
 				rtModel = append(rtModel, time.Duration(beforeModel.Sequential()))
 				rtMeta = append(rtMeta, time.Duration(beforeMeta.Sequential()))
 			}
-			ms := func(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
-			b.ReportMetric(ms(quantile(toModel, 0.5)), "model-ms")
-			b.ReportMetric(float64(quantile(rtModel, 0.5)), "model-rt")
-			b.ReportMetric(ms(quantile(ownModel, 0.5)), "model-own-ms")
-			b.ReportMetric(ms(quantile(toMeta, 0.5)), "metadata-ms")
-			b.ReportMetric(float64(quantile(rtMeta, 0.5)), "metadata-rt")
-			b.ReportMetric(ms(quantile(ownMeta, 0.5)), "metadata-own-ms")
-			b.ReportMetric(ms(quantile(toFirst, 0.5)), "first-chunk-ms")
-			b.ReportMetric(ms(quantile(perChunk, 0.5)), "chunk-ms-p50")
-			b.ReportMetric(ms(quantile(perChunk, 0.99)), "chunk-ms-p99")
+			ms, p := timing.Milliseconds, timing.Percentile
+			b.ReportMetric(ms(p(toModel, 50)), "model-ms")
+			b.ReportMetric(float64(p(rtModel, 50)), "model-rt")
+			b.ReportMetric(ms(p(ownModel, 50)), "model-own-ms")
+			b.ReportMetric(ms(p(toMeta, 50)), "metadata-ms")
+			b.ReportMetric(float64(p(rtMeta, 50)), "metadata-rt")
+			b.ReportMetric(ms(p(ownMeta, 50)), "metadata-own-ms")
+			b.ReportMetric(ms(p(toFirst, 50)), "first-chunk-ms")
+			b.ReportMetric(ms(p(perChunk, 50)), "chunk-ms-p50")
+			b.ReportMetric(ms(p(perChunk, 99)), "chunk-ms-p99")
 			b.ReportMetric(0, "ns/op")
 		})
 	}
@@ -235,13 +234,4 @@ func postStream(b *testing.B, env *apitest.Env, token string, body map[string]an
 		b.Fatalf("send: %d", resp.StatusCode)
 	}
 	return resp
-}
-
-// quantile is the q quantile of ds (sorted in place).
-func quantile(ds []time.Duration, q float64) time.Duration {
-	if len(ds) == 0 {
-		return 0
-	}
-	slices.Sort(ds)
-	return ds[min(len(ds)-1, int(q*float64(len(ds))))]
 }

@@ -22,13 +22,9 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"log"
-	"log/slog"
-	"net"
-	"net/http"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -36,14 +32,9 @@ import (
 	"strings"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-
-	"github.com/zocket/agent/internal/blob"
-	"github.com/zocket/agent/internal/devtools/geminitest"
 	"github.com/zocket/agent/internal/devtools/lambdatest"
 	"github.com/zocket/agent/internal/devtools/localaws"
-	"github.com/zocket/agent/internal/settings"
-	"github.com/zocket/agent/internal/store"
+	"github.com/zocket/agent/internal/devtools/timing"
 	"github.com/zocket/agent/routes"
 )
 
@@ -52,14 +43,6 @@ import (
 const (
 	apiGoal  = 1.5
 	chatGoal = 2.0
-)
-
-// The parameters in the local Parameter Store, as template.yaml names them.
-const (
-	jwtParam    = "/ai-coding-agent/coldstart/jwt-secret"
-	geminiParam = "/ai-coding-agent/coldstart/gemini-api-key"
-	originParam = "/ai-coding-agent/coldstart/origin-verify"
-	geminiKey   = "coldstart-gemini-key"
 )
 
 func main() {
@@ -98,22 +81,31 @@ func run(rie string, runs int, ssmDelay time.Duration) error {
 	if err != nil {
 		return err
 	}
-	env, err := newEnvironment(ctx, rie, host, ssmDelay)
+	acct, err := localaws.StartAccount(ctx, localaws.AccountOptions{Name: "coldstart", PackagesDir: "web/node_modules", SSMDelay: ssmDelay})
 	if err != nil {
 		return err
 	}
-	defer env.close()
+	defer acct.Close()
+	// The build function, warm, for the functions that invoke it.
+	buildFn, _ := routes.ByName("build")
+	build, err := lambdatest.StartEmulator(ctx, rie, filepath.Join(host, "build"), acct.Environ(buildFn))
+	if err != nil {
+		return err
+	}
+	defer build.Close()
+	acct.Lambda = build.URL()
 
 	times := map[string][]time.Duration{}
 	for round := range runs + 1 {
 		table := fmt.Sprintf("coldstart-%d", round)
-		st := store.New(settings.DynamoDBClient(env.aws, env.stack.DynamoURL), table)
-		if err := st.EnsureTable(ctx); err != nil {
+		st, err := acct.Table(ctx, table)
+		if err != nil {
 			return err
 		}
 		values := lambdatest.NewEventValues(st)
 		hello := func() error {
-			d, _, err := coldStart(ctx, rie, filepath.Join(host, "hello"), env.environ(table, "JWT_SECRET_PARAM"), []byte(`{}`))
+			env := append(acct.Vars(), "TABLE_NAME="+table, "JWT_SECRET_PARAM="+acct.Parameters["JWT_SECRET_PARAM"])
+			d, _, err := coldStart(ctx, rie, filepath.Join(host, "hello"), env, []byte(`{}`))
 			if round > 0 {
 				times["hello"] = append(times["hello"], d)
 			}
@@ -128,7 +120,7 @@ func run(rie string, runs int, ssmDelay time.Duration) error {
 			if err != nil {
 				return err
 			}
-			d, payload, err := coldStart(ctx, rie, filepath.Join(host, name), env.forFunction(f, table), event)
+			d, payload, err := coldStart(ctx, rie, filepath.Join(host, name), append(acct.Environ(f), "TABLE_NAME="+table), event)
 			if err != nil {
 				return fmt.Errorf("%s: %w", name, err)
 			}
@@ -161,11 +153,6 @@ func run(rie string, runs int, ssmDelay time.Duration) error {
 // report prints the table: each function's median, its ratio to the
 // baseline's median, its arm64 size and whether it meets its goal.
 func report(arm string, runs int, ssmDelay time.Duration, names []string, times map[string][]time.Duration) error {
-	median := func(ds []time.Duration) time.Duration {
-		ds = slices.Clone(ds)
-		slices.Sort(ds)
-		return ds[len(ds)/2]
-	}
 	size := func(name string) (float64, error) {
 		info, err := os.Stat(filepath.Join(arm, name))
 		if err != nil {
@@ -173,7 +160,7 @@ func report(arm string, runs int, ssmDelay time.Duration, names []string, times 
 		}
 		return float64(info.Size()) / (1 << 20), nil
 	}
-	base := median(times["hello"])
+	base := timing.Percentile(times["hello"], 50)
 	baseSize, err := size("hello")
 	if err != nil {
 		return err
@@ -182,16 +169,16 @@ func report(arm string, runs int, ssmDelay time.Duration, names []string, times 
 		runs, len(times["hello"]), ssmDelay, hostName())
 	fmt.Println("| function | cold start (ms) | × hello world | size (MiB) | goal |")
 	fmt.Println("|---|---:|---:|---:|---|")
-	fmt.Printf("| hello world (aws-lambda-go; 1 SSM read, 1 GetItem) | %.1f | 1.00 | %.1f | |\n", ms(base), baseSize)
+	fmt.Printf("| hello world (aws-lambda-go; 1 SSM read, 1 GetItem) | %.1f | 1.00 | %.1f | |\n", timing.Milliseconds(base), baseSize)
 	met, goals := 0, 0
 	for _, name := range names {
 		f, _ := routes.ByName(name)
-		m := median(times[name])
+		m := timing.Percentile(times[name], 50)
 		mib, err := size(name)
 		if err != nil {
 			return err
 		}
-		ratio := ms(m) / ms(base)
+		ratio := timing.Milliseconds(m) / timing.Milliseconds(base)
 		goal := "none (not behind the API)"
 		if limit := goalOf(f); limit > 0 {
 			goals++
@@ -202,7 +189,7 @@ func report(arm string, runs int, ssmDelay time.Duration, names []string, times 
 				goal = fmt.Sprintf("**missed** (≤ %.1f×)", limit)
 			}
 		}
-		fmt.Printf("| %s | %.1f | %.2f | %.1f | %s |\n", name, ms(m), ratio, mib, goal)
+		fmt.Printf("| %s | %.1f | %.2f | %.1f | %s |\n", name, timing.Milliseconds(m), ratio, mib, goal)
 	}
 	fmt.Printf("\nGoal met by %d of %d functions.\n", met, goals)
 	return nil
@@ -242,127 +229,6 @@ func coldStart(ctx context.Context, rie, bootstrap string, env []string, event [
 	}
 	return elapsed, payload, nil
 }
-
-// environment is the stand-in for the service's account: DynamoDB and S3
-// (a table per round, one bucket), Parameter Store with the secrets, a fake
-// model, and the real build function, warm, for the functions that invoke
-// it.
-type environment struct {
-	stack  *localaws.Stack
-	aws    aws.Config
-	ssm    *http.Server
-	vars   []string
-	gemini *geminitest.Server
-	build  *lambdatest.Emulator
-	home   string
-}
-
-func newEnvironment(ctx context.Context, rie, bootstraps string, ssmDelay time.Duration) (_ *environment, err error) {
-	e := &environment{}
-	defer func() {
-		if err != nil {
-			e.close()
-		}
-	}()
-	if e.stack, err = localaws.Start(localaws.Options{Log: slog.New(slog.DiscardHandler)}); err != nil {
-		return nil, err
-	}
-	if e.aws, err = settings.LoadAWS(ctx, "us-east-1", settings.Endpoints{DynamoDB: e.stack.DynamoURL, S3: e.stack.S3URL}); err != nil {
-		return nil, err
-	}
-	const bucket = "coldstart"
-	if err := blob.New(settings.S3Client(e.aws, e.stack.S3URL), bucket).EnsureBucket(ctx); err != nil {
-		return nil, err
-	}
-	params := localaws.NewSSM()
-	params.Delay = ssmDelay
-	params.Put(jwtParam, "coldstart-secret-coldstart-secret-coldstart", true)
-	params.Put(geminiParam, geminiKey, true)
-	params.Put(originParam, "coldstart-origin-verify-coldstart-origin", false)
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return nil, err
-	}
-	e.ssm = &http.Server{Handler: params, ReadHeaderTimeout: 10 * time.Second}
-	go func() {
-		if err := e.ssm.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
-			log.Print(err)
-		}
-	}()
-	e.gemini = geminitest.New(geminitest.WithAPIKey(geminiKey))
-	if e.home, err = os.MkdirTemp("", "coldstart-home-"); err != nil {
-		return nil, err
-	}
-	packages, err := filepath.Abs("web/node_modules")
-	if err != nil {
-		return nil, err
-	}
-	e.vars = []string{
-		// A HOME of its own: no shared AWS configuration is read.
-		"HOME=" + e.home,
-		"AWS_REGION=us-east-1",
-		// Lambda gives every function its role's credentials in these.
-		"AWS_ACCESS_KEY_ID=coldstart", "AWS_SECRET_ACCESS_KEY=coldstart", "AWS_SESSION_TOKEN=coldstart",
-		"S3_BUCKET_NAME=" + bucket,
-		"DYNAMODB_ENDPOINT=" + e.stack.DynamoURL,
-		"S3_ENDPOINT=" + e.stack.S3URL,
-		"SSM_ENDPOINT=http://" + ln.Addr().String(),
-		"GEMINI_BASE_URL=" + e.gemini.URL(),
-		"BUILD_PACKAGES_DIR=" + packages,
-		// A benchmark replays its events many times: no abuse limits.
-		"MAX_CONCURRENT_TURNS=0", "TURNS_PER_MINUTE=0", "REGISTRATIONS_PER_HOUR=0",
-	}
-	if e.build, err = lambdatest.StartEmulator(ctx, rie, filepath.Join(bootstraps, "build"), e.environ("unused")); err != nil {
-		return nil, err
-	}
-	return e, nil
-}
-
-// environ is the environment of a process using table, with the
-// parameter variables named in params.
-func (e *environment) environ(table string, params ...string) []string {
-	env := append(slices.Clone(e.vars), "TABLE_NAME="+table)
-	for _, p := range params {
-		switch p {
-		case "JWT_SECRET_PARAM":
-			env = append(env, p+"="+jwtParam)
-		case "GEMINI_API_KEY_PARAM":
-			env = append(env, p+"="+geminiParam)
-		case "ORIGIN_VERIFY_PARAM":
-			env = append(env, p+"="+originParam)
-		case "BUILD_FUNCTION_NAME":
-			env = append(env, p+"=function", "LAMBDA_ENDPOINT="+e.build.URL())
-		}
-	}
-	return env
-}
-
-// forFunction is f's environment as deployed: the parameters it reads
-// (and only those: a function reads every one it is given), the build
-// function if it invokes it, and the GOGC every function is given.
-func (e *environment) forFunction(f routes.Function, table string) []string {
-	return append(e.environ(table, f.Environment()...), "GOGC="+routes.GCPercent)
-}
-
-func (e *environment) close() {
-	if e.build != nil {
-		e.build.Close()
-	}
-	if e.gemini != nil {
-		e.gemini.Close()
-	}
-	if e.ssm != nil {
-		e.ssm.Close()
-	}
-	if e.stack != nil {
-		e.stack.Close(context.Background())
-	}
-	if e.home != "" {
-		os.RemoveAll(e.home)
-	}
-}
-
-func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
 
 // hostName describes the machine the numbers come from.
 func hostName() string {

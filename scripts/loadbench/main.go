@@ -34,12 +34,13 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
-	"slices"
 	"strconv"
 	"strings"
 	"sync"
 	"syscall"
 	"time"
+
+	"github.com/zocket/agent/internal/devtools/timing"
 )
 
 // options are the command's flags.
@@ -124,7 +125,7 @@ func run(o options) error {
 		srv.settle()
 		cpu := srv.cpu() - cpu0
 		fmt.Printf("\none at a time: %d turns, first text p50 %s, end p50 %s, devserver CPU %.1f ms per turn\n",
-			o.sequential, ms(pct(first, 50)), ms(pct(end, 50)), float64(cpu.Microseconds())/1000/float64(o.sequential))
+			o.sequential, ms(timing.Percentile(first, 50)), ms(timing.Percentile(end, 50)), float64(cpu.Microseconds())/1000/float64(o.sequential))
 	}
 
 	srv.settle()
@@ -418,8 +419,8 @@ func report(results []result, o options, cpu, wall time.Duration) {
 	fmt.Printf("\n%d concurrent streams for %s (%.0f%% cut by the client after the first text), offline model\n",
 		o.streams, o.duration, o.drop*100)
 	fmt.Printf("turns: %d started, %d read to the end, %d cut, %d failed\n", len(results), len(end), dropped, len(errs))
-	fmt.Printf("first text: p50 %s  p99 %s\n", ms(pct(first, 50)), ms(pct(first, 99)))
-	fmt.Printf("end:        p50 %s  p99 %s\n", ms(pct(end, 50)), ms(pct(end, 99)))
+	fmt.Printf("first text: p50 %s  p99 %s\n", ms(timing.Percentile(first, 50)), ms(timing.Percentile(first, 99)))
+	fmt.Printf("end:        p50 %s  p99 %s\n", ms(timing.Percentile(end, 50)), ms(timing.Percentile(end, 99)))
 	fmt.Printf("devserver CPU: %.1f s over %.1f s (%.2f cores), %.1f ms per turn\n",
 		cpu.Seconds(), wall.Seconds(), cpu.Seconds()/wall.Seconds(), float64(cpu.Microseconds())/1000/float64(max(1, len(results))))
 	for i, err := range errs {
@@ -429,17 +430,6 @@ func report(results []result, o options, cpu, wall time.Duration) {
 		}
 		fmt.Println("  error:", err)
 	}
-}
-
-// pct is the p-th percentile of ds (nearest rank), 0 when empty.
-func pct(ds []time.Duration, p int) time.Duration {
-	if len(ds) == 0 {
-		return 0
-	}
-	s := slices.Clone(ds)
-	slices.Sort(s)
-	i := (p*len(s) + 99) / 100
-	return s[max(0, min(len(s)-1, i-1))]
 }
 
 func ms(d time.Duration) string { return fmt.Sprintf("%d ms", d.Milliseconds()) }

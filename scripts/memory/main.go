@@ -4,9 +4,10 @@
 // MemoryMB in the routes table from numbers.
 //
 // Each function's real bootstrap (built for this machine) runs under the
-// Runtime Interface Emulator against a local DynamoDB, S3 and fake Gemini,
-// invoked with its events/ file as package lambdatest replays it: once cold,
-// then warm. Lambda gives a function CPU in proportion to its memory (1,769
+// Runtime Interface Emulator in a local account (localaws.Account: DynamoDB,
+// S3, Parameter Store and a fake Gemini), with the environment a deployment
+// gives it, invoked with its events/ file as package lambdatest replays it:
+// once cold, then warm. Lambda gives a function CPU in proportion to its memory (1,769
 // MB is one vCPU); here the emulator and the function run in a CPU cgroup
 // whose CFS quota is that share of one CPU. Peak RSS is the function
 // process's VmHWM over all its invokes. The functions it calls (the build
@@ -27,7 +28,6 @@ import (
 	"flag"
 	"fmt"
 	"log"
-	"log/slog"
 	"math"
 	"os"
 	"path/filepath"
@@ -40,12 +40,9 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/zocket/agent"
-	"github.com/zocket/agent/internal/blob"
-	"github.com/zocket/agent/internal/devtools/geminitest"
 	"github.com/zocket/agent/internal/devtools/lambdatest"
 	"github.com/zocket/agent/internal/devtools/localaws"
-	"github.com/zocket/agent/internal/settings"
-	"github.com/zocket/agent/internal/store"
+	"github.com/zocket/agent/internal/devtools/timing"
 	"github.com/zocket/agent/routes"
 )
 
@@ -114,7 +111,7 @@ type sample struct {
 	throttled time.Duration // total over the invokes
 }
 
-func (s sample) median() time.Duration { return s.warm[len(s.warm)/2] }
+func (s sample) median() time.Duration { return timing.Percentile(s.warm, 50) }
 
 // cost is the price of a million warm invokes: the median duration, billed
 // by the millisecond rounded up, at this memory size, and the requests.
@@ -159,16 +156,11 @@ func run(ctx context.Context, o options) error {
 	return nil
 }
 
-// bench is the local stack, the functions that make state at full speed,
-// and what the replay has learnt.
+// bench is the local account, the functions that make state at full
+// speed, and what the replay has learnt.
 type bench struct {
 	o                options
-	stack            *localaws.Stack
-	gemini           *geminitest.Server
-	store            *store.Store
-	vars             []string
-	build            []string // the variables of a function that invokes the build function
-	home             string
+	acct             *localaws.Account
 	helpers          map[string]*lambdatest.Emulator // full-speed functions, by name
 	values           *lambdatest.EventValues
 	userID           string
@@ -177,60 +169,22 @@ type bench struct {
 }
 
 func newBench(ctx context.Context, o options) (*bench, error) {
-	stack, err := localaws.Start(localaws.Options{Log: slog.New(slog.DiscardHandler)})
-	if err != nil {
-		return nil, err
-	}
-	b := &bench{o: o, stack: stack, helpers: map[string]*lambdatest.Emulator{}}
-	const name, secret, key = "bench-memory", "bench-memory-secret-bench-memory-secret-0", "bench-memory-key"
-	cfg, err := settings.LoadAWS(ctx, "us-east-1", settings.Endpoints{DynamoDB: stack.DynamoURL, S3: stack.S3URL})
-	if err != nil {
-		b.close()
-		return nil, err
-	}
-	b.store = store.New(settings.DynamoDBClient(cfg, stack.DynamoURL), name)
-	if err := b.store.EnsureTable(ctx); err != nil {
-		b.close()
-		return nil, err
-	}
-	if err := blob.New(settings.S3Client(cfg, stack.S3URL), name).EnsureBucket(ctx); err != nil {
-		b.close()
-		return nil, err
-	}
-	b.values = lambdatest.NewEventValues(b.store)
 	// The offline model answers at once: what is timed is the function's
-	// own work per chunk, not a model's pace.
-	b.gemini = geminitest.New(geminitest.WithAPIKey(key))
-	if b.home, err = os.MkdirTemp("", "bench-memory-home-"); err != nil {
-		b.close()
-		return nil, err
-	}
-	packages, err := filepath.Abs("web/node_modules")
+	// own work per chunk, not a model's pace. A benchmark replays its
+	// events many times: credits for every turn.
+	acct, err := localaws.StartAccount(ctx, localaws.AccountOptions{
+		Name: "bench-memory", PackagesDir: "web/node_modules", Vars: map[string]string{"DEFAULT_CREDITS": "1000000"},
+	})
 	if err != nil {
-		b.close()
 		return nil, err
 	}
-	b.vars = []string{
-		"HOME=" + b.home,
-		"AWS_REGION=us-east-1",
-		"TABLE_NAME=" + name,
-		"S3_BUCKET_NAME=" + name,
-		"DYNAMODB_ENDPOINT=" + stack.DynamoURL,
-		"S3_ENDPOINT=" + stack.S3URL,
-		"JWT_SECRET=" + secret,
-		"GEMINI_API_KEY=" + key,
-		"GEMINI_BASE_URL=" + b.gemini.URL(),
-		"BUILD_PACKAGES_DIR=" + packages,
-		// A benchmark replays its events many times: no abuse limits, and
-		// credits for every turn.
-		"MAX_CONCURRENT_TURNS=0", "TURNS_PER_MINUTE=0", "REGISTRATIONS_PER_HOUR=0", "DEFAULT_CREDITS=1000000",
-	}
+	b := &bench{o: o, acct: acct, helpers: map[string]*lambdatest.Emulator{}, values: lambdatest.NewEventValues(acct.Store)}
 	build, err := b.helper(ctx, "build")
 	if err != nil {
 		b.close()
 		return nil, err
 	}
-	b.build = append(slices.Clone(b.vars), "BUILD_FUNCTION_NAME=function", "LAMBDA_ENDPOINT="+build.URL())
+	acct.Lambda = build.URL()
 	return b, nil
 }
 
@@ -238,21 +192,13 @@ func (b *bench) close() {
 	for _, h := range b.helpers {
 		h.Close()
 	}
-	if b.gemini != nil {
-		b.gemini.Close()
-	}
-	b.stack.Close(context.Background())
-	if b.home != "" {
-		os.RemoveAll(b.home)
-	}
+	b.acct.Close()
 }
 
 // environ is the whole environment of function name.
 func (b *bench) environ(name string) []string {
-	if f, _ := routes.ByName(name); f.InvokesBuild() {
-		return b.build
-	}
-	return b.vars
+	f, _ := routes.ByName(name)
+	return b.acct.Environ(f)
 }
 
 // helper is function name running at full speed, started at its first use.
@@ -366,7 +312,7 @@ func (b *bench) event(ctx context.Context, name string) ([]byte, error) {
 	case "conversations-delete":
 		id := uuid.Must(uuid.NewV7()).String()
 		c := agent.Conversation{ID: id, UserID: b.userID, Title: "To delete", CreatedAt: time.Now()}
-		if err := b.store.CreateConversation(ctx, c); err != nil {
+		if err := b.acct.Store.CreateConversation(ctx, c); err != nil {
 			return nil, err
 		}
 		v = v.With(conversationPlaceholder, id)
@@ -489,6 +435,7 @@ func (b *bench) measure(ctx context.Context, name string, memoryMB int) (sample,
 // report prints one Lambda Power Tuning style table per function, then the
 // summary: each function's configured size against the others.
 func report(w *os.File, o options, rows []string, results map[string][]sample) {
+	ms := timing.Milliseconds
 	fmt.Fprintf(w, "\nEach function's events/ file under the Runtime Interface Emulator, CPU limited by a cgroup CFS quota of memory/%d MB of one CPU (period %v); %s.\n", lambdaFullCPUMB, o.period, hostName())
 	fmt.Fprintf(w, "Duration: the invoke's round trip, median of %d warm invokes (cold: the first, process start included). Cost: a million warm invokes, arm64 us-east-1 ($%.10f per GB-s, billed per ms rounded up, $0.20 per million requests). ◀: the routes table's MemoryMB.\n", o.warm, pricePerGBSecond)
 	for _, name := range rows {
@@ -536,8 +483,6 @@ func report(w *os.File, o options, rows []string, results map[string][]sample) {
 		fmt.Fprintf(w, "%s %.0f | %d |\n", line, mib(peak), f.Memory())
 	}
 }
-
-func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
 
 func mib(n int64) float64 { return float64(n) / (1 << 20) }
 

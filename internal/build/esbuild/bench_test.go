@@ -6,7 +6,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -15,6 +14,7 @@ import (
 	"github.com/zocket/agent/internal/build"
 	"github.com/zocket/agent/internal/build/esbuild"
 	"github.com/zocket/agent/internal/devtools/apitest"
+	"github.com/zocket/agent/internal/devtools/timing"
 )
 
 // The benchmarks build every component in testdata/components and report the
@@ -22,12 +22,6 @@ import (
 // Caches (vendor chunks, icon index, Tailwind runtime) belong to a Builder:
 // BenchmarkBuildFirst uses a new Builder per build in a warm process;
 // BenchmarkBuildFirstProcess starts a new process per build.
-
-// median returns the median of ds in milliseconds.
-func median(ds []time.Duration) float64 {
-	slices.Sort(ds)
-	return float64(ds[len(ds)/2].Microseconds()) / 1000
-}
 
 // BenchmarkBuildWarm builds each component on a warm Builder, changing the
 // source every time so that nothing comes from the cache.
@@ -52,7 +46,7 @@ func BenchmarkBuildWarm(b *testing.B) {
 				times = append(times, time.Since(start))
 				size = res.Size
 			}
-			b.ReportMetric(median(times), "median-ms")
+			b.ReportMetric(timing.Milliseconds(timing.Percentile(times, 50)), "median-ms")
 			b.ReportMetric(float64(size), "page-bytes")
 		})
 	}
@@ -77,7 +71,7 @@ func BenchmarkBuildCached(b *testing.B) {
 				}
 				times = append(times, time.Since(start))
 			}
-			b.ReportMetric(median(times), "median-ms")
+			b.ReportMetric(timing.Milliseconds(timing.Percentile(times, 50)), "median-ms")
 		})
 	}
 }
@@ -109,7 +103,7 @@ func BenchmarkBuildFirst(b *testing.B) {
 					}
 					times = append(times, time.Since(start))
 				}
-				b.ReportMetric(median(times), "median-ms")
+				b.ReportMetric(timing.Milliseconds(timing.Percentile(times, 50)), "median-ms")
 			})
 		}
 	}
@@ -154,8 +148,8 @@ func benchmarkFirstProcess(b *testing.B, name string, prepared bool) {
 		}
 		first = append(first, time.Duration(us)*time.Microsecond)
 	}
-	b.ReportMetric(median(first), "first-ms")
-	b.ReportMetric(median(total), "process-ms")
+	b.ReportMetric(timing.Milliseconds(timing.Percentile(first, 50)), "first-ms")
+	b.ReportMetric(timing.Milliseconds(timing.Percentile(total, 50)), "process-ms")
 }
 
 // firstBuildChild is BenchmarkBuildFirstProcess's child process (see

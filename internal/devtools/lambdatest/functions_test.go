@@ -6,12 +6,12 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"io"
-	"log/slog"
 	"maps"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -19,20 +19,12 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/zocket/agent"
-	"github.com/zocket/agent/internal/blob"
 	"github.com/zocket/agent/internal/devtools/apitest"
 	"github.com/zocket/agent/internal/devtools/geminitest"
 	"github.com/zocket/agent/internal/devtools/lambdatest"
 	"github.com/zocket/agent/internal/devtools/localaws"
-	"github.com/zocket/agent/internal/settings"
-	"github.com/zocket/agent/internal/store"
+	"github.com/zocket/agent/internal/devtools/runtimeapi"
 	"github.com/zocket/agent/routes"
-)
-
-// The secrets of the local environment.
-const (
-	jwtSecret = "lambda-test-secret-lambda-test-secret-0123"
-	geminiKey = "lambda-test-gemini-key"
 )
 
 // bootstrapDir is where `make test-lambda` put every function's binary,
@@ -66,68 +58,22 @@ func emulatorPath(t *testing.T) string {
 	return rie
 }
 
-// localEnv is a stand-in for the service's AWS account: DynamoDB and S3
-// (package localaws) with the table and the bucket, a fake Gemini, and the
-// variables a function reads to reach them.
-type localEnv struct {
-	vars   map[string]string
-	store  *store.Store
-	gemini *geminitest.Server
+// newAccount is a stand-in for the service's AWS account (package
+// localaws), with the table, the bucket, the secrets and a fake Gemini.
+func newAccount(t *testing.T) *localaws.Account {
+	t.Helper()
+	acct, err := localaws.StartAccount(context.Background(), localaws.AccountOptions{Name: "lambda-test", PackagesDir: "../../../web/node_modules"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { acct.Close() })
+	return acct
 }
 
-func newLocalEnv(t *testing.T) *localEnv {
-	t.Helper()
-	ctx := context.Background()
-	stack, err := localaws.Start(localaws.Options{Log: slog.New(slog.DiscardHandler)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { stack.Close(ctx) })
-	cfg, err := settings.LoadAWS(ctx, "us-east-1", settings.Endpoints{DynamoDB: stack.DynamoURL, S3: stack.S3URL})
-	if err != nil {
-		t.Fatal(err)
-	}
-	const name = "lambda-test"
-	st := store.New(settings.DynamoDBClient(cfg, stack.DynamoURL), name)
-	if err := st.EnsureTable(ctx); err != nil {
-		t.Fatal(err)
-	}
-	if err := blob.New(settings.S3Client(cfg, stack.S3URL), name).EnsureBucket(ctx); err != nil {
-		t.Fatal(err)
-	}
-	gemini := geminitest.New(geminitest.WithAPIKey(geminiKey))
-	t.Cleanup(gemini.Close)
-	packages, err := filepath.Abs("../../../web/node_modules")
-	if err != nil {
-		t.Fatal(err)
-	}
-	return &localEnv{store: st, gemini: gemini, vars: map[string]string{
-		"AWS_REGION":         "us-east-1",
-		"TABLE_NAME":         name,
-		"S3_BUCKET_NAME":     name,
-		"DYNAMODB_ENDPOINT":  stack.DynamoURL,
-		"S3_ENDPOINT":        stack.S3URL,
-		"JWT_SECRET":         jwtSecret,
-		"GEMINI_API_KEY":     geminiKey,
-		"GEMINI_BASE_URL":    gemini.URL(),
-		"BUILD_PACKAGES_DIR": packages,
-		// The replay is not about the abuse limits: they are off.
-		"MAX_CONCURRENT_TURNS": "0", "TURNS_PER_MINUTE": "0", "REGISTRATIONS_PER_HOUR": "0",
-	}}
-}
-
-// environ is the whole environment of a function process: the variables,
-// and a HOME of its own so that no shared AWS configuration is read.
-func (e *localEnv) environ(t *testing.T, extra map[string]string) []string {
-	t.Helper()
-	env := []string{"HOME=" + t.TempDir()}
-	for k, v := range e.vars {
-		env = append(env, k+"="+v)
-	}
-	for k, v := range extra {
-		env = append(env, k+"="+v)
-	}
-	return env
+// environ is function name's environment in acct.
+func environ(acct *localaws.Account, name string) []string {
+	f, _ := routes.ByName(name)
+	return acct.Environ(f)
 }
 
 // TestEventsUnderEmulator runs every function's real binary under the
@@ -137,7 +83,7 @@ func (e *localEnv) environ(t *testing.T, extra map[string]string) []string {
 // through the Lambda Invoke API.
 func TestEventsUnderEmulator(t *testing.T) {
 	dir, rie := bootstrapDir(t), emulatorPath(t)
-	env := newLocalEnv(t)
+	acct := newAccount(t)
 	ctx := context.Background()
 
 	names, err := lambdatest.EventFiles("../../../events")
@@ -145,14 +91,14 @@ func TestEventsUnderEmulator(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	build, err := lambdatest.StartEmulator(ctx, rie, filepath.Join(dir, "build"), env.environ(t, nil))
+	build, err := lambdatest.StartEmulator(ctx, rie, filepath.Join(dir, "build"), environ(acct, "build"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { build.Close() })
-	buildVars := map[string]string{"BUILD_FUNCTION_NAME": "function", "LAMBDA_ENDPOINT": build.URL()}
+	acct.Lambda = build.URL()
 
-	values := lambdatest.NewEventValues(env.store)
+	values := lambdatest.NewEventValues(acct.Store)
 	for _, name := range names {
 		t.Run(name, func(t *testing.T) {
 			f, _ := routes.ByName(name)
@@ -160,11 +106,7 @@ func TestEventsUnderEmulator(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			var extra map[string]string
-			if f.InvokesBuild() {
-				extra = buildVars
-			}
-			fn, err := lambdatest.StartEmulator(ctx, rie, filepath.Join(dir, name), env.environ(t, extra))
+			fn, err := lambdatest.StartEmulator(ctx, rie, filepath.Join(dir, name), acct.Environ(f))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -192,18 +134,68 @@ func TestEventsUnderEmulator(t *testing.T) {
 	}
 }
 
+// streamed is a function's response as it arrives, from a process of its
+// own under package runtimeapi, which (unlike the emulator) passes it on
+// while the function still writes it.
+type streamed struct {
+	runtimeapi.Prelude // a Function URL response's; empty for others
+	Body               io.Reader
+	inst               *runtimeapi.Instance
+	logs               string
+}
+
+// stream runs bootstrap with env, hands it event and returns its response
+// as soon as it starts. The process ends at Close or with the test.
+func stream(ctx context.Context, t *testing.T, bootstrap string, env []string, event []byte) *streamed {
+	t.Helper()
+	s := &streamed{logs: filepath.Join(t.TempDir(), "log")}
+	out, err := os.Create(s.logs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { out.Close() })
+	name := filepath.Base(bootstrap)
+	s.inst, err = runtimeapi.Start(runtimeapi.Function{
+		Name: name, ARN: "arn:aws:lambda:us-east-1:123456789012:function:" + name, Bootstrap: bootstrap, Output: out,
+		Env: slices.Concat(env, []string{"AWS_LAMBDA_FUNCTION_NAME=" + name, "AWS_LAMBDA_FUNCTION_VERSION=$LATEST", "LAMBDA_TASK_ROOT=" + filepath.Dir(bootstrap)}),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(s.Close)
+	resp, err := s.inst.Invoke(ctx, event)
+	if err != nil {
+		t.Fatalf("%v\n%s", err, s.Logs())
+	}
+	s.Body = resp.Body
+	if resp.ContentType == runtimeapi.HTTPIntegrationContentType {
+		br := bufio.NewReader(resp.Body)
+		if s.Prelude, err = runtimeapi.ReadPrelude(br); err != nil {
+			t.Fatalf("%v\n%s", err, s.Logs())
+		}
+		s.Body = br
+	}
+	return s
+}
+
+// Logs returns what the function has printed so far.
+func (s *streamed) Logs() string {
+	data, _ := os.ReadFile(s.logs)
+	return string(data)
+}
+
+// Close stops the function.
+func (s *streamed) Close() { s.inst.Kill() }
+
 // register creates a user through the real register binary (a buffered
 // response) and returns its token.
-func register(ctx context.Context, t *testing.T, dir string, env *localEnv) string {
+func register(ctx context.Context, t *testing.T, dir string, acct *localaws.Account) string {
 	t.Helper()
 	data, err := os.ReadFile("../../../events/auth-register.json")
 	if err != nil {
 		t.Fatal(err)
 	}
-	reg, err := lambdatest.Stream(ctx, filepath.Join(dir, "auth-register"), env.environ(t, nil), data)
-	if err != nil {
-		t.Fatal(err)
-	}
+	reg := stream(ctx, t, filepath.Join(dir, "auth-register"), environ(acct, "auth-register"), data)
 	payload, err := io.ReadAll(reg.Body)
 	reg.Close()
 	if err != nil {
@@ -243,24 +235,25 @@ func streamEvent(t *testing.T, token, method, path string, headers map[string]st
 
 // noBuilds is a Lambda endpoint that fails the test if anything is built
 // (the replies here have no code).
-func noBuilds(t *testing.T) map[string]string {
+func noBuilds(t *testing.T) string {
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		t.Errorf("unexpected build request %s", r.URL)
 		http.Error(w, "no builds here", http.StatusInternalServerError)
 	}))
 	t.Cleanup(srv.Close)
-	return map[string]string{"BUILD_FUNCTION_NAME": "function", "LAMBDA_ENDPOINT": srv.URL}
+	return srv.URL
 }
 
 // TestChatStreamArrivesIncrementally runs the real chat-stream binary under
-// the package's Runtime API and reads its server-sent events as they come:
-// the first delta arrives while the model still holds back the rest.
+// package runtimeapi and reads its server-sent events as they come: the
+// first delta arrives while the model still holds back the rest.
 func TestChatStreamArrivesIncrementally(t *testing.T) {
 	dir := bootstrapDir(t)
-	env := newLocalEnv(t)
+	acct := newAccount(t)
+	acct.Lambda = noBuilds(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	token := register(ctx, t, dir, env)
+	token := register(ctx, t, dir, acct)
 
 	hold := make(chan struct{})
 	released := false
@@ -269,16 +262,13 @@ func TestChatStreamArrivesIncrementally(t *testing.T) {
 			close(hold)
 		}
 	}()
-	env.gemini.Enqueue(geminitest.Reply{Chunks: []string{"Here ", "is ", "a button."}, Hold: hold, HoldAfter: 1})
+	acct.Gemini.Enqueue(geminitest.Reply{Chunks: []string{"Here ", "is ", "a button."}, Hold: hold, HoldAfter: 1})
 	data, err := os.ReadFile("../../../events/chat-stream.json")
 	if err != nil {
 		t.Fatal(err)
 	}
 	event := strings.ReplaceAll(string(data), "REPLACE_WITH_A_TOKEN_FROM_LOGIN", token)
-	resp, err := lambdatest.Stream(ctx, filepath.Join(dir, "chat-stream"), env.environ(t, noBuilds(t)), []byte(event))
-	if err != nil {
-		t.Fatal(err)
-	}
+	resp := stream(ctx, t, filepath.Join(dir, "chat-stream"), environ(acct, "chat-stream"), []byte(event))
 	defer resp.Close()
 	if resp.StatusCode != http.StatusOK || !strings.HasPrefix(resp.Headers["Content-Type"], "text/event-stream") {
 		t.Fatalf("prelude = %+v\n%s", resp.Prelude, resp.Logs())
@@ -315,20 +305,18 @@ func TestChatStreamArrivesIncrementally(t *testing.T) {
 // second process streams it.
 func TestResumeAcrossProcesses(t *testing.T) {
 	dir := bootstrapDir(t)
-	env := newLocalEnv(t)
+	acct := newAccount(t)
+	acct.Lambda = noBuilds(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	token := register(ctx, t, dir, env)
+	token := register(ctx, t, dir, acct)
 	bin := filepath.Join(dir, "chat-stream")
-	vars := env.environ(t, noBuilds(t))
+	vars := environ(acct, "chat-stream")
 
 	hold := make(chan struct{})
 	chunks := []string{"Uno ", "dos ", "três ", "quatro ", "cinco."}
-	env.gemini.Enqueue(geminitest.Reply{Chunks: chunks, Hold: hold, HoldAfter: 2})
-	producer, err := lambdatest.Stream(ctx, bin, vars, streamEvent(t, token, "POST", "/api/chat/send", nil))
-	if err != nil {
-		t.Fatal(err)
-	}
+	acct.Gemini.Enqueue(geminitest.Reply{Chunks: chunks, Hold: hold, HoldAfter: 2})
+	producer := stream(ctx, t, bin, vars, streamEvent(t, token, "POST", "/api/chat/send", nil))
 	defer producer.Close()
 	rd := apitest.NewSSEReader(producer.Body)
 	var first []apitest.Event
@@ -346,10 +334,7 @@ func TestResumeAcrossProcesses(t *testing.T) {
 	}
 	// The first reader leaves: nothing more is read from the producer.
 	last := first[len(first)-1].ID
-	reader, err := lambdatest.Stream(ctx, bin, vars, streamEvent(t, token, "GET", "/api/chat/stream/"+msgID, map[string]string{"last-event-id": last}))
-	if err != nil {
-		t.Fatal(err)
-	}
+	reader := stream(ctx, t, bin, vars, streamEvent(t, token, "GET", "/api/chat/stream/"+msgID, map[string]string{"last-event-id": last}))
 	defer reader.Close()
 	close(hold)
 	rest, err := apitest.NewSSEReader(reader.Body).All()
@@ -363,13 +348,13 @@ func TestResumeAcrossProcesses(t *testing.T) {
 	if n := len(rest); n < 2 || rest[n-2].Type != "complete" || !rest[n-1].Done {
 		t.Fatalf("resumed stream: %+v\n%s", rest, reader.Logs())
 	}
-	u, err := env.store.Turn(ctx, userOf(t, token), msgID)
+	u, err := acct.Store.Turn(ctx, userOf(t, token), msgID)
 	if err != nil {
 		t.Fatal(err)
 	}
 	var saved agent.Message
 	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
-		if saved, _, err = env.store.Reply(ctx, u); err == nil {
+		if saved, _, err = acct.Store.Reply(ctx, u); err == nil {
 			break
 		}
 	}
@@ -380,21 +365,15 @@ func TestResumeAcrossProcesses(t *testing.T) {
 	// Stop, from a third process, a turn the second streams.
 	hold2 := make(chan struct{})
 	defer close(hold2)
-	env.gemini.Enqueue(geminitest.Reply{Chunks: []string{"Going ", "on ", "and on."}, Hold: hold2, HoldAfter: 1})
-	second, err := lambdatest.Stream(ctx, bin, vars, streamEvent(t, token, "POST", "/api/chat/send", nil))
-	if err != nil {
-		t.Fatal(err)
-	}
+	acct.Gemini.Enqueue(geminitest.Reply{Chunks: []string{"Going ", "on ", "and on."}, Hold: hold2, HoldAfter: 1})
+	second := stream(ctx, t, bin, vars, streamEvent(t, token, "POST", "/api/chat/send", nil))
 	defer second.Close()
 	rd = apitest.NewSSEReader(second.Body)
 	meta, err := rd.Next()
 	if err != nil || meta.Type != "metadata" {
 		t.Fatalf("%+v %v", meta, err)
 	}
-	stopper, err := lambdatest.Stream(ctx, bin, vars, streamEvent(t, token, "POST", "/api/chat/stop/"+meta.Data["messageId"].(string), nil))
-	if err != nil {
-		t.Fatal(err)
-	}
+	stopper := stream(ctx, t, bin, vars, streamEvent(t, token, "POST", "/api/chat/stop/"+meta.Data["messageId"].(string), nil))
 	stopped, err := io.ReadAll(stopper.Body)
 	stopper.Close()
 	if err != nil || stopper.StatusCode != http.StatusOK {

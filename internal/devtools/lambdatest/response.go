@@ -7,6 +7,7 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 
+	"github.com/zocket/agent/internal/devtools/runtimeapi"
 	"github.com/zocket/agent/routes"
 )
 
@@ -23,7 +24,7 @@ type Response struct {
 func Decode(f routes.Function, payload []byte) (Response, error) {
 	switch {
 	case f.StreamURL:
-		p, body, err := SplitStreamed(payload)
+		p, body, err := runtimeapi.SplitStreamed(payload)
 		return Response{Status: p.StatusCode, Headers: p.Headers, Body: string(body)}, err
 	case f.Path == "":
 		return Response{Body: string(payload)}, nil

@@ -1,11 +1,11 @@
 // Package localaws provides AWS on a laptop: in-process stand-ins for
 // DynamoDB (minidyn) and S3 (gofakes3) on 127.0.0.1, and for SSM Parameter
 // Store (SSM), which the devserver and the tests reach through the real AWS
-// SDK exactly as Lambda reaches AWS, and
-// the devserver's whole local environment (Open). With a data directory the
-// stack keeps its data across restarts: S3 objects in a bolt file, DynamoDB
-// items in a JSON snapshot written on Close and every few seconds after a
-// write.
+// SDK exactly as Lambda reaches AWS; the devserver's whole local
+// environment (Open); and the account the functions' real bootstraps run in
+// as processes (Account). With a data directory the stack keeps its data
+// across restarts: S3 objects in a bolt file, DynamoDB items in a JSON
+// snapshot written on Close and every few seconds after a write.
 package localaws
 
 import (

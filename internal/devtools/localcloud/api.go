@@ -206,7 +206,7 @@ func (a *apiFront) call(ctx context.Context, p *pool, payload []byte) (httpRespo
 	}
 	stop := context.AfterFunc(ctx, func() { resp.Body.Close() })
 	defer stop()
-	out, err := readPayload(p.fn.name, resp)
+	out, err := resp.Payload()
 	if err != nil {
 		if ctx.Err() != nil {
 			return httpResponse{}, ctx.Err()

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"crypto/rand"
 	"encoding/base64"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"mime"
@@ -235,9 +236,8 @@ func decodeResponse(payload []byte) (httpResponse, error) {
 	return httpResponse{status: http.StatusOK, header: http.Header{"Content-Type": {"application/json"}}, body: payload}, nil
 }
 
-// prelude is the head of a streamed Function URL response.
-type prelude struct {
-	StatusCode int               `json:"statusCode"`
-	Headers    map[string]string `json:"headers"`
-	Cookies    []string          `json:"cookies"`
+func randomHex(n int) string {
+	b := make([]byte, n)
+	rand.Read(b) // never fails since Go 1.24
+	return hex.EncodeToString(b)
 }

@@ -2,14 +2,14 @@ package localcloud
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"io"
 	"net/http"
 	"time"
+
+	"github.com/zocket/agent/internal/devtools/runtimeapi"
 )
 
 // urlFront is a function's Function URL: every method and path goes to the
@@ -27,11 +27,11 @@ func (u *urlFront) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		u.spec.cors.preflight(w, r)
 		return
 	}
-	body, err := io.ReadAll(io.LimitReader(r.Body, maxPayload+1))
+	body, err := io.ReadAll(io.LimitReader(r.Body, runtimeapi.MaxPayload+1))
 	if err != nil {
 		return
 	}
-	if len(body) > maxPayload {
+	if len(body) > runtimeapi.MaxPayload {
 		urlMessage(w, http.StatusRequestEntityTooLarge, "Request must be smaller than 6291456 bytes for the InvokeFunction operation")
 		return
 	}
@@ -61,7 +61,7 @@ func (u *urlFront) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	stop := context.AfterFunc(r.Context(), func() { resp.Body.Close() }) // the client has gone
 	defer stop()
 	if !u.spec.stream {
-		out, err := readPayload(u.pool.fn.name, resp)
+		out, err := resp.Payload()
 		var res httpResponse
 		if err == nil {
 			res, err = decodeResponse(out)
@@ -77,8 +77,8 @@ func (u *urlFront) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	br := bufio.NewReaderSize(resp.Body, 32<<10)
 	status, header := http.StatusOK, http.Header{}
-	if resp.ContentType == httpIntegrationContentType {
-		p, err := readPrelude(br)
+	if resp.ContentType == runtimeapi.HTTPIntegrationContentType {
+		p, err := runtimeapi.ReadPrelude(br)
 		if err != nil {
 			u.logf("%s %s: function %s: %v", r.Method, r.URL.Path, u.pool.fn.name, err)
 			urlMessage(w, http.StatusBadGateway, "Internal Server Error")
@@ -140,25 +140,6 @@ func streamBody(w http.ResponseWriter, body io.Reader) error {
 			return err
 		}
 	}
-}
-
-// readPrelude reads a streamed response's JSON prelude and the eight NUL
-// bytes after it.
-func readPrelude(br *bufio.Reader) (prelude, error) {
-	var head []byte
-	sep := make([]byte, 8)
-	for !bytes.HasSuffix(head, sep) {
-		c, err := br.ReadByte()
-		if err != nil {
-			return prelude{}, fmt.Errorf("read response prelude %q: %w", head, err)
-		}
-		head = append(head, c)
-	}
-	var p prelude
-	if err := json.Unmarshal(head[:len(head)-8], &p); err != nil {
-		return prelude{}, fmt.Errorf("decode response prelude %q: %w", head, err)
-	}
-	return p, nil
 }
 
 // urlMessage answers the way a Function URL does when it answers itself.

@@ -8,6 +8,8 @@ import (
 	"net/http"
 	"strings"
 	"time"
+
+	"github.com/zocket/agent/internal/devtools/runtimeapi"
 )
 
 // invokeAPI is the Lambda Invoke API of the stack's functions, reached by
@@ -35,11 +37,11 @@ func (a *invokeAPI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		lambdaError(w, http.StatusNotFound, "ResourceNotFoundException", "Function not found: "+name)
 		return
 	}
-	payload, err := io.ReadAll(io.LimitReader(r.Body, maxPayload+1))
+	payload, err := io.ReadAll(io.LimitReader(r.Body, runtimeapi.MaxPayload+1))
 	if err != nil {
 		return
 	}
-	if len(payload) > maxPayload {
+	if len(payload) > runtimeapi.MaxPayload {
 		lambdaError(w, http.StatusRequestEntityTooLarge, "RequestTooLargeException", "Request must be smaller than 6291456 bytes for the InvokeFunction operation")
 		return
 	}
@@ -71,9 +73,9 @@ func (a *invokeAPI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	resp, err := p.invoke(r.Context(), payload)
 	var out []byte
 	if err == nil {
-		out, err = readPayload(p.fn.name, resp)
+		out, err = resp.Payload()
 	}
-	var fe *functionError
+	var fe *runtimeapi.FunctionError
 	switch {
 	case err == nil:
 		w.Header().Set("X-Amz-Executed-Version", "$LATEST")

@@ -14,6 +14,7 @@ import (
 
 	"github.com/zocket/agent/internal/devtools/lambdatest"
 	"github.com/zocket/agent/internal/devtools/localcloud"
+	"github.com/zocket/agent/internal/devtools/runtimeapi"
 	"github.com/zocket/agent/internal/settings"
 	"github.com/zocket/agent/internal/store"
 	"github.com/zocket/agent/routes"
@@ -84,7 +85,7 @@ func replayEvents(t *testing.T, c *localcloud.Cloud) {
 func answer(f routes.Function, payload []byte) (status int, body string, err error) {
 	switch {
 	case f.StreamURL:
-		p, b, err := lambdatest.SplitStreamed(payload)
+		p, b, err := runtimeapi.SplitStreamed(payload)
 		return p.StatusCode, string(b), err
 	case f.Path == "":
 		return 0, string(payload), nil
