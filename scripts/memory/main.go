@@ -384,7 +384,10 @@ func (b *bench) measure(ctx context.Context, name string, memoryMB int) (sample,
 		return sample{}, err
 	}
 	defer limit.remove()
-	e, err := lambdatest.StartEmulator(ctx, b.o.rie, filepath.Join(b.o.bootstraps, fn), b.environ(fn))
+	// The size the emulator reports to the function, as Lambda does: its
+	// soft memory limit (settings.LimitMemory) follows it.
+	env := append(b.environ(fn), "AWS_LAMBDA_FUNCTION_MEMORY_SIZE="+strconv.Itoa(memoryMB))
+	e, err := lambdatest.StartEmulator(ctx, b.o.rie, filepath.Join(b.o.bootstraps, fn), env)
 	if err != nil {
 		return sample{}, err
 	}
