@@ -134,7 +134,7 @@ func NewWithLatency(t testing.TB, tb dynamotest.Table, env map[string]string, la
 // PackagesDir is the repository's preview package set (npm ci --prefix web).
 func PackagesDir() string {
 	_, file, _, _ := runtime.Caller(0)
-	return filepath.Join(filepath.Dir(file), "..", "..", "web", "node_modules")
+	return filepath.Join(filepath.Dir(file), "..", "..", "..", "web", "node_modules")
 }
 
 // RequirePackages returns PackagesDir for a test that builds previews. Until

@@ -186,5 +186,5 @@ func startDynalite() (string, error) {
 // moduleRoot is the directory holding go.mod, found from this file.
 func moduleRoot() string {
 	_, file, _, _ := runtime.Caller(0)
-	return filepath.Join(filepath.Dir(file), "..", "..")
+	return filepath.Join(filepath.Dir(file), "..", "..", "..")
 }
