@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/zocket/agent"
-	"github.com/zocket/agent/internal/artifacts"
 	"github.com/zocket/agent/internal/build"
 	"github.com/zocket/agent/internal/codeblock"
 	"github.com/zocket/agent/internal/httpapi"
@@ -65,7 +64,7 @@ func (a *artifactSaver) add(ctx context.Context, b codeblock.Block) {
 		return
 	}
 	a.turn.kept++
-	view, err := a.turn.svc.Artifacts.View(a.turn.r, art)
+	view, err := a.turn.svc.Artifacts.View(a.turn.r.Context(), a.turn.svc.Artifacts.ViewerOf(a.turn.r), art)
 	if err != nil {
 		log.Error("render artifact", "artifactId", art.ID, "err", err)
 		return
@@ -84,7 +83,7 @@ func (a *artifactSaver) add(ctx context.Context, b codeblock.Block) {
 // buildResult is the build event of an artifact built with res and err.
 func buildResult(id string, res build.Result, err error) BuildResult {
 	if err != nil {
-		return BuildResult{ArtifactID: id, Errors: artifacts.ErrorLines(err), Warnings: []string{}}
+		return BuildResult{ArtifactID: id, Errors: build.ErrorLines(err), Warnings: []string{}}
 	}
 	out := BuildResult{Success: true, ArtifactID: id, BundleSize: res.Size, BuildTime: int64(res.DurationMS), Errors: []string{}, Warnings: []string{}}
 	for _, w := range res.Warnings {

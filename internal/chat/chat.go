@@ -26,7 +26,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/zocket/agent"
-	"github.com/zocket/agent/internal/artifacts"
+	"github.com/zocket/agent/internal/artifactview"
 	"github.com/zocket/agent/internal/build"
 	"github.com/zocket/agent/internal/httpapi"
 	"github.com/zocket/agent/internal/llm"
@@ -66,7 +66,7 @@ type Model interface {
 // What the artifact's source caused is an *agent.Error.
 type Builder interface {
 	BuildArtifact(ctx context.Context, a agent.Artifact) (build.Result, error)
-	Source(ctx context.Context, a agent.Artifact) (artifacts.Source, error)
+	Source(ctx context.Context, a agent.Artifact) (agent.Source, error)
 }
 
 var _ Store = (*store.Store)(nil)
@@ -77,7 +77,7 @@ type Service struct {
 	Blobs      Blobs
 	Model      Model
 	Builder    Builder // nil: enableBuilding is accepted and ignored, and nothing can be fixed
-	Artifacts  *artifacts.Presenter
+	Artifacts  *artifactview.Presenter
 	CodePrefix string
 	Budget     memory.Budget
 	// Limits are the user's limits on turns (MAX_CONCURRENT_TURNS,
@@ -298,15 +298,15 @@ type sendResponse struct {
 }
 
 type sendData struct {
-	ConversationID string           `json:"conversationId"`
-	MessageID      string           `json:"messageId"`
-	UserMessageID  string           `json:"userMessageId"`
-	Response       string           `json:"response"`
-	Artifacts      []artifacts.View `json:"artifacts"`
-	Builds         int              `json:"builds"`
-	Usage          Usage            `json:"usage"`
-	Title          string           `json:"title"`
-	Credits        int              `json:"credits"`
+	ConversationID string              `json:"conversationId"`
+	MessageID      string              `json:"messageId"`
+	UserMessageID  string              `json:"userMessageId"`
+	Response       string              `json:"response"`
+	Artifacts      []artifactview.View `json:"artifacts"`
+	Builds         int                 `json:"builds"`
+	Usage          Usage               `json:"usage"`
+	Title          string              `json:"title"`
+	Credits        int                 `json:"credits"`
 }
 
 func (s *Service) respondJSON(w http.ResponseWriter, r *http.Request, t *turn, col *collector, done string) {
@@ -324,7 +324,7 @@ func (s *Service) respondJSON(w http.ResponseWriter, r *http.Request, t *turn, c
 	}
 	arts := col.arts
 	if arts == nil {
-		arts = []artifacts.View{}
+		arts = []artifactview.View{}
 	}
 	d := sendData{
 		ConversationID: col.meta.ConversationID, MessageID: col.meta.MessageID, UserMessageID: col.meta.UserMessageID,

@@ -8,7 +8,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/zocket/agent/internal/artifacts"
+	"github.com/zocket/agent/internal/artifactview"
 )
 
 // Metadata is the first event of a turn.
@@ -56,7 +56,7 @@ type StreamError struct {
 type Sink interface {
 	Metadata(Metadata)
 	Delta(text string)
-	Artifact(artifacts.View)
+	Artifact(artifactview.View)
 	Build(BuildResult)
 	// ArtifactFailed reports code that could not be stored (after the
 	// SDK's retries): no metadata was written, so nothing dangles.
@@ -196,7 +196,7 @@ func (s *sse) end(e StreamError) {
 
 func (s *sse) Metadata(m Metadata) { s.event("metadata", 0, m) }
 func (s *sse) Delta(text string)   { s.event("chunk", len(text), textData{text}) }
-func (s *sse) Artifact(a artifacts.View) {
+func (s *sse) Artifact(a artifactview.View) {
 	s.event("chunk", 0, artifactData(a))
 }
 func (s *sse) Build(b BuildResult) { s.event("chunk", 0, buildData(b)) }
@@ -212,7 +212,7 @@ type textData struct {
 	Text string `json:"text"`
 }
 
-func artifactData(a artifacts.View) map[string]any {
+func artifactData(a artifactview.View) map[string]any {
 	return map[string]any{"type": "artifact", "artifact": a}
 }
 
@@ -230,7 +230,7 @@ type collector struct {
 	mu       sync.Mutex
 	meta     Metadata
 	text     []byte
-	arts     []artifacts.View
+	arts     []artifactview.View
 	builds   []BuildResult
 	complete *Complete
 	err      *StreamError
@@ -239,7 +239,7 @@ type collector struct {
 
 func (c *collector) Metadata(m Metadata) { c.mu.Lock(); c.meta = m; c.mu.Unlock() }
 func (c *collector) Delta(t string)      { c.mu.Lock(); c.text = append(c.text, t...); c.mu.Unlock() }
-func (c *collector) Artifact(a artifacts.View) {
+func (c *collector) Artifact(a artifactview.View) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	for i := range c.arts {

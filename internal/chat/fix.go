@@ -9,16 +9,15 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/zocket/agent"
-	"github.com/zocket/agent/internal/artifacts"
 	"github.com/zocket/agent/internal/codeblock"
 	"github.com/zocket/agent/internal/httpapi"
 )
 
 // fixing is what a fix turn knows of the artifact it fixes.
 type fixing struct {
-	art    agent.Artifact   // the version that does not build
-	src    artifacts.Source // its code
-	errors []agent.Detail   // esbuild's messages: file, line, column, text
+	art    agent.Artifact // the version that does not build
+	src    agent.Source   // its code
+	errors []agent.Detail // esbuild's messages: file, line, column, text
 	// next places the new version: after the lineage's latest.
 	next saved
 	// draft is the index of the reply's draft that is the new version;

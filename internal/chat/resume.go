@@ -206,7 +206,7 @@ func (p *replayer) write(ctx context.Context, id EventID, e entry) {
 			// Deleted since: the event is left out.
 			return
 		}
-		view, err := p.svc.Artifacts.View(p.r, a)
+		view, err := p.svc.Artifacts.View(ctx, p.svc.Artifacts.ViewerOf(p.r), a)
 		if err != nil {
 			httpapi.Logger(ctx).Error("render artifact", "artifactId", a.ID, "err", err)
 			return
@@ -281,7 +281,7 @@ func (p *replayer) rebuild(ctx context.Context) {
 		if !next.After(p.sent) {
 			continue
 		}
-		view, err := p.svc.Artifacts.View(p.r, a)
+		view, err := p.svc.Artifacts.View(ctx, p.svc.Artifacts.ViewerOf(p.r), a)
 		if err != nil {
 			httpapi.Logger(ctx).Error("render artifact", "artifactId", a.ID, "err", err)
 			continue
