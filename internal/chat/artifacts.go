@@ -11,7 +11,6 @@ import (
 	"github.com/zocket/agent"
 	"github.com/zocket/agent/internal/build"
 	"github.com/zocket/agent/internal/codeblock"
-	"github.com/zocket/agent/internal/httpapi"
 )
 
 // artifactSaver turns a reply's closed code blocks into saved artifacts as
@@ -57,16 +56,15 @@ func (a *artifactSaver) add(ctx context.Context, b codeblock.Block) {
 		a.ids[idx] = sv
 	}
 	art, err := a.save(ctx, sv, d)
-	log := httpapi.Logger(a.turn.r.Context())
 	if err != nil {
-		log.Error("save artifact", "artifactId", sv.id, "err", err)
+		a.turn.log.Error("save artifact", "artifactId", sv.id, "err", err)
 		a.sink.ArtifactFailed(sv.id, d.Title)
 		return
 	}
 	a.turn.kept++
-	view, err := a.turn.svc.Artifacts.View(a.turn.r.Context(), a.turn.svc.Artifacts.ViewerOf(a.turn.r), art)
+	view, err := a.turn.svc.Artifacts.View(ctx, a.turn.viewer, art)
 	if err != nil {
-		log.Error("render artifact", "artifactId", art.ID, "err", err)
+		a.turn.log.Error("render artifact", "artifactId", art.ID, "err", err)
 		return
 	}
 	a.sink.Artifact(view)

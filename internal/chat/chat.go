@@ -152,7 +152,7 @@ func (s *Service) Send(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	// Ids are time-ordered: the user's message sorts before the reply.
 	userMsgID := newID()
-	t := &turn{svc: s, r: r, message: msg, building: req.EnableBuilding,
+	t := &turn{svc: s, caller: s.callerOf(r), message: msg, building: req.EnableBuilding,
 		userMsg: agent.Message{ID: userMsgID}, assistantID: newID(), clock: s.detach(ctx)}
 	// The model request leaves after two round trips: the reservation
 	// beside the conversation's read and the turn's record, then the
@@ -161,7 +161,7 @@ func (s *Service) Send(w http.ResponseWriter, r *http.Request) {
 	if convID != "" {
 		read = t.read(convID)
 	} else {
-		t.startConversation(httpapi.UserID(ctx))
+		t.startConversation(t.session.UserID)
 		convID = t.conv.ID
 	}
 	if err := t.begin(ctx, convID, read); err != nil {
@@ -181,20 +181,23 @@ func (s *Service) serve(w http.ResponseWriter, r *http.Request, t *turn, stream 
 	// not stop the reply from being written and saved.
 	tctx, cancel := t.clock.work()
 	defer cancel()
+	// The user's message is saved while the request lasts.
+	var save func() error
+	if open != nil {
+		save = func() error { return open(r.Context()) }
+	}
 	// A session that ends meanwhile ends the answer, not the turn: the
 	// reply is still saved, and charged when it keeps something.
-	sess, log := httpapi.SessionFrom(r.Context()), httpapi.Logger(r.Context())
-
 	if !stream {
-		if open != nil {
-			if err := open(r.Context()); err != nil {
+		if save != nil {
+			if err := save(); err != nil {
 				t.end()
 				httpapi.Error(w, r, err)
 				return
 			}
 		}
 		var ended atomic.Bool
-		stopWatch := s.watchSession(r.Context(), sess, log, func() { ended.Store(true) })
+		stopWatch := s.watchSession(r.Context(), t.session, t.log, func() { ended.Store(true) })
 		col := &collector{}
 		t.run(tctx, col, nil)
 		stopWatch()
@@ -208,8 +211,8 @@ func (s *Service) serve(w http.ResponseWriter, r *http.Request, t *turn, stream 
 	}
 	out := newSSE(w)
 	stopPing := s.pinger(out)
-	stopWatch := s.watchSession(r.Context(), sess, log, func() { out.end(sessionEnded) })
-	t.run(tctx, out, open)
+	stopWatch := s.watchSession(r.Context(), t.session, t.log, func() { out.end(sessionEnded) })
+	t.run(tctx, out, save)
 	stopWatch()
 	stopPing()
 	out.done()

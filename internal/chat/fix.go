@@ -130,7 +130,7 @@ func (s *Service) Fix(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	stream := req.Stream == nil || *req.Stream
-	t := &turn{svc: s, r: r, message: f.message(), fix: f,
+	t := &turn{svc: s, caller: s.callerOf(r), message: f.message(), fix: f,
 		userMsg: agent.Message{ID: newID()}, assistantID: newID(), clock: s.detach(ctx)}
 	if err := t.begin(ctx, a.ConversationID, t.read(a.ConversationID)); err != nil {
 		httpapi.Error(w, r, err)

@@ -31,12 +31,12 @@ func (s *Service) Regenerate(w http.ResponseWriter, r *http.Request) {
 	}
 	stream := req.Stream == nil || *req.Stream
 	ctx := r.Context()
-	t := &turn{svc: s, r: r, again: true, assistantID: newID(), clock: s.detach(ctx)}
+	t := &turn{svc: s, caller: s.callerOf(r), again: true, assistantID: newID(), clock: s.detach(ctx)}
 	// Two round trips before the model: the reply's turn beside the
 	// reservation, then the conversation beside the new turn's record.
 	var old agent.Turn
 	err = t.begin(ctx, "", func(ctx context.Context) (err error) {
-		old, err = s.Store.ReplyTurn(ctx, httpapi.UserID(ctx), id)
+		old, err = s.Store.ReplyTurn(ctx, t.session.UserID, id)
 		return err
 	})
 	if err != nil {

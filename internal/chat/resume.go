@@ -71,9 +71,8 @@ func (s *Service) Resume(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	ctx := r.Context()
-	userID := httpapi.UserID(ctx)
-	turn, batches, err := s.Store.Journal(ctx, userID, id, 0)
+	ctx, c := r.Context(), s.callerOf(r)
+	turn, batches, err := s.Store.Journal(ctx, c.session.UserID, id, 0)
 	if err != nil {
 		httpapi.Error(w, r, err)
 		return
@@ -84,9 +83,9 @@ func (s *Service) Resume(w http.ResponseWriter, r *http.Request) {
 	// A session that ends while the reader follows ends the stream.
 	ctx, endSession := context.WithCancelCause(ctx)
 	defer endSession(nil)
-	stopWatch := s.watchSession(ctx, httpapi.SessionFrom(ctx), httpapi.Logger(ctx), func() { endSession(errSessionEnded) })
+	stopWatch := s.watchSession(ctx, c.session, c.log, func() { endSession(errSessionEnded) })
 	defer stopWatch()
-	p := &replayer{svc: s, r: r, out: out, userID: userID, turn: turn, sent: after}
+	p := &replayer{svc: s, caller: c, out: out, turn: turn, sent: after}
 	switch {
 	case p.follow(ctx, batches):
 		out.done()
@@ -101,21 +100,19 @@ var errSessionEnded = errors.New("the session ended")
 
 // replayer writes a turn's events to a reader.
 type replayer struct {
-	svc    *Service
-	r      *http.Request
-	out    *sse
-	userID string
-	turn   agent.Turn
-	sent   EventID // the last event the reader has
-	seq    int     // the last batch read
-	ended  bool    // the last event (complete or error) was sent
+	svc *Service
+	caller
+	out   *sse
+	turn  agent.Turn
+	sent  EventID // the last event the reader has
+	seq   int     // the last batch read
+	ended bool    // the last event (complete or error) was sent
 }
 
 // follow replays batches, then tails the turn until it ends. It reports
 // whether the stream ended (false when the reader left or the request's
 // time ran out).
 func (p *replayer) follow(ctx context.Context, batches []store.Batch) bool {
-	log := httpapi.Logger(ctx)
 	end := time.Time{}
 	if d, ok := ctx.Deadline(); ok {
 		end = d.Add(-DeadlineMargin)
@@ -146,7 +143,7 @@ func (p *replayer) follow(ctx context.Context, batches []store.Batch) bool {
 			return false
 		case <-time.After(wait):
 		}
-		turn, batches, err := p.svc.Store.Journal(ctx, p.userID, p.turn.MessageID, p.seq)
+		turn, batches, err := p.svc.Store.Journal(ctx, p.session.UserID, p.turn.MessageID, p.seq)
 		if err != nil {
 			if ctx.Err() != nil {
 				return false
@@ -157,7 +154,7 @@ func (p *replayer) follow(ctx context.Context, batches []store.Batch) bool {
 				p.final("error", StreamError{Error: "Stream error: " + sentence, Code: string(code)})
 				break
 			}
-			log.Warn("tail journal", "err", err)
+			p.log.Warn("tail journal", "err", err)
 			interval = min(interval*3/2, TailMaxInterval)
 			continue
 		}
@@ -184,7 +181,7 @@ func (p *replayer) apply(ctx context.Context, batches []store.Batch) bool {
 		for _, raw := range b.Events {
 			var e entry
 			if err := json.Unmarshal([]byte(raw), &e); err != nil {
-				httpapi.Logger(ctx).Error("journal entry", "seq", b.Seq, "err", err)
+				p.log.Error("journal entry", "seq", b.Seq, "err", err)
 				continue
 			}
 			id, err := ParseEventID(e.ID)
@@ -201,14 +198,14 @@ func (p *replayer) write(ctx context.Context, id EventID, e entry) {
 	p.sent = id
 	switch e.Type {
 	case entryArtifact:
-		a, err := p.svc.Store.ArtifactByID(ctx, p.userID, e.ArtifactID)
+		a, err := p.svc.Store.ArtifactByID(ctx, p.session.UserID, e.ArtifactID)
 		if err != nil {
 			// Deleted since: the event is left out.
 			return
 		}
-		view, err := p.svc.Artifacts.View(ctx, p.svc.Artifacts.ViewerOf(p.r), a)
+		view, err := p.svc.Artifacts.View(ctx, p.viewer, a)
 		if err != nil {
-			httpapi.Logger(ctx).Error("render artifact", "artifactId", a.ID, "err", err)
+			p.log.Error("render artifact", "artifactId", a.ID, "err", err)
 			return
 		}
 		p.out.replay(id, "chunk", artifactData(view))
@@ -234,7 +231,7 @@ func (p *replayer) rebuild(ctx context.Context) {
 	msg, arts, err := p.svc.Store.Reply(ctx, p.turn)
 	if err != nil {
 		if !agent.IsCode(err, agent.NotFound) {
-			httpapi.Logger(ctx).Error("read reply", "err", err)
+			p.log.Error("read reply", "err", err)
 		}
 		p.final("error", StreamError{Error: "Stream error: the reply was interrupted before it could be saved. Please try again.", Code: string(agent.Internal)})
 		return
@@ -245,9 +242,9 @@ func (p *replayer) rebuild(ctx context.Context) {
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		conv, convErr = p.svc.Store.ConversationMeta(ctx, p.userID, p.turn.ConversationID)
+		conv, convErr = p.svc.Store.ConversationMeta(ctx, p.session.UserID, p.turn.ConversationID)
 	}()
-	user, userErr = p.svc.Store.UserByID(ctx, p.userID)
+	user, userErr = p.svc.Store.UserByID(ctx, p.session.UserID)
 	<-done
 	if convErr != nil {
 		sentence, code := describe(convErr)
@@ -255,7 +252,7 @@ func (p *replayer) rebuild(ctx context.Context) {
 		return
 	}
 	if userErr != nil {
-		httpapi.Logger(ctx).Warn("read user", "err", userErr)
+		p.log.Warn("read user", "err", userErr)
 	}
 	if p.sent == (EventID{}) {
 		p.sent = EventID{N: 1}
@@ -281,9 +278,9 @@ func (p *replayer) rebuild(ctx context.Context) {
 		if !next.After(p.sent) {
 			continue
 		}
-		view, err := p.svc.Artifacts.View(ctx, p.svc.Artifacts.ViewerOf(p.r), a)
+		view, err := p.svc.Artifacts.View(ctx, p.viewer, a)
 		if err != nil {
-			httpapi.Logger(ctx).Error("render artifact", "artifactId", a.ID, "err", err)
+			p.log.Error("render artifact", "artifactId", a.ID, "err", err)
 			continue
 		}
 		p.sent = next

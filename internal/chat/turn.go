@@ -5,7 +5,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/http"
 	"slices"
 	"strings"
 	"sync"
@@ -16,7 +15,6 @@ import (
 
 	"github.com/zocket/agent"
 	"github.com/zocket/agent/internal/codeblock"
-	"github.com/zocket/agent/internal/httpapi"
 	"github.com/zocket/agent/internal/llm"
 	"github.com/zocket/agent/internal/memory"
 	"github.com/zocket/agent/internal/store"
@@ -24,8 +22,8 @@ import (
 
 // turn is one user message and the reply to it.
 type turn struct {
-	svc      *Service
-	r        *http.Request
+	svc *Service
+	caller
 	message  string
 	building bool
 	clock    clock
@@ -89,17 +87,16 @@ const slotMargin = 30 * time.Second
 func (t *turn) begin(ctx context.Context, convID string, read func(context.Context) error) error {
 	s := t.svc
 	expires := t.clock.end().Add(slotMargin)
-	userID := httpapi.UserID(ctx)
 	var reserveErr, readErr, startErr error
 	var wg sync.WaitGroup
 	wg.Go(func() {
-		t.user, reserveErr = s.Store.ReserveTurn(ctx, httpapi.SessionFrom(ctx), t.assistantID, expires, s.Limits)
+		t.user, reserveErr = s.Store.ReserveTurn(ctx, t.session, t.assistantID, expires, s.Limits)
 	})
 	if read != nil {
 		wg.Go(func() { readErr = read(ctx) })
 	}
 	if convID != "" {
-		wg.Go(func() { startErr = t.start(ctx, userID, convID) })
+		wg.Go(func() { startErr = t.start(ctx, t.session.UserID, convID) })
 	}
 	wg.Wait()
 	err := readErr
@@ -127,7 +124,7 @@ func (t *turn) begin(ctx context.Context, convID string, read func(context.Conte
 // messages are decoded later (prepare), while the turn's next calls run.
 func (t *turn) read(convID string) func(context.Context) error {
 	return func(ctx context.Context) error {
-		raw, err := t.svc.Store.ReadThread(ctx, httpapi.UserID(ctx), convID)
+		raw, err := t.svc.Store.ReadThread(ctx, t.session.UserID, convID)
 		if err != nil {
 			return err
 		}
@@ -148,7 +145,7 @@ func (t *turn) end() int {
 	u, err := t.svc.Store.EndTurn(ctx, t.user.ID, t.assistantID, c)
 	if err != nil {
 		// The slot frees itself when it expires.
-		httpapi.Logger(t.r.Context()).Error("end turn", "charge", charge, "err", err)
+		t.log.Error("end turn", "charge", charge, "err", err)
 		return t.user.Credits
 	}
 	return u.Credits
@@ -208,7 +205,7 @@ func (t *turn) abandon(newMessageID string) {
 	ctx, cancel := t.clock.save()
 	defer cancel()
 	if err := t.svc.Store.AbandonTurn(ctx, t.assistantID, newMessageID); err != nil {
-		httpapi.Logger(t.r.Context()).Error("abandon turn", "err", err)
+		t.log.Error("abandon turn", "err", err)
 	}
 }
 
@@ -233,19 +230,18 @@ var errStopped = errors.New("stopped by the user")
 // when the model's time is up; the save gets a context of its own from
 // t.clock. It never returns an error: every failure becomes an event, and
 // what was produced is saved.
-func (t *turn) run(ctx context.Context, out Sink, open func(context.Context) error) {
-	log := httpapi.Logger(t.r.Context())
+func (t *turn) run(ctx context.Context, out Sink, open func() error) {
 	ctx, stop := context.WithCancelCause(ctx)
 	defer stop(nil)
-	t.journal = newJournal(t.svc.Store, t.assistantID, log, func() { stop(errStopped) })
+	t.journal = newJournal(t.svc.Store, t.assistantID, t.log, func() { stop(errStopped) })
 	sink := tee{out, t.journal}
 	sink.Metadata(Metadata{ConversationID: t.conv.ID, MessageID: t.assistantID, UserMessageID: t.userMsg.ID, Title: t.conv.Title})
 	if open != nil {
-		if err := open(t.r.Context()); err != nil {
+		if err := open(); err != nil {
 			// Nothing was saved, and the journal never started: only the
 			// client hears of it.
 			t.end()
-			log.Error("open turn", "err", err)
+			t.log.Error("open turn", "err", err)
 			e := agent.AsError(err)
 			msg := e.Message
 			if e.Code == agent.Internal {
@@ -268,7 +264,7 @@ func (t *turn) run(ctx context.Context, out Sink, open func(context.Context) err
 		// The conversation was deleted meanwhile, and its purge could not
 		// see this reply: nothing else would remove its journal.
 		if err := t.svc.Store.DropJournal(sctx, t.assistantID); err != nil {
-			log.Error("drop journal", "err", err)
+			t.log.Error("drop journal", "err", err)
 		}
 	}
 }
@@ -277,10 +273,9 @@ func (t *turn) run(ctx context.Context, out Sink, open func(context.Context) err
 // returns the turn's final state.
 func (t *turn) produce(ctx context.Context, sink Sink) agent.TurnState {
 	s := t.svc
-	log := httpapi.Logger(t.r.Context())
 	t.prepare()
 	if err := t.reqErr; err != nil {
-		log.Error("load history", "err", err)
+		t.log.Error("load history", "err", err)
 		sctx, cancel := t.clock.save()
 		defer cancel()
 		return t.fail(sctx, sink, llm.Usage{}, err)
@@ -392,7 +387,6 @@ type folding struct {
 func (t *turn) foldAside(convID string, plan memory.Plan, b memory.Budget) *folding {
 	ctx, cancel := t.clock.work()
 	f := &folding{cancel: cancel, done: make(chan struct{})}
-	log := httpapi.Logger(t.r.Context())
 	go func() {
 		defer close(f.done)
 		summary, through, err := memory.Fold(ctx, t.svc.Model, plan, b, llm.EstimateTokens)
@@ -403,9 +397,9 @@ func (t *turn) foldAside(convID string, plan memory.Plan, b memory.Budget) *fold
 		case err == nil:
 		case ctx.Err() != nil:
 			// Ended with its turn: the next turn folds again.
-			log.Debug("fold summary", "err", err)
+			t.log.Debug("fold summary", "err", err)
 		default:
-			log.Warn("fold summary", "err", err)
+			t.log.Warn("fold summary", "err", err)
 		}
 	}()
 	return f
@@ -470,16 +464,15 @@ func (t *turn) stopped(ctx context.Context, sink Sink, usage llm.Usage) agent.Tu
 
 // lost reports a reply that could not be saved.
 func (t *turn) lost(sink Sink, err error) {
-	log := httpapi.Logger(t.r.Context())
 	if agent.IsCode(err, agent.NotFound) {
 		// The conversation was deleted while the model answered.
 		t.gone = true
-		log.Warn("save reply", "err", err)
+		t.log.Warn("save reply", "err", err)
 		sentence, code := describe(err)
 		sink.Error(StreamError{Error: "Stream error: " + sentence, Code: string(code)})
 		return
 	}
-	log.Error("save reply", "err", err)
+	t.log.Error("save reply", "err", err)
 	sink.Error(StreamError{Error: "Stream error: the reply could not be saved. Please try again.", Code: string(agent.Internal)})
 }
 
@@ -487,14 +480,13 @@ func (t *turn) lost(sink Sink, err error) {
 // kept and reports the failure as the stream's last event.
 func (t *turn) fail(ctx context.Context, sink Sink, usage llm.Usage, cause error) agent.TurnState {
 	defer t.end()
-	log := httpapi.Logger(t.r.Context())
 	sentence, code := describe(cause)
 	if llmErr, ok := errors.AsType[*llm.Error](cause); ok {
 		t.retryAfter = llmErr.RetryAfter
 	}
-	log.Warn("reply failed", "err", cause, "partialBytes", t.text.Len())
+	t.log.Warn("reply failed", "err", cause, "partialBytes", t.text.Len())
 	if err := t.save(ctx, usage, sentence, false); err != nil {
-		log.Error("save partial reply", "err", err)
+		t.log.Error("save partial reply", "err", err)
 		t.gone = agent.IsCode(err, agent.NotFound)
 	}
 	sink.Error(StreamError{Error: "Stream error: " + sentence, Code: string(code)})
@@ -546,7 +538,7 @@ func (t *turn) refineTitle(ctx context.Context, reply string) string {
 		MaxOutputTokens: 64,
 	})
 	if err != nil {
-		httpapi.Logger(t.r.Context()).Warn("refine title", "err", err)
+		t.log.Warn("refine title", "err", err)
 		return t.conv.Title
 	}
 	title := modelTitle(res.Text)
