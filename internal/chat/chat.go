@@ -130,93 +130,111 @@ type sendRequest struct {
 // Send handles POST /api/chat/send.
 func (s *Service) Send(w http.ResponseWriter, r *http.Request) {
 	var req sendRequest
-	if err := httpapi.Decode(w, r, &req); err != nil {
+	err := httpapi.Decode(w, r, &req)
+	if err == nil {
+		err = req.check()
+	}
+	if err != nil {
 		httpapi.Error(w, r, err)
 		return
 	}
+	p := s.newProducer(r, newID())
+	p.message, p.building = httpapi.Value(req.Message), req.EnableBuilding
+	// The model request leaves after two round trips: the reservation
+	// beside the conversation's read and the turn's record, then the
+	// message's save.
+	convID := req.conversationID()
+	var read func(context.Context) error
+	if convID != "" {
+		read = p.readConversation(convID)
+	} else {
+		p.startConversation()
+		convID = p.conv.ID
+	}
+	if err := p.reserve(r.Context(), convID, read); err != nil {
+		httpapi.Error(w, r, err)
+		return
+	}
+	s.serve(w, r, p, req.Stream, "Message sent successfully")
+}
+
+// check reports every field of the request that is wrong.
+func (req sendRequest) check() error {
 	var c httpapi.Checker
 	msg := httpapi.Value(req.Message)
 	n := utf8.RuneCountInString(msg)
 	c.Check(req.Message != nil, "message", "is required")
 	c.Check(req.Message == nil || strings.TrimSpace(msg) != "" && n <= MaxMessageRunes, "message", "must be 1-32000 characters")
-	convID := strings.ToLower(strings.TrimSpace(httpapi.Value(req.ConversationID)))
-	if convID != "" {
+	if convID := req.conversationID(); convID != "" {
 		_, err := uuid.Parse(convID)
 		c.Check(err == nil && len(convID) == 36, "conversationId", "must be a conversation id")
 	}
-	if err := c.Err(); err != nil {
-		httpapi.Error(w, r, err)
-		return
-	}
+	return c.Err()
+}
 
-	ctx := r.Context()
-	// Ids are time-ordered: the user's message sorts before the reply.
-	userMsgID := newID()
-	t := &turn{svc: s, caller: s.callerOf(r), message: msg, building: req.EnableBuilding,
-		userMsg: agent.Message{ID: userMsgID}, assistantID: newID(), clock: s.detach(ctx)}
-	// The model request leaves after two round trips: the reservation
-	// beside the conversation's read and the turn's record, then the
-	// message's save.
-	var read func(context.Context) error
-	if convID != "" {
-		read = t.read(convID)
-	} else {
-		t.startConversation(t.session.UserID)
-		convID = t.conv.ID
-	}
-	if err := t.begin(ctx, convID, read); err != nil {
-		httpapi.Error(w, r, err)
-		return
-	}
-	s.serve(w, r, t, req.Stream, "Message sent successfully", t.open)
+// conversationID is the conversation the message continues; empty, it
+// starts one.
+func (req sendRequest) conversationID() string {
+	return strings.ToLower(strings.TrimSpace(httpapi.Value(req.ConversationID)))
 }
 
 // serve runs a turn and answers with its events: as SSE, or with stream
-// false one JSON body whose message is done. open, when not nil, is what
-// the turn does before the model is called (it saves the user's message):
-// on a stream it follows the metadata event, and its failure ends the
-// stream with an error event; otherwise its failure is the answer.
-func (s *Service) serve(w http.ResponseWriter, r *http.Request, t *turn, stream bool, done string, open func(context.Context) error) {
-	// From here the turn outlives the request: a client that leaves does
-	// not stop the reply from being written and saved.
-	tctx, cancel := t.clock.work()
-	defer cancel()
-	// The user's message is saved while the request lasts.
-	var save func() error
-	if open != nil {
-		save = func() error { return open(r.Context()) }
+// false one JSON body whose message is done. From here the turn outlives
+// the request: a client that leaves does not stop the reply from being
+// written and saved. A session that ends meanwhile ends the answer, not the
+// turn: the reply is still saved, and charged when it keeps something.
+func (s *Service) serve(w http.ResponseWriter, r *http.Request, p *producer, stream bool, done string) {
+	// The user's message (another answer saves none) is saved while the
+	// request lasts.
+	var saveMessage func() error
+	if !p.again {
+		saveMessage = func() error { return p.saveMessage(r.Context()) }
 	}
-	// A session that ends meanwhile ends the answer, not the turn: the
-	// reply is still saved, and charged when it keeps something.
-	if !stream {
-		if save != nil {
-			if err := save(); err != nil {
-				t.end()
-				httpapi.Error(w, r, err)
-				return
-			}
-		}
-		var ended atomic.Bool
-		stopWatch := s.watchSession(r.Context(), t.session, t.log, func() { ended.Store(true) })
-		col := &collector{}
-		t.run(tctx, col, nil)
-		stopWatch()
-		t.fold.settle(false)
-		if ended.Load() {
-			httpapi.Error(w, r, agent.NewError(agent.Unauthorized, "Your session has ended. Please sign in again."))
-			return
-		}
-		s.respondJSON(w, r, t, col, done)
+	if stream {
+		s.serveSSE(w, r, p, saveMessage)
 		return
 	}
+	s.serveJSON(w, r, p, saveMessage, done)
+}
+
+// serveSSE streams the turn's events as they come; saveMessage follows the
+// metadata event, and its failure ends the stream with an error event.
+func (s *Service) serveSSE(w http.ResponseWriter, r *http.Request, p *producer, saveMessage func() error) {
+	ctx, cancel := p.clock.work()
+	defer cancel()
 	out := newSSE(w)
 	stopPing := s.pinger(out)
-	stopWatch := s.watchSession(r.Context(), t.session, t.log, func() { out.end(sessionEnded) })
-	t.run(tctx, out, save)
+	stopWatch := s.watchSession(r.Context(), p.session, p.log, func() { out.end(sessionEnded) })
+	p.answer(ctx, out, saveMessage)
 	stopWatch()
 	stopPing()
 	out.done()
-	t.fold.settle(true)
+	p.fold.settle(true)
+}
+
+// serveJSON answers with one JSON body once the reply is saved; the
+// failure of saveMessage is the answer.
+func (s *Service) serveJSON(w http.ResponseWriter, r *http.Request, p *producer, saveMessage func() error, done string) {
+	ctx, cancel := p.clock.work()
+	defer cancel()
+	if saveMessage != nil {
+		if err := saveMessage(); err != nil {
+			p.release()
+			httpapi.Error(w, r, err)
+			return
+		}
+	}
+	var ended atomic.Bool
+	stopWatch := s.watchSession(r.Context(), p.session, p.log, func() { ended.Store(true) })
+	col := &collector{}
+	p.answer(ctx, col, nil)
+	stopWatch()
+	p.fold.settle(false)
+	if ended.Load() {
+		httpapi.Error(w, r, agent.NewError(agent.Unauthorized, "Your session has ended. Please sign in again."))
+		return
+	}
+	s.respondJSON(w, r, p, col, done)
 }
 
 // detach returns the clock of a turn that outlives its client but not the
@@ -312,12 +330,12 @@ type sendData struct {
 	Credits        int                 `json:"credits"`
 }
 
-func (s *Service) respondJSON(w http.ResponseWriter, r *http.Request, t *turn, col *collector, done string) {
+func (s *Service) respondJSON(w http.ResponseWriter, r *http.Request, p *producer, col *collector, done string) {
 	if col.err != nil {
 		e := agent.NewError(agent.Upstream, strings.TrimPrefix(col.err.Error, "Stream error: "))
 		switch agent.Code(col.err.Code) {
 		case agent.RateLimited:
-			e.Code, e.RetryAfter = agent.RateLimited, max(t.retryAfter, DefaultRetryAfter)
+			e.Code, e.RetryAfter = agent.RateLimited, max(p.retryAfter, DefaultRetryAfter)
 		case agent.Timeout, agent.NotFound:
 			// A timeout; a conversation deleted while the model answered.
 			e.Code = agent.Code(col.err.Code)
@@ -331,7 +349,7 @@ func (s *Service) respondJSON(w http.ResponseWriter, r *http.Request, t *turn, c
 	}
 	d := sendData{
 		ConversationID: col.meta.ConversationID, MessageID: col.meta.MessageID, UserMessageID: col.meta.UserMessageID,
-		Response: string(col.text), Artifacts: arts, Builds: len(col.builds), Title: t.conv.Title,
+		Response: string(col.text), Artifacts: arts, Builds: len(col.builds), Title: p.conv.Title,
 	}
 	if col.complete != nil {
 		d.Usage, d.Title, d.Credits = col.complete.Usage, col.complete.Title, col.complete.Credits
