@@ -153,8 +153,7 @@ func (p *producer) lost(sink Sink, err error) {
 		// The conversation was deleted while the model answered.
 		p.gone = true
 		p.log.Warn("save reply", "err", err)
-		sentence, code := describe(err)
-		sink.Error(StreamError{Error: "Stream error: " + sentence, Code: string(code)})
+		sink.Error(failure(err))
 		return
 	}
 	p.log.Error("save reply", "err", err)
@@ -209,6 +208,13 @@ func describe(err error) (string, agent.Code) {
 		return "This conversation no longer exists.", agent.NotFound
 	}
 	return "The model failed while answering. What it wrote so far is saved.", agent.Upstream
+}
+
+// failure is the error event of a turn that err ended, as describe tells
+// it.
+func failure(err error) StreamError {
+	sentence, code := describe(err)
+	return StreamError{Error: "Stream error: " + sentence, Code: string(code)}
 }
 
 // refineTitle asks the model for a short title after the first reply and

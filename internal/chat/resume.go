@@ -135,38 +135,54 @@ func (p *replayer) follow(ctx context.Context, batches []store.Batch) bool {
 		if reread {
 			wait = 0
 		}
-		if !end.IsZero() && time.Now().Add(wait).After(end) {
+		if !pause(ctx, end, wait) {
 			return false
 		}
-		select {
-		case <-ctx.Done():
+		n, follows, err := p.tail(ctx)
+		switch {
+		case err == nil:
+			whole = follows
+		case ctx.Err() != nil:
 			return false
-		case <-time.After(wait):
-		}
-		turn, batches, err := p.svc.Store.Journal(ctx, p.session.UserID, p.turn.MessageID, p.seq)
-		if err != nil {
-			if ctx.Err() != nil {
-				return false
-			}
-			if agent.IsCode(err, agent.NotFound) {
-				// The conversation was deleted meanwhile.
-				sentence, code := describe(err)
-				p.final("error", StreamError{Error: "Stream error: " + sentence, Code: string(code)})
-				break
-			}
+		case agent.IsCode(err, agent.NotFound):
+			// The conversation was deleted meanwhile.
+			p.final("error", failure(err))
+		default:
 			p.log.Warn("tail journal", "err", err)
-			interval = min(interval*3/2, TailMaxInterval)
-			continue
 		}
-		p.turn = turn
-		if len(batches) > 0 {
+		if n > 0 {
 			interval = TailInterval
 		} else {
 			interval = min(interval*3/2, TailMaxInterval)
 		}
-		whole = p.apply(ctx, batches)
 	}
 	return !p.out.disconnected()
+}
+
+// pause waits for d and reports true, unless ctx ends first or the wait
+// would end after end (when set): then it reports false.
+func pause(ctx context.Context, end time.Time, d time.Duration) bool {
+	if !end.IsZero() && time.Now().Add(d).After(end) {
+		return false
+	}
+	select {
+	case <-ctx.Done():
+		return false
+	case <-time.After(d):
+		return true
+	}
+}
+
+// tail reads the turn's state and the batches written after the last one
+// read, and writes their events. It returns how many batches it read, and
+// whether they follow on (apply).
+func (p *replayer) tail(ctx context.Context) (int, bool, error) {
+	turn, batches, err := p.svc.Store.Journal(ctx, p.session.UserID, p.turn.MessageID, p.seq)
+	if err != nil {
+		return 0, false, err
+	}
+	p.turn = turn
+	return len(batches), p.apply(ctx, batches), nil
 }
 
 // apply writes the events of batches the reader does not have yet. It
@@ -236,29 +252,45 @@ func (p *replayer) rebuild(ctx context.Context) {
 		p.final("error", StreamError{Error: "Stream error: the reply was interrupted before it could be saved. Please try again.", Code: string(agent.Internal)})
 		return
 	}
-	var conv agent.Conversation
-	var user agent.User
-	var convErr, userErr error
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		conv, convErr = p.svc.Store.ConversationMeta(ctx, p.session.UserID, p.turn.ConversationID)
-	}()
-	user, userErr = p.svc.Store.UserByID(ctx, p.session.UserID)
-	<-done
-	if convErr != nil {
-		sentence, code := describe(convErr)
-		p.final("error", StreamError{Error: "Stream error: " + sentence, Code: string(code)})
+	conv, user, err := p.conversationAndUser(ctx)
+	if err != nil {
+		p.final("error", failure(err))
 		return
-	}
-	if userErr != nil {
-		p.log.Warn("read user", "err", userErr)
 	}
 	if p.sent == (EventID{}) {
 		p.sent = EventID{N: 1}
 		p.out.replay(p.sent, "metadata", Metadata{ConversationID: conv.ID, MessageID: msg.ID, UserMessageID: p.turn.ReplyTo, Title: conv.Title})
 	}
-	text := msg.Content
+	p.rebuildText(msg.Content)
+	last := p.rebuildArtifacts(ctx, EventID{Offset: len(msg.Content)}, arts)
+	p.rebuildEnd(last, msg, conv.Title, user.Credits)
+}
+
+// conversationAndUser reads, at once, the turn's conversation and its user
+// (the title and credits the last event reports). A user that cannot be
+// read is logged, and reported with no credits.
+func (p *replayer) conversationAndUser(ctx context.Context) (agent.Conversation, agent.User, error) {
+	var conv agent.Conversation
+	var convErr error
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		conv, convErr = p.svc.Store.ConversationMeta(ctx, p.session.UserID, p.turn.ConversationID)
+	}()
+	user, userErr := p.svc.Store.UserByID(ctx, p.session.UserID)
+	<-done
+	if convErr != nil {
+		return agent.Conversation{}, agent.User{}, convErr
+	}
+	if userErr != nil {
+		p.log.Warn("read user", "err", userErr)
+	}
+	return conv, user, nil
+}
+
+// rebuildText writes the reply's text after the last offset sent, in chunks
+// of at most replayChunk bytes that start and end on whole characters.
+func (p *replayer) rebuildText(text string) {
 	off := min(p.sent.Offset, len(text))
 	for off < len(text) && !utf8.RuneStart(text[off]) {
 		off++
@@ -272,7 +304,12 @@ func (p *replayer) rebuild(ctx context.Context) {
 		p.out.replay(p.sent, "chunk", textData{text[off:end]})
 		off = end
 	}
-	next := EventID{Offset: len(text)}
+}
+
+// rebuildArtifacts writes the events of the artifacts the reader does not
+// have, numbered on from after, and returns the last id it numbered.
+func (p *replayer) rebuildArtifacts(ctx context.Context, after EventID, arts []agent.Artifact) EventID {
+	next := after
 	for _, a := range arts {
 		next.N++
 		if !next.After(p.sent) {
@@ -286,8 +323,14 @@ func (p *replayer) rebuild(ctx context.Context) {
 		p.sent = next
 		p.out.replay(next, "chunk", artifactData(view))
 	}
-	if next.N++; next.After(p.sent) {
-		p.sent = next
+	return next
+}
+
+// rebuildEnd writes the reply's last event, complete or error, with the id
+// after last or, when the reader has a later one, after the last sent.
+func (p *replayer) rebuildEnd(last EventID, msg agent.Message, title string, credits int) {
+	if last.N++; last.After(p.sent) {
+		p.sent = last
 	} else {
 		p.sent.N++
 	}
@@ -296,9 +339,9 @@ func (p *replayer) rebuild(ctx context.Context) {
 	case msg.Error != "":
 		p.out.replay(p.sent, "error", StreamError{Error: "Stream error: " + msg.Error, Code: string(codeOf(msg.Error))})
 	case msg.Stopped:
-		p.out.replay(p.sent, "complete", Complete{Reason: "stopped", MessageID: msg.ID, Usage: usage, Title: conv.Title, Credits: user.Credits})
+		p.out.replay(p.sent, "complete", Complete{Reason: "stopped", MessageID: msg.ID, Usage: usage, Title: title, Credits: credits})
 	default:
-		p.out.replay(p.sent, "complete", Complete{Reason: "completed", MessageID: msg.ID, Usage: usage, Title: conv.Title, Credits: user.Credits})
+		p.out.replay(p.sent, "complete", Complete{Reason: "completed", MessageID: msg.ID, Usage: usage, Title: title, Credits: credits})
 	}
 	p.ended = true
 }
