@@ -36,8 +36,8 @@ import (
 
 // Store is the storage a turn needs.
 type Store interface {
-	ReserveTurn(ctx context.Context, sess agent.Session, turnID string, expires time.Time, limits store.TurnLimits) (agent.User, error)
-	EndTurn(ctx context.Context, userID, turnID string, charge store.Charge) (agent.User, error)
+	ReserveSlot(ctx context.Context, sess agent.Session, turnID string, expires time.Time, limits store.TurnLimits) (agent.User, error)
+	ReleaseSlot(ctx context.Context, userID, turnID string, charge store.Charge) (agent.User, error)
 	ConversationMeta(ctx context.Context, userID, id string) (agent.Conversation, error)
 	CreateConversation(ctx context.Context, c agent.Conversation, first ...agent.Message) error
 	AppendMessage(ctx context.Context, userID string, m agent.Message) error

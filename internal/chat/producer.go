@@ -100,7 +100,7 @@ func (p *producer) reserve(ctx context.Context, convID string, read func(context
 	var slotErr, readErr, recordErr error
 	var wg sync.WaitGroup
 	wg.Go(func() {
-		p.user, slotErr = p.svc.Store.ReserveTurn(ctx, p.session, p.replyID, expires, p.svc.Limits)
+		p.user, slotErr = p.svc.Store.ReserveSlot(ctx, p.session, p.replyID, expires, p.svc.Limits)
 	})
 	if read != nil {
 		wg.Go(func() { readErr = read(ctx) })
@@ -180,7 +180,7 @@ func (p *producer) release() int {
 	defer cancel()
 	charge := p.kept > 0
 	c := store.Charge{Charged: charge, At: p.savedAt, Unlimited: p.user.Credits < 0}
-	u, err := p.svc.Store.EndTurn(ctx, p.user.ID, p.replyID, c)
+	u, err := p.svc.Store.ReleaseSlot(ctx, p.user.ID, p.replyID, c)
 	if err != nil {
 		// The slot frees itself when it expires.
 		p.log.Error("end turn", "charge", charge, "err", err)
