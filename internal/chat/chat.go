@@ -28,9 +28,9 @@ import (
 	"github.com/zocket/agent"
 	"github.com/zocket/agent/internal/artifactview"
 	"github.com/zocket/agent/internal/build"
+	"github.com/zocket/agent/internal/history"
 	"github.com/zocket/agent/internal/httpapi"
 	"github.com/zocket/agent/internal/llm"
-	"github.com/zocket/agent/internal/memory"
 	"github.com/zocket/agent/internal/store"
 )
 
@@ -79,7 +79,7 @@ type Service struct {
 	Builder    Builder // nil: enableBuilding is accepted and ignored, and nothing can be fixed
 	Artifacts  *artifactview.Presenter
 	CodePrefix string
-	Budget     memory.Budget
+	Budget     history.Budget
 	// Limits are the user's limits on turns (MAX_CONCURRENT_TURNS,
 	// TURNS_PER_MINUTE).
 	Limits store.TurnLimits

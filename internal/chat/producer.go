@@ -13,8 +13,8 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/zocket/agent"
+	"github.com/zocket/agent/internal/history"
 	"github.com/zocket/agent/internal/llm"
-	"github.com/zocket/agent/internal/memory"
 	"github.com/zocket/agent/internal/store"
 )
 
@@ -53,7 +53,7 @@ type producer struct {
 	// is the plan of the summary's fold it found due, which fold runs
 	// beside the reply.
 	request func() (llm.Request, error)
-	foldDue *memory.Plan
+	foldDue *history.Plan
 	fold    *folding
 
 	// journal writes the turn's events for readers on other connections.

@@ -5,8 +5,8 @@ import (
 	"slices"
 
 	"github.com/zocket/agent"
+	"github.com/zocket/agent/internal/history"
 	"github.com/zocket/agent/internal/llm"
-	"github.com/zocket/agent/internal/memory"
 )
 
 // buildRequest builds the model's request: the conversation as it was read
@@ -20,7 +20,7 @@ func (p *producer) buildRequest() (llm.Request, error) {
 		return llm.Request{}, err
 	}
 	b := p.svc.budget()
-	plan := memory.NewPlan(conv, messages, b, llm.EstimateTokens)
+	plan := history.NewPlan(conv, messages, b, llm.EstimateTokens)
 	if !p.again && plan.FoldDue(b) {
 		// A summary of the past of an earlier message is not the
 		// conversation's: another answer never folds.
@@ -30,7 +30,7 @@ func (p *producer) buildRequest() (llm.Request, error) {
 		// The code and how to answer reach the model, not the history.
 		plan.Recent[len(plan.Recent)-1].Text += p.fix.context()
 	}
-	return llm.Request{System: memory.System(llm.SystemInstruction, plan.Summary), Messages: plan.Recent}, nil
+	return llm.Request{System: history.System(llm.SystemInstruction, plan.Summary), Messages: plan.Recent}, nil
 }
 
 // thread is the conversation the model sees, and its messages as it reads,
@@ -70,9 +70,9 @@ func (p *producer) upToMessage(conv agent.Conversation, messages []agent.Message
 	return conv, messages[:i+1], nil
 }
 
-func (s *Service) budget() memory.Budget {
-	if s.Budget.History == 0 {
-		return memory.DefaultBudget
+func (s *Service) budget() history.Budget {
+	if s.Budget.Recent == 0 {
+		return history.DefaultBudget
 	}
 	return s.Budget
 }
@@ -86,12 +86,12 @@ type folding struct {
 // foldAside folds plan's waiting messages into the conversation's summary,
 // for the turns after this one, while the reply is produced; it has the
 // model's time, and settle ends it.
-func (p *producer) foldAside(convID string, plan memory.Plan, b memory.Budget) *folding {
+func (p *producer) foldAside(convID string, plan history.Plan, b history.Budget) *folding {
 	ctx, cancel := p.clock.work()
 	f := &folding{cancel: cancel, done: make(chan struct{})}
 	go func() {
 		defer close(f.done)
-		summary, through, err := memory.Fold(ctx, p.svc.Model, plan, b, llm.EstimateTokens)
+		summary, through, err := history.Fold(ctx, p.svc.Model, plan, b, llm.EstimateTokens)
 		if err == nil {
 			err = p.svc.Store.SetSummary(ctx, convID, summary, through)
 		}
