@@ -325,7 +325,7 @@ type sendData struct {
 	Response       string              `json:"response"`
 	Artifacts      []artifactview.View `json:"artifacts"`
 	Builds         int                 `json:"builds"`
-	Usage          Usage               `json:"usage"`
+	Tokens         Tokens              `json:"usage"`
 	Title          string              `json:"title"`
 	Credits        int                 `json:"credits"`
 }
@@ -352,7 +352,7 @@ func (s *Service) respondJSON(w http.ResponseWriter, r *http.Request, p *produce
 		Response: string(col.text), Artifacts: arts, Builds: len(col.builds), Title: p.conv.Title,
 	}
 	if col.complete != nil {
-		d.Usage, d.Title, d.Credits = col.complete.Usage, col.complete.Title, col.complete.Credits
+		d.Tokens, d.Title, d.Credits = col.complete.Tokens, col.complete.Title, col.complete.Credits
 	}
 	httpapi.JSON(w, http.StatusOK, sendResponse{Message: done, Data: d})
 }

@@ -19,8 +19,9 @@ type Metadata struct {
 	Title          string `json:"title"`
 }
 
-// Usage is the token count of a reply.
-type Usage struct {
+// Tokens are the tokens of a reply, as the complete event's usage reports
+// them.
+type Tokens struct {
 	PromptTokens int `json:"promptTokens"`
 	OutputTokens int `json:"outputTokens"`
 }
@@ -40,7 +41,7 @@ type BuildResult struct {
 type Complete struct {
 	Reason    string `json:"reason"`
 	MessageID string `json:"messageId"`
-	Usage     Usage  `json:"usage"`
+	Tokens    Tokens `json:"usage"`
 	Title     string `json:"title"`
 	Credits   int    `json:"credits"`
 }

@@ -73,7 +73,7 @@ func (p *producer) streamReply(ctx context.Context, sink Sink) agent.TurnState {
 		p.log.Error("load history", "err", err)
 		sctx, cancel := p.clock.save()
 		defer cancel()
-		return p.fail(sctx, sink, llm.Usage{}, err)
+		return p.fail(sctx, sink, llm.Tokens{}, err)
 	}
 	if p.foldDue != nil {
 		p.fold = p.foldAside(p.conv.ID, *p.foldDue, p.svc.budget())
@@ -96,9 +96,9 @@ func (p *producer) streamReply(ctx context.Context, sink Sink) agent.TurnState {
 	p.buildFix(sctx, sink)
 	switch {
 	case errors.Is(context.Cause(ctx), errStopped):
-		return p.stopped(sctx, sink, res.Usage)
+		return p.stopped(sctx, sink, res.Tokens)
 	case err != nil:
-		return p.fail(sctx, sink, res.Usage, err)
+		return p.fail(sctx, sink, res.Tokens, err)
 	}
 	return p.complete(sctx, sink, res)
 }
@@ -115,7 +115,7 @@ func (p *producer) buildFix(ctx context.Context, sink Sink) {
 // complete saves the finished reply, charges what it kept, names a new
 // conversation and reports it all.
 func (p *producer) complete(ctx context.Context, sink Sink, res llm.Result) agent.TurnState {
-	if err := p.saveReply(ctx, res.Usage, "", false); err != nil {
+	if err := p.saveReply(ctx, res.Tokens, "", false); err != nil {
 		p.release()
 		p.lost(sink, err)
 		return agent.TurnFailed
@@ -127,22 +127,22 @@ func (p *producer) complete(ctx context.Context, sink Sink, res llm.Result) agen
 	}
 	sink.Complete(Complete{
 		Reason: "completed", MessageID: p.replyID, Title: title, Credits: credits,
-		Usage: Usage{PromptTokens: res.Usage.PromptTokens, OutputTokens: res.Usage.OutputTokens},
+		Tokens: Tokens(res.Tokens),
 	})
 	return agent.TurnCompleted
 }
 
 // stopped saves the reply the user stopped, as far as it went, and charges
 // what it kept.
-func (p *producer) stopped(ctx context.Context, sink Sink, usage llm.Usage) agent.TurnState {
-	if err := p.saveReply(ctx, usage, "", true); err != nil {
+func (p *producer) stopped(ctx context.Context, sink Sink, tokens llm.Tokens) agent.TurnState {
+	if err := p.saveReply(ctx, tokens, "", true); err != nil {
 		p.release()
 		p.lost(sink, err)
 		return agent.TurnFailed
 	}
 	sink.Complete(Complete{
 		Reason: "stopped", MessageID: p.replyID, Title: p.conv.Title, Credits: p.release(),
-		Usage: Usage{PromptTokens: usage.PromptTokens, OutputTokens: usage.OutputTokens},
+		Tokens: Tokens(tokens),
 	})
 	return agent.TurnStopped
 }
@@ -162,14 +162,14 @@ func (p *producer) lost(sink Sink, err error) {
 
 // fail saves what the model produced with an error mark, charges what it
 // kept and reports the failure as the stream's last event.
-func (p *producer) fail(ctx context.Context, sink Sink, usage llm.Usage, cause error) agent.TurnState {
+func (p *producer) fail(ctx context.Context, sink Sink, tokens llm.Tokens, cause error) agent.TurnState {
 	defer p.release()
 	sentence, code := describe(cause)
 	if llmErr, ok := errors.AsType[*llm.Error](cause); ok {
 		p.retryAfter = llmErr.RetryAfter
 	}
 	p.log.Warn("reply failed", "err", cause, "partialBytes", p.text.Len())
-	if err := p.saveReply(ctx, usage, sentence, false); err != nil {
+	if err := p.saveReply(ctx, tokens, sentence, false); err != nil {
 		p.log.Error("save partial reply", "err", err)
 		p.gone = agent.IsCode(err, agent.NotFound)
 	}
@@ -179,12 +179,12 @@ func (p *producer) fail(ctx context.Context, sink Sink, usage llm.Usage, cause e
 
 // saveReply writes the assistant message once: the text that went out. A
 // saved reply with text is something the turn kept.
-func (p *producer) saveReply(ctx context.Context, usage llm.Usage, failure string, stopped bool) error {
+func (p *producer) saveReply(ctx context.Context, tokens llm.Tokens, failure string, stopped bool) error {
 	p.savedAt = p.svc.Now()
 	m := agent.Message{
 		ID: p.replyID, ConversationID: p.conv.ID, Role: agent.RoleAssistant, Content: p.text.String(),
 		ReplyTo: p.userMsg.ID, CreatedAt: p.savedAt, Error: failure, Stopped: stopped,
-		PromptTokens: usage.PromptTokens, OutputTokens: usage.OutputTokens,
+		PromptTokens: tokens.PromptTokens, OutputTokens: tokens.OutputTokens,
 	}
 	if err := p.svc.Store.AppendMessage(ctx, p.user.ID, m); err != nil {
 		return fmt.Errorf("save assistant message %s: %w", m.ID, err)

@@ -334,14 +334,14 @@ func (p *replayer) rebuildEnd(last EventID, msg agent.Message, title string, cre
 	} else {
 		p.sent.N++
 	}
-	usage := Usage{PromptTokens: msg.PromptTokens, OutputTokens: msg.OutputTokens}
+	tokens := Tokens{PromptTokens: msg.PromptTokens, OutputTokens: msg.OutputTokens}
 	switch {
 	case msg.Error != "":
 		p.out.replay(p.sent, "error", StreamError{Error: "Stream error: " + msg.Error, Code: string(codeOf(msg.Error))})
 	case msg.Stopped:
-		p.out.replay(p.sent, "complete", Complete{Reason: "stopped", MessageID: msg.ID, Usage: usage, Title: title, Credits: credits})
+		p.out.replay(p.sent, "complete", Complete{Reason: "stopped", MessageID: msg.ID, Tokens: tokens, Title: title, Credits: credits})
 	default:
-		p.out.replay(p.sent, "complete", Complete{Reason: "completed", MessageID: msg.ID, Usage: usage, Title: title, Credits: credits})
+		p.out.replay(p.sent, "complete", Complete{Reason: "completed", MessageID: msg.ID, Tokens: tokens, Title: title, Credits: credits})
 	}
 	p.ended = true
 }
