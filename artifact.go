@@ -71,6 +71,20 @@ type File struct {
 	S3Key    string
 }
 
+// Source is an artifact's code, as stored: one file, or every file of a
+// PROJECT.
+type Source struct {
+	Code  string       // the file, or a PROJECT's entry
+	Files []SourceFile // a PROJECT's files, in order
+}
+
+// SourceFile is one file of a PROJECT, with its code.
+type SourceFile struct {
+	Path     string
+	Language string
+	Code     string
+}
+
 // ArtifactType is what kind of code an artifact holds.
 type ArtifactType string
 

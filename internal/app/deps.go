@@ -13,6 +13,7 @@ import (
 	"github.com/aws/smithy-go/middleware"
 
 	"github.com/zocket/agent/internal/artifacts"
+	"github.com/zocket/agent/internal/artifactview"
 	"github.com/zocket/agent/internal/auth"
 	"github.com/zocket/agent/internal/blob"
 	"github.com/zocket/agent/internal/build"
@@ -106,8 +107,8 @@ func (d *Deps) auth() *auth.Service {
 }
 
 // Presenter renders artifacts for responses.
-func (d *Deps) Presenter() *artifacts.Presenter {
-	return &artifacts.Presenter{Blob: d.Blob, Tokens: d.Signer, PublicURL: d.Config.PublicURL, APIURL: d.Config.APIURL}
+func (d *Deps) Presenter() *artifactview.Presenter {
+	return &artifactview.Presenter{Blob: d.Blob, Tokens: d.Signer, PublicURL: d.Config.PublicURL, APIURL: d.Config.APIURL}
 }
 
 func (d *Deps) conversations() *conversations.Service {

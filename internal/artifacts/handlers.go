@@ -1,3 +1,7 @@
+// Package artifacts serves the artifact endpoints: an artifact's metadata,
+// code, versions and diffs, its builds and sandboxed previews, and its page
+// as a standalone file. Responses render artifacts with package
+// artifactview.
 package artifacts
 
 import (
@@ -11,6 +15,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/zocket/agent"
+	"github.com/zocket/agent/internal/artifactview"
 	"github.com/zocket/agent/internal/build"
 	"github.com/zocket/agent/internal/codeblock"
 	"github.com/zocket/agent/internal/httpapi"
@@ -27,7 +32,7 @@ type Store interface {
 
 // Blobs is the object storage the endpoints need.
 type Blobs interface {
-	Presigner
+	artifactview.Presigner
 	Get(ctx context.Context, key string) ([]byte, error)
 	GetAll(ctx context.Context, keys []string) ([][]byte, error)
 	DeletePrefix(ctx context.Context, prefix string) (int, error)
@@ -39,7 +44,7 @@ var _ Store = (*store.Store)(nil)
 type Service struct {
 	Store      Store
 	Blobs      Blobs
-	Presenter  *Presenter
+	Presenter  *artifactview.Presenter
 	CodePrefix string
 	// Builder builds previews (the build Lambda, or in process).
 	Builder build.Builder
@@ -77,39 +82,42 @@ func (s *Service) Get(w http.ResponseWriter, r *http.Request) {
 		httpapi.Error(w, r, err)
 		return
 	}
-	v, err := s.Presenter.View(r, a)
+	v, err := s.Presenter.View(r.Context(), s.Presenter.ViewerOf(r), a)
 	if err != nil {
 		httpapi.Error(w, r, err)
 		return
 	}
-	v.Versions = make([]RevisionView, len(revs))
+	v.Versions = make([]artifactview.RevisionView, len(revs))
 	for i, rv := range revs {
-		v.Versions[i] = RevisionView{Version: rv.Version, ID: rv.ID, MessageID: rv.MessageID, CreatedAt: agent.FormatTime(rv.CreatedAt), Size: rv.Size}
+		v.Versions[i] = artifactview.RevisionView{Version: rv.Version, ID: rv.ID, MessageID: rv.MessageID, CreatedAt: agent.FormatTime(rv.CreatedAt), Size: rv.Size}
 	}
 	httpapi.JSON(w, http.StatusOK, map[string]any{"artifact": v})
 }
 
-// Source is an artifact's code: one file, or every file of a PROJECT.
-type Source struct {
-	Code  string       // the file, or a PROJECT's entry
-	Files []SourceFile // a PROJECT's files, in order
-}
-
-// SourceFile is one file of a PROJECT.
-type SourceFile struct {
+// codeFile is one file of a PROJECT with its code, as the code and version
+// endpoints show it.
+type codeFile struct {
 	Path     string `json:"path"`
 	Language string `json:"language"`
 	Code     string `json:"code"`
 }
 
+func codeFiles(src agent.Source) []codeFile {
+	files := make([]codeFile, len(src.Files))
+	for i, f := range src.Files {
+		files[i] = codeFile(f)
+	}
+	return files
+}
+
 // Source reads an artifact's code from S3, a PROJECT's files eight at a time.
-func (s *Service) Source(ctx context.Context, a agent.Artifact) (Source, error) {
+func (s *Service) Source(ctx context.Context, a agent.Artifact) (agent.Source, error) {
 	if len(a.Files) == 0 {
 		code, err := s.Blobs.Get(ctx, a.S3Key)
 		if err != nil {
-			return Source{}, fmt.Errorf("read artifact %s: %w", a.ID, err)
+			return agent.Source{}, fmt.Errorf("read artifact %s: %w", a.ID, err)
 		}
-		return Source{Code: string(code)}, nil
+		return agent.Source{Code: string(code)}, nil
 	}
 	keys := make([]string, len(a.Files))
 	for i, f := range a.Files {
@@ -117,11 +125,11 @@ func (s *Service) Source(ctx context.Context, a agent.Artifact) (Source, error) 
 	}
 	codes, err := s.Blobs.GetAll(ctx, keys)
 	if err != nil {
-		return Source{}, fmt.Errorf("read files of artifact %s: %w", a.ID, err)
+		return agent.Source{}, fmt.Errorf("read files of artifact %s: %w", a.ID, err)
 	}
-	src := Source{Files: make([]SourceFile, len(a.Files))}
+	src := agent.Source{Files: make([]agent.SourceFile, len(a.Files))}
 	for i, f := range a.Files {
-		src.Files[i] = SourceFile{Path: f.Path, Language: f.Language, Code: string(codes[i])}
+		src.Files[i] = agent.SourceFile{Path: f.Path, Language: f.Language, Code: string(codes[i])}
 		if f.Path == a.Entry {
 			src.Code = src.Files[i].Code
 		}
@@ -131,16 +139,16 @@ func (s *Service) Source(ctx context.Context, a agent.Artifact) (Source, error) 
 
 // loadSource reads the request's artifact and its code, answering the
 // error itself when it fails.
-func (s *Service) loadSource(w http.ResponseWriter, r *http.Request) (agent.Artifact, Source, bool) {
+func (s *Service) loadSource(w http.ResponseWriter, r *http.Request) (agent.Artifact, agent.Source, bool) {
 	a, err := s.load(r)
 	if err == nil {
-		var src Source
+		var src agent.Source
 		if src, err = s.Source(r.Context(), a); err == nil {
 			return a, src, true
 		}
 	}
 	httpapi.Error(w, r, err)
-	return agent.Artifact{}, Source{}, false
+	return agent.Artifact{}, agent.Source{}, false
 }
 
 // Code handles GET /api/artifacts/{id}/code.
@@ -157,7 +165,7 @@ func (s *Service) Code(w http.ResponseWriter, r *http.Request) {
 		},
 	}
 	if len(src.Files) > 0 {
-		out["files"] = src.Files
+		out["files"] = codeFiles(src)
 		out["entry"] = a.Entry
 	}
 	httpapi.JSON(w, http.StatusOK, out)
@@ -210,14 +218,14 @@ func (s *Service) Project(w http.ResponseWriter, r *http.Request) {
 		httpapi.Error(w, r, err)
 		return
 	}
-	files := make([]FileView, 0, max(1, len(a.Files)))
+	files := make([]artifactview.FileView, 0, max(1, len(a.Files)))
 	entry := a.Entry
 	for _, f := range a.Files {
-		files = append(files, FileView{Path: f.Path, Language: f.Language, Size: f.Size})
+		files = append(files, artifactview.FileView{Path: f.Path, Language: f.Language, Size: f.Size})
 	}
 	if len(a.Files) == 0 {
 		entry = codeblock.FileName(a.Title, a.Language)
-		files = append(files, FileView{Path: entry, Language: a.Language, Size: a.FileSize})
+		files = append(files, artifactview.FileView{Path: entry, Language: a.Language, Size: a.FileSize})
 	}
 	httpapi.JSON(w, http.StatusOK, map[string]any{"entry": entry, "files": files})
 }

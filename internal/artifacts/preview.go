@@ -80,17 +80,6 @@ func (s *Service) BuildArtifact(ctx context.Context, a agent.Artifact) (build.Re
 	return res, nil
 }
 
-// ErrorLines are a build error's lines for a client that shows a list: the
-// message, then each diagnostic as file:line:column: text.
-func ErrorLines(err error) []string {
-	e := agent.AsError(err)
-	lines := []string{e.Message}
-	for _, d := range e.Details {
-		lines = append(lines, fmt.Sprintf("%s:%d:%d: %s", d.File, d.Line, d.Column, d.Text))
-	}
-	return lines
-}
-
 type buildResponse struct {
 	Success    bool            `json:"success"`
 	Cached     bool            `json:"cached"`
@@ -129,10 +118,10 @@ func (s *Service) Bundle(w http.ResponseWriter, r *http.Request) {
 	}
 	res, err := s.BuildArtifact(r.Context(), a)
 	if err != nil {
-		httpapi.ErrorWith(w, r, err, map[string]any{"success": false, "errors": ErrorLines(err)})
+		httpapi.ErrorWith(w, r, err, map[string]any{"success": false, "errors": build.ErrorLines(err)})
 		return
 	}
-	v, err := s.Presenter.View(r, a)
+	v, err := s.Presenter.View(r.Context(), s.Presenter.ViewerOf(r), a)
 	if err != nil {
 		httpapi.Error(w, r, err)
 		return

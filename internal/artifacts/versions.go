@@ -8,6 +8,7 @@ import (
 	udiff "github.com/aymanbagabas/go-udiff"
 
 	"github.com/zocket/agent"
+	"github.com/zocket/agent/internal/artifactview"
 	"github.com/zocket/agent/internal/codeblock"
 	"github.com/zocket/agent/internal/httpapi"
 )
@@ -42,13 +43,13 @@ func (s *Service) Version(w http.ResponseWriter, r *http.Request) {
 	if err == nil {
 		v, err = s.version(r, a, revs, "n", r.PathValue("n"))
 	}
-	var src Source
+	var src agent.Source
 	if err == nil {
 		src, err = s.Source(r.Context(), v)
 	}
-	var view View
+	var view artifactview.View
 	if err == nil {
-		view, err = s.Presenter.View(r, v)
+		view, err = s.Presenter.View(r.Context(), s.Presenter.ViewerOf(r), v)
 	}
 	if err != nil {
 		httpapi.Error(w, r, err)
@@ -56,7 +57,7 @@ func (s *Service) Version(w http.ResponseWriter, r *http.Request) {
 	}
 	out := map[string]any{"artifact": view, "code": src.Code}
 	if len(src.Files) > 0 {
-		out["files"], out["entry"] = src.Files, v.Entry
+		out["files"], out["entry"] = codeFiles(src), v.Entry
 	}
 	httpapi.JSON(w, http.StatusOK, out)
 }
@@ -86,7 +87,7 @@ func (s *Service) Diff(w http.ResponseWriter, r *http.Request) {
 	if err == nil {
 		from, err = s.version(r, a, revs, "from", fromN)
 	}
-	var before, after Source
+	var before, after agent.Source
 	if err == nil {
 		before, err = s.Source(r.Context(), from)
 	}
@@ -105,17 +106,17 @@ func (s *Service) Diff(w http.ResponseWriter, r *http.Request) {
 
 // files are an artifact's files by path, in order: a PROJECT's, or its one
 // file under the name its download has.
-func files(a agent.Artifact, src Source) []SourceFile {
+func files(a agent.Artifact, src agent.Source) []agent.SourceFile {
 	if len(src.Files) > 0 {
 		return src.Files
 	}
-	return []SourceFile{{Path: codeblock.FileName(a.Title, a.Language), Language: a.Language, Code: src.Code}}
+	return []agent.SourceFile{{Path: codeblock.FileName(a.Title, a.Language), Language: a.Language, Code: src.Code}}
 }
 
 // unified is the unified diff of two sets of files: a section per path
 // whose content differs, in the order of after, then the paths removed. A
 // single file renamed (a new title) is diffed with itself.
-func unified(before, after []SourceFile) string {
+func unified(before, after []agent.SourceFile) string {
 	if len(before) == 1 && len(after) == 1 {
 		return udiff.Unified("a/"+before[0].Path, "b/"+after[0].Path, before[0].Code, after[0].Code)
 	}

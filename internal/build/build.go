@@ -100,6 +100,17 @@ func Failed(msgs []Message) *agent.Error {
 	return e
 }
 
+// ErrorLines are a build error's lines for a client that shows a list: the
+// message, then each diagnostic as file:line:column: text.
+func ErrorLines(err error) []string {
+	e := agent.AsError(err)
+	lines := []string{e.Message}
+	for _, d := range e.Details {
+		lines = append(lines, fmt.Sprintf("%s:%d:%d: %s", d.File, d.Line, d.Column, d.Text))
+	}
+	return lines
+}
+
 // NotPreviewable is the error of a request no browser can run: a language
 // such as Python, or a request without code.
 func NotPreviewable(format string, args ...any) *agent.Error {

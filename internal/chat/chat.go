@@ -26,18 +26,18 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/zocket/agent"
-	"github.com/zocket/agent/internal/artifacts"
+	"github.com/zocket/agent/internal/artifactview"
 	"github.com/zocket/agent/internal/build"
+	"github.com/zocket/agent/internal/history"
 	"github.com/zocket/agent/internal/httpapi"
 	"github.com/zocket/agent/internal/llm"
-	"github.com/zocket/agent/internal/memory"
 	"github.com/zocket/agent/internal/store"
 )
 
 // Store is the storage a turn needs.
 type Store interface {
-	ReserveTurn(ctx context.Context, sess agent.Session, turnID string, expires time.Time, limits store.TurnLimits) (agent.User, error)
-	EndTurn(ctx context.Context, userID, turnID string, charge store.Charge) (agent.User, error)
+	ReserveSlot(ctx context.Context, sess agent.Session, turnID string, expires time.Time, limits store.TurnLimits) (agent.User, error)
+	ReleaseSlot(ctx context.Context, userID, turnID string, charge store.Charge) (agent.User, error)
 	ConversationMeta(ctx context.Context, userID, id string) (agent.Conversation, error)
 	CreateConversation(ctx context.Context, c agent.Conversation, first ...agent.Message) error
 	AppendMessage(ctx context.Context, userID string, m agent.Message) error
@@ -66,7 +66,7 @@ type Model interface {
 // What the artifact's source caused is an *agent.Error.
 type Builder interface {
 	BuildArtifact(ctx context.Context, a agent.Artifact) (build.Result, error)
-	Source(ctx context.Context, a agent.Artifact) (artifacts.Source, error)
+	Source(ctx context.Context, a agent.Artifact) (agent.Source, error)
 }
 
 var _ Store = (*store.Store)(nil)
@@ -77,9 +77,9 @@ type Service struct {
 	Blobs      Blobs
 	Model      Model
 	Builder    Builder // nil: enableBuilding is accepted and ignored, and nothing can be fixed
-	Artifacts  *artifacts.Presenter
+	Artifacts  *artifactview.Presenter
 	CodePrefix string
-	Budget     memory.Budget
+	Budget     history.Budget
 	// Limits are the user's limits on turns (MAX_CONCURRENT_TURNS,
 	// TURNS_PER_MINUTE).
 	Limits store.TurnLimits
@@ -130,90 +130,111 @@ type sendRequest struct {
 // Send handles POST /api/chat/send.
 func (s *Service) Send(w http.ResponseWriter, r *http.Request) {
 	var req sendRequest
-	if err := httpapi.Decode(w, r, &req); err != nil {
+	err := httpapi.Decode(w, r, &req)
+	if err == nil {
+		err = req.check()
+	}
+	if err != nil {
 		httpapi.Error(w, r, err)
 		return
 	}
+	p := s.newProducer(r, newID())
+	p.message, p.building = httpapi.Value(req.Message), req.EnableBuilding
+	// The model request leaves after two round trips: the reservation
+	// beside the conversation's read and the turn's record, then the
+	// message's save.
+	convID := req.conversationID()
+	var read func(context.Context) error
+	if convID != "" {
+		read = p.readConversation(convID)
+	} else {
+		p.startConversation()
+		convID = p.conv.ID
+	}
+	if err := p.reserve(r.Context(), convID, read); err != nil {
+		httpapi.Error(w, r, err)
+		return
+	}
+	s.serve(w, r, p, req.Stream, "Message sent successfully")
+}
+
+// check reports every field of the request that is wrong.
+func (req sendRequest) check() error {
 	var c httpapi.Checker
 	msg := httpapi.Value(req.Message)
 	n := utf8.RuneCountInString(msg)
 	c.Check(req.Message != nil, "message", "is required")
 	c.Check(req.Message == nil || strings.TrimSpace(msg) != "" && n <= MaxMessageRunes, "message", "must be 1-32000 characters")
-	convID := strings.ToLower(strings.TrimSpace(httpapi.Value(req.ConversationID)))
-	if convID != "" {
+	if convID := req.conversationID(); convID != "" {
 		_, err := uuid.Parse(convID)
 		c.Check(err == nil && len(convID) == 36, "conversationId", "must be a conversation id")
 	}
-	if err := c.Err(); err != nil {
-		httpapi.Error(w, r, err)
-		return
-	}
+	return c.Err()
+}
 
-	ctx := r.Context()
-	// Ids are time-ordered: the user's message sorts before the reply.
-	userMsgID := newID()
-	t := &turn{svc: s, r: r, message: msg, building: req.EnableBuilding,
-		userMsg: agent.Message{ID: userMsgID}, assistantID: newID(), clock: s.detach(ctx)}
-	// The model request leaves after two round trips: the reservation
-	// beside the conversation's read and the turn's record, then the
-	// message's save.
-	var read func(context.Context) error
-	if convID != "" {
-		read = t.read(convID)
-	} else {
-		t.startConversation(httpapi.UserID(ctx))
-		convID = t.conv.ID
-	}
-	if err := t.begin(ctx, convID, read); err != nil {
-		httpapi.Error(w, r, err)
-		return
-	}
-	s.serve(w, r, t, req.Stream, "Message sent successfully", t.open)
+// conversationID is the conversation the message continues; empty, it
+// starts one.
+func (req sendRequest) conversationID() string {
+	return strings.ToLower(strings.TrimSpace(httpapi.Value(req.ConversationID)))
 }
 
 // serve runs a turn and answers with its events: as SSE, or with stream
-// false one JSON body whose message is done. open, when not nil, is what
-// the turn does before the model is called (it saves the user's message):
-// on a stream it follows the metadata event, and its failure ends the
-// stream with an error event; otherwise its failure is the answer.
-func (s *Service) serve(w http.ResponseWriter, r *http.Request, t *turn, stream bool, done string, open func(context.Context) error) {
-	// From here the turn outlives the request: a client that leaves does
-	// not stop the reply from being written and saved.
-	tctx, cancel := t.clock.work()
-	defer cancel()
-	// A session that ends meanwhile ends the answer, not the turn: the
-	// reply is still saved, and charged when it keeps something.
-	sess, log := httpapi.SessionFrom(r.Context()), httpapi.Logger(r.Context())
-
-	if !stream {
-		if open != nil {
-			if err := open(r.Context()); err != nil {
-				t.end()
-				httpapi.Error(w, r, err)
-				return
-			}
-		}
-		var ended atomic.Bool
-		stopWatch := s.watchSession(r.Context(), sess, log, func() { ended.Store(true) })
-		col := &collector{}
-		t.run(tctx, col, nil)
-		stopWatch()
-		t.fold.settle(false)
-		if ended.Load() {
-			httpapi.Error(w, r, agent.NewError(agent.Unauthorized, "Your session has ended. Please sign in again."))
-			return
-		}
-		s.respondJSON(w, r, t, col, done)
+// false one JSON body whose message is done. From here the turn outlives
+// the request: a client that leaves does not stop the reply from being
+// written and saved. A session that ends meanwhile ends the answer, not the
+// turn: the reply is still saved, and charged when it keeps something.
+func (s *Service) serve(w http.ResponseWriter, r *http.Request, p *producer, stream bool, done string) {
+	// The user's message (another answer saves none) is saved while the
+	// request lasts.
+	var saveMessage func() error
+	if !p.again {
+		saveMessage = func() error { return p.saveMessage(r.Context()) }
+	}
+	if stream {
+		s.serveSSE(w, r, p, saveMessage)
 		return
 	}
+	s.serveJSON(w, r, p, saveMessage, done)
+}
+
+// serveSSE streams the turn's events as they come; saveMessage follows the
+// metadata event, and its failure ends the stream with an error event.
+func (s *Service) serveSSE(w http.ResponseWriter, r *http.Request, p *producer, saveMessage func() error) {
+	ctx, cancel := p.clock.work()
+	defer cancel()
 	out := newSSE(w)
 	stopPing := s.pinger(out)
-	stopWatch := s.watchSession(r.Context(), sess, log, func() { out.end(sessionEnded) })
-	t.run(tctx, out, open)
+	stopWatch := s.watchSession(r.Context(), p.session, p.log, func() { out.end(sessionEnded) })
+	p.answer(ctx, out, saveMessage)
 	stopWatch()
 	stopPing()
 	out.done()
-	t.fold.settle(true)
+	p.fold.settle(true)
+}
+
+// serveJSON answers with one JSON body once the reply is saved; the
+// failure of saveMessage is the answer.
+func (s *Service) serveJSON(w http.ResponseWriter, r *http.Request, p *producer, saveMessage func() error, done string) {
+	ctx, cancel := p.clock.work()
+	defer cancel()
+	if saveMessage != nil {
+		if err := saveMessage(); err != nil {
+			p.release()
+			httpapi.Error(w, r, err)
+			return
+		}
+	}
+	var ended atomic.Bool
+	stopWatch := s.watchSession(r.Context(), p.session, p.log, func() { ended.Store(true) })
+	col := &collector{}
+	p.answer(ctx, col, nil)
+	stopWatch()
+	p.fold.settle(false)
+	if ended.Load() {
+		httpapi.Error(w, r, agent.NewError(agent.Unauthorized, "Your session has ended. Please sign in again."))
+		return
+	}
+	s.respondJSON(w, r, p, col, done)
 }
 
 // detach returns the clock of a turn that outlives its client but not the
@@ -298,23 +319,23 @@ type sendResponse struct {
 }
 
 type sendData struct {
-	ConversationID string           `json:"conversationId"`
-	MessageID      string           `json:"messageId"`
-	UserMessageID  string           `json:"userMessageId"`
-	Response       string           `json:"response"`
-	Artifacts      []artifacts.View `json:"artifacts"`
-	Builds         int              `json:"builds"`
-	Usage          Usage            `json:"usage"`
-	Title          string           `json:"title"`
-	Credits        int              `json:"credits"`
+	ConversationID string              `json:"conversationId"`
+	MessageID      string              `json:"messageId"`
+	UserMessageID  string              `json:"userMessageId"`
+	Response       string              `json:"response"`
+	Artifacts      []artifactview.View `json:"artifacts"`
+	Builds         int                 `json:"builds"`
+	Tokens         Tokens              `json:"usage"`
+	Title          string              `json:"title"`
+	Credits        int                 `json:"credits"`
 }
 
-func (s *Service) respondJSON(w http.ResponseWriter, r *http.Request, t *turn, col *collector, done string) {
+func (s *Service) respondJSON(w http.ResponseWriter, r *http.Request, p *producer, col *collector, done string) {
 	if col.err != nil {
 		e := agent.NewError(agent.Upstream, strings.TrimPrefix(col.err.Error, "Stream error: "))
 		switch agent.Code(col.err.Code) {
 		case agent.RateLimited:
-			e.Code, e.RetryAfter = agent.RateLimited, max(t.retryAfter, DefaultRetryAfter)
+			e.Code, e.RetryAfter = agent.RateLimited, max(p.retryAfter, DefaultRetryAfter)
 		case agent.Timeout, agent.NotFound:
 			// A timeout; a conversation deleted while the model answered.
 			e.Code = agent.Code(col.err.Code)
@@ -324,14 +345,14 @@ func (s *Service) respondJSON(w http.ResponseWriter, r *http.Request, t *turn, c
 	}
 	arts := col.arts
 	if arts == nil {
-		arts = []artifacts.View{}
+		arts = []artifactview.View{}
 	}
 	d := sendData{
 		ConversationID: col.meta.ConversationID, MessageID: col.meta.MessageID, UserMessageID: col.meta.UserMessageID,
-		Response: string(col.text), Artifacts: arts, Builds: len(col.builds), Title: t.conv.Title,
+		Response: string(col.text), Artifacts: arts, Builds: len(col.builds), Title: p.conv.Title,
 	}
 	if col.complete != nil {
-		d.Usage, d.Title, d.Credits = col.complete.Usage, col.complete.Title, col.complete.Credits
+		d.Tokens, d.Title, d.Credits = col.complete.Tokens, col.complete.Title, col.complete.Credits
 	}
 	httpapi.JSON(w, http.StatusOK, sendResponse{Message: done, Data: d})
 }

@@ -30,8 +30,8 @@ import (
 	"github.com/zocket/agent/internal/devtools/apitest"
 	"github.com/zocket/agent/internal/devtools/dynamotest"
 	"github.com/zocket/agent/internal/devtools/geminitest"
+	"github.com/zocket/agent/internal/history"
 	"github.com/zocket/agent/internal/llm"
-	"github.com/zocket/agent/internal/memory"
 	"github.com/zocket/agent/internal/settings"
 	"github.com/zocket/agent/internal/store"
 )
@@ -360,7 +360,7 @@ func TestHistoryFitsTheBudget(t *testing.T) {
 	each(t, nil, func(t *testing.T, env *apitest.Env) {
 		u := env.Register(t)
 		conv := longConversation(t, env, u)
-		b := memory.DefaultBudget
+		b := history.DefaultBudget
 		for i, message := range []string{"And now the footer?", "And the header?"} {
 			before := time.Now()
 			got := stream(t, env, u.Token, "/api/chat/send", map[string]any{"message": message, "conversationId": conv.ID, "stream": true})
@@ -376,8 +376,8 @@ func TestHistoryFitsTheBudget(t *testing.T) {
 			for _, c := range sent.Contents {
 				tokens += llm.EstimateTokens(c.Text)
 			}
-			if tokens > b.History+b.Backlog || i == 0 && tokens <= b.History {
-				t.Errorf("turn %d: history sent = %d tokens, want at most %d (and, with no summary yet, more than the history budget %d: the backlog)", i, tokens, b.History+b.Backlog, b.History)
+			if tokens > b.Recent+b.Backlog || i == 0 && tokens <= b.Recent {
+				t.Errorf("turn %d: history sent = %d tokens, want at most %d (and, with no summary yet, more than the history budget %d: the backlog)", i, tokens, b.Recent+b.Backlog, b.Recent)
 			}
 			if len(sent.Contents) < 10 || sent.Contents[len(sent.Contents)-1].Text != message {
 				t.Errorf("turn %d: history sent has %d turns, last %q", i, len(sent.Contents), sent.Contents[len(sent.Contents)-1].Text)

@@ -8,7 +8,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/zocket/agent/internal/artifacts"
+	"github.com/zocket/agent/internal/artifactview"
 )
 
 // Metadata is the first event of a turn.
@@ -19,8 +19,9 @@ type Metadata struct {
 	Title          string `json:"title"`
 }
 
-// Usage is the token count of a reply.
-type Usage struct {
+// Tokens are the tokens of a reply, as the complete event's usage reports
+// them.
+type Tokens struct {
 	PromptTokens int `json:"promptTokens"`
 	OutputTokens int `json:"outputTokens"`
 }
@@ -40,7 +41,7 @@ type BuildResult struct {
 type Complete struct {
 	Reason    string `json:"reason"`
 	MessageID string `json:"messageId"`
-	Usage     Usage  `json:"usage"`
+	Tokens    Tokens `json:"usage"`
 	Title     string `json:"title"`
 	Credits   int    `json:"credits"`
 }
@@ -56,7 +57,7 @@ type StreamError struct {
 type Sink interface {
 	Metadata(Metadata)
 	Delta(text string)
-	Artifact(artifacts.View)
+	Artifact(artifactview.View)
 	Build(BuildResult)
 	// ArtifactFailed reports code that could not be stored (after the
 	// SDK's retries): no metadata was written, so nothing dangles.
@@ -196,7 +197,7 @@ func (s *sse) end(e StreamError) {
 
 func (s *sse) Metadata(m Metadata) { s.event("metadata", 0, m) }
 func (s *sse) Delta(text string)   { s.event("chunk", len(text), textData{text}) }
-func (s *sse) Artifact(a artifacts.View) {
+func (s *sse) Artifact(a artifactview.View) {
 	s.event("chunk", 0, artifactData(a))
 }
 func (s *sse) Build(b BuildResult) { s.event("chunk", 0, buildData(b)) }
@@ -212,7 +213,7 @@ type textData struct {
 	Text string `json:"text"`
 }
 
-func artifactData(a artifacts.View) map[string]any {
+func artifactData(a artifactview.View) map[string]any {
 	return map[string]any{"type": "artifact", "artifact": a}
 }
 
@@ -230,7 +231,7 @@ type collector struct {
 	mu       sync.Mutex
 	meta     Metadata
 	text     []byte
-	arts     []artifacts.View
+	arts     []artifactview.View
 	builds   []BuildResult
 	complete *Complete
 	err      *StreamError
@@ -239,7 +240,7 @@ type collector struct {
 
 func (c *collector) Metadata(m Metadata) { c.mu.Lock(); c.meta = m; c.mu.Unlock() }
 func (c *collector) Delta(t string)      { c.mu.Lock(); c.text = append(c.text, t...); c.mu.Unlock() }
-func (c *collector) Artifact(a artifacts.View) {
+func (c *collector) Artifact(a artifactview.View) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	for i := range c.arts {

@@ -9,16 +9,15 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/zocket/agent"
-	"github.com/zocket/agent/internal/artifacts"
 	"github.com/zocket/agent/internal/codeblock"
 	"github.com/zocket/agent/internal/httpapi"
 )
 
 // fixing is what a fix turn knows of the artifact it fixes.
 type fixing struct {
-	art    agent.Artifact   // the version that does not build
-	src    artifacts.Source // its code
-	errors []agent.Detail   // esbuild's messages: file, line, column, text
+	art    agent.Artifact // the version that does not build
+	src    agent.Source   // its code
+	errors []agent.Detail // esbuild's messages: file, line, column, text
 	// next places the new version: after the lineage's latest.
 	next saved
 	// draft is the index of the reply's draft that is the new version;
@@ -111,13 +110,11 @@ func (f *fixing) context() string {
 // ends with that version's build result, so a client can fix again. It
 // answers like send, costs a credit and obeys every limit send obeys.
 func (s *Service) Fix(w http.ResponseWriter, r *http.Request) {
-	ctx := r.Context()
-	userID := httpapi.UserID(ctx)
 	var req regenerateRequest
 	err := httpapi.DecodeOptional(w, r, &req)
 	var a agent.Artifact
 	if err == nil {
-		a, err = s.artifact(r, userID)
+		a, err = s.artifact(r, httpapi.UserID(r.Context()))
 	}
 	if err == nil && s.Builder == nil {
 		err = agent.NewError(agent.NotPreviewable, "Nothing can be built here.")
@@ -130,14 +127,13 @@ func (s *Service) Fix(w http.ResponseWriter, r *http.Request) {
 		httpapi.Error(w, r, err)
 		return
 	}
-	stream := req.Stream == nil || *req.Stream
-	t := &turn{svc: s, r: r, message: f.message(), fix: f,
-		userMsg: agent.Message{ID: newID()}, assistantID: newID(), clock: s.detach(ctx)}
-	if err := t.begin(ctx, a.ConversationID, t.read(a.ConversationID)); err != nil {
+	p := s.newProducer(r, newID())
+	p.message, p.fix = f.message(), f
+	if err := p.reserve(r.Context(), a.ConversationID, p.readConversation(a.ConversationID)); err != nil {
 		httpapi.Error(w, r, err)
 		return
 	}
-	s.serve(w, r, t, stream, "Fix sent successfully", t.open)
+	s.serve(w, r, p, req.stream(), "Fix sent successfully")
 }
 
 // artifact reads the {id} artifact of the caller; a malformed id is a 404.

@@ -6,7 +6,6 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/zocket/agent"
-	"github.com/zocket/agent/internal/artifacts"
 	"github.com/zocket/agent/internal/codeblock"
 )
 
@@ -16,7 +15,7 @@ import (
 func TestFixVersion(t *testing.T) {
 	project := &fixing{
 		art: agent.Artifact{Title: "App", Language: "tsx", Type: agent.TypeProject, Entry: "src/App.tsx"},
-		src: artifacts.Source{Files: []artifacts.SourceFile{
+		src: agent.Source{Files: []agent.SourceFile{
 			{Path: "src/main.tsx", Language: "tsx", Code: "main"},
 			{Path: "src/App.tsx", Language: "tsx", Code: "app"},
 			{Path: "src/app.css", Language: "css", Code: "css"},

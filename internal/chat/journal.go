@@ -9,7 +9,7 @@ import (
 	"time"
 
 	"github.com/zocket/agent"
-	"github.com/zocket/agent/internal/artifacts"
+	"github.com/zocket/agent/internal/artifactview"
 	"github.com/zocket/agent/internal/store"
 )
 
@@ -207,7 +207,7 @@ func (j *journal) record(kind string, text int, data any, artifactID string) {
 
 func (j *journal) Metadata(m Metadata) { j.record("metadata", 0, m, "") }
 func (j *journal) Delta(text string)   { j.record("chunk", len(text), textData{text}, "") }
-func (j *journal) Artifact(a artifacts.View) {
+func (j *journal) Artifact(a artifactview.View) {
 	j.record(entryArtifact, 0, nil, a.ID)
 }
 func (j *journal) Build(b BuildResult) { j.record("chunk", 0, buildData(b), "") }
@@ -230,7 +230,7 @@ func (t tee) Delta(text string) {
 		s.Delta(text)
 	}
 }
-func (t tee) Artifact(a artifacts.View) {
+func (t tee) Artifact(a artifactview.View) {
 	for _, s := range t {
 		s.Artifact(a)
 	}

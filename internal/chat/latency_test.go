@@ -11,8 +11,8 @@ import (
 	"github.com/zocket/agent/internal/devtools/apitest"
 	"github.com/zocket/agent/internal/devtools/dynamotest"
 	"github.com/zocket/agent/internal/devtools/geminitest"
+	"github.com/zocket/agent/internal/history"
 	"github.com/zocket/agent/internal/llm"
-	"github.com/zocket/agent/internal/memory"
 )
 
 // roundTrip is the latency every AWS call gets in these tests: long enough
@@ -147,7 +147,7 @@ func names(spans apitest.Spans) []string {
 func TestFoldsInBatches(t *testing.T) {
 	each(t, map[string]string{"DEFAULT_CREDITS": "-1"}, func(t *testing.T, env *apitest.Env) {
 		u := env.Register(t)
-		b := memory.DefaultBudget
+		b := history.DefaultBudget
 		const turns = 30
 		start := time.Now()
 		var convID string
@@ -170,8 +170,8 @@ func TestFoldsInBatches(t *testing.T) {
 			for _, c := range replies[0].Contents {
 				tokens += llm.EstimateTokens(c.Text)
 			}
-			if tokens > b.History+b.Backlog {
-				t.Errorf("turn %d sent %d tokens of history, budget %d", i, tokens, b.History+b.Backlog)
+			if tokens > b.Recent+b.Backlog {
+				t.Errorf("turn %d sent %d tokens of history, budget %d", i, tokens, b.Recent+b.Backlog)
 			}
 			if strings.Contains(replies[0].SystemInstruction, "Summary of the earlier part of this conversation") {
 				summarized++

@@ -14,6 +14,9 @@ type regenerateRequest struct {
 	Stream *bool `json:"stream"`
 }
 
+// stream is whether the answer streams: it does unless stream is false.
+func (req regenerateRequest) stream() bool { return req.Stream == nil || *req.Stream }
+
 // Regenerate handles POST /api/chat/regenerate/{messageId}: a new reply to
 // the user message that messageId (a reply) answers, from the conversation
 // up to that message. The old reply stays, as an alternative. It answers
@@ -29,34 +32,42 @@ func (s *Service) Regenerate(w http.ResponseWriter, r *http.Request) {
 		httpapi.Error(w, r, err)
 		return
 	}
-	stream := req.Stream == nil || *req.Stream
-	ctx := r.Context()
-	t := &turn{svc: s, r: r, again: true, assistantID: newID(), clock: s.detach(ctx)}
+	p := s.newProducer(r, "")
+	p.again = true
 	// Two round trips before the model: the reply's turn beside the
 	// reservation, then the conversation beside the new turn's record.
 	var old agent.Turn
-	err = t.begin(ctx, "", func(ctx context.Context) (err error) {
-		old, err = s.Store.ReplyTurn(ctx, httpapi.UserID(ctx), id)
+	err = p.reserve(r.Context(), "", func(ctx context.Context) (err error) {
+		old, err = s.Store.ReplyTurn(ctx, p.session.UserID, id)
 		return err
 	})
+	if err == nil {
+		err = p.answerAgain(r.Context(), old)
+	}
 	if err != nil {
 		httpapi.Error(w, r, err)
 		return
 	}
-	t.userMsg.ID = old.ReplyTo
-	t.conv = agent.Conversation{ID: old.ConversationID}
-	var readErr, startErr error
+	s.serve(w, r, p, req.stream(), "Response regenerated successfully")
+}
+
+// answerAgain makes the turn another answer to the message that old
+// answers: it reads the conversation and records the turn, at once. When
+// either fails, the slot is released and the record removed.
+func (p *producer) answerAgain(ctx context.Context, old agent.Turn) error {
+	p.userMsg.ID = old.ReplyTo
+	p.conv = agent.Conversation{ID: old.ConversationID}
+	var readErr, recordErr error
 	var wg sync.WaitGroup
-	wg.Go(func() { readErr = t.read(old.ConversationID)(ctx) })
-	wg.Go(func() { startErr = t.start(ctx, t.user.ID, old.ConversationID) })
+	wg.Go(func() { readErr = p.readConversation(old.ConversationID)(ctx) })
+	wg.Go(func() { recordErr = p.record(ctx, old.ConversationID) })
 	wg.Wait()
-	if err := errors.Join(readErr, startErr); err != nil {
-		t.end()
-		if startErr == nil {
-			t.abandon("")
+	err := errors.Join(readErr, recordErr)
+	if err != nil {
+		p.release()
+		if recordErr == nil {
+			p.abandon("")
 		}
-		httpapi.Error(w, r, err)
-		return
 	}
-	s.serve(w, r, t, stream, "Response regenerated successfully", nil)
+	return err
 }

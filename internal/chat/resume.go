@@ -71,9 +71,8 @@ func (s *Service) Resume(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	ctx := r.Context()
-	userID := httpapi.UserID(ctx)
-	turn, batches, err := s.Store.Journal(ctx, userID, id, 0)
+	ctx, c := r.Context(), s.callerOf(r)
+	turn, batches, err := s.Store.Journal(ctx, c.session.UserID, id, 0)
 	if err != nil {
 		httpapi.Error(w, r, err)
 		return
@@ -84,9 +83,9 @@ func (s *Service) Resume(w http.ResponseWriter, r *http.Request) {
 	// A session that ends while the reader follows ends the stream.
 	ctx, endSession := context.WithCancelCause(ctx)
 	defer endSession(nil)
-	stopWatch := s.watchSession(ctx, httpapi.SessionFrom(ctx), httpapi.Logger(ctx), func() { endSession(errSessionEnded) })
+	stopWatch := s.watchSession(ctx, c.session, c.log, func() { endSession(errSessionEnded) })
 	defer stopWatch()
-	p := &replayer{svc: s, r: r, out: out, userID: userID, turn: turn, sent: after}
+	p := &replayer{svc: s, caller: c, out: out, turn: turn, sent: after}
 	switch {
 	case p.follow(ctx, batches):
 		out.done()
@@ -101,21 +100,19 @@ var errSessionEnded = errors.New("the session ended")
 
 // replayer writes a turn's events to a reader.
 type replayer struct {
-	svc    *Service
-	r      *http.Request
-	out    *sse
-	userID string
-	turn   agent.Turn
-	sent   EventID // the last event the reader has
-	seq    int     // the last batch read
-	ended  bool    // the last event (complete or error) was sent
+	svc *Service
+	caller
+	out   *sse
+	turn  agent.Turn
+	sent  EventID // the last event the reader has
+	seq   int     // the last batch read
+	ended bool    // the last event (complete or error) was sent
 }
 
 // follow replays batches, then tails the turn until it ends. It reports
 // whether the stream ended (false when the reader left or the request's
 // time ran out).
 func (p *replayer) follow(ctx context.Context, batches []store.Batch) bool {
-	log := httpapi.Logger(ctx)
 	end := time.Time{}
 	if d, ok := ctx.Deadline(); ok {
 		end = d.Add(-DeadlineMargin)
@@ -138,38 +135,54 @@ func (p *replayer) follow(ctx context.Context, batches []store.Batch) bool {
 		if reread {
 			wait = 0
 		}
-		if !end.IsZero() && time.Now().Add(wait).After(end) {
+		if !pause(ctx, end, wait) {
 			return false
 		}
-		select {
-		case <-ctx.Done():
+		n, follows, err := p.tail(ctx)
+		switch {
+		case err == nil:
+			whole = follows
+		case ctx.Err() != nil:
 			return false
-		case <-time.After(wait):
+		case agent.IsCode(err, agent.NotFound):
+			// The conversation was deleted meanwhile.
+			p.final("error", failure(err))
+		default:
+			p.log.Warn("tail journal", "err", err)
 		}
-		turn, batches, err := p.svc.Store.Journal(ctx, p.userID, p.turn.MessageID, p.seq)
-		if err != nil {
-			if ctx.Err() != nil {
-				return false
-			}
-			if agent.IsCode(err, agent.NotFound) {
-				// The conversation was deleted meanwhile.
-				sentence, code := describe(err)
-				p.final("error", StreamError{Error: "Stream error: " + sentence, Code: string(code)})
-				break
-			}
-			log.Warn("tail journal", "err", err)
-			interval = min(interval*3/2, TailMaxInterval)
-			continue
-		}
-		p.turn = turn
-		if len(batches) > 0 {
+		if n > 0 {
 			interval = TailInterval
 		} else {
 			interval = min(interval*3/2, TailMaxInterval)
 		}
-		whole = p.apply(ctx, batches)
 	}
 	return !p.out.disconnected()
+}
+
+// pause waits for d and reports true, unless ctx ends first or the wait
+// would end after end (when set): then it reports false.
+func pause(ctx context.Context, end time.Time, d time.Duration) bool {
+	if !end.IsZero() && time.Now().Add(d).After(end) {
+		return false
+	}
+	select {
+	case <-ctx.Done():
+		return false
+	case <-time.After(d):
+		return true
+	}
+}
+
+// tail reads the turn's state and the batches written after the last one
+// read, and writes their events. It returns how many batches it read, and
+// whether they follow on (apply).
+func (p *replayer) tail(ctx context.Context) (int, bool, error) {
+	turn, batches, err := p.svc.Store.Journal(ctx, p.session.UserID, p.turn.MessageID, p.seq)
+	if err != nil {
+		return 0, false, err
+	}
+	p.turn = turn
+	return len(batches), p.apply(ctx, batches), nil
 }
 
 // apply writes the events of batches the reader does not have yet. It
@@ -184,7 +197,7 @@ func (p *replayer) apply(ctx context.Context, batches []store.Batch) bool {
 		for _, raw := range b.Events {
 			var e entry
 			if err := json.Unmarshal([]byte(raw), &e); err != nil {
-				httpapi.Logger(ctx).Error("journal entry", "seq", b.Seq, "err", err)
+				p.log.Error("journal entry", "seq", b.Seq, "err", err)
 				continue
 			}
 			id, err := ParseEventID(e.ID)
@@ -201,14 +214,14 @@ func (p *replayer) write(ctx context.Context, id EventID, e entry) {
 	p.sent = id
 	switch e.Type {
 	case entryArtifact:
-		a, err := p.svc.Store.ArtifactByID(ctx, p.userID, e.ArtifactID)
+		a, err := p.svc.Store.ArtifactByID(ctx, p.session.UserID, e.ArtifactID)
 		if err != nil {
 			// Deleted since: the event is left out.
 			return
 		}
-		view, err := p.svc.Artifacts.View(p.r, a)
+		view, err := p.svc.Artifacts.View(ctx, p.viewer, a)
 		if err != nil {
-			httpapi.Logger(ctx).Error("render artifact", "artifactId", a.ID, "err", err)
+			p.log.Error("render artifact", "artifactId", a.ID, "err", err)
 			return
 		}
 		p.out.replay(id, "chunk", artifactData(view))
@@ -234,34 +247,50 @@ func (p *replayer) rebuild(ctx context.Context) {
 	msg, arts, err := p.svc.Store.Reply(ctx, p.turn)
 	if err != nil {
 		if !agent.IsCode(err, agent.NotFound) {
-			httpapi.Logger(ctx).Error("read reply", "err", err)
+			p.log.Error("read reply", "err", err)
 		}
 		p.final("error", StreamError{Error: "Stream error: the reply was interrupted before it could be saved. Please try again.", Code: string(agent.Internal)})
 		return
 	}
-	var conv agent.Conversation
-	var user agent.User
-	var convErr, userErr error
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		conv, convErr = p.svc.Store.ConversationMeta(ctx, p.userID, p.turn.ConversationID)
-	}()
-	user, userErr = p.svc.Store.UserByID(ctx, p.userID)
-	<-done
-	if convErr != nil {
-		sentence, code := describe(convErr)
-		p.final("error", StreamError{Error: "Stream error: " + sentence, Code: string(code)})
+	conv, user, err := p.conversationAndUser(ctx)
+	if err != nil {
+		p.final("error", failure(err))
 		return
-	}
-	if userErr != nil {
-		httpapi.Logger(ctx).Warn("read user", "err", userErr)
 	}
 	if p.sent == (EventID{}) {
 		p.sent = EventID{N: 1}
 		p.out.replay(p.sent, "metadata", Metadata{ConversationID: conv.ID, MessageID: msg.ID, UserMessageID: p.turn.ReplyTo, Title: conv.Title})
 	}
-	text := msg.Content
+	p.rebuildText(msg.Content)
+	last := p.rebuildArtifacts(ctx, EventID{Offset: len(msg.Content)}, arts)
+	p.rebuildEnd(last, msg, conv.Title, user.Credits)
+}
+
+// conversationAndUser reads, at once, the turn's conversation and its user
+// (the title and credits the last event reports). A user that cannot be
+// read is logged, and reported with no credits.
+func (p *replayer) conversationAndUser(ctx context.Context) (agent.Conversation, agent.User, error) {
+	var conv agent.Conversation
+	var convErr error
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		conv, convErr = p.svc.Store.ConversationMeta(ctx, p.session.UserID, p.turn.ConversationID)
+	}()
+	user, userErr := p.svc.Store.UserByID(ctx, p.session.UserID)
+	<-done
+	if convErr != nil {
+		return agent.Conversation{}, agent.User{}, convErr
+	}
+	if userErr != nil {
+		p.log.Warn("read user", "err", userErr)
+	}
+	return conv, user, nil
+}
+
+// rebuildText writes the reply's text after the last offset sent, in chunks
+// of at most replayChunk bytes that start and end on whole characters.
+func (p *replayer) rebuildText(text string) {
 	off := min(p.sent.Offset, len(text))
 	for off < len(text) && !utf8.RuneStart(text[off]) {
 		off++
@@ -275,33 +304,44 @@ func (p *replayer) rebuild(ctx context.Context) {
 		p.out.replay(p.sent, "chunk", textData{text[off:end]})
 		off = end
 	}
-	next := EventID{Offset: len(text)}
+}
+
+// rebuildArtifacts writes the events of the artifacts the reader does not
+// have, numbered on from after, and returns the last id it numbered.
+func (p *replayer) rebuildArtifacts(ctx context.Context, after EventID, arts []agent.Artifact) EventID {
+	next := after
 	for _, a := range arts {
 		next.N++
 		if !next.After(p.sent) {
 			continue
 		}
-		view, err := p.svc.Artifacts.View(p.r, a)
+		view, err := p.svc.Artifacts.View(ctx, p.viewer, a)
 		if err != nil {
-			httpapi.Logger(ctx).Error("render artifact", "artifactId", a.ID, "err", err)
+			p.log.Error("render artifact", "artifactId", a.ID, "err", err)
 			continue
 		}
 		p.sent = next
 		p.out.replay(next, "chunk", artifactData(view))
 	}
-	if next.N++; next.After(p.sent) {
-		p.sent = next
+	return next
+}
+
+// rebuildEnd writes the reply's last event, complete or error, with the id
+// after last or, when the reader has a later one, after the last sent.
+func (p *replayer) rebuildEnd(last EventID, msg agent.Message, title string, credits int) {
+	if last.N++; last.After(p.sent) {
+		p.sent = last
 	} else {
 		p.sent.N++
 	}
-	usage := Usage{PromptTokens: msg.PromptTokens, OutputTokens: msg.OutputTokens}
+	tokens := Tokens{PromptTokens: msg.PromptTokens, OutputTokens: msg.OutputTokens}
 	switch {
 	case msg.Error != "":
 		p.out.replay(p.sent, "error", StreamError{Error: "Stream error: " + msg.Error, Code: string(codeOf(msg.Error))})
 	case msg.Stopped:
-		p.out.replay(p.sent, "complete", Complete{Reason: "stopped", MessageID: msg.ID, Usage: usage, Title: conv.Title, Credits: user.Credits})
+		p.out.replay(p.sent, "complete", Complete{Reason: "stopped", MessageID: msg.ID, Tokens: tokens, Title: title, Credits: credits})
 	default:
-		p.out.replay(p.sent, "complete", Complete{Reason: "completed", MessageID: msg.ID, Usage: usage, Title: conv.Title, Credits: user.Credits})
+		p.out.replay(p.sent, "complete", Complete{Reason: "completed", MessageID: msg.ID, Tokens: tokens, Title: title, Credits: credits})
 	}
 	p.ended = true
 }

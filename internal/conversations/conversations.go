@@ -18,7 +18,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/zocket/agent"
-	"github.com/zocket/agent/internal/artifacts"
+	"github.com/zocket/agent/internal/artifactview"
 	"github.com/zocket/agent/internal/blob"
 	"github.com/zocket/agent/internal/httpapi"
 	"github.com/zocket/agent/internal/store"
@@ -53,7 +53,7 @@ var (
 type Service struct {
 	Store     Store
 	Blobs     Blobs
-	Artifacts *artifacts.Presenter
+	Artifacts *artifactview.Presenter
 	// Pages makes the pages of the ZIP export, within Zip.
 	Pages      Pages
 	Zip        ZipLimits
@@ -182,14 +182,14 @@ func title(t string) string {
 }
 
 type messageView struct {
-	ID             string           `json:"id"`
-	ConversationID string           `json:"conversationId"`
-	Role           agent.Role       `json:"role"`
-	Content        string           `json:"content"`
-	CreatedAt      string           `json:"createdAt"`
-	Error          string           `json:"error,omitempty"`
-	Stopped        bool             `json:"stopped,omitempty"`
-	Artifacts      []artifacts.View `json:"artifacts"`
+	ID             string              `json:"id"`
+	ConversationID string              `json:"conversationId"`
+	Role           agent.Role          `json:"role"`
+	Content        string              `json:"content"`
+	CreatedAt      string              `json:"createdAt"`
+	Error          string              `json:"error,omitempty"`
+	Stopped        bool                `json:"stopped,omitempty"`
+	Artifacts      []artifactview.View `json:"artifacts"`
 	// Alternatives is set on a reply that was regenerated: every reply to
 	// the same message, and which one this is.
 	Alternatives *alternativesView `json:"alternatives,omitempty"`
@@ -217,13 +217,14 @@ func (s *Service) Get(w http.ResponseWriter, r *http.Request) {
 	}
 	messages, alts := agent.Linear(th.Messages)
 	msgs := make([]messageView, 0, len(messages))
+	viewer := s.Artifacts.ViewerOf(r)
 	for _, m := range messages {
-		mv := messageView{ID: m.ID, ConversationID: m.ConversationID, Role: m.Role, Content: m.Content, CreatedAt: agent.FormatTime(m.CreatedAt), Error: m.Error, Stopped: m.Stopped, Artifacts: []artifacts.View{}}
+		mv := messageView{ID: m.ID, ConversationID: m.ConversationID, Role: m.Role, Content: m.Content, CreatedAt: agent.FormatTime(m.CreatedAt), Error: m.Error, Stopped: m.Stopped, Artifacts: []artifactview.View{}}
 		if a, ok := alts[m.ID]; ok {
 			mv.Alternatives = &alternativesView{Count: len(a.IDs), Index: a.Index, IDs: a.IDs}
 		}
 		for _, a := range th.Artifacts[m.ID] {
-			v, err := s.Artifacts.View(r, a)
+			v, err := s.Artifacts.View(r.Context(), viewer, a)
 			if err != nil {
 				httpapi.Error(w, r, err)
 				return

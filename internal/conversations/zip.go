@@ -17,8 +17,8 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/zocket/agent"
-	"github.com/zocket/agent/internal/artifacts"
 	"github.com/zocket/agent/internal/blob"
+	"github.com/zocket/agent/internal/build"
 	"github.com/zocket/agent/internal/codeblock"
 	"github.com/zocket/agent/internal/httpapi"
 	"github.com/zocket/agent/internal/store"
@@ -58,8 +58,6 @@ const ExportPrefix = "exports/"
 type Pages interface {
 	StandalonePage(ctx context.Context, a agent.Artifact) ([]byte, error)
 }
-
-var _ Pages = (*artifacts.Service)(nil)
 
 // The ZIP's layout: the Markdown export, then each artifact in a directory
 // named after its title, holding its file (named after its title and
@@ -263,7 +261,7 @@ func pageNote(err error) string {
 	case e.Code == agent.NotPreviewable:
 		return ""
 	case e.Code == agent.BuildFailed:
-		return strings.Join(artifacts.ErrorLines(err), "\n") + "\n"
+		return strings.Join(build.ErrorLines(err), "\n") + "\n"
 	case errors.Is(err, context.DeadlineExceeded):
 		return "This page was not built: the export ran out of time. Open the artifact's preview, then export again.\n"
 	default:

@@ -81,13 +81,13 @@ func (e *Error) retryable() bool {
 }
 
 // StreamError is a failure after the first piece of text reached the
-// caller: Text and Usage are what the model produced until then, and Err
+// caller: Text and Tokens are what the model produced until then, and Err
 // (an *Error, the context's error or the error onDelta returned) is why the
 // stream ended. It is never retried.
 type StreamError struct {
-	Text  string
-	Usage Usage
-	Err   error
+	Text   string
+	Tokens Tokens
+	Err    error
 }
 
 // Error describes the failure for logs.

@@ -51,8 +51,8 @@ type Request struct {
 	MaxOutputTokens int       // 0 means DefaultMaxOutputTokens
 }
 
-// Usage is the token count Gemini reports for one call.
-type Usage struct {
+// Tokens are the tokens Gemini reports for one call.
+type Tokens struct {
 	PromptTokens int
 	OutputTokens int // reply and thinking tokens, as billed
 }
@@ -60,7 +60,7 @@ type Usage struct {
 // Result is a complete reply.
 type Result struct {
 	Text         string
-	Usage        Usage
+	Tokens       Tokens
 	FinishReason string // Gemini's reason, such as "STOP" or "MAX_TOKENS"
 }
 
@@ -148,7 +148,7 @@ func (c *Client) Model() string { return c.model }
 // Before the first piece, failures that may pass (429, 5xx, connection
 // errors) are retried as Config says. After it, any failure, including an
 // error from onDelta and the end of ctx, is returned as a *StreamError with
-// the text and usage so far, and never retried.
+// the text and tokens so far, and never retried.
 func (c *Client) Stream(ctx context.Context, req Request, onDelta func(string) error) (Result, error) {
 	contents, config, err := c.prepare(req)
 	if err != nil {
@@ -165,7 +165,7 @@ func (c *Client) Stream(ctx context.Context, req Request, onDelta func(string) e
 				if delta := chunkText(chunk); delta != "" {
 					text.WriteString(delta)
 					if cbErr := onDelta(delta); cbErr != nil {
-						return &StreamError{Text: text.String(), Usage: res.Usage, Err: cbErr}
+						return &StreamError{Text: text.String(), Tokens: res.Tokens, Err: cbErr}
 					}
 				}
 			}
@@ -178,14 +178,14 @@ func (c *Client) Stream(ctx context.Context, req Request, onDelta func(string) e
 				} else {
 					err = classify("stream", err, 0)
 				}
-				return &StreamError{Text: text.String(), Usage: res.Usage, Err: err}
+				return &StreamError{Text: text.String(), Tokens: res.Tokens, Err: err}
 			}
 		}
 		res.Text = text.String()
 		return nil
 	})
 	if se, ok := errors.AsType[*StreamError](err); ok {
-		return Result{Text: se.Text, Usage: se.Usage}, err
+		return Result{Text: se.Text, Tokens: se.Tokens}, err
 	}
 	if err != nil {
 		return Result{}, err
@@ -273,11 +273,11 @@ func buildContents(msgs []Message) ([]*genai.Content, error) {
 	return contents, nil
 }
 
-// observe records a response's usage and finish reason in res and reports a
+// observe records a response's tokens and finish reason in res and reports a
 // blocked prompt or reply as ErrBlocked.
 func observe(resp *genai.GenerateContentResponse, res *Result) error {
 	if u := resp.UsageMetadata; u != nil {
-		res.Usage = Usage{
+		res.Tokens = Tokens{
 			PromptTokens: int(u.PromptTokenCount),
 			OutputTokens: int(u.CandidatesTokenCount + u.ThoughtsTokenCount),
 		}

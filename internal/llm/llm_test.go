@@ -98,8 +98,8 @@ func TestStreamDeltasArriveInOrder(t *testing.T) {
 			if got, want := res.FinishReason, "STOP"; got != want {
 				t.Errorf("FinishReason = %q, want %q", got, want)
 			}
-			if res.Usage.PromptTokens == 0 || res.Usage.OutputTokens == 0 {
-				t.Errorf("Usage = %+v, want both counts set", res.Usage)
+			if res.Tokens.PromptTokens == 0 || res.Tokens.OutputTokens == 0 {
+				t.Errorf("Tokens = %+v, want both counts set", res.Tokens)
 			}
 		})
 	}
@@ -419,8 +419,8 @@ func TestFailureAfterTheFirstDeltaIsAStreamError(t *testing.T) {
 			if se.Text != tt.wantText || res.Text != tt.wantText || strings.Join(deltas, "") != tt.wantText {
 				t.Errorf("partial text = %q (result %q, deltas %q), want %q", se.Text, res.Text, deltas, tt.wantText)
 			}
-			if se.Usage.OutputTokens == 0 {
-				t.Errorf("Usage = %+v, want the usage so far", se.Usage)
+			if se.Tokens.OutputTokens == 0 {
+				t.Errorf("Tokens = %+v, want the tokens so far", se.Tokens)
 			}
 			if got := len(srv.Requests()); got != 1 {
 				t.Errorf("server saw %d attempts, want 1 (no retry after a delta)", got)

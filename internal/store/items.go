@@ -47,9 +47,10 @@ type userItem struct {
 	TokenVersion      int       `dynamo:"tokenVersion,omitempty"`
 	CreatedAt         timestamp `dynamo:"createdAt"`
 	UpdatedAt         timestamp `dynamo:"updatedAt"`
-	// Turns are the user's turns in flight: turn id → when its slot expires
-	// (Unix seconds), should its Lambda die holding it; and slotSentinel.
-	Turns map[string]int64 `dynamo:"turns"`
+	// Slots are the user's turns in flight: turn id → when its slot
+	// expires (Unix seconds), should its Lambda die holding it; and
+	// slotSentinel.
+	Slots map[string]int64 `dynamo:"turns"`
 	// MinuteStart and MinuteTurns count the turns started in the minute
 	// window starting at MinuteStart (Unix seconds).
 	MinuteStart int64 `dynamo:"minuteStart,omitempty"`
@@ -60,7 +61,7 @@ func newUserItem(u agent.User) userItem {
 	return userItem{
 		PK: userKey(u.ID), SK: skProfile, ID: u.ID, Email: u.Email, Username: u.Username,
 		Credits: u.Credits, ConversationCount: u.ConversationCount, TokenVersion: u.TokenVersion,
-		CreatedAt: stamp(u.CreatedAt), UpdatedAt: stamp(u.UpdatedAt), Turns: map[string]int64{slotSentinel: 0},
+		CreatedAt: stamp(u.CreatedAt), UpdatedAt: stamp(u.UpdatedAt), Slots: map[string]int64{slotSentinel: 0},
 	}
 }
 

@@ -128,19 +128,19 @@ func TestEndTurnCharges(t *testing.T) {
 				if tc.spent {
 					expires = time.Now().Add(-time.Second)
 				}
-				if _, err := s.ReserveTurn(ctx, agent.Session{UserID: u.ID}, turn, expires, store.TurnLimits{}); err != nil {
+				if _, err := s.ReserveSlot(ctx, agent.Session{UserID: u.ID}, turn, expires, store.TurnLimits{}); err != nil {
 					t.Fatal(err)
 				}
 				if tc.spent {
 					next := id()
-					if _, err := s.ReserveTurn(ctx, agent.Session{UserID: u.ID}, next, time.Now().Add(time.Minute), store.TurnLimits{}); err != nil {
+					if _, err := s.ReserveSlot(ctx, agent.Session{UserID: u.ID}, next, time.Now().Add(time.Minute), store.TurnLimits{}); err != nil {
 						t.Fatal(err)
 					}
-					if _, err := s.EndTurn(ctx, u.ID, next, store.Charge{Charged: true, At: at}); err != nil {
+					if _, err := s.ReleaseSlot(ctx, u.ID, next, store.Charge{Charged: true, At: at}); err != nil {
 						t.Fatal(err)
 					}
 				}
-				got, err := s.EndTurn(ctx, u.ID, turn, tc.charge)
+				got, err := s.ReleaseSlot(ctx, u.ID, turn, tc.charge)
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -158,7 +158,7 @@ func TestEndTurnCharges(t *testing.T) {
 				}
 				// The slot is free: every credit left can be held again.
 				for range tc.wantBalance {
-					if _, err := s.ReserveTurn(ctx, agent.Session{UserID: u.ID}, id(), time.Now().Add(time.Minute), store.TurnLimits{}); err != nil {
+					if _, err := s.ReserveSlot(ctx, agent.Session{UserID: u.ID}, id(), time.Now().Add(time.Minute), store.TurnLimits{}); err != nil {
 						t.Fatalf("the slot was not freed: %v", err)
 					}
 				}
@@ -190,7 +190,7 @@ func TestUsageSumsConcurrentTurns(t *testing.T) {
 			want = want.Plus(agent.Usage{PromptTokens: reply.PromptTokens, OutputTokens: reply.OutputTokens, Turns: 1, Credits: 1})
 			wg.Go(func() {
 				turn := id()
-				if _, err := s.ReserveTurn(ctx, agent.Session{UserID: u.ID}, turn, time.Now().Add(time.Minute), store.TurnLimits{}); err != nil {
+				if _, err := s.ReserveSlot(ctx, agent.Session{UserID: u.ID}, turn, time.Now().Add(time.Minute), store.TurnLimits{}); err != nil {
 					t.Error(err)
 					return
 				}
@@ -201,7 +201,7 @@ func TestUsageSumsConcurrentTurns(t *testing.T) {
 				if err := s.AppendMessage(ctx, u.ID, reply); err != nil {
 					t.Error(err)
 				}
-				if _, err := s.EndTurn(ctx, u.ID, turn, store.Charge{Charged: true, At: reply.CreatedAt}); err != nil {
+				if _, err := s.ReleaseSlot(ctx, u.ID, turn, store.Charge{Charged: true, At: reply.CreatedAt}); err != nil {
 					t.Error(err)
 				}
 			})

@@ -10,11 +10,11 @@ import (
 	"github.com/zocket/agent/internal/store"
 )
 
-// TestReserveTurnsRace reserves turns for a user with 3 credits from 12
+// TestReserveSlotsRace reserves turns for a user with 3 credits from 12
 // goroutines at once: exactly 3 get a slot, the others are out of credits,
 // and a refunded turn's credit is free again. (Charges are transactions:
 // TestEndTurnCharges.)
-func TestReserveTurnsRace(t *testing.T) {
+func TestReserveSlotsRace(t *testing.T) {
 	dynamotest.Each(t, func(t *testing.T, tb dynamotest.Table) {
 		s := newStore(t, tb)
 		u := newUserWith(t, s, 3)
@@ -25,7 +25,7 @@ func TestReserveTurnsRace(t *testing.T) {
 		for i := range n {
 			ids[i] = id()
 			wg.Go(func() {
-				_, errs[i] = s.ReserveTurn(ctx, agent.Session{UserID: u.ID}, ids[i], time.Now().Add(time.Minute), store.TurnLimits{})
+				_, errs[i] = s.ReserveSlot(ctx, agent.Session{UserID: u.ID}, ids[i], time.Now().Add(time.Minute), store.TurnLimits{})
 			})
 		}
 		wg.Wait()
@@ -42,14 +42,14 @@ func TestReserveTurnsRace(t *testing.T) {
 			t.Fatalf("%d turns reserved with 3 credits, want 3", len(reserved))
 		}
 		// One fails before any text (refunded).
-		if got, err := s.EndTurn(ctx, u.ID, reserved[0], store.Charge{}); err != nil || got.Credits != 3 {
+		if got, err := s.ReleaseSlot(ctx, u.ID, reserved[0], store.Charge{}); err != nil || got.Credits != 3 {
 			t.Fatalf("refunded: credits %d, %v; want 3", got.Credits, err)
 		}
 		// Three credits, two still held: one more turn fits, a second does not.
-		if _, err := s.ReserveTurn(ctx, agent.Session{UserID: u.ID}, id(), time.Now().Add(time.Minute), store.TurnLimits{}); err != nil {
+		if _, err := s.ReserveSlot(ctx, agent.Session{UserID: u.ID}, id(), time.Now().Add(time.Minute), store.TurnLimits{}); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := s.ReserveTurn(ctx, agent.Session{UserID: u.ID}, id(), time.Now().Add(time.Minute), store.TurnLimits{}); !agent.IsCode(err, agent.CreditsExhausted) {
+		if _, err := s.ReserveSlot(ctx, agent.Session{UserID: u.ID}, id(), time.Now().Add(time.Minute), store.TurnLimits{}); !agent.IsCode(err, agent.CreditsExhausted) {
 			t.Fatalf("a turn past the held credits: %v", err)
 		}
 	})
@@ -63,28 +63,28 @@ func TestTurnLimits(t *testing.T) {
 			limits := store.TurnLimits{MaxConcurrent: 2}
 			first, second := id(), id()
 			for _, turn := range []string{first, second} {
-				if _, err := s.ReserveTurn(ctx, agent.Session{UserID: u.ID}, turn, time.Now().Add(time.Minute), limits); err != nil {
+				if _, err := s.ReserveSlot(ctx, agent.Session{UserID: u.ID}, turn, time.Now().Add(time.Minute), limits); err != nil {
 					t.Fatal(err)
 				}
 			}
-			_, err := s.ReserveTurn(ctx, agent.Session{UserID: u.ID}, id(), time.Now().Add(time.Minute), limits)
+			_, err := s.ReserveSlot(ctx, agent.Session{UserID: u.ID}, id(), time.Now().Add(time.Minute), limits)
 			if e, ok := err.(*agent.Error); !ok || e.Code != agent.RateLimited || e.RetryAfter <= 0 {
 				t.Fatalf("a third turn in flight: %v", err)
 			}
-			if _, err := s.EndTurn(ctx, u.ID, first, store.Charge{}); err != nil {
+			if _, err := s.ReleaseSlot(ctx, u.ID, first, store.Charge{}); err != nil {
 				t.Fatal(err)
 			}
-			got, err := s.ReserveTurn(ctx, agent.Session{UserID: u.ID}, id(), time.Now().Add(time.Minute), limits)
+			got, err := s.ReserveSlot(ctx, agent.Session{UserID: u.ID}, id(), time.Now().Add(time.Minute), limits)
 			if err != nil || got.Credits != agent.UnlimitedCredits {
 				t.Fatalf("after one ended: credits %d, %v", got.Credits, err)
 			}
 		})
 		t.Run("a dead Lambda's slot frees itself", func(t *testing.T) {
 			u := newUserWith(t, s, 1)
-			if _, err := s.ReserveTurn(ctx, agent.Session{UserID: u.ID}, id(), time.Now().Add(-time.Second), store.TurnLimits{MaxConcurrent: 1}); err != nil {
+			if _, err := s.ReserveSlot(ctx, agent.Session{UserID: u.ID}, id(), time.Now().Add(-time.Second), store.TurnLimits{MaxConcurrent: 1}); err != nil {
 				t.Fatal(err)
 			}
-			if _, err := s.ReserveTurn(ctx, agent.Session{UserID: u.ID}, id(), time.Now().Add(time.Minute), store.TurnLimits{MaxConcurrent: 1}); err != nil {
+			if _, err := s.ReserveSlot(ctx, agent.Session{UserID: u.ID}, id(), time.Now().Add(time.Minute), store.TurnLimits{MaxConcurrent: 1}); err != nil {
 				t.Fatalf("the expired slot still counts: %v", err)
 			}
 		})
@@ -96,8 +96,8 @@ func TestTurnLimits(t *testing.T) {
 			for i := range errs {
 				wg.Go(func() {
 					turn := id()
-					if _, errs[i] = s.ReserveTurn(ctx, agent.Session{UserID: u.ID}, turn, time.Now().Add(time.Minute), limits); errs[i] == nil {
-						_, errs[i] = s.EndTurn(ctx, u.ID, turn, store.Charge{})
+					if _, errs[i] = s.ReserveSlot(ctx, agent.Session{UserID: u.ID}, turn, time.Now().Add(time.Minute), limits); errs[i] == nil {
+						_, errs[i] = s.ReleaseSlot(ctx, u.ID, turn, store.Charge{})
 					}
 				})
 			}
@@ -120,7 +120,7 @@ func TestTurnLimits(t *testing.T) {
 			if err := s.DropTurnsPlain(ctx, u.ID); err != nil {
 				t.Fatal(err)
 			}
-			if _, err := s.ReserveTurn(ctx, agent.Session{UserID: u.ID}, id(), time.Now().Add(time.Minute), store.TurnLimits{MaxConcurrent: 3}); err != nil {
+			if _, err := s.ReserveSlot(ctx, agent.Session{UserID: u.ID}, id(), time.Now().Add(time.Minute), store.TurnLimits{MaxConcurrent: 3}); err != nil {
 				t.Fatalf("a user item without slots: %v", err)
 			}
 		})

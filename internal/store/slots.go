@@ -21,10 +21,11 @@ type TurnLimits struct {
 	PerMinute int
 }
 
-// A turn holds a slot on its user's item from ReserveTurn to EndTurn: the
+// A turn holds a slot on its user's item from ReserveSlot to ReleaseSlot: the
 // slot is the turn's place among MaxConcurrent and the credit it may cost
 // (a limited user's turns in flight never outnumber their credits). A slot
-// whose Lambda died is free once its expiry passes.
+// whose Lambda died is free once its expiry passes. The slots are the map
+// attribute "turns" of the user's item.
 //
 // The slots map always holds one more key, slotSentinel: minidyn (the local
 // stand-in) turns a map whose last key is removed into that key's value,
@@ -35,7 +36,7 @@ type TurnLimits struct {
 const slotSentinel = "_"
 
 // windows remembers, per user, the minute window of the user's last turn
-// seen by this process: which of ReserveTurn's two writes to try first.
+// seen by this process: which of ReserveSlot's two writes to try first.
 type windows struct {
 	mu   sync.Mutex
 	last map[string]int64
@@ -56,20 +57,20 @@ func (w *windows) set(userID string, start int64) {
 	w.last[userID] = start
 }
 
-// maxReserveAttempts bounds ReserveTurn's writes: a wrong guess of the
+// maxReserveAttempts bounds ReserveSlot's writes: a wrong guess of the
 // window, a user item without slots (created before them) and expired
 // slots each cost one more.
 const maxReserveAttempts = 4
 
-// ReserveTurn reserves a turn for the session's user in one conditional
-// UpdateItem on the user's item, and returns the user as it is after: a
-// slot for turnID until expires, held against the user's credits and
+// ReserveSlot reserves a slot for turn turnID on the session's user in one
+// conditional UpdateItem on the user's item, and returns the user as it is
+// after: the slot until expires, held against the user's credits and
 // MaxConcurrent, and a count against PerMinute. The same write checks the
 // session: a session older than the user's token version (a logout, a
 // password change) is agent.Unauthorized, so a turn needs no read of its
 // own for that. Out of credits it is agent.CreditsExhausted; past a limit,
 // agent.RateLimited with the wait. Nothing is written then.
-func (s *Store) ReserveTurn(ctx context.Context, sess agent.Session, turnID string, expires time.Time, limits TurnLimits) (agent.User, error) {
+func (s *Store) ReserveSlot(ctx context.Context, sess agent.Session, turnID string, expires time.Time, limits TurnLimits) (agent.User, error) {
 	userID := sess.UserID
 	now := s.now()
 	window := now.Truncate(time.Minute).Unix()
@@ -95,47 +96,83 @@ func (s *Store) ReserveTurn(ctx context.Context, sess agent.Session, turnID stri
 		if cur.TokenVersion > sess.Version {
 			return agent.User{}, agent.NewError(agent.Unauthorized, "Your session is invalid or has expired. Please sign in again.")
 		}
-		live, expired := 0, []string{}
-		for id, exp := range cur.Turns {
-			switch {
-			case id == slotSentinel:
-			case exp > now.Unix():
-				live++
-			default:
-				expired = append(expired, id)
-			}
-		}
-		_, sentinel := cur.Turns[slotSentinel]
+		live, expired := cur.slotsAt(now)
+		mended, err := s.mendSlots(ctx, userID, cur, expired)
 		switch {
-		case cur.Turns == nil:
-			err = s.table.Update(AttrPK, userKey(userID)).Range(AttrSK, skProfile).
-				Set("turns", map[string]int64{slotSentinel: 0}).If("attribute_exists(PK) AND attribute_not_exists(turns)").Run(ctx)
-		case !sentinel:
-			err = s.table.Update(AttrPK, userKey(userID)).Range(AttrSK, skProfile).
-				SetExpr("turns.$ = ?", slotSentinel, 0).If("attribute_not_exists(turns.$)", slotSentinel).Run(ctx)
-		case len(expired) > 0:
-			err = s.freeSlots(ctx, userID, cur.Turns, expired)
-		case cur.Credits >= 0 && cur.Credits <= live:
-			return agent.User{}, agent.NewError(agent.CreditsExhausted, agent.CreditsExhaustedMessage)
-		case limits.MaxConcurrent > 0 && live >= limits.MaxConcurrent:
-			e := agent.Errorf(agent.RateLimited, "You already have %d replies in progress. Wait for one to finish.", live)
-			e.RetryAfter = 5 * time.Second
-			return agent.User{}, e
-		case limits.PerMinute > 0 && cur.MinuteStart == window && cur.MinuteTurns >= limits.PerMinute:
-			e := agent.Errorf(agent.RateLimited, "You have started %d replies this minute. Please wait a moment.", cur.MinuteTurns)
-			e.RetryAfter = time.Unix(window, 0).Add(time.Minute).Sub(now)
-			return agent.User{}, e
-		default:
-			sameWindow = cur.MinuteStart == window // the guess was wrong
-		}
-		if err != nil && !dynamo.IsCondCheckFailed(err) {
+		case err != nil:
 			return agent.User{}, fmt.Errorf("reserve turn of %s: %w", userID, err)
+		case mended:
+			continue
 		}
+		if err := refusal(cur, live, limits, window, now); err != nil {
+			return agent.User{}, err
+		}
+		sameWindow = cur.MinuteStart == window // the guess was wrong
 	}
 	return agent.User{}, fmt.Errorf("reserve turn of %s: the user item kept changing", userID)
 }
 
-// reserve is ReserveTurn's write, for a turn in the minute window starting
+// slotsAt counts the slots of it that are live at now, and lists those
+// that expired.
+func (it userItem) slotsAt(now time.Time) (live int, expired []string) {
+	expired = []string{}
+	for id, exp := range it.Slots {
+		switch {
+		case id == slotSentinel:
+		case exp > now.Unix():
+			live++
+		default:
+			expired = append(expired, id)
+		}
+	}
+	return live, expired
+}
+
+// mendSlots makes the slots of userID's item cur able to take one more, if they cannot: a
+// user item without slots (created before them) gets them, slots without
+// slotSentinel get it, and expired slots are freed. It reports whether it
+// wrote anything (a write that lost a race to another counts: the next try
+// reads the item again).
+func (s *Store) mendSlots(ctx context.Context, userID string, cur userItem, expired []string) (bool, error) {
+	u := s.table.Update(AttrPK, userKey(userID)).Range(AttrSK, skProfile)
+	_, sentinel := cur.Slots[slotSentinel]
+	var err error
+	switch {
+	case cur.Slots == nil:
+		err = u.Set("turns", map[string]int64{slotSentinel: 0}).If("attribute_exists(PK) AND attribute_not_exists(turns)").Run(ctx)
+	case !sentinel:
+		err = u.SetExpr("turns.$ = ?", slotSentinel, 0).If("attribute_not_exists(turns.$)", slotSentinel).Run(ctx)
+	case len(expired) > 0:
+		err = s.freeSlots(ctx, userID, cur.Slots, expired)
+	default:
+		return false, nil
+	}
+	if dynamo.IsCondCheckFailed(err) {
+		err = nil
+	}
+	return true, err
+}
+
+// refusal is the error of a reservation that cur, with live slots, cannot
+// take in the minute window starting at window: no credit left for another
+// slot, or a limit reached; nil when it can.
+func refusal(cur userItem, live int, limits TurnLimits, window int64, now time.Time) error {
+	switch {
+	case cur.Credits >= 0 && cur.Credits <= live:
+		return agent.NewError(agent.CreditsExhausted, agent.CreditsExhaustedMessage)
+	case limits.MaxConcurrent > 0 && live >= limits.MaxConcurrent:
+		e := agent.Errorf(agent.RateLimited, "You already have %d replies in progress. Wait for one to finish.", live)
+		e.RetryAfter = 5 * time.Second
+		return e
+	case limits.PerMinute > 0 && cur.MinuteStart == window && cur.MinuteTurns >= limits.PerMinute:
+		e := agent.Errorf(agent.RateLimited, "You have started %d replies this minute. Please wait a moment.", cur.MinuteTurns)
+		e.RetryAfter = time.Unix(window, 0).Add(time.Minute).Sub(now)
+		return e
+	}
+	return nil
+}
+
+// reserve is ReserveSlot's write, for a turn in the minute window starting
 // at window: one that counts on in the window the user's last turn started
 // (sameWindow), or one that starts the count of a new window.
 func (s *Store) reserve(sess agent.Session, turnID string, expires time.Time, limits TurnLimits, window int64, sameWindow bool) *dynamo.Update {
@@ -179,14 +216,14 @@ type Charge struct {
 	Unlimited bool
 }
 
-// EndTurn frees the turn's slot and returns the user as it is after. A
+// ReleaseSlot frees turn turnID's slot and returns the user as it is after. A
 // refund is one UpdateItem. A charge is one transaction of the user's item
 // (the slot freed, the credit taken) and the day's usage (the turn and its
 // credit counted), so that a credit is counted exactly when it is taken;
 // then one GetItem reads the balance. A user with no credit left to take
 // (unlimited, or whose expired slot's credit another turn took) has the
 // turn counted without one.
-func (s *Store) EndTurn(ctx context.Context, userID, turnID string, c Charge) (agent.User, error) {
+func (s *Store) ReleaseSlot(ctx context.Context, userID, turnID string, c Charge) (agent.User, error) {
 	if !c.Charged {
 		var it userItem
 		err := s.table.Update(AttrPK, userKey(userID)).Range(AttrSK, skProfile).

@@ -1,4 +1,4 @@
-package memory_test
+package history_test
 
 import (
 	"context"
@@ -7,14 +7,14 @@ import (
 	"testing"
 
 	"github.com/zocket/agent"
+	"github.com/zocket/agent/internal/history"
 	"github.com/zocket/agent/internal/llm"
-	"github.com/zocket/agent/internal/memory"
 )
 
 // words counts one token per word: easy to reason about in tables.
 func words(s string) int { return len(strings.Fields(s)) }
 
-func history(n, wordsEach int) []agent.Message {
+func messages(n, wordsEach int) []agent.Message {
 	var out []agent.Message
 	for i := range n {
 		role := agent.RoleUser
@@ -30,27 +30,27 @@ func TestNewPlan(t *testing.T) {
 	tests := []struct {
 		name         string
 		conv         agent.Conversation
-		history      []agent.Message
+		messages     []agent.Message
 		budget       int
 		backlog      int
 		wantRecent   int
 		wantUnfolded []string // first and last id
 	}{
-		{"all fit", agent.Conversation{}, history(5, 10), 100, 0, 5, nil},
-		{"oldest fold", agent.Conversation{}, history(9, 10), 45, 0, 3, []string{"m000", "m005"}},
+		{"all fit", agent.Conversation{}, messages(5, 10), 100, 0, 5, nil},
+		{"oldest fold", agent.Conversation{}, messages(9, 10), 45, 0, 3, []string{"m000", "m005"}},
 		// 4 would fit, but the window must start with the user's message.
-		{"window starts with a user turn", agent.Conversation{}, history(7, 10), 40, 0, 3, []string{"m000", "m003"}},
-		{"already folded", agent.Conversation{Summary: "s", SummaryThrough: "m003"}, history(9, 10), 45, 0, 3, []string{"m004", "m005"}},
-		{"everything older folded", agent.Conversation{Summary: "s", SummaryThrough: "m005"}, history(9, 10), 45, 0, 3, nil},
-		{"a huge new message still goes", agent.Conversation{}, append(history(2, 10), agent.Message{ID: "big", Role: agent.RoleUser, Content: strings.Repeat("w ", 500)}), 45, 0, 1, []string{"m000", "m001"}},
+		{"window starts with a user turn", agent.Conversation{}, messages(7, 10), 40, 0, 3, []string{"m000", "m003"}},
+		{"already folded", agent.Conversation{Summary: "s", SummaryThrough: "m003"}, messages(9, 10), 45, 0, 3, []string{"m004", "m005"}},
+		{"everything older folded", agent.Conversation{Summary: "s", SummaryThrough: "m005"}, messages(9, 10), 45, 0, 3, nil},
+		{"a huge new message still goes", agent.Conversation{}, append(messages(2, 10), agent.Message{ID: "big", Role: agent.RoleUser, Content: strings.Repeat("w ", 500)}), 45, 0, 1, []string{"m000", "m001"}},
 		// The backlog carries the newest waiting messages, from a user's.
-		{"the backlog carries what waits", agent.Conversation{}, history(9, 10), 45, 20, 5, []string{"m000", "m005"}},
-		{"the backlog starts with a user turn", agent.Conversation{}, history(9, 10), 45, 30, 5, []string{"m000", "m005"}},
-		{"the backlog holds it all", agent.Conversation{Summary: "s", SummaryThrough: "m001"}, history(9, 10), 45, 40, 7, []string{"m002", "m005"}},
+		{"the backlog carries what waits", agent.Conversation{}, messages(9, 10), 45, 20, 5, []string{"m000", "m005"}},
+		{"the backlog starts with a user turn", agent.Conversation{}, messages(9, 10), 45, 30, 5, []string{"m000", "m005"}},
+		{"the backlog holds it all", agent.Conversation{Summary: "s", SummaryThrough: "m001"}, messages(9, 10), 45, 40, 7, []string{"m002", "m005"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			p := memory.NewPlan(tt.conv, tt.history, memory.Budget{History: tt.budget, Summary: 50, Backlog: tt.backlog}, words)
+			p := history.NewPlan(tt.conv, tt.messages, history.Budget{Recent: tt.budget, Summary: 50, Backlog: tt.backlog}, words)
 			if len(p.Recent) != tt.wantRecent {
 				t.Errorf("recent = %d, want %d", len(p.Recent), tt.wantRecent)
 			}
@@ -76,8 +76,8 @@ func TestFoldDue(t *testing.T) {
 		{0, 0, false}, {1, 0, true}, {1, 1, false}, {2, 1, true}, {7, 4, false}, {8, 4, true}, {9, 4, true},
 	}
 	for _, tt := range tests {
-		p := memory.Plan{Unfolded: history(tt.unfolded, 1)}
-		if got := p.FoldDue(memory.Budget{FoldTurns: tt.turns}); got != tt.want {
+		p := history.Plan{Unfolded: messages(tt.unfolded, 1)}
+		if got := p.FoldDue(history.Budget{FoldTurns: tt.turns}); got != tt.want {
 			t.Errorf("%d waiting, batches of %d turns: due %v, want %v", tt.unfolded, tt.turns, got, tt.want)
 		}
 	}
@@ -95,9 +95,9 @@ func (f *fakeSummarizer) Generate(_ context.Context, req llm.Request) (llm.Resul
 }
 
 func TestFold(t *testing.T) {
-	p := memory.Plan{Summary: "They chose Tailwind.", Unfolded: history(4, 3)}
+	p := history.Plan{Summary: "They chose Tailwind.", Unfolded: messages(4, 3)}
 	f := &fakeSummarizer{text: strings.Repeat("long summary ", 100)}
-	summary, through, err := memory.Fold(context.Background(), f, p, memory.Budget{History: 100, Summary: 20}, words)
+	summary, through, err := history.Fold(context.Background(), f, p, history.Budget{Recent: 100, Summary: 20}, words)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -107,7 +107,7 @@ func TestFold(t *testing.T) {
 	if in := f.got.Messages[0].Text; !strings.Contains(in, "They chose Tailwind.") || !strings.Contains(in, "Assistant: w w w") {
 		t.Errorf("summary request lacks the old summary or the messages:\n%s", in)
 	}
-	if memory.System("I", "") != "I" || !strings.Contains(memory.System("I", "S"), "S") {
+	if history.System("I", "") != "I" || !strings.Contains(history.System("I", "S"), "S") {
 		t.Error("System does not carry the summary only when there is one")
 	}
 }

@@ -1,8 +1,8 @@
-// Package artifacts serves the artifact endpoints and renders artifacts for
-// every response that carries them (conversations, chat events): metadata
+// Package artifactview renders artifacts for every response that carries
+// them (the artifact endpoints, a conversation, the chat events): metadata
 // with a fresh presigned download URL and a preview URL whose token opens
 // only that artifact.
-package artifacts
+package artifactview
 
 import (
 	"context"
@@ -87,22 +87,33 @@ type Presenter struct {
 	APIURL string
 }
 
-// View renders a for the request r (whose host makes the preview URL
-// absolute when no public URL is configured). Signing is local: no calls.
-func (p *Presenter) View(r *http.Request, a agent.Artifact) (View, error) {
-	sess := httpapi.SessionFrom(r.Context())
-	if sess.UserID != a.UserID {
+// Viewer is whom views are rendered for: the session their preview tokens
+// speak for, and the scheme and host their links start with.
+type Viewer struct {
+	Session agent.Session
+	BaseURL string
+}
+
+// ViewerOf is the caller of r as its views see it.
+func (p *Presenter) ViewerOf(r *http.Request) Viewer {
+	return Viewer{Session: httpapi.SessionFrom(r.Context()), BaseURL: p.base(r)}
+}
+
+// View renders a for v, which must be its owner. Signing is local: no
+// calls.
+func (p *Presenter) View(ctx context.Context, viewer Viewer, a agent.Artifact) (View, error) {
+	if viewer.Session.UserID != a.UserID {
 		return View{}, fmt.Errorf("render artifact %s outside its owner's session", a.ID)
 	}
 	name := codeblock.FileName(a.Title, a.Language)
 	if a.Entry != "" {
 		name = path.Base(a.Entry)
 	}
-	u, err := p.Blob.PresignDownload(r.Context(), a.S3Key, name, URLTTL)
+	u, err := p.Blob.PresignDownload(ctx, a.S3Key, name, URLTTL)
 	if err != nil {
 		return View{}, err
 	}
-	tok, err := p.Tokens.IssuePreview(sess, a.ID, URLTTL)
+	tok, err := p.Tokens.IssuePreview(viewer.Session, a.ID, URLTTL)
 	if err != nil {
 		return View{}, err
 	}
@@ -114,7 +125,7 @@ func (p *Presenter) View(r *http.Request, a agent.Artifact) (View, error) {
 		ID: a.ID, MessageID: a.MessageID, ConversationID: a.ConversationID,
 		Title: a.Title, Language: a.Language, Type: a.Type,
 		S3Key: a.S3Key, S3URL: u,
-		PreviewURL: p.base(r) + "/api/artifacts/" + a.ID + route + "?token=" + url.QueryEscape(tok),
+		PreviewURL: viewer.BaseURL + "/api/artifacts/" + a.ID + route + "?token=" + url.QueryEscape(tok),
 		FileSize:   a.FileSize, Size: a.FileSize,
 		Version: a.Version, LineageID: a.LineageID, Replaces: a.Replaces,
 		CreatedAt: agent.FormatTime(a.CreatedAt), UpdatedAt: agent.FormatTime(a.UpdatedAt),

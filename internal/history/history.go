@@ -1,4 +1,4 @@
-// Package memory decides what of a conversation the model sees: the most
+// Package history decides what of a conversation the model sees: the most
 // recent messages verbatim, as many as fit a token budget, and everything
 // older folded into a running summary kept on the conversation. It replaces
 // the Node backend's LangChain buffer memory, which grew without bound.
@@ -8,7 +8,7 @@
 // messages it does not cover yet sent verbatim as far as a backlog budget
 // allows, and folds those messages (for the next turns) only once they
 // make up a batch of several turns, while the reply is produced.
-package memory
+package history
 
 import (
 	"context"
@@ -21,8 +21,8 @@ import (
 
 // Budget sizes the history sent with each turn, in estimated tokens.
 type Budget struct {
-	// History is the most the recent verbatim messages may take.
-	History int
+	// Recent is the most the recent verbatim messages may take.
+	Recent int
 	// Summary is the most the running summary may take.
 	Summary int
 	// Backlog is the most that messages older than the recent ones and
@@ -39,7 +39,7 @@ type Budget struct {
 // context for coding turns at a small fraction of the model's window. A
 // fold takes 4 turns at once: a quarter of a model call per turn, once a
 // conversation has outgrown the history budget.
-var DefaultBudget = Budget{History: 12000, Summary: 1000, Backlog: 4000, FoldTurns: 4}
+var DefaultBudget = Budget{Recent: 12000, Summary: 1000, Backlog: 4000, FoldTurns: 4}
 
 // Summarizer folds messages into a summary with a model call.
 type Summarizer interface {
@@ -59,12 +59,13 @@ type Plan struct {
 	Unfolded []agent.Message
 }
 
-// NewPlan splits history (oldest first, the new user message last) under
-// budget. estimate counts a text's tokens (llm.EstimateTokens).
-func NewPlan(conv agent.Conversation, history []agent.Message, b Budget, estimate func(string) int) Plan {
+// NewPlan splits a conversation's messages (oldest first, the new user
+// message last) under budget. estimate counts a text's tokens
+// (llm.EstimateTokens).
+func NewPlan(conv agent.Conversation, messages []agent.Message, b Budget, estimate func(string) int) Plan {
 	p := Plan{Summary: conv.Summary}
-	cut := window(history, len(history), b.History, estimate)
-	for _, m := range history[:cut] {
+	cut := window(messages, len(messages), b.Recent, estimate)
+	for _, m := range messages[:cut] {
 		// Ids sort in time order: what is not newer than the last message
 		// folded is in the summary (a reply regenerated since is newer).
 		if conv.SummaryThrough != "" && m.ID <= conv.SummaryThrough {
@@ -86,26 +87,26 @@ func NewPlan(conv agent.Conversation, history []agent.Message, b Budget, estimat
 	for len(backlog) > 0 && backlog[0].Role != agent.RoleUser {
 		backlog = backlog[1:]
 	}
-	for _, m := range append(backlog[:len(backlog):len(backlog)], history[cut:]...) {
+	for _, m := range append(backlog[:len(backlog):len(backlog)], messages[cut:]...) {
 		p.Recent = append(p.Recent, llm.Message{Role: role(m.Role), Text: m.Content})
 	}
 	return p
 }
 
-// window returns where the newest of history[:end] that fit within budget
+// window returns where the newest of messages[:end] that fit within budget
 // start: the last message always fits, whatever its size, and the window
 // starts with a user's message, as the model wants.
-func window(history []agent.Message, end, budget int, estimate func(string) int) int {
+func window(messages []agent.Message, end, budget int, estimate func(string) int) int {
 	used, cut := 0, end
 	for i := end - 1; i >= 0; i-- {
-		n := estimate(history[i].Content)
+		n := estimate(messages[i].Content)
 		if i < end-1 && used+n > budget {
 			break
 		}
 		used += n
 		cut = i
 	}
-	for cut < end-1 && history[cut].Role != agent.RoleUser {
+	for cut < end-1 && messages[cut].Role != agent.RoleUser {
 		cut++
 	}
 	return cut

@@ -1,4 +1,4 @@
-package artifacts_test
+package artifactview_test
 
 import (
 	"context"
@@ -9,7 +9,7 @@ import (
 	"time"
 
 	"github.com/zocket/agent"
-	"github.com/zocket/agent/internal/artifacts"
+	"github.com/zocket/agent/internal/artifactview"
 	"github.com/zocket/agent/internal/httpapi"
 )
 
@@ -48,11 +48,11 @@ func TestLinkBase(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			p := &artifacts.Presenter{Blob: fakePresign{}, Tokens: fakeTokens{}, PublicURL: tc.publicURL, APIURL: tc.apiURL}
+			p := &artifactview.Presenter{Blob: fakePresign{}, Tokens: fakeTokens{}, PublicURL: tc.publicURL, APIURL: tc.apiURL}
 			var got string
 			h := httpapi.Forwarded{Secret: secret}.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 				r = r.WithContext(httpapi.WithSession(r.Context(), agent.Session{UserID: "u"}))
-				v, err := p.View(r, agent.Artifact{ID: "a", UserID: "u", Type: agent.TypeReact, Title: "A", Language: "tsx"})
+				v, err := p.View(r.Context(), p.ViewerOf(r), agent.Artifact{ID: "a", UserID: "u", Type: agent.TypeReact, Title: "A", Language: "tsx"})
 				if err != nil {
 					t.Fatal(err)
 				}

@@ -1,0 +1,238 @@
+package chat
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+	"unicode/utf8"
+
+	"github.com/google/uuid"
+
+	"github.com/zocket/agent"
+	"github.com/zocket/agent/internal/history"
+	"github.com/zocket/agent/internal/llm"
+	"github.com/zocket/agent/internal/store"
+)
+
+// producer is the request that writes a turn: it reserves the turn's slot,
+// saves the user's message, streams the model's reply to its client and to
+// the turn's journal, saves the reply and its artifacts, and releases the
+// slot, charging what it kept.
+type producer struct {
+	svc *Service
+	caller
+	clock clock
+
+	// What was asked: a message, perhaps with its React artifacts built as
+	// they are saved; another answer to a saved message (again: the model
+	// sees the conversation up to it); or the fix of an artifact's build.
+	message  string
+	building bool
+	again    bool
+	fix      *fixing
+
+	// replyID is the reply's message id: it names the turn and its slot.
+	replyID string
+	userMsg agent.Message // its id is set before the turn is recorded
+	user    agent.User    // as its slot was reserved
+
+	// The conversation the turn continues, as read when it began (raw is
+	// decoded while the user's message is saved), or starts (isNew).
+	conv  agent.Conversation
+	isNew bool
+	raw   *store.RawThread
+	// latest are the conversation's latest artifact versions by match key:
+	// what a new block may be the next version of.
+	latest map[string]agent.Artifact
+
+	// request is the model's request, built once (buildRequest); foldDue
+	// is the plan of the summary's fold it found due, which fold runs
+	// beside the reply.
+	request func() (llm.Request, error)
+	foldDue *history.Plan
+	fold    *folding
+
+	// journal writes the turn's events for readers on other connections.
+	journal *journal
+	// text is all the model wrote, what the reply saves.
+	text strings.Builder
+	// kept counts what the turn produced and kept: its reply saved with
+	// text, each artifact version saved. A turn is charged exactly when it
+	// kept something, however it ended.
+	kept int
+	// savedAt is when the reply was saved (or its save tried): the day its
+	// usage counts on.
+	savedAt time.Time
+	// gone is set when the conversation was deleted while the turn ran.
+	gone bool
+	// retryAfter is the wait the model asked for when it rate-limited the turn.
+	retryAfter time.Duration
+}
+
+// newProducer returns the producer of a turn asked for by r that answers
+// the user message userMsgID. Ids are time-ordered: the reply's id is made
+// after the message's, so that it sorts after it.
+func (s *Service) newProducer(r *http.Request, userMsgID string) *producer {
+	p := &producer{svc: s, caller: s.callerOf(r), clock: s.detach(r.Context()), userMsg: agent.Message{ID: userMsgID}, replyID: newID()}
+	p.request = sync.OnceValues(p.buildRequest)
+	return p
+}
+
+func newID() string { return uuid.Must(uuid.NewV7()).String() }
+
+// slotMargin keeps a turn's slot a little past the turn's own end, should
+// its Lambda die holding it.
+const slotMargin = 30 * time.Second
+
+// reserve takes the turn's slot on its user (the credit it may cost, its
+// place among the turns in flight and this minute's; the same write checks
+// that the session is current) and, in the same round trip, runs read (when
+// not nil) and, when convID is set, records the turn in that conversation,
+// so that its id can be resumed or stopped as soon as a client has it.
+// When any of them fails, the others are undone (firstError says which
+// error is the answer).
+func (p *producer) reserve(ctx context.Context, convID string, read func(context.Context) error) error {
+	expires := p.clock.end().Add(slotMargin)
+	var slotErr, readErr, recordErr error
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		p.user, slotErr = p.svc.Store.ReserveSlot(ctx, p.session, p.replyID, expires, p.svc.Limits)
+	})
+	if read != nil {
+		wg.Go(func() { readErr = read(ctx) })
+	}
+	if convID != "" {
+		wg.Go(func() { recordErr = p.record(ctx, convID) })
+	}
+	wg.Wait()
+	err := firstError(slotErr, readErr, recordErr)
+	if err == nil {
+		return nil
+	}
+	if slotErr == nil {
+		p.release()
+	}
+	if convID != "" && recordErr == nil {
+		p.abandon(p.userMsg.ID)
+	}
+	return err
+}
+
+// firstError is the answer of a reservation that failed: read's error
+// first (what the request names is wrong whatever the user's credits),
+// then the slot's, then the record's. An ended session hears only that it
+// ended, nothing of what read found.
+func firstError(slotErr, readErr, recordErr error) error {
+	if agent.IsCode(slotErr, agent.Unauthorized) {
+		return slotErr
+	}
+	return cmp.Or(readErr, slotErr, recordErr)
+}
+
+// readConversation reads the conversation the turn continues, whole: what
+// the model sees of it, and what a new artifact may be the next version
+// of. Its messages are decoded later (buildRequest), while the turn's next
+// calls run.
+func (p *producer) readConversation(convID string) func(context.Context) error {
+	return func(ctx context.Context) error {
+		raw, err := p.svc.Store.ReadThread(ctx, p.session.UserID, convID)
+		if err != nil {
+			return err
+		}
+		p.raw, p.conv = &raw, raw.Conversation
+		return nil
+	}
+}
+
+// producerMargin is how long after a turn's last save its producer may
+// still be writing its journal's end.
+const producerMargin = 5 * time.Second
+
+// record records the running turn in conversation convID.
+func (p *producer) record(ctx context.Context, convID string) error {
+	return p.svc.Store.StartTurn(ctx, agent.Turn{
+		MessageID: p.replyID, UserID: p.session.UserID, ConversationID: convID, ReplyTo: p.userMsg.ID,
+		StartedAt: p.svc.Now(), Deadline: p.clock.end().Add(producerMargin),
+	})
+}
+
+// abandon removes the record of a turn that never ran, and that of the
+// user message it answers when newMessageID (the message was to be saved
+// with the turn; empty for another answer to a saved message).
+func (p *producer) abandon(newMessageID string) {
+	ctx, cancel := p.clock.save()
+	defer cancel()
+	if err := p.svc.Store.AbandonTurn(ctx, p.replyID, newMessageID); err != nil {
+		p.log.Error("abandon turn", "err", err)
+	}
+}
+
+// release frees the turn's slot, charging its credit when the turn kept
+// something (see kept), and returns the user's credits after. A charged
+// turn counts on the usage of the day its reply was saved. It has a budget
+// of its own: it runs when the turn's other contexts may be over.
+func (p *producer) release() int {
+	ctx, cancel := p.clock.save()
+	defer cancel()
+	charge := p.kept > 0
+	c := store.Charge{Charged: charge, At: p.savedAt, Unlimited: p.user.Credits < 0}
+	u, err := p.svc.Store.ReleaseSlot(ctx, p.user.ID, p.replyID, c)
+	if err != nil {
+		// The slot frees itself when it expires.
+		p.log.Error("end turn", "charge", charge, "err", err)
+		return p.user.Credits
+	}
+	return u.Credits
+}
+
+// ProvisionalTitle is a new conversation's title until the model names it:
+// the first message on one line, cut to 47 characters plus "..." when it is
+// longer than 50.
+func ProvisionalTitle(message string) string {
+	t := strings.Join(strings.Fields(message), " ")
+	if utf8.RuneCountInString(t) > 50 {
+		t = string([]rune(t)[:47]) + "..."
+	}
+	if t == "" {
+		t = "New conversation"
+	}
+	return t
+}
+
+// startConversation makes the turn the first of a new conversation,
+// titled after the message until the model names it.
+func (p *producer) startConversation() {
+	p.conv = agent.Conversation{ID: newID(), UserID: p.session.UserID, Title: ProvisionalTitle(p.message), CreatedAt: p.svc.Now()}
+	p.isNew = true
+}
+
+// saveMessage saves the user's message (with its conversation, when the
+// turn starts one): one round trip, before the model is called; meanwhile
+// the model's request is built. When the message cannot be saved, the
+// turn's record goes.
+func (p *producer) saveMessage(ctx context.Context) error {
+	s := p.svc
+	p.userMsg = agent.Message{ID: p.userMsg.ID, ConversationID: p.conv.ID, Role: agent.RoleUser, Content: p.message, CreatedAt: s.Now()}
+	var err error
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		if p.isNew {
+			err = s.Store.CreateConversation(ctx, p.conv, p.userMsg)
+		} else {
+			err = s.Store.AppendMessage(ctx, p.user.ID, p.userMsg)
+		}
+	})
+	wg.Go(func() { _, _ = p.request() })
+	wg.Wait()
+	if err != nil {
+		p.abandon(p.userMsg.ID)
+	}
+	return err
+}
+
+// errStopped is the cause of a turn's context ended by a stop.
+var errStopped = errors.New("stopped by the user")
