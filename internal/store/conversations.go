@@ -52,7 +52,15 @@ func (s *Store) CreateConversation(ctx context.Context, c agent.Conversation, fi
 	}
 	tx.Update(s.table.Update(AttrPK, userKey(c.UserID)).Range(AttrSK, skProfile).
 		Add("conversationCount", 1).If("attribute_exists(PK)"))
-	if err := tx.Run(ctx); err != nil {
+	err := tx.Run(ctx)
+	if isConditionFailure(err) {
+		// Sent again after its answer was lost (ids are new: nobody else
+		// writes this conversation)?
+		if _, rerr := s.ConversationMeta(ctx, c.UserID, c.ID); rerr == nil {
+			return nil
+		}
+	}
+	if err != nil {
 		return fmt.Errorf("create conversation %s: %w", c.ID, err)
 	}
 	return nil
@@ -330,7 +338,10 @@ func (s *Store) RefineTitle(ctx context.Context, id, provisional, title string) 
 		Set("title", title).Set("titleLower", strings.ToLower(title)).
 		If("title = ? AND attribute_not_exists(deleting)", provisional).Run(ctx)
 	if dynamo.IsCondCheckFailed(err) {
-		return false, nil
+		// Renamed meanwhile, or this very write applied and its answer lost.
+		var it conversationItem
+		rerr := s.table.Get(AttrPK, convKey(id)).Range(AttrSK, dynamo.Equal, skMeta).Consistent(true).One(ctx, &it)
+		return rerr == nil && it.Title == title && !it.Deleting, nil
 	}
 	if err != nil {
 		return false, fmt.Errorf("refine title of %s: %w", id, err)

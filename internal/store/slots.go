@@ -93,6 +93,12 @@ func (s *Store) ReserveSlot(ctx context.Context, sess agent.Session, turnID stri
 			}
 			return agent.User{}, fmt.Errorf("reserve turn of %s: %w", userID, err)
 		}
+		if _, ok := cur.Slots[turnID]; ok {
+			// The write was applied and its answer lost: the SDK's retry
+			// found the slot taken, by this very reservation.
+			s.windows.set(userID, cur.MinuteStart)
+			return cur.user(), nil
+		}
 		if cur.TokenVersion > sess.Version {
 			return agent.User{}, agent.NewError(agent.Unauthorized, "Your session is invalid or has expired. Please sign in again.")
 		}
@@ -179,6 +185,9 @@ func (s *Store) reserve(sess agent.Session, turnID string, expires time.Time, li
 	u := s.table.Update(AttrPK, userKey(sess.UserID)).Range(AttrSK, skProfile).
 		SetExpr("turns.$ = ?", turnID, expires.Unix()).
 		If("attribute_exists(turns.$)", slotSentinel).
+		// Applied once: a retry after a lost answer finds its own slot
+		// and counts nothing again.
+		If("attribute_not_exists(turns.$)", turnID).
 		If("(attribute_not_exists(tokenVersion) OR tokenVersion <= ?)", sess.Version).
 		If("(credits < ? OR size(turns) <= credits)", 0)
 	if limits.MaxConcurrent > 0 {
@@ -222,7 +231,11 @@ type Charge struct {
 // credit counted), so that a credit is counted exactly when it is taken;
 // then one GetItem reads the balance. A user with no credit left to take
 // (unlimited, or whose expired slot's credit another turn took) has the
-// turn counted without one.
+// turn counted without one. Either is safe to retry after a lost answer: a
+// charge is conditional on the slot it frees, so it is taken once (DynamoDB
+// also answers a transaction sent again with its ClientRequestToken, which
+// the SDK keeps across its retries, as it answered the first; the local
+// stand-ins do not, and the condition does not rely on it).
 func (s *Store) ReleaseSlot(ctx context.Context, userID, turnID string, c Charge) (agent.User, error) {
 	if !c.Charged {
 		var it userItem
@@ -237,10 +250,7 @@ func (s *Store) ReleaseSlot(ctx context.Context, userID, turnID string, c Charge
 	if at.IsZero() {
 		at = s.now()
 	}
-	err := s.charge(ctx, userID, turnID, at, !c.Unlimited)
-	if !c.Unlimited && isConditionFailure(err) {
-		err = s.charge(ctx, userID, turnID, at, false)
-	}
+	err := s.chargeOnce(ctx, userID, turnID, at, !c.Unlimited)
 	if err != nil {
 		return agent.User{}, fmt.Errorf("end turn %s of %s: %w", turnID, userID, err)
 	}
@@ -251,12 +261,36 @@ func (s *Store) ReleaseSlot(ctx context.Context, userID, turnID string, c Charge
 	return u, nil
 }
 
-// charge frees the turn's slot and counts the turn on the user's usage of
-// at's day, in one transaction; with credit, it takes the credit too and
-// counts it, on the condition that there is one.
+// chargeOnce charges turnID, with its credit when credit says so and there
+// is one left, unless its slot is gone: then the charge (or a release) was
+// done already, by an attempt whose answer was lost. A slot outlives its
+// turn's last save (slotMargin), so no one else frees it first.
+func (s *Store) chargeOnce(ctx context.Context, userID, turnID string, at time.Time, credit bool) error {
+	err := s.charge(ctx, userID, turnID, at, credit)
+	if !isConditionFailure(err) {
+		return err
+	}
+	var cur userItem
+	if err := s.table.Get(AttrPK, userKey(userID)).Range(AttrSK, dynamo.Equal, skProfile).Consistent(true).One(ctx, &cur); err != nil {
+		return fmt.Errorf("read user: %w", err)
+	}
+	if _, held := cur.Slots[turnID]; !held || !credit {
+		return nil
+	}
+	// No credit left to take: the turn is counted without one.
+	err = s.charge(ctx, userID, turnID, at, false)
+	if isConditionFailure(err) {
+		return nil
+	}
+	return err
+}
+
+// charge frees the turn's slot, if it still holds it, and counts the turn
+// on the user's usage of at's day, in one transaction; with credit, it
+// takes the credit too and counts it, on the condition that there is one.
 func (s *Store) charge(ctx context.Context, userID, turnID string, at time.Time, credit bool) error {
 	user := s.table.Update(AttrPK, userKey(userID)).Range(AttrSK, skProfile).
-		RemoveExpr("turns.$", turnID).If("attribute_exists(PK)")
+		RemoveExpr("turns.$", turnID).If("attribute_exists(turns.$)", turnID)
 	usage := s.table.Update(AttrPK, userKey(userID)).Range(AttrSK, usageSK(at)).Add("chargedTurns", 1)
 	if credit {
 		user = user.Add("credits", -1).If("credits > ?", 0)

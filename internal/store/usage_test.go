@@ -119,7 +119,10 @@ func TestEndTurnCharges(t *testing.T) {
 			{"refunded", 3, store.Charge{}, false, 3, agent.Usage{}},
 			{"unlimited", agent.UnlimitedCredits, store.Charge{Charged: true, At: at, Unlimited: true}, false, agent.UnlimitedCredits, agent.Usage{Turns: 1}},
 			{"unlimited since the reservation", agent.UnlimitedCredits, store.Charge{Charged: true, At: at}, false, agent.UnlimitedCredits, agent.Usage{Turns: 1}},
-			{"its credit taken by another turn", 1, store.Charge{Charged: true, At: at}, true, 0, agent.Usage{Turns: 2, Credits: 1}},
+			// Its slot expired (its Lambda thought dead) and went, with its
+			// credit, to another turn: it is neither charged nor counted,
+			// since a slot gone is a charge done (see ReleaseSlot).
+			{"its slot freed as expired", 1, store.Charge{Charged: true, At: at}, true, 0, agent.Usage{Turns: 1, Credits: 1}},
 		}
 		for _, tc := range tests {
 			t.Run(tc.name, func(t *testing.T) {
