@@ -48,7 +48,7 @@ type Error struct {
 	Code       Code
 	Message    string
 	Details    []Detail
-	RetryAfter time.Duration // set for RateLimited
+	RetryAfter time.Duration // set for RateLimited and Unavailable
 	Err        error         // the cause, logged but never sent
 }
 

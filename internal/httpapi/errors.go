@@ -136,7 +136,7 @@ func report(w http.ResponseWriter, r *http.Request, err error) (*agent.Error, in
 	case e.Err != nil:
 		log.Info("request rejected", "code", e.Code, "err", e.Err)
 	}
-	if e.Code == agent.RateLimited && e.RetryAfter > 0 {
+	if (e.Code == agent.RateLimited || e.Code == agent.Unavailable) && e.RetryAfter > 0 {
 		w.Header().Set("Retry-After", strconv.Itoa(int((e.RetryAfter+time.Second-1)/time.Second)))
 	}
 	return e, status

@@ -7,6 +7,7 @@ package settings
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"time"
@@ -19,7 +20,10 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
+	"github.com/aws/smithy-go/middleware"
 	"github.com/guregu/dynamo/v2"
+
+	"github.com/zocket/agent"
 )
 
 // Endpoints names non-AWS endpoints; empty fields mean the real service.
@@ -50,7 +54,38 @@ func LoadAWS(ctx context.Context, region string, ep Endpoints) (aws.Config, erro
 	if err != nil {
 		return aws.Config{}, fmt.Errorf("load aws config: %w", err)
 	}
+	cfg.APIOptions = append(cfg.APIOptions, unavailable)
 	return cfg, nil
+}
+
+// UnavailableRetryAfter is how long a client is told to wait when an AWS
+// service stayed unavailable through the SDK's retries.
+const UnavailableRetryAfter = 2 * time.Second
+
+// unavailable is an SDK middleware, outside the retries, that turns a
+// failure they did not absorb (a throttle, a 5xx, a connection error) into
+// agent.Unavailable: the client is told to try again (503 with
+// Retry-After), not that the service broke (500). A call whose context
+// ended is left as it is.
+func unavailable(stack *middleware.Stack) error {
+	return stack.Initialize.Add(middleware.InitializeMiddlewareFunc("Unavailable",
+		func(ctx context.Context, in middleware.InitializeInput, next middleware.InitializeHandler) (middleware.InitializeOutput, middleware.Metadata, error) {
+			out, md, err := next.HandleInitialize(ctx, in)
+			if err != nil && ctx.Err() == nil && transient(err) {
+				err = &agent.Error{Code: agent.Unavailable, Message: "The service is busy right now. Please try again in a moment.",
+					RetryAfter: UnavailableRetryAfter, Err: err}
+			}
+			return out, md, err
+		}), middleware.Before)
+}
+
+// transient reports whether err is one the SDK retries: it is still
+// failing after the last attempt.
+func transient(err error) bool {
+	if _, ok := errors.AsType[*retry.MaxAttemptsError](err); ok {
+		return true
+	}
+	return retry.IsErrorRetryables(retry.DefaultRetryables).IsErrorRetryable(err) == aws.TrueTernary
 }
 
 // DynamoDBClient returns a DynamoDB client, pointed at endpoint when it is set.

@@ -1,9 +1,6 @@
 package store_test
 
 import (
-	"net/http/httptest"
-	"net/http/httputil"
-	"net/url"
 	"strconv"
 	"sync"
 	"testing"
@@ -52,16 +49,9 @@ func (l *lostAnswers) policy(r faults.Request) faults.Fault {
 // answers lost arms.
 func lossyStore(t *testing.T, tb dynamotest.Table) (*store.Store, *lostAnswers) {
 	t.Helper()
-	target, err := url.Parse(tb.Backend.Endpoint)
-	if err != nil {
-		t.Fatal(err)
-	}
 	lost := &lostAnswers{}
-	in := &faults.Injector{Policy: lost.policy}
-	srv := httptest.NewServer(in.Wrap("dynamodb", httputil.NewSingleHostReverseProxy(target)))
-	t.Cleanup(srv.Close)
-	client := dynamodb.New(tb.Client.Options(), func(o *dynamodb.Options) { o.BaseEndpoint = aws.String(srv.URL) })
-	return store.New(client, tb.Name), lost
+	behind := dynamotest.Behind(t, tb, &faults.Injector{Policy: lost.policy})
+	return store.New(behind.Client, behind.Name), lost
 }
 
 // TestWritesSafeToRetry loses the answer of each conditional write a turn

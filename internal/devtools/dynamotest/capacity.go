@@ -6,6 +6,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/aws/smithy-go/middleware"
@@ -157,7 +158,7 @@ func meter(params, result any) (capacityOp, bool) {
 		out := result.(*dynamodb.TransactGetItemsOutput)
 		r := 0.0
 		for _, it := range out.Responses {
-			r += readUnits(store.ItemSize(it.Item), aws(true), 2)
+			r += readUnits(store.ItemSize(it.Item), aws.Bool(true), 2)
 		}
 		return capacityOp{name: "TransactGetItems", read: r}, true
 	case *dynamodb.PutItemInput:
@@ -197,5 +198,3 @@ func meter(params, result any) (capacityOp, bool) {
 	}
 	return capacityOp{}, false
 }
-
-func aws(b bool) *bool { return &b }

@@ -12,6 +12,9 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -23,9 +26,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/truora/minidyn/server"
 
+	"github.com/zocket/agent/internal/devtools/faults"
 	"github.com/zocket/agent/internal/settings"
 	"github.com/zocket/agent/internal/store"
 )
@@ -187,4 +192,21 @@ func startDynalite() (string, error) {
 func moduleRoot() string {
 	_, file, _, _ := runtime.Caller(0)
 	return filepath.Join(filepath.Dir(file), "..", "..", "..")
+}
+
+// Behind returns tb reached through in: a proxy in front of tb's server,
+// so that the table's clients (and an API configured with the returned
+// Table's endpoint) meet the faults in injects.
+func Behind(t testing.TB, tb Table, in *faults.Injector) Table {
+	t.Helper()
+	target, err := url.Parse(tb.Backend.Endpoint)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(in.Wrap("dynamodb", httputil.NewSingleHostReverseProxy(target)))
+	t.Cleanup(srv.Close)
+	out := tb
+	out.Backend.Endpoint = srv.URL
+	out.Client = dynamodb.New(tb.Client.Options(), func(o *dynamodb.Options) { o.BaseEndpoint = aws.String(srv.URL) })
+	return out
 }
