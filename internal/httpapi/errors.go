@@ -5,7 +5,9 @@ import (
 	"fmt"
 	"html"
 	"io"
+	"maps"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -21,6 +23,9 @@ func Status(c agent.Code) int {
 	}
 	return http.StatusInternalServerError
 }
+
+// Codes are the codes Status knows, sorted.
+func Codes() []agent.Code { return slices.Sorted(maps.Keys(statuses)) }
 
 var statuses = map[agent.Code]int{
 	agent.Invalid: 400, agent.InvalidJSON: 400, agent.Unauthorized: 401, agent.CreditsExhausted: 403,
