@@ -41,6 +41,14 @@ var Operations = map[string]Operation{
 		OK: []Answer{ok(200, app.HealthResponse{}),
 			{Status: 503, Description: "A dependency (DynamoDB or S3) did not answer: status degraded.", JSON: []any{app.HealthResponse{}}}},
 	},
+	"openapi": {
+		Summary: "This document",
+		Params:  []Field{ifNoneMatch},
+		OK: []Answer{
+			{Status: 200, Description: "The OpenAPI 3.1 document of every route.", Media: map[string]string{"application/json": "This document."}, Headers: []string{"ETag", "Cache-Control"}},
+			{Status: 304, Description: "The document has the ETag of If-None-Match.", Headers: []string{"ETag", "Cache-Control"}},
+		},
+	},
 	"auth-register": {
 		Summary: "Create an account and sign in",
 		Body:    auth.RegisterRequest{},
