@@ -62,6 +62,9 @@ type Field struct {
 	Const                string
 	Format               string
 	Default              any
+	// Examples are values the handler accepts (one is needed where a
+	// pattern is: the limits test sends it).
+	Examples []string
 }
 
 // Range bounds an integer, both ends included.

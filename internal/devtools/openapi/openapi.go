@@ -179,6 +179,9 @@ func constrain(s *jsonschema.Schema, f Field) error {
 	if f.Const != "" {
 		s.Const = f.Const
 	}
+	for _, v := range f.Examples {
+		s.Examples = append(s.Examples, v)
+	}
 	return nil
 }
 

@@ -208,7 +208,7 @@ var Operations = map[string]Operation{
 	"chat-resume": {
 		Summary:     "Follow or resume a reply's stream, from any instance",
 		Description: "The events after Last-Event-ID (all of them without it), then the live turn's until it ends; a reply that ended is rebuilt from the saved message.",
-		Params: []Field{{Name: "Last-Event-ID", In: "header", Pattern: chat.EventIDPattern,
+		Params: []Field{{Name: "Last-Event-ID", In: "header", Pattern: chat.EventIDPattern, Examples: []string{"42.1"},
 			Description: "The id of the last event this client has (offset.n)."}},
 		OK: []Answer{{Status: 200, Description: "The reply's events.", Events: true}},
 	},
@@ -251,7 +251,7 @@ func creditsSentence() string {
 var Fields = []TypeFields{
 	{auth.RegisterRequest{}, []Field{
 		{Name: "email", Required: true, Format: "email", MaxLength: auth.MaxEmail, Description: "Trimmed and lower-cased; unique."},
-		{Name: "username", Required: true, MinLength: auth.MinUsername, MaxLength: auth.MaxUsername, Pattern: auth.UsernamePattern, Description: "Unique, case-insensitively."},
+		{Name: "username", Required: true, MinLength: auth.MinUsername, MaxLength: auth.MaxUsername, Pattern: auth.UsernamePattern, Examples: []string{"ada_lovelace"}, Description: "Unique, case-insensitively."},
 		{Name: "password", Required: true, MinLength: auth.MinPassword, MaxLength: auth.MaxPassword},
 	}},
 	{auth.LoginRequest{}, []Field{
