@@ -16,7 +16,7 @@ func TestFunctionsLinkNoTooling(t *testing.T) {
 	if err != nil {
 		t.Fatalf("go list: %v\n%s", err, out)
 	}
-	tooling := []string{"github.com/zocket/agent/internal/devtools/", "github.com/zocket/agent/deploy", "github.com/zocket/agent/deploy/",
+	tooling := []string{"github.com/zocket/agent/internal/devtools/", "github.com/zocket/agent/deploy",
 		"github.com/invopop/jsonschema", "github.com/pb33f/"}
 	product := 0
 	for _, pkg := range strings.Fields(string(out)) {
