@@ -9,7 +9,7 @@ GOARCH    ?= arm64
 LDFLAGS   := -s -w
 BUILDFLAGS := -trimpath -tags lambda.norpc -ldflags "$(LDFLAGS)"
 
-.PHONY: dev test test-short vet build sizes seed clean deps-test deps-web bench bench-build bench-load fuzz template
+.PHONY: dev test test-short vet build sizes seed clean deps-test deps-web bench bench-build bench-load fuzz template openapi
 
 ## dev: the whole backend on PORT (default 3001) with in-process DynamoDB and S3.
 dev: deps-web
@@ -117,6 +117,10 @@ build-BuildFunction:
 # explicit rule above takes precedence.
 build-%Function:
 	CGO_ENABLED=0 GOOS=linux GOARCH=arm64 $(GO) build $(BUILDFLAGS) -o $(ARTIFACTS_DIR)/bootstrap ./functions/$(shell echo '$*' | sed -E 's/([a-z0-9])([A-Z])/\1-\2/g' | tr A-Z a-z)
+
+## openapi: api/openapi.json, the OpenAPI 3.1 document, from the routes table and the handlers' types (a test fails while it is stale).
+openapi:
+	$(GO) run ./cmd/openapi -o api/openapi.json
 
 ## template: template.yaml, the SAM template, from the routes table and deploy/ (a test fails while it is stale).
 template:

@@ -101,6 +101,11 @@ const (
 	TypeOther      ArtifactType = "OTHER"
 )
 
+// ArtifactTypes are the artifact types, as SPEC.md lists them.
+func ArtifactTypes() []ArtifactType {
+	return []ArtifactType{TypeCode, TypeHTML, TypeCSS, TypeReact, TypeJavaScript, TypeTypeScript, TypePython, TypeProject, TypeOther}
+}
+
 // BuildKind says how an artifact is built into a preview.
 type BuildKind string
 

@@ -35,6 +35,9 @@ const (
 	RoleSystem    Role = "SYSTEM"
 )
 
+// Roles are the roles of SPEC.md.
+func Roles() []Role { return []Role{RoleUser, RoleAssistant, RoleSystem} }
+
 // Message is one turn of a conversation.
 type Message struct {
 	ID             string // a UUIDv7: ids sort in time order

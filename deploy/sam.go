@@ -142,7 +142,9 @@ func (s *Stack) samFunction(f Function) *yaml.Node {
 	for _, st := range f.Statements {
 		stmts = append(stmts, map[string]any{"Effect": "Allow", "Action": strs(st.Actions...), "Resource": st.Resource})
 	}
-	add(p, "Policies", value([]any{map[string]any{"Statement": stmts}}))
+	if len(stmts) > 0 { // none: the role only writes logs
+		add(p, "Policies", value([]any{map[string]any{"Statement": stmts}}))
+	}
 	if f.Path != "" {
 		add(p, "Events", value(map[string]any{"Api": map[string]any{
 			"Type":       "HttpApi",

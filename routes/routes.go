@@ -219,6 +219,9 @@ func All() []Function {
 	return []Function{
 		{Name: "health", Method: "GET", Path: "/health",
 			Grants: []Grant{dynamo("DescribeTable"), s3(Bucket, "ListBucket")}},
+		// The OpenAPI document, embedded in the binary: nothing to read, no
+		// grant; its memory is a fraction of the default's.
+		{Name: "openapi", Method: "GET", Path: "/api/openapi.json", MemoryMB: 128},
 		{Name: "auth-register", Method: "POST", Path: "/api/auth/register", Tokens: true, MemoryMB: argon2MemoryMB,
 			Grants: []Grant{dynamo("PutItem", "UpdateItem"), secret, forwarded}, Settings: []string{"DEFAULT_CREDITS", "REGISTRATIONS_PER_HOUR"}},
 		{Name: "auth-login", Method: "POST", Path: "/api/auth/login", Tokens: true, MemoryMB: argon2MemoryMB,

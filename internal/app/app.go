@@ -11,6 +11,7 @@ import (
 	"net/http"
 
 	"github.com/zocket/agent"
+	"github.com/zocket/agent/api"
 	"github.com/zocket/agent/internal/httpapi"
 	"github.com/zocket/agent/routes"
 )
@@ -22,6 +23,9 @@ type Constructor func(*Deps) (http.Handler, error)
 
 // Health serves the health function.
 func Health(d *Deps) (http.Handler, error) { return d.health(), nil }
+
+// OpenAPI serves the openapi function: the API's OpenAPI document.
+func OpenAPI(*Deps) (http.Handler, error) { return api.Handler(), nil }
 
 // AuthRegister serves the auth-register function.
 func AuthRegister(d *Deps) (http.Handler, error) { return http.HandlerFunc(d.auth().Register), nil }
@@ -132,6 +136,7 @@ func ArtifactsProjectPreview(d *Deps) (http.Handler, error) {
 // chatapp, which alone links the Gemini SDK, has them all).
 var Constructors = map[string]Constructor{
 	"health":                    Health,
+	"openapi":                   OpenAPI,
 	"auth-register":             AuthRegister,
 	"auth-login":                AuthLogin,
 	"auth-me":                   AuthMe,

@@ -54,6 +54,30 @@ func TestHealth(t *testing.T) {
 	})
 }
 
+// TestOpenAPI: the document is public, served through the whole stack (CORS,
+// request id) with its ETag, and revalidates with a 304.
+func TestOpenAPI(t *testing.T) {
+	env := apitest.New(t, dynamotest.NewTable(t, dynamotest.Backends(t)[0]), nil)
+	req, _ := http.NewRequest("GET", env.URL+"/api/openapi.json", nil)
+	req.Header.Set("Origin", "http://localhost:3000")
+	resp := apitest.Send(t, req)
+	var doc struct {
+		OpenAPI string
+		Paths   map[string]any
+	}
+	resp.Decode(t, &doc)
+	etag := resp.Header.Get("ETag")
+	if resp.Status != 200 || doc.OpenAPI != "3.1.0" || doc.Paths["/api/openapi.json"] == nil || etag == "" ||
+		resp.Header.Get("X-Request-Id") == "" || resp.Header.Get("Access-Control-Allow-Origin") != "http://localhost:3000" {
+		t.Fatalf("GET /api/openapi.json = %d %v", resp.Status, resp.Header)
+	}
+	req, _ = http.NewRequest("GET", env.URL+"/api/openapi.json", nil)
+	req.Header.Set("If-None-Match", etag)
+	if r := apitest.Send(t, req); r.Status != http.StatusNotModified || len(r.Body) != 0 {
+		t.Errorf("If-None-Match: %d, %d bytes", r.Status, len(r.Body))
+	}
+}
+
 func TestUnknownRoute(t *testing.T) {
 	dynamotest.Each(t, func(t *testing.T, tb dynamotest.Table) {
 		env := apitest.New(t, tb, nil)

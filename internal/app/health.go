@@ -25,7 +25,9 @@ type healthHandler struct {
 	now     func() time.Time
 }
 
-type healthResponse struct {
+// HealthResponse is the answer of GET /health: ok, or degraded (503) when a
+// check failed.
+type HealthResponse struct {
 	Status    string            `json:"status"`
 	Timestamp string            `json:"timestamp"`
 	Version   string            `json:"version"`
@@ -36,7 +38,7 @@ type healthResponse struct {
 func (h *healthHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
 	defer cancel()
-	resp := healthResponse{Status: "ok", Timestamp: agent.FormatTime(h.now()), Version: h.version, Checks: map[string]string{}}
+	resp := HealthResponse{Status: "ok", Timestamp: agent.FormatTime(h.now()), Version: h.version, Checks: map[string]string{}}
 	var mu sync.Mutex
 	var wg sync.WaitGroup
 	for name, p := range h.checks {

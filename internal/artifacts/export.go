@@ -52,10 +52,18 @@ func (s *Service) StandalonePage(ctx context.Context, a agent.Artifact) ([]byte,
 	return standalone(page, hashes), nil
 }
 
-type htmlExportResponse struct {
+// HTMLExportResponse is the answer of POST /api/artifacts/{id}/html-export
+// without download.
+type HTMLExportResponse struct {
 	Success     bool   `json:"success"`
 	HTMLContent string `json:"htmlContent"`
 	FileName    string `json:"fileName"`
+}
+
+// HTMLExportFailure is what a failed HTML export adds to the error
+// envelope: success false.
+type HTMLExportFailure struct {
+	Success bool `json:"success"`
 }
 
 // HTMLExport handles POST /api/artifacts/{id}/html-export, the frontend's
@@ -73,7 +81,7 @@ func (s *Service) HTMLExport(w http.ResponseWriter, r *http.Request) {
 		httpapi.Error(w, r, agent.ValidationError(agent.Detail{Field: "download", Message: "must be 1 or 0"}))
 		return
 	}
-	fail := func(err error) { httpapi.ErrorWith(w, r, err, map[string]any{"success": false}) }
+	fail := func(err error) { httpapi.ErrorWith(w, r, err, HTMLExportFailure{}) }
 	a, err := s.load(r)
 	if err != nil {
 		fail(err)
@@ -97,7 +105,7 @@ func (s *Service) HTMLExport(w http.ResponseWriter, r *http.Request) {
 		writeCompressed(w, r, page)
 		return
 	}
-	body, err := json.Marshal(htmlExportResponse{Success: true, HTMLContent: string(page), FileName: name})
+	body, err := json.Marshal(HTMLExportResponse{Success: true, HTMLContent: string(page), FileName: name})
 	if err != nil {
 		fail(fmt.Errorf("encode html export of %s: %w", a.ID, err))
 		return

@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/google/uuid"
 
@@ -91,21 +92,26 @@ func (s *Service) Get(w http.ResponseWriter, r *http.Request) {
 	for i, rv := range revs {
 		v.Versions[i] = artifactview.RevisionView{Version: rv.Version, ID: rv.ID, MessageID: rv.MessageID, CreatedAt: agent.FormatTime(rv.CreatedAt), Size: rv.Size}
 	}
-	httpapi.JSON(w, http.StatusOK, map[string]any{"artifact": v})
+	httpapi.JSON(w, http.StatusOK, ArtifactResponse{Artifact: v})
 }
 
-// codeFile is one file of a PROJECT with its code, as the code and version
+// ArtifactResponse is the answer of GET /api/artifacts/{id}.
+type ArtifactResponse struct {
+	Artifact artifactview.View `json:"artifact"`
+}
+
+// CodeFile is one file of a PROJECT with its code, as the code and version
 // endpoints show it.
-type codeFile struct {
+type CodeFile struct {
 	Path     string `json:"path"`
 	Language string `json:"language"`
 	Code     string `json:"code"`
 }
 
-func codeFiles(src agent.Source) []codeFile {
-	files := make([]codeFile, len(src.Files))
+func codeFiles(src agent.Source) []CodeFile {
+	files := make([]CodeFile, len(src.Files))
 	for i, f := range src.Files {
-		files[i] = codeFile(f)
+		files[i] = CodeFile(f)
 	}
 	return files
 }
@@ -151,22 +157,42 @@ func (s *Service) loadSource(w http.ResponseWriter, r *http.Request) (agent.Arti
 	return agent.Artifact{}, agent.Source{}, false
 }
 
+// CodeResponse is the answer of GET /api/artifacts/{id}/code: the code (a
+// PROJECT's entry file), and a PROJECT's entry and files.
+type CodeResponse struct {
+	Code     string       `json:"code"`
+	Artifact CodeArtifact `json:"artifact"`
+	Files    []CodeFile   `json:"files,omitempty"`
+	Entry    string       `json:"entry,omitempty"`
+}
+
+// CodeArtifact is the artifact a CodeResponse holds the code of.
+type CodeArtifact struct {
+	ID       string             `json:"id"`
+	Title    string             `json:"title"`
+	Language string             `json:"language"`
+	Type     agent.ArtifactType `json:"type"`
+	FileSize int                `json:"fileSize"`
+	// CreatedAt is encoded by encoding/json (RFC 3339 with the digits of
+	// the fraction it has).
+	CreatedAt time.Time `json:"createdAt"`
+}
+
 // Code handles GET /api/artifacts/{id}/code.
 func (s *Service) Code(w http.ResponseWriter, r *http.Request) {
 	a, src, ok := s.loadSource(w, r)
 	if !ok {
 		return
 	}
-	out := map[string]any{
-		"code": src.Code,
-		"artifact": map[string]any{
-			"id": a.ID, "title": a.Title, "language": a.Language, "type": a.Type,
-			"fileSize": a.FileSize, "createdAt": a.CreatedAt,
+	out := CodeResponse{
+		Code: src.Code,
+		Artifact: CodeArtifact{
+			ID: a.ID, Title: a.Title, Language: a.Language, Type: a.Type,
+			FileSize: a.FileSize, CreatedAt: a.CreatedAt,
 		},
 	}
 	if len(src.Files) > 0 {
-		out["files"] = codeFiles(src)
-		out["entry"] = a.Entry
+		out.Files, out.Entry = codeFiles(src), a.Entry
 	}
 	httpapi.JSON(w, http.StatusOK, out)
 }
@@ -210,6 +236,12 @@ func (s *Service) Download(w http.ResponseWriter, r *http.Request) {
 	_, _ = w.Write(body)
 }
 
+// ProjectResponse is the answer of GET /api/artifacts/{id}/project.
+type ProjectResponse struct {
+	Entry string                  `json:"entry"`
+	Files []artifactview.FileView `json:"files"`
+}
+
 // Project handles GET /api/artifacts/{id}/project: a PROJECT's entry and
 // files (a single-file artifact is a project of one file).
 func (s *Service) Project(w http.ResponseWriter, r *http.Request) {
@@ -227,7 +259,13 @@ func (s *Service) Project(w http.ResponseWriter, r *http.Request) {
 		entry = codeblock.FileName(a.Title, a.Language)
 		files = append(files, artifactview.FileView{Path: entry, Language: a.Language, Size: a.FileSize})
 	}
-	httpapi.JSON(w, http.StatusOK, map[string]any{"entry": entry, "files": files})
+	httpapi.JSON(w, http.StatusOK, ProjectResponse{Entry: entry, Files: files})
+}
+
+// DeleteResponse is the answer of DELETE /api/artifacts/{id}.
+type DeleteResponse struct {
+	Message         string `json:"message"`
+	DeletedVersions int    `json:"deletedVersions"`
 }
 
 // Delete handles DELETE /api/artifacts/{id}: every version of the
@@ -254,5 +292,5 @@ func (s *Service) Delete(w http.ResponseWriter, r *http.Request) {
 			httpapi.Logger(ctx).Error("delete artifact objects", "artifactId", v.ID, "err", err)
 		}
 	}
-	httpapi.JSON(w, http.StatusOK, map[string]any{"message": "Artifact deleted successfully", "deletedVersions": len(revs)})
+	httpapi.JSON(w, http.StatusOK, DeleteResponse{Message: "Artifact deleted successfully", DeletedVersions: len(revs)})
 }

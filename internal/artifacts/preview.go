@@ -80,7 +80,9 @@ func (s *Service) BuildArtifact(ctx context.Context, a agent.Artifact) (build.Re
 	return res, nil
 }
 
-type buildResponse struct {
+// BuildResponse is the answer of POST /api/artifacts/{id}/build (and
+// build-project).
+type BuildResponse struct {
 	Success    bool            `json:"success"`
 	Cached     bool            `json:"cached"`
 	DurationMS float64         `json:"durationMs"`
@@ -104,7 +106,31 @@ func (s *Service) Build(w http.ResponseWriter, r *http.Request) {
 	if warnings == nil {
 		warnings = []build.Message{}
 	}
-	httpapi.JSON(w, http.StatusOK, buildResponse{Success: true, Cached: res.Cached, DurationMS: res.DurationMS, OutputSize: res.Size, Warnings: warnings})
+	httpapi.JSON(w, http.StatusOK, BuildResponse{Success: true, Cached: res.Cached, DurationMS: res.DurationMS, OutputSize: res.Size, Warnings: warnings})
+}
+
+// BundleResponse is the answer of POST /api/artifacts/{id}/bundle.
+type BundleResponse struct {
+	Success        bool        `json:"success"`
+	Message        string      `json:"message"`
+	BundledHTMLURL string      `json:"bundledHtmlUrl"`
+	BuildResult    BundleBuild `json:"buildResult"`
+}
+
+// BundleBuild is the build behind a bundle.
+type BundleBuild struct {
+	BundleSize        int      `json:"bundleSize"`
+	BuildTime         float64  `json:"buildTime"`
+	Dependencies      []string `json:"dependencies"`
+	InstalledPackages []string `json:"installedPackages"`
+	Cached            bool     `json:"cached"`
+}
+
+// BundleFailure is what a failed bundle adds to the error envelope: success
+// false, and the build's errors as lines (file:line:column: text).
+type BundleFailure struct {
+	Success bool     `json:"success"`
+	Errors  []string `json:"errors"`
 }
 
 // Bundle handles POST /api/artifacts/{id}/bundle, the frontend's "Package"
@@ -118,7 +144,7 @@ func (s *Service) Bundle(w http.ResponseWriter, r *http.Request) {
 	}
 	res, err := s.BuildArtifact(r.Context(), a)
 	if err != nil {
-		httpapi.ErrorWith(w, r, err, map[string]any{"success": false, "errors": build.ErrorLines(err)})
+		httpapi.ErrorWith(w, r, err, BundleFailure{Errors: build.ErrorLines(err)})
 		return
 	}
 	v, err := s.Presenter.View(r.Context(), s.Presenter.ViewerOf(r), a)
@@ -130,13 +156,13 @@ func (s *Service) Bundle(w http.ResponseWriter, r *http.Request) {
 	if deps == nil {
 		deps = []string{}
 	}
-	httpapi.JSON(w, http.StatusOK, map[string]any{
-		"success":        true,
-		"message":        "Bundle created successfully",
-		"bundledHtmlUrl": v.PreviewURL,
-		"buildResult": map[string]any{
-			"bundleSize": res.Size, "buildTime": res.DurationMS, "dependencies": deps,
-			"installedPackages": []string{}, "cached": res.Cached,
+	httpapi.JSON(w, http.StatusOK, BundleResponse{
+		Success:        true,
+		Message:        "Bundle created successfully",
+		BundledHTMLURL: v.PreviewURL,
+		BuildResult: BundleBuild{
+			BundleSize: res.Size, BuildTime: res.DurationMS, Dependencies: deps,
+			InstalledPackages: []string{}, Cached: res.Cached,
 		},
 	})
 }

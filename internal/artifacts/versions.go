@@ -31,6 +31,15 @@ func (s *Service) version(r *http.Request, a agent.Artifact, revs []agent.Revisi
 	return agent.Artifact{}, agent.Errorf(agent.NotFound, "Version %d not found.", n)
 }
 
+// VersionResponse is the answer of GET /api/artifacts/{id}/versions/{n}:
+// the version, its code, and a PROJECT's entry and files.
+type VersionResponse struct {
+	Artifact artifactview.View `json:"artifact"`
+	Code     string            `json:"code"`
+	Files    []CodeFile        `json:"files,omitempty"`
+	Entry    string            `json:"entry,omitempty"`
+}
+
 // Version handles GET /api/artifacts/{id}/versions/{n}: version n of the
 // artifact's lineage, its metadata and its code (a PROJECT's files too).
 func (s *Service) Version(w http.ResponseWriter, r *http.Request) {
@@ -55,11 +64,21 @@ func (s *Service) Version(w http.ResponseWriter, r *http.Request) {
 		httpapi.Error(w, r, err)
 		return
 	}
-	out := map[string]any{"artifact": view, "code": src.Code}
+	out := VersionResponse{Artifact: view, Code: src.Code}
 	if len(src.Files) > 0 {
-		out["files"], out["entry"] = codeFiles(src), v.Entry
+		out.Files, out.Entry = codeFiles(src), v.Entry
 	}
 	httpapi.JSON(w, http.StatusOK, out)
+}
+
+// DiffResponse is the answer of GET /api/artifacts/{id}/diff: a unified
+// diff between two versions.
+type DiffResponse struct {
+	From   int    `json:"from"`
+	To     int    `json:"to"`
+	FromID string `json:"fromId"`
+	ToID   string `json:"toId"`
+	Diff   string `json:"diff"`
 }
 
 // Diff handles GET /api/artifacts/{id}/diff?from=&to=: a unified diff of
@@ -98,9 +117,9 @@ func (s *Service) Diff(w http.ResponseWriter, r *http.Request) {
 		httpapi.Error(w, r, err)
 		return
 	}
-	httpapi.JSON(w, http.StatusOK, map[string]any{
-		"from": from.Version, "to": to.Version, "fromId": from.ID, "toId": to.ID,
-		"diff": unified(files(from, before), files(to, after)),
+	httpapi.JSON(w, http.StatusOK, DiffResponse{
+		From: from.Version, To: to.Version, FromID: from.ID, ToID: to.ID,
+		Diff: unified(files(from, before), files(to, after)),
 	})
 }
 

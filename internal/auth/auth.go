@@ -8,9 +8,11 @@ package auth
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/mail"
 	"net/netip"
+	"regexp"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -87,28 +89,64 @@ func apiUser(u agent.User, withCount bool) User {
 	return out
 }
 
-type registerRequest struct {
+// The limits of what a client may send, in characters.
+const (
+	MinUsername = 3
+	MaxUsername = 32
+	MinPassword = 8
+	MaxPassword = 256
+	// MaxEmail is the longest email address (RFC 5321's path).
+	MaxEmail = 254
+	// MaxPasswordTried is the longest password a sign-in checks, longer than
+	// MaxPassword for the accounts whose password was set elsewhere.
+	MaxPasswordTried = 1024
+)
+
+// UsernamePattern is the characters a username is made of.
+const UsernamePattern = "^[A-Za-z0-9_-]+$"
+
+// RegisterRequest is the body of POST /api/auth/register.
+type RegisterRequest struct {
 	Email    *string `json:"email"`
 	Username *string `json:"username"`
 	Password *string `json:"password"`
 }
 
-type loginRequest struct {
+// LoginRequest is the body of POST /api/auth/login.
+type LoginRequest struct {
 	Email    *string `json:"email"`
 	Password *string `json:"password"`
 }
 
-type authResponse struct {
+// SessionResponse answers a registration or a sign-in: the new session's
+// token and its user.
+type SessionResponse struct {
 	Message string `json:"message"`
 	User    User   `json:"user"`
 	Token   string `json:"token"`
+}
+
+// MeResponse is the answer of GET /api/auth/me.
+type MeResponse struct {
+	User User `json:"user"`
+}
+
+// TokenResponse answers a refresh or a password change with a new token.
+type TokenResponse struct {
+	Message string `json:"message"`
+	Token   string `json:"token"`
+}
+
+// LogoutResponse is the answer of POST /api/auth/logout.
+type LogoutResponse struct {
+	Message string `json:"message"`
 }
 
 // NormalizeEmail trims and lower-cases an email address.
 func NormalizeEmail(s string) string { return strings.ToLower(strings.TrimSpace(s)) }
 
 func validEmail(s string) bool {
-	if len(s) > 254 || strings.ContainsAny(s, " \t\r\n<>") {
+	if len(s) > MaxEmail || strings.ContainsAny(s, " \t\r\n<>") {
 		return false
 	}
 	a, err := mail.ParseAddress(s)
@@ -119,21 +157,15 @@ func validEmail(s string) bool {
 	return at > 0 && strings.Contains(s[at+1:], ".")
 }
 
+var usernameChars = regexp.MustCompile(UsernamePattern)
+
 func validUsername(s string) bool {
-	if len(s) < 3 || len(s) > 32 {
-		return false
-	}
-	for _, c := range s {
-		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_' || c == '-') {
-			return false
-		}
-	}
-	return true
+	return len(s) >= MinUsername && len(s) <= MaxUsername && usernameChars.MatchString(s)
 }
 
 // Register handles POST /api/auth/register.
 func (s *Service) Register(w http.ResponseWriter, r *http.Request) {
-	var req registerRequest
+	var req RegisterRequest
 	if err := httpapi.Decode(w, r, &req); err != nil {
 		httpapi.Error(w, r, err)
 		return
@@ -143,10 +175,10 @@ func (s *Service) Register(w http.ResponseWriter, r *http.Request) {
 	c.Check(req.Email != nil, "email", "is required")
 	c.Check(req.Email == nil || validEmail(email), "email", "must be a valid email")
 	c.Check(req.Username != nil, "username", "is required")
-	c.Check(req.Username == nil || validUsername(username), "username", "must be 3-32 letters, digits, _ or -")
+	c.Check(req.Username == nil || validUsername(username), "username", fmt.Sprintf("must be %d-%d letters, digits, _ or -", MinUsername, MaxUsername))
 	c.Check(req.Password != nil, "password", "is required")
 	n := utf8.RuneCountInString(pw)
-	c.Check(req.Password == nil || n >= 8 && n <= 256, "password", "must be 8-256 characters")
+	c.Check(req.Password == nil || n >= MinPassword && n <= MaxPassword, "password", passwordLength)
 	if err := c.Err(); err != nil {
 		httpapi.Error(w, r, err)
 		return
@@ -174,8 +206,10 @@ func (s *Service) respondSignedIn(w http.ResponseWriter, r *http.Request, status
 		httpapi.Error(w, r, err)
 		return
 	}
-	httpapi.JSON(w, status, authResponse{Message: message, User: apiUser(u, false), Token: tok})
+	httpapi.JSON(w, status, SessionResponse{Message: message, User: apiUser(u, false), Token: tok})
 }
+
+var passwordLength = fmt.Sprintf("must be %d-%d characters", MinPassword, MaxPassword)
 
 var errBadCredentials = agent.NewError(agent.Unauthorized, "Invalid email or password")
 
@@ -213,7 +247,7 @@ func (s *Service) checkPassword(ctx context.Context, hash, pw string) (ok, rehas
 // get more checks than the limit; an unknown email and a wrong password
 // take the same path and give the same 401.
 func (s *Service) Login(w http.ResponseWriter, r *http.Request) {
-	var req loginRequest
+	var req LoginRequest
 	if err := httpapi.Decode(w, r, &req); err != nil {
 		httpapi.Error(w, r, err)
 		return
@@ -221,7 +255,7 @@ func (s *Service) Login(w http.ResponseWriter, r *http.Request) {
 	var c httpapi.Checker
 	c.Check(req.Email != nil && strings.TrimSpace(*req.Email) != "", "email", "is required")
 	c.Check(req.Password != nil && *req.Password != "", "password", "is required")
-	c.Check(req.Password == nil || len(*req.Password) <= 1024, "password", "is too long")
+	c.Check(req.Password == nil || utf8.RuneCountInString(*req.Password) <= MaxPasswordTried, "password", "is too long")
 	if err := c.Err(); err != nil {
 		httpapi.Error(w, r, err)
 		return
@@ -279,7 +313,7 @@ func (s *Service) Me(w http.ResponseWriter, r *http.Request) {
 		httpapi.Error(w, r, err)
 		return
 	}
-	httpapi.JSON(w, http.StatusOK, map[string]User{"user": apiUser(u, true)})
+	httpapi.JSON(w, http.StatusOK, MeResponse{User: apiUser(u, true)})
 }
 
 // Refresh handles POST /api/auth/refresh: a current token of a session that
@@ -296,7 +330,7 @@ func (s *Service) Refresh(w http.ResponseWriter, r *http.Request) {
 		httpapi.Error(w, r, err)
 		return
 	}
-	httpapi.JSON(w, http.StatusOK, map[string]string{"message": "Token refreshed successfully", "token": tok})
+	httpapi.JSON(w, http.StatusOK, TokenResponse{Message: "Token refreshed successfully", Token: tok})
 }
 
 // Logout handles POST /api/auth/logout: every token of the user issued so
@@ -309,10 +343,11 @@ func (s *Service) Logout(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.Sessions.Revoked(uid, version)
-	httpapi.JSON(w, http.StatusOK, map[string]string{"message": "Logged out from every session"})
+	httpapi.JSON(w, http.StatusOK, LogoutResponse{Message: "Logged out from every session"})
 }
 
-type passwordRequest struct {
+// PasswordRequest is the body of PUT /api/auth/password.
+type PasswordRequest struct {
 	CurrentPassword *string `json:"currentPassword"`
 	NewPassword     *string `json:"newPassword"`
 }
@@ -321,16 +356,16 @@ type passwordRequest struct {
 // checked and throttled as a sign-in is, buys a new one; every other token
 // of the user stops working and the answer carries a new one.
 func (s *Service) ChangePassword(w http.ResponseWriter, r *http.Request) {
-	var req passwordRequest
+	var req PasswordRequest
 	if err := httpapi.Decode(w, r, &req); err != nil {
 		httpapi.Error(w, r, err)
 		return
 	}
 	var c httpapi.Checker
 	current, next := httpapi.Value(req.CurrentPassword), httpapi.Value(req.NewPassword)
-	c.Check(current != "" && len(current) <= 1024, "currentPassword", "is required")
+	c.Check(current != "" && utf8.RuneCountInString(current) <= MaxPasswordTried, "currentPassword", "is required")
 	n := utf8.RuneCountInString(next)
-	c.Check(n >= 8 && n <= 256, "newPassword", "must be 8-256 characters")
+	c.Check(n >= MinPassword && n <= MaxPassword, "newPassword", passwordLength)
 	if err := c.Err(); err != nil {
 		httpapi.Error(w, r, err)
 		return
@@ -371,7 +406,7 @@ func (s *Service) ChangePassword(w http.ResponseWriter, r *http.Request) {
 		httpapi.Error(w, r, err)
 		return
 	}
-	httpapi.JSON(w, http.StatusOK, map[string]string{"message": "Password changed; every other session has ended", "token": tok})
+	httpapi.JSON(w, http.StatusOK, TokenResponse{Message: "Password changed; every other session has ended", Token: tok})
 }
 
 // currentUser loads the authenticated user; a token of a deleted user is a

@@ -17,6 +17,7 @@ package chat
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"strings"
 	"sync/atomic"
@@ -118,7 +119,8 @@ const DefaultRetryAfter = 10 * time.Second
 // MaxMessageRunes is the longest message accepted.
 const MaxMessageRunes = 32000
 
-type sendRequest struct {
+// SendRequest is the body of POST /api/chat/send.
+type SendRequest struct {
 	Message        *string `json:"message"`
 	ConversationID *string `json:"conversationId"`
 	Stream         bool    `json:"stream"`
@@ -129,7 +131,7 @@ type sendRequest struct {
 
 // Send handles POST /api/chat/send.
 func (s *Service) Send(w http.ResponseWriter, r *http.Request) {
-	var req sendRequest
+	var req SendRequest
 	err := httpapi.Decode(w, r, &req)
 	if err == nil {
 		err = req.check()
@@ -159,12 +161,12 @@ func (s *Service) Send(w http.ResponseWriter, r *http.Request) {
 }
 
 // check reports every field of the request that is wrong.
-func (req sendRequest) check() error {
+func (req SendRequest) check() error {
 	var c httpapi.Checker
 	msg := httpapi.Value(req.Message)
 	n := utf8.RuneCountInString(msg)
 	c.Check(req.Message != nil, "message", "is required")
-	c.Check(req.Message == nil || strings.TrimSpace(msg) != "" && n <= MaxMessageRunes, "message", "must be 1-32000 characters")
+	c.Check(req.Message == nil || strings.TrimSpace(msg) != "" && n <= MaxMessageRunes, "message", fmt.Sprintf("must be 1-%d characters", MaxMessageRunes))
 	if convID := req.conversationID(); convID != "" {
 		_, err := uuid.Parse(convID)
 		c.Check(err == nil && len(convID) == 36, "conversationId", "must be a conversation id")
@@ -174,7 +176,7 @@ func (req sendRequest) check() error {
 
 // conversationID is the conversation the message continues; empty, it
 // starts one.
-func (req sendRequest) conversationID() string {
+func (req SendRequest) conversationID() string {
 	return strings.ToLower(strings.TrimSpace(httpapi.Value(req.ConversationID)))
 }
 
@@ -313,12 +315,15 @@ func (s *Service) pinger(out *sse) (stop func()) {
 	return func() { close(done) }
 }
 
-type sendResponse struct {
+// SendResponse is the answer of a turn that does not stream (stream:
+// false): the reply, once saved.
+type SendResponse struct {
 	Message string   `json:"message"`
-	Data    sendData `json:"data"`
+	Data    SendData `json:"data"`
 }
 
-type sendData struct {
+// SendData is the saved reply of a turn, as SendResponse has it.
+type SendData struct {
 	ConversationID string              `json:"conversationId"`
 	MessageID      string              `json:"messageId"`
 	UserMessageID  string              `json:"userMessageId"`
@@ -347,12 +352,12 @@ func (s *Service) respondJSON(w http.ResponseWriter, r *http.Request, p *produce
 	if arts == nil {
 		arts = []artifactview.View{}
 	}
-	d := sendData{
+	d := SendData{
 		ConversationID: col.meta.ConversationID, MessageID: col.meta.MessageID, UserMessageID: col.meta.UserMessageID,
 		Response: string(col.text), Artifacts: arts, Builds: len(col.builds), Title: p.conv.Title,
 	}
 	if col.complete != nil {
 		d.Tokens, d.Title, d.Credits = col.complete.Tokens, col.complete.Title, col.complete.Credits
 	}
-	httpapi.JSON(w, http.StatusOK, sendResponse{Message: done, Data: d})
+	httpapi.JSON(w, http.StatusOK, SendResponse{Message: done, Data: d})
 }

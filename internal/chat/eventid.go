@@ -29,6 +29,9 @@ func (e EventID) After(o EventID) bool {
 	return e.Offset > o.Offset || e.Offset == o.Offset && e.N > o.N
 }
 
+// EventIDPattern matches the ids EventID.String writes.
+const EventIDPattern = `^(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)$`
+
 // ParseEventID reads an id written by EventID.String, and nothing else: no
 // sign, no leading zero, no negative part.
 func ParseEventID(s string) (EventID, error) {

@@ -11,6 +11,28 @@ import (
 	"github.com/zocket/agent/internal/artifactview"
 )
 
+// The events of a stream, by the name each goes out under (its SSE event
+// and its data's type).
+const (
+	EventMetadata = "metadata"
+	EventChunk    = "chunk"
+	EventComplete = "complete"
+	EventError    = "error"
+)
+
+// The types of the chunk events that are not text (a text chunk has none).
+const (
+	ChunkArtifact      = "artifact"
+	ChunkBuild         = "build"
+	ChunkArtifactError = "artifact_error"
+)
+
+// Why a reply ended, in its complete event.
+const (
+	ReasonCompleted = "completed"
+	ReasonStopped   = "stopped"
+)
+
 // Metadata is the first event of a turn.
 type Metadata struct {
 	ConversationID string `json:"conversationId"`
@@ -185,7 +207,7 @@ func (s *sse) done() { s.write([]byte("data: [DONE]\n\n")) }
 // end writes e, with no id, and [DONE], and nothing more: the stream is
 // over for its reader, whatever the turn does next.
 func (s *sse) end(e StreamError) {
-	payload, err := encode(envelope{Type: "error", Data: e})
+	payload, err := encode(envelope{Type: EventError, Data: e})
 	if err != nil {
 		return
 	}
@@ -195,35 +217,57 @@ func (s *sse) end(e StreamError) {
 	s.gone = true
 }
 
-func (s *sse) Metadata(m Metadata) { s.event("metadata", 0, m) }
-func (s *sse) Delta(text string)   { s.event("chunk", len(text), textData{text}) }
+func (s *sse) Metadata(m Metadata) { s.event(EventMetadata, 0, m) }
+func (s *sse) Delta(text string)   { s.event(EventChunk, len(text), TextChunk{text}) }
 func (s *sse) Artifact(a artifactview.View) {
-	s.event("chunk", 0, artifactData(a))
+	s.event(EventChunk, 0, artifactData(a))
 }
-func (s *sse) Build(b BuildResult) { s.event("chunk", 0, buildData(b)) }
+func (s *sse) Build(b BuildResult) { s.event(EventChunk, 0, buildData(b)) }
 func (s *sse) ArtifactFailed(id, title string) {
-	s.event("chunk", 0, artifactFailedData(id, title))
+	s.event(EventChunk, 0, artifactFailedData(id, title))
 }
-func (s *sse) Complete(c Complete) { s.event("complete", 0, c) }
-func (s *sse) Error(e StreamError) { s.event("error", 0, e) }
+func (s *sse) Complete(c Complete) { s.event(EventComplete, 0, c) }
+func (s *sse) Error(e StreamError) { s.event(EventError, 0, e) }
 
 // The data of chunk events.
 
-type textData struct {
+// TextChunk is reply text, as the model wrote it.
+type TextChunk struct {
 	Text string `json:"text"`
 }
 
-func artifactData(a artifactview.View) map[string]any {
-	return map[string]any{"type": "artifact", "artifact": a}
+// ArtifactChunk is an artifact of the reply, saved: its code can be read.
+type ArtifactChunk struct {
+	Type     string            `json:"type"`
+	Artifact artifactview.View `json:"artifact"`
 }
 
-func buildData(b BuildResult) map[string]any {
-	return map[string]any{"type": "build", "buildResult": b}
+// BuildChunk is the build of an artifact of the reply.
+type BuildChunk struct {
+	Type        string      `json:"type"`
+	BuildResult BuildResult `json:"buildResult"`
 }
 
-func artifactFailedData(id, title string) map[string]any {
-	return map[string]any{"type": "artifact_error", "artifactId": id, "title": title,
-		"message": "This code could not be saved as an artifact. It is still in the reply."}
+// ArtifactErrorChunk is code of the reply that could not be saved as an
+// artifact.
+type ArtifactErrorChunk struct {
+	Type       string `json:"type"`
+	ArtifactID string `json:"artifactId"`
+	Title      string `json:"title"`
+	Message    string `json:"message"`
+}
+
+func artifactData(a artifactview.View) ArtifactChunk {
+	return ArtifactChunk{Type: ChunkArtifact, Artifact: a}
+}
+
+func buildData(b BuildResult) BuildChunk {
+	return BuildChunk{Type: ChunkBuild, BuildResult: b}
+}
+
+func artifactFailedData(id, title string) ArtifactErrorChunk {
+	return ArtifactErrorChunk{Type: ChunkArtifactError, ArtifactID: id, Title: title,
+		Message: "This code could not be saved as an artifact. It is still in the reply."}
 }
 
 // collector keeps a turn's events for the JSON response of stream: false.

@@ -110,7 +110,7 @@ func (f *fixing) context() string {
 // ends with that version's build result, so a client can fix again. It
 // answers like send, costs a credit and obeys every limit send obeys.
 func (s *Service) Fix(w http.ResponseWriter, r *http.Request) {
-	var req regenerateRequest
+	var req RegenerateRequest
 	err := httpapi.DecodeOptional(w, r, &req)
 	var a agent.Artifact
 	if err == nil {

@@ -205,17 +205,17 @@ func (j *journal) record(kind string, text int, data any, artifactID string) {
 	}
 }
 
-func (j *journal) Metadata(m Metadata) { j.record("metadata", 0, m, "") }
-func (j *journal) Delta(text string)   { j.record("chunk", len(text), textData{text}, "") }
+func (j *journal) Metadata(m Metadata) { j.record(EventMetadata, 0, m, "") }
+func (j *journal) Delta(text string)   { j.record(EventChunk, len(text), TextChunk{text}, "") }
 func (j *journal) Artifact(a artifactview.View) {
 	j.record(entryArtifact, 0, nil, a.ID)
 }
-func (j *journal) Build(b BuildResult) { j.record("chunk", 0, buildData(b), "") }
+func (j *journal) Build(b BuildResult) { j.record(EventChunk, 0, buildData(b), "") }
 func (j *journal) ArtifactFailed(id, title string) {
-	j.record("chunk", 0, artifactFailedData(id, title), "")
+	j.record(EventChunk, 0, artifactFailedData(id, title), "")
 }
-func (j *journal) Complete(c Complete) { j.record("complete", 0, c, "") }
-func (j *journal) Error(e StreamError) { j.record("error", 0, e, "") }
+func (j *journal) Complete(c Complete) { j.record(EventComplete, 0, c, "") }
+func (j *journal) Error(e StreamError) { j.record(EventError, 0, e, "") }
 
 // tee is a Sink that passes every event to each of its sinks.
 type tee []Sink

@@ -10,12 +10,15 @@ import (
 	"github.com/zocket/agent/internal/httpapi"
 )
 
-type regenerateRequest struct {
+// RegenerateRequest is the body of POST /api/chat/regenerate/{messageId}
+// and POST /api/artifacts/{id}/fix, which may be left out: whether to
+// stream (the default) or answer in one JSON body.
+type RegenerateRequest struct {
 	Stream *bool `json:"stream"`
 }
 
 // stream is whether the answer streams: it does unless stream is false.
-func (req regenerateRequest) stream() bool { return req.Stream == nil || *req.Stream }
+func (req RegenerateRequest) stream() bool { return req.Stream == nil || *req.Stream }
 
 // Regenerate handles POST /api/chat/regenerate/{messageId}: a new reply to
 // the user message that messageId (a reply) answers, from the conversation
@@ -24,7 +27,7 @@ func (req regenerateRequest) stream() bool { return req.Stream == nil || *req.St
 // and obeys every limit send obeys.
 func (s *Service) Regenerate(w http.ResponseWriter, r *http.Request) {
 	id, err := messageID(r)
-	var req regenerateRequest
+	var req RegenerateRequest
 	if err == nil {
 		err = httpapi.DecodeOptional(w, r, &req)
 	}

@@ -126,7 +126,7 @@ func (p *producer) complete(ctx context.Context, sink Sink, res llm.Result) agen
 		title = p.refineTitle(ctx, p.text.String())
 	}
 	sink.Complete(Complete{
-		Reason: "completed", MessageID: p.replyID, Title: title, Credits: credits,
+		Reason: ReasonCompleted, MessageID: p.replyID, Title: title, Credits: credits,
 		Tokens: Tokens(res.Tokens),
 	})
 	return agent.TurnCompleted
@@ -141,7 +141,7 @@ func (p *producer) stopped(ctx context.Context, sink Sink, tokens llm.Tokens) ag
 		return agent.TurnFailed
 	}
 	sink.Complete(Complete{
-		Reason: "stopped", MessageID: p.replyID, Title: p.conv.Title, Credits: p.release(),
+		Reason: ReasonStopped, MessageID: p.replyID, Title: p.conv.Title, Credits: p.release(),
 		Tokens: Tokens(tokens),
 	})
 	return agent.TurnStopped

@@ -146,7 +146,7 @@ func (p *replayer) follow(ctx context.Context, batches []store.Batch) bool {
 			return false
 		case agent.IsCode(err, agent.NotFound):
 			// The conversation was deleted meanwhile.
-			p.final("error", failure(err))
+			p.final(EventError, failure(err))
 		default:
 			p.log.Warn("tail journal", "err", err)
 		}
@@ -224,10 +224,10 @@ func (p *replayer) write(ctx context.Context, id EventID, e entry) {
 			p.log.Error("render artifact", "artifactId", a.ID, "err", err)
 			return
 		}
-		p.out.replay(id, "chunk", artifactData(view))
+		p.out.replay(id, EventChunk, artifactData(view))
 	default:
 		p.out.replay(id, e.Type, json.RawMessage(e.Data))
-		if e.Type == "complete" || e.Type == "error" {
+		if e.Type == EventComplete || e.Type == EventError {
 			p.ended = true
 		}
 	}
@@ -249,17 +249,17 @@ func (p *replayer) rebuild(ctx context.Context) {
 		if !agent.IsCode(err, agent.NotFound) {
 			p.log.Error("read reply", "err", err)
 		}
-		p.final("error", StreamError{Error: "Stream error: the reply was interrupted before it could be saved. Please try again.", Code: string(agent.Internal)})
+		p.final(EventError, StreamError{Error: "Stream error: the reply was interrupted before it could be saved. Please try again.", Code: string(agent.Internal)})
 		return
 	}
 	conv, user, err := p.conversationAndUser(ctx)
 	if err != nil {
-		p.final("error", failure(err))
+		p.final(EventError, failure(err))
 		return
 	}
 	if p.sent == (EventID{}) {
 		p.sent = EventID{N: 1}
-		p.out.replay(p.sent, "metadata", Metadata{ConversationID: conv.ID, MessageID: msg.ID, UserMessageID: p.turn.ReplyTo, Title: conv.Title})
+		p.out.replay(p.sent, EventMetadata, Metadata{ConversationID: conv.ID, MessageID: msg.ID, UserMessageID: p.turn.ReplyTo, Title: conv.Title})
 	}
 	p.rebuildText(msg.Content)
 	last := p.rebuildArtifacts(ctx, EventID{Offset: len(msg.Content)}, arts)
@@ -301,7 +301,7 @@ func (p *replayer) rebuildText(text string) {
 			end--
 		}
 		p.sent = EventID{Offset: end}
-		p.out.replay(p.sent, "chunk", textData{text[off:end]})
+		p.out.replay(p.sent, EventChunk, TextChunk{text[off:end]})
 		off = end
 	}
 }
@@ -321,7 +321,7 @@ func (p *replayer) rebuildArtifacts(ctx context.Context, after EventID, arts []a
 			continue
 		}
 		p.sent = next
-		p.out.replay(next, "chunk", artifactData(view))
+		p.out.replay(next, EventChunk, artifactData(view))
 	}
 	return next
 }
@@ -337,11 +337,11 @@ func (p *replayer) rebuildEnd(last EventID, msg agent.Message, title string, cre
 	tokens := Tokens{PromptTokens: msg.PromptTokens, OutputTokens: msg.OutputTokens}
 	switch {
 	case msg.Error != "":
-		p.out.replay(p.sent, "error", StreamError{Error: "Stream error: " + msg.Error, Code: string(codeOf(msg.Error))})
+		p.out.replay(p.sent, EventError, StreamError{Error: "Stream error: " + msg.Error, Code: string(codeOf(msg.Error))})
 	case msg.Stopped:
-		p.out.replay(p.sent, "complete", Complete{Reason: "stopped", MessageID: msg.ID, Tokens: tokens, Title: title, Credits: credits})
+		p.out.replay(p.sent, EventComplete, Complete{Reason: ReasonStopped, MessageID: msg.ID, Tokens: tokens, Title: title, Credits: credits})
 	default:
-		p.out.replay(p.sent, "complete", Complete{Reason: "completed", MessageID: msg.ID, Tokens: tokens, Title: title, Credits: credits})
+		p.out.replay(p.sent, EventComplete, Complete{Reason: ReasonCompleted, MessageID: msg.ID, Tokens: tokens, Title: title, Credits: credits})
 	}
 	p.ended = true
 }
@@ -356,6 +356,18 @@ func codeOf(sentence string) agent.Code {
 	return agent.Upstream
 }
 
+// StopResponse is the answer of POST /api/chat/stop/{messageId}.
+type StopResponse struct {
+	Message string   `json:"message"`
+	Data    Stopping `json:"data"`
+}
+
+// Stopping names the reply that is stopping.
+type Stopping struct {
+	MessageID string `json:"messageId"`
+	State     string `json:"state"`
+}
+
 // Stop handles POST /api/chat/stop/{messageId}: the running turn ends as
 // stopped, from whichever instance runs it, within a batch interval while
 // the model writes and about a second while it is silent.
@@ -368,8 +380,5 @@ func (s *Service) Stop(w http.ResponseWriter, r *http.Request) {
 		httpapi.Error(w, r, err)
 		return
 	}
-	httpapi.JSON(w, http.StatusOK, map[string]any{
-		"message": "The reply is stopping.",
-		"data":    map[string]string{"messageId": id, "state": "stopping"},
-	})
+	httpapi.JSON(w, http.StatusOK, StopResponse{Message: "The reply is stopping.", Data: Stopping{MessageID: id, State: "stopping"}})
 }

@@ -8,6 +8,7 @@ package conversations
 
 import (
 	"context"
+	"fmt"
 	"math"
 	"net/http"
 	"strconv"
@@ -67,35 +68,47 @@ const (
 	DefaultLimit   = 20
 	MaxLimit       = 50
 	MaxSearchRunes = 100
+	// MaxPage is the furthest page a page number reaches (a cursor goes on
+	// from there).
+	MaxPage = 100000
 )
 
-type listItem struct {
-	ID           string           `json:"id"`
-	Title        string           `json:"title"`
-	MessageCount int              `json:"messageCount"`
-	LastMessage  *lastMessageView `json:"lastMessage"`
-	CreatedAt    string           `json:"createdAt"`
-	UpdatedAt    string           `json:"updatedAt"`
+// ListResponse is the answer of GET /api/conversations.
+type ListResponse struct {
+	Conversations []ListItem `json:"conversations"`
+	Pagination    Pagination `json:"pagination"`
 }
 
-type lastMessageView struct {
+// ListItem is one conversation of the list.
+type ListItem struct {
+	ID           string       `json:"id"`
+	Title        string       `json:"title"`
+	MessageCount int          `json:"messageCount"`
+	LastMessage  *LastMessage `json:"lastMessage"`
+	CreatedAt    string       `json:"createdAt"`
+	UpdatedAt    string       `json:"updatedAt"`
+}
+
+// LastMessage is the start of a conversation's latest message.
+type LastMessage struct {
 	Content   string     `json:"content"`
 	Role      agent.Role `json:"role"`
 	CreatedAt string     `json:"createdAt"`
 }
 
-func newListItem(c agent.Conversation) listItem {
-	it := listItem{
+func newListItem(c agent.Conversation) ListItem {
+	it := ListItem{
 		ID: c.ID, Title: title(c.Title), MessageCount: c.MessageCount,
 		CreatedAt: agent.FormatTime(c.CreatedAt), UpdatedAt: agent.FormatTime(c.UpdatedAt),
 	}
 	if m := c.LastMessage; m != nil {
-		it.LastMessage = &lastMessageView{Content: m.Content, Role: m.Role, CreatedAt: agent.FormatTime(m.CreatedAt)}
+		it.LastMessage = &LastMessage{Content: m.Content, Role: m.Role, CreatedAt: agent.FormatTime(m.CreatedAt)}
 	}
 	return it
 }
 
-type pagination struct {
+// Pagination says where a page of the list is.
+type Pagination struct {
 	Page       int     `json:"page"`
 	Limit      int     `json:"limit"`
 	TotalCount int     `json:"totalCount"`
@@ -111,11 +124,11 @@ func (s *Service) List(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	var c httpapi.Checker
 	page, pageErr := intParam(q.Get("page"), 1)
-	c.Check(pageErr == nil && page >= 1 && page <= 100000, "page", "must be a whole number from 1")
+	c.Check(pageErr == nil && page >= 1 && page <= MaxPage, "page", fmt.Sprintf("must be a whole number from 1 to %d", MaxPage))
 	limit, limitErr := intParam(q.Get("limit"), DefaultLimit)
-	c.Check(limitErr == nil && limit >= 1 && limit <= MaxLimit, "limit", "must be a whole number from 1 to 50")
+	c.Check(limitErr == nil && limit >= 1 && limit <= MaxLimit, "limit", fmt.Sprintf("must be a whole number from 1 to %d", MaxLimit))
 	search := strings.TrimSpace(q.Get("search"))
-	c.Check(utf8.RuneCountInString(search) <= MaxSearchRunes, "search", "must be at most 100 characters")
+	c.Check(utf8.RuneCountInString(search) <= MaxSearchRunes, "search", fmt.Sprintf("must be at most %d characters", MaxSearchRunes))
 	if err := c.Err(); err != nil {
 		httpapi.Error(w, r, err)
 		return
@@ -139,11 +152,11 @@ func (s *Service) List(w http.ResponseWriter, r *http.Request) {
 		httpapi.Error(w, r, err)
 		return
 	}
-	items := make([]listItem, 0, len(res.Conversations))
+	items := make([]ListItem, 0, len(res.Conversations))
 	for _, cv := range res.Conversations {
 		items = append(items, newListItem(cv))
 	}
-	p := pagination{
+	p := Pagination{
 		Page: page, Limit: limit, TotalCount: total,
 		TotalPages: int(math.Ceil(float64(total) / float64(limit))),
 		HasNext:    res.Next != nil, HasPrev: page > 1,
@@ -152,7 +165,7 @@ func (s *Service) List(w http.ResponseWriter, r *http.Request) {
 		next := s.Cursors.Seal(Cursor{UserID: uid, Search: search, Position: *res.Next, Page: page + 1})
 		p.NextCursor = &next
 	}
-	httpapi.JSON(w, http.StatusOK, map[string]any{"conversations": items, "pagination": p})
+	httpapi.JSON(w, http.StatusOK, ListResponse{Conversations: items, Pagination: p})
 }
 
 func (s *Service) total(ctx context.Context, uid, search string) (int, error) {
@@ -181,7 +194,24 @@ func title(t string) string {
 	return t
 }
 
-type messageView struct {
+// ThreadResponse is the answer of GET /api/conversations/{id}.
+type ThreadResponse struct {
+	Conversation Thread `json:"conversation"`
+}
+
+// Thread is a conversation with its messages, oldest first.
+type Thread struct {
+	ID           string    `json:"id"`
+	Title        string    `json:"title"`
+	UserID       string    `json:"userId"`
+	CreatedAt    string    `json:"createdAt"`
+	UpdatedAt    string    `json:"updatedAt"`
+	MessageCount int       `json:"messageCount"`
+	Messages     []Message `json:"messages"`
+}
+
+// Message is one message of a conversation, with its artifacts.
+type Message struct {
 	ID             string              `json:"id"`
 	ConversationID string              `json:"conversationId"`
 	Role           agent.Role          `json:"role"`
@@ -192,10 +222,11 @@ type messageView struct {
 	Artifacts      []artifactview.View `json:"artifacts"`
 	// Alternatives is set on a reply that was regenerated: every reply to
 	// the same message, and which one this is.
-	Alternatives *alternativesView `json:"alternatives,omitempty"`
+	Alternatives *Alternatives `json:"alternatives,omitempty"`
 }
 
-type alternativesView struct {
+// Alternatives are every reply to one message, and which one a reply is.
+type Alternatives struct {
 	Count int      `json:"count"`
 	Index int      `json:"index"`
 	IDs   []string `json:"ids"`
@@ -216,12 +247,12 @@ func (s *Service) Get(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	messages, alts := agent.Linear(th.Messages)
-	msgs := make([]messageView, 0, len(messages))
+	msgs := make([]Message, 0, len(messages))
 	viewer := s.Artifacts.ViewerOf(r)
 	for _, m := range messages {
-		mv := messageView{ID: m.ID, ConversationID: m.ConversationID, Role: m.Role, Content: m.Content, CreatedAt: agent.FormatTime(m.CreatedAt), Error: m.Error, Stopped: m.Stopped, Artifacts: []artifactview.View{}}
+		mv := Message{ID: m.ID, ConversationID: m.ConversationID, Role: m.Role, Content: m.Content, CreatedAt: agent.FormatTime(m.CreatedAt), Error: m.Error, Stopped: m.Stopped, Artifacts: []artifactview.View{}}
 		if a, ok := alts[m.ID]; ok {
-			mv.Alternatives = &alternativesView{Count: len(a.IDs), Index: a.Index, IDs: a.IDs}
+			mv.Alternatives = &Alternatives{Count: len(a.IDs), Index: a.Index, IDs: a.IDs}
 		}
 		for _, a := range th.Artifacts[m.ID] {
 			v, err := s.Artifacts.View(r.Context(), viewer, a)
@@ -234,18 +265,40 @@ func (s *Service) Get(w http.ResponseWriter, r *http.Request) {
 		msgs = append(msgs, mv)
 	}
 	c := th.Conversation
-	httpapi.JSON(w, http.StatusOK, map[string]any{"conversation": map[string]any{
-		"id": c.ID, "title": title(c.Title), "userId": c.UserID, "createdAt": agent.FormatTime(c.CreatedAt),
-		"updatedAt": agent.FormatTime(c.UpdatedAt), "messageCount": c.MessageCount, "messages": msgs,
+	httpapi.JSON(w, http.StatusOK, ThreadResponse{Conversation: Thread{
+		ID: c.ID, Title: title(c.Title), UserID: c.UserID, CreatedAt: agent.FormatTime(c.CreatedAt),
+		UpdatedAt: agent.FormatTime(c.UpdatedAt), MessageCount: c.MessageCount, Messages: msgs,
 	}})
 }
 
-type renameRequest struct {
+// RenameRequest is the body of PUT /api/conversations/{id}.
+type RenameRequest struct {
 	Title *string `json:"title"`
 }
 
 // MaxTitleRunes is the longest title accepted.
 const MaxTitleRunes = 200
+
+// RenameResponse is the answer of PUT /api/conversations/{id}.
+type RenameResponse struct {
+	Message      string  `json:"message"`
+	Conversation Renamed `json:"conversation"`
+}
+
+// Renamed is a conversation as a rename leaves it.
+type Renamed struct {
+	ID           string `json:"id"`
+	Title        string `json:"title"`
+	CreatedAt    string `json:"createdAt"`
+	UpdatedAt    string `json:"updatedAt"`
+	MessageCount int    `json:"messageCount"`
+}
+
+// DeleteResponse is the answer of DELETE /api/conversations/{id}.
+type DeleteResponse struct {
+	Message          string `json:"message"`
+	DeletedArtifacts int    `json:"deletedArtifacts"`
+}
 
 // Rename handles PUT /api/conversations/{id}.
 func (s *Service) Rename(w http.ResponseWriter, r *http.Request) {
@@ -253,7 +306,7 @@ func (s *Service) Rename(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	var req renameRequest
+	var req RenameRequest
 	if err := httpapi.Decode(w, r, &req); err != nil {
 		httpapi.Error(w, r, err)
 		return
@@ -262,7 +315,7 @@ func (s *Service) Rename(w http.ResponseWriter, r *http.Request) {
 	var c httpapi.Checker
 	c.Check(req.Title != nil, "title", "is required")
 	n := utf8.RuneCountInString(t)
-	c.Check(req.Title == nil || n >= 1 && n <= MaxTitleRunes, "title", "must be 1-200 characters")
+	c.Check(req.Title == nil || n >= 1 && n <= MaxTitleRunes, "title", fmt.Sprintf("must be 1-%d characters", MaxTitleRunes))
 	if err := c.Err(); err != nil {
 		httpapi.Error(w, r, err)
 		return
@@ -272,10 +325,10 @@ func (s *Service) Rename(w http.ResponseWriter, r *http.Request) {
 		httpapi.Error(w, r, err)
 		return
 	}
-	httpapi.JSON(w, http.StatusOK, map[string]any{
-		"message": "Conversation updated successfully",
-		"conversation": map[string]any{
-			"id": cv.ID, "title": cv.Title, "createdAt": agent.FormatTime(cv.CreatedAt), "updatedAt": agent.FormatTime(cv.UpdatedAt), "messageCount": cv.MessageCount,
+	httpapi.JSON(w, http.StatusOK, RenameResponse{
+		Message: "Conversation updated successfully",
+		Conversation: Renamed{
+			ID: cv.ID, Title: cv.Title, CreatedAt: agent.FormatTime(cv.CreatedAt), UpdatedAt: agent.FormatTime(cv.UpdatedAt), MessageCount: cv.MessageCount,
 		},
 	})
 }
@@ -307,7 +360,7 @@ func (s *Service) Delete(w http.ResponseWriter, r *http.Request) {
 		httpapi.Error(w, r, err)
 		return
 	}
-	httpapi.JSON(w, http.StatusOK, map[string]any{"message": "Conversation deleted successfully", "deletedArtifacts": len(arts)})
+	httpapi.JSON(w, http.StatusOK, DeleteResponse{Message: "Conversation deleted successfully", DeletedArtifacts: len(arts)})
 }
 
 // pathID reads the {id} path value; anything but a UUID is a 404.

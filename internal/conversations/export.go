@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 
 	"github.com/zocket/agent"
@@ -12,6 +13,10 @@ import (
 	"github.com/zocket/agent/internal/httpapi"
 	"github.com/zocket/agent/internal/store"
 )
+
+// ExportFormats are the formats of an export: JSON (the default), Markdown
+// (md is its short name) and a ZIP.
+var ExportFormats = []string{"json", "markdown", "md", "zip"}
 
 // ExportSchemaVersion versions the JSON export format.
 const ExportSchemaVersion = 1
@@ -81,7 +86,7 @@ func (s *Service) Export(w http.ResponseWriter, r *http.Request) {
 	if format == "" {
 		format = "json"
 	}
-	if format != "json" && format != "markdown" && format != "md" && format != "zip" {
+	if !slices.Contains(ExportFormats, format) {
 		httpapi.Error(w, r, agent.ValidationError(agent.Detail{Field: "format", Message: "must be json, markdown or zip"}))
 		return
 	}

@@ -125,9 +125,16 @@ func (s *Service) exportZip(w http.ResponseWriter, r *http.Request, th store.Thr
 		httpapi.Error(w, r, err)
 		return
 	}
-	httpapi.JSON(w, http.StatusOK, map[string]any{
-		"url": u, "expiresAt": agent.FormatTime(signed.Add(s.Zip.LinkTTL)), "size": res.Size, "fileName": name,
-	})
+	httpapi.JSON(w, http.StatusOK, ZipLink{URL: u, ExpiresAt: agent.FormatTime(signed.Add(s.Zip.LinkTTL)), Size: res.Size, FileName: name})
+}
+
+// ZipLink answers a ZIP export too large to answer inline: a presigned
+// download of it, until ExpiresAt.
+type ZipLink struct {
+	URL       string `json:"url"`
+	ExpiresAt string `json:"expiresAt"`
+	Size      int64  `json:"size"`
+	FileName  string `json:"fileName"`
 }
 
 // writeZip writes the ZIP of doc to w. Pages are made while the ZIP is

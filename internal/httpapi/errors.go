@@ -1,10 +1,13 @@
 package httpapi
 
 import (
+	"encoding/json"
 	"fmt"
 	"html"
 	"io"
+	"maps"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -20,6 +23,9 @@ func Status(c agent.Code) int {
 	}
 	return http.StatusInternalServerError
 }
+
+// Codes are the codes Status knows, sorted.
+func Codes() []agent.Code { return slices.Sorted(maps.Keys(statuses)) }
 
 var statuses = map[agent.Code]int{
 	agent.Invalid: 400, agent.InvalidJSON: 400, agent.Unauthorized: 401, agent.CreditsExhausted: 403,
@@ -37,18 +43,20 @@ var titles = map[agent.Code]string{
 	agent.Unavailable: "Service unavailable", agent.Timeout: "Timed out", agent.Internal: "Internal error",
 }
 
-// envelope is the JSON body of every non-2xx response.
-type envelope struct {
-	Error   string       `json:"error"`
-	Message string       `json:"message"`
-	Code    agent.Code   `json:"code"`
-	Details []detailJSON `json:"details,omitempty"`
+// ErrorResponse is the JSON body of every non-2xx response: a short title,
+// the sentence to show the user, the code, and for some codes details.
+type ErrorResponse struct {
+	Error   string        `json:"error"`
+	Message string        `json:"message"`
+	Code    agent.Code    `json:"code"`
+	Details []ErrorDetail `json:"details,omitempty"`
 	// RequestID lets a user quote the failing request to support.
 	RequestID string `json:"requestId,omitempty"`
 }
 
-// detailJSON is an agent.Detail as the envelope carries it.
-type detailJSON struct {
+// ErrorDetail is an agent.Detail as the envelope carries it: a field and
+// what is wrong with it, or a build message with its place.
+type ErrorDetail struct {
 	Field    string `json:"field,omitempty"`
 	Message  string `json:"message,omitempty"`
 	Text     string `json:"text,omitempty"`
@@ -65,17 +73,18 @@ func Error(w http.ResponseWriter, r *http.Request, err error) {
 }
 
 // ErrorWith is Error with a route's own fields added to the envelope (the
-// build routes' success and errors); the envelope's fields win a clash.
-func ErrorWith(w http.ResponseWriter, r *http.Request, err error, extra map[string]any) {
+// build routes' success and errors): extra is a struct of them, or nil; the
+// envelope's fields win a clash.
+func ErrorWith(w http.ResponseWriter, r *http.Request, err error, extra any) {
 	e, status := report(w, r, err)
-	env := envelope{
+	env := ErrorResponse{
 		Error: titles[e.Code], Message: e.Message, Code: e.Code,
 		RequestID: RequestID(r.Context()),
 	}
 	for _, d := range e.Details {
-		env.Details = append(env.Details, detailJSON(d))
+		env.Details = append(env.Details, ErrorDetail(d))
 	}
-	if len(extra) == 0 {
+	if extra == nil {
 		JSON(w, status, env)
 		return
 	}
@@ -83,7 +92,11 @@ func ErrorWith(w http.ResponseWriter, r *http.Request, err error, extra map[stri
 	if len(env.Details) > 0 {
 		body["details"] = env.Details
 	}
-	for k, v := range extra {
+	var fields map[string]json.RawMessage
+	if raw, err := json.Marshal(extra); err == nil {
+		_ = json.Unmarshal(raw, &fields) // not an object: no fields
+	}
+	for k, v := range fields {
 		if _, taken := body[k]; !taken {
 			body[k] = v
 		}

@@ -6,6 +6,7 @@ package usage
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"time"
 
@@ -35,27 +36,31 @@ const (
 	MaxDays = 366
 )
 
-type counts struct {
+// Counts are what was spent: the model's tokens, the turns charged and
+// the credits they took.
+type Counts struct {
 	PromptTokens int `json:"promptTokens"`
 	OutputTokens int `json:"outputTokens"`
 	Turns        int `json:"turns"`
 	Credits      int `json:"credits"`
 }
 
-func newCounts(u agent.Usage) counts {
-	return counts{PromptTokens: u.PromptTokens, OutputTokens: u.OutputTokens, Turns: u.Turns, Credits: u.Credits}
+func newCounts(u agent.Usage) Counts {
+	return Counts{PromptTokens: u.PromptTokens, OutputTokens: u.OutputTokens, Turns: u.Turns, Credits: u.Credits}
 }
 
-type dayView struct {
+// Day is what was spent on one UTC day.
+type Day struct {
 	Date string `json:"date"`
-	counts
+	Counts
 }
 
-type response struct {
-	From  string    `json:"from"`
-	To    string    `json:"to"`
-	Days  []dayView `json:"days"` // days with usage only, oldest first
-	Total counts    `json:"total"`
+// Response is the answer of GET /api/usage.
+type Response struct {
+	From  string `json:"from"`
+	To    string `json:"to"`
+	Days  []Day  `json:"days"` // days with usage only, oldest first
+	Total Counts `json:"total"`
 }
 
 // Get handles GET /api/usage?from=&to=: dates YYYY-MM-DD (UTC), both
@@ -72,7 +77,7 @@ func (s *Service) Get(w http.ResponseWriter, r *http.Request) {
 	c.Check(fromErr == nil, "from", "must be a date YYYY-MM-DD")
 	if fromErr == nil && toErr == nil {
 		c.Check(!from.After(to), "from", "must not be after to")
-		c.Check(from.After(to) || !to.After(from.AddDate(0, 0, MaxDays-1)), "to", "must be at most 366 days from from, both included")
+		c.Check(from.After(to) || !to.After(from.AddDate(0, 0, MaxDays-1)), "to", fmt.Sprintf("must be at most %d days from from, both included", MaxDays))
 	}
 	if err := c.Err(); err != nil {
 		httpapi.Error(w, r, err)
@@ -83,10 +88,10 @@ func (s *Service) Get(w http.ResponseWriter, r *http.Request) {
 		httpapi.Error(w, r, err)
 		return
 	}
-	out := response{From: from.Format(agent.DateFormat), To: to.Format(agent.DateFormat), Days: make([]dayView, 0, len(days))}
+	out := Response{From: from.Format(agent.DateFormat), To: to.Format(agent.DateFormat), Days: make([]Day, 0, len(days))}
 	var total agent.Usage
 	for _, d := range days {
-		out.Days = append(out.Days, dayView{Date: d.Day.Format(agent.DateFormat), counts: newCounts(d.Usage)})
+		out.Days = append(out.Days, Day{Date: d.Day.Format(agent.DateFormat), Counts: newCounts(d.Usage)})
 		total = total.Plus(d.Usage)
 	}
 	out.Total = newCounts(total)

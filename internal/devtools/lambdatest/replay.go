@@ -40,6 +40,7 @@ type ReplayStep struct {
 // and must answer 2xx.
 var ReplaySteps = []ReplayStep{
 	{"health", 200, `"status":"ok"`},
+	{"openapi", 200, `"openapi": "3.1.0"`},
 	{"auth-register", 201, `"email":"sam-user@example.com"`},
 	{"auth-login", 200, `"message":"Login successful"`},
 	{"auth-me", 200, `"username":"sam_user"`},

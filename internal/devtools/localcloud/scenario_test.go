@@ -1142,6 +1142,27 @@ func TestDeployedShape(t *testing.T) {
 		}
 	})
 
+	// The API's document, as a client reads it through the one URL
+	// (CloudFront's default behavior: the HTTP API), and revalidates it.
+	t.Run("the OpenAPI document", func(t *testing.T) {
+		s := s.in(t)
+		var doc struct{ OpenAPI string }
+		h := s.call("GET", "/api/openapi.json", nil, 200, &doc)
+		if doc.OpenAPI != "3.1.0" || h.Get("ETag") == "" || h.Get("Cache-Control") == "" {
+			t.Fatalf("document %q, headers %v", doc.OpenAPI, h)
+		}
+		req, _ := http.NewRequest("GET", c.URL+"/api/openapi.json", nil)
+		req.Header.Set("If-None-Match", h.Get("ETag"))
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusNotModified {
+			t.Errorf("If-None-Match: %d, want 304", resp.StatusCode)
+		}
+	})
+
 	// The session ends: refreshed, its password changed (a new token), then
 	// logged out. (An instance that read the user's token version trusts it
 	// for SESSION_CACHE_TTL, a minute: the old tokens' refusal is not
