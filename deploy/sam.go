@@ -142,7 +142,11 @@ func (s *Stack) samFunction(f Function) *yaml.Node {
 	for _, st := range f.Statements {
 		stmts = append(stmts, map[string]any{"Effect": "Allow", "Action": strs(st.Actions...), "Resource": st.Resource})
 	}
-	add(p, "Policies", value([]any{map[string]any{"Statement": stmts}}))
+	// A function granted nothing (the web app's) has no policy: IAM
+	// refuses a policy with no statement.
+	if len(stmts) > 0 {
+		add(p, "Policies", value([]any{map[string]any{"Statement": stmts}}))
+	}
 	if f.Path != "" {
 		add(p, "Events", value(map[string]any{"Api": map[string]any{
 			"Type":       "HttpApi",
