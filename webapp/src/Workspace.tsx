@@ -76,6 +76,9 @@ export function Workspace({
   const [listVersion, setListVersion] = useState(0);
   const [sidebarOpen, setSidebarOpen] = useState(false);
   const turn = useRef<Turn | null>(null);
+  // The conversation on screen: a reply that starts one sets it, so that
+  // opening it (the hash changed) does not load it again.
+  const opened = useRef<string | null | undefined>(undefined);
   const textRef = useRef<Map<string, string>>(new Map());
   const userRef = useRef(user);
   userRef.current = user;
@@ -133,6 +136,7 @@ export function Workspace({
             ),
           );
           if (isNew) {
+            opened.current = m.conversationId;
             setTitle(m.title);
             setConversationId(m.conversationId);
             history.replaceState(null, "", `#/c/${m.conversationId}`);
@@ -198,7 +202,9 @@ export function Workspace({
             end = await readEvents(res, t.controller.signal, (e) => handle(t, e));
           } catch (e) {
             if (t.controller.signal.aborted) return;
-            if (e instanceof ApiError && e.status !== 0) throw e;
+            // Resuming, a gateway's 5xx is the connection still down.
+            const down = e instanceof ApiError && (e.status === 0 || (tries > 0 && e.status >= 500));
+            if (!down) throw e;
             end = "cut";
           }
           if (end === "done" || t.controller.signal.aborted) break;
@@ -207,7 +213,7 @@ export function Workspace({
           }
           tries++;
           setBanner({ kind: "info", text: "Connection lost. Reconnecting…" });
-          await new Promise((r) => setTimeout(r, 500 * 2 ** tries));
+          await new Promise((r) => setTimeout(r, 250 * 2 ** tries));
           req = { method: "GET", path: `/api/chat/stream/${t.messageId}`, body: undefined };
         }
         setBanner((b) => (b && b.kind === "info" ? null : b));
@@ -345,7 +351,6 @@ export function Workspace({
   }, []);
 
   // Opening a conversation (the hash), and resuming its reply in progress.
-  const opened = useRef<string | null | undefined>(undefined);
   useEffect(() => {
     if (opened.current === conversationId) return;
     if (turn.current && turn.current.conversationId === conversationId) {
