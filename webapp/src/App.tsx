@@ -1,6 +1,6 @@
 import { useCallback, useEffect, useState } from "react";
 import { api, getToken, send, setToken, setUnauthorizedHandler } from "./api/client";
-import type { MeResponse, User } from "./api/types";
+import { route, type MeResponse, type User } from "./api/types";
 import { AuthScreen } from "./Auth";
 import { Workspace } from "./Workspace";
 
@@ -19,7 +19,7 @@ export function App() {
   useEffect(() => {
     setUnauthorizedHandler(signOutLocally);
     if (!getToken()) return;
-    api<MeResponse>("GET", "/api/auth/me")
+    api<MeResponse>("GET", route("/api/auth/me"))
       .then((r) => setUser(r.user))
       .catch(() => signOutLocally())
       .finally(() => setChecking(false));
@@ -27,7 +27,7 @@ export function App() {
 
   const signOut = useCallback(async () => {
     try {
-      await send("POST", "/api/auth/logout");
+      await send("POST", route("/api/auth/logout"));
     } catch {
       // Signed out here whatever the server says.
     }

@@ -1,6 +1,6 @@
 import { useEffect, useState } from "react";
 import { ApiError, api, download, send } from "./api/client";
-import type { Artifact, ArtifactResponse, CodeResponse, DiffResponse } from "./api/types";
+import { route, type Artifact, type ArtifactResponse, type CodeResponse, type DiffResponse } from "./api/types";
 import { highlight, escapeHTML } from "./render/highlight";
 
 type Tab = "preview" | "code" | "versions";
@@ -34,11 +34,11 @@ export function ArtifactPanel({
 
   useEffect(() => {
     let live = true;
-    api<ArtifactResponse>("GET", `/api/artifacts/${artifactId}`)
+    api<ArtifactResponse>("GET", route("/api/artifacts/{id}", { id: artifactId }))
       .then((r) => {
         if (!live) return;
         setArtifact(r.artifact);
-        return send("POST", `/api/artifacts/${artifactId}/build`)
+        return send("POST", route("/api/artifacts/{id}/build", { id: artifactId }))
           .then(() => live && setBuild({ ok: true, errors: [] }))
           .catch((e) => {
             if (!live) return;
@@ -60,14 +60,14 @@ export function ArtifactPanel({
 
   const exportHTML = async () => {
     try {
-      await download(await send("POST", `/api/artifacts/${artifactId}/html-export?download=1`), "artifact.html");
+      await download(await send("POST", route("/api/artifacts/{id}/html-export", { id: artifactId }, { download: "1" })), "artifact.html");
     } catch (e) {
       onError(e);
     }
   };
   const downloadCode = async () => {
     try {
-      await download(await send("GET", `/api/artifacts/${artifactId}/download`), artifact?.title || "artifact");
+      await download(await send("GET", route("/api/artifacts/{id}/download", { id: artifactId })), artifact?.title || "artifact");
     } catch (e) {
       onError(e);
     }
@@ -145,7 +145,7 @@ function CodeView({ artifact, onError }: { artifact: Artifact; onError: (e: unkn
   const [code, setCode] = useState<CodeResponse | null>(null);
   const [file, setFile] = useState<string | null>(null);
   useEffect(() => {
-    api<CodeResponse>("GET", `/api/artifacts/${artifact.id}/code`)
+    api<CodeResponse>("GET", route("/api/artifacts/{id}/code", { id: artifact.id }))
       .then((c) => {
         setCode(c);
         setFile(c.entry || c.files?.[0]?.path || null);
@@ -180,7 +180,7 @@ function Versions({ artifact, onOpen, onError }: { artifact: Artifact; onOpen: (
   const [from, setFrom] = useState(Math.max(1, artifact.version - 1));
   useEffect(() => {
     if (artifact.version <= 1) return;
-    api<DiffResponse>("GET", `/api/artifacts/${artifact.id}/diff?from=${from}&to=${artifact.version}`)
+    api<DiffResponse>("GET", route("/api/artifacts/{id}/diff", { id: artifact.id }, { from: String(from), to: String(artifact.version) }))
       .then(setDiff)
       .catch(onError);
   }, [artifact.id, artifact.version, from, onError]);

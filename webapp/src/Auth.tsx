@@ -1,6 +1,6 @@
 import { useState, type FormEvent } from "react";
 import { ApiError, api, describe } from "./api/client";
-import type { AuthResponse, User } from "./api/types";
+import { route, type AuthResponse, type Body, type User } from "./api/types";
 
 // AuthScreen signs in or creates an account; either way the answer holds
 // the token, which the app keeps out of every URL.
@@ -21,8 +21,8 @@ export function AuthScreen({ onSignedIn }: { onSignedIn: (u: User, token: string
     try {
       const r =
         mode === "signin"
-          ? await api<AuthResponse>("POST", "/api/auth/login", { email, password })
-          : await api<AuthResponse>("POST", "/api/auth/register", { email, username, password });
+          ? await api<AuthResponse>("POST", route("/api/auth/login"), { email, password } satisfies Body<"/api/auth/login", "post">)
+          : await api<AuthResponse>("POST", route("/api/auth/register"), { email, username, password } satisfies Body<"/api/auth/register", "post">);
       onSignedIn(r.user, r.token);
     } catch (err) {
       setError(describe(err));

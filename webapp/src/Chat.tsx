@@ -1,7 +1,7 @@
 import { memo, useEffect, useRef, useState, type KeyboardEvent } from "react";
 import { errorOf, getToken } from "./api/client";
 import { open, readEvents } from "./api/sse";
-import type { Alternatives, Artifact, BuildResult, Chunk } from "./api/types";
+import { route, type Alternatives, type Artifact, type BuildResult, type Chunk } from "./api/types";
 import { Markdown } from "./Markdown";
 import type { Banner } from "./Workspace";
 
@@ -171,14 +171,14 @@ function AlternativeNav({ m, onReplace }: { m: UIMessage; onReplace: (oldId: str
     setBusy(true);
     try {
       const ctl = new AbortController();
-      const res = await open("GET", `/api/chat/stream/${id}`, undefined, getToken(), null, ctl.signal);
+      const res = await open("GET", route("/api/chat/stream/{messageId}", { messageId: id }), undefined, getToken(), null, ctl.signal);
       if (!res.ok) throw await errorOf(res);
       let text = "";
       const artifacts: Artifact[] = [];
       await readEvents(res, ctl.signal, (e) => {
         if (e.event !== "chunk") return;
         const c = (JSON.parse(e.data) as { data: Chunk }).data;
-        if (c.type === undefined) text += c.text;
+        if ("text" in c) text += c.text;
         else if (c.type === "artifact") artifacts.push(c.artifact);
       });
       onReplace(m.id, { id, role: "ASSISTANT", content: text, artifacts, builds: {}, alternatives: { ...alt, index } });

@@ -1,6 +1,6 @@
 import { useCallback, useEffect, useRef, useState } from "react";
 import { api } from "./api/client";
-import type { ConversationItem, ConversationList } from "./api/types";
+import { route, type Body, type ConversationItem, type ConversationList } from "./api/types";
 
 const pageSize = 20;
 
@@ -40,10 +40,10 @@ export function Sidebar({
       const gen = generation.current;
       loadingRef.current = true;
       try {
-        const q = new URLSearchParams({ limit: String(pageSize) });
-        if (query) q.set("search", query);
-        if (after) q.set("cursor", after);
-        const r = await api<ConversationList>("GET", `/api/conversations?${q}`);
+        const q: Record<string, string> = { limit: String(pageSize) };
+        if (query) q.search = query;
+        if (after) q.cursor = after;
+        const r = await api<ConversationList>("GET", route("/api/conversations", {}, q));
         if (gen !== generation.current) return;
         setItems((xs) => {
           const seen = new Set(after ? xs.map((x) => x.id) : []);
@@ -143,7 +143,7 @@ function ConversationRow({
       return;
     }
     try {
-      await api("PUT", `/api/conversations/${c.id}`, { title: t });
+      await api("PUT", route("/api/conversations/{id}", { id: c.id }), { title: t } satisfies Body<"/api/conversations/{id}", "put">);
       onRenamed(t);
       setMode("view");
     } catch (e) {
@@ -152,7 +152,7 @@ function ConversationRow({
   };
   const remove = async () => {
     try {
-      await api("DELETE", `/api/conversations/${c.id}`);
+      await api("DELETE", route("/api/conversations/{id}", { id: c.id }));
       onDeleted();
     } catch (e) {
       onError(e);

@@ -1,17 +1,19 @@
 import { useCallback, useEffect, useRef, useState } from "react";
 import { ApiError, api, describe, download, errorOf, getToken, send } from "./api/client";
 import { open, readEvents, type SSEEvent } from "./api/sse";
-import type {
-  Artifact,
-  Chunk,
-  Complete,
-  Message,
-  Metadata,
-  StreamError,
-  Thread,
-  UsageResponse,
-  User,
-  ZipLink,
+import {
+  route,
+  type Artifact,
+  type Body,
+  type Chunk,
+  type Complete,
+  type Message,
+  type Metadata,
+  type StreamError,
+  type Thread,
+  type UsageResponse,
+  type User,
+  type ZipLink,
 } from "./api/types";
 import { ArtifactPanel } from "./ArtifactPanel";
 import { Chat, type UIMessage } from "./Chat";
@@ -84,7 +86,7 @@ export function Workspace({
   userRef.current = user;
 
   const refreshUsage = useCallback(() => {
-    api<UsageResponse>("GET", "/api/usage")
+    api<UsageResponse>("GET", route("/api/usage"))
       .then(setUsage)
       .catch(() => {});
   }, []);
@@ -97,7 +99,7 @@ export function Workspace({
   // loadThread shows a conversation as the server has it.
   const loadThread = useCallback(async (id: string): Promise<UIMessage[] | null> => {
     try {
-      const t = await api<Thread>("GET", `/api/conversations/${id}`);
+      const t = await api<Thread>("GET", route("/api/conversations/{id}", { id }));
       const ms = t.conversation.messages.filter((m) => m.role !== "SYSTEM").map(fromServer);
       setTitle(t.conversation.title);
       setMessages(ms);
@@ -147,7 +149,7 @@ export function Workspace({
         }
         case "chunk": {
           const c = env.data as Chunk;
-          if (c.type === undefined) {
+          if ("text" in c) {
             chunkReceived();
             const text = (textRef.current.get(id) ?? "") + c.text;
             textRef.current.set(id, text);
@@ -214,7 +216,7 @@ export function Workspace({
           tries++;
           setBanner({ kind: "info", text: "Connection lost. Reconnecting…" });
           await new Promise((r) => setTimeout(r, 250 * 2 ** tries));
-          req = { method: "GET", path: `/api/chat/stream/${t.messageId}`, body: undefined };
+          req = { method: "GET", path: route("/api/chat/stream/{messageId}", { messageId: t.messageId }), body: undefined };
         }
         setBanner((b) => (b && b.kind === "info" ? null : b));
         savePending(null);
@@ -228,7 +230,7 @@ export function Workspace({
           const resume = () => {
             setBanner(null);
             updateMessage(id, (m) => ({ ...m, streaming: true }));
-            void run({ ...t, controller: new AbortController() }, "GET", `/api/chat/stream/${t.messageId}`, undefined);
+            void run({ ...t, controller: new AbortController() }, "GET", route("/api/chat/stream/{messageId}", { messageId: t.messageId! }), undefined);
           };
           setBanner({ kind: "error", text: "Connection lost.", action: { label: "Reconnect", run: resume } });
           updateMessage(id, (m) => ({ ...m, streaming: false }));
@@ -274,9 +276,9 @@ export function Workspace({
         { id: "local-user-" + tid, role: "USER", content: text, artifacts: [], builds: {} },
         { id: tid, role: "ASSISTANT", content: "", artifacts: [], builds: {}, streaming: true },
       ]);
-      const body: Record<string, unknown> = { message: text, stream: true, enableBuilding: true };
+      const body: Body<"/api/chat/send", "post"> = { message: text, stream: true, enableBuilding: true };
       if (conversationId) body.conversationId = conversationId;
-      void run(newTurn(conversationId, tid), "POST", "/api/chat/send", body);
+      void run(newTurn(conversationId, tid), "POST", route("/api/chat/send"), body);
     },
     [conversationId, run],
   );
@@ -286,7 +288,7 @@ export function Workspace({
     if (!t || !t.messageId || t.stopping) return;
     t.stopping = true;
     try {
-      await send("POST", `/api/chat/stop/${t.messageId}`);
+      await send("POST", route("/api/chat/stop/{messageId}", { messageId: t.messageId }));
     } catch (e) {
       if (!(e instanceof ApiError && e.status === 409)) setBanner({ kind: "error", text: describe(e) });
     }
@@ -300,7 +302,7 @@ export function Workspace({
       textRef.current.set(tid, "");
       setMessages((ms) => ms.map((m) => (m.id === messageId ? { id: tid, role: "ASSISTANT", content: "", artifacts: [], builds: {}, streaming: true } : m)));
       const t = newTurn(conversationId, tid);
-      await run(t, "POST", `/api/chat/regenerate/${messageId}`, { stream: true });
+      await run(t, "POST", route("/api/chat/regenerate/{messageId}", { messageId }), { stream: true } satisfies Body<"/api/chat/regenerate/{messageId}", "post">);
       if (t.messageId) await loadThread(conversationId);
     },
     [conversationId, loadThread, run],
@@ -318,7 +320,7 @@ export function Workspace({
         { id: tid, role: "ASSISTANT", content: "", artifacts: [], builds: {}, streaming: true },
       ]);
       const t = newTurn(a.conversationId, tid);
-      await run(t, "POST", `/api/artifacts/${a.id}/fix`, { stream: true });
+      await run(t, "POST", route("/api/artifacts/{id}/fix", { id: a.id }), { stream: true } satisfies Body<"/api/artifacts/{id}/fix", "post">);
       if (t.messageId) await loadThread(a.conversationId);
     },
     [loadThread, run],
@@ -378,7 +380,7 @@ export function Workspace({
       textRef.current.set(p.messageId, p.text);
       setMessages((list) => [...list, { id: p.messageId, role: "ASSISTANT", content: p.text, artifacts: p.artifacts, builds: {}, streaming: true }]);
       const t: Turn = { ...newTurn(conversationId, p.messageId), messageId: p.messageId, lastEventId: p.lastEventId };
-      void run(t, "GET", `/api/chat/stream/${p.messageId}`, undefined);
+      void run(t, "GET", route("/api/chat/stream/{messageId}", { messageId: p.messageId }), undefined);
     });
   }, [conversationId, loadThread, run]);
 
@@ -396,7 +398,7 @@ export function Workspace({
   const exportAs = async (format: "json" | "markdown" | "zip") => {
     if (!conversationId) return;
     try {
-      const res = await send("GET", `/api/conversations/${conversationId}/export?format=${format}`);
+      const res = await send("GET", route("/api/conversations/{id}/export", { id: conversationId }, { format }));
       if (format === "zip" && (res.headers.get("Content-Type") || "").startsWith("application/json")) {
         const link = (await res.json()) as ZipLink;
         window.location.assign(link.url);
