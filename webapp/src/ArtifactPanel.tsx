@@ -31,6 +31,23 @@ export function ArtifactPanel({
   const [artifact, setArtifact] = useState<Artifact | null>(null);
   const [build, setBuild] = useState<BuildState | null>(null);
   const [tab, setTab] = useState<Tab>("preview");
+  // The preview page starts once the reply is done and painted: it runs
+  // model code (React, Tailwind's compiler) that would hold up the stream.
+  const [framed, setFramed] = useState(false);
+  useEffect(() => {
+    if (busy) {
+      setFramed(false);
+      return;
+    }
+    let timer = 0;
+    const frame = requestAnimationFrame(() => {
+      timer = window.setTimeout(() => setFramed(true), 100);
+    });
+    return () => {
+      cancelAnimationFrame(frame);
+      clearTimeout(timer);
+    };
+  }, [busy]);
 
   useEffect(() => {
     let live = true;
@@ -120,7 +137,10 @@ export function ArtifactPanel({
         </div>
       )}
       <div className="panel-body">
-        {artifact && tab === "preview" && build?.ok !== null && (
+        {artifact && tab === "preview" && build?.ok !== null && !framed && (
+          <p className="hint">The preview starts when the reply is done: a page that runs beside a stream would slow it down.</p>
+        )}
+        {artifact && tab === "preview" && build?.ok !== null && framed && (
           <>
             <iframe
               title="Preview"

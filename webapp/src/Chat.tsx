@@ -116,7 +116,7 @@ const MessageView = memo(function MessageView({
   }
   return (
     <article className="msg assistant" aria-label="Assistant" data-message-id={m.id}>
-      <Markdown text={m.content} live={m.streaming} />
+      <Markdown text={m.content} />
       {m.streaming && m.content === "" && <span className="typing" aria-label="Writing" />}
       {m.notes?.map((n, i) => (
         <p key={i} className="note">

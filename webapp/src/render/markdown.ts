@@ -67,3 +67,22 @@ export function sanitize(html: string): string {
 export function renderMarkdown(text: string): string {
   return sanitize(marked.parse(text) as string);
 }
+
+// A reply grows at its end: its top-level blocks but the last are the same
+// at every chunk, so each block's HTML is kept by its source, and a chunk
+// costs the rendering of the last block only.
+const blocks = new Map<string, string>();
+
+// renderBlocks is a reply as safe HTML, one string per top-level block.
+export function renderBlocks(text: string): string[] {
+  const tokens = marked.lexer(text);
+  return tokens.map((tok) => {
+    const hit = blocks.get(tok.raw);
+    if (hit !== undefined) return hit;
+    const one = Object.assign([tok], { links: tokens.links });
+    const html = sanitize(marked.parser(one) as string);
+    if (blocks.size > 500) blocks.clear();
+    blocks.set(tok.raw, html);
+    return html;
+  });
+}
