@@ -70,8 +70,11 @@ func run(shots string, runs, replies int) error {
 	}
 	defer srv.stop()
 
-	ctx, cancel := chromium(dir)
+	ctx, cancel, err := chromium(dir)
 	defer cancel()
+	if err != nil {
+		return fmt.Errorf("start Chromium: %w", err)
+	}
 	if shots != "" {
 		return screenshots(ctx, srv.url, shots)
 	}
@@ -284,7 +287,7 @@ func screenshots(browser context.Context, url, dir string) error {
 
 // chromium starts Debian's headless Chromium with the flags this machine
 // needs (as internal/devtools/browsertest does).
-func chromium(dir string) (context.Context, context.CancelFunc) {
+func chromium(dir string) (context.Context, context.CancelFunc, error) {
 	path := "/usr/bin/chromium"
 	if p, err := exec.LookPath("chromium"); err == nil {
 		path = p
@@ -295,7 +298,9 @@ func chromium(dir string) (context.Context, context.CancelFunc) {
 		chromedp.Flag("disable-dev-shm-usage", true), chromedp.UserDataDir(filepath.Join(dir, "chromium")),
 	)
 	ctx, cancel := chromedp.NewContext(alloc)
-	return ctx, func() { cancel(); cancelAlloc() }
+	// Started now, so that every tab is one of this browser's.
+	err := chromedp.Do(ctx)
+	return ctx, func() { cancel(); cancelAlloc() }, err
 }
 
 // server is the devserver process.

@@ -52,9 +52,16 @@ export function Chat(p: ChatProps) {
         <h2 className="chat-title">{p.title || "New chat"}</h2>
         {p.conversationId && (
           <div className="exports" role="group" aria-label="Export conversation">
-            <button type="button" onClick={() => p.onExport("json")}>Export JSON</button>
-            <button type="button" onClick={() => p.onExport("markdown")}>Export Markdown</button>
-            <button type="button" onClick={() => p.onExport("zip")}>Export ZIP</button>
+            <span className="hint">Export</span>
+            <button type="button" aria-label="Export JSON" onClick={() => p.onExport("json")}>
+              JSON
+            </button>
+            <button type="button" aria-label="Export Markdown" onClick={() => p.onExport("markdown")}>
+              Markdown
+            </button>
+            <button type="button" aria-label="Export ZIP" onClick={() => p.onExport("zip")}>
+              ZIP
+            </button>
           </div>
         )}
       </div>

@@ -200,7 +200,9 @@ function ConversationRow({
         ✎
       </button>
       <button type="button" className="icon" aria-label={`Delete ${c.title}`} onClick={() => setMode("delete")}>
-        🗑
+        <svg width="14" height="14" viewBox="0 0 24 24" fill="none" stroke="currentColor" strokeWidth="2" aria-hidden="true">
+          <path d="M3 6h18M8 6V4h8v2M6 6l1 14h10l1-14" />
+        </svg>
       </button>
     </li>
   );
