@@ -142,9 +142,7 @@ func (s *Stack) samFunction(f Function) *yaml.Node {
 	for _, st := range f.Statements {
 		stmts = append(stmts, map[string]any{"Effect": "Allow", "Action": strs(st.Actions...), "Resource": st.Resource})
 	}
-	// A function granted nothing (the web app's) has no policy: IAM
-	// refuses a policy with no statement.
-	if len(stmts) > 0 {
+	if len(stmts) > 0 { // none: the role only writes logs
 		add(p, "Policies", value([]any{map[string]any{"Statement": stmts}}))
 	}
 	if f.Path != "" {

@@ -32,6 +32,22 @@ func TestSignUpChatArtifactExportsAndSignOut(t *testing.T) {
 	p.waitFor(`document.querySelector("[data-testid=credits]").textContent === "19 credits"`)
 	p.waitFor(`document.querySelector("[data-testid=usage]")?.textContent.includes("1 turn,")`)
 
+	// A reply re-renders the page at every chunk, and loads nothing again
+	// for it: the list once when the conversation starts and once after the
+	// reply, the artifact and its build once.
+	lists, builds := 0, 0
+	for _, u := range s.requested() {
+		if strings.HasPrefix(u, "/api/conversations?") {
+			lists++
+		}
+		if strings.HasSuffix(u, "/build") {
+			builds++
+		}
+	}
+	if lists > 3 || builds > 1 {
+		t.Errorf("during one reply the page listed conversations %d times and built %d times", lists, builds)
+	}
+
 	// The artifact opens in the panel: its preview is framed through the
 	// preview token, never the user's.
 	p.waitFor(`document.querySelector("iframe[title=Preview]") !== null`)

@@ -85,6 +85,23 @@ export function Workspace({
   const userRef = useRef(user);
   userRef.current = user;
 
+  // reportError is stable: the panel and the sidebar load again when it
+  // changes.
+  const reportError = useCallback((e: unknown) => setBanner({ kind: "error", text: describe(e) }), []);
+  const onDeleted = useCallback(
+    (id: string) => {
+      if (id === opened.current) location.hash = "#/";
+    },
+    [],
+  );
+  const onRenamed = useCallback((id: string, t: string) => {
+    if (id === opened.current) setTitle(t);
+  }, []);
+
+  const replaceMessage = useCallback((oldId: string, m: UIMessage) => {
+    setMessages((ms) => ms.map((x) => (x.id === oldId ? m : x)));
+  }, []);
+
   const refreshUsage = useCallback(() => {
     api<UsageResponse>("GET", route("/api/usage"))
       .then(setUsage)
@@ -438,13 +455,9 @@ export function Workspace({
         current={conversationId}
         version={listVersion}
         onOpen={openConversation}
-        onDeleted={(id) => {
-          if (id === conversationId) openConversation(null);
-        }}
-        onRenamed={(id, t) => {
-          if (id === conversationId) setTitle(t);
-        }}
-        onError={(e) => setBanner({ kind: "error", text: describe(e) })}
+        onDeleted={onDeleted}
+        onRenamed={onRenamed}
+        onError={reportError}
       />
       <Chat
         title={title}
@@ -459,7 +472,7 @@ export function Workspace({
         onRegenerate={regenerate}
         onOpenArtifact={setPanel}
         onExport={exportAs}
-        onReplaceAlternative={(oldId, m) => setMessages((ms) => ms.map((x) => (x.id === oldId ? m : x)))}
+        onReplaceAlternative={replaceMessage}
       />
       {panel && (
         <ArtifactPanel
@@ -469,7 +482,7 @@ export function Workspace({
           onOpen={setPanel}
           onClose={() => setPanel(null)}
           onFix={fix}
-          onError={(e) => setBanner({ kind: "error", text: describe(e) })}
+          onError={reportError}
         />
       )}
     </div>

@@ -86,16 +86,17 @@ func grants(stmts []iamproof.Statement) []string {
 }
 
 // TestFromSAM reads the real template.yaml: every function of the routes
-// table has statements, and they grant, resolved to ARNs, exactly what the
-// table says.
+// table with grants has statements (one without has none: its role only
+// writes logs), and they grant, resolved to ARNs, exactly what the table
+// says.
 func TestFromSAM(t *testing.T) {
 	p := samPolicies(t)
 	if len(p) != len(routes.All()) {
-		t.Errorf("%d functions with policies, the routes table has %d", len(p), len(routes.All()))
+		t.Errorf("%d functions in template.yaml, the routes table has %d", len(p), len(routes.All()))
 	}
 	for _, f := range routes.All() {
 		stmts := p[f.LogicalID()]
-		if len(stmts) == 0 {
+		if len(stmts) == 0 && len(f.Grants) > 0 {
 			t.Errorf("%s: no statements", f.LogicalID())
 		}
 		var want []string

@@ -172,7 +172,8 @@ func policies(t *testing.T, c *localcloud.Cloud, sam *cfn.Template) map[string]i
 // checkIAM proves every call recorded so far against each template's
 // policies: a denied call fails the test, naming the function, the action
 // and the resource; the report (calls, denials, unused grants) goes to the
-// test's output. Every function of the routes table must have made a call.
+// test's output. Every function of the routes table with grants must have
+// made a call.
 func (p *iamProof) checkIAM(t *testing.T, c *localcloud.Cloud, sam *cfn.Template) {
 	t.Helper()
 	if n := p.early.Load(); n > 0 {
@@ -190,7 +191,9 @@ func (p *iamProof) checkIAM(t *testing.T, c *localcloud.Cloud, sam *cfn.Template
 		callers[call.Function] = true
 	}
 	for _, f := range routes.All() {
-		if !callers[f.LogicalID()] {
+		// A function without grants (openapi) has nothing to prove: any
+		// call it made would be denied below.
+		if !callers[f.LogicalID()] && len(f.Grants) > 0 {
 			t.Errorf("%s made no AWS call: the scenario does not cover it", f.LogicalID())
 		}
 	}
