@@ -46,9 +46,10 @@ const (
 
 func main() {
 	shots := flag.String("screenshots", "", "write the main screens as PNGs to this directory instead of measuring")
-	runs := flag.Int("runs", 10, "navigations measured for the shell's paint")
+	runs := flag.Int("runs", 10, "navigations measured for the shell's paint (at least 2)")
 	replies := flag.Int("replies", 3, "streamed replies measured for the chunks")
 	flag.Parse()
+	*runs = max(*runs, 2)
 	if err := run(*shots, *runs, *replies); err != nil {
 		log.Fatal(err)
 	}
