@@ -25,7 +25,7 @@ import (
 // Options say where the sources and packages are and where the files go.
 type Options struct {
 	Root string // the repository: webapp/src, webapp/node_modules and web/node_modules under it
-	Out  string // the directory the files are written to (emptied first)
+	Out  string // the directory the files are written to (the last build's removed first)
 }
 
 // File is one file written.
@@ -81,8 +81,12 @@ func Build(opts Options) ([]File, error) {
 		}
 		return nil, errors.New("bundle the web app:\n" + b.String())
 	}
-	if err := os.RemoveAll(opts.Out); err != nil {
-		return nil, err
+	// The last build goes; the directory's committed note stays (go:embed
+	// needs a file there before any build).
+	for _, old := range []string{"assets", "index.html", "index.html.gz"} {
+		if err := os.RemoveAll(filepath.Join(opts.Out, old)); err != nil {
+			return nil, err
+		}
 	}
 	if err := os.MkdirAll(filepath.Join(opts.Out, "assets"), 0o755); err != nil {
 		return nil, err
