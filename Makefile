@@ -9,14 +9,14 @@ GOARCH    ?= arm64
 LDFLAGS   := -s -w
 BUILDFLAGS := -trimpath -tags lambda.norpc -ldflags "$(LDFLAGS)"
 
-.PHONY: dev test test-short vet build sizes seed clean deps-test deps-web bench bench-build bench-load fuzz template openapi
+.PHONY: dev test test-short vet build sizes seed clean deps-test deps-web deps-webapp webapp webapp-check webapp-types bench bench-build bench-load bench-webapp screenshots fuzz template openapi
 
 ## dev: the whole backend on PORT (default 3001) with in-process DynamoDB and S3.
-dev: deps-web
+dev: deps-web webapp
 	$(GO) run ./cmd/devserver
 
 ## test: vet and the whole suite (DynamoDB tests also run on dynalite when CI=true or DYNALITE=1).
-test: deps-test deps-web vet
+test: deps-test deps-web webapp webapp-check vet
 	@echo "== store suite, per DynamoDB backend (dynalite runs when CI=true or DYNALITE=1)"
 	$(GO) test -count=1 -v ./internal/store | grep -E '^\s*--- (PASS|FAIL|SKIP): Test[^/]*/(minidyn|dynalite) |^(ok|FAIL)'
 	@echo "== everything"
@@ -44,6 +44,43 @@ deps-web: web/node_modules/.package-lock.json
 web/node_modules/.package-lock.json: web/package-lock.json
 	npm ci --prefix web --no-audit --no-fund
 	$(GO) run ./cmd/prebuild -packages web/node_modules
+
+# The web app at / (docs/webapp.md): its own npm packages (webapp/package-lock.json:
+# a markdown renderer, a sanitizer, a highlighter, and the type tools), then its
+# bundle, built by esbuild's Go API (cmd/webapp) into internal/webapp/dist, which
+# the binaries embed. React comes from the preview packages (web/).
+WEBAPP := internal/webapp/dist/index.html
+
+deps-webapp: webapp/node_modules/.package-lock.json
+
+webapp/node_modules/.package-lock.json: webapp/package-lock.json
+	npm ci --prefix webapp --no-audit --no-fund
+
+## webapp: the web app's bundle (internal/webapp/dist), with each file's size gzipped.
+webapp: $(WEBAPP)
+
+$(WEBAPP): web/node_modules/.package-lock.json webapp/node_modules/.package-lock.json $(shell find webapp/src -type f 2>/dev/null) $(wildcard internal/webapp/bundle/*.go) cmd/webapp/main.go
+	$(GO) run ./cmd/webapp
+
+## webapp-check: the web app's types: the API's generated from api/openapi.json are current, and `tsc --noEmit` passes.
+webapp-check: deps-webapp
+	@if [ -f api/openapi.json ]; then \
+		cd webapp && npx --no-install openapi-typescript ../api/openapi.json -o /tmp/webapp-schema.$$$$.d.ts >/dev/null && \
+		{ cmp -s /tmp/webapp-schema.$$$$.d.ts src/api/schema.d.ts || { rm -f /tmp/webapp-schema.$$$$.d.ts; echo "webapp/src/api/schema.d.ts is stale: run make webapp-types"; exit 1; }; } && rm -f /tmp/webapp-schema.$$$$.d.ts; \
+	fi
+	cd webapp && npx --no-install tsc --noEmit -p .
+
+## webapp-types: webapp/src/api/schema.d.ts from the API's OpenAPI document.
+webapp-types: deps-webapp
+	cd webapp && npx --no-install openapi-typescript ../api/openapi.json -o src/api/schema.d.ts
+
+## bench-webapp: the web app's budgets: its JavaScript gzipped, the shell's first paint after navigation, and a streamed chunk's time from its SSE event to the screen, in headless Chromium against a devserver (offline model).
+bench-webapp: deps-web webapp
+	$(GO) run ./scripts/webappbench
+
+## screenshots: the web app's main screens as PNGs under docs/webapp/, taken in headless Chromium against a devserver (offline model).
+screenshots: deps-web webapp
+	$(GO) run ./scripts/webappbench -screenshots docs/webapp
 
 ## fuzz: every fuzz target of the module (each `func Fuzz...`), one after another, for FUZZTIME each (default 60s); a failure leaves its input in the package's testdata/fuzz and the others still run. Not in `make test` or CI, which run the targets' seeds and saved inputs as tests.
 FUZZTIME ?= 60s
@@ -82,7 +119,7 @@ build: $(addprefix build/,$(addsuffix /bootstrap,$(FUNCTIONS))) build/build/web/
 build/build/web/node_modules/.package-lock.json: web/package.json web/package-lock.json
 	$(call stage_packages,build/build)
 
-build/%/bootstrap: FORCE
+build/%/bootstrap: FORCE $(WEBAPP)
 	@mkdir -p $(dir $@)
 	CGO_ENABLED=0 GOOS=linux GOARCH=$(GOARCH) $(GO) build $(BUILDFLAGS) -o $@ ./functions/$*
 
@@ -106,7 +143,7 @@ define stage_packages
 	$(GO) run ./cmd/prebuild -packages $(1)/web/node_modules
 endef
 
-build-BuildFunction:
+build-BuildFunction: $(WEBAPP)
 	CGO_ENABLED=0 GOOS=linux GOARCH=arm64 $(GO) build $(BUILDFLAGS) -o $(ARTIFACTS_DIR)/bootstrap ./functions/build
 	$(call stage_packages,$(ARTIFACTS_DIR))
 
@@ -115,7 +152,7 @@ build-BuildFunction:
 # (routes.Function.LogicalID: auth-me, AuthMeFunction), so the directory is
 # the stem's words in lower case joined by dashes; the build function's
 # explicit rule above takes precedence.
-build-%Function:
+build-%Function: $(WEBAPP)
 	CGO_ENABLED=0 GOOS=linux GOARCH=arm64 $(GO) build $(BUILDFLAGS) -o $(ARTIFACTS_DIR)/bootstrap ./functions/$(shell echo '$*' | sed -E 's/([a-z0-9])([A-Z])/\1-\2/g' | tr A-Z a-z)
 
 ## openapi: api/openapi.json, the OpenAPI 3.1 document, from the routes table and the handlers' types (a test fails while it is stale).
@@ -149,7 +186,7 @@ synth: build
 	@echo "infra/cdk.out/AiCodingAgent.template.json"
 
 ## lambda-bootstraps: every function's bootstrap built for this machine, in build/lambda-test/ (up-to-date ones are not relinked).
-lambda-bootstraps:
+lambda-bootstraps: $(WEBAPP)
 	@echo "== bootstraps for linux/$(HOSTARCH)"
 	mkdir -p $(LAMBDA_TEST_DIR)
 	CGO_ENABLED=0 GOOS=linux GOARCH=$(HOSTARCH) $(GO) build $(BUILDFLAGS) -o $(LAMBDA_TEST_DIR)/ ./functions/...

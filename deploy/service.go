@@ -233,6 +233,7 @@ func bucket() Resource {
 // their own) passed on.
 const (
 	cachingDisabled           = "4135ea2d-6df8-44a3-9df3-4b5a84be39ad"
+	cachingOptimized          = "658327ea-f89d-4fab-a63d-7e88639e58f6"
 	allViewerExceptHostHeader = "b689b0a8-53d0-40ab-baf2-68738e2966ac"
 )
 
@@ -240,6 +241,7 @@ const (
 // up: they follow them as comments.
 var notes = map[string]string{
 	cachingDisabled:           "CachingDisabled",
+	cachingOptimized:          "CachingOptimized",
 	allViewerExceptHostHeader: "AllViewerExceptHostHeader",
 	routes.GCPercent:          "routes.GCPercent",
 }
@@ -269,7 +271,8 @@ func forwardHost() Resource {
 // distribution is the API's one URL: CloudFront sends the routes the
 // stream function serves (routes.StreamPaths) to its Function URL and
 // everything else to the HTTP API, with the origin's value that makes the
-// functions trust what it forwards. Nothing is cached.
+// functions trust what it forwards. Nothing is cached but the web app's
+// assets (routes.AssetPaths), named by their content's hash.
 func distribution(stream Function) Resource {
 	verify := []any{map[string]any{"HeaderName": "X-Origin-Verify", "HeaderValue": Sub("{{resolve:ssm:${OriginVerifyParameterName}}}")}}
 	behavior := func(origin string) map[string]any {
@@ -291,11 +294,24 @@ func distribution(stream Function) Resource {
 		b["PathPattern"] = pattern
 		behaviors = append(behaviors, b)
 	}
+	// The web app's assets (routes.AssetPaths) are cached by their hashed
+	// names: their answers say immutable, for a year.
+	for _, pattern := range routes.AssetPaths {
+		behaviors = append(behaviors, map[string]any{
+			"PathPattern":           pattern,
+			"TargetOriginId":        "Api",
+			"ViewerProtocolPolicy":  "redirect-to-https",
+			"AllowedMethods":        strs("GET", "HEAD"),
+			"Compress":              true,
+			"CachePolicyId":         cachingOptimized,
+			"OriginRequestPolicyId": allViewerExceptHostHeader,
+		})
+	}
 	return Resource{
 		LogicalID: "Distribution", Type: "AWS::CloudFront::Distribution",
 		Comment: "One URL for the frontend: CloudFront sends the chat routes to the streaming\n" +
 			"Function URL and everything else to the HTTP API, so every route works\n" +
-			"under it and chat streams. Nothing is cached.",
+			"under it and chat streams. Only the web app's assets are cached.",
 		Properties: map[string]any{"DistributionConfig": map[string]any{
 			"Enabled":     true,
 			"Comment":     "AI coding agent API",

@@ -293,6 +293,11 @@ func All() []Function {
 			Grants: withoutResource(chatGrants, BuildFunc), Settings: chatSettings, ReservedConcurrency: ChatReservedConcurrency},
 		{Name: "artifacts-fix", Method: "POST", Path: "/api/artifacts/{id}/fix", Auth: true, TimeoutS: APITimeoutS,
 			Grants: chatGrants, Settings: chatSettings, ReservedConcurrency: ChatReservedConcurrency},
+		// The web app (package webapp): the page at / and its assets, embedded
+		// in the binary; CloudFront caches the assets by their hashed names
+		// (AssetPaths). No grants: it reads nothing but itself.
+		{Name: "webapp", Method: "GET", Path: "/"},
+		{Name: "webapp-assets", Method: "GET", Path: "/assets/{name}"},
 		// One Function URL streams every route that streams (CloudFront sends
 		// it /api/chat/* and /api/artifacts/*/fix): a reply, its
 		// resumption, its stop, another answer, a fix.
@@ -352,6 +357,11 @@ var chatSettings = []string{"MAX_CONCURRENT_TURNS", "TURNS_PER_MINUTE", "PUBLIC_
 // Function URL (the rest goes to the HTTP API): every route it streams, and
 // no other (a test checks both).
 var StreamPaths = []string{"/api/chat/*", "/api/artifacts/*/fix"}
+
+// AssetPaths are the CloudFront path patterns whose answers the
+// distribution caches: the web app's assets, whose names change with their
+// content (the rest of the API is never cached).
+var AssetPaths = []string{"/assets/*"}
 
 // ChatReservedConcurrency is the template parameter reserving each chat
 // function's concurrency: the Function URL bypasses API Gateway's

@@ -178,8 +178,14 @@ func HTTPFunctions() []routes.Function {
 	return out
 }
 
-// Pattern is f's net/http ServeMux pattern.
-func Pattern(f routes.Function) string { return f.Method + " " + f.Path }
+// Pattern is f's net/http ServeMux pattern. The root is the root alone:
+// ServeMux's "/" would match every path no other pattern does.
+func Pattern(f routes.Function) string {
+	if f.Path == "/" {
+		return f.Method + " /{$}"
+	}
+	return f.Method + " " + f.Path
+}
 
 // Handler mounts the routes of fns, each built by ctors, on a new mux behind
 // the standard middleware. Unknown paths and methods answer with the JSON

@@ -69,7 +69,7 @@ func TestBuildAndPreview(t *testing.T) {
 			t.Fatalf("preview = %d %v", resp.Status, resp.Header)
 		}
 		csp := resp.Header.Get("Content-Security-Policy")
-		for _, want := range []string{"sandbox allow-scripts", "frame-ancestors http://localhost:3000 http://localhost:5173", "default-src 'none'", "connect-src 'none'"} {
+		for _, want := range []string{"sandbox allow-scripts", "frame-ancestors 'self' http://localhost:3000 http://localhost:5173", "default-src 'none'", "connect-src 'none'"} {
 			if !strings.Contains(csp, want) {
 				t.Errorf("CSP lacks %q: %s", want, csp)
 			}

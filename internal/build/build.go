@@ -191,21 +191,18 @@ const ContentPolicy = "style-src 'unsafe-inline'; img-src data: blob:; font-src 
 	"connect-src 'none'; base-uri 'none'; form-action 'none'"
 
 // ContentSecurityPolicy returns the Content-Security-Policy header for a
-// preview page. frameAncestors are the origins that may frame it (the
-// CORS_ORIGINS); with none, no page may. scriptHashes are the page's
+// preview page. The API's own origin may frame it (the web app served
+// there, package webapp), and so may frameAncestors (the CORS_ORIGINS). scriptHashes are the page's
 // Result.ScriptHashes; without them (an HTML artifact, whose inline code runs
 // as written, or a caller that did not keep them) the policy allows inline
 // scripts, and a generated page still allows only its own by its meta policy.
 func ContentSecurityPolicy(frameAncestors, scriptHashes []string) string {
-	ancestors := make([]string, 0, len(frameAncestors))
+	ancestors := []string{"'self'"}
 	for _, o := range frameAncestors {
 		o = strings.TrimSpace(o)
 		if o != "" && !strings.ContainsAny(o, " ;,'\"\r\n") {
 			ancestors = append(ancestors, o)
 		}
-	}
-	if len(ancestors) == 0 {
-		ancestors = []string{"'none'"}
 	}
 	return sandbox + "; default-src 'none'; script-src " + scriptSources(scriptHashes) + "; " + ContentPolicy +
 		"; frame-ancestors " + strings.Join(ancestors, " ")

@@ -7,6 +7,7 @@ package chatapp
 import (
 	"context"
 	"fmt"
+	"github.com/zocket/agent/internal/webapp"
 	"maps"
 	"net/http"
 
@@ -98,5 +99,6 @@ func service(d *app.Deps, withModel bool) (*chat.Service, error) {
 func Constructors() map[string]app.Constructor {
 	m := maps.Clone(app.Constructors)
 	maps.Copy(m, Stream())
+	m["webapp"], m["webapp-assets"] = webapp.ServePage, webapp.ServeAssets
 	return m
 }

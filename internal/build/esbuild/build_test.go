@@ -367,7 +367,7 @@ func TestContentSecurityPolicy(t *testing.T) {
 		"default-src 'none';",
 		"script-src 'sha256-abc=';",
 		"connect-src 'none';",
-		"frame-ancestors http://localhost:3000 https://app.example.com",
+		"frame-ancestors 'self' http://localhost:3000 https://app.example.com",
 	} {
 		if !strings.Contains(got, want) {
 			t.Errorf("policy %q lacks %q", got, want)
@@ -376,7 +376,7 @@ func TestContentSecurityPolicy(t *testing.T) {
 	if strings.Contains(got, "bad") {
 		t.Errorf("policy %q kept a malformed origin", got)
 	}
-	if got := build.ContentSecurityPolicy(nil, nil); !strings.Contains(got, "script-src 'unsafe-inline';") || !strings.HasSuffix(got, "frame-ancestors 'none'") {
+	if got := build.ContentSecurityPolicy(nil, nil); !strings.Contains(got, "script-src 'unsafe-inline';") || !strings.HasSuffix(got, "frame-ancestors 'self'") {
 		t.Errorf("policy without hashes or origins = %q", got)
 	}
 }

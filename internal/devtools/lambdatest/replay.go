@@ -14,6 +14,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"time"
@@ -41,6 +42,9 @@ type ReplayStep struct {
 var ReplaySteps = []ReplayStep{
 	{"health", 200, `"status":"ok"`},
 	{"openapi", 200, `"openapi": "3.1.0"`},
+	// The web app's page, then the script it names.
+	{"webapp", 200, `<div id="root">`},
+	{"webapp-assets", 200, ""},
 	{"auth-register", 201, `"email":"sam-user@example.com"`},
 	{"auth-login", 200, `"message":"Login successful"`},
 	{"auth-me", 200, `"username":"sam_user"`},
@@ -185,6 +189,10 @@ func (v *EventValues) With(placeholder, value string) *EventValues {
 	return c
 }
 
+// webappScript finds the web app's script in its page: its name changes
+// with every build.
+var webappScript = regexp.MustCompile(`src="/assets/(app-[A-Za-z0-9]+\.js)"`)
+
 // Event reads dir/name.json with its placeholders filled; a placeholder no
 // earlier answer provided is an error.
 func (v *EventValues) Event(dir, name string) ([]byte, error) {
@@ -211,6 +219,12 @@ func (v *EventValues) Learn(ctx context.Context, function, body string) error {
 			MessageID string
 			Artifacts []struct{ ID string }
 		}
+	}
+	if function == "webapp" {
+		if m := webappScript.FindStringSubmatch(body); m != nil {
+			v.values["REPLACE_WITH_A_WEBAPP_ASSET"] = m[1]
+		}
+		return nil
 	}
 	if json.Unmarshal([]byte(body), &out) != nil {
 		return nil

@@ -22,10 +22,12 @@ import (
 // behavior last), after the behavior's viewer-request function, with the
 // origin's custom headers and the CloudFront headers the origin request
 // policy adds; responses stream through. Nothing is cached (the template's
-// behaviors use CachingDisabled, the only cache policy it accepts).
+// behaviors use CachingDisabled), but for a behavior with CachingOptimized,
+// whose answers it keeps as cdnCache says.
 type cdnFront struct {
 	spec      *distSpec
 	behaviors []cdnBehavior
+	cache     cdnCache
 	logf      func(format string, args ...any)
 	errorLog  io.Writer // the proxies' own messages
 }
@@ -68,6 +70,10 @@ func (c *cdnFront) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if b.viewerRequest != nil {
 		r = r.Clone(r.Context())
 		b.viewerRequest(r)
+	}
+	if b.cache && (r.Method == http.MethodGet || r.Method == http.MethodHead) {
+		c.cache.serve(w, r, b.proxy)
+		return
 	}
 	b.proxy.ServeHTTP(w, r)
 }

@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -516,6 +517,47 @@ func TestDeployedShape(t *testing.T) {
 			t.Fatalf("previewUrl %s is on %s, want the one URL's host %s", preview, got, oneHost)
 		}
 		render(t, preview)
+	})
+
+	// The web app: its page from the webapp function, its assets cached by
+	// the distribution (CloudFront's /assets/* behavior), and in Chromium
+	// the conversation above with its preview, all on the one URL.
+	t.Run("the web app", func(t *testing.T) {
+		s := s.in(t)
+		h, page := s.get(c.URL + "/")
+		if csp := h.Get("Content-Security-Policy"); !strings.Contains(csp, "script-src 'self';") || h.Get("Cache-Control") != "no-cache" {
+			t.Errorf("page headers %v", h)
+		}
+		script := regexp.MustCompile(`src="(/assets/app-[A-Za-z0-9]+\.js)"`).FindStringSubmatch(page)
+		if script == nil {
+			t.Fatalf("no script in the page:\n%s", page)
+		}
+		for _, want := range []string{"Miss from cloudfront", "Hit from cloudfront"} {
+			h, _ := s.get(c.URL + script[1])
+			if h.Get("X-Cache") != want || !strings.Contains(h.Get("Cache-Control"), "immutable") {
+				t.Errorf("%s: X-Cache %q, Cache-Control %q; want %s, immutable", script[1], h.Get("X-Cache"), h.Get("Cache-Control"), want)
+			}
+		}
+		ctx := browsertest.NewTab(t)
+		if err := chromedp.Do(ctx, chromedp.Navigate(c.URL+"/")); err != nil {
+			t.Fatal(err)
+		}
+		browsertest.WaitFor(t, ctx, `!!document.querySelector("input[type=email]")`)
+		if err := chromedp.Do(ctx,
+			chromedp.SendKeys(chromedp.CSS("input[type=email]"), "cloud@example.com"),
+			chromedp.SendKeys(chromedp.CSS("input[type=password]"), "a good password\r"),
+		); err != nil {
+			t.Fatal(err)
+		}
+		browsertest.WaitFor(t, ctx, `!!document.querySelector(".conversation-title")`)
+		if err := chromedp.Do(ctx, chromedp.Click(chromedp.CSS(".conversation-title"))); err != nil {
+			t.Fatal(err)
+		}
+		browsertest.WaitFor(t, ctx, `!!document.querySelector("button.artifact-card")`)
+		if err := chromedp.Do(ctx, chromedp.Click(chromedp.CSS("button.artifact-card"))); err != nil {
+			t.Fatal(err)
+		}
+		browsertest.WaitFor(t, ctx, `document.querySelector("iframe[title=Preview]")?.src.startsWith(`+strconv.Quote(c.URL+"/api/artifacts/")+`)`)
 	})
 
 	var got struct {

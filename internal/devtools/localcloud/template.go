@@ -18,6 +18,7 @@ import (
 // Managed CloudFront policies the local distribution knows how to apply.
 const (
 	cachingDisabled           = "4135ea2d-6df8-44a3-9df3-4b5a84be39ad"
+	cachingOptimized          = "658327ea-f89d-4fab-a63d-7e88639e58f6"
 	allViewerExceptHostHeader = "b689b0a8-53d0-40ab-baf2-68738e2966ac"
 	allViewer                 = "216adef6-5c7f-47e4-b989-5492eafa07d3"
 )
@@ -96,6 +97,7 @@ type behaviorSpec struct {
 	pattern, origin string
 	methods         []string
 	dropHost        bool // AllViewerExceptHostHeader
+	cache           bool // CachingOptimized: see cdnCache
 	viewerRequest   viewerFunc
 }
 
@@ -568,8 +570,12 @@ func readBehavior(r *reader, t *cfn.Template, path string, m map[string]any, d *
 	if _, ok := m["ForwardedValues"]; ok {
 		return b, fmt.Errorf("%s.ForwardedValues: legacy cache settings are not supported by the local stack", path)
 	}
-	if cp := m["CachePolicyId"]; cp != cachingDisabled {
-		return b, fmt.Errorf("%s.CachePolicyId: %v: the local distribution does not cache; it supports CachingDisabled (%s) only", path, cp, cachingDisabled)
+	switch cp := m["CachePolicyId"]; cp {
+	case cachingDisabled:
+	case cachingOptimized:
+		b.cache = true
+	default:
+		return b, fmt.Errorf("%s.CachePolicyId: %v: the local distribution supports CachingDisabled (%s) and CachingOptimized (%s) only", path, cp, cachingDisabled, cachingOptimized)
 	}
 	switch orp := m["OriginRequestPolicyId"]; orp {
 	case allViewerExceptHostHeader:

@@ -111,12 +111,17 @@ func TestReadTemplate(t *testing.T) {
 		t.Errorf("api %+v, cors %+v", st.api, st.api.cors)
 	}
 	d := st.dist
-	if d == nil || len(d.behaviors) != len(routes.StreamPaths)+1 {
+	if d == nil || len(d.behaviors) != len(routes.StreamPaths)+len(routes.AssetPaths)+1 {
 		t.Fatalf("distribution %+v", d)
 	}
 	for i, pattern := range routes.StreamPaths {
-		if b := d.behaviors[i]; b.pattern != pattern || b.origin != "Stream" || !b.dropHost || b.viewerRequest == nil {
+		if b := d.behaviors[i]; b.pattern != pattern || b.origin != "Stream" || !b.dropHost || b.viewerRequest == nil || b.cache {
 			t.Errorf("behavior %d %+v", i, b)
+		}
+	}
+	for i, pattern := range routes.AssetPaths {
+		if b := d.behaviors[len(routes.StreamPaths)+i]; b.pattern != pattern || b.origin != "Api" || !b.cache || !slices.Equal(b.methods, []string{"GET", "HEAD"}) {
+			t.Errorf("asset behavior %d %+v", i, b)
 		}
 	}
 	if b := d.behaviors[len(d.behaviors)-1]; b.pattern != "*" || b.origin != "Api" || !b.dropHost || b.viewerRequest == nil {
@@ -198,8 +203,8 @@ func TestTemplateFailsLoudly(t *testing.T) {
 		}, "does not run JavaScript"},
 		{"a cache policy that caches", nil, false, func(tpl *cfn.Template) {
 			dc := tpl.Resources["Distribution"].Properties["DistributionConfig"].(map[string]any)
-			dc["DefaultCacheBehavior"].(map[string]any)["CachePolicyId"] = "658327ea-f89d-4fab-a63d-7e88639e58f6"
-		}, "does not cache"},
+			dc["DefaultCacheBehavior"].(map[string]any)["CachePolicyId"] = "b2884449-e4de-46a7-ac36-70bc7f1ddd6d" // CachingOptimizedForUncompressedObjects
+		}, "CachingDisabled (4135ea2d-6df8-44a3-9df3-4b5a84be39ad) and CachingOptimized"},
 		{"an unsupported resource", nil, false, func(tpl *cfn.Template) {
 			tpl.Resources["Queue"] = cfn.Resource{Type: "AWS::SQS::Queue"}
 		}, "AWS::SQS::Queue is not supported"},

@@ -49,6 +49,25 @@ var Operations = map[string]Operation{
 			{Status: 304, Description: "The document has the ETag of If-None-Match.", Headers: []string{"ETag", "Cache-Control"}},
 		},
 	},
+	"webapp": {
+		Summary:     "The web app's page",
+		Description: "The first-party web app (docs/webapp.md): its shell, which loads its script and stylesheet, under a Content-Security-Policy that allows nothing inline and no other origin. no-cache: a reload revalidates by the ETag.",
+		Params:      []Field{ifNoneMatch},
+		OK: []Answer{
+			{Status: 200, Description: "The page.", Media: map[string]string{"text/html": "The page."}, Headers: []string{"ETag", "Cache-Control"}},
+			{Status: 304, Description: "The page has the ETag of If-None-Match.", Headers: []string{"ETag"}},
+		},
+	},
+	"webapp-assets": {
+		Summary:     "A script or stylesheet of the web app",
+		Description: "Named by its content's hash: cached for a year as immutable (CloudFront caches /assets/*), gzipped when accepted.",
+		Params:      []Field{ifNoneMatch},
+		OK: []Answer{
+			{Status: 200, Description: "The asset.", Media: map[string]string{"text/javascript": "A script.", "text/css": "A stylesheet."}, Headers: []string{"ETag", "Cache-Control"}},
+			{Status: 304, Description: "The asset has the ETag of If-None-Match.", Headers: []string{"ETag"}},
+		},
+		Errors: []agent.Code{agent.NotFound},
+	},
 	"auth-register": {
 		Summary: "Create an account and sign in",
 		Body:    auth.RegisterRequest{},

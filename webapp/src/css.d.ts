@@ -1,0 +1,2 @@
+// Stylesheets are imported for their effect: esbuild bundles them.
+declare module "*.css";
