@@ -27,6 +27,7 @@ func answer(status int, contentType, body string) http.Handler {
 
 const (
 	health    = `{"status":"ok","timestamp":"2025-01-01T00:00:00.000Z","version":"dev","checks":{"dynamodb":"ok"}}`
+	me        = `{"user":{"id":"u","email":"a@example.com","username":"ada","credits":3,"createdAt":"2025-01-01T00:00:00.000Z","updatedAt":"2025-01-01T00:00:00.000Z"}}`
 	envelope  = `{"error":"Not found","message":"No route for GET /nope.","code":"not_found","requestId":"req-0123456789"}`
 	metadata  = "id: 0.1\nevent: metadata\ndata: {\"type\":\"metadata\",\"data\":{\"conversationId\":\"c\",\"messageId\":\"m\",\"userMessageId\":\"u\",\"title\":\"t\"}}\n\n"
 	chunk     = "id: 5.1\nevent: chunk\ndata: {\"type\":\"chunk\",\"data\":{\"text\":\"hello\"}}\n\n"
@@ -51,6 +52,11 @@ func TestCheck(t *testing.T) {
 		{"an undocumented status", "GET", "/health", answer(418, "application/json", health), []string{"418"}},
 		{"a body off its schema", "GET", "/health", answer(200, "application/json", `{"status":"ok"}`), []string{"timestamp"}},
 		{"a field of the wrong type", "GET", "/health", answer(200, "application/json", strings.Replace(health, `"dev"`, `7`, 1)), []string{"version"}},
+		{"a moment that is not a date-time", "GET", "/api/auth/me", answer(200, "application/json", strings.Replace(me, "2025-01-01T00:00:00.000Z", "yesterday", 1)), []string{"date-time"}},
+		{"a moment as documented", "GET", "/api/auth/me", answer(200, "application/json", me), nil},
+		{"a null where an array is", "GET", "/api/artifacts/01a24ee4-5674-7a0f-99eb-ce2335d40e7e/project", answer(200, "application/json", `{"entry":"App.tsx","files":null}`), []string{"files"}},
+		{"an error code its status does not stand for there", "GET", "/health", answer(500, "application/json", strings.Replace(envelope, "not_found", "conflict", 1)), []string{"code"}},
+		{"an error code of another status", "GET", "/api/auth/me", answer(401, "application/json", envelope), []string{"code"}},
 		{"an undocumented media type", "GET", "/health", answer(200, "text/plain", "ok"), []string{"text/plain"}},
 		{"no X-Request-Id", "GET", "/health", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			w.Header().Set("Content-Type", "application/json")
