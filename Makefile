@@ -15,12 +15,14 @@ BUILDFLAGS := -trimpath -tags lambda.norpc -ldflags "$(LDFLAGS)"
 dev: deps-web
 	$(GO) run ./cmd/devserver
 
-## test: vet and the whole suite (DynamoDB tests also run on dynalite when CI=true or DYNALITE=1).
+## test: vet and the whole suite (DynamoDB tests also run on dynalite when CI=true or DYNALITE=1); every response the API tests and the docs' examples receive is checked against api/openapi.json (the count is printed).
 test: deps-test deps-web vet
 	@echo "== store suite, per DynamoDB backend (dynalite runs when CI=true or DYNALITE=1)"
 	$(GO) test -count=1 -v ./internal/store | grep -E '^\s*--- (PASS|FAIL|SKIP): Test[^/]*/(minidyn|dynalite) |^(ok|FAIL)'
 	@echo "== everything"
-	$(GO) test -count=1 ./...
+	rm -rf build/openapi-tally && mkdir -p build/openapi-tally
+	OPENAPI_TALLY=$(CURDIR)/build/openapi-tally $(GO) test -count=1 ./...
+	@$(GO) run ./scripts/openapitally build/openapi-tally
 
 test-short: vet
 	$(GO) test -count=1 -short ./...
