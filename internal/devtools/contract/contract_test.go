@@ -49,6 +49,8 @@ func TestCheck(t *testing.T) {
 		want               []string // in the mismatches, in order; none: no mismatch
 	}{
 		{"documented", "GET", "/health", answer(200, "application/json", health), nil},
+		{"a HEAD, as its GET without the body", "HEAD", "/health", answer(200, "application/json", ""), nil},
+		{"a HEAD of an undocumented status", "HEAD", "/health", answer(418, "application/json", ""), []string{"418"}},
 		{"an undocumented status", "GET", "/health", answer(418, "application/json", health), []string{"418"}},
 		{"a body off its schema", "GET", "/health", answer(200, "application/json", `{"status":"ok"}`), []string{"timestamp"}},
 		{"a field of the wrong type", "GET", "/health", answer(200, "application/json", strings.Replace(health, `"dev"`, `7`, 1)), []string{"version"}},
