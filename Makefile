@@ -9,18 +9,22 @@ GOARCH    ?= arm64
 LDFLAGS   := -s -w
 BUILDFLAGS := -trimpath -tags lambda.norpc -ldflags "$(LDFLAGS)"
 
-.PHONY: dev test test-short vet build sizes seed clean deps-test deps-web deps-webapp webapp webapp-check webapp-types bench bench-build bench-load bench-webapp screenshots fuzz template openapi
+.PHONY: dev test test-short vet build sizes seed clean deps-test deps-web deps-webapp webapp webapp-check webapp-types bench bench-build bench-load bench-webapp screenshots fuzz template openapi openapi-release
 
 ## dev: the whole backend on PORT (default 3001) with in-process DynamoDB and S3.
 dev: deps-web webapp
 	$(GO) run ./cmd/devserver
 
-## test: vet and the whole suite (DynamoDB tests also run on dynalite when CI=true or DYNALITE=1).
+## test: vet and the whole suite (DynamoDB tests also run on dynalite when CI=true or DYNALITE=1); every response the API tests and the docs' examples receive is checked against api/openapi.json (the count is printed), and the document against the released contract (api/openapi.baseline.json).
 test: deps-test deps-web webapp webapp-check vet
 	@echo "== store suite, per DynamoDB backend (dynalite runs when CI=true or DYNALITE=1)"
 	$(GO) test -count=1 -v ./internal/store | grep -E '^\s*--- (PASS|FAIL|SKIP): Test[^/]*/(minidyn|dynalite) |^(ok|FAIL)'
 	@echo "== everything"
-	$(GO) test -count=1 ./...
+	rm -rf build/openapi-tally && mkdir -p build/openapi-tally
+	OPENAPI_TALLY=$(CURDIR)/build/openapi-tally $(GO) test -count=1 ./...
+	@$(GO) run ./scripts/openapitally build/openapi-tally
+	@echo "== breaking changes since the released contract (tools/apicompat, a module of its own)"
+	cd tools/apicompat && $(GO) test -count=1 ./...
 
 test-short: vet
 	$(GO) test -count=1 -short ./...
@@ -29,6 +33,7 @@ vet:
 	@test -z "$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go'))" || { gofmt -l .; echo "gofmt: files above need formatting"; exit 1; }
 	$(GO) mod tidy -diff
 	cd infra && $(GO) mod tidy -diff
+	cd tools/apicompat && $(GO) mod tidy -diff && $(GO) vet ./...
 	$(GO) vet ./...
 
 # npm packages the tests need: dynalite (a strict DynamoDB).
@@ -158,6 +163,11 @@ build-%Function: $(WEBAPP)
 ## openapi: api/openapi.json, the OpenAPI 3.1 document, from the routes table and the handlers' types (a test fails while it is stale).
 openapi:
 	$(GO) run ./cmd/openapi -o api/openapi.json
+
+## openapi-release: the document becomes the released contract, api/openapi.baseline.json, which later changes must not break unless marked in api/breaking-changes.json (emptied here); run it when the contract ships (docs/api.md, "Breaking changes").
+openapi-release: openapi
+	cp api/openapi.json api/openapi.baseline.json
+	echo '[]' > api/breaking-changes.json
 
 ## template: template.yaml, the SAM template, from the routes table and deploy/ (a test fails while it is stale).
 template:

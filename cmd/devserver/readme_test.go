@@ -16,7 +16,9 @@
 // from the repository root, so a variable such as TOKEN set in one block is
 // there in the next (a document's examples stand on their own: the scripts
 // share the devserver, not their variables). Before the run:
-//   - localhost:3001 and 127.0.0.1:3001 become the test server's address;
+//   - localhost:3001 and 127.0.0.1:3001 become the address of a proxy to
+//     the test server that checks every answer against the OpenAPI
+//     document (checkedFront): a mismatch fails the document's test;
 //   - a <name> in a command (not in a comment) becomes the value of the last
 //     "name":"value" pair (a non-empty JSON string) in the output of the
 //     commands before it, SSE data lines included; output captured by $(...)
@@ -39,6 +41,9 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -46,9 +51,12 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 	"unicode"
+
+	"github.com/zocket/agent/internal/devtools/contract"
 )
 
 // readmeMarker marks an sh block that TestREADMEExamples runs.
@@ -125,7 +133,7 @@ func TestREADMEExamples(t *testing.T) {
 	requireTool(t, "curl")
 	requireTool(t, "jq")
 	root := moduleRoot(t)
-	addr := startDevserver(t, root)
+	front := checkedFront(t, startDevserver(t, root))
 	for _, doc := range documents(t) {
 		blocks, err := docBlocks(doc.name, doc.text)
 		if err != nil {
@@ -134,8 +142,56 @@ func TestREADMEExamples(t *testing.T) {
 		if len(blocks) == 0 {
 			continue
 		}
-		t.Run(doc.name, func(t *testing.T) { runExamples(t, bash, root, addr, doc.name, blocks) })
+		t.Run(doc.name, func(t *testing.T) {
+			front.test.Store(t)
+			defer front.test.Store(nil)
+			runExamples(t, bash, root, front.addr, doc.name, blocks)
+		})
 	}
+	t.Log(contract.Totals())
+}
+
+// front is the address the examples call: a proxy to the devserver that
+// checks every response against the OpenAPI document (package contract), as
+// the examples receive it, streams included. A mismatch fails the test of
+// the document whose examples made the request.
+type front struct {
+	addr string
+	test atomic.Pointer[testing.T]
+}
+
+func checkedFront(t *testing.T, devserver string) *front {
+	t.Helper()
+	c, err := contract.Default()
+	if err != nil {
+		t.Fatal(err)
+	}
+	target := &url.URL{Scheme: "http", Host: devserver}
+	proxy := &httputil.ReverseProxy{
+		Rewrite: func(pr *httputil.ProxyRequest) {
+			pr.SetURL(target)
+			pr.Out.Host = pr.In.Host // the links the API writes point back here
+		},
+		// The answers pass as they come, as they were sent.
+		Transport:     &http.Transport{DisableCompression: true},
+		FlushInterval: -1,
+	}
+	f := &front{}
+	srv := httptest.NewServer(c.Handler(proxy, func(m contract.Mismatch) {
+		if dt := f.test.Load(); dt != nil {
+			dt.Errorf("OpenAPI: %v", m)
+			return
+		}
+		t.Errorf("OpenAPI: %v", m)
+	}))
+	t.Cleanup(func() {
+		srv.Close()
+		if err := contract.WriteTally(); err != nil {
+			t.Errorf("OpenAPI tally: %v", err)
+		}
+	})
+	f.addr = srv.Listener.Addr().String()
+	return f
 }
 
 // runExamples runs one document's marked blocks as one script.

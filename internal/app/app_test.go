@@ -37,7 +37,7 @@ func TestHealth(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		srv := httptest.NewServer(h)
+		srv := httptest.NewServer(apitest.Checked(t, h))
 		defer srv.Close()
 		r, err := http.Get(srv.URL + "/health")
 		if err != nil {

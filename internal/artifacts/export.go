@@ -73,15 +73,16 @@ type HTMLExportFailure struct {
 // preview does, the recorded page first, and records a new build.
 func (s *Service) HTMLExport(w http.ResponseWriter, r *http.Request) {
 	var download bool
+	// Every error of the route says success false, as its answer says true.
+	fail := func(err error) { httpapi.ErrorWith(w, r, err, HTMLExportFailure{}) }
 	switch v := r.URL.Query().Get("download"); v {
 	case "", "0", "false":
 	case "1", "true":
 		download = true
 	default:
-		httpapi.Error(w, r, agent.ValidationError(agent.Detail{Field: "download", Message: "must be 1 or 0"}))
+		fail(agent.ValidationError(agent.Detail{Field: "download", Message: "must be 1 or 0"}))
 		return
 	}
-	fail := func(err error) { httpapi.ErrorWith(w, r, err, HTMLExportFailure{}) }
 	a, err := s.load(r)
 	if err != nil {
 		fail(err)

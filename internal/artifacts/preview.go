@@ -137,19 +137,21 @@ type BundleFailure struct {
 // button: its bundledHtmlUrl opens the built page in a new tab with no
 // header (a preview URL whose token opens only this artifact).
 func (s *Service) Bundle(w http.ResponseWriter, r *http.Request) {
+	// Every error of the route says success false, and its errors as lines.
+	fail := func(err error) { httpapi.ErrorWith(w, r, err, BundleFailure{Errors: build.ErrorLines(err)}) }
 	a, err := s.load(r)
 	if err != nil {
-		httpapi.Error(w, r, err)
+		fail(err)
 		return
 	}
 	res, err := s.BuildArtifact(r.Context(), a)
 	if err != nil {
-		httpapi.ErrorWith(w, r, err, BundleFailure{Errors: build.ErrorLines(err)})
+		fail(err)
 		return
 	}
 	v, err := s.Presenter.View(r.Context(), s.Presenter.ViewerOf(r), a)
 	if err != nil {
-		httpapi.Error(w, r, err)
+		fail(err)
 		return
 	}
 	deps := res.Packages

@@ -518,7 +518,7 @@ func TestArtifactStorageFailure(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		srv := httptest.NewServer(h)
+		srv := httptest.NewServer(apitest.Checked(t, h))
 		defer srv.Close()
 
 		data, _ := json.Marshal(map[string]any{"message": "Create a React counter component", "stream": true})
@@ -652,11 +652,11 @@ func TestReplyCutByTheLambdaDeadline(t *testing.T) {
 		// The model gets one second of the invocation; the rest is the
 		// save's budget and the margin before the deadline.
 		timeout := chat.DeadlineMargin + chat.SaveBudget + time.Second
-		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		srv := httptest.NewServer(apitest.Checked(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			ctx, cancel := context.WithTimeout(r.Context(), timeout)
 			defer cancel()
 			h.ServeHTTP(w, r.WithContext(ctx))
-		}))
+		})))
 		defer srv.Close()
 
 		env.Gemini.Enqueue(slowReply())

@@ -198,7 +198,7 @@ func withDeps(t *testing.T, env *apitest.Env, adjust func(*app.Deps)) *apitest.E
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := httptest.NewServer(h)
+	srv := httptest.NewServer(apitest.Checked(t, h))
 	t.Cleanup(srv.Close)
 	adjusted := *env
 	adjusted.Deps, adjusted.URL = &deps, srv.URL

@@ -30,6 +30,7 @@ import (
 	"github.com/zocket/agent/internal/blob"
 	"github.com/zocket/agent/internal/build"
 	"github.com/zocket/agent/internal/build/esbuild"
+	"github.com/zocket/agent/internal/devtools/contract"
 	"github.com/zocket/agent/internal/devtools/dynamotest"
 	"github.com/zocket/agent/internal/devtools/geminitest"
 	"github.com/zocket/agent/internal/httpapi"
@@ -126,9 +127,30 @@ func NewWithLatency(t testing.TB, tb dynamotest.Table, env map[string]string, la
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := httptest.NewServer(h)
+	srv := httptest.NewServer(Checked(t, h))
 	t.Cleanup(srv.Close)
 	return &Env{Deps: deps, URL: srv.URL, Calls: calls, Capacity: capacity, Table: tb, Gemini: gemini, logs: logs}
+}
+
+// Checked is h with every response it writes checked against the OpenAPI
+// document (package contract): a status the document does not give the
+// request's operation, a body or an event off its schema fails t, the
+// test that serves h (the Env's, whose requests these are). Streams stay
+// streams. A test that serves the API some other way than New (with
+// changed Deps) serves it through Checked too. When t ends, the process's
+// count of checks goes to OPENAPI_TALLY, which `make test` adds up.
+func Checked(t testing.TB, h http.Handler) http.Handler {
+	t.Helper()
+	c, err := contract.Default()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := contract.WriteTally(); err != nil {
+			t.Errorf("OpenAPI tally: %v", err)
+		}
+	})
+	return c.Handler(h, func(m contract.Mismatch) { t.Errorf("OpenAPI: %v", m) })
 }
 
 // PackagesDir is the repository's preview package set (npm ci --prefix web).

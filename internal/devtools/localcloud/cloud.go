@@ -76,6 +76,12 @@ type Options struct {
 	// ServiceSSM. Callers are told apart by their credentials, which differ
 	// per function (Function.AccessKeyID).
 	Wrap func(service string, h http.Handler) http.Handler
+	// Front, when set, puts a handler in front of what serves each of the
+	// stack's URLs, by logical ID: the HttpApi, the Distribution, a
+	// function with a FunctionUrlConfig. A test checks there what a client
+	// receives (the scenario checks every answer against the OpenAPI
+	// document).
+	Front func(logicalID string, h http.Handler) http.Handler
 	// Logs receives the functions' output and the fronts' errors, each line
 	// prefixed with its source; nil discards them.
 	Logs io.Writer
@@ -165,6 +171,10 @@ func Start(ctx context.Context, opts Options) (*Cloud, error) {
 	wrap := opts.Wrap
 	if wrap == nil {
 		wrap = func(_ string, h http.Handler) http.Handler { return h }
+	}
+	front := opts.Front
+	if front == nil {
+		front = func(_ string, h http.Handler) http.Handler { return h }
 	}
 	c := &Cloud{Outputs: map[string]string{}, pools: map[string]*pool{}, logs: &logSink{out: opts.Logs}}
 	ok := false
@@ -283,11 +293,11 @@ func Start(ctx context.Context, opts Options) (*Cloud, error) {
 
 	// The fronts.
 	if st.api != nil {
-		front, err := newAPIFront(st.api, opts.Account, c.pools, st.functions, c.logf(st.api.logicalID))
+		api, err := newAPIFront(st.api, opts.Account, c.pools, st.functions, c.logf(st.api.logicalID))
 		if err != nil {
 			return nil, err
 		}
-		if _, err := c.serve(lns[st.api.logicalID], front); err != nil {
+		if _, err := c.serve(lns[st.api.logicalID], front(st.api.logicalID, api)); err != nil {
 			return nil, err
 		}
 		c.APIURL = "http://" + addrs[st.api.domain]
@@ -296,8 +306,8 @@ func Start(ctx context.Context, opts Options) (*Cloud, error) {
 		if fn.url == nil {
 			continue
 		}
-		front := &urlFront{spec: fn.url, pool: c.pools[fn.logicalID], logf: c.logf(fn.url.logicalID), now: time.Now}
-		if _, err := c.serve(lns[fn.logicalID], front); err != nil {
+		u := &urlFront{spec: fn.url, pool: c.pools[fn.logicalID], logf: c.logf(fn.url.logicalID), now: time.Now}
+		if _, err := c.serve(lns[fn.logicalID], front(fn.logicalID, u)); err != nil {
 			return nil, err
 		}
 		c.functions[i].URL = "http://" + addrs[fn.url.domain] + "/"
@@ -308,11 +318,11 @@ func Start(ctx context.Context, opts Options) (*Cloud, error) {
 				o.headers[j][1] = local(h[1])
 			}
 		}
-		front, err := newCDNFront(st.dist, addrs, c.logf(st.dist.logicalID), c.logs.writer(st.dist.logicalID))
+		cdn, err := newCDNFront(st.dist, addrs, c.logf(st.dist.logicalID), c.logs.writer(st.dist.logicalID))
 		if err != nil {
 			return nil, err
 		}
-		if _, err := c.serve(lns[st.dist.logicalID], front); err != nil {
+		if _, err := c.serve(lns[st.dist.logicalID], front(st.dist.logicalID, cdn)); err != nil {
 			return nil, err
 		}
 		c.URL = "http://" + addrs[st.dist.domain]

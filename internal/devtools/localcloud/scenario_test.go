@@ -23,6 +23,7 @@ import (
 
 	"github.com/zocket/agent/internal/devtools/browsertest"
 	"github.com/zocket/agent/internal/devtools/cfn"
+	"github.com/zocket/agent/internal/devtools/contract"
 	"github.com/zocket/agent/internal/devtools/geminitest"
 	"github.com/zocket/agent/internal/devtools/localaws"
 	"github.com/zocket/agent/internal/devtools/localcloud"
@@ -131,6 +132,7 @@ func startScenario(t *testing.T, rec *callers) *scenario {
 	}
 	gemini := geminitest.New(geminitest.WithAPIKey(scenarioKey))
 	t.Cleanup(gemini.Close)
+	checked := checkedFronts(t)
 	logs := &syncBuffer{}
 	iam := newIAMProof()
 	proofWrap := iam.wrap(t)
@@ -142,9 +144,10 @@ func startScenario(t *testing.T, rec *callers) *scenario {
 			{NameParameter: "GeminiApiKeyParameterName", Value: scenarioKey, Secure: true},
 			{NameParameter: "OriginVerifyParameterName", Value: "cloud-test-origin-verify-0123456789abcdef"},
 		},
-		Env:  map[string]string{"GEMINI_BASE_URL": gemini.URL(), "BUILD_PACKAGES_DIR": packages},
-		Wrap: func(service string, h http.Handler) http.Handler { return rec.wrap(service, proofWrap(service, h)) },
-		Logs: logs,
+		Env:   map[string]string{"GEMINI_BASE_URL": gemini.URL(), "BUILD_PACKAGES_DIR": packages},
+		Wrap:  func(service string, h http.Handler) http.Handler { return rec.wrap(service, proofWrap(service, h)) },
+		Front: checked,
+		Logs:  logs,
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -157,6 +160,36 @@ func startScenario(t *testing.T, rec *callers) *scenario {
 	})
 	iam.start(t, c)
 	return &scenario{t: t, cloud: c, template: tpl, gemini: gemini, iam: iam}
+}
+
+// checkedFronts checks every answer a client of the stack receives (from
+// the one URL, the HTTP API or a Function URL) against the OpenAPI
+// document (package contract): a mismatch fails t. What CloudFront asks of
+// an origin is checked where the viewer receives it, once; the answers of
+// API Gateway, a Function URL or CloudFront themselves are not the API's
+// and are counted apart. When t ends it logs the count.
+func checkedFronts(t *testing.T) func(string, http.Handler) http.Handler {
+	t.Helper()
+	c, err := contract.Default()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { // after the stack has closed: every answer was checked
+		t.Log(contract.Totals())
+		if err := contract.WriteTally(); err != nil {
+			t.Errorf("OpenAPI tally: %v", err)
+		}
+	})
+	return func(_ string, h http.Handler) http.Handler {
+		checked := c.Handler(h, func(m contract.Mismatch) { t.Errorf("OpenAPI: %v", m) })
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if r.Header.Get("X-Amz-Cf-Id") != "" {
+				h.ServeHTTP(w, r) // CloudFront's request to its origin
+				return
+			}
+			checked.ServeHTTP(w, r)
+		})
+	}
 }
 
 // in is the scenario for a subtest: its failures are t's.

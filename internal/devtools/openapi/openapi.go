@@ -313,8 +313,8 @@ func (g *generator) answer(a Answer) *response {
 // errorCodes are the codes f answers with, by status: those of every route
 // (internal), of a route behind a token (unauthorized), of a route with a
 // body (invalid_json, validation_error, payload_too_large), with
-// parameters (validation_error) or with a UUID in its path (not_found), and
-// the operation's own.
+// parameters (validation_error), with a UUID in its path (not_found), of a
+// function that calls AWS (unavailable), and the operation's own.
 func errorCodes(f routes.Function, decl Operation) map[int][]agent.Code {
 	codes := []agent.Code{agent.Internal}
 	if f.Auth || decl.PreviewToken {
@@ -333,6 +333,12 @@ func errorCodes(f routes.Function, decl Operation) map[int][]agent.Code {
 	}
 	if strings.Contains(f.Path, "{") {
 		codes = append(codes, agent.NotFound)
+	}
+	// A function that calls AWS (any grant) answers 503 when a call fails
+	// after the SDK's retries (settings.LoadAWS's middleware), unless the
+	// operation answers 503 itself (health, degraded).
+	if len(f.Grants) > 0 && !slices.ContainsFunc(decl.OK, func(a Answer) bool { return a.Status == http.StatusServiceUnavailable }) {
+		codes = append(codes, agent.Unavailable)
 	}
 	codes = append(codes, decl.Errors...)
 	out := map[int][]agent.Code{}
@@ -375,12 +381,15 @@ func (g *generator) errorResponse(status int, codes []agent.Code, decl Operation
 	if slices.Contains(codes, agent.CreditsExhausted) {
 		desc += " The message of credits_exhausted begins \"" + creditsSentence() + "\""
 	}
+	if slices.Contains(codes, agent.Unavailable) {
+		desc += " An AWS call failed after the SDK's retries (a throttle, a 5xx, a connection error): try again after Retry-After."
+	}
 	r := &response{Description: desc, Content: map[string]mediaType{"application/json": {Schema: s}}}
 	if decl.PreviewToken {
 		r.Content["text/html"] = mediaType{Schema: &jsonschema.Schema{Type: "string", Description: "A small page saying what went wrong, to a client that accepts text/html (an iframe)."}}
 	}
 	var hs []string
-	if slices.Contains(codes, agent.RateLimited) {
+	if slices.Contains(codes, agent.RateLimited) || slices.Contains(codes, agent.Unavailable) {
 		hs = append(hs, "Retry-After")
 	}
 	r.Headers = headerRefs(hs)
