@@ -92,6 +92,9 @@ func New(document []byte) (*Checker, error) {
 		for method, op := range item.GetOperations().FromOldest() {
 			o := &operation{id: op.OperationId, method: strings.ToUpper(method), path: path, item: item}
 			pattern := o.method + " " + path
+			if path == "/" {
+				pattern += "{$}" // the root alone, as the app mounts it (app.Pattern)
+			}
 			c.mux.Handle(pattern, http.NotFoundHandler()) // only its pattern is used
 			c.ops[pattern] = o
 			for _, resp := range op.Responses.Codes.FromOldest() {
