@@ -215,7 +215,7 @@ var TurnOutcomes = []Ending{
 	{TurnModelRateLimited, true, "the model refused it as rate limited, after its retries"},
 	{TurnModelBlocked, true, "the model declined to answer"},
 	{TurnModelError, true, "the model failed otherwise"},
-	{TurnSaveFailed, true, "a save of ours failed (the message, the history's read, the reply)"},
+	{TurnStoreError, true, "a read or a save of ours failed (the conversation, the message, the reply)"},
 }
 
 // The turn outcomes.
@@ -228,7 +228,7 @@ const (
 	TurnModelRateLimited    = "model_rate_limited"
 	TurnModelBlocked        = "model_blocked"
 	TurnModelError          = "model_error"
-	TurnSaveFailed          = "save_failed"
+	TurnStoreError          = "store_error"
 )
 
 // How builds end: the Outcome of a Build record. Failed marks a failure of

@@ -94,7 +94,7 @@ func (s *Store) ReserveSlot(ctx context.Context, sess agent.Session, turnID stri
 			return agent.User{}, fmt.Errorf("reserve turn of %s: %w", userID, err)
 		}
 		if cur.TokenVersion > sess.Version {
-			return agent.User{}, agent.NewError(agent.Unauthorized, "Your session is invalid or has expired. Please sign in again.")
+			return agent.User{}, agent.WrapError(agent.ErrSessionEnded, agent.Unauthorized, "Your session is invalid or has expired. Please sign in again.")
 		}
 		live, expired := cur.slotsAt(now)
 		mended, err := s.mendSlots(ctx, userID, cur, expired)

@@ -336,3 +336,44 @@ func sortedKeys[V any](m map[string]V) []string {
 	slices.Sort(keys)
 	return keys
 }
+
+// Read validates every EMF document among lines (log lines; others are
+// skipped) and returns the series they publish, or the first document
+// that breaks a rule.
+func Read(lines []string, now time.Time) ([]Series, error) {
+	var series []Series
+	for _, line := range lines {
+		if !IsDocument([]byte(line)) {
+			continue
+		}
+		doc, err := Validate([]byte(strings.TrimSpace(line)), now)
+		if err != nil {
+			return nil, fmt.Errorf("%w\nin %s", err, line)
+		}
+		series = append(series, doc.Series...)
+	}
+	return series, nil
+}
+
+// Select returns the series of the metric name whose dimensions are
+// exactly dims.
+func Select(series []Series, name string, dims map[string]string) []Series {
+	want := key("", name, dims)
+	var out []Series
+	for _, s := range series {
+		if key("", s.Name, s.Dimensions) == want {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// Values are the values of every series of Select(series, name, dims), in
+// order.
+func Values(series []Series, name string, dims map[string]string) []float64 {
+	var out []float64
+	for _, s := range Select(series, name, dims) {
+		out = append(out, s.Values...)
+	}
+	return out
+}

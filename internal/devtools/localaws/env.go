@@ -82,7 +82,7 @@ func Open(ctx context.Context, cfg settings.Config, log *slog.Logger) (*Env, err
 		return nil, err
 	}
 	if deps.Builder == nil {
-		deps.Builder = esbuild.NewLocal(esbuild.PackagesDir(cfg.PackagesDir), esbuild.S3Cache{Blob: deps.Blob})
+		deps.Builder = esbuild.NewLocal(esbuild.Options{PackagesDir: esbuild.PackagesDir(cfg.PackagesDir), Cache: esbuild.S3Cache{Blob: deps.Blob}, Metrics: deps.Metrics})
 	}
 	env.Config, env.Deps = cfg, deps
 	if err := deps.Store.EnsureTable(ctx); err != nil {
