@@ -35,6 +35,7 @@ import (
 	"github.com/zocket/agent/internal/devtools/dynamotest"
 	"github.com/zocket/agent/internal/devtools/emfproof"
 	"github.com/zocket/agent/internal/devtools/geminitest"
+	"github.com/zocket/agent/internal/devtools/leaks"
 	"github.com/zocket/agent/internal/httpapi"
 	"github.com/zocket/agent/internal/metrics"
 	"github.com/zocket/agent/internal/settings"
@@ -131,8 +132,17 @@ func NewWithLatency(t testing.TB, tb dynamotest.Table, env map[string]string, la
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := httptest.NewServer(h)
+	// Every secret a test sends is looked for in the log when it ends.
+	secrets := &leaks.Secrets{}
+	secrets.Add("the JWT secret", Secret)
+	secrets.Add("the model's key", GeminiKey)
+	srv := httptest.NewServer(secrets.Watch(h))
 	t.Cleanup(srv.Close)
+	t.Cleanup(func() {
+		for _, l := range secrets.Find(logs.String()) {
+			t.Errorf("the log holds %s: %s", l.What, l.Line)
+		}
+	})
 	return &Env{Deps: deps, URL: srv.URL, Calls: calls, Capacity: capacity, Table: tb, Gemini: gemini, logs: logs}
 }
 
