@@ -294,7 +294,7 @@ func decodeObject(line []byte) (map[string]any, error) {
 		name := tok.(string)
 		var v any
 		if err := dec.Decode(&v); err != nil {
-			return nil, fmt.Errorf("member %s: %w", name, err)
+			return nil, fmt.Errorf("not JSON: member %s: %w", name, err)
 		}
 		if _, dup := root[name]; dup {
 			return nil, fmt.Errorf("member %s twice", name)
