@@ -118,9 +118,9 @@ build-BuildFunction:
 build-%Function:
 	CGO_ENABLED=0 GOOS=linux GOARCH=arm64 $(GO) build $(BUILDFLAGS) -o $(ARTIFACTS_DIR)/bootstrap ./functions/$(shell echo '$*' | sed -E 's/([a-z0-9])([A-Z])/\1-\2/g' | tr A-Z a-z)
 
-## template: template.yaml, the SAM template, from the routes table and deploy/ (a test fails while it is stale).
+## template: template.yaml, the SAM template, from the routes table and deploy/, and docs/operating.md's tables (metrics, alarms, dashboard) from the same (a test fails while either is stale).
 template:
-	$(GO) run ./cmd/template -o template.yaml
+	$(GO) run ./cmd/template -o template.yaml -operating docs/operating.md
 
 # ---- Deploy checks: the CDK app, the real bootstraps as Lambdas, cold starts.
 

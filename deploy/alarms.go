@@ -135,7 +135,7 @@ func alarms(fns []Function) []Alarm {
 			Name:  "TimeToFirstTokenP90",
 			Means: "One turn in ten waits more than 5 s for its first text: chat feels broken even when it works.",
 			Do:    "Compare TimeToModelRequest p90 (ours: DynamoDB round trips, cold starts) with TimeToFirstToken p90 (the model's): if ours grew, look at DynamoDB latency and throttles and chat-stream's cold starts (Lambda Duration, Init); if the model's, it is Gemini's latency (a busier model, longer prompts).",
-			Why:   "p90 over 5 s for 3 five-minute periods in a row, with at least 5 turns: the model answers its first token in about a second (a published figure for Gemini Flash, not measured here) and ours takes 30 to 70 ms (make bench), so 5 s sustained for a quarter of an hour is a degradation, not a long prompt.",
+			Why:   "p90 over 5 s for 3 five-minute periods in a row, with at least 5 turns: the model answers its first token in about a second (a published figure for Gemini Flash, not measured here) and our part, with 10 ms a DynamoDB round trip, takes 25 to 70 ms (make bench), so 5 s sustained for a quarter of an hour is a degradation, not a long prompt.",
 			Queries: []Query{
 				{ID: "p90", Metric: ours(metrics.TimeToFirstToken, "p90")},
 				{ID: "turns", Metric: ours(metrics.TimeToFirstToken, "SampleCount")},
@@ -146,11 +146,11 @@ func alarms(fns []Function) []Alarm {
 	}
 	for _, g := range functionGroups(fns) {
 		out = append(out, lambdaAlarm(g, "Errors", 5, 1,
-			"functions of the "+g.name+" group failed: crashed, timed out or failed to start (Lambda's Errors; an answer with a 5xx is not one)",
+			"invocations of the "+g.name+" group's functions failed: crashed, timed out or failed to start (Lambda's Errors; an answer with a 5xx is not one)",
 			"The Lambda errors widget shows which; the function's log group has its last lines (a panic's stack, \"init failed\", a Task timed out line). A deploy that broke init: roll back.",
 			"5 in one five-minute period: the handlers recover panics and save before their deadline, so a Lambda error is a bug or a broken start, and a handful of them is already users failing."))
 		out = append(out, lambdaAlarm(g, "Throttles", 10, 2,
-			"invocations of the "+g.name+" group were throttled: Lambda refused them for want of concurrency",
+			"invocations of the "+g.name+" group's functions were throttled: Lambda refused them for want of concurrency",
 			"The chat functions are held to ChatReservedConcurrency when it is set; others share the account's concurrency (1,000 by default, 10 in a new account). Raise the reservation or the account's quota, or find the client hammering (Requests by route).",
 			"10 in 2 of 3 five-minute periods: a burst that the clients retry is not worth waking for; a ceiling reached stays."))
 	}

@@ -44,6 +44,32 @@ func TestTemplateIsCurrent(t *testing.T) {
 	}
 }
 
+// TestOperatingDocIsCurrent fails while docs/operating.md's generated
+// sections (the metrics, the alarms, the dashboard) are not what `make
+// template` writes.
+func TestOperatingDocIsCurrent(t *testing.T) {
+	s, err := deploy.New(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc, err := os.ReadFile(filepath.Join(root, "docs", "operating.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := deploy.ReplaceSections(string(doc), s.OperatingSections())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(doc) != want {
+		gotLines, wantLines := strings.Split(string(doc), "\n"), strings.Split(want, "\n")
+		for i := range max(len(gotLines), len(wantLines)) {
+			if g, w := line(gotLines, i), line(wantLines, i); g != w {
+				t.Fatalf("docs/operating.md is stale: run `make template`.\nline %d is\n\t%s\nwant\n\t%s", i+1, g, w)
+			}
+		}
+	}
+}
+
 func line(lines []string, i int) string {
 	if i < len(lines) {
 		return lines[i]
