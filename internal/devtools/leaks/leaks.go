@@ -57,7 +57,7 @@ var secretFields = map[string]string{
 func (s *Secrets) Watch(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Body != nil && strings.HasPrefix(r.Header.Get("Content-Type"), "application/json") {
-			body, err := io.ReadAll(io.LimitReader(r.Body, 2<<20))
+			body, err := io.ReadAll(r.Body)
 			r.Body.Close()
 			r.Body = io.NopCloser(bytes.NewReader(body))
 			var fields map[string]any
