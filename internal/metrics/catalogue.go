@@ -152,7 +152,7 @@ var catalogue = [numMetrics]Metric{
 		About: "for each batch of a running turn a resumed stream read: how long after its first event went to the sender's client it reached this one"},
 
 	Turns: {Name: "Turns", Unit: Count, Kind: Turn, Dimensions: byOutcome, Statistics: sums,
-		About: "turns that ran (a slot was taken), by how they ended"},
+		About: "turns answered (a slot taken and the answer begun; a request refused before is none), by how they ended"},
 	TurnFailed: {Name: "TurnFailed", Unit: Count, Kind: Turn, Dimensions: service, Statistics: flags,
 		About: "1 when the turn ended in an error of ours or the model's (see the outcomes), else 0: Average is the chat's failure rate"},
 	TimeToFirstToken: {Name: "TimeToFirstToken", Unit: Milliseconds, Kind: Turn, Dimensions: serviceRoute, Statistics: times,
