@@ -169,9 +169,9 @@ openapi-release: openapi
 	cp api/openapi.json api/openapi.baseline.json
 	echo '[]' > api/breaking-changes.json
 
-## template: template.yaml, the SAM template, from the routes table and deploy/ (a test fails while it is stale).
+## template: template.yaml, the SAM template, from the routes table and deploy/, and docs/operating.md's tables (metrics, alarms, dashboard) from the same (a test fails while either is stale).
 template:
-	$(GO) run ./cmd/template -o template.yaml
+	$(GO) run ./cmd/template -o template.yaml -operating docs/operating.md
 
 # ---- Deploy checks: the CDK app, the real bootstraps as Lambdas, cold starts.
 

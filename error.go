@@ -104,3 +104,8 @@ func IsCode(err error, code Code) bool {
 	var e *Error
 	return errors.As(err, &e) && e.Code == code
 }
+
+// ErrSessionEnded is the cause of a token refused because its session was
+// ended since it was issued (a logout, a password change): the audit trail
+// records such refusals.
+var ErrSessionEnded = errors.New("the session was ended")

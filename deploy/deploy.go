@@ -14,16 +14,19 @@
 // URL; the HTTP API and its stage) has a type of its own here.
 //
 // What the deployment gains goes in here once, and both templates have it
-// without a change to either renderer: a resource per function (a log group
-// with its retention, an alarm on its errors) is a Resource that New adds
-// for each function, with a property of the function pointing at it (a
-// LoggingConfig.LogGroup in Function.Properties); a topic, a dashboard or
-// the web app's bucket and origin access are Resources, and a behavior of
-// the distribution is a value in distribution's properties.
+// without a change to either renderer: a resource per function (its log
+// group, with its retention) is a Resource that New adds for each
+// function, with a property of the function pointing at it (the
+// LoggingConfig.LogGroup in Function.Properties, merged with the defaults'
+// LoggingConfig as SAM merges Globals: FunctionProperties); the alert topic,
+// the alarms and the dashboard are Resources (logs.go, alarms.go,
+// dashboard.go), and a behavior of the distribution is a value in
+// distribution's properties.
 package deploy
 
 import (
 	"fmt"
+	"maps"
 	"slices"
 
 	"github.com/zocket/agent/routes"
@@ -43,6 +46,9 @@ type Stack struct {
 	Resources []Resource
 	Functions []Function
 	Outputs   []Output
+
+	alarms    []Alarm
+	dashboard []Widget
 }
 
 // Parameter is a template parameter.
@@ -64,7 +70,10 @@ type Resource struct {
 	LogicalID, Type string
 	// Retain keeps the resource when the stack deletes or replaces it
 	// (DeletionPolicy and UpdateReplacePolicy Retain).
-	Retain     bool
+	Retain bool
+	// Condition names the condition the resource exists under ("" for
+	// always).
+	Condition  string
 	Properties map[string]any
 	Comment    string // what it is for, above it in template.yaml
 }
@@ -191,14 +200,65 @@ func New(fns []routes.Function) (*Stack, error) {
 	if stream != nil {
 		s.Resources = append(s.Resources, forwardHost(), distribution(*stream))
 	}
+	for _, f := range s.Functions {
+		s.Resources = append(s.Resources, logGroup(f))
+	}
+	s.alarms = alarms(s.Functions)
+	if err := checkAlarms(s.alarms); err != nil {
+		return nil, err
+	}
+	s.Resources = append(s.Resources, alerting()...)
+	for _, a := range s.alarms {
+		s.Resources = append(s.Resources, alarmResource(a))
+	}
+	s.dashboard = dashboard(s.alarms, s.Functions)
+	for _, w := range s.dashboard {
+		for _, q := range w.Queries {
+			if q.Metric == nil {
+				continue
+			}
+			if err := q.Metric.check(); err != nil {
+				return nil, fmt.Errorf("dashboard widget %q: %w", w.Title, err)
+			}
+		}
+	}
+	board, err := dashboardResource(s.dashboard, s.Functions)
+	if err != nil {
+		return nil, err
+	}
+	s.Resources = append(s.Resources, board)
 	s.Outputs = outputs(stream)
 	return s, nil
+}
+
+// FunctionProperties are f's properties as a deployment has them: the
+// defaults, with f's own merged in as SAM merges Globals (a map property
+// merged key by key, any other replaced), which the CDK app does too.
+func (s *Stack) FunctionProperties(f Function) map[string]any {
+	return merge(s.Function.Properties, f.Properties)
+}
+
+// merge is base with over's values: maps merged recursively, anything else
+// replaced.
+func merge(base, over map[string]any) map[string]any {
+	out := maps.Clone(base)
+	for k, v := range over {
+		b, bok := out[k].(map[string]any)
+		o, ook := v.(map[string]any)
+		if bok && ook {
+			out[k] = merge(b, o)
+			continue
+		}
+		out[k] = v
+	}
+	return out
 }
 
 // function is rf deployed: its properties beyond the defaults, its
 // environment, a statement per grant, and its route or Function URL.
 func function(rf routes.Function, hasBuild bool) (Function, error) {
 	f := Function{Function: rf, LogicalID: rf.LogicalID(), Properties: map[string]any{}, Environment: map[string]any{}}
+	f.Properties["LoggingConfig"] = map[string]any{"LogGroup": Ref(f.LogGroupID())}
 	if rf.Memory() != routes.DefaultMemoryMB {
 		f.Properties["MemorySize"] = rf.Memory()
 	}

@@ -59,6 +59,9 @@ func (s *Stack) SAM() ([]byte, error) {
 	for _, r := range s.Resources {
 		m := mapping()
 		add(m, "Type", scalar(r.Type))
+		if r.Condition != "" {
+			add(m, "Condition", scalar(r.Condition))
+		}
 		if r.Retain {
 			add(m, "DeletionPolicy", scalar("Retain"))
 			add(m, "UpdateReplacePolicy", scalar("Retain"))

@@ -1,6 +1,7 @@
 package deploy
 
 import (
+	"maps"
 	"slices"
 
 	"github.com/zocket/agent/routes"
@@ -50,10 +51,17 @@ var parameters = []Parameter{
 	{Name: "TurnsPerMinute", Type: "Number", Default: 20, Description: "Replies one user may start per minute (0 for no limit)."},
 	{Name: routes.ChatReservedConcurrency, Type: "String", Default: "",
 		Description: "Reserved concurrency of each chat function; empty reserves none (a new account has 10 concurrent executions and no room to reserve any)."},
+	{Name: "LogRetentionDays", Type: "Number", Default: logRetentionDays, AllowedValues: retentionValues(),
+		Description: "How many days each function's log group keeps its lines (metrics and audit records included)."},
+	{Name: "AlertEmail", Type: "String", Default: "",
+		Description: "An e-mail address the alarms write to (confirm the subscription from the first message); empty subscribes none: subscribe a pager to the topic of the AlertTopicArn output instead."},
 }
 
 func conditions() []Condition {
-	return []Condition{{Name: chatReservedSet, Expression: Not(Equals(Ref(routes.ChatReservedConcurrency), ""))}}
+	return []Condition{
+		{Name: chatReservedSet, Expression: Not(Equals(Ref(routes.ChatReservedConcurrency), ""))},
+		{Name: hasAlertEmail, Expression: Not(Equals(Ref("AlertEmail"), ""))},
+	}
 }
 
 // settings are the values of the variables routes.Function.Environment
@@ -94,6 +102,13 @@ var arns = map[routes.Resource]any{
 }
 
 func functionDefaults() FunctionDefaults {
+	env := map[string]any{
+		"TABLE_NAME":   Ref("Table"),
+		"CORS_ORIGINS": Ref("CorsOrigins"),
+		"VERSION":      Ref("Stage"),
+		"GOGC":         routes.GCPercent,
+	}
+	maps.Copy(env, metricsEnvironment)
 	return FunctionDefaults{
 		Properties: map[string]any{
 			"Runtime":       "provided.al2023",
@@ -103,12 +118,7 @@ func functionDefaults() FunctionDefaults {
 			"Timeout":       routes.DefaultTimeoutS,
 			"LoggingConfig": map[string]any{"LogFormat": "JSON", "ApplicationLogLevel": "INFO", "SystemLogLevel": "WARN"},
 		},
-		Environment: map[string]any{
-			"TABLE_NAME":   Ref("Table"),
-			"CORS_ORIGINS": Ref("CorsOrigins"),
-			"VERSION":      Ref("Stage"),
-			"GOGC":         routes.GCPercent,
-		},
+		Environment: env,
 	}
 }
 
@@ -351,5 +361,8 @@ func outputs(stream *Function) []Output {
 		out = append(out, Output{Name: "StreamUrl", Value: GetAtt(stream.URLLogicalID(), "FunctionUrl"),
 			Description: "Function URL of the streaming chat (POST <StreamUrl>api/chat/send)"})
 	}
-	return append(out, Output{Name: "TableName", Value: Ref("Table")}, Output{Name: "BucketName", Value: Ref("Bucket")})
+	return append(out, Output{Name: "TableName", Value: Ref("Table")}, Output{Name: "BucketName", Value: Ref("Bucket")},
+		Output{Name: "AlertTopicArn", Value: Ref(alertTopic), Description: "The SNS topic every alarm fires to: subscribe a pager or a chat channel"},
+		Output{Name: "DashboardUrl", Value: Sub("https://${AWS::Region}.console.aws.amazon.com/cloudwatch/home?region=${AWS::Region}#dashboards/dashboard/${AWS::StackName}"),
+			Description: "The dashboard of whoever is paged"})
 }

@@ -131,8 +131,9 @@ func (f Function) InvokesBuild() bool { return f.grants(BuildFunc) }
 const GCPercent = "400"
 
 // Environment lists the variables a deployment sets for the function, beyond
-// those every function gets (TABLE_NAME, CORS_ORIGINS, VERSION, GOGC): what its
-// grants imply, then its Settings.
+// those every function gets (TABLE_NAME, CORS_ORIGINS, VERSION, GOGC, and the
+// metrics' POWERTOOLS_METRICS_NAMESPACE and POWERTOOLS_SERVICE_NAME): what
+// its grants imply, then its Settings.
 func (f Function) Environment() []string {
 	var env []string
 	if f.NeedsSecret() {

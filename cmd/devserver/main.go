@@ -2,8 +2,11 @@
 // with every route of the API, on in-process DynamoDB and S3 stand-ins whose
 // data persists in DEV_DATA_DIR. No AWS account, key or Docker is needed.
 //
-// DEBUG_ADDR (say 127.0.0.1:6060), when set, serves net/http/pprof there,
-// on a listener of its own: `make bench-load` reads its CPU profile.
+// DEBUG_ADDR (say 127.0.0.1:6060), when set, serves on a loopback listener
+// of its own net/http/pprof (`make bench-load` reads its CPU profile) and
+// /metrics: the metrics the functions emit in Lambda, kept in memory since
+// start (package livemetrics), JSON for Accept: application/json, a page
+// for a browser.
 package main
 
 import (
@@ -20,6 +23,7 @@ import (
 
 	"github.com/zocket/agent/internal/app"
 	"github.com/zocket/agent/internal/app/chatapp"
+	"github.com/zocket/agent/internal/devtools/livemetrics"
 	"github.com/zocket/agent/internal/devtools/localaws"
 	"github.com/zocket/agent/internal/httpapi"
 	"github.com/zocket/agent/internal/settings"
@@ -41,7 +45,9 @@ func run() error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
-	env, err := localaws.Open(ctx, cfg, log)
+	// The metrics the functions write to CloudWatch in Lambda, kept here.
+	live := livemetrics.New()
+	env, err := localaws.Open(ctx, cfg, log, live)
 	if err != nil {
 		return err
 	}
@@ -70,10 +76,10 @@ func run() error {
 		ReadHeaderTimeout: 10 * time.Second,
 	}
 	if addr := os.Getenv("DEBUG_ADDR"); addr != "" {
-		if err := serveDebug(addr); err != nil {
+		if err := serveDebug(addr, live.Handler()); err != nil {
 			return err
 		}
-		log.Info("pprof listening", "url", "http://"+addr+"/debug/pprof/")
+		log.Info("debug listening", "pprof", "http://"+addr+"/debug/pprof/", "metrics", "http://"+addr+"/metrics")
 	}
 	log.Info("devserver listening", "url", "http://"+ln.Addr().String(), "dynamodb", env.Config.DynamoEndpoint, "s3", env.Config.S3Endpoint)
 	errc := make(chan error, 1)
@@ -92,9 +98,9 @@ func run() error {
 	return nil
 }
 
-// serveDebug serves the runtime's profiles on addr, a loopback address: never
-// beside the API, where a client could ask for them.
-func serveDebug(addr string) error {
+// serveDebug serves the runtime's profiles and metrics on addr, a loopback
+// address: never beside the API, where a client could ask for them.
+func serveDebug(addr string, metrics http.Handler) error {
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return fmt.Errorf("debug listen: %w", err)
@@ -106,6 +112,7 @@ func serveDebug(addr string) error {
 	mux := http.NewServeMux()
 	mux.HandleFunc("/debug/pprof/", pprof.Index)
 	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+	mux.Handle("GET /metrics", metrics)
 	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 	go func() { _ = srv.Serve(ln) }()
 	return nil

@@ -10,8 +10,8 @@
 // devserver: `make dev` and `make seed` stay in an unmarked block above
 // them, and so do deploy commands. TestREADMEExamples does what that block
 // tells the reader to do, on a fresh DEV_DATA_DIR: it runs cmd/seed, then
-// starts cmd/devserver on a free loopback port with the offline model and
-// unlimited credits. Then, for each document (README.md, then docs/*.md),
+// starts cmd/devserver on a free loopback port (and DEBUG_ADDR on another)
+// with the offline model and unlimited credits. Then, for each document (README.md, then docs/*.md),
 // it runs every marked block, in order, as one `bash -euo pipefail` script
 // from the repository root, so a variable such as TOKEN set in one block is
 // there in the next (a document's examples stand on their own: the scripts
@@ -19,6 +19,7 @@
 //   - localhost:3001 and 127.0.0.1:3001 become the address of a proxy to
 //     the test server that checks every answer against the OpenAPI
 //     document (checkedFront): a mismatch fails the document's test;
+//     127.0.0.1:6060 becomes the test server's DEBUG_ADDR (pprof, /metrics);
 //   - a <name> in a command (not in a comment) becomes the value of the last
 //     "name":"value" pair (a non-empty JSON string) in the output of the
 //     commands before it, SSE data lines included; output captured by $(...)
@@ -133,7 +134,8 @@ func TestREADMEExamples(t *testing.T) {
 	requireTool(t, "curl")
 	requireTool(t, "jq")
 	root := moduleRoot(t)
-	front := checkedFront(t, startDevserver(t, root))
+	dev := startDevserver(t, root)
+	front := checkedFront(t, dev.api)
 	for _, doc := range documents(t) {
 		blocks, err := docBlocks(doc.name, doc.text)
 		if err != nil {
@@ -145,7 +147,7 @@ func TestREADMEExamples(t *testing.T) {
 		t.Run(doc.name, func(t *testing.T) {
 			front.test.Store(t)
 			defer front.test.Store(nil)
-			runExamples(t, bash, root, front.addr, doc.name, blocks)
+			runExamples(t, bash, root, devserver{api: front.addr, debug: dev.debug}, doc.name, blocks)
 		})
 	}
 	t.Log(contract.Totals())
@@ -195,7 +197,7 @@ func checkedFront(t *testing.T, devserver string) *front {
 }
 
 // runExamples runs one document's marked blocks as one script.
-func runExamples(t *testing.T, bash, root, addr, name string, blocks []readmeBlock) {
+func runExamples(t *testing.T, bash, root string, addr devserver, name string, blocks []readmeBlock) {
 	dir := t.TempDir()
 	prelude := filepath.Join(dir, "prelude.sh")
 	script := filepath.Join(dir, filepath.Base(name))
@@ -327,10 +329,14 @@ func fenceOpener(line string) string {
 	return ""
 }
 
+// devserver is where the examples' devserver listens: its API (the docs'
+// localhost:3001) and its debug address (their 127.0.0.1:6060, DEBUG_ADDR).
+type devserver struct{ api, debug string }
+
 // readmeScript is the bash script of the marked blocks: each block's lines at
 // their README line numbers, addresses rewritten and placeholders filled.
-func readmeScript(blocks []readmeBlock, addr string) string {
-	host := strings.NewReplacer("localhost:3001", addr, "127.0.0.1:3001", addr)
+func readmeScript(blocks []readmeBlock, addr devserver) string {
+	host := strings.NewReplacer("localhost:3001", addr.api, "127.0.0.1:3001", addr.api, "127.0.0.1:6060", addr.debug)
 	last := blocks[len(blocks)-1]
 	lines := make([]string, last.fence+strings.Count(last.text, "\n"))
 	lines[0] = `source "$README_TEST_PRELUDE"`
@@ -462,7 +468,7 @@ curl() {
 // startDevserver builds cmd/devserver and cmd/seed, seeds a fresh data
 // directory, starts the devserver on a free loopback port and returns its
 // address once /health answers. The server stops with the test.
-func startDevserver(t *testing.T, root string) string {
+func startDevserver(t *testing.T, root string) devserver {
 	t.Helper()
 	start := time.Now()
 	bin := t.TempDir()
@@ -472,7 +478,7 @@ func startDevserver(t *testing.T, root string) string {
 		t.Fatalf("go build: %v\n%s", err, out)
 	}
 	built := time.Now()
-	addr := freeAddr(t)
+	addr, debug := freeAddr(t), freeAddr(t)
 	_, port, _ := net.SplitHostPort(addr)
 	// Only these variables: no GEMINI_API_KEY (the offline model), no AWS
 	// profile or endpoint of the developer's.
@@ -483,6 +489,7 @@ func startDevserver(t *testing.T, root string) string {
 		"DEV_DATA_DIR=" + t.TempDir(),
 		"HOST=127.0.0.1",
 		"PORT=" + port,
+		"DEBUG_ADDR=" + debug,
 		"DEFAULT_CREDITS=-1",
 		// The examples are not about the abuse limits: they are off.
 		"MAX_CONCURRENT_TURNS=0", "TURNS_PER_MINUTE=0", "REGISTRATIONS_PER_HOUR=0",
@@ -538,7 +545,7 @@ func startDevserver(t *testing.T, root string) string {
 			if resp.StatusCode == http.StatusOK {
 				t.Logf("devserver on %s: built in %v, seeded in %v, answering after %v", addr,
 					built.Sub(start).Round(time.Millisecond), seeded.Sub(built).Round(time.Millisecond), time.Since(seeded).Round(time.Millisecond))
-				return addr
+				return devserver{api: addr, debug: debug}
 			}
 		}
 		if time.Now().After(deadline) {

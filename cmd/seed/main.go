@@ -41,7 +41,7 @@ func run() error {
 		return err
 	}
 	ctx := context.Background()
-	env, err := localaws.Open(ctx, cfg, httpapi.NewLogger(os.Stderr, slog.LevelWarn))
+	env, err := localaws.Open(ctx, cfg, httpapi.NewLogger(os.Stderr, slog.LevelWarn), nil)
 	if err != nil {
 		return err
 	}

@@ -9,7 +9,9 @@
 // Function URL with its permission. Their property values still come from
 // the description, set on the constructs' CloudFormation resources as they
 // are. Every other resource (the table, the bucket, the distribution and
-// its function) is a CfnResource of the description's type and properties.
+// its function, the log groups, the alert topic, the alarms and the
+// dashboard) is a CfnResource of the description's type and properties,
+// under its condition.
 package stack
 
 import (
@@ -76,12 +78,13 @@ func New(scope constructs.Construct, id string, props Props) (awscdk.Stack, erro
 		}
 		awscdk.NewCfnParameter(st, jsii.String(p.Name), props)
 	}
+	conditions := map[string]awscdk.CfnCondition{}
 	for _, c := range d.Conditions {
 		expr, err := condition(c.Expression)
 		if err != nil {
 			return nil, fmt.Errorf("condition %s: %w", c.Name, err)
 		}
-		awscdk.NewCfnCondition(st, jsii.String(c.Name), &awscdk.CfnConditionProps{Expression: expr})
+		conditions[c.Name] = awscdk.NewCfnCondition(st, jsii.String(c.Name), &awscdk.CfnConditionProps{Expression: expr})
 	}
 	for _, r := range d.Resources {
 		res := awscdk.NewCfnResource(st, jsii.String(r.LogicalID), &awscdk.CfnResourceProps{
@@ -90,6 +93,13 @@ func New(scope constructs.Construct, id string, props Props) (awscdk.Stack, erro
 		res.OverrideLogicalId(jsii.String(r.LogicalID))
 		if r.Retain {
 			res.ApplyRemovalPolicy(awscdk.RemovalPolicy_RETAIN, nil)
+		}
+		if r.Condition != "" {
+			c, ok := conditions[r.Condition]
+			if !ok {
+				return nil, fmt.Errorf("resource %s: no condition %s", r.LogicalID, r.Condition)
+			}
+			res.CfnOptions().SetCondition(c)
 		}
 	}
 	api := addAPI(st, d.API)
@@ -123,8 +133,7 @@ func addAPI(st awscdk.Stack, a deploy.API) awsapigatewayv2.HttpApi {
 // addFunction is f: its properties and environment (the defaults, then its
 // own), a policy statement per grant, and its route or Function URL.
 func addFunction(st awscdk.Stack, d *deploy.Stack, f deploy.Function, api awsapigatewayv2.HttpApi, code awslambda.Code) {
-	props := maps.Clone(d.Function.Properties)
-	maps.Copy(props, f.Properties)
+	props := d.FunctionProperties(f)
 	runtime, _ := props["Runtime"].(string)
 	handler, _ := props["Handler"].(string)
 	fn := awslambda.NewFunction(st, jsii.String(f.LogicalID), &awslambda.FunctionProps{

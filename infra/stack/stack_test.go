@@ -112,6 +112,9 @@ func TestStackRendersTheDescription(t *testing.T) {
 		if got.Type != r.Type || !same(got.Properties, r.Properties) {
 			t.Errorf("resource %s: %s %s, want %s %s", r.LogicalID, got.Type, show(got.Properties), r.Type, show(r.Properties))
 		}
+		if got.Condition != r.Condition {
+			t.Errorf("resource %s: condition %q, want %q", r.LogicalID, got.Condition, r.Condition)
+		}
 		if retained := got.DeletionPolicy == "Retain" && got.UpdateReplacePolicy == "Retain"; retained != r.Retain {
 			t.Errorf("resource %s: deletion policy %q, update replace policy %q; retain: %v", r.LogicalID, got.DeletionPolicy, got.UpdateReplacePolicy, r.Retain)
 		}
@@ -188,9 +191,7 @@ func TestStackRendersTheDescription(t *testing.T) {
 			t.Errorf("no Lambda function %s", f.LogicalID)
 			continue
 		}
-		props := maps.Clone(d.Function.Properties)
-		maps.Copy(props, f.Properties)
-		for k, want := range props {
+		for k, want := range d.FunctionProperties(f) {
 			if got := fn.Properties[k]; !same(got, want) {
 				t.Errorf("%s %s: %s, want %s", f.LogicalID, k, show(got), show(want))
 			}

@@ -7,6 +7,7 @@
 package app
 
 import (
+	"cmp"
 	"fmt"
 	"net/http"
 
@@ -164,6 +165,20 @@ var Constructors = map[string]Constructor{
 	"artifacts-project-preview": ArtifactsProjectPreview,
 }
 
+// Audited are the functions whose requests the audit trail records, and
+// as what (the session refused as ended is recorded where tokens are
+// checked).
+var Audited = map[string]httpapi.AuditAction{
+	"auth-register":         httpapi.AuditRegister,
+	"auth-login":            httpapi.AuditLogin,
+	"auth-logout":           httpapi.AuditLogout,
+	"auth-password":         httpapi.AuditPasswordChange,
+	"conversations-delete":  httpapi.AuditConversationDelete,
+	"conversations-export":  httpapi.AuditConversationExport,
+	"artifacts-delete":      httpapi.AuditArtifactDelete,
+	"artifacts-html-export": httpapi.AuditArtifactExport,
+}
+
 // HTTPFunctions are the functions that serve an HTTP route through API
 // Gateway (the devserver mounts these; the streaming function serves some
 // of the same routes from a Function URL, and the devserver streams
@@ -214,10 +229,13 @@ func Handler(d *Deps, fns []routes.Function, ctors map[string]Constructor) (http
 			}
 			h = httpapi.RequireUser(a, h)
 		}
-		mux.Handle(Pattern(f), h)
+		if action, ok := Audited[f.Name]; ok {
+			h = httpapi.Audited(action, h)
+		}
+		mux.Handle(Pattern(f), httpapi.Route(cmp.Or(d.Function, f.Name), Pattern(f), h))
 	}
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		httpapi.Error(w, r, agent.Errorf(agent.NotFound, "No route for %s %s.", r.Method, r.URL.Path))
 	})
-	return httpapi.Chain(mux, d.Log, httpapi.CORS{Origins: d.Config.CORSOrigins}, httpapi.Forwarded{Secret: d.Config.OriginVerify}), nil
+	return httpapi.Chain(mux, d.Log, d.Metrics, httpapi.CORS{Origins: d.Config.CORSOrigins}, httpapi.Forwarded{Secret: d.Config.OriginVerify}), nil
 }

@@ -18,6 +18,7 @@ import (
 	"github.com/zocket/agent/internal/blob"
 	"github.com/zocket/agent/internal/build"
 	"github.com/zocket/agent/internal/conversations"
+	"github.com/zocket/agent/internal/metrics"
 	"github.com/zocket/agent/internal/settings"
 	"github.com/zocket/agent/internal/store"
 	"github.com/zocket/agent/internal/usage"
@@ -41,6 +42,13 @@ type Deps struct {
 	// ZipLimits bound the conversation's ZIP export.
 	ZipLimits conversations.ZipLimits
 	Now       func() time.Time
+	// Metrics receives the records of requests, turns and builds (nil:
+	// none are kept).
+	Metrics metrics.Sink
+	// Function is the routes table's name of the Lambda function serving
+	// these routes; empty, each route is served as its own function (the
+	// devserver, the tests). It is the metrics' function dimension.
+	Function string
 }
 
 // Options adjust NewDeps (tests count DynamoDB calls with a middleware).
@@ -52,6 +60,8 @@ type Options struct {
 	// AWS is the configuration the clients are built from, when the caller
 	// has loaded it already (nil: NewDeps loads it).
 	AWS *aws.Config
+	// Metrics is Deps.Metrics.
+	Metrics metrics.Sink
 }
 
 // NewDeps builds the AWS clients for cfg. It makes no network calls. Without
@@ -95,6 +105,7 @@ func NewDeps(ctx context.Context, cfg settings.Config, log *slog.Logger, opts Op
 		Hasher:    auth.NewHasher(auth.OWASP),
 		ZipLimits: conversations.DefaultZipLimits,
 		Now:       time.Now,
+		Metrics:   opts.Metrics,
 	}, nil
 }
 

@@ -11,7 +11,6 @@ import (
 	"fmt"
 	"net/http"
 	"net/mail"
-	"net/netip"
 	"regexp"
 	"strings"
 	"time"
@@ -22,6 +21,7 @@ import (
 
 	"github.com/zocket/agent"
 	"github.com/zocket/agent/internal/httpapi"
+	"github.com/zocket/agent/internal/metrics"
 	"github.com/zocket/agent/internal/store"
 )
 
@@ -191,11 +191,14 @@ func (s *Service) Register(w http.ResponseWriter, r *http.Request) {
 	if u.Credits < 0 {
 		u.Credits = agent.UnlimitedCredits
 	}
-	registrations := store.Attempts{Window: time.Hour, Counters: []store.Counter{{Scope: "register-ip#" + clientIP(r), Limit: s.RegistrationsPerHour}}}
-	if err := s.Users.CreateUser(r.Context(), u, s.Hasher.Hash(pw), registrations); err != nil {
+	registrations := store.Attempts{Window: time.Hour, Counters: []store.Counter{{Scope: "register-ip#" + httpapi.ClientAddress(r), Limit: s.RegistrationsPerHour}}}
+	err := s.Users.CreateUser(r.Context(), u, s.Hasher.Hash(pw), registrations)
+	metrics.FromContext(r.Context()).Flag(metrics.RegistrationThrottled, agent.IsCode(err, agent.RateLimited))
+	if err != nil {
 		httpapi.Error(w, r, err)
 		return
 	}
+	httpapi.NoteUser(r.Context(), u.ID)
 	s.respondSignedIn(w, r, http.StatusCreated, "User registered successfully", u)
 }
 
@@ -218,7 +221,7 @@ const tooManyAttempts = "Too many sign-in attempts. Please wait a few minutes an
 // attempts are the throttle counters of a password check for who (an email,
 // or a user id) from the request's address.
 func (s *Service) attempts(r *http.Request, who string) (store.Attempts, string) {
-	ip := clientIP(r)
+	ip := httpapi.ClientAddress(r)
 	pair := "login#" + who + "#" + ip
 	return store.Attempts{Window: s.Throttle.Window, Counters: []store.Counter{
 		{Scope: pair, Limit: s.Throttle.PerEmailAddress},
@@ -265,13 +268,19 @@ func (s *Service) Login(w http.ResponseWriter, r *http.Request) {
 	attempts, pair := s.attempts(r, email)
 
 	var userID, hash string
+	var throttled error
 	g, gctx := errgroup.WithContext(ctx)
-	g.Go(func() error { return s.Users.CountAttempts(gctx, attempts, tooManyAttempts) })
+	g.Go(func() error {
+		throttled = s.Users.CountAttempts(gctx, attempts, tooManyAttempts)
+		return throttled
+	})
 	g.Go(func() (err error) {
 		userID, hash, err = s.Users.Credentials(gctx, email)
 		return err
 	})
-	if err := g.Wait(); err != nil {
+	err := g.Wait()
+	metrics.FromContext(ctx).Flag(metrics.LoginThrottled, agent.IsCode(throttled, agent.RateLimited))
+	if err != nil {
 		httpapi.Error(w, r, err)
 		return
 	}
@@ -303,6 +312,7 @@ func (s *Service) Login(w http.ResponseWriter, r *http.Request) {
 			httpapi.Logger(ctx).Error("upgrade password hash", "userId", u.ID, "err", err)
 		}
 	}
+	httpapi.NoteUser(ctx, u.ID)
 	s.respondSignedIn(w, r, http.StatusOK, "Login successful", u)
 }
 
@@ -417,28 +427,4 @@ func (s *Service) currentUser(r *http.Request) (agent.User, error) {
 		return agent.User{}, agent.WrapError(err, agent.Unauthorized, "Your account no longer exists. Please sign in again.")
 	}
 	return u, err
-}
-
-// clientIP is the key of the caller's address in the per-address
-// throttles: API Gateway's source IP in Lambda (a bare address), the peer
-// address locally or the viewer's behind CloudFront (host:port). An IPv4
-// address (IPv4-mapped IPv6 included) is itself; an IPv6 address is its /64,
-// the least a single subscriber is given, so that one client cannot take a
-// fresh count from every address of its prefix. Forwarding headers are not
-// trusted.
-func clientIP(r *http.Request) string {
-	a, err := netip.ParseAddr(r.RemoteAddr)
-	if err != nil {
-		ap, err := netip.ParseAddrPort(r.RemoteAddr)
-		if err != nil {
-			return r.RemoteAddr
-		}
-		a = ap.Addr()
-	}
-	a = a.Unmap().WithZone("")
-	if a.Is4() {
-		return a.String()
-	}
-	p, _ := a.Prefix(64)
-	return p.String()
 }

@@ -15,6 +15,8 @@ import (
 	"github.com/zocket/agent/internal/auth"
 	"github.com/zocket/agent/internal/devtools/apitest"
 	"github.com/zocket/agent/internal/devtools/dynamotest"
+	"github.com/zocket/agent/internal/devtools/emfproof"
+	"github.com/zocket/agent/internal/metrics"
 	"github.com/zocket/agent/internal/store"
 )
 
@@ -248,6 +250,10 @@ func TestLoginThrottle(t *testing.T) {
 		}
 		if ra := resp.Header.Get("Retry-After"); ra == "" || ra == "0" {
 			t.Errorf("Retry-After = %q", ra)
+		}
+		throttled := emfproof.Values(env.Metrics(t), "LoginThrottled", map[string]string{"service": metrics.DefaultService})
+		if len(throttled) != 11 || throttled[9] != 0 || throttled[10] != 1 {
+			t.Errorf("LoginThrottled = %v: want a value a sign-in, 1 for the refused one", throttled)
 		}
 		// Another account from the same address is not locked by it.
 		other := env.Register(t)

@@ -20,6 +20,8 @@ import (
 	"github.com/zocket/agent/internal/auth"
 	"github.com/zocket/agent/internal/devtools/apitest"
 	"github.com/zocket/agent/internal/devtools/dynamotest"
+	"github.com/zocket/agent/internal/devtools/emfproof"
+	"github.com/zocket/agent/internal/metrics"
 	"github.com/zocket/agent/routes"
 )
 
@@ -265,6 +267,14 @@ func TestRegistrationsPerAddress(t *testing.T) {
 		}
 		if created != 3 {
 			t.Fatalf("statuses %v: %d created, want 3", statuses, created)
+		}
+		throttled := emfproof.Values(env.Metrics(t), "RegistrationThrottled", map[string]string{"service": metrics.DefaultService})
+		sum := 0.0
+		for _, v := range throttled {
+			sum += v
+		}
+		if len(throttled) != n || sum != n-3 {
+			t.Errorf("RegistrationThrottled = %v: want one a registration, %d refused", throttled, n-3)
 		}
 		if r := from(t, env, "203.0.113.30", "POST", "/api/auth/register", "", map[string]string{"email": "elsewhere@example.com", "username": "elsewhere", "password": "12345678"}); r.Status != http.StatusCreated {
 			t.Errorf("another address: %d %s", r.Status, r.Body)

@@ -40,7 +40,7 @@ type cachedVersion struct {
 // maxCachedVersions bounds the cache; past it the cache starts again.
 const maxCachedVersions = 10000
 
-var errRevoked = fmt.Errorf("%w: the session was ended", ErrInvalidToken)
+var errRevoked = fmt.Errorf("%w: %w", ErrInvalidToken, agent.ErrSessionEnded)
 
 // Authenticate returns the session of a current user token; any other
 // token is agent.Unauthorized.

@@ -208,10 +208,12 @@ func (s *Service) serveSSE(w http.ResponseWriter, r *http.Request, p *producer, 
 	stopPing := s.pinger(out)
 	stopWatch := s.watchSession(r.Context(), p.session, p.log, func() { out.end(sessionEnded) })
 	p.answer(ctx, out, saveMessage)
+	end := time.Now()
 	stopWatch()
 	stopPing()
 	out.done()
 	p.fold.settle(true)
+	p.report(end, out.disconnected() || r.Context().Err() != nil)
 }
 
 // serveJSON answers with one JSON body once the reply is saved; the
@@ -222,6 +224,8 @@ func (s *Service) serveJSON(w http.ResponseWriter, r *http.Request, p *producer,
 	if saveMessage != nil {
 		if err := saveMessage(); err != nil {
 			p.release()
+			p.ended(err)
+			p.report(time.Now(), false)
 			httpapi.Error(w, r, err)
 			return
 		}
@@ -230,8 +234,10 @@ func (s *Service) serveJSON(w http.ResponseWriter, r *http.Request, p *producer,
 	stopWatch := s.watchSession(r.Context(), p.session, p.log, func() { ended.Store(true) })
 	col := &collector{}
 	p.answer(ctx, col, nil)
+	end := time.Now()
 	stopWatch()
 	p.fold.settle(false)
+	defer p.report(end, r.Context().Err() != nil)
 	if ended.Load() {
 		httpapi.Error(w, r, agent.NewError(agent.Unauthorized, "Your session has ended. Please sign in again."))
 		return

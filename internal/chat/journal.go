@@ -51,15 +51,15 @@ const entryArtifact = "artifact"
 // turn stopped (a batch refused, or the flag read while the model is
 // silent).
 type journal struct {
-	store   Journal
-	id      string
-	log     *slog.Logger
-	stop    func()
-	expires func() time.Time
+	store Journal
+	id    string
+	log   *slog.Logger
+	stop  func()
 
 	mu      sync.Mutex
 	cur     cursor
 	pending []string
+	since   time.Time // when the first pending event went to the producer's client
 	bytes   int
 	kick    chan struct{}
 
@@ -67,6 +67,7 @@ type journal struct {
 	seq       int        // the last batch written
 	lastWrite time.Time
 	stopped   bool
+	failures  int // writes that failed, read once close returned
 
 	quit chan struct{}
 	done chan struct{}
@@ -75,8 +76,7 @@ type journal struct {
 func newJournal(st Journal, messageID string, log *slog.Logger, stop func()) *journal {
 	return &journal{
 		store: st, id: messageID, log: log, stop: stop,
-		expires: func() time.Time { return time.Now().Add(store.JournalTTL) },
-		kick:    make(chan struct{}, 1), quit: make(chan struct{}), done: make(chan struct{}),
+		kick: make(chan struct{}, 1), quit: make(chan struct{}), done: make(chan struct{}),
 		lastWrite: time.Now(),
 	}
 }
@@ -110,23 +110,24 @@ func (j *journal) flush(ctx context.Context) bool {
 	if j.stopped {
 		return false
 	}
-	events := j.take()
+	events, since := j.take()
 	if len(events) == 0 {
 		return false
 	}
-	err := j.store.AppendEvents(ctx, j.id, store.Batch{Seq: j.seq + 1, Events: events, Expires: j.expires()})
+	err := j.store.AppendEvents(ctx, j.id, store.Batch{Seq: j.seq + 1, Events: events, Expires: time.Now().Add(store.JournalTTL), Sent: since})
 	j.lastWrite = time.Now()
 	switch {
 	case err == nil:
 		j.seq++
 	case errors.Is(err, store.ErrTurnStopped):
-		j.putBack(events)
+		j.putBack(events, since)
 		j.stopped = true
 		j.stop()
 	default:
 		// The events go out with the next batch; a reader waits meanwhile.
 		j.log.Warn("journal batch", "seq", j.seq+1, "err", err)
-		j.putBack(events)
+		j.failures++
+		j.putBack(events, since)
 	}
 	return true
 }
@@ -149,18 +150,20 @@ func (j *journal) checkStop(ctx context.Context) {
 	}
 }
 
-func (j *journal) take() []string {
+// take takes the pending events, and when the first of them went to the
+// producer's client.
+func (j *journal) take() ([]string, time.Time) {
 	j.mu.Lock()
 	defer j.mu.Unlock()
-	events := j.pending
-	j.pending, j.bytes = nil, 0
-	return events
+	events, since := j.pending, j.since
+	j.pending, j.bytes, j.since = nil, 0, time.Time{}
+	return events, since
 }
 
-func (j *journal) putBack(events []string) {
+func (j *journal) putBack(events []string, since time.Time) {
 	j.mu.Lock()
 	defer j.mu.Unlock()
-	j.pending = append(events, j.pending...)
+	j.pending, j.since = append(events, j.pending...), since
 	for _, e := range events {
 		j.bytes += len(e)
 	}
@@ -173,9 +176,11 @@ func (j *journal) close(ctx context.Context, state agent.TurnState) {
 	<-j.done
 	j.flushMu.Lock()
 	defer j.flushMu.Unlock()
-	last := store.Batch{Seq: j.seq + 1, Events: j.take(), Expires: j.expires()}
+	events, since := j.take()
+	last := store.Batch{Seq: j.seq + 1, Events: events, Expires: time.Now().Add(store.JournalTTL), Sent: since}
 	if err := j.store.EndTurnJournal(ctx, j.id, last, state); err != nil {
 		j.log.Error("end journal", "err", err)
+		j.failures++
 	}
 }
 
@@ -194,6 +199,9 @@ func (j *journal) record(kind string, text int, data any, artifactID string) {
 	b, err := json.Marshal(e)
 	if err != nil {
 		return
+	}
+	if len(j.pending) == 0 {
+		j.since = time.Now()
 	}
 	j.pending = append(j.pending, string(b))
 	j.bytes += len(b)

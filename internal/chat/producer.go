@@ -14,7 +14,9 @@ import (
 
 	"github.com/zocket/agent"
 	"github.com/zocket/agent/internal/history"
+	"github.com/zocket/agent/internal/httpapi"
 	"github.com/zocket/agent/internal/llm"
+	"github.com/zocket/agent/internal/metrics"
 	"github.com/zocket/agent/internal/store"
 )
 
@@ -71,6 +73,16 @@ type producer struct {
 	gone bool
 	// retryAfter is the wait the model asked for when it rate-limited the turn.
 	retryAfter time.Duration
+
+	// metrics is the request's metrics record, turn the turn's (nil when
+	// nothing listens); outcome is how the turn ended, a value of
+	// metrics.TurnOutcomes; calledModel and firstText say whether the
+	// model request left and its first text went out.
+	metrics     *metrics.Record
+	turn        *metrics.Record
+	outcome     string
+	calledModel bool
+	firstText   bool
 }
 
 // newProducer returns the producer of a turn asked for by r that answers
@@ -79,6 +91,7 @@ type producer struct {
 func (s *Service) newProducer(r *http.Request, userMsgID string) *producer {
 	p := &producer{svc: s, caller: s.callerOf(r), clock: s.detach(r.Context()), userMsg: agent.Message{ID: userMsgID}, replyID: newID()}
 	p.request = sync.OnceValues(p.buildRequest)
+	p.metrics = metrics.FromContext(r.Context())
 	return p
 }
 
@@ -109,8 +122,14 @@ func (p *producer) reserve(ctx context.Context, convID string, read func(context
 		wg.Go(func() { recordErr = p.record(ctx, convID) })
 	}
 	wg.Wait()
+	p.metrics.Flag(metrics.CreditsRefused, agent.IsCode(slotErr, agent.CreditsExhausted))
+	p.metrics.Flag(metrics.TurnsLimited, agent.IsCode(slotErr, agent.RateLimited))
+	if errors.Is(slotErr, agent.ErrSessionEnded) {
+		httpapi.Audit(ctx, httpapi.AuditSession, httpapi.AuditRefused, p.session.UserID)
+	}
 	err := firstError(slotErr, readErr, recordErr)
 	if err == nil {
+		p.turn = p.metrics.Derive(metrics.Turn)
 		return nil
 	}
 	if slotErr == nil {
@@ -187,6 +206,27 @@ func (p *producer) release() int {
 		return p.user.Credits
 	}
 	return u.Credits
+}
+
+// report emits the turn's metrics record once its answer is over: how it
+// ended (a turn that completed while its client was gone is client_gone),
+// how long it took, its journal's failed writes.
+func (p *producer) report(end time.Time, clientGone bool) {
+	if p.turn == nil {
+		return
+	}
+	outcome := cmp.Or(p.outcome, metrics.TurnStoreError)
+	if outcome == metrics.TurnComplete && clientGone {
+		outcome = metrics.TurnClientGone
+	}
+	p.turn.Outcome = outcome
+	p.turn.Set(metrics.Turns, 1)
+	p.turn.Flag(metrics.TurnFailed, metrics.Failed(metrics.TurnOutcomes, outcome))
+	p.turn.Since(metrics.TurnDuration, end)
+	if p.journal != nil {
+		p.turn.Set(metrics.JournalWriteFailures, float64(p.journal.failures))
+	}
+	p.turn.Emit()
 }
 
 // ProvisionalTitle is a new conversation's title until the model names it:

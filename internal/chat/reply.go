@@ -5,10 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/zocket/agent"
 	"github.com/zocket/agent/internal/codeblock"
 	"github.com/zocket/agent/internal/llm"
+	"github.com/zocket/agent/internal/metrics"
 )
 
 // answer writes the turn's events into out and its journal: the metadata,
@@ -40,6 +42,7 @@ func (p *producer) answer(ctx context.Context, out Sink, saveMessage func() erro
 // of it.
 func (p *producer) messageNotSaved(out Sink, err error) {
 	p.release()
+	p.ended(err)
 	p.log.Error("open turn", "err", err)
 	e := agent.AsError(err)
 	msg := e.Message
@@ -79,14 +82,22 @@ func (p *producer) streamReply(ctx context.Context, sink Sink) agent.TurnState {
 		p.fold = p.foldAside(p.conv.ID, *p.foldDue, p.svc.budget())
 	}
 	saver := &artifactSaver{p: p, sink: sink}
+	p.turn.Since(metrics.TimeToModelRequest, time.Now())
+	p.calledModel = true
 	res, err := p.svc.Model.Stream(ctx, req, func(delta string) error {
 		if delta != "" {
 			sink.Delta(delta)
+			if !p.firstText {
+				p.firstText = true
+				p.turn.Since(metrics.TimeToFirstToken, time.Now())
+			}
 			p.text.WriteString(delta)
 			saver.scan(ctx, delta)
 		}
 		return nil
 	})
+	p.turn.Set(metrics.TokensIn, float64(res.Tokens.PromptTokens))
+	p.turn.Set(metrics.TokensOut, float64(res.Tokens.OutputTokens))
 	// The model has stopped, by itself, because its time ran out or
 	// because the user stopped it: what is left is saving, on a budget of
 	// its own.
@@ -120,6 +131,7 @@ func (p *producer) complete(ctx context.Context, sink Sink, res llm.Result) agen
 		p.lost(sink, err)
 		return agent.TurnFailed
 	}
+	p.outcome = metrics.TurnComplete
 	credits := p.release()
 	title := p.conv.Title
 	if p.isNew {
@@ -140,6 +152,7 @@ func (p *producer) stopped(ctx context.Context, sink Sink, tokens llm.Tokens) ag
 		p.lost(sink, err)
 		return agent.TurnFailed
 	}
+	p.outcome = metrics.TurnStopped
 	sink.Complete(Complete{
 		Reason: ReasonStopped, MessageID: p.replyID, Title: p.conv.Title, Credits: p.release(),
 		Tokens: Tokens(tokens),
@@ -149,6 +162,7 @@ func (p *producer) stopped(ctx context.Context, sink Sink, tokens llm.Tokens) ag
 
 // lost reports a reply that could not be saved.
 func (p *producer) lost(sink Sink, err error) {
+	p.ended(err)
 	if agent.IsCode(err, agent.NotFound) {
 		// The conversation was deleted while the model answered.
 		p.gone = true
@@ -164,6 +178,7 @@ func (p *producer) lost(sink Sink, err error) {
 // kept and reports the failure as the stream's last event.
 func (p *producer) fail(ctx context.Context, sink Sink, tokens llm.Tokens, cause error) agent.TurnState {
 	defer p.release()
+	p.ended(cause)
 	sentence, code := describe(cause)
 	if llmErr, ok := errors.AsType[*llm.Error](cause); ok {
 		p.retryAfter = llmErr.RetryAfter
@@ -193,6 +208,31 @@ func (p *producer) saveReply(ctx context.Context, tokens llm.Tokens, failure str
 		p.kept++
 	}
 	return nil
+}
+
+// ended records the outcome of a turn that err ended, when none is
+// recorded yet: the first failure is the one that ended it.
+func (p *producer) ended(err error) {
+	if p.outcome != "" {
+		return
+	}
+	var llmErr *llm.Error
+	switch {
+	case errors.Is(err, llm.ErrRateLimited):
+		p.outcome = metrics.TurnModelRateLimited
+	case errors.Is(err, llm.ErrBlocked):
+		p.outcome = metrics.TurnModelBlocked
+	case errors.Is(err, context.DeadlineExceeded):
+		p.outcome = metrics.TurnTimeout
+	case agent.IsCode(err, agent.NotFound):
+		p.outcome = metrics.TurnConversationDeleted
+	case errors.As(err, &llmErr):
+		p.outcome = metrics.TurnModelError
+	case p.calledModel:
+		p.outcome = metrics.TurnModelError
+	default:
+		p.outcome = metrics.TurnStoreError
+	}
 }
 
 // describe turns a model error into a sentence for the user and a code.

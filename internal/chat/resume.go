@@ -14,6 +14,7 @@ import (
 	"github.com/zocket/agent"
 	"github.com/zocket/agent/internal/httpapi"
 	"github.com/zocket/agent/internal/llm"
+	"github.com/zocket/agent/internal/metrics"
 	"github.com/zocket/agent/internal/store"
 )
 
@@ -85,7 +86,7 @@ func (s *Service) Resume(w http.ResponseWriter, r *http.Request) {
 	defer endSession(nil)
 	stopWatch := s.watchSession(ctx, c.session, c.log, func() { endSession(errSessionEnded) })
 	defer stopWatch()
-	p := &replayer{svc: s, caller: c, out: out, turn: turn, sent: after}
+	p := &replayer{svc: s, caller: c, out: out, turn: turn, sent: after, metrics: metrics.FromContext(ctx)}
 	switch {
 	case p.follow(ctx, batches):
 		out.done()
@@ -107,6 +108,8 @@ type replayer struct {
 	sent  EventID // the last event the reader has
 	seq   int     // the last batch read
 	ended bool    // the last event (complete or error) was sent
+	// metrics is the request's record: the lag of each batch it tails.
+	metrics *metrics.Record
 }
 
 // follow replays batches, then tails the turn until it ends. It reports
@@ -182,6 +185,12 @@ func (p *replayer) tail(ctx context.Context) (int, bool, error) {
 		return 0, false, err
 	}
 	p.turn = turn
+	now := time.Now()
+	for _, b := range batches {
+		if b.Seq > p.seq && !b.Sent.IsZero() {
+			p.metrics.Observe(metrics.ResumeLag, metrics.Millis(now.Sub(b.Sent)))
+		}
+	}
 	return len(batches), p.apply(ctx, batches), nil
 }
 

@@ -99,7 +99,7 @@ func BenchmarkZipExport(b *testing.B) {
 		b.Skip("the preview packages are not installed: run `npm ci --prefix web`")
 	}
 	cache := &esbuild.MemoryCache{}
-	res, err := esbuild.NewLocal(dir, cache).Build(context.Background(), build.Request{
+	res, err := esbuild.NewLocal(esbuild.Options{PackagesDir: dir, Cache: cache}).Build(context.Background(), build.Request{
 		Language: "tsx", Title: "Counter",
 		Code: "import { useState } from \"react\";\nimport { Plus } from \"lucide-react\";\n" +
 			"export default function Counter() {\n  const [n, setN] = useState(0);\n" +

@@ -142,6 +142,7 @@ func errorPage(title, message string, details []agent.Detail) string {
 func report(w http.ResponseWriter, r *http.Request, err error) (*agent.Error, int) {
 	e := agent.AsError(err)
 	status := Status(e.Code)
+	state(r.Context()).code = e.Code
 	log := Logger(r.Context())
 	switch {
 	case status >= 500:

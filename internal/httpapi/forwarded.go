@@ -47,6 +47,7 @@ func (f Forwarded) Handler(next http.Handler) http.Handler {
 				r = r.WithContext(context.WithValue(r.Context(), edgeHostKey{}, true))
 			}
 		}
+		state(r.Context()).client = ClientAddress(r)
 		next.ServeHTTP(w, r)
 	})
 }

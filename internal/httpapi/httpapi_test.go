@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -11,13 +13,14 @@ import (
 
 	"github.com/zocket/agent"
 	"github.com/zocket/agent/internal/httpapi"
+	"github.com/zocket/agent/internal/metrics"
 )
 
 func serve(t *testing.T, h http.Handler, req *http.Request) (*httptest.ResponseRecorder, string) {
 	t.Helper()
 	var logs bytes.Buffer
 	rec := httptest.NewRecorder()
-	httpapi.Chain(h, httpapi.NewLogger(&logs, nil), httpapi.CORS{Origins: []string{"http://localhost:3000"}}, httpapi.Forwarded{Secret: originSecret}).ServeHTTP(rec, req)
+	httpapi.Chain(h, httpapi.NewLogger(&logs, nil), metrics.NewEMF(&logs, "", ""), httpapi.CORS{Origins: []string{"http://localhost:3000"}}, httpapi.Forwarded{Secret: originSecret}).ServeHTTP(rec, req)
 	return rec, logs.String()
 }
 
@@ -295,6 +298,71 @@ func TestForwarded(t *testing.T) {
 			}
 			if got["addr"] != tt.wantAddr || got["host"] != tt.wantHost || got["verify"] != "" || got["viewer"] != "" {
 				t.Errorf("got %v, want addr %s host %s and the headers removed", got, tt.wantAddr, tt.wantHost)
+			}
+		})
+	}
+}
+
+// TestRequestMetrics: a request a route serves leaves one EMF record of its
+// function and route, with its latency and whether it was a 4xx or a 5xx,
+// after the access line; one no route serves leaves none.
+func TestRequestMetrics(t *testing.T) {
+	for _, tt := range []struct {
+		status  int
+		routed  bool
+		want4xx string
+		want5xx string
+	}{
+		{200, true, `"Http4xx":0`, `"Http5xx":0`},
+		{404, true, `"Http4xx":1`, `"Http5xx":0`},
+		{503, true, `"Http4xx":0`, `"Http5xx":1`},
+		{200, false, "", ""},
+	} {
+		var h http.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(tt.status) })
+		if tt.routed {
+			h = httpapi.Route("artifacts-get", "GET /api/artifacts/{id}", h)
+		}
+		_, logs := serve(t, h, httptest.NewRequest("GET", "/api/artifacts/0192aa4e-7f11-7c3e-9a55-7b1e4c3d2a10", nil))
+		lines := strings.Split(strings.TrimSpace(logs), "\n")
+		if !tt.routed {
+			if len(lines) != 1 || strings.Contains(logs, `"_aws"`) {
+				t.Errorf("a request no route serves: %s", logs)
+			}
+			continue
+		}
+		if len(lines) != 2 || !strings.Contains(lines[0], `"msg":"request"`) {
+			t.Fatalf("want the access line, then the record:\n%s", logs)
+		}
+		record := lines[1]
+		for _, want := range []string{`"function":"artifacts-get"`, `"route":"GET /api/artifacts/{id}"`, `"Requests":1`, `"Latency":`, tt.want4xx, tt.want5xx} {
+			if !strings.Contains(record, want) {
+				t.Errorf("status %d: %s not in %s", tt.status, want, record)
+			}
+		}
+		if strings.Contains(record, "0192aa4e") {
+			t.Errorf("the path's id is in the record: %s", record)
+		}
+	}
+}
+
+// BenchmarkChain is the standard middleware around a handler that writes
+// a small JSON answer, with and without the request's metrics: the
+// difference is what the metrics cost a request.
+func BenchmarkChain(b *testing.B) {
+	h := httpapi.Route("auth-me", "GET /api/auth/me", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		httpapi.JSON(w, 200, map[string]string{"id": "u"})
+	}))
+	log := httpapi.NewLogger(io.Discard, slog.LevelInfo)
+	for _, bc := range []struct {
+		name string
+		sink metrics.Sink
+	}{{"without metrics", nil}, {"with metrics", metrics.NewEMF(io.Discard, "", "")}} {
+		b.Run(bc.name, func(b *testing.B) {
+			chain := httpapi.Chain(h, log, bc.sink, httpapi.CORS{}, httpapi.Forwarded{})
+			req := httptest.NewRequest("GET", "/api/auth/me", nil)
+			b.ReportAllocs()
+			for b.Loop() {
+				chain.ServeHTTP(httptest.NewRecorder(), req)
 			}
 		})
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -13,6 +14,7 @@ import (
 	"time"
 
 	"github.com/zocket/agent"
+	"github.com/zocket/agent/internal/metrics"
 )
 
 type ctxKey int
@@ -21,8 +23,26 @@ const (
 	keyRequestID ctxKey = iota
 	keyLogger
 	keySession
-	keyUserSlot
+	keyState
 )
+
+// requestState is what the middleware learns of a request as it is served,
+// for the access log, the audit trail and the metrics at its end.
+type requestState struct {
+	start  time.Time
+	user   string     // the signed-in user (WithSession, or NoteUser)
+	client string     // ClientAddress, once Forwarded decided what to trust
+	code   agent.Code // the error code it was answered with (Error)
+}
+
+// state is the request's state; a request outside Chain has a fresh one,
+// which nothing reads.
+func state(ctx context.Context) *requestState {
+	if s, ok := ctx.Value(keyState).(*requestState); ok {
+		return s
+	}
+	return &requestState{}
+}
 
 // RequestID returns the id of the request in ctx ("" outside a request).
 func RequestID(ctx context.Context) string {
@@ -41,17 +61,21 @@ func Logger(ctx context.Context) *slog.Logger {
 // Middleware wraps a handler.
 type Middleware func(http.Handler) http.Handler
 
-// Chain applies the standard middleware to h: request id, access log, panic
-// recovery, CORS and the trust of what a CDN forwards, outermost first.
-func Chain(h http.Handler, log *slog.Logger, cors CORS, fwd Forwarded) http.Handler {
-	return WithRequestID(log)(AccessLog(Recover(cors.Handler(fwd.Handler(h)))))
+// Chain applies the standard middleware to h: request id, access log and
+// metrics, panic recovery, CORS and the trust of what a CDN forwards,
+// outermost first. A request's metrics go to sink (nil: none).
+func Chain(h http.Handler, log *slog.Logger, sink metrics.Sink, cors CORS, fwd Forwarded) http.Handler {
+	return WithRequestID(log, sink)(AccessLog(Recover(cors.Handler(fwd.Handler(h)))))
 }
 
 // WithRequestID gives every request an id (a valid incoming X-Request-Id, or a
-// new one), returns it in X-Request-Id, and a logger carrying it.
-func WithRequestID(log *slog.Logger) Middleware {
+// new one), returns it in X-Request-Id, and a logger carrying it; and, with
+// a sink, the record of its metrics (metrics.FromContext), which AccessLog
+// emits.
+func WithRequestID(log *slog.Logger, sink metrics.Sink) Middleware {
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			st := &requestState{start: time.Now()}
 			id := r.Header.Get("X-Request-Id")
 			if !validRequestID(id) {
 				id = newRequestID()
@@ -59,10 +83,26 @@ func WithRequestID(log *slog.Logger) Middleware {
 			w.Header().Set("X-Request-Id", id)
 			ctx := context.WithValue(r.Context(), keyRequestID, id)
 			ctx = context.WithValue(ctx, keyLogger, log.With("requestId", id))
-			ctx = context.WithValue(ctx, keyUserSlot, new(string))
+			ctx = context.WithValue(ctx, keyState, st)
+			if sink != nil {
+				rec := metrics.Acquire(metrics.Request, sink, st.start)
+				defer rec.Release()
+				ctx = metrics.NewContext(ctx, rec)
+			}
 			next.ServeHTTP(w, r.WithContext(ctx))
 		})
 	}
+}
+
+// Route serves next as function's route pattern: the dimensions of the
+// request's metrics. A request no route serves has no metrics.
+func Route(function, pattern string, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if rec := metrics.FromContext(r.Context()); rec != nil {
+			rec.Function, rec.Route = function, pattern
+		}
+		next.ServeHTTP(w, r)
+	})
 }
 
 func validRequestID(id string) bool {
@@ -110,11 +150,16 @@ func (w *statusWriter) Write(b []byte) (int, error) {
 // Unwrap lets http.ResponseController reach the underlying writer.
 func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
-// AccessLog writes one structured line per request. It logs the path but
-// never the query string (preview tokens travel there) nor any header.
+// AccessLog writes one structured line per request, and emits its metrics
+// record (once the answer is written: nothing waits for it). It logs the
+// path but never the query string (preview tokens travel there) nor any
+// header.
 func AccessLog(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		start := time.Now()
+		start := state(r.Context()).start
+		if start.IsZero() {
+			start = time.Now()
+		}
 		sw := &statusWriter{ResponseWriter: w}
 		next.ServeHTTP(sw, r)
 		if sw.status == 0 {
@@ -130,8 +175,15 @@ func AccessLog(next http.Handler) http.Handler {
 			slog.Int("status", sw.status),
 			slog.Int64("bytes", sw.bytes),
 			slog.Float64("ms", float64(time.Since(start).Microseconds())/1000),
-			slog.String("userId", loggedUser(r.Context())),
+			slog.String("userId", state(r.Context()).user),
 		)
+		if rec := metrics.FromContext(r.Context()); rec != nil && rec.Route != "" {
+			rec.Set(metrics.Requests, 1)
+			rec.Since(metrics.Latency, time.Now())
+			rec.Flag(metrics.HTTP4xx, sw.status >= 400 && sw.status < 500)
+			rec.Flag(metrics.HTTP5xx, sw.status >= 500)
+			rec.Emit()
+		}
 	})
 }
 
@@ -233,6 +285,9 @@ func RequireUser(a Authenticator, next http.Handler) http.Handler {
 		}
 		sess, err := a.Authenticate(r.Context(), tok)
 		if err != nil {
+			if errors.Is(err, agent.ErrSessionEnded) {
+				Audit(r.Context(), AuditSession, AuditRefused, sess.UserID)
+			}
 			Error(w, r, err)
 			return
 		}
@@ -242,19 +297,13 @@ func RequireUser(a Authenticator, next http.Handler) http.Handler {
 
 // WithSession returns ctx carrying the authenticated session.
 func WithSession(ctx context.Context, s agent.Session) context.Context {
-	if slot, ok := ctx.Value(keyUserSlot).(*string); ok {
-		*slot = s.UserID
-	}
+	state(ctx).user = s.UserID
 	return context.WithValue(ctx, keySession, s)
 }
 
-// loggedUser is the user id recorded for the access log by WithSession.
-func loggedUser(ctx context.Context) string {
-	if slot, ok := ctx.Value(keyUserSlot).(*string); ok {
-		return *slot
-	}
-	return ""
-}
+// NoteUser records who a request without a session turned out to be (a
+// sign-in, a registration): the access log and the audit trail name them.
+func NoteUser(ctx context.Context, userID string) { state(ctx).user = userID }
 
 // SessionFrom returns the authenticated session; handlers behind
 // RequireUser can rely on it being set.

@@ -33,7 +33,6 @@ import (
 // stack, in an order where each can succeed (internal/eventreplay).
 func TestEventsReplay(t *testing.T) {
 	env, getenv := replayEnv(t)
-	log := httpapi.NewLogger(io.Discard, slog.LevelInfo)
 	ctx := context.Background()
 	names, err := lambdatest.EventFiles("../../events")
 	if err != nil {
@@ -60,7 +59,7 @@ func TestEventsReplay(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				resp, err := esbuild.Handler(b, log)(ctx, req)
+				resp, err := esbuild.Handler(b, httpapi.NewLogger(io.Discard, slog.LevelInfo))(ctx, req)
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -71,7 +70,7 @@ func TestEventsReplay(t *testing.T) {
 				if err := json.Unmarshal(event, &ev); err != nil {
 					t.Fatal(err)
 				}
-				h, err := lambdahost.Setup(ctx, name, chatapp.Constructors(), log, getenv)
+				h, err := lambdahost.Setup(ctx, name, chatapp.Constructors(), io.Discard, getenv)
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -89,7 +88,7 @@ func TestEventsReplay(t *testing.T) {
 				if err := json.Unmarshal(event, &ev); err != nil {
 					t.Fatal(err)
 				}
-				h, err := lambdahost.Setup(ctx, name, chatapp.Constructors(), log, getenv)
+				h, err := lambdahost.Setup(ctx, name, chatapp.Constructors(), io.Discard, getenv)
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -123,7 +122,6 @@ func TestEventsReplay(t *testing.T) {
 
 func TestSetupRejects(t *testing.T) {
 	ctx := context.Background()
-	log := httpapi.NewLogger(io.Discard, slog.LevelInfo)
 	tests := []struct {
 		name     string
 		function string
@@ -136,13 +134,13 @@ func TestSetupRejects(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := lambdahost.Setup(ctx, tt.function, chatapp.Constructors(), log, func(k string) string { return tt.env[k] })
+			_, err := lambdahost.Setup(ctx, tt.function, chatapp.Constructors(), io.Discard, func(k string) string { return tt.env[k] })
 			if err == nil || !strings.Contains(err.Error(), tt.want) {
 				t.Errorf("err = %v, want it to mention %q", err, tt.want)
 			}
 		})
 	}
-	if _, err := lambdahost.Setup(ctx, "health", app.Constructors, log, func(string) string { return "" }); err != nil {
+	if _, err := lambdahost.Setup(ctx, "health", app.Constructors, io.Discard, func(string) string { return "" }); err != nil {
 		t.Errorf("health needs no secret, got %v", err)
 	}
 }
@@ -183,7 +181,7 @@ func TestStreamThroughFunctionURL(t *testing.T) {
 	if err := json.Unmarshal([]byte(strings.ReplaceAll(string(data), "REPLACE_WITH_A_TOKEN_FROM_LOGIN", u.Token)), &ev); err != nil {
 		t.Fatal(err)
 	}
-	h, err := lambdahost.Setup(ctx, "chat-stream", chatapp.Stream(), httpapi.NewLogger(io.Discard, slog.LevelInfo), getenv)
+	h, err := lambdahost.Setup(ctx, "chat-stream", chatapp.Stream(), io.Discard, getenv)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -6,6 +6,7 @@ package lambdahost
 import (
 	"context"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
 	"os"
@@ -22,6 +23,7 @@ import (
 
 	"github.com/zocket/agent/internal/app"
 	"github.com/zocket/agent/internal/httpapi"
+	"github.com/zocket/agent/internal/metrics"
 	"github.com/zocket/agent/internal/settings"
 	"github.com/zocket/agent/routes"
 )
@@ -37,14 +39,13 @@ func StartAPI(function string, newHandler app.Constructor) {
 	lambda.Start(APIGatewayV2(mustSetup(function, map[string]app.Constructor{function: newHandler})))
 }
 
-// mustSetup is Setup in a Lambda's init phase: a failure ends the process
-// with a log line, which Lambda reports as an init error.
+// mustSetup is Setup in a Lambda's init phase, logging to stdout: a failure
+// ends the process with a log line, which Lambda reports as an init error.
 func mustSetup(function string, ctors map[string]app.Constructor) http.Handler {
-	log := httpapi.NewLogger(os.Stdout, slog.LevelInfo)
 	settings.LimitMemory(os.Getenv)
-	h, err := Setup(context.Background(), function, ctors, log, os.Getenv)
+	h, err := Setup(context.Background(), function, ctors, os.Stdout, os.Getenv)
 	if err != nil {
-		log.Error("init failed", "function", function, "err", err)
+		httpapi.NewLogger(os.Stdout, slog.LevelInfo).Error("init failed", "function", function, "err", err)
 		os.Exit(1)
 	}
 	return h
@@ -54,8 +55,10 @@ func mustSetup(function string, ctors map[string]app.Constructor) http.Handler {
 // from SSM when *_PARAM variables name parameters), builds the dependencies
 // and returns the handler of the routes function serves (its own, or for
 // the streaming function those it streams), each built by its constructor
-// in ctors.
-func Setup(ctx context.Context, function string, ctors map[string]app.Constructor, log *slog.Logger, getenv func(string) string) (http.Handler, error) {
+// in ctors. It logs to out, JSON lines, and writes its metrics there too,
+// in the Embedded Metric Format (namespace and service from the variables
+// deploy sets, metrics.NamespaceVariable and metrics.ServiceVariable).
+func Setup(ctx context.Context, function string, ctors map[string]app.Constructor, out io.Writer, getenv func(string) string) (http.Handler, error) {
 	route, ok := routes.ByName(function)
 	if !ok {
 		return nil, fmt.Errorf("no route for function %q", function)
@@ -97,10 +100,12 @@ func Setup(ctx context.Context, function string, ctors map[string]app.Constructo
 		// and minute instead of one per request.
 		cfg.SessionCacheTTL = LambdaSessionCacheTTL
 	}
-	deps, err := app.NewDeps(ctx, cfg, log, app.Options{AWS: &awsCfg})
+	log := httpapi.NewLogger(out, slog.LevelInfo)
+	deps, err := app.NewDeps(ctx, cfg, log, app.Options{AWS: &awsCfg, Metrics: metrics.EMFFromEnv(out, getenv)})
 	if err != nil {
 		return nil, err
 	}
+	deps.Function = function
 	return app.Handler(deps, route.Served(), ctors)
 }
 

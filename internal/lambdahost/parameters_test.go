@@ -3,7 +3,6 @@ package lambdahost_test
 import (
 	"context"
 	"io"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"slices"
@@ -13,7 +12,6 @@ import (
 
 	"github.com/zocket/agent/internal/app/chatapp"
 	"github.com/zocket/agent/internal/devtools/localaws"
-	"github.com/zocket/agent/internal/httpapi"
 	"github.com/zocket/agent/internal/lambdahost"
 )
 
@@ -47,9 +45,8 @@ func TestSetupReadsParameters(t *testing.T) {
 		"GEMINI_API_KEY_PARAM": "/t/gemini",
 		"ORIGIN_VERIFY_PARAM":  "/t/origin",
 	}
-	log := httpapi.NewLogger(io.Discard, slog.LevelInfo)
 	ctx := context.Background()
-	if _, err := lambdahost.Setup(ctx, "chat-send", chatapp.Constructors(), log, func(k string) string { return vars[k] }); err != nil {
+	if _, err := lambdahost.Setup(ctx, "chat-send", chatapp.Constructors(), io.Discard, func(k string) string { return vars[k] }); err != nil {
 		t.Fatal(err)
 	}
 	var names []string
@@ -66,7 +63,7 @@ func TestSetupReadsParameters(t *testing.T) {
 	}
 
 	vars["GEMINI_API_KEY_PARAM"] = "/t/missing"
-	_, err := lambdahost.Setup(ctx, "chat-send", chatapp.Constructors(), log, func(k string) string { return vars[k] })
+	_, err := lambdahost.Setup(ctx, "chat-send", chatapp.Constructors(), io.Discard, func(k string) string { return vars[k] })
 	if err == nil || !strings.Contains(err.Error(), "/t/missing") || !strings.Contains(err.Error(), "GEMINI_API_KEY") {
 		t.Errorf("err = %v, want it to name the missing parameter and its variable", err)
 	}

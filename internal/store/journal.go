@@ -81,8 +81,9 @@ type batchItem struct {
 	SK        string   `dynamo:"SK,range"`
 	Seq       int      `dynamo:"seq"`
 	Events    []string `dynamo:"events,omitempty"`
-	Stop      bool     `dynamo:"stop,omitempty"` // the slot a stop took: no events
-	ExpiresAt int64    `dynamo:"expiresAt"`      // Unix seconds (the table's TTL attribute)
+	Stop      bool     `dynamo:"stop,omitempty"`   // the slot a stop took: no events
+	ExpiresAt int64    `dynamo:"expiresAt"`        // Unix seconds (the table's TTL attribute)
+	SentAt    int64    `dynamo:"sentAt,omitempty"` // Unix milliseconds
 }
 
 // Batch is a run of a turn's events, encoded by their producer.
@@ -92,6 +93,10 @@ type Batch struct {
 	// Expires is when the batch may be gone: a reader past it does not
 	// trust what it reads (TTL deletion is late, and absent locally).
 	Expires time.Time
+	// Sent is when the batch's first event went to the producing stream's
+	// own client (to the millisecond): a reader that receives it later is
+	// that far behind. Zero for a batch of no event.
+	Sent time.Time
 }
 
 // ErrTurnStopped is what a batch write answers when the turn was stopped.
@@ -139,6 +144,7 @@ func (s *Store) AbandonTurn(ctx context.Context, messageID, newMessageID string)
 func (s *Store) putBatch(messageID string, b Batch, stop bool) *dynamo.Put {
 	return s.table.Put(batchItem{
 		PK: turnKey(messageID), SK: eventSK(b.Seq), Seq: b.Seq, Events: b.Events, Stop: stop, ExpiresAt: b.Expires.Unix(),
+		SentAt: unixMilli(b.Sent),
 	}).If("attribute_not_exists(PK)")
 }
 
@@ -335,7 +341,7 @@ func (s *Store) Journal(ctx context.Context, userID, messageID string, after int
 				return false, err
 			}
 			if expires := time.Unix(b.ExpiresAt, 0); now.Before(expires) {
-				batches = append(batches, Batch{Seq: b.Seq, Events: b.Events, Expires: expires})
+				batches = append(batches, Batch{Seq: b.Seq, Events: b.Events, Expires: expires, Sent: fromUnixMilli(b.SentAt)})
 			}
 		}
 		return true, nil
@@ -387,4 +393,20 @@ func (s *Store) Reply(ctx context.Context, t agent.Turn) (agent.Message, []agent
 	m := msg.message()
 	m.Content += parts.of(m.ID)
 	return m, arts, nil
+}
+
+// unixMilli is t in Unix milliseconds, 0 for the zero time.
+func unixMilli(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	return t.UnixMilli()
+}
+
+// fromUnixMilli is the time of Unix milliseconds ms, the zero time for 0.
+func fromUnixMilli(ms int64) time.Time {
+	if ms == 0 {
+		return time.Time{}
+	}
+	return time.UnixMilli(ms)
 }

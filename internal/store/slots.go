@@ -100,7 +100,7 @@ func (s *Store) ReserveSlot(ctx context.Context, sess agent.Session, turnID stri
 			return cur.user(), nil
 		}
 		if cur.TokenVersion > sess.Version {
-			return agent.User{}, agent.NewError(agent.Unauthorized, "Your session is invalid or has expired. Please sign in again.")
+			return agent.User{}, agent.WrapError(agent.ErrSessionEnded, agent.Unauthorized, "Your session is invalid or has expired. Please sign in again.")
 		}
 		live, expired := cur.slotsAt(now)
 		mended, err := s.mendSlots(ctx, userID, cur, expired)

@@ -9,7 +9,9 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/zocket/agent"
 	"github.com/zocket/agent/internal/build"
+	"github.com/zocket/agent/internal/metrics"
 )
 
 // Options configure a Builder.
@@ -19,6 +21,8 @@ type Options struct {
 	PackagesDir string
 	// Cache stores finished pages; nil uses a MemoryCache.
 	Cache Cache
+	// Metrics receives a record of every build (nil: none).
+	Metrics metrics.Sink
 }
 
 // Builder builds previews. It is safe for concurrent use. It prepares what
@@ -27,6 +31,7 @@ type Options struct {
 // from VendorDir when an earlier process saved them there.
 type Builder struct {
 	cache         Cache
+	metrics       metrics.Sink
 	vendor        *vendor
 	lock          string       // package lock hash, part of every key
 	runtime       inlineScript // runtime/page.js, the first script of a page
@@ -54,6 +59,7 @@ func New(opts Options) (*Builder, error) {
 	digest := runtimeDigest()
 	return &Builder{
 		cache:         cache,
+		metrics:       opts.Metrics,
 		vendor:        newVendor(dir, lock, digest),
 		lock:          lock,
 		runtime:       newInlineScript(pageJS),
@@ -64,9 +70,48 @@ func New(opts Options) (*Builder, error) {
 // Build returns the preview of req, from the Cache when an identical request
 // was built before. What the source caused (code that does not build, a
 // language no browser runs) is an *agent.Error: build.Failed or
-// build.NotPreviewable.
+// build.NotPreviewable. Each build leaves a metrics record: how long it
+// took, and how it ended.
 func (b *Builder) Build(ctx context.Context, req build.Request) (build.Result, error) {
 	start := time.Now()
+	res, err := b.build(ctx, req, start)
+	rec := metrics.New(metrics.Build, b.metrics, start)
+	rec.Function, rec.Outcome = Function, outcome(res, err)
+	rec.Set(metrics.Builds, 1)
+	rec.Flag(metrics.BuildFailed, metrics.Failed(metrics.BuildOutcomes, rec.Outcome))
+	rec.Since(metrics.BuildDuration, time.Now())
+	rec.Emit()
+	return res, err
+}
+
+// Function is the routes table's name of the build function: the function
+// dimension of every build's metrics, wherever the builder runs.
+const Function = "build"
+
+// errCache marks a build that failed reading or writing its Cache.
+var errCache = errors.New("build cache")
+
+// outcome is how a build that returned res and err ended, a value of
+// metrics.BuildOutcomes.
+func outcome(res build.Result, err error) string {
+	switch {
+	case err == nil && res.Cached:
+		return metrics.BuildCacheHit
+	case err == nil:
+		return metrics.BuildBuilt
+	case agent.IsCode(err, agent.BuildFailed):
+		return metrics.BuildSourceError
+	case agent.IsCode(err, agent.NotPreviewable):
+		return metrics.BuildNotPreviewable
+	case errors.Is(err, context.DeadlineExceeded), errors.Is(err, context.Canceled):
+		return metrics.BuildTimeout
+	case errors.Is(err, errCache):
+		return metrics.BuildCacheError
+	}
+	return metrics.BuildInternal
+}
+
+func (b *Builder) build(ctx context.Context, req build.Request, start time.Time) (build.Result, error) {
 	src, err := parseRequest(req)
 	if err != nil {
 		return build.Result{}, err
@@ -74,7 +119,7 @@ func (b *Builder) Build(ctx context.Context, req build.Request) (build.Result, e
 	key := b.key(src)
 
 	if data, ok, err := b.cache.Get(ctx, manifestKey(key)); err != nil {
-		return build.Result{}, fmt.Errorf("build %s: read cache: %w", key, err)
+		return build.Result{}, fmt.Errorf("build %s: read %w: %w", key, errCache, err)
 	} else if ok {
 		var res build.Result
 		if err := json.Unmarshal(data, &res); err != nil {
@@ -106,10 +151,10 @@ func (b *Builder) Build(ctx context.Context, req build.Request) (build.Result, e
 	}
 	// The page goes first: a manifest in the cache means its page is there.
 	if err := b.cache.Put(ctx, build.PageKey(key), p.html); err != nil {
-		return build.Result{}, fmt.Errorf("build %s: store page: %w", key, err)
+		return build.Result{}, fmt.Errorf("build %s: store the page in the %w: %w", key, errCache, err)
 	}
 	if err := b.cache.Put(ctx, manifestKey(key), manifest); err != nil {
-		return build.Result{}, fmt.Errorf("build %s: store manifest: %w", key, err)
+		return build.Result{}, fmt.Errorf("build %s: store the manifest in the %w: %w", key, errCache, err)
 	}
 	res.DurationMS = millis(time.Since(start))
 	return res, nil

@@ -19,31 +19,30 @@ import (
 	"github.com/zocket/agent/internal/blob"
 	"github.com/zocket/agent/internal/build"
 	"github.com/zocket/agent/internal/httpapi"
+	"github.com/zocket/agent/internal/metrics"
 	"github.com/zocket/agent/internal/settings"
 )
 
 // Local builds in this process, preparing the builder at its first build so
 // that a devserver without the npm package set still serves everything else.
 type Local struct {
-	dir   string
-	cache Cache
-	once  sync.Once
-	b     *Builder
-	err   error
+	opts Options
+	once sync.Once
+	b    *Builder
+	err  error
 }
 
 var _ build.Builder = (*Local)(nil)
 
-// NewLocal returns a Local over the package set in dir, keeping pages in
-// cache.
-func NewLocal(dir string, cache Cache) *Local {
-	return &Local{dir: dir, cache: cache}
+// NewLocal returns a Local that will be New(opts).
+func NewLocal(opts Options) *Local {
+	return &Local{opts: opts}
 }
 
 // Build implements build.Builder.
 func (l *Local) Build(ctx context.Context, req build.Request) (build.Result, error) {
 	l.once.Do(func() {
-		l.b, l.err = New(Options{PackagesDir: l.dir, Cache: l.cache})
+		l.b, l.err = New(l.opts)
 		if l.err != nil {
 			l.err = fmt.Errorf("%w (install the preview packages with: npm ci --prefix web)", l.err)
 		}
@@ -140,7 +139,7 @@ func setup(ctx context.Context, getenv func(string) string) (*Builder, error) {
 		return nil, err
 	}
 	blobs := blob.New(settings.S3Client(awsCfg, cfg.S3Endpoint), cfg.BucketName)
-	b, err := New(Options{PackagesDir: PackagesDir(cfg.PackagesDir), Cache: S3Cache{Blob: blobs}})
+	b, err := New(Options{PackagesDir: PackagesDir(cfg.PackagesDir), Cache: S3Cache{Blob: blobs}, Metrics: metrics.EMFFromEnv(os.Stdout, getenv)})
 	if err != nil {
 		return nil, err
 	}

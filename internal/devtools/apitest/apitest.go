@@ -16,9 +16,11 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/johannesboyne/gofakes3"
@@ -32,8 +34,11 @@ import (
 	"github.com/zocket/agent/internal/build/esbuild"
 	"github.com/zocket/agent/internal/devtools/contract"
 	"github.com/zocket/agent/internal/devtools/dynamotest"
+	"github.com/zocket/agent/internal/devtools/emfproof"
 	"github.com/zocket/agent/internal/devtools/geminitest"
+	"github.com/zocket/agent/internal/devtools/leaks"
 	"github.com/zocket/agent/internal/httpapi"
+	"github.com/zocket/agent/internal/metrics"
 	"github.com/zocket/agent/internal/settings"
 )
 
@@ -111,7 +116,8 @@ func NewWithLatency(t testing.TB, tb dynamotest.Table, env map[string]string, la
 	}
 	logs := &syncBuffer{}
 	calls, capacity := &dynamotest.Calls{}, &dynamotest.Capacity{}
-	opts := app.Options{DynamoOptions: []func(*dynamodb.Options){calls.Option(), capacity.Option()}}
+	// Metrics go to the log as a Lambda writes them: one EMF line each.
+	opts := app.Options{DynamoOptions: []func(*dynamodb.Options){calls.Option(), capacity.Option()}, Metrics: metrics.NewEMF(logs, "", "")}
 	if latency != nil {
 		opts.APIOptions = append(opts.APIOptions, latency.APIOption)
 	}
@@ -122,13 +128,22 @@ func NewWithLatency(t testing.TB, tb dynamotest.Table, env map[string]string, la
 	if err := deps.Blob.EnsureBucket(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	deps.Builder = esbuild.NewLocal(PackagesDir(), esbuild.S3Cache{Blob: deps.Blob})
+	deps.Builder = esbuild.NewLocal(esbuild.Options{PackagesDir: PackagesDir(), Cache: esbuild.S3Cache{Blob: deps.Blob}, Metrics: deps.Metrics})
 	h, err := app.Handler(deps, app.HTTPFunctions(), chatapp.Constructors())
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := httptest.NewServer(Checked(t, h))
+	// Every secret a test sends is looked for in the log when it ends.
+	secrets := &leaks.Secrets{}
+	secrets.Add("the JWT secret", Secret)
+	secrets.Add("the model's key", GeminiKey)
+	srv := httptest.NewServer(Checked(t, secrets.Watch(h)))
 	t.Cleanup(srv.Close)
+	t.Cleanup(func() {
+		for _, l := range secrets.Find(logs.String()) {
+			t.Errorf("the log holds %s: %s", l.What, l.Line)
+		}
+	})
 	return &Env{Deps: deps, URL: srv.URL, Calls: calls, Capacity: capacity, Table: tb, Gemini: gemini, logs: logs}
 }
 
@@ -176,6 +191,33 @@ func RequirePackages(tb testing.TB) string {
 
 // Logs returns everything the API logged so far.
 func (e *Env) Logs() string { return e.logs.String() }
+
+// MetricsWhen waits (up to 5 s) until the series of the API's records
+// satisfy done, and returns them: a record is written once its answer is
+// over, which a client that read a stream to its end may not wait for.
+func (e *Env) MetricsWhen(t testing.TB, done func([]emfproof.Series) bool) []emfproof.Series {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		series := e.Metrics(t)
+		if done(series) || time.Now().After(deadline) {
+			return series
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// Metrics are the series of every metrics record the API wrote to its log
+// so far, each validated against the Embedded Metric Format specification
+// (an invalid one fails the test).
+func (e *Env) Metrics(t testing.TB) []emfproof.Series {
+	t.Helper()
+	series, err := emfproof.Read(strings.Split(e.Logs(), "\n"), time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return series
+}
 
 // Response is a finished HTTP exchange.
 type Response struct {

@@ -30,6 +30,7 @@ type Template struct {
 // Resource is one resource of a template.
 type Resource struct {
 	Type                string         `json:"Type"`
+	Condition           string         `json:"Condition"`
 	Properties          map[string]any `json:"Properties"`
 	Metadata            map[string]any `json:"Metadata"`
 	DeletionPolicy      string         `json:"DeletionPolicy"`

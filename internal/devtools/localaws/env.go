@@ -25,6 +25,7 @@ import (
 	"github.com/zocket/agent/internal/app"
 	"github.com/zocket/agent/internal/build/esbuild"
 	"github.com/zocket/agent/internal/devtools/geminitest"
+	"github.com/zocket/agent/internal/metrics"
 	"github.com/zocket/agent/internal/settings"
 )
 
@@ -37,9 +38,10 @@ type Env struct {
 }
 
 // Open starts (or connects to) the local stack for cfg and returns the
-// dependencies wired to it. Configured endpoints must be loopback addresses:
-// this package never touches real AWS.
-func Open(ctx context.Context, cfg settings.Config, log *slog.Logger) (*Env, error) {
+// dependencies wired to it, their metrics going to sink (nil: none).
+// Configured endpoints must be loopback addresses: this package never
+// touches real AWS.
+func Open(ctx context.Context, cfg settings.Config, log *slog.Logger, sink metrics.Sink) (*Env, error) {
 	for _, ep := range []string{cfg.DynamoEndpoint, cfg.S3Endpoint} {
 		if ep != "" && !loopback(ep) {
 			return nil, fmt.Errorf("endpoint %s is not on this machine: the local environment never writes to a remote service", ep)
@@ -76,13 +78,13 @@ func Open(ctx context.Context, cfg settings.Config, log *slog.Logger) (*Env, err
 		cfg.GeminiAPIKey, cfg.GeminiBaseURL = "offline", url
 		log.Info("no GEMINI_API_KEY: chatting with the offline model", "url", url)
 	}
-	deps, err := app.NewDeps(ctx, cfg, log, app.Options{})
+	deps, err := app.NewDeps(ctx, cfg, log, app.Options{Metrics: sink})
 	if err != nil {
 		env.Close(ctx)
 		return nil, err
 	}
 	if deps.Builder == nil {
-		deps.Builder = esbuild.NewLocal(esbuild.PackagesDir(cfg.PackagesDir), esbuild.S3Cache{Blob: deps.Blob})
+		deps.Builder = esbuild.NewLocal(esbuild.Options{PackagesDir: esbuild.PackagesDir(cfg.PackagesDir), Cache: esbuild.S3Cache{Blob: deps.Blob}, Metrics: deps.Metrics})
 	}
 	env.Config, env.Deps = cfg, deps
 	if err := deps.Store.EnsureTable(ctx); err != nil {

@@ -40,7 +40,7 @@ func TestDataSurvivesRestart(t *testing.T) {
 
 	var secret []byte
 	for run := range 2 {
-		env, err := localaws.Open(ctx, cfg, log)
+		env, err := localaws.Open(ctx, cfg, log, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -84,7 +84,7 @@ func TestDataSurvivesRestart(t *testing.T) {
 func TestRefusesRemoteEndpoints(t *testing.T) {
 	for _, ep := range []string{"https://dynamodb.us-east-1.amazonaws.com", "http://10.0.0.5:8000"} {
 		cfg := settings.Config{DynamoEndpoint: ep, DevDataDir: t.TempDir()}
-		if _, err := localaws.Open(context.Background(), cfg, slog.Default()); err == nil || !strings.Contains(err.Error(), "not on this machine") {
+		if _, err := localaws.Open(context.Background(), cfg, slog.Default(), nil); err == nil || !strings.Contains(err.Error(), "not on this machine") {
 			t.Errorf("Open with %s: err = %v", ep, err)
 		}
 	}

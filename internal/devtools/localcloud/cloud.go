@@ -105,6 +105,9 @@ type Function struct {
 	AccessKeyID string
 	Routes      []string // its HttpApi routes: "GET /api/auth/me"
 	URL         string   // its Function URL, if it has one
+	// LogGroup is where its lines go: its LoggingConfig.LogGroup, or
+	// Lambda's /aws/lambda/<name>.
+	LogGroup string
 }
 
 // Cloud is a running local stack.
@@ -284,7 +287,7 @@ func Start(ctx context.Context, opts Options) (*Cloud, error) {
 		p := newPool(fn, bin, env, max, c.logs)
 		c.pools[fn.logicalID] = p
 		invoke.pools[fn.name] = p
-		info := Function{LogicalID: fn.logicalID, Name: fn.name, AccessKeyID: key}
+		info := Function{LogicalID: fn.logicalID, Name: fn.name, AccessKeyID: key, LogGroup: fn.logGroup}
 		for _, rt := range fn.routes {
 			info.Routes = append(info.Routes, rt.key())
 		}
@@ -419,7 +422,7 @@ func (c *Cloud) environ(fn *function, opts Options, bin, key, secret, token stri
 		"AWS_LAMBDA_FUNCTION_VERSION":     "$LATEST",
 		"AWS_LAMBDA_FUNCTION_MEMORY_SIZE": strconv.Itoa(fn.memoryMB),
 		"AWS_LAMBDA_INITIALIZATION_TYPE":  "on-demand",
-		"AWS_LAMBDA_LOG_GROUP_NAME":       "/aws/lambda/" + fn.name,
+		"AWS_LAMBDA_LOG_GROUP_NAME":       fn.logGroup,
 		"AWS_ACCESS_KEY_ID":               key,
 		"AWS_SECRET_ACCESS_KEY":           secret,
 		"AWS_SESSION_TOKEN":               token,
@@ -490,6 +493,18 @@ func (c *Cloud) logf(source string) func(format string, args ...any) {
 
 // Functions describes the stack's functions.
 func (c *Cloud) Functions() []Function { return slices.Clone(c.functions) }
+
+// LogGroups are the lines the functions wrote so far, by log group, each
+// group's in the order they were written.
+func (c *Cloud) LogGroups() map[string][]LogEvent {
+	c.logs.mu.Lock()
+	defer c.logs.mu.Unlock()
+	out := make(map[string][]LogEvent, len(c.logs.groups))
+	for g, events := range c.logs.groups {
+		out[g] = slices.Clone(events)
+	}
+	return out
+}
 
 // Instances reports how many processes of the function called logicalID
 // are running now, and how many were started in all.

@@ -128,8 +128,8 @@ func resolver(c *localcloud.Cloud, tpl *cfn.Template) iamproof.Resolver {
 }
 
 // policies are each template's policies, by a name for reports: template.yaml's
-// always, the CDK app's when its synthesized template is there (under
-// CI=true it must be).
+// always, the CDK app's when its synthesized template is there (see
+// cdkTemplate).
 func policies(t *testing.T, c *localcloud.Cloud, sam *cfn.Template) map[string]iamproof.Policies {
 	t.Helper()
 	res := resolver(c, sam)
@@ -139,34 +139,43 @@ func policies(t *testing.T, c *localcloud.Cloud, sam *cfn.Template) map[string]i
 		t.Fatalf("template.yaml's policies: %v", err)
 	}
 	out["template.yaml"] = p
-	// Without the CDK app's template the proof covers template.yaml alone;
-	// under CI=true nothing may be missing.
-	skipCDK := func(format string, args ...any) {
+	cdk := cdkTemplate(t, "the CDK half of the IAM proof")
+	if cdk == nil {
+		return out
+	}
+	if p, err = iamproof.FromCDK(cdk, res); err != nil {
+		t.Fatalf("the CDK app's policies: %v", err)
+	}
+	out["CDK"] = p
+	return out
+}
+
+// cdkTemplate is the CDK app's synthesized template, which CDK_TEMPLATE
+// names (`make test-cloud` writes it): nil when there is none, after a note
+// that what (a half of a proof) is skipped; under CI=true it must be there.
+func cdkTemplate(t *testing.T, what string) *cfn.Template {
+	t.Helper()
+	skip := func(format string, args ...any) *cfn.Template {
 		t.Helper()
 		if os.Getenv("CI") == "true" {
 			t.Fatalf(format, args...)
 		}
-		t.Logf("NOTE: "+format+": the CDK half of the IAM proof is skipped", args...)
+		t.Logf("NOTE: "+format+": "+what+" is skipped", args...)
+		return nil
 	}
 	path := os.Getenv(cdkTemplateEnv)
 	if path == "" {
-		skipCDK("%s is not set (`make test-cloud` synthesizes the CDK app's template and sets it)", cdkTemplateEnv)
-		return out
+		return skip("%s is not set (`make test-cloud` synthesizes the CDK app's template and sets it)", cdkTemplateEnv)
 	}
 	data, err := os.ReadFile(path)
 	if err != nil {
-		skipCDK("the CDK app's template: %v", err)
-		return out
+		return skip("the CDK app's template: %v", err)
 	}
 	cdk, err := cfn.Parse(data)
 	if err != nil {
 		t.Fatalf("%s: %v", path, err)
 	}
-	if p, err = iamproof.FromCDK(cdk, res); err != nil {
-		t.Fatalf("the CDK app's policies (%s): %v", path, err)
-	}
-	out["CDK"] = p
-	return out
+	return cdk
 }
 
 // checkIAM proves every call recorded so far against each template's

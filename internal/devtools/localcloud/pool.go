@@ -98,7 +98,7 @@ func (p *pool) acquire() (*runtimeapi.Instance, error) {
 	p.live++
 	n := p.starts
 	p.mu.Unlock()
-	out := p.logs.writer(fmt.Sprintf("%s#%d", p.fn.logicalID, n))
+	out := p.logs.function(fmt.Sprintf("%s#%d", p.fn.logicalID, n), p.fn.logGroup)
 	inst, err := runtimeapi.Start(runtimeapi.Function{
 		Name: p.fn.name, ARN: p.fn.arn, Bootstrap: p.bootstrap, Timeout: p.fn.timeout, Output: out,
 		Env: append(slices.Clip(p.env), fmt.Sprintf("AWS_LAMBDA_LOG_STREAM_NAME=%s/[$LATEST]%d", time.Now().Format("2006/01/02"), n)),
@@ -166,22 +166,39 @@ func (p *pool) close() {
 }
 
 // logSink collects the output of every function process, each line
-// prefixed with the instance that wrote it.
+// prefixed with the instance that wrote it, and keeps each function's lines
+// in its log group, as CloudWatch Logs would.
 type logSink struct {
-	mu  sync.Mutex
-	out io.Writer
+	mu     sync.Mutex
+	out    io.Writer
+	groups map[string][]LogEvent
 }
 
 func (s *logSink) writer(prefix string) *lineWriter {
 	return &lineWriter{sink: s, prefix: prefix + " "}
 }
 
+// function is the writer of a function's instance, whose lines go to
+// group.
+func (s *logSink) function(prefix, group string) *lineWriter {
+	return &lineWriter{sink: s, prefix: prefix + " ", group: group, source: prefix}
+}
+
+// LogEvent is a line a function's instance wrote.
+type LogEvent struct {
+	// Instance is the function's logical ID and its instance's number:
+	// AuthMeFunction#1.
+	Instance string
+	Message  string // the line, without its newline
+}
+
 // lineWriter writes whole lines to its sink.
 type lineWriter struct {
-	sink    *logSink
-	prefix  string
-	mu      sync.Mutex
-	partial []byte
+	sink          *logSink
+	prefix        string
+	group, source string // the log group its lines go to, and who wrote them
+	mu            sync.Mutex
+	partial       []byte
 }
 
 func (w *lineWriter) Write(p []byte) (int, error) {
@@ -213,6 +230,12 @@ func (w *lineWriter) Close() error {
 func (w *lineWriter) emit(line []byte) {
 	w.sink.mu.Lock()
 	defer w.sink.mu.Unlock()
+	if w.group != "" {
+		if w.sink.groups == nil {
+			w.sink.groups = map[string][]LogEvent{}
+		}
+		w.sink.groups[w.group] = append(w.sink.groups[w.group], LogEvent{Instance: w.source, Message: string(bytes.TrimSuffix(line, []byte("\n")))})
+	}
 	if w.sink.out == nil {
 		return
 	}

@@ -25,6 +25,7 @@ import (
 	"github.com/zocket/agent/internal/devtools/cfn"
 	"github.com/zocket/agent/internal/devtools/contract"
 	"github.com/zocket/agent/internal/devtools/geminitest"
+	"github.com/zocket/agent/internal/devtools/leaks"
 	"github.com/zocket/agent/internal/devtools/localaws"
 	"github.com/zocket/agent/internal/devtools/localcloud"
 	"github.com/zocket/agent/routes"
@@ -37,7 +38,9 @@ import (
 const (
 	scenarioSecret = "cloud-test-secret-cloud-test-secret-0123"
 	scenarioKey    = "cloud-test-gemini-key"
-	frontend       = "http://localhost:3000"
+	// scenarioOriginVerify is the value CloudFront sends the origins.
+	scenarioOriginVerify = "cloud-test-origin-verify-0123456789abcdef"
+	frontend             = "http://localhost:3000"
 	// scenarioCredits is a new user's credits (template.yaml's
 	// DefaultCredits).
 	scenarioCredits = 20
@@ -142,7 +145,7 @@ func startScenario(t *testing.T, rec *callers) *scenario {
 		SSM: []localcloud.SSMParameter{
 			{NameParameter: "JwtSecretParameterName", Value: scenarioSecret, Secure: true},
 			{NameParameter: "GeminiApiKeyParameterName", Value: scenarioKey, Secure: true},
-			{NameParameter: "OriginVerifyParameterName", Value: "cloud-test-origin-verify-0123456789abcdef"},
+			{NameParameter: "OriginVerifyParameterName", Value: scenarioOriginVerify},
 		},
 		Env:   map[string]string{"GEMINI_BASE_URL": gemini.URL(), "BUILD_PACKAGES_DIR": packages},
 		Wrap:  func(service string, h http.Handler) http.Handler { return rec.wrap(service, proofWrap(service, h)) },
@@ -1087,6 +1090,14 @@ func TestDeployedShape(t *testing.T) {
 		rd := bufio.NewReader(resp.Body)
 		var out streamed
 		s.until(rd, &out, "the first delta", func() bool { return out.text != "" })
+		// A second connection follows the running turn through the one URL
+		// (chat-stream, from the journal): how far behind the sender it
+		// is, is its ResumeLag.
+		follow := s.open(ctx, "GET", c.URL+"/api/chat/stream/"+out.messageID, nil, nil)
+		defer follow.Body.Close()
+		frd := bufio.NewReader(follow.Body)
+		var followed streamed
+		s.until(frd, &followed, "the first delta, followed", func() bool { return followed.text != "" })
 		var stop struct{ Data struct{ State string } }
 		s.callURL("POST", c.APIURL+"/api/chat/stop/"+out.messageID, nil, 200, &stop)
 		if stop.Data.State != "stopping" {
@@ -1095,6 +1106,10 @@ func TestDeployedShape(t *testing.T) {
 		s.until(rd, &out, "[DONE]", func() bool { return out.done })
 		if out.complete["reason"] != "stopped" || out.text != "Let me think. " {
 			t.Fatalf("stopped stream: %+v", out)
+		}
+		s.until(frd, &followed, "[DONE], followed", func() bool { return followed.done })
+		if followed.complete["reason"] != "stopped" || followed.text != out.text {
+			t.Fatalf("the stream that followed: %+v", followed)
 		}
 		var conv struct {
 			Conversation struct {
@@ -1293,6 +1308,19 @@ func TestDeployedShape(t *testing.T) {
 	t.Run("every events/ file, invoked", func(t *testing.T) { replayEvents(t, c) })
 
 	t.Run("IAM proof", func(t *testing.T) { s.iam.checkIAM(t, c, s.template) })
+	t.Run("metrics proof", func(t *testing.T) { checkMetrics(t, c, s.template) })
+	t.Run("audit records", func(t *testing.T) { checkAudit(t, c) })
+	t.Run("no secret in any log", func(t *testing.T) {
+		secrets := &leaks.Secrets{}
+		for what, v := range map[string]string{
+			"the JWT secret": scenarioSecret, "the model's key": scenarioKey, "the origin's value": scenarioOriginVerify,
+			"a password": "a good password", "another password": "a better password",
+			"a message's text": "Create a React counter",
+		} {
+			secrets.Add(what, v)
+		}
+		checkLogs(t, c, secrets)
+	})
 }
 
 // lastAsked is the text of the last user turn the model was asked.

@@ -53,6 +53,7 @@ type tableSpec struct {
 // function is one AWS::Serverless::Function.
 type function struct {
 	logicalID, name, arn string
+	logGroup             string // its LoggingConfig.LogGroup, or Lambda's
 	env                  map[string]string
 	timeout              time.Duration
 	memoryMB             int
@@ -179,16 +180,51 @@ func readStack(t *cfn.Template, cfg stackConfig) (*stack, error) {
 			names[id] = fmt.Sprintf("arn:aws:cloudfront::%s:function/%s-%s", cfg.account, cfg.name, id)
 			attr("FunctionARN", names[id])
 			attr("FunctionMetadata.FunctionARN", names[id])
+		case "AWS::Logs::LogGroup":
+			// Named once the evaluator can read its LogGroupName (below).
+		case "AWS::SNS::Topic":
+			names[id] = fmt.Sprintf("arn:aws:sns:%s:%s:%s-%s", cfg.region, cfg.account, cfg.name, id)
+			attr("TopicArn", names[id])
+			attr("TopicName", cfg.name+"-"+id)
+		case "AWS::SNS::Subscription":
+			names[id] = fmt.Sprintf("arn:aws:sns:%s:%s:%s-%s:%s", cfg.region, cfg.account, cfg.name, id, shortID(cfg.name, id, 36))
+		case "AWS::CloudWatch::Alarm":
+			names[id] = cfg.name + "-" + id
+			attr("Arn", fmt.Sprintf("arn:aws:cloudwatch:%s:%s:alarm:%s", cfg.region, cfg.account, names[id]))
+		case "AWS::CloudWatch::Dashboard":
+			names[id] = cfg.name + "-" + id
 		}
 		if name, ok := names[id]; ok {
 			v.Refs[id] = name
 		}
 	}
 	r := &reader{Evaluator: cfn.NewEvaluator(t, v), names: names, attrs: v.Attributes}
+	for _, id := range ids {
+		if t.Resources[id].Type != "AWS::Logs::LogGroup" {
+			continue
+		}
+		name := cfg.name + "-" + id
+		if n, ok := t.Resources[id].Properties["LogGroupName"]; ok {
+			if name, err = r.String("Resources."+id+".Properties.LogGroupName", n); err != nil {
+				return nil, err
+			}
+		}
+		names[id], v.Refs[id] = name, name
+		v.Attributes[id+".Arn"] = fmt.Sprintf("arn:aws:logs:%s:%s:log-group:%s:*", cfg.region, cfg.account, name)
+	}
 
 	globals, _ := t.Globals["Function"].(map[string]any)
 	for _, id := range ids {
 		res := t.Resources[id]
+		if res.Condition != "" {
+			on, err := r.Condition(res.Condition)
+			if err != nil {
+				return nil, fmt.Errorf("resource %s: %w", id, err)
+			}
+			if !on {
+				continue
+			}
+		}
 		var err error
 		switch res.Type {
 		case "AWS::DynamoDB::Table":
@@ -222,6 +258,13 @@ func readStack(t *cfn.Template, cfg stackConfig) (*stack, error) {
 			s.dist, err = readDistribution(r, t, id, res, s.hosts[id])
 		case "AWS::CloudFront::Function":
 			// Read where a behavior uses it.
+		case "AWS::Logs::LogGroup":
+			// Its functions' lines are kept under its name (Cloud.LogGroups);
+			// retention is not emulated.
+		case "AWS::SNS::Topic", "AWS::SNS::Subscription", "AWS::CloudWatch::Alarm", "AWS::CloudWatch::Dashboard":
+			// CloudWatch's and SNS's: nothing runs them locally; the metrics
+			// proof (package emfproof) checks what they watch against what
+			// the functions emitted.
 		default:
 			return nil, fmt.Errorf("resource %s: type %s is not supported by the local stack", id, res.Type)
 		}
@@ -267,6 +310,18 @@ func readFunction(r *reader, id string, res cfn.Resource, globals map[string]any
 		return v, ok
 	}
 	fn := &function{logicalID: id, name: r.names[id], arn: r.attrs[id+".Arn"].(string), env: map[string]string{}, reserved: -1}
+	fn.logGroup = "/aws/lambda/" + fn.name
+	// LoggingConfig as SAM merges it from Globals: key by key.
+	for _, src := range []map[string]any{globals, p} {
+		lc, _ := src["LoggingConfig"].(map[string]any)
+		if g, ok := lc["LogGroup"]; ok {
+			name, err := r.String(path+".LoggingConfig.LogGroup", g)
+			if err != nil {
+				return nil, err
+			}
+			fn.logGroup = name
+		}
+	}
 	if rt, _ := prop("Runtime"); rt != "provided.al2023" && rt != "provided.al2" {
 		return nil, fmt.Errorf("%s.Runtime: %v: the local stack runs custom-runtime bootstraps only (provided.al2023)", path, rt)
 	}

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/zocket/agent/internal/devtools/cfn"
+	"github.com/zocket/agent/internal/metrics"
 	"github.com/zocket/agent/routes"
 )
 
@@ -66,7 +67,7 @@ func TestReadTemplate(t *testing.T) {
 		for k := range fn.env {
 			keys = append(keys, k)
 		}
-		want := append([]string{"TABLE_NAME", "CORS_ORIGINS", "VERSION", "GOGC"}, rf.Environment()...)
+		want := append([]string{"TABLE_NAME", "CORS_ORIGINS", "VERSION", "GOGC", metrics.NamespaceVariable, metrics.ServiceVariable}, rf.Environment()...)
 		slices.Sort(keys)
 		slices.Sort(want)
 		if !slices.Equal(keys, want) {
@@ -77,7 +78,7 @@ func TestReadTemplate(t *testing.T) {
 			"BUILD_FUNCTION_NAME": "test-stack-BuildFunction", "JWT_SECRET_PARAM": "/ai-coding-agent/dev/jwt-secret",
 			"ORIGIN_VERIFY_PARAM": "/ai-coding-agent/dev/origin-verify", "DEFAULT_CREDITS": "20", "PUBLIC_URL": "",
 			"CORS_ORIGINS": "http://localhost:3000,http://localhost:5173", "VERSION": "dev",
-			"GOGC": routes.GCPercent,
+			"GOGC": routes.GCPercent, metrics.NamespaceVariable: "test-stack", metrics.ServiceVariable: metrics.DefaultService,
 		}
 		for k, v := range values {
 			if got, ok := fn.env[k]; ok && got != v {
@@ -89,6 +90,9 @@ func TestReadTemplate(t *testing.T) {
 		}
 		if fn.reserved != -1 {
 			t.Errorf("%s: reserved concurrency %d without the parameter", fn.logicalID, fn.reserved)
+		}
+		if want := "/aws/lambda/test-stack/" + rf.Name; fn.logGroup != want {
+			t.Errorf("%s: log group %q, want %q", fn.logicalID, fn.logGroup, want)
 		}
 		switch {
 		case rf.StreamURL:

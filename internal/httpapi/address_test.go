@@ -1,13 +1,15 @@
-package auth
+package httpapi_test
 
 import (
 	"net/http/httptest"
 	"testing"
+
+	"github.com/zocket/agent/internal/httpapi"
 )
 
-// TestClientIP keys an address as the per-address throttles count it: an
+// TestClientAddress keys an address as the per-address throttles count it: an
 // IPv4 address as itself, an IPv6 one as its /64, whichever way it arrives.
-func TestClientIP(t *testing.T) {
+func TestClientAddress(t *testing.T) {
 	tests := []struct{ remoteAddr, want string }{
 		{"203.0.113.7", "203.0.113.7"},
 		{"203.0.113.7:51234", "203.0.113.7"},
@@ -25,8 +27,8 @@ func TestClientIP(t *testing.T) {
 		t.Run(tt.remoteAddr, func(t *testing.T) {
 			r := httptest.NewRequest("GET", "/", nil)
 			r.RemoteAddr = tt.remoteAddr
-			if got := clientIP(r); got != tt.want {
-				t.Errorf("clientIP(%q) = %q, want %q", tt.remoteAddr, got, tt.want)
+			if got := httpapi.ClientAddress(r); got != tt.want {
+				t.Errorf("ClientAddress(%q) = %q, want %q", tt.remoteAddr, got, tt.want)
 			}
 		})
 	}
