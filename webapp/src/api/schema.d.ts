@@ -1259,6 +1259,20 @@ export interface operations {
                     };
                 };
             };
+            /** @description Service Unavailable: unavailable. An AWS call failed after the SDK's retries (a throttle, a 5xx, a connection error): try again after Retry-After. */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["httpapi.ErrorResponse"] & {
+                        /** @enum {unknown} */
+                        code?: "unavailable";
+                    };
+                };
+            };
         };
     };
     "auth-login": {
@@ -1350,6 +1364,20 @@ export interface operations {
                     };
                 };
             };
+            /** @description Service Unavailable: unavailable. An AWS call failed after the SDK's retries (a throttle, a 5xx, a connection error): try again after Retry-After. */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["httpapi.ErrorResponse"] & {
+                        /** @enum {unknown} */
+                        code?: "unavailable";
+                    };
+                };
+            };
         };
     };
     "auth-me": {
@@ -1394,6 +1422,20 @@ export interface operations {
                     "application/json": components["schemas"]["httpapi.ErrorResponse"] & {
                         /** @enum {unknown} */
                         code?: "internal";
+                    };
+                };
+            };
+            /** @description Service Unavailable: unavailable. An AWS call failed after the SDK's retries (a throttle, a 5xx, a connection error): try again after Retry-After. */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["httpapi.ErrorResponse"] & {
+                        /** @enum {unknown} */
+                        code?: "unavailable";
                     };
                 };
             };
@@ -1444,6 +1486,20 @@ export interface operations {
                     };
                 };
             };
+            /** @description Service Unavailable: unavailable. An AWS call failed after the SDK's retries (a throttle, a 5xx, a connection error): try again after Retry-After. */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["httpapi.ErrorResponse"] & {
+                        /** @enum {unknown} */
+                        code?: "unavailable";
+                    };
+                };
+            };
         };
     };
     "auth-logout": {
@@ -1488,6 +1544,20 @@ export interface operations {
                     "application/json": components["schemas"]["httpapi.ErrorResponse"] & {
                         /** @enum {unknown} */
                         code?: "internal";
+                    };
+                };
+            };
+            /** @description Service Unavailable: unavailable. An AWS call failed after the SDK's retries (a throttle, a 5xx, a connection error): try again after Retry-After. */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["httpapi.ErrorResponse"] & {
+                        /** @enum {unknown} */
+                        code?: "unavailable";
                     };
                 };
             };
@@ -1595,6 +1665,20 @@ export interface operations {
                     };
                 };
             };
+            /** @description Service Unavailable: unavailable. An AWS call failed after the SDK's retries (a throttle, a 5xx, a connection error): try again after Retry-After. */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["httpapi.ErrorResponse"] & {
+                        /** @enum {unknown} */
+                        code?: "unavailable";
+                    };
+                };
+            };
         };
     };
     "conversations-list": {
@@ -1662,6 +1746,20 @@ export interface operations {
                     };
                 };
             };
+            /** @description Service Unavailable: unavailable. An AWS call failed after the SDK's retries (a throttle, a 5xx, a connection error): try again after Retry-After. */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["httpapi.ErrorResponse"] & {
+                        /** @enum {unknown} */
+                        code?: "unavailable";
+                    };
+                };
+            };
         };
     };
     "conversations-get": {
@@ -1722,6 +1820,20 @@ export interface operations {
                     "application/json": components["schemas"]["httpapi.ErrorResponse"] & {
                         /** @enum {unknown} */
                         code?: "internal";
+                    };
+                };
+            };
+            /** @description Service Unavailable: unavailable. An AWS call failed after the SDK's retries (a throttle, a 5xx, a connection error): try again after Retry-After. */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["httpapi.ErrorResponse"] & {
+                        /** @enum {unknown} */
+                        code?: "unavailable";
                     };
                 };
             };
@@ -1818,6 +1930,20 @@ export interface operations {
                     };
                 };
             };
+            /** @description Service Unavailable: unavailable. An AWS call failed after the SDK's retries (a throttle, a 5xx, a connection error): try again after Retry-After. */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["httpapi.ErrorResponse"] & {
+                        /** @enum {unknown} */
+                        code?: "unavailable";
+                    };
+                };
+            };
         };
     };
     "conversations-delete": {
@@ -1878,6 +2004,20 @@ export interface operations {
                     "application/json": components["schemas"]["httpapi.ErrorResponse"] & {
                         /** @enum {unknown} */
                         code?: "internal";
+                    };
+                };
+            };
+            /** @description Service Unavailable: unavailable. An AWS call failed after the SDK's retries (a throttle, a 5xx, a connection error): try again after Retry-After. */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["httpapi.ErrorResponse"] & {
+                        /** @enum {unknown} */
+                        code?: "unavailable";
                     };
                 };
             };
@@ -1963,6 +2103,20 @@ export interface operations {
                     };
                 };
             };
+            /** @description Service Unavailable: unavailable. An AWS call failed after the SDK's retries (a throttle, a 5xx, a connection error): try again after Retry-After. */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["httpapi.ErrorResponse"] & {
+                        /** @enum {unknown} */
+                        code?: "unavailable";
+                    };
+                };
+            };
         };
     };
     usage: {
@@ -2025,6 +2179,20 @@ export interface operations {
                     "application/json": components["schemas"]["httpapi.ErrorResponse"] & {
                         /** @enum {unknown} */
                         code?: "internal";
+                    };
+                };
+            };
+            /** @description Service Unavailable: unavailable. An AWS call failed after the SDK's retries (a throttle, a 5xx, a connection error): try again after Retry-After. */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["httpapi.ErrorResponse"] & {
+                        /** @enum {unknown} */
+                        code?: "unavailable";
                     };
                 };
             };
@@ -2091,6 +2259,20 @@ export interface operations {
                     };
                 };
             };
+            /** @description Service Unavailable: unavailable. An AWS call failed after the SDK's retries (a throttle, a 5xx, a connection error): try again after Retry-After. */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["httpapi.ErrorResponse"] & {
+                        /** @enum {unknown} */
+                        code?: "unavailable";
+                    };
+                };
+            };
         };
     };
     "artifacts-delete": {
@@ -2151,6 +2333,20 @@ export interface operations {
                     "application/json": components["schemas"]["httpapi.ErrorResponse"] & {
                         /** @enum {unknown} */
                         code?: "internal";
+                    };
+                };
+            };
+            /** @description Service Unavailable: unavailable. An AWS call failed after the SDK's retries (a throttle, a 5xx, a connection error): try again after Retry-After. */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["httpapi.ErrorResponse"] & {
+                        /** @enum {unknown} */
+                        code?: "unavailable";
                     };
                 };
             };
@@ -2228,6 +2424,20 @@ export interface operations {
                     "application/json": components["schemas"]["httpapi.ErrorResponse"] & {
                         /** @enum {unknown} */
                         code?: "internal";
+                    };
+                };
+            };
+            /** @description Service Unavailable: unavailable. An AWS call failed after the SDK's retries (a throttle, a 5xx, a connection error): try again after Retry-After. */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["httpapi.ErrorResponse"] & {
+                        /** @enum {unknown} */
+                        code?: "unavailable";
                     };
                 };
             };
@@ -2312,6 +2522,20 @@ export interface operations {
                     };
                 };
             };
+            /** @description Service Unavailable: unavailable. An AWS call failed after the SDK's retries (a throttle, a 5xx, a connection error): try again after Retry-After. */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["httpapi.ErrorResponse"] & {
+                        /** @enum {unknown} */
+                        code?: "unavailable";
+                    };
+                };
+            };
         };
     };
     "artifacts-code": {
@@ -2372,6 +2596,20 @@ export interface operations {
                     "application/json": components["schemas"]["httpapi.ErrorResponse"] & {
                         /** @enum {unknown} */
                         code?: "internal";
+                    };
+                };
+            };
+            /** @description Service Unavailable: unavailable. An AWS call failed after the SDK's retries (a throttle, a 5xx, a connection error): try again after Retry-After. */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["httpapi.ErrorResponse"] & {
+                        /** @enum {unknown} */
+                        code?: "unavailable";
                     };
                 };
             };
@@ -2440,6 +2678,20 @@ export interface operations {
                     };
                 };
             };
+            /** @description Service Unavailable: unavailable. An AWS call failed after the SDK's retries (a throttle, a 5xx, a connection error): try again after Retry-After. */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["httpapi.ErrorResponse"] & {
+                        /** @enum {unknown} */
+                        code?: "unavailable";
+                    };
+                };
+            };
         };
     };
     "artifacts-project": {
@@ -2500,6 +2752,20 @@ export interface operations {
                     "application/json": components["schemas"]["httpapi.ErrorResponse"] & {
                         /** @enum {unknown} */
                         code?: "internal";
+                    };
+                };
+            };
+            /** @description Service Unavailable: unavailable. An AWS call failed after the SDK's retries (a throttle, a 5xx, a connection error): try again after Retry-After. */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["httpapi.ErrorResponse"] & {
+                        /** @enum {unknown} */
+                        code?: "unavailable";
                     };
                 };
             };
@@ -2592,6 +2858,20 @@ export interface operations {
                     };
                 };
             };
+            /** @description Service Unavailable: unavailable. An AWS call failed after the SDK's retries (a throttle, a 5xx, a connection error): try again after Retry-After. */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["httpapi.ErrorResponse"] & {
+                        /** @enum {unknown} */
+                        code?: "unavailable";
+                    };
+                };
+            };
         };
     };
     "artifacts-bundle": {
@@ -2681,6 +2961,20 @@ export interface operations {
                     } & components["schemas"]["artifacts.BundleFailure"];
                 };
             };
+            /** @description Service Unavailable: unavailable. An AWS call failed after the SDK's retries (a throttle, a 5xx, a connection error): try again after Retry-After. */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["httpapi.ErrorResponse"] & {
+                        /** @enum {unknown} */
+                        code?: "unavailable";
+                    } & components["schemas"]["artifacts.BundleFailure"];
+                };
+            };
         };
     };
     "artifacts-build-project": {
@@ -2767,6 +3061,20 @@ export interface operations {
                     "application/json": components["schemas"]["httpapi.ErrorResponse"] & {
                         /** @enum {unknown} */
                         code?: "upstream_error";
+                    };
+                };
+            };
+            /** @description Service Unavailable: unavailable. An AWS call failed after the SDK's retries (a throttle, a 5xx, a connection error): try again after Retry-After. */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["httpapi.ErrorResponse"] & {
+                        /** @enum {unknown} */
+                        code?: "unavailable";
                     };
                 };
             };
@@ -2873,6 +3181,20 @@ export interface operations {
                     "application/json": components["schemas"]["httpapi.ErrorResponse"] & {
                         /** @enum {unknown} */
                         code?: "upstream_error";
+                    } & components["schemas"]["artifacts.HTMLExportFailure"];
+                };
+            };
+            /** @description Service Unavailable: unavailable. An AWS call failed after the SDK's retries (a throttle, a 5xx, a connection error): try again after Retry-After. */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["httpapi.ErrorResponse"] & {
+                        /** @enum {unknown} */
+                        code?: "unavailable";
                     } & components["schemas"]["artifacts.HTMLExportFailure"];
                 };
             };
@@ -2993,6 +3315,21 @@ export interface operations {
                     "text/html": string;
                 };
             };
+            /** @description Service Unavailable: unavailable. An AWS call failed after the SDK's retries (a throttle, a 5xx, a connection error): try again after Retry-After. */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["httpapi.ErrorResponse"] & {
+                        /** @enum {unknown} */
+                        code?: "unavailable";
+                    };
+                    "text/html": string;
+                };
+            };
         };
     };
     "artifacts-project-preview": {
@@ -3106,6 +3443,21 @@ export interface operations {
                     "application/json": components["schemas"]["httpapi.ErrorResponse"] & {
                         /** @enum {unknown} */
                         code?: "upstream_error";
+                    };
+                    "text/html": string;
+                };
+            };
+            /** @description Service Unavailable: unavailable. An AWS call failed after the SDK's retries (a throttle, a 5xx, a connection error): try again after Retry-After. */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["httpapi.ErrorResponse"] & {
+                        /** @enum {unknown} */
+                        code?: "unavailable";
                     };
                     "text/html": string;
                 };
@@ -3241,6 +3593,20 @@ export interface operations {
                     };
                 };
             };
+            /** @description Service Unavailable: unavailable. An AWS call failed after the SDK's retries (a throttle, a 5xx, a connection error): try again after Retry-After. */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["httpapi.ErrorResponse"] & {
+                        /** @enum {unknown} */
+                        code?: "unavailable";
+                    };
+                };
+            };
             /** @description Gateway Timeout: timeout. */
             504: {
                 headers: {
@@ -3333,6 +3699,20 @@ export interface operations {
                     };
                 };
             };
+            /** @description Service Unavailable: unavailable. An AWS call failed after the SDK's retries (a throttle, a 5xx, a connection error): try again after Retry-After. */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["httpapi.ErrorResponse"] & {
+                        /** @enum {unknown} */
+                        code?: "unavailable";
+                    };
+                };
+            };
         };
     };
     "chat-stop": {
@@ -3406,6 +3786,20 @@ export interface operations {
                     "application/json": components["schemas"]["httpapi.ErrorResponse"] & {
                         /** @enum {unknown} */
                         code?: "internal";
+                    };
+                };
+            };
+            /** @description Service Unavailable: unavailable. An AWS call failed after the SDK's retries (a throttle, a 5xx, a connection error): try again after Retry-After. */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["httpapi.ErrorResponse"] & {
+                        /** @enum {unknown} */
+                        code?: "unavailable";
                     };
                 };
             };
@@ -3540,6 +3934,20 @@ export interface operations {
                     "application/json": components["schemas"]["httpapi.ErrorResponse"] & {
                         /** @enum {unknown} */
                         code?: "upstream_error";
+                    };
+                };
+            };
+            /** @description Service Unavailable: unavailable. An AWS call failed after the SDK's retries (a throttle, a 5xx, a connection error): try again after Retry-After. */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["httpapi.ErrorResponse"] & {
+                        /** @enum {unknown} */
+                        code?: "unavailable";
                     };
                 };
             };
@@ -3713,6 +4121,20 @@ export interface operations {
                     "application/json": components["schemas"]["httpapi.ErrorResponse"] & {
                         /** @enum {unknown} */
                         code?: "upstream_error";
+                    };
+                };
+            };
+            /** @description Service Unavailable: unavailable. An AWS call failed after the SDK's retries (a throttle, a 5xx, a connection error): try again after Retry-After. */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["httpapi.ErrorResponse"] & {
+                        /** @enum {unknown} */
+                        code?: "unavailable";
                     };
                 };
             };
