@@ -2,6 +2,7 @@ package contract_test
 
 import (
 	"bufio"
+	"context"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -159,4 +160,36 @@ func TestHandlerStreams(t *testing.T) {
 	if after.Events-before.Events != 1 || after.Responses-before.Responses != 1 {
 		t.Errorf("counted %d events and %d responses, want 1 and 1", after.Events-before.Events, after.Responses-before.Responses)
 	}
+}
+
+// TestHandlerClientGone: a client that leaves before any answer (a browser
+// abandoning a navigation) gets none, and there is nothing to check: the
+// handler that returns without writing is not a 200 with no body.
+func TestHandlerClientGone(t *testing.T) {
+	c, err := contract.Default()
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan struct{})
+	srv := httptest.NewServer(c.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		defer close(done)
+		<-r.Context().Done() // as an origin whose caller gave up
+	}), func(m contract.Mismatch) { t.Errorf("%v", m) }))
+	defer srv.Close()
+	req, err := http.NewRequest("GET", srv.URL+"/api/auth/me", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	req = req.WithContext(ctx)
+	go func() {
+		time.Sleep(50 * time.Millisecond)
+		cancel()
+	}()
+	if resp, err := http.DefaultClient.Do(req); err == nil {
+		resp.Body.Close()
+		t.Fatal("the request was answered")
+	}
+	<-done
+	srv.Close() // the handler has returned and finished
 }
