@@ -223,6 +223,10 @@ func All() []Function {
 		// The OpenAPI document, embedded in the binary: nothing to read, no
 		// grant; its memory is a fraction of the default's.
 		{Name: "openapi", Method: "GET", Path: "/api/openapi.json", MemoryMB: 128},
+		// The API reference (package webapp): Swagger UI rendering the
+		// document above; its script and stylesheet are the web app's
+		// assets. No grants.
+		{Name: "openapi-docs", Method: "GET", Path: "/api/docs", MemoryMB: 128},
 		{Name: "auth-register", Method: "POST", Path: "/api/auth/register", Tokens: true, MemoryMB: argon2MemoryMB,
 			Grants: []Grant{dynamo("PutItem", "UpdateItem"), secret, forwarded}, Settings: []string{"DEFAULT_CREDITS", "REGISTRATIONS_PER_HOUR"}},
 		{Name: "auth-login", Method: "POST", Path: "/api/auth/login", Tokens: true, MemoryMB: argon2MemoryMB,

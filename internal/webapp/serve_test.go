@@ -12,6 +12,7 @@ func TestServe(t *testing.T) {
 	app := newApp(fstest.MapFS{
 		"dist/index.html":              {Data: []byte("<!doctype html><title>page</title>")},
 		"dist/index.html.gz":           {Data: []byte("gzipped page")},
+		"dist/docs.html":               {Data: []byte("<!doctype html><title>reference</title>")},
 		"dist/assets/app-ABC123.js":    {Data: []byte("console.log(1)")},
 		"dist/assets/app-ABC123.js.gz": {Data: []byte("gzipped script")},
 		"dist/assets/app-DEF456.css":   {Data: []byte("body{}")},
@@ -19,6 +20,7 @@ func TestServe(t *testing.T) {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /{$}", app.Page)
 	mux.HandleFunc("GET /assets/{name}", app.Asset)
+	mux.HandleFunc("GET /api/docs", app.Docs)
 
 	get := func(path string, header ...string) *httptest.ResponseRecorder {
 		r := httptest.NewRequest("GET", path, nil)
@@ -49,6 +51,14 @@ func TestServe(t *testing.T) {
 	}
 	if strings.Contains(Policy, "unsafe-inline") || strings.Contains(Policy, "http") {
 		t.Errorf("policy allows inline code or another origin: %s", Policy)
+	}
+	docs := get("/api/docs")
+	if docs.Code != 200 || docs.Body.String() != "<!doctype html><title>reference</title>" ||
+		docs.Header().Get("Content-Security-Policy") != DocsPolicy || docs.Header().Get("X-Frame-Options") != "DENY" {
+		t.Errorf("reference: %d %q %v", docs.Code, docs.Body, docs.Header())
+	}
+	if strings.Contains(DocsPolicy, "unsafe-") || strings.Contains(DocsPolicy, "http") || !strings.Contains(DocsPolicy, "connect-src 'self';") {
+		t.Errorf("the reference's policy allows inline code, eval or another origin: %s", DocsPolicy)
 	}
 	if got := get("/", "If-None-Match", page.Header().Get("ETag")); got.Code != http.StatusNotModified {
 		t.Errorf("page revalidated: %d, want 304", got.Code)

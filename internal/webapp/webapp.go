@@ -1,5 +1,6 @@
 // Package webapp serves the first-party web app: the page at / and its
-// assets under /assets/, embedded in the binary (make webapp writes them
+// assets under /assets/, and the API reference at /api/docs (Swagger UI,
+// bundled the same way), embedded in the binary (make webapp writes them
 // into dist/ first; package bundle builds them with esbuild's Go API).
 //
 // Assets are named by their content hash, so they are cached for a year as
@@ -29,6 +30,10 @@ import (
 // ServePage builds the webapp function's handler: the page at /.
 func ServePage(*app.Deps) (http.Handler, error) { return http.HandlerFunc(New().Page), nil }
 
+// ServeDocs builds the openapi-docs function's handler: the API reference at
+// /api/docs.
+func ServeDocs(*app.Deps) (http.Handler, error) { return http.HandlerFunc(New().Docs), nil }
+
 // ServeAssets builds the webapp-assets function's handler: /assets/{name}.
 func ServeAssets(*app.Deps) (http.Handler, error) { return http.HandlerFunc(New().Asset), nil }
 
@@ -42,6 +47,13 @@ var dist embed.FS
 const Policy = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; font-src 'self'; " +
 	"connect-src 'self'; frame-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
 
+// DocsPolicy is the API reference's Content-Security-Policy: its own script
+// and stylesheet, the document and "Try it out" on its own origin, images
+// from itself or data: URLs (Swagger UI's icons); no frames, no forms, and
+// nobody may frame it.
+const DocsPolicy = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; font-src 'self'; " +
+	"connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
+
 // file is one embedded file with what its answer needs.
 type file struct {
 	body, gzipped []byte
@@ -52,6 +64,7 @@ type file struct {
 // App serves the embedded web app.
 type App struct {
 	index  *file
+	docs   *file
 	assets map[string]*file
 }
 
@@ -65,6 +78,11 @@ func newApp(fsys fs.FS) *App {
 		a.index = newFile(fsys, "dist/index.html", b)
 	} else {
 		a.index = newFile(fsys, "", []byte(notBuilt))
+	}
+	if b, err := fs.ReadFile(fsys, "dist/docs.html"); err == nil {
+		a.docs = newFile(fsys, "dist/docs.html", b)
+	} else {
+		a.docs = newFile(fsys, "", []byte(notBuilt))
 	}
 	entries, _ := fs.ReadDir(fsys, "dist/assets")
 	for _, e := range entries {
@@ -128,6 +146,16 @@ func (a *App) Page(w http.ResponseWriter, r *http.Request) {
 	h.Set("Referrer-Policy", "no-referrer")
 	h.Set("X-Frame-Options", "DENY")
 	serve(w, r, a.index)
+}
+
+// Docs serves the API reference at /api/docs.
+func (a *App) Docs(w http.ResponseWriter, r *http.Request) {
+	h := w.Header()
+	h.Set("Content-Security-Policy", DocsPolicy)
+	h.Set("Cache-Control", "no-cache")
+	h.Set("Referrer-Policy", "no-referrer")
+	h.Set("X-Frame-Options", "DENY")
+	serve(w, r, a.docs)
 }
 
 // Asset serves /assets/{name}: an embedded file, cached for a year as

@@ -99,6 +99,6 @@ func service(d *app.Deps, withModel bool) (*chat.Service, error) {
 func Constructors() map[string]app.Constructor {
 	m := maps.Clone(app.Constructors)
 	maps.Copy(m, Stream())
-	m["webapp"], m["webapp-assets"] = webapp.ServePage, webapp.ServeAssets
+	m["webapp"], m["webapp-assets"], m["openapi-docs"] = webapp.ServePage, webapp.ServeAssets, webapp.ServeDocs
 	return m
 }

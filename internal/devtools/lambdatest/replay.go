@@ -42,6 +42,7 @@ type ReplayStep struct {
 var ReplaySteps = []ReplayStep{
 	{"health", 200, `"status":"ok"`},
 	{"openapi", 200, `"openapi": "3.1.0"`},
+	{"openapi-docs", 200, `<main id="docs">`},
 	// The web app's page, then the script it names.
 	{"webapp", 200, `<div id="root">`},
 	{"webapp-assets", 200, ""},

@@ -596,6 +596,27 @@ func TestDeployedShape(t *testing.T) {
 		browsertest.WaitFor(t, ctx, `document.querySelector("iframe[title=Preview]")?.src.startsWith(`+strconv.Quote(c.URL+"/api/artifacts/")+`)`)
 	})
 
+	// The API reference: its page from the openapi-docs function through
+	// the API, its script a web app asset the distribution caches, and
+	// the document it renders, all on the one URL.
+	t.Run("the API reference", func(t *testing.T) {
+		s := s.in(t)
+		h, page := s.get(c.URL + "/api/docs")
+		if csp := h.Get("Content-Security-Policy"); !strings.Contains(csp, "connect-src 'self';") || !strings.Contains(page, `<main id="docs">`) {
+			t.Fatalf("reference: %v\n%s", h, page)
+		}
+		script := regexp.MustCompile(`src="(/assets/docs-[A-Za-z0-9]+\.js)"`).FindStringSubmatch(page)
+		if script == nil {
+			t.Fatalf("no script in the reference:\n%s", page)
+		}
+		if h, body := s.get(c.URL + script[1]); !strings.Contains(h.Get("Cache-Control"), "immutable") || !strings.Contains(body, "swagger-ui") {
+			t.Errorf("%s: %v (%d bytes)", script[1], h, len(body))
+		}
+		if _, doc := s.get(c.URL + "/api/openapi.json"); !strings.Contains(doc, `"operationId": "openapi-docs"`) {
+			t.Errorf("the document does not describe the reference")
+		}
+	})
+
 	var got struct {
 		Artifact map[string]any
 	}

@@ -462,7 +462,7 @@ func headerRefs(names []string) map[string]ref {
 
 var securitySchemes = map[string]securityScheme{
 	"bearerAuth": {Type: "http", Scheme: "bearer", BearerFormat: "JWT",
-		Description: "The user token (HS256) of register, login, refresh or a password change: Authorization: Bearer <token>."},
+		Description: "The user token (HS256) of register, login, refresh or a password change: `Authorization: Bearer <token>`."},
 	"previewToken": {Type: "apiKey", In: "query", Name: "token",
 		Description: "On the preview routes: the short-lived token of one artifact that previewUrl carries, or the user token (answered with 303 to a preview token)."},
 }

@@ -58,6 +58,15 @@ var Operations = map[string]Operation{
 			{Status: 304, Description: "The page has the ETag of If-None-Match.", Headers: []string{"ETag"}},
 		},
 	},
+	"openapi-docs": {
+		Summary:     "This document, to read and try",
+		Description: "The API reference: Swagger UI (bundled, no CDN) rendering /api/openapi.json; Try it out calls this origin. Its script and stylesheet are web app assets (/assets/docs-<hash>.js, .css). no-cache: a reload revalidates by the ETag.",
+		Params:      []Field{ifNoneMatch},
+		OK: []Answer{
+			{Status: 200, Description: "The page.", Media: map[string]string{"text/html": "The page."}, Headers: []string{"ETag", "Cache-Control"}},
+			{Status: 304, Description: "The page has the ETag of If-None-Match.", Headers: []string{"ETag"}},
+		},
+	},
 	"webapp-assets": {
 		Summary:     "A script or stylesheet of the web app",
 		Description: "Named by its content's hash: cached for a year as immutable (CloudFront caches /assets/*), gzipped when accepted.",

@@ -15,6 +15,7 @@ import (
 	"fmt"
 	"html"
 	"os"
+	"path"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -47,13 +48,16 @@ func Build(opts Options) ([]File, error) {
 		return nil, err
 	}
 	opts.Root, opts.Out = root, out
-	entry := filepath.Join(opts.Root, "webapp", "src", "main.tsx")
+	src := filepath.Join(opts.Root, "webapp", "src")
 	res := api.Build(api.BuildOptions{
-		EntryPoints:       []string{entry},
+		EntryPointsAdvanced: []api.EntryPoint{
+			{InputPath: filepath.Join(src, "main.tsx"), OutputPath: "app"},
+			{InputPath: filepath.Join(src, "docs.ts"), OutputPath: "docs"},
+		},
 		Bundle:            true,
 		Write:             false,
 		Outdir:            filepath.Join(opts.Out, "assets"),
-		EntryNames:        "app-[hash]",
+		EntryNames:        "[name]-[hash]",
 		AssetNames:        "[name]-[hash]",
 		Format:            api.FormatIIFE,
 		Target:            api.ES2022,
@@ -83,7 +87,7 @@ func Build(opts Options) ([]File, error) {
 	}
 	// The last build goes; the directory's committed note stays (go:embed
 	// needs a file there before any build).
-	for _, old := range []string{"assets", "index.html", "index.html.gz"} {
+	for _, old := range []string{"assets", "index.html", "index.html.gz", "docs.html", "docs.html.gz"} {
 		if err := os.RemoveAll(filepath.Join(opts.Out, old)); err != nil {
 			return nil, err
 		}
@@ -92,35 +96,75 @@ func Build(opts Options) ([]File, error) {
 		return nil, err
 	}
 	var files []File
-	var script, style string
+	scripts, styles := map[string]string{}, map[string]string{} // by entry: app, docs
 	for _, f := range res.OutputFiles {
 		rel, err := filepath.Rel(opts.Out, f.Path)
 		if err != nil {
 			return nil, err
 		}
 		rel = filepath.ToSlash(rel)
+		entry, _, _ := strings.Cut(path.Base(rel), "-")
 		switch {
 		case strings.HasSuffix(rel, ".js"):
-			script = "/" + rel
+			scripts[entry] = "/" + rel
 		case strings.HasSuffix(rel, ".css"):
-			style = "/" + rel
+			styles[entry] = "/" + rel
 		}
-		file, err := write(opts.Out, rel, f.Contents)
+		contents := f.Contents
+		if strings.HasSuffix(rel, ".js.LEGAL.txt") {
+			if contents, err = withLicenses(opts.Root, contents, bundledLicenses[entry]); err != nil {
+				return nil, err
+			}
+		}
+		file, err := write(opts.Out, rel, contents)
 		if err != nil {
 			return nil, err
 		}
 		files = append(files, file)
 	}
-	if script == "" || style == "" {
-		return nil, fmt.Errorf("bundle the web app: esbuild wrote no script or no stylesheet")
+	for _, p := range pages {
+		script, style := scripts[p.entry], styles[p.entry]
+		if script == "" || style == "" {
+			return nil, fmt.Errorf("bundle the web app: esbuild wrote no script or no stylesheet for %s", p.entry)
+		}
+		page, err := write(opts.Out, p.name, p.render(script, style))
+		if err != nil {
+			return nil, err
+		}
+		files = append(files, page)
 	}
-	index, err := write(opts.Out, "index.html", Index(script, style))
-	if err != nil {
-		return nil, err
-	}
-	files = append(files, index)
 	sort.Slice(files, func(i, j int) bool { return files[i].Name < files[j].Name })
 	return files, nil
+}
+
+// bundledLicenses are, by entry, the license files of a package bundled
+// prebuilt, whose own legal comment only points at them: they are added to
+// the entry's LEGAL.txt, which is served beside its script.
+var bundledLicenses = map[string][]string{
+	"docs": {"swagger-ui-dist/LICENSE", "swagger-ui-dist/NOTICE", "swagger-ui-dist/swagger-ui-bundle.js.LICENSE.txt"},
+}
+
+// withLicenses is legal with the license files added.
+func withLicenses(root string, legal []byte, licenses []string) ([]byte, error) {
+	out := bytes.Clone(legal)
+	for _, name := range licenses {
+		b, err := os.ReadFile(filepath.Join(root, "webapp", "node_modules", filepath.FromSlash(name)))
+		if err != nil {
+			return nil, fmt.Errorf("bundle the web app: %w", err)
+		}
+		out = fmt.Appendf(out, "\n%s:\n\n%s", name, b)
+	}
+	return out, nil
+}
+
+// pages are the HTML pages written beside the assets, each loading its
+// entry's script and stylesheet.
+var pages = []struct {
+	name, entry string
+	render      func(script, style string) []byte
+}{
+	{"index.html", "app", Index},
+	{"docs.html", "docs", Docs},
 }
 
 // Index is the page at /: the shell (painted before the script runs), the
@@ -140,6 +184,28 @@ func Index(script, style string) []byte {
 <body>
 <div id="root"><div class="shell-loading"><span class="brand">Zocket</span></div></div>
 <noscript>This app needs JavaScript. The API itself is documented in the repository's README.</noscript>
+</body>
+</html>
+`)
+}
+
+// Docs is the API reference at /api/docs: Swagger UI (its script and
+// stylesheet, nothing inline) rendering /api/openapi.json.
+func Docs(script, style string) []byte {
+	return []byte(`<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="color-scheme" content="light">
+<title>Zocket API reference</title>
+<link rel="stylesheet" href="` + html.EscapeString(style) + `">
+<script defer src="` + html.EscapeString(script) + `"></script>
+</head>
+<body>
+<nav class="docs-bar" aria-label="Site"><strong>Zocket API</strong><a href="/">The web app</a><a href="/api/openapi.json">openapi.json</a></nav>
+<main id="docs"></main>
+<noscript>This reference needs JavaScript; the document itself is at /api/openapi.json.</noscript>
 </body>
 </html>
 `)
