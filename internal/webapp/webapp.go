@@ -139,23 +139,20 @@ func (a *App) Assets() []string {
 }
 
 // Page serves the page at /.
-func (a *App) Page(w http.ResponseWriter, r *http.Request) {
-	h := w.Header()
-	h.Set("Content-Security-Policy", Policy)
-	h.Set("Cache-Control", "no-cache")
-	h.Set("Referrer-Policy", "no-referrer")
-	h.Set("X-Frame-Options", "DENY")
-	serve(w, r, a.index)
-}
+func (a *App) Page(w http.ResponseWriter, r *http.Request) { servePage(w, r, a.index, Policy) }
 
 // Docs serves the API reference at /api/docs.
-func (a *App) Docs(w http.ResponseWriter, r *http.Request) {
+func (a *App) Docs(w http.ResponseWriter, r *http.Request) { servePage(w, r, a.docs, DocsPolicy) }
+
+// servePage serves a page under policy: no-cache (a reload revalidates by
+// its ETag, so a deploy reaches it at once), never framed, no referrer.
+func servePage(w http.ResponseWriter, r *http.Request, f *file, policy string) {
 	h := w.Header()
-	h.Set("Content-Security-Policy", DocsPolicy)
+	h.Set("Content-Security-Policy", policy)
 	h.Set("Cache-Control", "no-cache")
 	h.Set("Referrer-Policy", "no-referrer")
 	h.Set("X-Frame-Options", "DENY")
-	serve(w, r, a.docs)
+	serve(w, r, f)
 }
 
 // Asset serves /assets/{name}: an embedded file, cached for a year as

@@ -171,41 +171,33 @@ var pages = []struct {
 // stylesheet and the script, nothing inline, so that its policy can forbid
 // inline script and style.
 func Index(script, style string) []byte {
-	return []byte(`<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="color-scheme" content="light">
-<title>Zocket: chat, code, preview</title>
-<link rel="stylesheet" href="` + html.EscapeString(style) + `">
-<script defer src="` + html.EscapeString(script) + `"></script>
-</head>
-<body>
-<div id="root"><div class="shell-loading"><span class="brand">Zocket</span></div></div>
-<noscript>This app needs JavaScript. The API itself is documented in the repository's README.</noscript>
-</body>
-</html>
-`)
+	return shell("Zocket: chat, code, preview", script, style, `<div id="root"><div class="shell-loading"><span class="brand">Zocket</span></div></div>
+<noscript>This app needs JavaScript. The API itself is documented in the repository's README.</noscript>`)
 }
 
 // Docs is the API reference at /api/docs: Swagger UI (its script and
 // stylesheet, nothing inline) rendering /api/openapi.json.
 func Docs(script, style string) []byte {
+	return shell("Zocket API reference", script, style, `<nav class="docs-bar" aria-label="Site"><strong>Zocket API</strong><a href="/">The web app</a><a href="/api/openapi.json">openapi.json</a></nav>
+<main id="docs"></main>
+<noscript>This reference needs JavaScript; the document itself is at /api/openapi.json.</noscript>`)
+}
+
+// shell is a page loading one stylesheet and one deferred script, with
+// body (trusted markup) as its content.
+func shell(title, script, style, body string) []byte {
 	return []byte(`<!doctype html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="color-scheme" content="light">
-<title>Zocket API reference</title>
+<title>` + html.EscapeString(title) + `</title>
 <link rel="stylesheet" href="` + html.EscapeString(style) + `">
 <script defer src="` + html.EscapeString(script) + `"></script>
 </head>
 <body>
-<nav class="docs-bar" aria-label="Site"><strong>Zocket API</strong><a href="/">The web app</a><a href="/api/openapi.json">openapi.json</a></nav>
-<main id="docs"></main>
-<noscript>This reference needs JavaScript; the document itself is at /api/openapi.json.</noscript>
+` + body + `
 </body>
 </html>
 `)
