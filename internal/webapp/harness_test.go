@@ -65,6 +65,9 @@ func newSite(t *testing.T, env map[string]string) *site {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// What the browser receives is checked against the OpenAPI document,
+	// as every API test's answers are.
+	h = apitest.Checked(t, h)
 	s := &site{Env: e}
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		s.mu.Lock()
