@@ -124,7 +124,7 @@ func TestChaos(t *testing.T) {
 		return faults.None
 	}}
 	tb := dynamotest.NewTable(t, dynamotest.Backends(t)[0])
-	env := apitest.NewFaulty(t, tb, map[string]string{"DEFAULT_CREDITS": "1000"}, in)
+	env := apitest.NewFaulty(t, tb, map[string]string{"DEFAULT_CREDITS": "1000", "TURN_TIMEOUT": "20s"}, in)
 	model := &chaosModel{rng: rand.New(rand.NewPCG(seed+4, 0)), rate503: lv.model503, rateCut: lv.modelCut, off: &off, counts: map[string]int{}}
 	env.Gemini.Respond(model.reply)
 

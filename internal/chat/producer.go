@@ -132,7 +132,10 @@ func (p *producer) reserve(ctx context.Context, convID string, read func(context
 		p.turn = p.metrics.Derive(metrics.Turn)
 		return nil
 	}
-	if slotErr == nil {
+	// A reservation unavailable after the SDK's retries may still have
+	// been applied (an attempt whose answer was lost): release it too.
+	if slotErr == nil || agent.IsCode(slotErr, agent.Unavailable) {
+		p.user.ID = p.session.UserID
 		p.release()
 	}
 	if convID != "" && recordErr == nil {
