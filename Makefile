@@ -9,7 +9,7 @@ GOARCH    ?= arm64
 LDFLAGS   := -s -w
 BUILDFLAGS := -trimpath -tags lambda.norpc -ldflags "$(LDFLAGS)"
 
-.PHONY: dev test test-short vet build sizes seed clean deps-test deps-web deps-webapp webapp webapp-check webapp-types bench bench-build bench-load bench-webapp screenshots fuzz template openapi openapi-release
+.PHONY: dev test test-short vet build sizes seed clean chaos deps-test deps-web deps-webapp webapp webapp-check webapp-types bench bench-build bench-load bench-webapp screenshots fuzz template openapi openapi-release
 
 ## dev: the whole backend on PORT (default 3001) with in-process DynamoDB and S3.
 dev: deps-web webapp
@@ -86,6 +86,11 @@ bench-webapp: deps-web webapp
 ## screenshots: the web app's main screens as PNGs under docs/webapp/, taken in headless Chromium against a devserver (offline model).
 screenshots: deps-web webapp
 	$(GO) run ./scripts/webappbench -screenshots docs/webapp
+
+## chaos: the chaos test at its heavy level (docs/testing.md): 4 users' turns while DynamoDB, S3, the build Lambda and the model fail at random, then the invariants; CHAOS_SEED=n replays a run, CHAOS_TURNS=n sets the turns per user. make test runs the moderate level.
+CHAOS_SEED ?=
+chaos: deps-web
+	CHAOS=heavy CHAOS_SEED=$(CHAOS_SEED) $(GO) test -count=1 -v -timeout 30m -run '^TestChaos$$' ./internal/chat/ | grep -E 'chaos_test|^(--- |ok|FAIL|PASS)'
 
 ## fuzz: every fuzz target of the module (each `func Fuzz...`), one after another, for FUZZTIME each (default 60s); a failure leaves its input in the package's testdata/fuzz and the others still run. Not in `make test` or CI, which run the targets' seeds and saved inputs as tests.
 FUZZTIME ?= 60s

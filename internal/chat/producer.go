@@ -132,7 +132,10 @@ func (p *producer) reserve(ctx context.Context, convID string, read func(context
 		p.turn = p.metrics.Derive(metrics.Turn)
 		return nil
 	}
-	if slotErr == nil {
+	// A reservation unavailable after the SDK's retries may still have
+	// been applied (an attempt whose answer was lost): release it too.
+	if slotErr == nil || agent.IsCode(slotErr, agent.Unavailable) {
+		p.user.ID = p.session.UserID
 		p.release()
 	}
 	if convID != "" && recordErr == nil {
@@ -192,20 +195,60 @@ func (p *producer) abandon(newMessageID string) {
 
 // release frees the turn's slot, charging its credit when the turn kept
 // something (see kept), and returns the user's credits after. A charged
-// turn counts on the usage of the day its reply was saved. It has a budget
-// of its own: it runs when the turn's other contexts may be over.
+// turn counts on the usage of the day its reply was saved. It runs when
+// the turn's other contexts may be over, on one of its own (ReleaseBudget
+// at most), and tries again while DynamoDB is unavailable: the write is
+// safe to retry, and a slot left held refuses the user's next turns until
+// it expires.
 func (p *producer) release() int {
 	ctx, cancel := p.clock.save()
 	defer cancel()
+	ctx, cancelBudget := context.WithTimeout(ctx, ReleaseBudget)
+	defer cancelBudget()
 	charge := p.kept > 0
 	c := store.Charge{Charged: charge, At: p.savedAt, Unlimited: p.user.Credits < 0}
-	u, err := p.svc.Store.ReleaseSlot(ctx, p.user.ID, p.replyID, c)
-	if err != nil {
+	wait := releaseBackoff
+	for attempt := 1; ; attempt++ {
+		u, err := p.svc.Store.ReleaseSlot(ctx, p.user.ID, p.replyID, c)
+		if err == nil {
+			p.metrics.Flag(metrics.SlotReleaseFailed, false)
+			return u.Credits
+		}
+		if agent.IsCode(err, agent.Unavailable) && sleep(ctx, wait) {
+			p.log.Warn("end turn: trying again", "attempt", attempt, "err", err)
+			wait *= 2
+			continue
+		}
 		// The slot frees itself when it expires.
-		p.log.Error("end turn", "charge", charge, "err", err)
+		p.metrics.Flag(metrics.SlotReleaseFailed, true)
+		p.log.Error("end turn", "charge", charge, "attempts", attempt, "err", err)
 		return p.user.Credits
 	}
-	return u.Credits
+}
+
+// ReleaseBudget is the longest a turn's release may take, its retries
+// included (the request's deadline may end it sooner): long enough for the
+// SDK's backoff on a throttle (up to 1, 2 and 4 s) and one more call.
+const ReleaseBudget = 10 * time.Second
+
+// releaseBackoff is the first wait before a release is tried again; it
+// doubles with each attempt.
+const releaseBackoff = 100 * time.Millisecond
+
+// sleep waits d, or less when ctx ends first: then it reports false. It
+// reports false, without waiting, when ctx would end before d is over.
+func sleep(ctx context.Context, d time.Duration) bool {
+	if end, ok := ctx.Deadline(); ok && time.Until(end) < d {
+		return false
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-ctx.Done():
+		return false
+	}
 }
 
 // report emits the turn's metrics record once its answer is over: how it

@@ -182,6 +182,7 @@ func AccessLog(next http.Handler) http.Handler {
 			rec.Since(metrics.Latency, time.Now())
 			rec.Flag(metrics.HTTP4xx, sw.status >= 400 && sw.status < 500)
 			rec.Flag(metrics.HTTP5xx, sw.status >= 500)
+			rec.Flag(metrics.Unavailable, sw.status == http.StatusServiceUnavailable)
 			rec.Emit()
 		}
 	})

@@ -66,6 +66,7 @@ const (
 	Latency
 	HTTP4xx
 	HTTP5xx
+	Unavailable
 	// Requests that start a turn (send, regenerate, fix): refused before
 	// the model for want of credits, or by a limit.
 	CreditsRefused
@@ -73,6 +74,8 @@ const (
 	// Sign-in and registration requests refused by their throttles.
 	LoginThrottled
 	RegistrationThrottled
+	// Requests that took a turn's slot: its release failed.
+	SlotReleaseFailed
 	// A resumed stream's lag behind the stream it follows.
 	ResumeLag
 
@@ -140,6 +143,8 @@ var catalogue = [numMetrics]Metric{
 		About: "1 when the answer was a 4xx, else 0: Average is the rate"},
 	HTTP5xx: {Name: "Http5xx", Unit: Count, Kind: Request, Dimensions: everyRoute, Statistics: flags,
 		About: "1 when the answer was a 5xx, else 0: Average is the rate"},
+	Unavailable: {Name: "Unavailable", Unit: Count, Kind: Request, Dimensions: service, Statistics: flags,
+		About: "1 when the answer was a 503 unavailable (DynamoDB, S3 or Lambda still failing after the SDK's retries), else 0 (counted in Http5xx too, which has the routes)"},
 	CreditsRefused: {Name: "CreditsRefused", Unit: Count, Kind: Request, Dimensions: service, Statistics: flags,
 		About: "on every request that asks for a turn: 1 when it was refused for want of credits (403)"},
 	TurnsLimited: {Name: "TurnsLimited", Unit: Count, Kind: Request, Dimensions: service, Statistics: flags,
@@ -148,6 +153,8 @@ var catalogue = [numMetrics]Metric{
 		About: "on every sign-in that is checked: 1 when the sign-in throttle refused it (429)"},
 	RegistrationThrottled: {Name: "RegistrationThrottled", Unit: Count, Kind: Request, Dimensions: service, Statistics: flags,
 		About: "on every registration that is checked: 1 when REGISTRATIONS_PER_HOUR refused it (429)"},
+	SlotReleaseFailed: {Name: "SlotReleaseFailed", Unit: Count, Kind: Request, Dimensions: service, Statistics: flags,
+		About: "on every request that took a turn's slot: 1 when freeing it failed after its retries (the slot then holds until it expires, a charge is not taken)"},
 	ResumeLag: {Name: "ResumeLag", Unit: Milliseconds, Kind: Request, Dimensions: service, Statistics: times, Samples: true,
 		About: "for each batch of a running turn a resumed stream read: how long after its first event went to the sender's client it reached this one"},
 

@@ -86,6 +86,17 @@ func TestWritesSafeToRetry(t *testing.T) {
 			}
 		})
 
+		t.Run("registration", func(t *testing.T) {
+			uid := id()
+			u := agent.User{ID: uid, Email: uid + "@example.com", Username: "r" + uid[len(uid)-12:], Credits: 3, CreatedAt: time.Now(), UpdatedAt: time.Now()}
+			lost.arm("TransactWriteItems")
+			if err := s.CreateUser(ctx, u, "hash", store.Attempts{}); err != nil {
+				t.Fatalf("a registration whose answer was lost: %v", err)
+			}
+			if got, err := s.UserByID(ctx, uid); err != nil || got.Credits != 3 {
+				t.Errorf("user = %+v, %v", got, err)
+			}
+		})
 		t.Run("refund", func(t *testing.T) {
 			u := newUserWith(t, s, 3)
 			turn := reserve(t, s, u.ID)
@@ -151,8 +162,8 @@ func TestWritesSafeToRetry(t *testing.T) {
 				t.Fatal(err)
 			}
 		})
-		if lost.lost != 8 {
-			t.Errorf("%d answers lost, want 8: a case did not make the write it arms", lost.lost)
+		if lost.lost != 9 {
+			t.Errorf("%d answers lost, want 9: a case did not make the write it arms", lost.lost)
 		}
 	})
 }

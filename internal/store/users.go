@@ -35,6 +35,11 @@ func (s *Store) CreateUser(ctx context.Context, u agent.User, passwordHash strin
 	}
 	var canceled *types.TransactionCanceledException
 	if errors.As(err, &canceled) {
+		// The user's id is new: a profile under it is this registration's,
+		// applied by an attempt whose answer was lost.
+		if mine, readErr := s.UserByID(ctx, u.ID); readErr == nil && mine.Email == u.Email {
+			return nil
+		}
 		reasons := canceled.CancellationReasons
 		failed := func(i int) bool {
 			return i < len(reasons) && reasons[i].Code != nil && *reasons[i].Code == "ConditionalCheckFailed"

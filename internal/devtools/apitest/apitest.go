@@ -13,6 +13,8 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -35,6 +37,7 @@ import (
 	"github.com/zocket/agent/internal/devtools/contract"
 	"github.com/zocket/agent/internal/devtools/dynamotest"
 	"github.com/zocket/agent/internal/devtools/emfproof"
+	"github.com/zocket/agent/internal/devtools/faults"
 	"github.com/zocket/agent/internal/devtools/geminitest"
 	"github.com/zocket/agent/internal/devtools/leaks"
 	"github.com/zocket/agent/internal/httpapi"
@@ -91,6 +94,24 @@ func New(t testing.TB, tb dynamotest.Table, env map[string]string) *Env {
 // latency (nil: none).
 func NewWithLatency(t testing.TB, tb dynamotest.Table, env map[string]string, latency *Latency) *Env {
 	t.Helper()
+	return newEnv(t, tb, env, latency, nil)
+}
+
+// NewFaulty is New with the API reaching DynamoDB, S3 and its build Lambda
+// (an Invoke server in front of the local builder, as in AWS) through in,
+// which injects their faults. The Env's Table is tb behind in.
+func NewFaulty(t testing.TB, tb dynamotest.Table, env map[string]string, in *faults.Injector) *Env {
+	t.Helper()
+	return newEnv(t, tb, env, nil, in)
+}
+
+func newEnv(t testing.TB, tb dynamotest.Table, env map[string]string, latency *Latency, in *faults.Injector) *Env {
+	t.Helper()
+	s3 := S3Endpoint()
+	if in != nil {
+		tb = dynamotest.Behind(t, tb, in)
+		s3 = serveBehind(t, in, "s3", s3)
+	}
 	gemini := geminitest.New(geminitest.WithAPIKey(GeminiKey))
 	t.Cleanup(gemini.Close)
 	vars := map[string]string{
@@ -100,7 +121,7 @@ func NewWithLatency(t testing.TB, tb dynamotest.Table, env map[string]string, la
 		"TABLE_NAME":        tb.Name,
 		"S3_BUCKET_NAME":    fmt.Sprintf("test-bucket-%d", buckets.Add(1)),
 		"DYNAMODB_ENDPOINT": tb.Backend.Endpoint,
-		"S3_ENDPOINT":       S3Endpoint(),
+		"S3_ENDPOINT":       s3,
 		"LOG_LEVEL":         "debug",
 		// Limits are off unless a test is about them.
 		"MAX_CONCURRENT_TURNS":   "0",
@@ -129,6 +150,15 @@ func NewWithLatency(t testing.TB, tb dynamotest.Table, env map[string]string, la
 		t.Fatal(err)
 	}
 	deps.Builder = esbuild.NewLocal(esbuild.Options{PackagesDir: PackagesDir(), Cache: esbuild.S3Cache{Blob: deps.Blob}, Metrics: deps.Metrics})
+	if in != nil {
+		srv := httptest.NewServer(in.Wrap("lambda", invokeHandler("build", deps.Builder)))
+		t.Cleanup(srv.Close)
+		awsCfg, err := settings.LoadAWS(context.Background(), "us-east-1", settings.Endpoints{Lambda: srv.URL})
+		if err != nil {
+			t.Fatal(err)
+		}
+		deps.Builder = build.Remote{Client: settings.LambdaClient(awsCfg, srv.URL), Function: "build"}
+	}
 	h, err := app.Handler(deps, app.HTTPFunctions(), chatapp.Constructors())
 	if err != nil {
 		t.Fatal(err)
@@ -353,6 +383,13 @@ func (b *syncBuffer) String() string {
 // build Lambda in AWS.
 func InvokeServer(t testing.TB, function string, b build.Builder) string {
 	t.Helper()
+	srv := httptest.NewServer(invokeHandler(function, b))
+	t.Cleanup(srv.Close)
+	return srv.URL
+}
+
+// invokeHandler is the Lambda Invoke API of one function answering with b.
+func invokeHandler(function string, b build.Builder) http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /2015-03-31/functions/"+function+"/invocations", func(w http.ResponseWriter, r *http.Request) {
 		var req build.Request
@@ -368,7 +405,18 @@ func InvokeServer(t testing.TB, function string, b build.Builder) string {
 		}
 		_ = json.NewEncoder(w).Encode(resp)
 	})
-	srv := httptest.NewServer(mux)
+	return mux
+}
+
+// serveBehind serves a proxy to target, the endpoint of service, through
+// in, and returns its URL.
+func serveBehind(t testing.TB, in *faults.Injector, service, target string) string {
+	t.Helper()
+	u, err := url.Parse(target)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(in.Wrap(service, httputil.NewSingleHostReverseProxy(u)))
 	t.Cleanup(srv.Close)
 	return srv.URL
 }

@@ -1,6 +1,7 @@
 // Package faults puts the failures AWS really has in front of the local
-// stand-ins: a request throttled, a request failed with a 500, and a write
-// applied whose answer is then lost (the SDK sends it again). An Injector
+// stand-ins: a request throttled, a request failed with a 500, a request
+// delayed, a write applied whose answer is then lost (the SDK sends it
+// again), and a Lambda invocation that timed out. An Injector
 // wraps each local service's handler (the Wrap hook of localaws and
 // localcloud, or a proxy of its own in a test), asks its Policy what to do
 // with each request, and counts what it injected, by service, operation
@@ -8,6 +9,7 @@
 package faults
 
 import (
+	"cmp"
 	"fmt"
 	"maps"
 	"math/rand/v2"
@@ -16,6 +18,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"time"
 )
 
 // Fault is what happens to one request.
@@ -34,7 +37,17 @@ const (
 	// caller cannot tell it from ServerError, and its retry finds the
 	// write done.
 	LoseAnswer Fault = "lost answer"
+	// Delay holds the request for the Injector's Delay, then passes it
+	// on: a slow call.
+	Delay Fault = "delay"
+	// Timeout answers an invocation as Lambda does when its function ran
+	// out of time (a function error, Sandbox.Timedout), after the
+	// Injector's Delay; to other services it is a Delay, then a 500.
+	Timeout Fault = "timeout"
 )
+
+// DefaultDelay is the Delay of an Injector that does not set one.
+const DefaultDelay = 200 * time.Millisecond
 
 // Request is what a Policy decides on.
 type Request struct {
@@ -48,6 +61,9 @@ type Policy func(Request) Fault
 // Injector injects its Policy's faults and counts them.
 type Injector struct {
 	Policy Policy
+	// Delay is how long Delay and Timeout hold a request (default
+	// DefaultDelay).
+	Delay time.Duration
 
 	mu     sync.Mutex
 	counts map[Count]int
@@ -76,10 +92,33 @@ func (in *Injector) Wrap(service string, h http.Handler) http.Handler {
 		case LoseAnswer:
 			h.ServeHTTP(httptest.NewRecorder(), r)
 			refuse(w, service, ServerError)
+		case Delay:
+			in.wait(r)
+			h.ServeHTTP(w, r)
+		case Timeout:
+			in.wait(r)
+			if service != "lambda" {
+				refuse(w, service, ServerError)
+				return
+			}
+			w.Header().Set("Content-Type", "application/json")
+			w.Header().Set("X-Amz-Function-Error", "Unhandled")
+			fmt.Fprint(w, `{"errorType":"Sandbox.Timedout","errorMessage":"Task timed out after 60.00 seconds"}`)
 		default:
 			refuse(w, service, f)
 		}
 	})
+}
+
+// wait holds r for the Injector's Delay, or until its client is gone.
+func (in *Injector) wait(r *http.Request) {
+	d := cmp.Or(in.Delay, DefaultDelay)
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+	case <-r.Context().Done():
+	}
 }
 
 func (in *Injector) count(c Count) {

@@ -6,6 +6,7 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/zocket/agent/internal/devtools/faults"
 )
@@ -78,5 +79,30 @@ func TestRandomIsReproducible(t *testing.T) {
 	}
 	if n < 100 || n > 200 {
 		t.Errorf("%d faults in 1000 draws at 15%%", n)
+	}
+}
+
+// TestDelayAndTimeout: a delayed request is held, then served; an
+// invocation timed out is held, then answered as Lambda answers a function
+// that ran out of time, without running it.
+func TestDelayAndTimeout(t *testing.T) {
+	ran := 0
+	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { ran++; io.WriteString(w, "{}") })
+	for _, tc := range []struct {
+		fault   faults.Fault
+		ran     int
+		wantErr string
+	}{
+		{faults.Delay, 1, ""},
+		{faults.Timeout, 0, "Unhandled"},
+	} {
+		ran = 0
+		in := &faults.Injector{Delay: 30 * time.Millisecond, Policy: func(faults.Request) faults.Fault { return tc.fault }}
+		w := httptest.NewRecorder()
+		start := time.Now()
+		in.Wrap("lambda", h).ServeHTTP(w, httptest.NewRequest("POST", "/2015-03-31/functions/build/invocations", strings.NewReader("{}")))
+		if took := time.Since(start); took < 30*time.Millisecond || ran != tc.ran || w.Code != 200 || w.Header().Get("X-Amz-Function-Error") != tc.wantErr {
+			t.Errorf("%s: took %s, ran %d, answered %d %q %s", tc.fault, took, ran, w.Code, w.Header().Get("X-Amz-Function-Error"), w.Body)
+		}
 	}
 }

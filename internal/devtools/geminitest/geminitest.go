@@ -92,7 +92,7 @@ func WithSettingsCheck(check func(Request) error) Option {
 }
 
 // WithResponder replaces the offline model as the answer to requests that
-// find the queue empty.
+// find the queue empty. A reply it gives with Fail is that error, once.
 func WithResponder(respond func(Request) Reply) Option {
 	return func(h *Handler) { h.respond = respond }
 }
@@ -165,12 +165,16 @@ func (h *Handler) Requests() []Request {
 }
 
 // next picks the answer to r: the head of the queue or the responder's. A
-// non-zero status means an error answer instead.
+// non-zero status means an error answer instead: a responder's reply with
+// Fail answers that error (FailTimes does not apply: the next request asks
+// the responder again).
 func (h *Handler) next(r Request) (Reply, int) {
 	h.mu.Lock()
 	if len(h.queue) == 0 {
+		respond := h.respond
 		h.mu.Unlock()
-		return h.respond(r), 0
+		reply := respond(r)
+		return reply, reply.Fail
 	}
 	defer h.mu.Unlock()
 	head := h.queue[0]

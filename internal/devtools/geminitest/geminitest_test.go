@@ -589,6 +589,12 @@ func TestResponderAnswersUnscriptedRequests(t *testing.T) {
 			t.Errorf("reply = %q, %v, want %q", got, err, want)
 		}
 	}
+
+	// A responder's failure is answered as such.
+	srv.Respond(func(r geminitest.Request) geminitest.Reply { return geminitest.Reply{Fail: 503} })
+	if _, err := streamText(c, []*genai.Content{userTurn("third")}, specConfig()); err == nil || !strings.Contains(err.Error(), "503") {
+		t.Errorf("a responder's Fail 503 answered %v", err)
+	}
 }
 
 func TestHandlerMountsUnderAPrefix(t *testing.T) {

@@ -1,0 +1,93 @@
+package chat_test
+
+import (
+	"net/http"
+	"slices"
+	"sync"
+	"testing"
+
+	"github.com/zocket/agent/internal/devtools/apitest"
+	"github.com/zocket/agent/internal/devtools/dynamotest"
+	"github.com/zocket/agent/internal/devtools/emfproof"
+	"github.com/zocket/agent/internal/devtools/faults"
+)
+
+// streak fails a run of an operation's requests with a 500 once armed: it
+// lets the first pass go through, then fails the next fail.
+type streak struct {
+	mu               sync.Mutex
+	op               string
+	pass, fail, seen int
+}
+
+func (s *streak) arm(op string, pass, fail int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.op, s.pass, s.fail, s.seen = op, pass, fail, 0
+}
+
+func (s *streak) policy(r faults.Request) faults.Fault {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if r.Operation != s.op {
+		return faults.None
+	}
+	s.seen++
+	if s.seen > s.pass && s.seen <= s.pass+s.fail {
+		return faults.ServerError
+	}
+	return faults.None
+}
+
+// TestReleaseOutlastsAnOutage has DynamoDB fail the charge that frees a
+// turn's slot through the SDK's retries (4 attempts) and once more: the
+// release tries again within its budget, so the turn is charged and its
+// slot freed, and the user's next turn is not refused for a slot that was
+// still held.
+func TestReleaseOutlastsAnOutage(t *testing.T) {
+	dynamotest.Each(t, func(t *testing.T, tb dynamotest.Table) {
+		dynamotest.RequireTransactions(t, tb)
+		s := &streak{}
+		behind := dynamotest.Behind(t, tb, &faults.Injector{Policy: s.policy})
+		env := apitest.New(t, behind, map[string]string{"DEFAULT_CREDITS": "5", "MAX_CONCURRENT_TURNS": "1"})
+		u := env.Register(t)
+		var out struct {
+			Data struct {
+				ConversationID string
+				Credits        int
+			}
+		}
+		resp := env.Do(t, "POST", "/api/chat/send", u.Token, map[string]any{"message": "hi", "stream": false})
+		resp.Decode(t, &out)
+		if resp.Status != http.StatusOK {
+			t.Fatalf("first turn: %d %s", resp.Status, resp.Body)
+		}
+		// The second turn's transactions: the message's save and the
+		// reply's, then the charge, failed 5 times.
+		s.arm("TransactWriteItems", 2, 5)
+		resp = env.Do(t, "POST", "/api/chat/send", u.Token, map[string]any{"message": "again", "conversationId": out.Data.ConversationID, "stream": false})
+		resp.Decode(t, &out)
+		s.arm("", 0, 0)
+		if resp.Status != http.StatusOK || out.Data.Credits != 3 {
+			t.Errorf("second turn: %d %s; want 200 with 3 credits left (the turn charged)", resp.Status, resp.Body)
+		}
+		resp = env.Do(t, "POST", "/api/chat/send", u.Token, map[string]any{"message": "once more", "conversationId": out.Data.ConversationID, "stream": false})
+		resp.Decode(t, &out)
+		if resp.Status != http.StatusOK || out.Data.Credits != 2 {
+			t.Errorf("third turn: %d %s; want 200 with 2 credits left (the second turn's slot freed)", resp.Status, resp.Body)
+		}
+		// An outage that outlasts the release's budget: the turn still
+		// answers, the failure is counted for an alarm to see, and the
+		// slot holds until it expires.
+		s.arm("TransactWriteItems", 2, 1000)
+		resp = env.Do(t, "POST", "/api/chat/send", u.Token, map[string]any{"message": "and again", "conversationId": out.Data.ConversationID, "stream": false})
+		s.arm("", 0, 0)
+		if resp.Status != http.StatusOK {
+			t.Errorf("fourth turn: %d %s; want 200", resp.Status, resp.Body)
+		}
+		m := env.MetricsWhen(t, func(m []emfproof.Series) bool { return len(emfproof.Values(m, "SlotReleaseFailed", service)) == 4 })
+		if got, want := emfproof.Values(m, "SlotReleaseFailed", service), []float64{0, 0, 0, 1}; !slices.Equal(got, want) {
+			t.Errorf("SlotReleaseFailed = %v, want %v", got, want)
+		}
+	})
+}
