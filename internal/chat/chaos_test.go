@@ -44,14 +44,14 @@ type chaosLevel struct {
 var chaosLevels = map[string]chaosLevel{
 	"moderate": {
 		name: "moderate", users: 4, turns: 20,
-		dynamo:   map[faults.Fault]float64{faults.Throttle: 0.05, faults.ServerError: 0.03},
+		dynamo:   map[faults.Fault]float64{faults.Throttle: 0.05, faults.ServerError: 0.03, faults.Delay: 0.02},
 		s3:       map[faults.Fault]float64{faults.Throttle: 0.03, faults.ServerError: 0.03},
 		lambda:   map[faults.Fault]float64{faults.ServerError: 0.05, faults.Timeout: 0.05},
 		model503: 0.05, modelCut: 0.08,
 	},
 	"heavy": {
 		name: "heavy", users: 4, turns: 30,
-		dynamo:   map[faults.Fault]float64{faults.Throttle: 0.10, faults.ServerError: 0.05},
+		dynamo:   map[faults.Fault]float64{faults.Throttle: 0.10, faults.ServerError: 0.05, faults.Delay: 0.05},
 		lost:     0.20,
 		s3:       map[faults.Fault]float64{faults.Throttle: 0.05, faults.ServerError: 0.05, faults.Delay: 0.05},
 		lambda:   map[faults.Fault]float64{faults.ServerError: 0.10, faults.Timeout: 0.10},

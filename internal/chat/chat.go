@@ -347,6 +347,9 @@ func (s *Service) respondJSON(w http.ResponseWriter, r *http.Request, p *produce
 		switch agent.Code(col.err.Code) {
 		case agent.RateLimited:
 			e.Code, e.RetryAfter = agent.RateLimited, max(p.retryAfter, DefaultRetryAfter)
+		case agent.Unavailable:
+			// DynamoDB failed after its retries (the reply's save).
+			e.Code, e.RetryAfter = agent.Unavailable, p.retryAfter
 		case agent.Timeout, agent.NotFound:
 			// A timeout; a conversation deleted while the model answered.
 			e.Code = agent.Code(col.err.Code)

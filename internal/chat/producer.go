@@ -71,7 +71,8 @@ type producer struct {
 	savedAt time.Time
 	// gone is set when the conversation was deleted while the turn ran.
 	gone bool
-	// retryAfter is the wait the model asked for when it rate-limited the turn.
+	// retryAfter is the wait the client is told: the model's when it
+	// rate-limited the turn, the store's when the reply could not be saved.
 	retryAfter time.Duration
 
 	// metrics is the request's metrics record, turn the turn's (nil when
@@ -226,9 +227,10 @@ func (p *producer) release() int {
 	}
 }
 
-// ReleaseBudget is the longest a turn's release may take, its retries
-// included (the request's deadline may end it sooner): long enough for the
-// SDK's backoff on a throttle (up to 1, 2 and 4 s) and one more call.
+// ReleaseBudget is the longest a turn's release, and its reply's save, may
+// take, retries included (the request's deadline may end it sooner): long
+// enough for the SDK's backoff on a throttle (up to 1, 2 and 4 s) and one
+// more call.
 const ReleaseBudget = 10 * time.Second
 
 // releaseBackoff is the first wait before a release is tried again; it

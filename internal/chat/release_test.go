@@ -3,6 +3,7 @@ package chat_test
 import (
 	"net/http"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 
@@ -88,6 +89,42 @@ func TestReleaseOutlastsAnOutage(t *testing.T) {
 		m := env.MetricsWhen(t, func(m []emfproof.Series) bool { return len(emfproof.Values(m, "SlotReleaseFailed", service)) == 4 })
 		if got, want := emfproof.Values(m, "SlotReleaseFailed", service), []float64{0, 0, 0, 1}; !slices.Equal(got, want) {
 			t.Errorf("SlotReleaseFailed = %v, want %v", got, want)
+		}
+	})
+}
+
+// TestReplyNotSavedIsUnavailable has DynamoDB fail the reply's save for
+// longer than its retries: the JSON answer is a 503 unavailable with
+// Retry-After, as any AWS outage is, not a 502 blaming the model; the
+// user's message stays, the reply is not kept and nothing is charged.
+func TestReplyNotSavedIsUnavailable(t *testing.T) {
+	dynamotest.Each(t, func(t *testing.T, tb dynamotest.Table) {
+		dynamotest.RequireTransactions(t, tb)
+		s := &streak{}
+		behind := dynamotest.Behind(t, tb, &faults.Injector{Policy: s.policy})
+		env := apitest.New(t, behind, map[string]string{"DEFAULT_CREDITS": "5"})
+		u := env.Register(t)
+		var out struct {
+			Data struct {
+				ConversationID string
+				Credits        int
+			}
+		}
+		resp := env.Do(t, "POST", "/api/chat/send", u.Token, map[string]any{"message": "hi", "stream": false})
+		resp.Decode(t, &out)
+		if resp.Status != http.StatusOK {
+			t.Fatalf("first turn: %d %s", resp.Status, resp.Body)
+		}
+		// The message's save passes; every save of the reply fails.
+		s.arm("TransactWriteItems", 1, 1000)
+		resp = env.Do(t, "POST", "/api/chat/send", u.Token, map[string]any{"message": "again", "conversationId": out.Data.ConversationID, "stream": false})
+		s.arm("", 0, 0)
+		if resp.Status != http.StatusServiceUnavailable || resp.Header.Get("Retry-After") == "" || !strings.Contains(string(resp.Body), `"code":"unavailable"`) {
+			t.Errorf("turn whose reply could not be saved: %d %v %s; want 503 unavailable with Retry-After", resp.Status, resp.Header, resp.Body)
+		}
+		resp = env.Do(t, "GET", "/api/auth/me", u.Token, nil)
+		if !strings.Contains(string(resp.Body), `"credits":4`) {
+			t.Errorf("after: %s; want 4 credits (only the first turn charged)", resp.Body)
 		}
 	})
 }

@@ -171,6 +171,13 @@ func (p *producer) lost(sink Sink, err error) {
 		return
 	}
 	p.log.Error("save reply", "err", err)
+	if e := agent.AsError(err); e.Code == agent.Unavailable {
+		// DynamoDB still failing after the retries: the client may try
+		// again in a moment, as a 503 says.
+		p.retryAfter = e.RetryAfter
+		sink.Error(StreamError{Error: "Stream error: the reply could not be saved: " + e.Message, Code: string(agent.Unavailable)})
+		return
+	}
 	sink.Error(StreamError{Error: "Stream error: the reply could not be saved. Please try again.", Code: string(agent.Internal)})
 }
 
@@ -203,7 +210,10 @@ func (p *producer) saveReply(ctx context.Context, tokens llm.Tokens, failure str
 	}
 	// The append is safe to retry (a message sent again is found saved):
 	// while DynamoDB is unavailable it is tried again, since an attempt
-	// whose answer was lost may have saved it.
+	// whose answer was lost may have saved it; for ReleaseBudget at most,
+	// as the client waits for the reply's end.
+	ctx, cancel := context.WithTimeout(ctx, ReleaseBudget)
+	defer cancel()
 	err := p.svc.Store.AppendMessage(ctx, p.user.ID, m)
 	for wait := releaseBackoff; agent.IsCode(err, agent.Unavailable) && sleep(ctx, wait); wait *= 2 {
 		p.log.Warn("save reply: trying again", "err", err)
