@@ -78,7 +78,8 @@ func dashboard(as []Alarm, fns []Function) []Widget {
 	ws = append(ws, row(7,
 		Widget{Title: "API: requests and 5xx %", Type: "metric", Queries: append([]Query{
 			{ID: "requests", Metric: ours(metrics.Requests, "Sum"), Label: "requests"},
-		}, rate(metrics.HTTP5xx, 1, "5xx %")...), About: "how much traffic, and how much of it fails (the Api5xxRate alarm's expression)"},
+			{ID: "unavailable", Metric: ours(metrics.Unavailable, "Sum"), Label: "503 unavailable (AWS failing after retries)"},
+		}, rate(metrics.HTTP5xx, 1, "5xx %")...), About: "how much traffic, and how much of it fails (the Api5xxRate alarm's expression); the 503s are DynamoDB, S3 or Lambda failing after the SDK's retries"},
 		Widget{Title: "API: latency", Type: "metric", Queries: []Query{
 			{ID: "p50", Metric: ours(metrics.Latency, "p50"), Label: "p50"},
 			{ID: "p90", Metric: ours(metrics.Latency, "p90"), Label: "p90"},
@@ -101,7 +102,8 @@ func dashboard(as []Alarm, fns []Function) []Widget {
 		Widget{Title: "Chat: failures and refusals", Type: "metric", Queries: append(rate(metrics.TurnFailed, 1, "failed turns %"),
 			Query{ID: "credits", Metric: ours(metrics.CreditsRefused, "Sum"), Label: "refused: no credits"},
 			Query{ID: "limited", Metric: ours(metrics.TurnsLimited, "Sum"), Label: "refused: limits (429)"},
-		), About: "the ChatFailureRate alarm's rate, and the turns refused before the model"},
+			Query{ID: "slots", Metric: ours(metrics.SlotReleaseFailed, "Sum"), Label: "slots not freed"},
+		), About: "the ChatFailureRate alarm's rate, the turns refused before the model, and the turns whose slot stayed held (until it expires)"},
 	)...)
 	var errs, throttles []Query
 	for i, g := range functionGroups(fns) {
