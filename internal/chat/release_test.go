@@ -1,11 +1,14 @@
 package chat_test
 
 import (
+	"bytes"
+	"context"
 	"net/http"
 	"slices"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/zocket/agent/internal/devtools/apitest"
 	"github.com/zocket/agent/internal/devtools/dynamotest"
@@ -125,6 +128,54 @@ func TestReplyNotSavedIsUnavailable(t *testing.T) {
 		resp = env.Do(t, "GET", "/api/auth/me", u.Token, nil)
 		if !strings.Contains(string(resp.Body), `"credits":4`) {
 			t.Errorf("after: %s; want 4 credits (only the first turn charged)", resp.Body)
+		}
+	})
+}
+
+// TestJournalEndOutlastsAnOutage has DynamoDB fail the write of a turn's
+// last journal batch (its complete event) through the SDK's retries and
+// once more: the journal's end is tried again, so a stream resumed after
+// the turn ends at once with the reply, instead of waiting for the turn's
+// deadline (2 minutes here) to rebuild it from the saved reply.
+func TestJournalEndOutlastsAnOutage(t *testing.T) {
+	dynamotest.Each(t, func(t *testing.T, tb dynamotest.Table) {
+		s := &streak{}
+		behind := dynamotest.Behind(t, tb, &faults.Injector{Policy: s.policy})
+		env := apitest.New(t, behind, map[string]string{"TURN_TIMEOUT": "2m"})
+		u := env.Register(t)
+		var out struct {
+			Data struct{ ConversationID string }
+		}
+		resp := env.Do(t, "POST", "/api/chat/send", u.Token, map[string]any{"message": "hi", "stream": false})
+		resp.Decode(t, &out)
+		if resp.Status != http.StatusOK {
+			t.Fatalf("first turn: %d %s", resp.Status, resp.Body)
+		}
+		// A short reply's journal is one PutItem: its last batch, which
+		// holds the complete event.
+		s.arm("PutItem", 0, 5)
+		resp = env.Do(t, "POST", "/api/chat/send", u.Token, map[string]any{"message": "again", "conversationId": out.Data.ConversationID, "stream": true})
+		s.arm("", 0, 0)
+		events, err := apitest.NewSSEReader(bytes.NewReader(resp.Body)).All()
+		if err != nil || len(events) == 0 || events[0].Type != "metadata" {
+			t.Fatalf("turn: %d %v %s", resp.Status, err, resp.Body)
+		}
+		id := events[0].Data["messageId"].(string)
+		rctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		req, _ := http.NewRequestWithContext(rctx, "GET", env.URL+"/api/chat/stream/"+id, nil)
+		req.Header.Set("Authorization", "Bearer "+u.Token)
+		again, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer again.Body.Close()
+		resumed, err := apitest.NewSSEReader(again.Body).All()
+		if err != nil {
+			t.Fatalf("resumed stream: %v (a journal without its end waits for the turn's deadline)", err)
+		}
+		if n := len(resumed); n < 2 || resumed[n-2].Type != "complete" {
+			t.Errorf("resumed stream ends %+v", resumed)
 		}
 	})
 }
