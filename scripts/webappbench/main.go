@@ -228,7 +228,8 @@ func jsString(s string) string {
 }
 
 // screenshots writes the main screens: sign in, a chat with its artifact's
-// preview, the code view, the sidebar with conversations, and a phone.
+// preview, the code view, the sidebar with conversations, a phone, and the
+// API reference.
 func screenshots(browser context.Context, url, dir string) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
@@ -284,7 +285,15 @@ func screenshots(browser context.Context, url, dir string) error {
 	if err := chromedp.Do(phone, chromedp.Click(chromedp.CSS(`button[aria-label="Close artifact"]`)), chromedp.Sleep(300*time.Millisecond)); err != nil {
 		return err
 	}
-	return shot(phone, "phone.png")
+	if err := shot(phone, "phone.png"); err != nil {
+		return err
+	}
+	// The API reference, an operation open.
+	if err := chromedp.Do(tab, chromedp.Navigate(url+"/api/docs#/chat/chat-send"),
+		wait(`!!document.querySelector("#operations-chat-chat-send.is-open .opblock-body")`), chromedp.Sleep(500*time.Millisecond)); err != nil {
+		return err
+	}
+	return shot(tab, "api-reference.png")
 }
 
 // chromium starts Debian's headless Chromium with the flags this machine
