@@ -6,6 +6,7 @@ import (
 	"context"
 	"net/http"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -13,6 +14,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/zocket/agent"
+	"github.com/zocket/agent/internal/devtools/faults"
 	"github.com/zocket/agent/internal/devtools/geminitest"
 )
 
@@ -327,6 +329,27 @@ func TestErrorsAreClear(t *testing.T) {
 		if eval[bool](p, `!button("Send").disabled`) {
 			t.Error("Send is enabled before the retry time")
 		}
+	})
+	t.Run("503 while the store is down", func(t *testing.T) {
+		var down atomic.Bool
+		s := newSiteBehind(t, nil, &faults.Injector{Policy: func(r faults.Request) faults.Fault {
+			if down.Load() && r.Operation == "UpdateItem" { // the turn's reservation
+				return faults.ServerError
+			}
+			return faults.None
+		}})
+		p := open(t, s)
+		p.signUp("unlucky")
+		down.Store(true)
+		p.send("hello")
+		p.waitFor(`(document.querySelector(".banner")?.textContent || "").includes("The service is busy right now")`)
+		down.Store(false)
+		p.fill("Message", "hello again")
+		if eval[bool](p, `!button("Send").disabled`) {
+			t.Error("Send is enabled before the Retry-After time")
+		}
+		p.click("Send") // once Retry-After has passed
+		p.waitReply("")
 	})
 	t.Run("connection lost", func(t *testing.T) {
 		s := newSite(t, nil)

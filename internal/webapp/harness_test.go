@@ -21,6 +21,7 @@ import (
 	"github.com/zocket/agent/internal/devtools/apitest"
 	"github.com/zocket/agent/internal/devtools/browsertest"
 	"github.com/zocket/agent/internal/devtools/dynamotest"
+	"github.com/zocket/agent/internal/devtools/faults"
 	"github.com/zocket/agent/internal/webapp"
 )
 
@@ -54,13 +55,23 @@ type site struct {
 
 func newSite(t *testing.T, env map[string]string) *site {
 	t.Helper()
+	return newSiteBehind(t, env, nil)
+}
+
+// newSiteBehind is newSite with DynamoDB behind faults (nil: none).
+func newSiteBehind(t *testing.T, env map[string]string, faulty *faults.Injector) *site {
+	t.Helper()
 	requireBuilt(t)
 	apitest.RequirePackages(t)
 	vars := map[string]string{"CORS_ORIGINS": "http://localhost:3000"}
 	for k, v := range env {
 		vars[k] = v
 	}
-	e := apitest.New(t, dynamotest.NewTable(t, dynamotest.Backends(t)[0]), vars)
+	table := dynamotest.NewTable(t, dynamotest.Backends(t)[0])
+	if faulty != nil {
+		table = dynamotest.Behind(t, table, faulty)
+	}
+	e := apitest.New(t, table, vars)
 	h, err := app.Handler(e.Deps, app.HTTPFunctions(), chatapp.Constructors())
 	if err != nil {
 		t.Fatal(err)

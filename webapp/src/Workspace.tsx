@@ -25,7 +25,7 @@ import { chunkReceived } from "./timing";
 export interface Banner {
   text: string;
   kind: "error" | "info";
-  retryUntil?: number; // a 429: when sending may start again
+  retryUntil?: number; // a 429 or 503: when sending may start again (its Retry-After)
   action?: { label: string; run: () => void };
 }
 
@@ -260,7 +260,7 @@ export function Workspace({
           updateMessage(id, (m) => ({ ...m, streaming: false }));
         }
         const b: Banner = { kind: "error", text: describe(e) };
-        if (e instanceof ApiError && e.status === 429 && e.retryAfter != null) b.retryUntil = Date.now() + e.retryAfter * 1000;
+        if (e instanceof ApiError && (e.status === 429 || e.status === 503) && e.retryAfter != null) b.retryUntil = Date.now() + e.retryAfter * 1000;
         setBanner(b);
         savePending(null);
       } finally {
