@@ -3,7 +3,14 @@ import { errorOf, getToken } from "./api/client";
 import { open, readEvents } from "./api/sse";
 import { route, type Alternatives, type Artifact, type BuildResult, type Chunk } from "./api/types";
 import { Markdown } from "./Markdown";
-import type { Banner } from "./Workspace";
+
+// Banner is what went wrong, said once, above the composer.
+export interface Banner {
+  text: string;
+  kind: "error" | "info";
+  retryUntil?: number; // a 429 or 503: when sending may start again (its Retry-After)
+  action?: { label: string; run: () => void };
+}
 
 // UIMessage is a message as the list shows it.
 export interface UIMessage {

@@ -16,18 +16,10 @@ import {
   type ZipLink,
 } from "./api/types";
 import { ArtifactPanel } from "./ArtifactPanel";
-import { Chat, type UIMessage } from "./Chat";
+import { Chat, type Banner, type UIMessage } from "./Chat";
 import { loadPending, savePending, type PendingTurn } from "./pending";
 import { Sidebar } from "./Sidebar";
 import { chunkReceived } from "./timing";
-
-// Banner is what went wrong, said once, above the composer.
-export interface Banner {
-  text: string;
-  kind: "error" | "info";
-  retryUntil?: number; // a 429 or 503: when sending may start again (its Retry-After)
-  action?: { label: string; run: () => void };
-}
 
 interface Turn {
   conversationId: string | null;
