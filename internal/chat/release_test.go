@@ -139,6 +139,7 @@ func TestReplyNotSavedIsUnavailable(t *testing.T) {
 // deadline (2 minutes here) to rebuild it from the saved reply.
 func TestJournalEndOutlastsAnOutage(t *testing.T) {
 	dynamotest.Each(t, func(t *testing.T, tb dynamotest.Table) {
+		dynamotest.RequireTransactions(t, tb)
 		s := &streak{}
 		behind := dynamotest.Behind(t, tb, &faults.Injector{Policy: s.policy})
 		env := apitest.New(t, behind, map[string]string{"TURN_TIMEOUT": "2m"})
