@@ -81,7 +81,7 @@ func run() error {
 		}
 		log.Info("debug listening", "pprof", "http://"+addr+"/debug/pprof/", "metrics", "http://"+addr+"/metrics")
 	}
-	log.Info("devserver listening", "url", "http://"+ln.Addr().String(), "dynamodb", env.Config.DynamoEndpoint, "s3", env.Config.S3Endpoint)
+	log.Info("devserver listening", "url", "http://"+ln.Addr().String(), "apiReference", "http://"+ln.Addr().String()+"/api/docs", "dynamodb", env.Config.DynamoEndpoint, "s3", env.Config.S3Endpoint)
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	select {
