@@ -28,7 +28,6 @@ import (
 	"io"
 	"log"
 	"math/rand/v2"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -37,9 +36,9 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"syscall"
 	"time"
 
+	"github.com/zocket/agent/internal/devtools/devproc"
 	"github.com/zocket/agent/internal/devtools/timing"
 )
 
@@ -93,18 +92,19 @@ func run(o options) error {
 			return fmt.Errorf("build devserver: %w", err)
 		}
 	}
-	srv, err := start(bin, dir)
+	dev, err := devproc.Start(bin, dir, "/health")
 	if err != nil {
 		return err
 	}
-	defer srv.stop()
+	srv := server{dev}
+	defer srv.Stop()
 
-	c := &client{base: srv.url, http: &http.Client{Transport: &http.Transport{
+	c := &client{base: srv.URL, http: &http.Client{Transport: &http.Transport{
 		MaxIdleConnsPerHost: o.streams + 8,
 		DisableCompression:  true,
 	}}}
 	fmt.Printf("devserver pid %d on %s (GOMAXPROCS %d on %d cores); registering %d users\n",
-		srv.cmd.Process.Pid, srv.url, runtime.GOMAXPROCS(0), runtime.NumCPU(), o.streams)
+		srv.Pid, srv.URL, runtime.GOMAXPROCS(0), runtime.NumCPU(), o.streams)
 	users, err := c.registerAll(o.streams)
 	if err != nil {
 		return err
@@ -148,65 +148,13 @@ func run(o options) error {
 	return nil
 }
 
-// server is the devserver process.
-type server struct {
-	cmd   *exec.Cmd
-	url   string
-	debug string
-}
-
-// start runs the devserver binary on free loopback ports, its data and log
-// in dir.
-func start(bin, dir string) (*server, error) {
-	port, debug := freePort(), freePort()
-	logf, err := os.Create(filepath.Join(dir, "devserver.log"))
-	if err != nil {
-		return nil, err
-	}
-	cmd := exec.Command(bin)
-	cmd.Env = append(os.Environ(),
-		"HOST=127.0.0.1", "PORT="+port, "DEBUG_ADDR=127.0.0.1:"+debug,
-		"DEV_DATA_DIR="+filepath.Join(dir, "data"),
-		"GEMINI_API_KEY=", "GEMINI_BASE_URL=", // the offline model
-		"MAX_CONCURRENT_TURNS=0", "TURNS_PER_MINUTE=0", "REGISTRATIONS_PER_HOUR=0", "DEFAULT_CREDITS=-1",
-	)
-	cmd.Stdout, cmd.Stderr = logf, logf
-	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
-	if err := cmd.Start(); err != nil {
-		return nil, fmt.Errorf("start devserver: %w", err)
-	}
-	s := &server{cmd: cmd, url: "http://127.0.0.1:" + port, debug: "http://127.0.0.1:" + debug}
-	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(100 * time.Millisecond) {
-		resp, err := http.Get(s.url + "/health")
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return s, nil
-			}
-		}
-		if time.Now().After(deadline) {
-			s.stop()
-			return nil, fmt.Errorf("devserver not healthy after 30 s (log: %s)", logf.Name())
-		}
-	}
-}
-
-func (s *server) stop() {
-	_ = s.cmd.Process.Signal(os.Interrupt)
-	done := make(chan struct{})
-	go func() { _ = s.cmd.Wait(); close(done) }()
-	select {
-	case <-done:
-	case <-time.After(10 * time.Second):
-		_ = s.cmd.Process.Kill()
-		<-done
-	}
-}
+// server is the devserver process, measured.
+type server struct{ *devproc.Server }
 
 // cpu is the process's CPU time so far, user and system, from
 // /proc/<pid>/stat (in clock ticks of 10 ms).
 func (s *server) cpu() time.Duration {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", s.cmd.Process.Pid))
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", s.Pid))
 	if err != nil {
 		log.Fatalf("devserver CPU: %v (loadbench needs Linux)", err)
 	}
@@ -233,7 +181,7 @@ func (s *server) settle() {
 // profile writes the server's CPU profile over d to file.
 func (s *server) profile(file string, d time.Duration) error {
 	secs := max(1, int((d+time.Second-1)/time.Second))
-	resp, err := http.Get(fmt.Sprintf("%s/debug/pprof/profile?seconds=%d", s.debug, secs))
+	resp, err := http.Get(fmt.Sprintf("%s/debug/pprof/profile?seconds=%d", s.Debug, secs))
 	if err != nil {
 		return fmt.Errorf("cpu profile: %w", err)
 	}
@@ -250,15 +198,6 @@ func (s *server) profile(file string, d time.Duration) error {
 		return err
 	}
 	return f.Close()
-}
-
-func freePort() string {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		log.Fatal(err)
-	}
-	defer ln.Close()
-	return strconv.Itoa(ln.Addr().(*net.TCPAddr).Port)
 }
 
 // client speaks the API as the frontend does.

@@ -23,17 +23,16 @@ import (
 	"flag"
 	"fmt"
 	"log"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"slices"
-	"syscall"
 	"time"
 
 	"github.com/chromedp/chromedp"
 
+	"github.com/zocket/agent/internal/devtools/devproc"
 	"github.com/zocket/agent/internal/devtools/timing"
 )
 
@@ -65,11 +64,11 @@ func run(shots string, runs, replies int) error {
 	if out, err := exec.Command("go", "build", "-o", bin, "./cmd/devserver").CombinedOutput(); err != nil {
 		return fmt.Errorf("build devserver: %v\n%s", err, out)
 	}
-	srv, err := start(bin, dir)
+	srv, err := devproc.Start(bin, dir, "/")
 	if err != nil {
 		return err
 	}
-	defer srv.stop()
+	defer srv.Stop()
 
 	ctx, cancel, err := chromium(dir)
 	defer cancel()
@@ -77,7 +76,7 @@ func run(shots string, runs, replies int) error {
 		return fmt.Errorf("start Chromium: %w", err)
 	}
 	if shots != "" {
-		return screenshots(ctx, srv.url, shots)
+		return screenshots(ctx, srv.URL, shots)
 	}
 
 	failed := false
@@ -95,7 +94,7 @@ func run(shots string, runs, replies int) error {
 	fmt.Printf("JavaScript, gzipped: %d bytes (%.1f KiB; budget %d KiB)\n", js, float64(js)/1024, budgetJS/1024)
 	check("JavaScript", js <= budgetJS)
 
-	paints, err := shellPaints(ctx, srv.url, runs)
+	paints, err := shellPaints(ctx, srv.URL, runs)
 	if err != nil {
 		return err
 	}
@@ -104,7 +103,7 @@ func run(shots string, runs, replies int) error {
 		timing.Milliseconds(paints[0]), len(rest), timing.Milliseconds(timing.Percentile(rest, 50)), timing.Milliseconds(slices.Max(rest)), budgetPaint.Milliseconds())
 	check("shell paint", slices.Max(paints) <= budgetPaint)
 
-	chunks, err := chunkLatencies(ctx, srv.url, replies)
+	chunks, err := chunkLatencies(ctx, srv.URL, replies)
 	if err != nil {
 		return err
 	}
@@ -312,60 +311,4 @@ func chromium(dir string) (context.Context, context.CancelFunc, error) {
 	// Started now, so that every tab is one of this browser's.
 	err := chromedp.Do(ctx)
 	return ctx, func() { cancel(); cancelAlloc() }, err
-}
-
-// server is the devserver process.
-type server struct {
-	cmd *exec.Cmd
-	url string
-}
-
-func start(bin, dir string) (*server, error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return nil, err
-	}
-	port := fmt.Sprint(ln.Addr().(*net.TCPAddr).Port)
-	ln.Close()
-	logf, err := os.Create(filepath.Join(dir, "devserver.log"))
-	if err != nil {
-		return nil, err
-	}
-	cmd := exec.Command(bin)
-	cmd.Env = append(os.Environ(),
-		"HOST=127.0.0.1", "PORT="+port, "DEV_DATA_DIR="+filepath.Join(dir, "data"),
-		"GEMINI_API_KEY=", "GEMINI_BASE_URL=", // the offline model
-		"MAX_CONCURRENT_TURNS=0", "TURNS_PER_MINUTE=0", "REGISTRATIONS_PER_HOUR=0", "DEFAULT_CREDITS=-1",
-	)
-	cmd.Stdout, cmd.Stderr = logf, logf
-	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
-	if err := cmd.Start(); err != nil {
-		return nil, fmt.Errorf("start devserver: %w", err)
-	}
-	s := &server{cmd: cmd, url: "http://127.0.0.1:" + port}
-	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(100 * time.Millisecond) {
-		resp, err := http.Get(s.url + "/")
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return s, nil
-			}
-		}
-		if time.Now().After(deadline) {
-			s.stop()
-			return nil, fmt.Errorf("devserver not up after 30 s (log: %s)", logf.Name())
-		}
-	}
-}
-
-func (s *server) stop() {
-	_ = s.cmd.Process.Signal(os.Interrupt)
-	done := make(chan struct{})
-	go func() { _ = s.cmd.Wait(); close(done) }()
-	select {
-	case <-done:
-	case <-time.After(10 * time.Second):
-		_ = s.cmd.Process.Kill()
-		<-done
-	}
 }
