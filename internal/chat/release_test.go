@@ -43,6 +43,40 @@ func (s *streak) policy(r faults.Request) faults.Fault {
 	return faults.None
 }
 
+// outage is a user with one conversation, on a table whose DynamoDB fails
+// as its streak is armed.
+type outage struct {
+	env            *apitest.Env
+	streak         *streak
+	user           apitest.User
+	conversationID string
+}
+
+// newOutage starts the API on tb behind a streak, with vars, and has a new
+// user start a conversation with a turn that the faults do not touch.
+func newOutage(t *testing.T, tb dynamotest.Table, vars map[string]string) *outage {
+	t.Helper()
+	dynamotest.RequireTransactions(t, tb)
+	s := &streak{}
+	env := apitest.New(t, dynamotest.Behind(t, tb, &faults.Injector{Policy: s.policy}), vars)
+	u := env.Register(t)
+	var out struct {
+		Data struct{ ConversationID string }
+	}
+	resp := env.Do(t, "POST", "/api/chat/send", u.Token, map[string]any{"message": "hi", "stream": false})
+	resp.Decode(t, &out)
+	if resp.Status != http.StatusOK {
+		t.Fatalf("first turn: %d %s", resp.Status, resp.Body)
+	}
+	return &outage{env: env, streak: s, user: u, conversationID: out.Data.ConversationID}
+}
+
+// send sends message in the conversation.
+func (o *outage) send(t *testing.T, message string, stream bool) *apitest.Response {
+	t.Helper()
+	return o.env.Do(t, "POST", "/api/chat/send", o.user.Token, map[string]any{"message": message, "conversationId": o.conversationID, "stream": stream})
+}
+
 // TestReleaseOutlastsAnOutage has DynamoDB fail the charge that frees a
 // turn's slot through the SDK's retries (4 attempts) and once more: the
 // release tries again within its budget, so the turn is charged and its
@@ -50,32 +84,18 @@ func (s *streak) policy(r faults.Request) faults.Fault {
 // still held.
 func TestReleaseOutlastsAnOutage(t *testing.T) {
 	dynamotest.Each(t, func(t *testing.T, tb dynamotest.Table) {
-		dynamotest.RequireTransactions(t, tb)
-		s := &streak{}
-		behind := dynamotest.Behind(t, tb, &faults.Injector{Policy: s.policy})
-		env := apitest.New(t, behind, map[string]string{"DEFAULT_CREDITS": "5", "MAX_CONCURRENT_TURNS": "1"})
-		u := env.Register(t)
-		var out struct {
-			Data struct {
-				ConversationID string
-				Credits        int
-			}
-		}
-		resp := env.Do(t, "POST", "/api/chat/send", u.Token, map[string]any{"message": "hi", "stream": false})
-		resp.Decode(t, &out)
-		if resp.Status != http.StatusOK {
-			t.Fatalf("first turn: %d %s", resp.Status, resp.Body)
-		}
+		o := newOutage(t, tb, map[string]string{"DEFAULT_CREDITS": "5", "MAX_CONCURRENT_TURNS": "1"})
+		var out struct{ Data struct{ Credits int } }
 		// The second turn's transactions: the message's save and the
 		// reply's, then the charge, failed 5 times.
-		s.arm("TransactWriteItems", 2, 5)
-		resp = env.Do(t, "POST", "/api/chat/send", u.Token, map[string]any{"message": "again", "conversationId": out.Data.ConversationID, "stream": false})
+		o.streak.arm("TransactWriteItems", 2, 5)
+		resp := o.send(t, "again", false)
 		resp.Decode(t, &out)
-		s.arm("", 0, 0)
+		o.streak.arm("", 0, 0)
 		if resp.Status != http.StatusOK || out.Data.Credits != 3 {
 			t.Errorf("second turn: %d %s; want 200 with 3 credits left (the turn charged)", resp.Status, resp.Body)
 		}
-		resp = env.Do(t, "POST", "/api/chat/send", u.Token, map[string]any{"message": "once more", "conversationId": out.Data.ConversationID, "stream": false})
+		resp = o.send(t, "once more", false)
 		resp.Decode(t, &out)
 		if resp.Status != http.StatusOK || out.Data.Credits != 2 {
 			t.Errorf("third turn: %d %s; want 200 with 2 credits left (the second turn's slot freed)", resp.Status, resp.Body)
@@ -83,13 +103,13 @@ func TestReleaseOutlastsAnOutage(t *testing.T) {
 		// An outage that outlasts the release's budget: the turn still
 		// answers, the failure is counted for an alarm to see, and the
 		// slot holds until it expires.
-		s.arm("TransactWriteItems", 2, 1000)
-		resp = env.Do(t, "POST", "/api/chat/send", u.Token, map[string]any{"message": "and again", "conversationId": out.Data.ConversationID, "stream": false})
-		s.arm("", 0, 0)
+		o.streak.arm("TransactWriteItems", 2, 1000)
+		resp = o.send(t, "and again", false)
+		o.streak.arm("", 0, 0)
 		if resp.Status != http.StatusOK {
 			t.Errorf("fourth turn: %d %s; want 200", resp.Status, resp.Body)
 		}
-		m := env.MetricsWhen(t, func(m []emfproof.Series) bool { return len(emfproof.Values(m, "SlotReleaseFailed", service)) == 4 })
+		m := o.env.MetricsWhen(t, func(m []emfproof.Series) bool { return len(emfproof.Values(m, "SlotReleaseFailed", service)) == 4 })
 		if got, want := emfproof.Values(m, "SlotReleaseFailed", service), []float64{0, 0, 0, 1}; !slices.Equal(got, want) {
 			t.Errorf("SlotReleaseFailed = %v, want %v", got, want)
 		}
@@ -102,30 +122,15 @@ func TestReleaseOutlastsAnOutage(t *testing.T) {
 // user's message stays, the reply is not kept and nothing is charged.
 func TestReplyNotSavedIsUnavailable(t *testing.T) {
 	dynamotest.Each(t, func(t *testing.T, tb dynamotest.Table) {
-		dynamotest.RequireTransactions(t, tb)
-		s := &streak{}
-		behind := dynamotest.Behind(t, tb, &faults.Injector{Policy: s.policy})
-		env := apitest.New(t, behind, map[string]string{"DEFAULT_CREDITS": "5"})
-		u := env.Register(t)
-		var out struct {
-			Data struct {
-				ConversationID string
-				Credits        int
-			}
-		}
-		resp := env.Do(t, "POST", "/api/chat/send", u.Token, map[string]any{"message": "hi", "stream": false})
-		resp.Decode(t, &out)
-		if resp.Status != http.StatusOK {
-			t.Fatalf("first turn: %d %s", resp.Status, resp.Body)
-		}
+		o := newOutage(t, tb, map[string]string{"DEFAULT_CREDITS": "5"})
 		// The message's save passes; every save of the reply fails.
-		s.arm("TransactWriteItems", 1, 1000)
-		resp = env.Do(t, "POST", "/api/chat/send", u.Token, map[string]any{"message": "again", "conversationId": out.Data.ConversationID, "stream": false})
-		s.arm("", 0, 0)
+		o.streak.arm("TransactWriteItems", 1, 1000)
+		resp := o.send(t, "again", false)
+		o.streak.arm("", 0, 0)
 		if resp.Status != http.StatusServiceUnavailable || resp.Header.Get("Retry-After") == "" || !strings.Contains(string(resp.Body), `"code":"unavailable"`) {
 			t.Errorf("turn whose reply could not be saved: %d %v %s; want 503 unavailable with Retry-After", resp.Status, resp.Header, resp.Body)
 		}
-		resp = env.Do(t, "GET", "/api/auth/me", u.Token, nil)
+		resp = o.env.Do(t, "GET", "/api/auth/me", o.user.Token, nil)
 		if !strings.Contains(string(resp.Body), `"credits":4`) {
 			t.Errorf("after: %s; want 4 credits (only the first turn charged)", resp.Body)
 		}
@@ -139,24 +144,12 @@ func TestReplyNotSavedIsUnavailable(t *testing.T) {
 // deadline (2 minutes here) to rebuild it from the saved reply.
 func TestJournalEndOutlastsAnOutage(t *testing.T) {
 	dynamotest.Each(t, func(t *testing.T, tb dynamotest.Table) {
-		dynamotest.RequireTransactions(t, tb)
-		s := &streak{}
-		behind := dynamotest.Behind(t, tb, &faults.Injector{Policy: s.policy})
-		env := apitest.New(t, behind, map[string]string{"TURN_TIMEOUT": "2m"})
-		u := env.Register(t)
-		var out struct {
-			Data struct{ ConversationID string }
-		}
-		resp := env.Do(t, "POST", "/api/chat/send", u.Token, map[string]any{"message": "hi", "stream": false})
-		resp.Decode(t, &out)
-		if resp.Status != http.StatusOK {
-			t.Fatalf("first turn: %d %s", resp.Status, resp.Body)
-		}
+		o := newOutage(t, tb, map[string]string{"TURN_TIMEOUT": "2m"})
 		// A short reply's journal is one PutItem: its last batch, which
 		// holds the complete event.
-		s.arm("PutItem", 0, 5)
-		resp = env.Do(t, "POST", "/api/chat/send", u.Token, map[string]any{"message": "again", "conversationId": out.Data.ConversationID, "stream": true})
-		s.arm("", 0, 0)
+		o.streak.arm("PutItem", 0, 5)
+		resp := o.send(t, "again", true)
+		o.streak.arm("", 0, 0)
 		events, err := apitest.NewSSEReader(bytes.NewReader(resp.Body)).All()
 		if err != nil || len(events) == 0 || events[0].Type != "metadata" {
 			t.Fatalf("turn: %d %v %s", resp.Status, err, resp.Body)
@@ -164,8 +157,8 @@ func TestJournalEndOutlastsAnOutage(t *testing.T) {
 		id := events[0].Data["messageId"].(string)
 		rctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		defer cancel()
-		req, _ := http.NewRequestWithContext(rctx, "GET", env.URL+"/api/chat/stream/"+id, nil)
-		req.Header.Set("Authorization", "Bearer "+u.Token)
+		req, _ := http.NewRequestWithContext(rctx, "GET", o.env.URL+"/api/chat/stream/"+id, nil)
+		req.Header.Set("Authorization", "Bearer "+o.user.Token)
 		again, err := http.DefaultClient.Do(req)
 		if err != nil {
 			t.Fatal(err)
