@@ -178,17 +178,12 @@ func (j *journal) close(ctx context.Context, state agent.TurnState) {
 	defer j.flushMu.Unlock()
 	events, since := j.take()
 	last := store.Batch{Seq: j.seq + 1, Events: events, Expires: time.Now().Add(store.JournalTTL), Sent: since}
-	// The end is safe to write again (a batch finds itself in its slot):
-	// while DynamoDB is unavailable it is tried again, for ReleaseBudget at
-	// most, since a journal without its end keeps every resumed stream
-	// waiting until the turn's deadline.
-	ctx, cancel := context.WithTimeout(ctx, ReleaseBudget)
-	defer cancel()
-	err := j.store.EndTurnJournal(ctx, j.id, last, state)
-	for wait := releaseBackoff; agent.IsCode(err, agent.Unavailable) && sleep(ctx, wait); wait *= 2 {
-		j.log.Warn("end journal: trying again", "err", err)
-		err = j.store.EndTurnJournal(ctx, j.id, last, state)
-	}
+	// The end is safe to write again (a batch finds itself in its slot),
+	// and a journal without its end keeps every resumed stream waiting
+	// until the turn's deadline.
+	_, err := whileUnavailable(ctx, j.log, "end journal", func(ctx context.Context) error {
+		return j.store.EndTurnJournal(ctx, j.id, last, state)
+	})
 	if err != nil {
 		j.log.Error("end journal", "err", err)
 		j.failures++

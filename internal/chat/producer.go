@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"errors"
+	"log/slog"
 	"net/http"
 	"strings"
 	"sync"
@@ -204,31 +205,43 @@ func (p *producer) abandon(newMessageID string) {
 func (p *producer) release() int {
 	ctx, cancel := p.clock.save()
 	defer cancel()
-	ctx, cancelBudget := context.WithTimeout(ctx, ReleaseBudget)
-	defer cancelBudget()
 	charge := p.kept > 0
 	c := store.Charge{Charged: charge, At: p.savedAt, Unlimited: p.user.Credits < 0}
-	wait := releaseBackoff
-	for attempt := 1; ; attempt++ {
-		u, err := p.svc.Store.ReleaseSlot(ctx, p.user.ID, p.replyID, c)
-		if err == nil {
-			p.metrics.Flag(metrics.SlotReleaseFailed, false)
-			return u.Credits
-		}
-		if agent.IsCode(err, agent.Unavailable) && sleep(ctx, wait) {
-			p.log.Warn("end turn: trying again", "attempt", attempt, "err", err)
-			wait *= 2
-			continue
-		}
+	var u agent.User
+	attempts, err := whileUnavailable(ctx, p.log, "end turn", func(ctx context.Context) (err error) {
+		u, err = p.svc.Store.ReleaseSlot(ctx, p.user.ID, p.replyID, c)
+		return err
+	})
+	p.metrics.Flag(metrics.SlotReleaseFailed, err != nil)
+	if err != nil {
 		// The slot frees itself when it expires.
-		p.metrics.Flag(metrics.SlotReleaseFailed, true)
-		p.log.Error("end turn", "charge", charge, "attempts", attempt, "err", err)
+		p.log.Error("end turn", "charge", charge, "attempts", attempts, "err", err)
 		return p.user.Credits
+	}
+	return u.Credits
+}
+
+// whileUnavailable runs write, a write safe to run again, and runs it again
+// with backoff while DynamoDB is unavailable (after the SDK's own retries),
+// for ReleaseBudget at most: the end of a turn (its reply's save, its
+// journal's end, its slot's release) is worth the wait, since what it
+// leaves undone keeps the user waiting longer. It returns how many times
+// write ran and its last error.
+func whileUnavailable(ctx context.Context, log *slog.Logger, what string, write func(context.Context) error) (attempts int, err error) {
+	ctx, cancel := context.WithTimeout(ctx, ReleaseBudget)
+	defer cancel()
+	for wait := releaseBackoff; ; wait *= 2 {
+		attempts++
+		err = write(ctx)
+		if !agent.IsCode(err, agent.Unavailable) || !sleep(ctx, wait) {
+			return attempts, err
+		}
+		log.Warn(what+": trying again", "attempt", attempts, "err", err)
 	}
 }
 
-// ReleaseBudget is the longest a turn's release, and its reply's save, may
-// take, retries included (the request's deadline may end it sooner): long
+// ReleaseBudget is the longest a turn's release, its reply's save and its
+// journal's end may each take, retries included (the request's deadline may end it sooner): long
 // enough for the SDK's backoff on a throttle (up to 1, 2 and 4 s) and one
 // more call.
 const ReleaseBudget = 10 * time.Second

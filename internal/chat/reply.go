@@ -208,17 +208,11 @@ func (p *producer) saveReply(ctx context.Context, tokens llm.Tokens, failure str
 		ReplyTo: p.userMsg.ID, CreatedAt: p.savedAt, Error: failure, Stopped: stopped,
 		PromptTokens: tokens.PromptTokens, OutputTokens: tokens.OutputTokens,
 	}
-	// The append is safe to retry (a message sent again is found saved):
-	// while DynamoDB is unavailable it is tried again, since an attempt
-	// whose answer was lost may have saved it; for ReleaseBudget at most,
-	// as the client waits for the reply's end.
-	ctx, cancel := context.WithTimeout(ctx, ReleaseBudget)
-	defer cancel()
-	err := p.svc.Store.AppendMessage(ctx, p.user.ID, m)
-	for wait := releaseBackoff; agent.IsCode(err, agent.Unavailable) && sleep(ctx, wait); wait *= 2 {
-		p.log.Warn("save reply: trying again", "err", err)
-		err = p.svc.Store.AppendMessage(ctx, p.user.ID, m)
-	}
+	// The append is safe to run again (a message sent again is found
+	// saved), and an attempt whose answer was lost may have saved it.
+	_, err := whileUnavailable(ctx, p.log, "save reply", func(ctx context.Context) error {
+		return p.svc.Store.AppendMessage(ctx, p.user.ID, m)
+	})
 	if err != nil {
 		return fmt.Errorf("save assistant message %s: %w", m.ID, err)
 	}
