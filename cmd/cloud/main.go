@@ -65,11 +65,7 @@ func run() error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
-	data, err := os.ReadFile(*template)
-	if err != nil {
-		return err
-	}
-	tpl, err := cfn.Parse(data)
+	tpl, err := cfn.ReadFile(*template)
 	if err != nil {
 		return err
 	}

@@ -12,6 +12,7 @@ package cfn
 import (
 	"encoding/json"
 	"fmt"
+	"os"
 	"strconv"
 	"strings"
 
@@ -35,6 +36,19 @@ type Resource struct {
 	Metadata            map[string]any `json:"Metadata"`
 	DeletionPolicy      string         `json:"DeletionPolicy"`
 	UpdateReplacePolicy string         `json:"UpdateReplacePolicy"`
+}
+
+// ReadFile reads the template in file (YAML or JSON).
+func ReadFile(file string) (*Template, error) {
+	data, err := os.ReadFile(file)
+	if err != nil {
+		return nil, err
+	}
+	tpl, err := Parse(data)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", file, err)
+	}
+	return tpl, nil
 }
 
 // Parse reads YAML (or JSON, which is YAML) into a Template.

@@ -2,7 +2,6 @@ package emfproof_test
 
 import (
 	"bytes"
-	"os"
 	"slices"
 	"strings"
 	"testing"
@@ -33,11 +32,7 @@ func values(t *testing.T, tpl *cfn.Template) cfn.Values {
 
 func template(t *testing.T) *cfn.Template {
 	t.Helper()
-	data, err := os.ReadFile("../../../template.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	tpl, err := cfn.Parse(data)
+	tpl, err := cfn.ReadFile("../../../template.yaml")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -3,7 +3,6 @@ package iamproof_test
 import (
 	"fmt"
 	"maps"
-	"os"
 	"slices"
 	"strings"
 	"testing"
@@ -42,11 +41,7 @@ var arns = map[routes.Resource]string{
 
 func parseFile(t *testing.T, path string) *cfn.Template {
 	t.Helper()
-	data, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tpl, err := cfn.Parse(data)
+	tpl, err := cfn.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
 	}

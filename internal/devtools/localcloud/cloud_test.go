@@ -70,11 +70,7 @@ const originVerify = "test-origin-verify-value-0123456789abcdef"
 func startTestStack(t *testing.T, params map[string]string) *localcloud.Cloud {
 	t.Helper()
 	bin := testBinary(t)
-	data, err := os.ReadFile("testdata/template.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	tpl, err := cfn.Parse(data)
+	tpl, err := cfn.ReadFile("testdata/template.yaml")
 	if err != nil {
 		t.Fatal(err)
 	}

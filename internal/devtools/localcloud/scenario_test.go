@@ -125,11 +125,7 @@ func startScenario(t *testing.T, rec *callers) *scenario {
 	if _, err := os.Stat(packages); err != nil {
 		requireTool(t, "the preview package set is not installed (make deps-web): %v", err)
 	}
-	data, err := os.ReadFile("../../../template.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	tpl, err := cfn.Parse(data)
+	tpl, err := cfn.ReadFile("../../../template.yaml")
 	if err != nil {
 		t.Fatal(err)
 	}

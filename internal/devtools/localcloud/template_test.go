@@ -1,7 +1,6 @@
 package localcloud
 
 import (
-	"os"
 	"slices"
 	"strings"
 	"testing"
@@ -17,11 +16,7 @@ const verifyValue = "origin-verify-value-0123456789abcdef0123"
 // readTemplate parses the repository's template.yaml.
 func readTemplate(t *testing.T) *cfn.Template {
 	t.Helper()
-	data, err := os.ReadFile("../../../template.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	tpl, err := cfn.Parse(data)
+	tpl, err := cfn.ReadFile("../../../template.yaml")
 	if err != nil {
 		t.Fatal(err)
 	}
