@@ -58,8 +58,10 @@ WEBAPP := internal/webapp/dist/index.html
 
 deps-webapp: webapp/node_modules/.package-lock.json
 
+# No install scripts: none of these packages needs one, and swagger-ui-dist's
+# dependency @scarf/scarf would report the install to its analytics.
 webapp/node_modules/.package-lock.json: webapp/package-lock.json
-	npm ci --prefix webapp --no-audit --no-fund
+	npm ci --prefix webapp --no-audit --no-fund --ignore-scripts
 
 ## webapp: the web app's bundle (internal/webapp/dist), with each file's size gzipped.
 webapp: $(WEBAPP)
