@@ -69,6 +69,11 @@ func TestServe(t *testing.T) {
 		js.Header().Get("Cache-Control") != "public, max-age=31536000, immutable" || !strings.HasPrefix(js.Header().Get("Content-Type"), "text/javascript") {
 		t.Errorf("script: %d %q %v", js.Code, js.Body, js.Header())
 	}
+	if etag := js.Header().Get("ETag"); etag != `"app-ABC123.js"` {
+		t.Errorf("script's ETag %s, want its name (which holds its content's hash)", etag)
+	} else if got := get("/assets/app-ABC123.js", "If-None-Match", etag); got.Code != http.StatusNotModified {
+		t.Errorf("script revalidated: %d, want 304", got.Code)
+	}
 	if plain := get("/assets/app-ABC123.js", "Accept-Encoding", "gzip;q=0"); plain.Body.String() != "console.log(1)" || plain.Header().Get("Content-Encoding") != "" {
 		t.Errorf("script without gzip: %q %v", plain.Body, plain.Header())
 	}

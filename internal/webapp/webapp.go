@@ -21,6 +21,7 @@ import (
 	"net/http"
 	"path"
 	"strings"
+	"sync"
 
 	"github.com/zocket/agent"
 	"github.com/zocket/agent/internal/app"
@@ -61,11 +62,15 @@ type file struct {
 	etag          string
 }
 
-// App serves the embedded web app.
+// App serves the embedded web app. An asset is read on its first request:
+// the functions that serve a page never copy the assets (2.5 MB with the
+// API reference's), and the one that serves assets copies only those asked.
 type App struct {
 	index  *file
 	docs   *file
-	assets map[string]*file
+	fsys   fs.FS
+	names  map[string]bool // the assets
+	loaded sync.Map        // name → *file, once read
 }
 
 // New reads the embedded build. Without one (a checkout where `make
@@ -73,39 +78,51 @@ type App struct {
 func New() *App { return newApp(dist) }
 
 func newApp(fsys fs.FS) *App {
-	a := &App{assets: map[string]*file{}}
-	if b, err := fs.ReadFile(fsys, "dist/index.html"); err == nil {
-		a.index = newFile(fsys, "dist/index.html", b)
-	} else {
-		a.index = newFile(fsys, "", []byte(notBuilt))
-	}
-	if b, err := fs.ReadFile(fsys, "dist/docs.html"); err == nil {
-		a.docs = newFile(fsys, "dist/docs.html", b)
-	} else {
-		a.docs = newFile(fsys, "", []byte(notBuilt))
-	}
+	a := &App{fsys: fsys, names: map[string]bool{}, index: page(fsys, "dist/index.html"), docs: page(fsys, "dist/docs.html")}
 	entries, _ := fs.ReadDir(fsys, "dist/assets")
 	for _, e := range entries {
-		name := e.Name()
-		if e.IsDir() || strings.HasSuffix(name, ".gz") {
-			continue
+		if !e.IsDir() && !strings.HasSuffix(e.Name(), ".gz") {
+			a.names[e.Name()] = true
 		}
-		b, err := fs.ReadFile(fsys, "dist/assets/"+name)
-		if err != nil {
-			continue
-		}
-		a.assets[name] = newFile(fsys, "dist/assets/"+name, b)
 	}
 	return a
 }
 
-func newFile(fsys fs.FS, name string, b []byte) *file {
-	f := &file{body: b, contentType: contentType(name)}
+// page is the page in file, or the one saying the app is not built. Its
+// ETag is a hash of its bytes.
+func page(fsys fs.FS, file string) *file {
+	b, err := fs.ReadFile(fsys, file)
+	if err != nil {
+		file, b = "", []byte(notBuilt)
+	}
+	sum := sha256.Sum256(b)
+	return newFile(fsys, file, b, `"`+hex.EncodeToString(sum[:16])+`"`)
+}
+
+// asset is the asset called name, read on its first request. Its ETag is
+// its name, which holds its content's hash.
+func (a *App) asset(name string) (*file, bool) {
+	if f, ok := a.loaded.Load(name); ok {
+		return f.(*file), true
+	}
+	if !a.names[name] {
+		return nil, false
+	}
+	b, err := fs.ReadFile(a.fsys, "dist/assets/"+name)
+	if err != nil {
+		return nil, false
+	}
+	f, _ := a.loaded.LoadOrStore(name, newFile(a.fsys, "dist/assets/"+name, b, `"`+name+`"`))
+	return f.(*file), true
+}
+
+// newFile is the file called name ("" for none) with body b, and its
+// gzipped copy when there is one.
+func newFile(fsys fs.FS, name string, b []byte, etag string) *file {
+	f := &file{body: b, contentType: contentType(name), etag: etag}
 	if name != "" {
 		f.gzipped, _ = fs.ReadFile(fsys, name+".gz")
 	}
-	sum := sha256.Sum256(b)
-	f.etag = `"` + hex.EncodeToString(sum[:16]) + `"`
 	return f
 }
 
@@ -127,16 +144,7 @@ const notBuilt = `<!doctype html><html lang="en"><head><meta charset="utf-8"><ti
 `
 
 // Built reports whether the binary carries a built app.
-func (a *App) Built() bool { return len(a.assets) > 0 }
-
-// Assets are the names of the embedded assets.
-func (a *App) Assets() []string {
-	var out []string
-	for name := range a.assets {
-		out = append(out, name)
-	}
-	return out
-}
+func (a *App) Built() bool { return len(a.names) > 0 }
 
 // Page serves the page at /.
 func (a *App) Page(w http.ResponseWriter, r *http.Request) { servePage(w, r, a.index, Policy) }
@@ -158,7 +166,7 @@ func servePage(w http.ResponseWriter, r *http.Request, f *file, policy string) {
 // Asset serves /assets/{name}: an embedded file, cached for a year as
 // immutable (its name changes with its content).
 func (a *App) Asset(w http.ResponseWriter, r *http.Request) {
-	f, ok := a.assets[r.PathValue("name")]
+	f, ok := a.asset(r.PathValue("name"))
 	if !ok {
 		httpapi.Error(w, r, agent.NewError(agent.NotFound, "No such asset."))
 		return
