@@ -41,6 +41,8 @@ import (
 	v3 "github.com/pb33f/libopenapi/datamodel/high/v3"
 
 	"github.com/zocket/agent/api"
+	"github.com/zocket/agent/internal/app"
+	"github.com/zocket/agent/routes"
 )
 
 // Checker checks responses against one document.
@@ -91,11 +93,8 @@ func New(document []byte) (*Checker, error) {
 	for path, item := range m.Paths.PathItems.FromOldest() {
 		for method, op := range item.GetOperations().FromOldest() {
 			o := &operation{id: op.OperationId, method: strings.ToUpper(method), path: path, item: item}
-			pattern := o.method + " " + path
-			if path == "/" {
-				pattern += "{$}" // the root alone, as the app mounts it (app.Pattern)
-			}
-			c.mux.Handle(pattern, http.NotFoundHandler()) // only its pattern is used
+			pattern := app.Pattern(routes.Function{Method: o.method, Path: path}) // as the app mounts it
+			c.mux.Handle(pattern, http.NotFoundHandler())                         // only its pattern is used
 			c.ops[pattern] = o
 			for _, resp := range op.Responses.Codes.FromOldest() {
 				if resp.Content == nil {
