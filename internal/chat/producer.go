@@ -230,10 +230,11 @@ func (p *producer) release() int {
 func whileUnavailable(ctx context.Context, log *slog.Logger, what string, write func(context.Context) error) (attempts int, err error) {
 	ctx, cancel := context.WithTimeout(ctx, ReleaseBudget)
 	defer cancel()
+	end, _ := ctx.Deadline()
 	for wait := releaseBackoff; ; wait *= 2 {
 		attempts++
 		err = write(ctx)
-		if !agent.IsCode(err, agent.Unavailable) || !sleep(ctx, wait) {
+		if !agent.IsCode(err, agent.Unavailable) || !pause(ctx, end, wait) {
 			return attempts, err
 		}
 		log.Warn(what+": trying again", "attempt", attempts, "err", err)
@@ -249,22 +250,6 @@ const ReleaseBudget = 10 * time.Second
 // releaseBackoff is the first wait before a release is tried again; it
 // doubles with each attempt.
 const releaseBackoff = 100 * time.Millisecond
-
-// sleep waits d, or less when ctx ends first: then it reports false. It
-// reports false, without waiting, when ctx would end before d is over.
-func sleep(ctx context.Context, d time.Duration) bool {
-	if end, ok := ctx.Deadline(); ok && time.Until(end) < d {
-		return false
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return true
-	case <-ctx.Done():
-		return false
-	}
-}
 
 // report emits the turn's metrics record once its answer is over: how it
 // ended (a turn that completed while its client was gone is client_gone),
