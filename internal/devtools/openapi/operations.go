@@ -29,6 +29,13 @@ var previewAnswers = []Answer{
 
 var ifNoneMatch = Field{Name: "If-None-Match", In: "header", Description: "An ETag of the resource this client has: 304 when it is still current."}
 
+// pageAnswers are the answers of a page served no-cache (the web app's, the
+// API reference): the page, or 304 for a client that has it.
+var pageAnswers = []Answer{
+	{Status: 200, Description: "The page.", Media: map[string]string{"text/html": "The page."}, Headers: []string{"ETag", "Cache-Control"}},
+	{Status: 304, Description: "The page has the ETag of If-None-Match.", Headers: []string{"ETag"}},
+}
+
 // streamAnswer is the answer of a route that answers like POST
 // /api/chat/send: the reply's events, or with stream false one JSON body.
 var streamAnswer = Answer{Status: 200, Description: "With stream true (the default of regenerate and fix), the reply's events as they come (text/event-stream); with stream false, the saved reply in one JSON body.",
@@ -53,19 +60,13 @@ var Operations = map[string]Operation{
 		Summary:     "The web app's page",
 		Description: "The first-party web app (docs/webapp.md): its shell, which loads its script and stylesheet, under a Content-Security-Policy that allows nothing inline and no other origin. no-cache: a reload revalidates by the ETag.",
 		Params:      []Field{ifNoneMatch},
-		OK: []Answer{
-			{Status: 200, Description: "The page.", Media: map[string]string{"text/html": "The page."}, Headers: []string{"ETag", "Cache-Control"}},
-			{Status: 304, Description: "The page has the ETag of If-None-Match.", Headers: []string{"ETag"}},
-		},
+		OK:          pageAnswers,
 	},
 	"openapi-docs": {
 		Summary:     "This document, to read and try",
 		Description: "The API reference: Swagger UI (bundled, no CDN) rendering /api/openapi.json; Try it out calls this origin. Its script and stylesheet are web app assets (/assets/docs-<hash>.js, .css). no-cache: a reload revalidates by the ETag.",
 		Params:      []Field{ifNoneMatch},
-		OK: []Answer{
-			{Status: 200, Description: "The page.", Media: map[string]string{"text/html": "The page."}, Headers: []string{"ETag", "Cache-Control"}},
-			{Status: 304, Description: "The page has the ETag of If-None-Match.", Headers: []string{"ETag"}},
-		},
+		OK:          pageAnswers,
 	},
 	"webapp-assets": {
 		Summary:     "A script or stylesheet of the web app",
