@@ -22,6 +22,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
+	"github.com/zocket/agent/internal/chat"
 	"github.com/zocket/agent/internal/devtools/apitest"
 	"github.com/zocket/agent/internal/devtools/dynamotest"
 	"github.com/zocket/agent/internal/devtools/faults"
@@ -574,10 +575,7 @@ func checkSaved(t *testing.T, env *apitest.Env, tb dynamotest.Table, users []api
 	var breaks []string
 	broke := func(format string, args ...any) { breaks = append(breaks, fmt.Sprintf(format, args...)) }
 
-	// Turns still running (their release, their journal's end) finish
-	// within their save budget.
-	time.Sleep(500 * time.Millisecond)
-	items := scanTable(t, tb)
+	items := afterTurns(t, tb)
 	type message struct{ role, content, owner string }
 	messages := map[string]message{}
 	userMessages := map[string]int{}
@@ -671,6 +669,30 @@ func checkSaved(t *testing.T, env *apitest.Env, tb dynamotest.Table, users []api
 	}
 	t.Logf("checked: %d replies seen complete against the table, %d resumed, %d messages saved", len(seen), min(n, 20), len(messages))
 	return breaks
+}
+
+// afterTurns scans the table once no turn holds a slot, or once the turns
+// that ended with their clients' requests have had their ends' whole
+// budget (a reply's save, the journal's end and the release, each at most
+// chat.ReleaseBudget): a slot held after that has outlived its turn.
+func afterTurns(t *testing.T, tb dynamotest.Table) []map[string]types.AttributeValue {
+	t.Helper()
+	deadline := time.Now().Add(3*chat.ReleaseBudget + chat.SaveBudget)
+	for {
+		items := scanTable(t, tb)
+		held := false
+		for _, it := range items {
+			if slots, ok := it["turns"].(*types.AttributeValueMemberM); ok && strings.HasPrefix(str(it["PK"]), "USER#") {
+				for id := range slots.Value {
+					held = held || id != "_"
+				}
+			}
+		}
+		if !held || time.Now().After(deadline) {
+			return items
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
 }
 
 func ownerToken(users []apitest.User, id string) string {
